@@ -1,0 +1,289 @@
+"""Read boundary files of any OGR format and bring them to povmap's canonical columns.
+
+Two schemas are recognised automatically: BIG's KUGI fields (``KDEPUM``, ``WADMKD``, ``KDCPUM``,
+``WADMKC``, ``KDPKAB``, ``WADMKK``, ``KDPPUM``, ``WADMPR``) and the ``kode``/``nama``/``kode_kec``...
+schema of the public boundary dumps. An explicit ``columns`` mapping overrides both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from ._errors import PovmapInputError
+from .codes import LEVELS, code_level, normalize_code, parent_code
+
+log = logging.getLogger(__name__)
+
+WGS84 = "EPSG:4326"
+#: World Cylindrical Equal Area: one projection for areas anywhere in Indonesia, never degrees.
+EQUAL_AREA = "EPSG:6933"
+ENGINES = ("pyogrio", "fiona")
+
+#: Canonical columns per level, from the top of the hierarchy down.
+CANONICAL = {
+    level: [c for lv in LEVELS[: i + 1] for c in (f"kode_{lv}", f"nama_{lv}")]
+    for i, level in enumerate(LEVELS)
+}
+
+# Source column names recognised for each canonical column, compared case-insensitively.
+# Kemendagri codes only: KUGI's BPS code fields (KDEBPS, ...) use the other numbering.
+_ALIASES = {
+    "kode_desa": ["KDEPUM", "kode_desa", "kd_desa", "kode_kel", "kode_desa_kel", "kdepum"],
+    "nama_desa": ["WADMKD", "nama_desa", "desa", "nama_kel", "desa_kelurahan", "namobj"],
+    "kode_kecamatan": ["KDCPUM", "kode_kec", "kode_kecamatan", "kd_kec"],
+    "nama_kecamatan": ["WADMKC", "nama_kec", "nama_kecamatan", "kecamatan"],
+    "kode_kabupaten": ["KDPKAB", "KDBPUM", "kode_kab", "kode_kabupaten", "kd_kab"],
+    "nama_kabupaten": ["WADMKK", "nama_kab", "nama_kabupaten", "kabupaten"],
+    "kode_provinsi": ["KDPPUM", "kode_prov", "kode_provinsi", "kd_prov"],
+    "nama_provinsi": ["WADMPR", "nama_prov", "nama_provinsi", "provinsi"],
+}
+
+
+@dataclass(frozen=True)
+class BoundaryInfo:
+    """What :func:`read_boundaries` found and did, kept in ``gdf.attrs["povmap"]``."""
+
+    path: str
+    layer: str | None
+    level: str
+    schema: str
+    source_crs: str
+    columns: dict[str, str]
+    repaired: list[str] = field(default_factory=list)
+    null_geometry: list[str] = field(default_factory=list)
+    merged_parts: list[str] = field(default_factory=list)
+
+
+def read_boundaries(
+    path: str | os.PathLike,
+    *,
+    layer: str | None = None,
+    columns: dict[str, str] | None = None,
+    engine: str = "pyogrio",
+) -> gpd.GeoDataFrame:
+    """Read a desa or kecamatan boundary file into canonical columns, in EPSG:4326.
+
+    Parameters
+    ----------
+    path
+        Any file OGR reads: GeoJSON, GeoPackage, FlatGeobuf, a shapefile or a zipped shapefile.
+    layer
+        Layer to read from a multi-layer file; by default the only layer, or the one whose name
+        says it holds desa (``ADMINISTRASIDESA_AR_25K``) or kecamatan.
+    columns
+        Explicit mapping ``{canonical: source}``, e.g. ``{"kode_desa": "KODE", "nama_desa":
+        "NAMA"}``; it overrides the automatic detection for the columns it names.
+    engine
+        ``"pyogrio"`` (fast, default) or ``"fiona"``.
+
+    Returns
+    -------
+    A GeoDataFrame with ``kode_desa``, ``nama_desa`` (desa level only), ``kode_kecamatan`` ...
+    ``nama_provinsi``, ``luas_km2`` (equal-area), the source's other columns, and ``geometry``,
+    one row per area. What was detected and repaired is in ``gdf.attrs["povmap"]``.
+    """
+    if engine not in ENGINES:
+        raise PovmapInputError(f"engine={engine!r} tidak dikenal; pilih salah satu dari {ENGINES}.")
+    path = Path(path)
+    if not path.exists():
+        raise PovmapInputError(f"Berkas batas wilayah tidak ditemukan: {path}")
+    layer = layer or _pick_layer(path)
+    try:
+        raw = gpd.read_file(path, layer=layer, engine=engine)
+    except Exception as exc:  # GDAL's messages are the useful part; keep them.
+        raise PovmapInputError(
+            f"{path}: tidak dapat dibaca sebagai berkas batas wilayah ({exc}). "
+            "Gunakan GeoJSON, GeoPackage, FlatGeobuf atau shapefile (boleh di-zip)."
+        ) from exc
+    if raw.empty:
+        raise PovmapInputError(f"{path}: berkas tidak berisi satu pun wilayah.")
+    mapping, schema = _detect_columns(raw, columns or {}, path)
+    level = _detect_level(raw, mapping, path)
+    gdf = _to_canonical(raw, mapping, level, path)
+    gdf, source_crs = _to_wgs84(gdf, path)
+    gdf, merged = _merge_parts(gdf, level)
+    gdf, repaired, null = _repair(gdf, level)
+    gdf["luas_km2"] = area_km2(gdf)
+    gdf = gdf[[c for c in gdf.columns if c != "geometry"] + ["geometry"]]
+    gdf.attrs["povmap"] = BoundaryInfo(
+        path=str(path), layer=layer, level=level, schema=schema, source_crs=source_crs,
+        columns=mapping, repaired=repaired, null_geometry=null, merged_parts=merged,
+    )
+    if repaired:
+        log.info("%s: %d geometri tidak valid diperbaiki (make_valid)", path, len(repaired))
+    return gdf
+
+
+def boundary_level(gdf: gpd.GeoDataFrame) -> str:
+    """Level of a canonical boundary layer: the lowest level whose code column it has."""
+    for level in reversed(LEVELS):
+        if f"kode_{level}" in gdf.columns:
+            return level
+    raise PovmapInputError("Lapisan batas wilayah tidak punya kolom kode_desa atau kode_kecamatan.")
+
+
+def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """Area of each geometry in km², computed in an equal-area projection (never in degrees)."""
+    return gdf.geometry.to_crs(EQUAL_AREA).area / 1e6
+
+
+def _pick_layer(path: Path) -> str | None:
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(_gdal_path(path))]
+    except Exception:
+        return None  # let read_file report the problem with its own message
+    if len(layers) <= 1:
+        return None
+    for hint in ("DESA", "KELURAHAN", "KECAMATAN"):
+        found = [name for name in layers if hint in name.upper()]
+        if found:
+            return found[0]
+    raise PovmapInputError(
+        f"{path} berisi beberapa layer ({', '.join(layers)}); pilih satu dengan --layer."
+    )
+
+
+def _gdal_path(path: Path) -> str:
+    return f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+
+
+def _detect_columns(
+    raw: pd.DataFrame, explicit: dict[str, str], path: Path
+) -> tuple[dict[str, str], str]:
+    """Map canonical names to source columns: explicit first, then KUGI and common names."""
+    by_lower = {c.lower(): c for c in raw.columns if c != "geometry"}
+    for canonical, source in explicit.items():
+        if canonical not in _ALIASES:
+            raise PovmapInputError(
+                f"columns: {canonical!r} bukan kolom kanonik; gunakan salah satu dari "
+                f"{sorted(_ALIASES)}."
+            )
+        if source.lower() not in by_lower:
+            raise PovmapInputError(
+                f"{path}: kolom {source!r} (untuk {canonical}) tidak ada. Kolom yang ada: "
+                f"{', '.join(by_lower.values())}."
+            )
+    mapping = {k: by_lower[v.lower()] for k, v in explicit.items()}
+    for canonical, aliases in _ALIASES.items():
+        if canonical in mapping:
+            continue
+        for alias in aliases:
+            if alias.lower() in by_lower and by_lower[alias.lower()] not in mapping.values():
+                mapping[canonical] = by_lower[alias.lower()]
+                break
+    # The public dumps name the layer's own level just "kode"/"nama".
+    if "kode" in by_lower:
+        own = code_level(normalize_code(raw[by_lower["kode"]].dropna().iloc[0]))
+        if own in ("desa", "kecamatan") and f"kode_{own}" not in mapping:
+            mapping[f"kode_{own}"] = by_lower["kode"]
+            if "nama" in by_lower and f"nama_{own}" not in explicit:
+                mapping[f"nama_{own}"] = by_lower["nama"]
+    schema = "kugi" if "kdepum" in by_lower or "kdcpum" in by_lower else "lain"
+    if not any(k in mapping for k in ("kode_desa", "kode_kecamatan")):
+        raise PovmapInputError(
+            f"{path}: tidak ditemukan kolom kode Kemendagri desa atau kecamatan (misalnya KDEPUM, "
+            f"KDCPUM, kode_desa). Kolom yang ada: {', '.join(by_lower.values())}. Sebutkan "
+            "kolomnya dengan --columns kode_desa=NAMA_KOLOM."
+        )
+    return mapping, schema
+
+
+def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str:
+    for level in ("desa", "kecamatan"):
+        column = mapping.get(f"kode_{level}")
+        if column is None:
+            continue
+        codes = raw[column].map(normalize_code)
+        # A KDEPUM column may exist but be empty in a kecamatan file.
+        if codes.map(code_level).eq(level).mean() > 0.5:
+            return level
+    raise PovmapInputError(
+        f"{path}: kolom kode ({', '.join(mapping.get(f'kode_{lv}', '') for lv in ('desa', 'kecamatan'))}) "
+        "tidak berisi kode Kemendagri desa (63.06.01.2001) atau kecamatan (63.06.01)."
+    )
+
+
+def _to_canonical(
+    raw: gpd.GeoDataFrame, mapping: dict[str, str], level: str, path: Path
+) -> gpd.GeoDataFrame:
+    own_code = f"kode_{level}"
+    codes = raw[mapping[own_code]].map(normalize_code)
+    bad = codes.isna() | codes.map(code_level).ne(level)
+    if bad.any():
+        rows = [str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10]]
+        raise PovmapInputError(
+            f"{path}: kolom {mapping[own_code]} berisi kode {level} yang tidak sah pada fitur ke-"
+            f"{', '.join(rows)}. Perbaiki kodenya, atau pilih kolom lain dengan --columns."
+        )
+    out = pd.DataFrame(index=raw.index)
+    out[own_code] = codes
+    for canonical in CANONICAL[level]:
+        if canonical == own_code:
+            continue
+        lv = canonical.split("_", 1)[1]
+        if canonical.startswith("kode_"):
+            out[canonical] = codes.map(lambda c, lv=lv: parent_code(c, lv))
+        elif canonical in mapping:
+            out[canonical] = raw[mapping[canonical]].astype("object").map(_clean_name)
+        else:
+            out[canonical] = None
+    extra = [c for c in raw.columns if c not in mapping.values() and c != raw.geometry.name]
+    extra = [c for c in extra if c not in out.columns]
+    return gpd.GeoDataFrame(
+        pd.concat([out[CANONICAL[level]], raw[extra]], axis=1),
+        geometry=raw.geometry.values, crs=raw.crs,
+    )
+
+
+def _clean_name(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return " ".join(str(value).split())
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]:
+    if gdf.crs is None:
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+            log.warning("%s tidak punya CRS; koordinatnya dianggap lon/lat WGS84.", path)
+            return gdf.set_crs(WGS84), "tidak ada (dianggap EPSG:4326)"
+        raise PovmapInputError(
+            f"{path}: sistem koordinat (CRS) tidak diketahui (berkas .prj hilang?) dan koordinatnya "
+            "bukan lon/lat. Tambahkan berkas .prj atau simpan ulang dengan CRS."
+        )
+    source = gdf.crs.to_string()
+    return (gdf if gdf.crs.equals(WGS84) else gdf.to_crs(WGS84)), source
+
+
+def _merge_parts(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """One row per area: some files store the islands of one desa as separate features."""
+    code = f"kode_{level}"
+    duplicated = gdf[code].duplicated(keep=False)
+    if not duplicated.any():
+        return gdf.reset_index(drop=True), []
+    merged = sorted(gdf.loc[duplicated, code].unique())
+    out = gdf.dissolve(by=code, as_index=False, sort=False, aggfunc="first")
+    return out[gdf.columns].reset_index(drop=True), merged
+
+
+def _repair(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    code = f"kode_{level}"
+    geoms = gdf.geometry.values
+    null = gdf.loc[geoms.isna() | geoms.is_empty, code].tolist()
+    invalid = ~geoms.is_valid & ~(geoms.isna() | geoms.is_empty)
+    if invalid.any():
+        # "structure" keeps polygons polygonal (no stray lines from a self-touching ring).
+        fixed = shapely.make_valid(np.asarray(geoms[invalid]), method="structure",
+                                   keep_collapsed=False)
+        gdf = gdf.copy()
+        gdf.loc[invalid, gdf.geometry.name] = fixed
+    return gdf, gdf.loc[invalid, code].tolist(), null

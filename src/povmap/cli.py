@@ -1,0 +1,219 @@
+"""The ``povmap`` command: a thin layer over the Python API.
+
+Exit codes: 0 success, 1 bad input (a message naming the file, row or column), 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from ._errors import PovmapError
+from .pipeline import Options, Result, run
+
+LEVEL = click.Choice(["desa", "kecamatan"])
+
+
+def _fail_cleanly(command):
+    """Turn povmap's input errors into exit 1 with the message, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except PovmapError as exc:
+            click.echo(f"Galat: {exc}", err=True)
+            sys.exit(1)
+        except (OSError, ValueError) as exc:
+            click.echo(f"Galat: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def _parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, header = value.partition("=")
+        if not sep or not key.strip() or not header.strip():
+            raise click.BadParameter(f"{value!r}: tulis sebagai kanonik=Judul Kolom", param_hint=option)
+        pairs[key.strip()] = header.strip()
+    return pairs
+
+
+def _parse_breaks(value: str | None) -> tuple[float, ...] | None:
+    if not value:
+        return None
+    try:
+        return tuple(float(v) for v in value.replace(";", ",").split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: tulis batas kelas seperti 1,2.5,5",
+                                 param_hint="--breaks") from None
+
+
+def input_options(command):
+    """Options every command that reads a boundary file and a counts table shares."""
+    for decorator in reversed([
+        click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path)),
+        click.argument("counts", type=click.Path(dir_okay=False, path_type=Path)),
+        click.option("--level", type=LEVEL, default="desa", show_default=True,
+                     help="Level penggabungan / join level."),
+        click.option("--layer", default=None, help="Layer dalam berkas batas (GeoPackage)."),
+        click.option("--sheet", default=None, help="Sheet XLSX (nama atau nomor mulai 0)."),
+        click.option("--column-map", multiple=True, metavar="KANONIK=JUDUL",
+                     help="Kolom tabel yang tidak dikenali otomatis, mis. "
+                          "jumlah_penduduk='Jml Penduduk'."),
+        click.option("--columns", "boundary_columns", multiple=True, metavar="KANONIK=KOLOM",
+                     help="Kolom berkas batas, mis. kode_desa=KODE."),
+        click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
+                     show_default=True, help="Pembaca berkas batas."),
+        click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True),
+    ]):
+        command = decorator(command)
+    return command
+
+
+def class_options(command):
+    """Options choosing the mapped value and its classes."""
+    for decorator in reversed([
+        click.option("--column", default="persen_miskin_ekstrem", show_default=True,
+                     help="Nilai yang dipetakan / value to map."),
+        click.option("--scheme", type=click.Choice(["quantiles", "fisher_jenks", "equal_interval",
+                                                    "natural_breaks"]),
+                     default="quantiles", show_default=True),
+        click.option("-k", "k", type=click.IntRange(2, 9), default=5, show_default=True),
+        click.option("--breaks", default=None, help="Batas kelas sendiri, mis. 1,2,5,10."),
+    ]):
+        command = decorator(command)
+    return command
+
+
+def _options(kw: dict) -> Options:
+    sheet = kw.get("sheet")
+    return Options(
+        level=kw["level"], lang=kw["lang"], engine=kw["engine"], layer=kw.get("layer"),
+        sheet=int(sheet) if sheet and sheet.isdigit() else sheet,
+        column_map=_parse_pairs(kw.get("column_map", ()), "--column-map"),
+        boundary_columns=_parse_pairs(kw.get("boundary_columns", ()), "--columns"),
+        column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
+        k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks")),
+    )
+
+
+def _echo_report(result: Result, lang: str) -> None:
+    click.echo(result.report.summary(lang), err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="povmap")
+def main() -> None:
+    """povmap: peta kemiskinan ekstrem per desa (extreme poverty maps per village)."""
+
+
+@main.command("join")
+@input_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Lapisan hasil (.gpkg atau .geojson).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Laporan penggabungan (JSON).")
+@click.option("--strict", is_flag=True, help="Gagal (exit 1) bila ada baris tak cocok/ambigu.")
+@_fail_cleanly
+def join_command(boundaries, counts, output, report, strict, **kw) -> None:
+    """Gabungkan tabel jumlah ke batas wilayah dan tulis laporannya."""
+    from .export import write_geojson, write_gpkg
+
+    result = run(boundaries, counts, _options(kw))
+    _echo_report(result, kw["lang"])
+    if strict and not result.report.complete:
+        raise PovmapError(
+            f"{counts}: {len(result.report.unmatched_counts)} baris tidak cocok dan "
+            f"{len(result.report.ambiguous)} ambigu (--strict). Lihat laporan untuk rinciannya."
+        )
+    if output.suffix.lower() in (".geojson", ".json"):
+        write_geojson(result.main, output, layer=output.stem)
+    else:
+        write_gpkg(result.layers, output)
+    if report:
+        result.report.write(report)
+    click.echo(str(output))
+
+
+@main.command("map")
+@input_options
+@class_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Peta HTML.")
+@click.option("--title", default=None, help="Judul peta.")
+@click.option("--source", default=None, help="Sumber data, ditulis di legenda.")
+@click.option("--tiles", default="OpenStreetMap", show_default=True,
+              help="Peta dasar, atau 'none' untuk tanpa peta dasar.")
+@click.option("--cdn", is_flag=True, help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+@_fail_cleanly
+def map_command(boundaries, counts, output, title, source, tiles, cdn, **kw) -> None:
+    """Buat peta choropleth HTML."""
+    result = run(boundaries, counts, _options(kw))
+    _echo_report(result, kw["lang"])
+    write_map(result, output, title=title, source=source, tiles=tiles, lang=kw["lang"],
+              offline=not cdn)
+    click.echo(str(output))
+
+
+def write_map(result: Result, output: Path, *, title: str | None, source: str | None,
+              tiles: str | None, lang: str, offline: bool = True) -> Path:
+    """Render ``result`` to ``output`` (HTML) and write its manifest beside it."""
+    from ._offline import save_map
+    from .manifest import build_manifest, write_manifest
+    from .render import choropleth
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise PovmapError(f"-o {output}: gunakan akhiran .html untuk peta interaktif.")
+    m = choropleth(result.main, result.classification.column,
+                   kecamatan=result.layers.get("kecamatan"), title=title, source=source,
+                   lang=lang, tiles=None if str(tiles).lower() == "none" else tiles)
+    save_map(m, output, offline=offline)
+    write_manifest(output.with_suffix(".manifest.json"), build_manifest(result, [output]))
+    return output
+
+
+@main.command("export")
+@input_options
+@class_options
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder keluaran.")
+@click.option("--format", "formats", default="geojson", show_default=True,
+              help="Format, dipisah koma: geojson,gpkg.")
+@_fail_cleanly
+def export_command(boundaries, counts, output, formats, **kw) -> None:
+    """Tulis lapisan hasil (GeoJSON/GeoPackage) dan manifesnya."""
+    from .export import export
+    from .manifest import build_manifest, write_manifest
+
+    result = run(boundaries, counts, _options(kw))
+    _echo_report(result, kw["lang"])
+    written = export(result.layers, output,
+                     formats=tuple(f.strip() for f in formats.split(",") if f.strip()))
+    result.report.write(output / "laporan_penggabungan.json")
+    written.append(output / "laporan_penggabungan.json")
+    write_manifest(output / "manifest.json", build_manifest(result, written))
+    for path in written:
+        click.echo(str(path))
+
+
+@main.command("demo")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("output"), show_default=True, help="Folder keluaran.")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@_fail_cleanly
+def demo_command(output, lang) -> None:
+    """Jalankan seluruh alur pada wilayah contoh (fiktif) bawaan."""
+    from .demo import run_demo
+
+    for path in run_demo(output, lang=lang):
+        click.echo(str(path))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,124 @@
+"""Kemendagri area codes: normalise any common spelling to the dotted form, level and parent.
+
+Kemendagri codes are ``PP.KK.CC.DDDD`` (province, kabupaten/kota, kecamatan, desa). Tables write them
+dotted, undotted (``6306012001``), with spaces, or as numbers a spreadsheet mangled
+(``6306012001.0``, ``6.306012001E9``). BPS codes (``6306010001``: 3-digit kecamatan and desa parts)
+have the same undotted length but number kecamatan and desa differently, so they are detected here
+and never silently taken for Kemendagri codes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+
+LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
+#: Number of digits of an undotted Kemendagri code at each level.
+DIGITS = {"provinsi": 2, "kabupaten": 4, "kecamatan": 6, "desa": 10}
+_PARTS = (2, 2, 2, 4)
+_SEPARATORS = re.compile(r"[\s.\-_/]+")
+# A code a spreadsheet stored as a number: "6306012001.0" or "6.306012001E+09". Three or more digits
+# before ".0" so that a dotted kabupaten code such as "63.06" is not read as a number.
+_SPREADSHEET_NUMBER = re.compile(r"\d{3,}\.0+|\d(\.\d+)?[eE]\+?\d+")
+
+
+def _digits_of_number(text: str) -> str | None:
+    """Digits of a code that a spreadsheet stored as a number (``6306012001.0``, ``6.3E9``)."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if number != number.to_integral_value() or number < 0:
+        return None
+    return str(int(number))
+
+
+def normalize_code(value: object) -> str | None:
+    """Return the dotted Kemendagri form of ``value``, or None if it is not a code.
+
+    Parameters
+    ----------
+    value
+        A code as text or number: ``"63.06.01.2001"``, ``"6306012001"``, ``"63 06 01 2001"``,
+        ``6306012001``, ``6306012001.0``.
+
+    Returns
+    -------
+    The dotted code (``"63.06.01.2001"``; ``"63.06.01"`` for a kecamatan), or None for blanks and
+    values that are not a 2-, 4-, 6- or 10-digit code.
+
+    Examples
+    --------
+    >>> normalize_code("6306012001")
+    '63.06.01.2001'
+    >>> normalize_code(630601)
+    '63.06.01'
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, int | float):
+        text = _digits_of_number(repr(value)) or ""
+    else:
+        text = str(value).strip()
+        if _SPREADSHEET_NUMBER.fullmatch(text):
+            text = _digits_of_number(text) or text
+    parts = [p for p in _SEPARATORS.split(text) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    if len(parts) > 1:
+        # Dotted or spaced: each part must have its own width (a one-digit part lost its zero).
+        if len(parts) > 4:
+            return None
+        widths = _PARTS[: len(parts)]
+        padded = [p.zfill(w) for p, w in zip(parts, widths, strict=True)]
+        if any(len(p) != w for p, w in zip(padded, widths, strict=True)):
+            return None
+        return ".".join(padded)
+    digits = parts[0]
+    if len(digits) not in DIGITS.values():
+        return None
+    return _dot(digits)
+
+
+def _dot(digits: str) -> str:
+    out, start = [], 0
+    for width in _PARTS:
+        if start >= len(digits):
+            break
+        out.append(digits[start : start + width])
+        start += width
+    return ".".join(out)
+
+
+def code_level(code: str | None) -> str | None:
+    """Level of a dotted code: ``provinsi``, ``kabupaten``, ``kecamatan`` or ``desa``."""
+    if not code:
+        return None
+    return LEVELS[code.count(".")] if code.count(".") < 4 else None
+
+
+def parent_code(code: str, level: str) -> str:
+    """The code of the area at ``level`` that contains ``code`` (``63.06.01.2001`` -> ``63.06``)."""
+    return ".".join(code.split(".")[: LEVELS.index(level) + 1])
+
+
+def normalize_codes(values: Iterable[object]) -> pd.Series:
+    """Vectorised :func:`normalize_code`, returning a string Series with missing values as None."""
+    return pd.Series([normalize_code(v) for v in values], dtype="object")
+
+
+def looks_like_bps(codes: Iterable[str | None]) -> bool:
+    """Whether 10-digit codes look like BPS codes rather than undotted Kemendagri codes.
+
+    A Kemendagri desa part always starts with 1 (kelurahan) or 2 (desa); in a BPS code the same
+    digit is the last digit of the 3-digit kecamatan number, mostly 0 (``010``, ``020``). More than
+    half of the desa-level codes breaking the Kemendagri rule is a BPS table.
+    """
+    desa = [c for c in codes if c and code_level(c) == "desa"]
+    if not desa:
+        return False
+    not_kemendagri = sum(c[9] not in "12" for c in desa)
+    return not_kemendagri > len(desa) / 2

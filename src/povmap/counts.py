@@ -1,0 +1,284 @@
+"""Read counts tables (CSV or XLSX) into canonical columns.
+
+Headers are recognised loosely (see :data:`HEADER_ALIASES`); ``column_map`` overrides. Numbers are
+read the Indonesian way (``1.234`` is one thousand two hundred and thirty-four, ``2,5`` is two and a
+half). Columns that identify people (NIK, names, addresses) are never read into the result.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._errors import PovmapInputError
+from .codes import normalize_code
+
+#: Count columns povmap knows, in the order they are shown.
+COUNT_COLUMNS = (
+    "jumlah_miskin_ekstrem",
+    "jumlah_keluarga_miskin_ekstrem",
+    *(f"jumlah_desil_{d}" for d in range(1, 11)),
+    *(f"jumlah_keluarga_desil_{d}" for d in range(1, 11)),
+    "jumlah_penduduk",
+    "jumlah_keluarga",
+)
+ID_COLUMNS = ("kode_wilayah", "nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
+
+#: Header spellings recognised for each canonical column, after :func:`_header_key` (lower case,
+#: non-alphanumerics to single underscores). Documented in the README.
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "kode_wilayah": (
+        "kode_wilayah", "kode", "kode_desa", "kode_kelurahan", "kode_desa_kelurahan",
+        "kode_kemendagri", "kode_kemdagri", "kode_kemendagri_desa", "kd_desa", "kdepum",
+        "kode_wilayah_desa", "kode_kecamatan", "kode_kec", "kdcpum", "kode_wil",
+    ),
+    "nama_provinsi": ("provinsi", "nama_provinsi", "prov", "wadmpr"),
+    "nama_kabupaten": ("kabupaten", "kabupaten_kota", "kab_kota", "nama_kabupaten", "kota", "wadmkk"),
+    "nama_kecamatan": ("kecamatan", "nama_kecamatan", "kec", "nama_kec", "wadmkc"),
+    "nama_desa": (
+        "desa", "desa_kelurahan", "desa_kel", "kelurahan", "nama_desa", "nama_desa_kelurahan",
+        "nama_kelurahan", "wadmkd", "namobj", "nama_desa_kel",
+    ),
+    "jumlah_miskin_ekstrem": (
+        "jumlah_miskin_ekstrem", "miskin_ekstrem", "jumlah_penduduk_miskin_ekstrem",
+        "jumlah_jiwa", "jumlah_individu", "jml_jiwa", "jumlah_jiwa_miskin_ekstrem",
+        "penduduk_miskin_ekstrem", "jumlah_individu_miskin_ekstrem", "jiwa",
+    ),
+    "jumlah_keluarga_miskin_ekstrem": (
+        "jumlah_keluarga_miskin_ekstrem", "keluarga_miskin_ekstrem", "jumlah_kk",
+        "jumlah_kk_miskin_ekstrem", "jml_kk", "kk_miskin_ekstrem", "jumlah_rumah_tangga",
+        "jumlah_keluarga_miskin", "kk",
+    ),
+    "jumlah_penduduk": (
+        "jumlah_penduduk", "penduduk", "jml_penduduk", "total_penduduk", "populasi",
+        "jumlah_penduduk_total",
+    ),
+    "jumlah_keluarga": ("jumlah_keluarga", "total_keluarga", "jumlah_kk_total"),
+    **{
+        f"jumlah_desil_{d}": (f"jumlah_desil_{d}", f"desil_{d}", f"jiwa_desil_{d}",
+                              f"jumlah_jiwa_desil_{d}", f"individu_desil_{d}")
+        for d in range(1, 11)
+    },
+    **{
+        f"jumlah_keluarga_desil_{d}": (f"jumlah_keluarga_desil_{d}", f"keluarga_desil_{d}",
+                                       f"kk_desil_{d}", f"jumlah_kk_desil_{d}")
+        for d in range(1, 11)
+    },
+}
+
+#: Headers that identify a person; such columns are dropped on reading, whatever else happens.
+PII_HEADERS = re.compile(
+    r"(^|_)(nik|no_kk|nomor_kk|nama_lengkap|nama_kepala|kepala_keluarga|nama_krt|alamat|"
+    r"no_hp|telepon|tanggal_lahir|tgl_lahir|nama)($|_)"
+)
+
+_MISSING = {"", "-", "–", "—", "nan", "none", "null", "n/a", "na", "#n/a", "tidak ada"}
+_ID_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")
+_ID_DECIMAL = re.compile(r"[+-]?\d+,\d+")
+_PLAIN = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def parse_number(value: object) -> float:
+    """Parse a number written the Indonesian way; NaN for blanks and dashes.
+
+    ``1.234`` -> 1234, ``1.234.567`` -> 1234567, ``2,5`` -> 2.5, ``1.234,5`` -> 1234.5, ``-`` ->
+    NaN. Numbers already stored as numbers (XLSX cells) are returned unchanged.
+
+    Raises
+    ------
+    ValueError
+        If the text is not a number.
+    """
+    if value is None:
+        return float("nan")
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    if text.lower() in _MISSING:
+        return float("nan")
+    if _ID_THOUSANDS.fullmatch(text):
+        return float(text.replace(".", "").replace(",", "."))
+    if _ID_DECIMAL.fullmatch(text):
+        return float(text.replace(",", "."))
+    if _PLAIN.fullmatch(text):
+        return float(text)
+    raise ValueError(f"bukan angka: {value!r}")
+
+
+def _header_key(header: object) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
+
+
+def read_table(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX file as text cells, without interpreting any row as the header.
+
+    CSV files may use comma, semicolon or tab, in UTF-8 (with or without BOM) or Windows-1252.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PovmapInputError(f"Berkas tabel tidak ditemukan: {path}")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return _read_excel(path, sheet)
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _read_csv(path)
+    raise PovmapInputError(f"{path}: jenis berkas {suffix!r} tidak dikenal; gunakan CSV atau XLSX.")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = raw.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    try:
+        delimiter = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                           keep_default_na=False, skip_blank_lines=False)
+    except Exception as exc:
+        raise PovmapInputError(f"{path}: CSV tidak dapat dibaca ({exc}).") from exc
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    try:
+        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None,
+                             dtype=object, engine="openpyxl")
+    except ValueError as exc:
+        raise PovmapInputError(f"{path}: sheet {sheet!r} tidak ada ({exc}); pilih dengan --sheet.") from exc
+    except Exception as exc:
+        raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).") from exc
+
+
+def recognise_headers(
+    headers: list[object], column_map: dict[str, str] | None = None
+) -> dict[str, int]:
+    """Map canonical column names to positions in ``headers``.
+
+    ``column_map`` (``{canonical: header}``) wins over the aliases; names are compared after
+    lower-casing and folding punctuation and spaces to underscores.
+    """
+    keys = [_header_key(h) for h in headers]
+    found: dict[str, int] = {}
+    for canonical, header in (column_map or {}).items():
+        if canonical not in HEADER_ALIASES:
+            raise PovmapInputError(
+                f"--column-map: {canonical!r} bukan kolom kanonik; gunakan salah satu dari "
+                f"{', '.join(HEADER_ALIASES)}."
+            )
+        if _header_key(header) not in keys:
+            raise PovmapInputError(
+                f"--column-map: kolom {header!r} tidak ada di tabel. Kolom yang ada: "
+                f"{', '.join(str(h) for h in headers)}."
+            )
+        found[canonical] = keys.index(_header_key(header))
+    taken = set(found.values())
+    for canonical, aliases in HEADER_ALIASES.items():
+        if canonical in found:
+            continue
+        for alias in aliases:
+            if alias in keys and keys.index(alias) not in taken:
+                found[canonical] = keys.index(alias)
+                taken.add(found[canonical])
+                break
+    return found
+
+
+def read_counts(
+    path: str | os.PathLike,
+    *,
+    sheet: str | int | None = None,
+    column_map: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a counts table into canonical columns, one row per data row of the file.
+
+    Parameters
+    ----------
+    path
+        CSV or XLSX file.
+    sheet
+        XLSX sheet name or index (default: the first).
+    column_map
+        ``{canonical: header}`` for headers povmap does not recognise by itself.
+
+    Returns
+    -------
+    A DataFrame with ``baris`` (the row number a spreadsheet shows), ``kode_wilayah`` (dotted
+    Kemendagri form, None if absent or not a code), ``kode_asli`` (as written), the name columns
+    found and the count columns found (floats, NaN where blank).
+    """
+    path = Path(path)
+    table = read_table(path, sheet=sheet)
+    header_row, columns = _find_header(table, column_map, path)
+    body = table.iloc[header_row + 1 :]
+    out = pd.DataFrame({"baris": body.index.to_numpy() + 1})
+    for canonical, position in columns.items():
+        cells = body.iloc[:, position].tolist()
+        if canonical == "kode_wilayah":
+            out["kode_asli"] = [None if _is_blank(c) else str(c).strip() for c in cells]
+            out["kode_wilayah"] = [normalize_code(c) for c in cells]
+        elif canonical.startswith("nama_"):
+            out[canonical] = [None if _is_blank(c) else " ".join(str(c).split()) for c in cells]
+        else:
+            out[canonical] = _parse_column(cells, body.index, table.iat[header_row, position], path)
+    out = out[~_empty_rows(out)].reset_index(drop=True)
+    out.attrs["povmap"] = {"path": str(path), "header_row": header_row + 1,
+                           "columns": {k: str(table.iat[header_row, v]) for k, v in columns.items()}}
+    return out
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (
+        str(value).strip().lower() in _MISSING
+    )
+
+
+def _find_header(
+    table: pd.DataFrame, column_map: dict[str, str] | None, path: Path
+) -> tuple[int, dict[str, int]]:
+    """The first row (among the first 30) that names an area column and a count column."""
+    for row in range(min(30, len(table))):
+        headers = table.iloc[row].tolist()
+        try:
+            columns = recognise_headers(headers, column_map)
+        except PovmapInputError:
+            if row == min(30, len(table)) - 1:
+                raise
+            continue
+        has_area = any(c in columns for c in ("kode_wilayah", "nama_desa", "nama_kecamatan"))
+        if has_area and any(c in columns for c in COUNT_COLUMNS):
+            return row, {k: v for k, v in columns.items() if not PII_HEADERS.search(k)}
+    raise PovmapInputError(
+        f"{path}: baris judul kolom tidak ditemukan. Tabel perlu kolom wilayah (mis. "
+        "'kode_wilayah', 'Desa/Kelurahan') dan kolom jumlah (mis. 'jumlah_miskin_ekstrem', "
+        "'Jumlah Jiwa', 'jumlah_penduduk'). Sebutkan kolomnya dengan --column-map, "
+        "mis. --column-map jumlah_miskin_ekstrem='Jml Warga'."
+    )
+
+
+def _parse_column(cells: list[object], index: pd.Index, header: object, path: Path) -> np.ndarray:
+    values = np.empty(len(cells))
+    for i, cell in enumerate(cells):
+        try:
+            values[i] = parse_number(cell)
+        except ValueError:
+            raise PovmapInputError(
+                f"{path}, baris {index[i] + 1}, kolom {header!r}: {cell!r} bukan angka. "
+                "Tulis angka seperti 1.234 atau 1234, atau kosongkan/isi '-' bila tidak ada data."
+            ) from None
+    return values
+
+
+def _empty_rows(out: pd.DataFrame) -> pd.Series:
+    data = out.drop(columns=["baris"])
+    return data.isna().all(axis=1)

@@ -1,0 +1,43 @@
+"""The embedded demo: the whole pipeline on the project's own fictional region."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ._errors import PovmapInputError
+from .export import export
+from .i18n import label
+from .manifest import build_manifest, write_manifest
+from .pipeline import Options, run
+
+#: The demo files live in the repository's ``boundaries/`` folder (see its README).
+DEMO_DIR = Path(__file__).resolve().parents[2] / "boundaries"
+
+
+def demo_paths() -> tuple[Path, Path]:
+    """Paths of the demo boundary layer and counts table."""
+    boundaries, counts = DEMO_DIR / "demo_desa.geojson", DEMO_DIR / "demo_counts.csv"
+    if not boundaries.exists() or not counts.exists():
+        raise PovmapInputError(
+            f"Data contoh tidak ditemukan di {DEMO_DIR}. Pasang povmap dari repositorinya "
+            "(pip install -e .) atau buat ulang dengan python boundaries/make_demo.py."
+        )
+    return boundaries, counts
+
+
+def run_demo(out_dir: str | os.PathLike = "output", *, lang: str = "id") -> list[Path]:
+    """Map the demo region into ``out_dir``: HTML map, GeoJSON layers, report and manifest."""
+    from .cli import write_map
+
+    out_dir = Path(out_dir)
+    boundaries, counts = demo_paths()
+    result = run(boundaries, counts, Options(lang=lang))
+    title = f"{label('title_default', lang)} – Kabupaten Contoh ({label('illustrative', lang)})"
+    html = write_map(result, out_dir / "demo_peta.html", title=title,
+                     source=label("illustrative", lang), tiles=None, lang=lang)
+    written = export(result.layers, out_dir, formats=("geojson",), stem="demo")
+    result.report.write(out_dir / "demo_laporan.json")
+    written.append(out_dir / "demo_laporan.json")
+    write_manifest(out_dir / "demo_manifest.json", build_manifest(result, [html, *written]))
+    return [html, *written, out_dir / "demo_manifest.json"]

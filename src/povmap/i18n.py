@@ -1,0 +1,93 @@
+"""Labels in Indonesian (default) and English, and numbers written the Indonesian way.
+
+Numbers are formatted here, in Python, and never left to the browser's locale: a planner's laptop
+set to English must still show ``1.234`` and ``1,09 %``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._errors import PovmapInputError
+
+LANGS = ("id", "en")
+
+LABELS: dict[str, dict[str, str]] = {
+    "id": {
+        "nama_desa": "Desa/Kelurahan",
+        "nama_kecamatan": "Kecamatan",
+        "nama_kabupaten": "Kabupaten/Kota",
+        "kode_desa": "Kode desa",
+        "kode_kecamatan": "Kode kecamatan",
+        "jumlah_miskin_ekstrem": "Penduduk miskin ekstrem (jiwa)",
+        "jumlah_keluarga_miskin_ekstrem": "Keluarga miskin ekstrem (KK)",
+        "jumlah_penduduk": "Jumlah penduduk (jiwa)",
+        "persen_miskin_ekstrem": "Persentase penduduk miskin ekstrem",
+        "kepadatan_miskin_ekstrem": "Penduduk miskin ekstrem per km²",
+        "luas_km2": "Luas (km²)",
+        "jumlah_desil_1": "Penduduk desil 1 (jiwa)",
+        "persen_desil_1": "Bagian penduduk desil 1 (peringkat kesejahteraan, bukan tingkat kemiskinan)",
+        "kelas": "Kelas",
+        "no_data": "Tidak ada data",
+        "desa_layer": "Desa/Kelurahan",
+        "kecamatan_layer": "Kecamatan",
+        "kecamatan_outline": "Batas kecamatan",
+        "source": "Sumber",
+        "title_default": "Peta kemiskinan ekstrem",
+        "illustrative": "Wilayah dan data fiktif, hanya untuk ilustrasi",
+    },
+    "en": {
+        "nama_desa": "Village",
+        "nama_kecamatan": "District (kecamatan)",
+        "nama_kabupaten": "Regency/City",
+        "kode_desa": "Village code",
+        "kode_kecamatan": "District code",
+        "jumlah_miskin_ekstrem": "People in extreme poverty",
+        "jumlah_keluarga_miskin_ekstrem": "Families in extreme poverty",
+        "jumlah_penduduk": "Population",
+        "persen_miskin_ekstrem": "Share of people in extreme poverty",
+        "kepadatan_miskin_ekstrem": "People in extreme poverty per km²",
+        "luas_km2": "Area (km²)",
+        "jumlah_desil_1": "People in welfare decile 1",
+        "persen_desil_1": "Share in welfare decile 1 (a welfare rank, not a poverty rate)",
+        "kelas": "Class",
+        "no_data": "No data",
+        "desa_layer": "Villages",
+        "kecamatan_layer": "Districts",
+        "kecamatan_outline": "District boundaries",
+        "source": "Source",
+        "title_default": "Extreme poverty map",
+        "illustrative": "Fictional region and data, for illustration only",
+    },
+}
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if supported, else raise naming the parameter."""
+    if lang not in LANGS:
+        raise PovmapInputError(f"lang={lang!r} tidak dikenal; pilih salah satu dari {LANGS}.")
+    return lang
+
+
+def label(key: str, lang: str = "id") -> str:
+    """The label of ``key`` (a column name or a UI word) in ``lang``; the key itself if unknown."""
+    return LABELS[check_lang(lang)].get(key, key)
+
+
+def format_number(value: float | int | None, decimals: int = 0, lang: str = "id") -> str:
+    """Format a number with thousands separators: ``1.234,5`` (id) or ``1,234.5`` (en).
+
+    Missing values (None, NaN) become an en dash, which reads as "no value" in both languages.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{float(value):,.{decimals}f}"
+    if lang == "id":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def format_percent(value: float | None, decimals: int = 2, lang: str = "id") -> str:
+    """Format a percentage as Indonesians write it, ``1,09 %`` (id), or ``1.09 %`` (en)."""
+    text = format_number(value, decimals, lang)
+    return text if text == "–" else f"{text} %"

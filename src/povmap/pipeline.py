@@ -1,0 +1,78 @@
+"""The whole path from two files to analysed layers, shared by the CLI commands and the demo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+
+from .boundaries import read_boundaries
+from .classify import Classification, classification_of, classify
+from .counts import read_counts
+from .join import JoinReport, join
+from .metrics import add_rates, aggregate
+
+
+@dataclass(frozen=True)
+class Options:
+    """Choices a user makes on the command line or in a notebook."""
+
+    level: str = "desa"
+    column: str = "persen_miskin_ekstrem"
+    scheme: str = "quantiles"
+    k: int = 5
+    breaks: tuple[float, ...] | None = None
+    lang: str = "id"
+    engine: str = "pyogrio"
+    layer: str | None = None
+    sheet: str | int | None = None
+    column_map: dict[str, str] = field(default_factory=dict)
+    boundary_columns: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    """Analysed layers, finest first (``{"desa": ..., "kecamatan": ...}``), and the join report."""
+
+    layers: dict[str, gpd.GeoDataFrame]
+    report: JoinReport
+    inputs: dict[str, Path]
+
+    @property
+    def main(self) -> gpd.GeoDataFrame:
+        """The finest layer: what the choropleth colours."""
+        return next(iter(self.layers.values()))
+
+    @property
+    def classification(self) -> Classification:
+        """The class breaks of the finest layer."""
+        return classification_of(self.main)
+
+
+def run(
+    boundaries: str | os.PathLike, counts: str | os.PathLike, options: Options = Options()
+) -> Result:
+    """Read, join, compute rates, aggregate to kecamatan and classify.
+
+    Each layer is classified on its own values with the same scheme (a kecamatan rate and a desa
+    rate live on different scales).
+    """
+    bounds = read_boundaries(boundaries, layer=options.layer, columns=options.boundary_columns,
+                             engine=options.engine)
+    table = read_counts(counts, sheet=options.sheet, column_map=options.column_map)
+    result = join(bounds, table, level=options.level)
+    finest = add_rates(result.joined)
+    layers = {options.level: finest}
+    if options.level == "desa":
+        layers["kecamatan"] = aggregate(finest, "kecamatan")
+    classified = {
+        name: classify(layer, options.column, scheme=options.scheme, k=options.k,
+                       breaks=list(options.breaks) if options.breaks else None)
+        for name, layer in layers.items()
+    }
+    for layer in classified.values():
+        layer.attrs["povmap"] = bounds.attrs.get("povmap")
+    return Result(layers=classified, report=result.report,
+                  inputs={"boundaries": Path(boundaries), "counts": Path(counts)})
