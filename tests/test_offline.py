@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import folium
@@ -67,7 +69,10 @@ def test_inlined_page_has_no_external_script_or_stylesheet():
     assert "bootstrap" not in html.lower()
     assert "fontawesome" not in html.lower()
     # Stylesheet images became data: URIs (a relative url() would point next to the HTML file).
-    for css_url in re.findall(r"url\(\s*[\"']?([^\"')]+)", html):
+    styles = "".join(re.findall(r"<style>(.*?)</style>", html, re.DOTALL))
+    css_urls = re.findall(r"url\(\s*[\"']?([^\"')]+)", styles)
+    assert css_urls  # Leaflet's layers/marker icons, the fullscreen and search buttons
+    for css_url in css_urls:
         assert css_url.startswith(("data:", "#")), css_url
 
 
@@ -128,6 +133,20 @@ def test_readme_lists_every_vendored_file_with_its_sha256():
     assert rows == files
     total = sum(p.stat().st_size for p in STATIC.rglob("*") if p.is_file())
     assert total < 400_000
+
+
+def test_vendored_files_are_not_git_ignored():
+    # The project ignores dist/ (build output); a vendored file caught by that would be left out
+    # of commits and every fresh checkout would write broken maps.
+    git = shutil.which("git")
+    repo = STATIC.parents[2]
+    if git is None or not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    files = [str(p) for p in STATIC.rglob("*") if p.is_file()]
+    result = subprocess.run(
+        [git, "check-ignore", *files], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert result.stdout == ""  # check-ignore prints the ignored paths
 
 
 # ---------------------------------------------------------------------- real browser, no network
@@ -204,7 +223,8 @@ def test_offline_page_renders_in_chromium_without_network(browser, tmp_path):
 
         # The search control works, not just exists: typing lists the matching villages.
         page.click(".leaflet-control-search .search-button")
-        page.fill(".leaflet-control-search .search-input", "Suka")
+        # leaflet-search listens to keyup, so type key by key rather than fill().
+        page.locator(".leaflet-control-search input.search-input").press_sequentially("Suka")
         tips = page.locator(".leaflet-control-search .search-tip")
         tips.first.wait_for(timeout=5000)
         assert sorted(tips.all_inner_texts()) == ["Sukajadi", "Sukamaju"]
@@ -235,4 +255,3 @@ def test_offline_canvas_map_with_marker_and_popup(browser, tmp_path):
         assert requests == []
     finally:
         page.close()
-

@@ -67,14 +67,16 @@ class _Inline:
 # "unknown asset" error instead of being silently swapped.
 _INLINE_RULES: tuple[_Inline, ...] = (
     _Inline(
-        re.compile(r"/leaflet@1\.[^/]+/dist/leaflet\.js$"), "leaflet/dist/leaflet.js", _LEAFLET
+        re.compile(r"/leaflet@1\.[^/]+/dist/leaflet\.js$"), "leaflet/npm-dist/leaflet.js", _LEAFLET
     ),
     _Inline(
-        re.compile(r"/leaflet@1\.[^/]+/dist/leaflet\.css$"), "leaflet/dist/leaflet.css", _LEAFLET
+        re.compile(r"/leaflet@1\.[^/]+/dist/leaflet\.css$"),
+        "leaflet/npm-dist/leaflet.css",
+        _LEAFLET,
     ),
     _Inline(
         re.compile(r"(?:/jquery-3\.[\d.]+|/jquery@3\.[^/]+/dist/jquery)(?:\.min)?\.js$"),
-        "jquery/dist/jquery.min.js",
+        "jquery/npm-dist/jquery.min.js",
         _JQUERY,
     ),
     # folium asks jsDelivr for Control.FullScreen.min.js, a file jsDelivr minifies on the fly; the
@@ -91,12 +93,12 @@ _INLINE_RULES: tuple[_Inline, ...] = (
     ),
     _Inline(
         re.compile(r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.js$"),
-        "leaflet-search/dist/leaflet-search.min.js",
+        "leaflet-search/npm-dist/leaflet-search.min.js",
         _SEARCH,
     ),
     _Inline(
         re.compile(r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.css$"),
-        "leaflet-search/dist/leaflet-search.min.css",
+        "leaflet-search/npm-dist/leaflet-search.min.css",
         _SEARCH,
     ),
 )
@@ -216,7 +218,7 @@ def _inline_block(rule: _Inline) -> str:
     # Likewise "</script" ends an inline script; "<\/script" means the same inside JS strings.
     text = re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE)
     block = f"<script>\n{notice}{text}\n</script>"
-    if rule.asset == "leaflet/dist/leaflet.js":
+    if rule.asset == "leaflet/npm-dist/leaflet.js":
         block += _leaflet_icon_fix()
     return block
 
@@ -229,9 +231,9 @@ def _leaflet_icon_fix() -> str:
     ``marker-icon.png`` next to the HTML file, i.e. a broken image on a plain ``folium.Marker``.
     """
     icons = {
-        "iconUrl": _data_uri("leaflet/dist/images/marker-icon.png"),
-        "iconRetinaUrl": _data_uri("leaflet/dist/images/marker-icon-2x.png"),
-        "shadowUrl": _data_uri("leaflet/dist/images/marker-shadow.png"),
+        "iconUrl": _data_uri("leaflet/npm-dist/images/marker-icon.png"),
+        "iconRetinaUrl": _data_uri("leaflet/npm-dist/images/marker-icon-2x.png"),
+        "shadowUrl": _data_uri("leaflet/npm-dist/images/marker-shadow.png"),
     }
     options = ", ".join(f'{key}: "{uri}"' for key, uri in icons.items())
     return (

@@ -1,0 +1,100 @@
+"""Reading real boundary files in both schemas, with both engines."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from conftest import (HSS_DESA, HSS_KECAMATAN, HSS_KUGI_GPKG, HSS_KUGI_ZIP, KAYONG_DESA,
+                      LAHAT_DESA, need)
+
+import povmap
+from povmap.boundaries import CANONICAL
+
+ENGINES = ["pyogrio", "fiona"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("path", [HSS_DESA, HSS_KUGI_ZIP, HSS_KUGI_GPKG], ids=lambda p: p.name)
+def test_hss_desa_in_every_schema_and_engine(path, engine, hss_raw):
+    gdf = povmap.read_boundaries(need(path), engine=engine)
+    assert list(gdf.columns[:8]) == CANONICAL["desa"]
+    assert len(gdf) == 148
+    assert gdf.crs.to_epsg() == 4326
+    assert set(gdf["kode_desa"]) == set(hss_raw["kode"])
+    assert gdf["kode_kecamatan"].nunique() == 11
+    by_code = gdf.set_index("kode_desa")
+    assert by_code.loc["63.06.01.2001", "nama_desa"] == "Hamalau"
+    assert by_code.loc["63.06.01.2001", "nama_kecamatan"] == "Sungai Raya"
+    # Areas in an equal-area projection: the KUGI LUAS field (km², UTM, rounded) agrees to within
+    # UTM's scale factor (0.9996², about 0.08 %) and the rounding.
+    if "LUAS" in gdf.columns:
+        assert ((gdf["luas_km2"] - gdf["LUAS"]).abs() / gdf["LUAS"]).max() < 0.002 + 0.005 / gdf["LUAS"].min()
+    assert gdf["luas_km2"].sum() == pytest.approx(1697.2, abs=1)
+    info = gdf.attrs["povmap"]
+    assert info.schema == ("kugi" if "kugi" in path.name else "lain")
+
+
+def test_utm_shapefile_reprojected_to_same_geometry():
+    lonlat = povmap.read_boundaries(need(HSS_KUGI_GPKG)).set_index("kode_desa")
+    utm = povmap.read_boundaries(need(HSS_KUGI_ZIP)).set_index("kode_desa")
+    assert utm.attrs["povmap"].source_crs == "EPSG:32750"
+    shift = utm.to_crs(32750).centroid.distance(lonlat.loc[utm.index].to_crs(32750).centroid)
+    assert shift.max() < 0.01  # metres
+
+
+def test_invalid_geometries_repaired_and_reported():
+    gdf = povmap.read_boundaries(need(LAHAT_DESA))
+    assert sorted(gdf.attrs["povmap"].repaired) == ["16.04.23.2006", "16.04.23.2007"]
+    assert gdf.geometry.is_valid.all()
+    assert gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_kecamatan_file_detected_as_kecamatan_level():
+    gdf = povmap.read_boundaries(need(HSS_KECAMATAN))
+    assert gdf.attrs["povmap"].level == "kecamatan"
+    assert "kode_desa" not in gdf.columns
+    assert len(gdf) == 11
+
+
+def test_multipolygon_islands_kept():
+    gdf = povmap.read_boundaries(need(KAYONG_DESA))
+    assert len(gdf) == 43
+    assert (gdf.geom_type == "MultiPolygon").sum() == 11
+
+
+def test_explicit_column_mapping(tmp_path, hss_raw):
+    renamed = hss_raw.rename(columns={"kode": "KODE_DS", "nama": "NAMA_DS"})[
+        ["KODE_DS", "NAMA_DS", "geometry"]]
+    path = tmp_path / "odd.gpkg"
+    renamed.to_file(path)
+    with pytest.raises(povmap.PovmapInputError, match="KODE_DS"):
+        povmap.read_boundaries(path)
+    gdf = povmap.read_boundaries(path, columns={"kode_desa": "KODE_DS", "nama_desa": "NAMA_DS"})
+    assert len(gdf) == 148 and gdf["nama_desa"].notna().all()
+    # Parent codes are derived from the desa code even when the file lacks them.
+    assert (gdf["kode_kecamatan"] == gdf["kode_desa"].str[:8]).all()
+
+
+def test_split_desa_merged_into_one_row(tmp_path, hss_raw):
+    parts = hss_raw.iloc[:3].explode(index_parts=False)
+    doubled = gpd.GeoDataFrame(
+        gpd.pd.concat([parts, hss_raw.iloc[[0]]]), crs=hss_raw.crs)
+    path = tmp_path / "parts.geojson"
+    doubled.to_file(path)
+    gdf = povmap.read_boundaries(path)
+    assert len(gdf) == 3
+    assert gdf.attrs["povmap"].merged_parts == ["63.06.01.2001"]
+
+
+@pytest.mark.parametrize("bad", ["missing.geojson", "not_geo.geojson"])
+def test_bad_boundary_file_names_the_file(tmp_path, bad):
+    path = tmp_path / bad
+    if bad == "not_geo.geojson":
+        path.write_text("this is not json")
+    with pytest.raises(povmap.PovmapInputError, match=bad):
+        povmap.read_boundaries(path)
+
+
+def test_unknown_engine_names_the_parameter():
+    with pytest.raises(povmap.PovmapInputError, match="engine"):
+        povmap.read_boundaries(need(HSS_DESA), engine="gdal")

@@ -1,0 +1,126 @@
+"""The spine through the command line, on the real Hulu Sungai Selatan layer."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import HSS_DESA, HSS_KUGI_ZIP, need
+
+from povmap.cli import main
+
+
+def povmap(*args: object) -> subprocess.CompletedProcess:
+    """Run the installed command as a user would, in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "povmap.cli", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_map_draws_every_desa_with_indonesian_tooltips(hss_counts_csv, hss_counts, tmp_path):
+    out = tmp_path / "peta.html"
+    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(hss_counts_csv), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    drawn = set(re.findall(r'"kode_desa": "(\d\d\.\d\d\.\d\d\.\d{4})"', html))
+    assert drawn == set(hss_counts["kode_wilayah"])
+    row = hss_counts.iloc[0]
+    percent = 100 * row["jumlah_miskin_ekstrem"] / row["jumlah_penduduk"]
+    expected = f"{percent:.2f}".replace(".", ",") + " %"
+    assert expected in html
+    assert "Tidak ada data" in html and "Persentase penduduk miskin ekstrem" in html
+    assert "Batas kecamatan" in html  # kecamatan outlines layer
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert manifest["penggabungan"]["matched"] == 148
+
+
+def test_export_geojson_counts_equal_input(hss_counts_csv, hss_counts, tmp_path):
+    result = CliRunner().invoke(main, ["export", str(need(HSS_DESA)), str(hss_counts_csv),
+                                       "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    desa = gpd.read_file(tmp_path / "out" / "desa.geojson")
+    kec = gpd.read_file(tmp_path / "out" / "kecamatan.geojson")
+    assert desa.crs.to_epsg() == 4326 and len(desa) == 148 and len(kec) == 11
+    merged = desa.merge(hss_counts, left_on="kode_desa", right_on="kode_wilayah")
+    assert (merged["jumlah_miskin_ekstrem_x"] == merged["jumlah_miskin_ekstrem_y"]).all()
+    for column in ("jumlah_miskin_ekstrem", "jumlah_penduduk"):
+        assert kec[column].sum() == desa[column].sum() == hss_counts[column].sum()
+    recomputed = 100 * kec["jumlah_miskin_ekstrem"] / kec["jumlah_penduduk"]
+    assert (kec["persen_miskin_ekstrem"] - recomputed).abs().max() < 1e-6
+
+
+@pytest.mark.parametrize("engine", ["pyogrio", "fiona"])
+def test_join_codes_in_any_form_from_xlsx(hss_counts, tmp_path, engine):
+    forms = hss_counts.copy().astype({"kode_wilayah": object})
+    undotted = forms["kode_wilayah"].str.replace(".", "")
+    forms.loc[0::4, "kode_wilayah"] = undotted[0::4].astype("int64")  # stored as a number
+    forms.loc[1::4, "kode_wilayah"] = undotted[1::4]
+    forms.loc[2::4, "kode_wilayah"] = forms.loc[2::4, "kode_wilayah"].str.replace(".", " ")
+    table = tmp_path / "jumlah.xlsx"
+    forms.to_excel(table, index=False)
+    report = tmp_path / "laporan.json"
+    result = CliRunner().invoke(main, ["join", str(need(HSS_KUGI_ZIP)), str(table), "-o",
+                                       str(tmp_path / "gabung.gpkg"), "--report", str(report),
+                                       "--engine", engine])
+    assert result.exit_code == 0, result.output
+    data = json.loads(report.read_text())
+    assert data["matched"] == 148 and data["matched_by"]["code"] == 148
+    assert data["unmatched_counts"] == [] and data["unmatched_boundaries"] == []
+    for column, totals in data["totals"].items():
+        assert totals["input"] == totals["matched"] + totals["unmatched"] == hss_counts[column].sum()
+    joined = gpd.read_file(tmp_path / "gabung.gpkg", layer="desa")
+    assert joined["jumlah_miskin_ekstrem"].sum() == hss_counts["jumlah_miskin_ekstrem"].sum()
+
+
+def test_join_reports_every_unmatched_row_and_area(hss_counts, tmp_path):
+    table = hss_counts.iloc[5:].copy()
+    fake = pd.DataFrame([{"kode_wilayah": "63.06.01.2999", "nama_kecamatan": "Sungai Raya",
+                          "nama_desa": "Tidak Ada", "jumlah_penduduk": 100,
+                          "jumlah_keluarga_miskin_ekstrem": 1, "jumlah_miskin_ekstrem": 7,
+                          "jumlah_desil_1": 9}])
+    pd.concat([table, fake]).to_csv(tmp_path / "t.csv", index=False)
+    report = tmp_path / "r.json"
+    proc = povmap("join", need(HSS_DESA), tmp_path / "t.csv", "-o", tmp_path / "j.gpkg",
+                  "--report", report)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(report.read_text())
+    assert [r["kode_wilayah"] for r in data["unmatched_counts"]] == ["63.06.01.2999"]
+    assert data["unmatched_counts"][0]["baris"] == len(table) + 2
+    assert sorted(a["kode_desa"] for a in data["unmatched_boundaries"]) == sorted(
+        hss_counts["kode_wilayah"].iloc[:5])
+    assert data["totals"]["jumlah_miskin_ekstrem"]["unmatched"] == 7
+    strict = povmap("join", HSS_DESA, tmp_path / "t.csv", "-o", tmp_path / "s.gpkg", "--strict")
+    assert strict.returncode == 1 and "Traceback" not in strict.stderr
+    assert not (tmp_path / "s.gpkg").exists()
+
+
+def test_bad_input_exit_1_names_the_problem_and_writes_nothing(tmp_path, hss_counts):
+    table = hss_counts.astype({"jumlah_penduduk": object})
+    table.loc[3, "jumlah_penduduk"] = "banyak"
+    table.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "peta.html"
+    proc = povmap("map", need(HSS_DESA), tmp_path / "t.csv", "-o", out)
+    assert proc.returncode == 1
+    assert "baris 5" in proc.stderr and "jumlah_penduduk" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == [tmp_path / "t.csv"]
+
+
+def test_wrong_usage_exit_2(tmp_path):
+    proc = povmap("map", HSS_DESA)
+    assert proc.returncode == 2
+
+
+def test_demo_writes_map_and_layers(tmp_path):
+    result = CliRunner().invoke(main, ["demo", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "demo_peta.html").read_text(encoding="utf-8")
+    assert "fiktif" in html
+    desa = gpd.read_file(tmp_path / "desa.geojson")
+    assert len(desa) == 150 and desa["jumlah_miskin_ekstrem"].notna().all()
+    assert (tmp_path / "demo_manifest.json").exists()
