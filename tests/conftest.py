@@ -43,7 +43,8 @@ def need_chromium() -> str:
                                          else None)
     if not found:
         pytest.skip("chromium not installed (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright not installed (pip install playwright)")
+    pytest.importorskip("playwright.sync_api",
+                        reason="playwright not installed (pip install playwright)")
     return found
 
 

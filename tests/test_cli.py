@@ -24,7 +24,8 @@ def povmap(*args: object) -> subprocess.CompletedProcess:
 
 def test_map_draws_every_desa_with_indonesian_tooltips(hss_counts_csv, hss_counts, tmp_path):
     out = tmp_path / "peta.html"
-    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(hss_counts_csv), "-o", str(out)])
+    args = ["map", str(need(HSS_DESA)), str(hss_counts_csv), "-o", str(out)]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     drawn = set(re.findall(r'"kode_desa": "(\d\d\.\d\d\.\d\d\.\d{4})"', html))
@@ -72,7 +73,8 @@ def test_join_codes_in_any_form_from_xlsx(hss_counts, tmp_path, engine):
     assert data["matched"] == 148 and data["matched_by"]["code"] == 148
     assert data["unmatched_counts"] == [] and data["unmatched_boundaries"] == []
     for column, totals in data["totals"].items():
-        assert totals["input"] == totals["matched"] + totals["unmatched"] == hss_counts[column].sum()
+        assert totals["input"] == totals["matched"] + totals["unmatched"]
+        assert totals["input"] == hss_counts[column].sum()
     joined = gpd.read_file(tmp_path / "gabung.gpkg", layer="desa")
     assert joined["jumlah_miskin_ekstrem"].sum() == hss_counts["jumlah_miskin_ekstrem"].sum()
 

@@ -37,7 +37,7 @@ def test_kecamatan_sums_equal_desa_sums(kalsel_joined):
     for column in ("jumlah_miskin_ekstrem", "jumlah_penduduk", "jumlah_desil_1"):
         assert kec[column].sum() == counts[column].sum()
         by_kec = layer.groupby("kode_kecamatan")[column].sum()
-        np.testing.assert_allclose(kec.set_index("kode_kecamatan")[column], by_kec.loc[kec["kode_kecamatan"]])
+        np.testing.assert_allclose(kec[column], by_kec.loc[kec["kode_kecamatan"]])
     # Rates of the aggregate are ratios of sums, not means of desa rates.
     np.testing.assert_allclose(
         kec["persen_miskin_ekstrem"], 100 * kec["jumlah_miskin_ekstrem"] / kec["jumlah_penduduk"])

@@ -1,8 +1,8 @@
 """Read boundary files of any OGR format and bring them to povmap's canonical columns.
 
 Two schemas are recognised automatically: BIG's KUGI fields (``KDEPUM``, ``WADMKD``, ``KDCPUM``,
-``WADMKC``, ``KDPKAB``, ``WADMKK``, ``KDPPUM``, ``WADMPR``) and the ``kode``/``nama``/``kode_kec``...
-schema of the public boundary dumps. An explicit ``columns`` mapping overrides both.
+``WADMKC``, ``KDPKAB``, ``WADMKK``, ``KDPPUM``, ``WADMPR``) and the ``kode``/``nama``/
+``kode_kec``... schema of the public boundary dumps. An explicit ``columns`` mapping overrides both.
 """
 
 from __future__ import annotations
@@ -206,8 +206,9 @@ def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str
         # A KDEPUM column may exist but be empty in a kecamatan file.
         if codes.map(code_level).eq(level).mean() > 0.5:
             return level
+    tried = ", ".join(mapping[f"kode_{lv}"] for lv in ("desa", "kecamatan") if f"kode_{lv}" in mapping)
     raise PovmapInputError(
-        f"{path}: kolom kode ({', '.join(mapping.get(f'kode_{lv}', '') for lv in ('desa', 'kecamatan'))}) "
+        f"{path}: kolom kode ({tried}) "
         "tidak berisi kode Kemendagri desa (63.06.01.2001) atau kecamatan (63.06.01)."
     )
 
@@ -257,8 +258,8 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]
             log.warning("%s tidak punya CRS; koordinatnya dianggap lon/lat WGS84.", path)
             return gdf.set_crs(WGS84), "tidak ada (dianggap EPSG:4326)"
         raise PovmapInputError(
-            f"{path}: sistem koordinat (CRS) tidak diketahui (berkas .prj hilang?) dan koordinatnya "
-            "bukan lon/lat. Tambahkan berkas .prj atau simpan ulang dengan CRS."
+            f"{path}: sistem koordinat (CRS) tidak diketahui (berkas .prj hilang?) dan "
+            "koordinatnya bukan lon/lat. Tambahkan berkas .prj atau simpan ulang dengan CRS."
         )
     source = gdf.crs.to_string()
     return (gdf if gdf.crs.equals(WGS84) else gdf.to_crs(WGS84)), source

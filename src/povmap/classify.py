@@ -117,7 +117,9 @@ def make_classification(
     y = np.asarray(values, dtype=float)
     y = y[~np.isnan(y)]
     if y.size == 0:
-        raise PovmapInputError(f"Kolom {column!r} tidak berisi satu pun nilai; tidak ada yang dipetakan.")
+        raise PovmapInputError(
+            f"Kolom {column!r} tidak berisi satu pun nilai; tidak ada yang dipetakan."
+        )
     bins = _bins(y, scheme, k, breaks)
     return Classification(
         column=column, scheme=scheme, lower=float(y.min()), bins=tuple(float(b) for b in bins),
@@ -141,9 +143,9 @@ def classify(
     :func:`make_classification`.
     """
     if column not in gdf.columns:
+        mappable = [c for c in gdf.columns if c.startswith(("jumlah_", "persen_", "kepadatan_"))]
         raise PovmapInputError(
-            f"column={column!r} tidak ada; kolom yang bisa dipetakan: "
-            f"{', '.join(c for c in gdf.columns if c.startswith(('jumlah_', 'persen_', 'kepadatan_')))}."
+            f"column={column!r} tidak ada; kolom yang bisa dipetakan: {', '.join(mappable)}."
         )
     classification = make_classification(
         gdf[column], column=column, scheme=scheme, k=k, breaks=breaks, cmap=cmap

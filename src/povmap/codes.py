@@ -1,7 +1,7 @@
 """Kemendagri area codes: normalise any common spelling to the dotted form, level and parent.
 
-Kemendagri codes are ``PP.KK.CC.DDDD`` (province, kabupaten/kota, kecamatan, desa). Tables write them
-dotted, undotted (``6306012001``), with spaces, or as numbers a spreadsheet mangled
+Kemendagri codes are ``PP.KK.CC.DDDD`` (province, kabupaten/kota, kecamatan, desa). Tables write
+them dotted, undotted (``6306012001``), with spaces, or as numbers a spreadsheet mangled
 (``6306012001.0``, ``6.306012001E9``). BPS codes (``6306010001``: 3-digit kecamatan and desa parts)
 have the same undotted length but number kecamatan and desa differently, so they are detected here
 and never silently taken for Kemendagri codes.

@@ -26,7 +26,9 @@ LABELS: dict[str, dict[str, str]] = {
         "kepadatan_miskin_ekstrem": "Penduduk miskin ekstrem per km²",
         "luas_km2": "Luas (km²)",
         "jumlah_desil_1": "Penduduk desil 1 (jiwa)",
-        "persen_desil_1": "Bagian penduduk desil 1 (peringkat kesejahteraan, bukan tingkat kemiskinan)",
+        "persen_desil_1": (
+            "Bagian penduduk desil 1 (peringkat kesejahteraan, bukan tingkat kemiskinan)"
+        ),
         "kelas": "Kelas",
         "no_data": "Tidak ada data",
         "desa_layer": "Desa/Kelurahan",

@@ -18,7 +18,8 @@ from .counts import COUNT_COLUMNS
 #: Holes smaller than this (m²) left by a dissolve are slivers between desa, not enclaves.
 SLIVER_HOLE_M2 = 200_000.0
 
-#: Rate columns: name -> (numerator, denominator). Desil shares are welfare ranks, not poverty rates.
+#: Rate columns: name -> (numerator, denominator).
+#: Desil shares are welfare ranks, not poverty rates.
 RATES = {
     "persen_miskin_ekstrem": ("jumlah_miskin_ekstrem", "jumlah_penduduk"),
     **{f"persen_desil_{d}": (f"jumlah_desil_{d}", "jumlah_penduduk") for d in range(1, 11)},
