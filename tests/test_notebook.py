@@ -13,7 +13,7 @@ NOTEBOOK = ROOT / "notebooks" / "hss_contoh.ipynb"
 
 def test_hss_notebook_executes():
     need(HSS_DESA)
-    nbclient = pytest.importorskip("nbclient", reason="nbclient not installed (pip install .[test])")
+    nbclient = pytest.importorskip("nbclient", reason="pip install .[test]")
     # Run a copy placed where the notebook's relative path to ../../shared/data still holds.
     workdir = ROOT / "notebooks"
     nb = nbformat.read(NOTEBOOK, as_version=4)

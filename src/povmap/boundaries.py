@@ -206,7 +206,7 @@ def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str
         # A KDEPUM column may exist but be empty in a kecamatan file.
         if codes.map(code_level).eq(level).mean() > 0.5:
             return level
-    tried = ", ".join(mapping[f"kode_{lv}"] for lv in ("desa", "kecamatan") if f"kode_{lv}" in mapping)
+    tried = ", ".join(mapping[key] for key in ("kode_desa", "kode_kecamatan") if key in mapping)
     raise PovmapInputError(
         f"{path}: kolom kode ({tried}) "
         "tidak berisi kode Kemendagri desa (63.06.01.2001) atau kecamatan (63.06.01)."
