@@ -19,7 +19,7 @@ import pyogrio
 import shapely
 
 from ._errors import PovmapInputError
-from .codes import LEVELS, code_level, normalize_code, parent_code
+from .codes import LEVELS, code_level, normalize_code, normalize_codes, parent_code
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +202,7 @@ def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str
         column = mapping.get(f"kode_{level}")
         if column is None:
             continue
-        codes = raw[column].map(normalize_code)
+        codes = normalize_codes(raw[column]).set_axis(raw.index)
         # A KDEPUM column may exist but be empty in a kecamatan file.
         if codes.map(code_level).eq(level).mean() > 0.5:
             return level
@@ -217,7 +217,7 @@ def _to_canonical(
     raw: gpd.GeoDataFrame, mapping: dict[str, str], level: str, path: Path
 ) -> gpd.GeoDataFrame:
     own_code = f"kode_{level}"
-    codes = raw[mapping[own_code]].map(normalize_code)
+    codes = normalize_codes(raw[mapping[own_code]]).set_axis(raw.index)
     bad = codes.isna() | codes.map(code_level).ne(level)
     if bad.any():
         rows = [str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10]]
@@ -232,7 +232,8 @@ def _to_canonical(
             continue
         lv = canonical.split("_", 1)[1]
         if canonical.startswith("kode_"):
-            out[canonical] = codes.map(lambda c, lv=lv: parent_code(c, lv))
+            # Dotted codes nest by prefix: 63.06.01.2001 -> 63.06.01 -> 63.06 -> 63.
+            out[canonical] = codes.str[: len(parent_code("00.00.00.0000", lv))]
         elif canonical in mapping:
             out[canonical] = raw[mapping[canonical]].astype("object").map(_clean_name)
         else:
@@ -262,7 +263,10 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]
             "koordinatnya bukan lon/lat. Tambahkan berkas .prj atau simpan ulang dengan CRS."
         )
     source = gdf.crs.to_string()
-    return (gdf if gdf.crs.equals(WGS84) else gdf.to_crs(WGS84)), source
+    if gdf.crs.equals(WGS84, ignore_axis_order=True):
+        # OGC:CRS84 (GeoJSON, FlatGeobuf) is EPSG:4326 in lon/lat order: relabel, don't transform.
+        return gdf.set_crs(WGS84, allow_override=True), source
+    return gdf.to_crs(WGS84), source
 
 
 def _merge_parts(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[str]]:
