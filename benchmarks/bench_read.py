@@ -27,7 +27,8 @@ def national_fgb() -> Path:
     target = WORK / "indonesia_desa.fgb"
     if not target.exists():
         WORK.mkdir(exist_ok=True)
-        with lzma.open(DATA / "national" / "indonesia_desa.fgb.xz") as src, open(target, "wb") as dst:
+        source = DATA / "national" / "indonesia_desa.fgb.xz"
+        with lzma.open(source) as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
     return target
 
