@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import HSS_DESA, HSS_KUGI_ZIP, need
+from conftest import HSS_DESA, HSS_KUGI_ZIP, KALSEL_DESA, LAHAT_DESA, make_counts, need
 
 from povmap.cli import main
 
@@ -126,3 +126,27 @@ def test_demo_writes_map_and_layers(tmp_path):
     desa = gpd.read_file(tmp_path / "desa.geojson")
     assert len(desa) == 150 and desa["jumlah_miskin_ekstrem"].notna().all()
     assert (tmp_path / "demo_manifest.json").exists()
+
+
+def test_repaired_geometries_are_reported(tmp_path):
+    lahat = gpd.read_file(need(LAHAT_DESA))
+    make_counts(lahat, seed=1604).to_csv(tmp_path / "lahat.csv", index=False)
+    report = tmp_path / "r.json"
+    proc = povmap("join", LAHAT_DESA, tmp_path / "lahat.csv", "-o", tmp_path / "j.gpkg",
+                  "--report", report)
+    assert proc.returncode == 0, proc.stderr
+    assert "2 geometri tidak valid diperbaiki" in proc.stderr
+    assert any("16.04.23.2006" in note for note in json.loads(report.read_text())["notes"])
+
+
+def test_kalsel_export_every_desa_and_conserved_counts(kalsel_raw, tmp_path):
+    counts = make_counts(kalsel_raw, seed=63)
+    counts.to_csv(tmp_path / "kalsel.csv", index=False)
+    proc = povmap("export", need(KALSEL_DESA), tmp_path / "kalsel.csv", "-o", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    desa = gpd.read_file(tmp_path / "out" / "desa.geojson")
+    kec = gpd.read_file(tmp_path / "out" / "kecamatan.geojson")
+    assert sorted(desa["kode_desa"]) == sorted(kalsel_raw["kode"])
+    assert len(kec) == 156
+    for column in ("jumlah_miskin_ekstrem", "jumlah_penduduk", "jumlah_desil_1"):
+        assert desa[column].sum() == kec[column].sum() == counts[column].sum()

@@ -51,6 +51,22 @@ class Result:
         return classification_of(self.main)
 
 
+def boundary_notes(bounds: gpd.GeoDataFrame) -> list[str]:
+    """What reading the boundary file repaired or found missing, for the report and the terminal."""
+    info = bounds.attrs.get("povmap")
+    notes = []
+    if info and info.repaired:
+        notes.append(f"{len(info.repaired)} geometri tidak valid diperbaiki (make_valid): "
+                     f"{', '.join(info.repaired[:10])}")
+    if info and info.null_geometry:
+        notes.append(f"{len(info.null_geometry)} wilayah tanpa geometri (tidak tergambar di peta): "
+                     f"{', '.join(info.null_geometry[:10])}")
+    if info and info.merged_parts:
+        notes.append(f"{len(info.merged_parts)} wilayah tersimpan sebagai beberapa fitur dan "
+                     f"digabung: {', '.join(info.merged_parts[:10])}")
+    return notes
+
+
 def run(
     boundaries: str | os.PathLike, counts: str | os.PathLike, options: Options = Options()
 ) -> Result:
@@ -63,6 +79,7 @@ def run(
                              engine=options.engine)
     table = read_counts(counts, sheet=options.sheet, column_map=options.column_map)
     result = join(bounds, table, level=options.level)
+    result.report.notes.extend(boundary_notes(bounds))
     finest = add_rates(result.joined)
     layers = {options.level: finest}
     if options.level == "desa":
