@@ -22,6 +22,7 @@ from .export import export, write_geojson, write_gpkg
 from .join import JoinReport, JoinResult, join
 from .metrics import add_rates, aggregate
 from .pipeline import Options, run
+from .pockets import Pockets, find_pockets
 from .render import choropleth
 
 try:
@@ -34,6 +35,7 @@ __all__ = [
     "JoinReport",
     "JoinResult",
     "Options",
+    "Pockets",
     "PovmapError",
     "PovmapInputError",
     "__version__",
@@ -42,6 +44,7 @@ __all__ = [
     "choropleth",
     "classify",
     "export",
+    "find_pockets",
     "join",
     "make_classification",
     "normalize_code",

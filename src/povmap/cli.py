@@ -71,6 +71,13 @@ def input_options(command):
         click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
                      show_default=True, help="Pembaca berkas batas."),
         click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True),
+        click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=85.0,
+                     show_default=True,
+                     help="Kemiripan nama minimum (0-100) untuk padanan nama yang salah eja; "
+                          "101 = tanpa padanan mirip."),
+        click.option("--allow-invalid", is_flag=True,
+                     help="Lanjutkan walau ada nilai mustahil (negatif, melebihi penduduk, bukan "
+                          "bilangan bulat, desa ganda); semuanya dicatat di laporan."),
     ]):
         command = decorator(command)
     return command
@@ -100,6 +107,8 @@ def _options(kw: dict) -> Options:
         boundary_columns=_parse_pairs(kw.get("boundary_columns", ()), "--columns"),
         column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
         k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks")),
+        fuzzy_threshold=kw.get("fuzzy_threshold", 85.0),
+        allow_invalid=kw.get("allow_invalid", False),
     )
 
 
@@ -199,6 +208,46 @@ def export_command(boundaries, counts, output, formats, **kw) -> None:
     written.append(output / "laporan_penggabungan.json")
     write_manifest(output / "manifest.json", build_manifest(result, written))
     for path in written:
+        click.echo(str(path))
+
+
+@main.command("pockets")
+@input_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Desa dalam kantong (.geojson, wilayahnya ke NAMA_wilayah.geojson; atau .gpkg "
+                   "dengan dua layer).")
+@click.option("--column", default="persen_miskin_ekstrem", show_default=True,
+              help="Nilai yang diuji / value tested.")
+@click.option("--method", type=click.Choice(["moran", "getis_ord"]), default="moran",
+              show_default=True, help="Moran lokal (kantong dan pencilan) atau Getis-Ord Gi*.")
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+              show_default=True, help="Tingkat signifikansi.")
+@click.option("--no-fdr", is_flag=True, help="Tanpa koreksi FDR (Benjamini-Hochberg).")
+@click.option("--permutations", type=click.IntRange(99), default=9999, show_default=True,
+              help="Jumlah permutasi bersyarat.")
+@click.option("--seed", type=int, default=20240, show_default=True,
+              help="Benih acak: masukan dan benih sama, hasil sama.")
+@click.option("--snap", "snap_m", type=click.FloatRange(0), default=50.0, show_default=True,
+              help="Celah (meter) antar desa yang masih dihitung bertetangga.")
+@click.option("--ranking", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Tabel prioritas desa (CSV); bawaan NAMA_peringkat.csv.")
+@_fail_cleanly
+def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m,
+                    ranking, **kw) -> None:
+    """Cari kantong kemiskinan (klaster spasial) dan urutkan desa prioritas."""
+    from .pockets import find_pockets, output_paths, write_pockets
+
+    if kw["level"] != "desa":
+        raise PovmapError("--level kecamatan: kantong kemiskinan dicari antar desa; "
+                          "gunakan --level desa.")
+    output_paths(output, ranking)  # a wrong -o fails before the analysis, not after it
+    result = run(boundaries, counts, _options(kw))
+    _echo_report(result, kw["lang"])
+    pockets = find_pockets(result.layers["desa"], kw["column"], method=method, alpha=alpha,
+                           fdr=not no_fdr, permutations=permutations, seed=seed, snap_m=snap_m,
+                           lang=kw["lang"])
+    click.echo(pockets.summary(kw["lang"]), err=True)
+    for path in write_pockets(pockets, output, ranking):
         click.echo(str(path))
 
 

@@ -1,0 +1,510 @@
+"""Poverty pockets (kantong kemiskinan): local clusters of high rates, tested honestly.
+
+The recipe, one small step each:
+
+1. **Weights** (:func:`weights_for`): queen contiguity that tolerates the slivers and gaps of real
+   desa layers (two desa are neighbours when their edges come within ``snap_m`` metres), and
+   k-nearest-neighbour links for desa with no neighbour at all (small islands), so none vanishes.
+2. **Smoothing**: a rate is first shrunk towards the overall rate with esda's empirical Bayes
+   smoother, more so for desa with few people, so that a tiny desa with 3 of 20 people poor does
+   not look like a pocket.
+3. **Local statistic**: local Moran's I (high-high, high-low, ...) or Getis-Ord Gi* (hot/cold
+   spots) from esda, with conditional permutations drawn from a fixed seed on one process, so the
+   same input gives byte-identical output.
+4. **Significance**: the pseudo p-values are corrected for testing every desa at once with the
+   Benjamini-Hochberg false discovery rate (``q_value``), unless ``fdr=False``.
+5. **Pockets**: significant high-high desa that are neighbours form one pocket (``id_kantong``
+   ``K01``, ``K02`` ..., numbered by the number of poor people in them); their union is the pocket
+   region.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from esda.smoothing import Empirical_Bayes
+from libpysal.weights import W, fill_diagonal, fuzzy_contiguity
+from scipy.sparse.csgraph import connected_components
+
+from ._errors import PovmapInputError
+from ._io import write_text
+from .export import write_geojson, write_gpkg
+from .i18n import check_lang, format_number, label
+from .metrics import RATES
+
+METHODS = ("moran", "getis_ord")
+
+#: Cluster types (``jenis_kantong``), in legend order.
+JENIS = ("kantong", "pencilan_tinggi", "dingin", "pencilan_rendah", "tidak_signifikan",
+         "tanpa_data")
+
+#: The types a pockets file and the priority table put first: where the poor are concentrated.
+FLAGGED = ("kantong", "pencilan_tinggi")
+
+# esda's local Moran quadrants (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL.
+_QUADRANT = {1: "kantong", 2: "pencilan_rendah", 3: "dingin", 4: "pencilan_tinggi"}
+
+_NAME_COLUMNS = ("kode_desa", "nama_desa", "kode_kecamatan", "nama_kecamatan", "kode_kabupaten",
+                 "nama_kabupaten")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Spatial weights of a desa layer, row ``i`` of the layer being id ``i`` of ``w``.
+
+    Attributes
+    ----------
+    w
+        Binary libpysal weights (ids ``0 .. n-1``), symmetric, no desa without a neighbour.
+    kode
+        ``kode_desa`` of each id.
+    islands
+        ``kode_desa`` of the desa that had no neighbour within ``snap_m`` and were linked to their
+        ``k_islands`` nearest desa instead.
+    snap_m
+        Largest gap (metres) between two desa still counted as a shared border.
+    k_islands
+        Number of nearest desa each island was linked to.
+    crs
+        The projected (UTM) CRS the distances were measured in.
+    """
+
+    w: W
+    kode: tuple[str, ...]
+    islands: tuple[str, ...]
+    snap_m: float
+    k_islands: int
+    crs: object
+
+    @property
+    def n_islands(self) -> int:
+        """How many island desa were linked by nearest neighbours."""
+        return len(self.islands)
+
+
+def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = 50.0, *, k_islands: int = 2) -> Weights:
+    """Queen contiguity with a snapping tolerance, and nearest-neighbour links for islands.
+
+    Each desa is buffered by ``snap_m / 2`` in a local UTM projection and two desa are neighbours
+    when their buffers intersect (libpysal ``fuzzy_contiguity``): shared edges, shared corners
+    (queen), and edges that were digitised apart by up to ``snap_m`` metres all count. A desa with
+    no neighbour then (an island) is linked, both ways, to the ``k_islands`` desa nearest to its
+    outline.
+
+    Parameters
+    ----------
+    gdf
+        Desa layer with ``kode_desa`` and non-empty geometries, in any CRS.
+    snap_m
+        Gap tolerance in metres.
+    k_islands
+        Neighbours given to each island.
+
+    Returns
+    -------
+    The weights, with the islands that were handled.
+    """
+    if snap_m < 0 or k_islands < 1:
+        raise PovmapInputError(
+            f"snap_m={snap_m}, k_islands={k_islands}: snap_m tidak boleh negatif dan k_islands "
+            "minimal 1.")
+    if len(gdf) < 2:
+        raise PovmapInputError(f"Hanya {len(gdf)} desa: bobot spasial perlu minimal 2 desa.")
+    crs = gdf.estimate_utm_crs()
+    projected = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(crs).make_valid().values, crs=crs)
+    with warnings.catch_warnings():
+        # libpysal warns about islands and components (both handled and reported below) and
+        # about its own use of pandas' deprecated inplace=; neither is the user's business.
+        warnings.simplefilter("ignore")
+        fuzzy = fuzzy_contiguity(projected, buffering=snap_m > 0, buffer=snap_m / 2 or None,
+                                 silence_warnings=True)
+    neighbours = {i: set(fuzzy.neighbors[i]) for i in range(len(gdf))}
+    islands = [i for i in range(len(gdf)) if not neighbours[i]]
+    geoms = projected.geometry.values
+    for i in islands:
+        distance = shapely.distance(geoms[i], geoms)
+        distance[i] = np.inf
+        # A stable sort: equal distances are broken by row order, so reruns link the same desa.
+        for j in np.argsort(distance, kind="stable")[: min(k_islands, len(gdf) - 1)]:
+            neighbours[i].add(int(j))
+            neighbours[int(j)].add(i)
+    w = W({i: sorted(nb) for i, nb in neighbours.items()}, silence_warnings=True)
+    kode = tuple(gdf["kode_desa"].astype(str))
+    return Weights(w=w, kode=kode, islands=tuple(kode[i] for i in islands), snap_m=float(snap_m),
+                   k_islands=k_islands, crs=crs)
+
+
+@dataclass(frozen=True)
+class Pockets:
+    """What :func:`find_pockets` found.
+
+    Attributes
+    ----------
+    desa
+        Every desa of the input, one row each, in input order, with ``kode_desa``, the names, the
+        counts, the rate, ``nilai_eb`` (the smoothed value that was tested), ``statistik`` (local
+        Moran's I or Gi*), ``p_value`` (two-sided pseudo p-value of the permutation test),
+        ``q_value`` (Benjamini-Hochberg adjusted; equal to ``p_value`` when ``fdr=False``),
+        ``signifikan``,
+        ``jenis_kantong`` (one of :data:`JENIS`), ``label_kantong`` (its legend text) and
+        ``id_kantong`` (``K01`` ... for desa in a pocket, else empty). EPSG:4326.
+    wilayah
+        One row per pocket, the union of its desa: ``id_kantong``, ``jenis_kantong``,
+        ``label_kantong``, ``jumlah_desa``, ``daftar_kecamatan``, ``daftar_kabupaten``, summed
+        counts and the rate recomputed from them, ``luas_km2``. Ordered by ``id_kantong``.
+    peringkat
+        Priority table of the analysed desa (no geometry): desa in a pocket or high outliers
+        first, then by number of poor people and by rate, with ``prioritas``,
+        ``peringkat_jumlah``, ``peringkat_persen`` and the pocket each belongs to.
+    weights
+        The spatial weights used (see :class:`Weights`).
+    method, column, alpha, fdr, permutations, seed
+        The options used.
+    smoothed
+        Whether the value was smoothed by empirical Bayes (only rates with their counts are).
+    """
+
+    desa: gpd.GeoDataFrame
+    wilayah: gpd.GeoDataFrame
+    peringkat: pd.DataFrame
+    weights: Weights
+    method: str
+    column: str
+    alpha: float
+    fdr: bool
+    permutations: int
+    seed: int
+    smoothed: bool
+
+    @property
+    def flagged(self) -> gpd.GeoDataFrame:
+        """The desa in a pocket or poor among better-off neighbours: what a pockets file holds."""
+        return self.desa[self.desa["jenis_kantong"].isin(FLAGGED)]
+
+    def summary(self, lang: str = "id") -> str:
+        """One line for the terminal: pockets, desa in them, outliers, islands linked."""
+        counts = self.desa["jenis_kantong"].value_counts()
+        n = {key: format_number(int(counts.get(key, 0)), lang=lang) for key in JENIS}
+        pockets = format_number(len(self.wilayah), lang=lang)
+        islands = format_number(self.weights.n_islands, lang=lang)
+        if lang == "en":
+            return (f"{pockets} poverty pockets ({n['kantong']} villages), {n['pencilan_tinggi']} "
+                    f"poor villages among better-off ones; {islands} island villages linked to "
+                    "their nearest neighbours.")
+        return (f"{pockets} kantong kemiskinan ({n['kantong']} desa), {n['pencilan_tinggi']} desa "
+                f"miskin di antara desa sejahtera; {islands} desa pulau dihubungkan ke desa "
+                "terdekat.")
+
+
+def find_pockets(
+    gdf: gpd.GeoDataFrame,
+    column: str = "persen_miskin_ekstrem",
+    *,
+    method: str = "moran",
+    alpha: float = 0.05,
+    fdr: bool = True,
+    permutations: int = 9999,
+    seed: int = 20240,
+    snap_m: float = 50.0,
+    k_islands: int = 2,
+    lang: str = "id",
+) -> Pockets:
+    """Find poverty pockets and high outliers in a joined desa layer with rates.
+
+    Parameters
+    ----------
+    gdf
+        Desa layer with ``kode_desa`` and ``column``, e.g. ``povmap.run(...).layers["desa"]`` or
+        ``povmap.add_rates(povmap.join(...).joined)``. Desa without a value (no row in the counts
+        table, no population) are not tested and get ``jenis_kantong = "tanpa_data"``.
+    column
+        The value tested. A rate from :data:`povmap.metrics.RATES` whose counts are present is
+        smoothed by empirical Bayes first; any other column is tested as it is.
+    method
+        ``"moran"`` (local Moran's I: pockets, high and low outliers, cold spots) or
+        ``"getis_ord"`` (Gi*, the desa itself included: pockets and cold spots only).
+    alpha
+        Significance level (of the false discovery rate when ``fdr``).
+    fdr
+        Correct for testing every desa at once (Benjamini-Hochberg). Without it about ``alpha``
+        of the desa look significant even when the rates have no pattern at all.
+    permutations
+        Conditional permutations per desa. The smallest two-sided p-value is
+        ``2 / (permutations + 1)``; the FDR correction needs it well below ``alpha / n``
+        times the number of true pockets, so keep 9999 for a province-sized layer.
+    seed
+        Seed of the permutations: the same input and seed give the same result.
+    snap_m, k_islands
+        See :func:`weights_for`.
+    lang
+        Language of ``label_kantong``.
+
+    Returns
+    -------
+    The per-desa layer, the pocket regions and the priority table (see :class:`Pockets`).
+    """
+    _check_options(gdf, column, method, alpha, permutations, lang)
+    value, smoothed = _tested_value(gdf, column)
+    usable = np.isfinite(value) & ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    if usable.sum() < 3:
+        raise PovmapInputError(
+            f"Kolom {column!r}: hanya {int(usable.sum())} desa bernilai; kantong kemiskinan perlu "
+            "minimal 3 desa dengan data.")
+    y = value[usable]
+    if np.ptp(y) == 0:
+        raise PovmapInputError(f"Kolom {column!r}: semua desa bernilai sama; tidak ada kantong "
+                               "yang dapat dicari.")
+    weights = weights_for(gdf[usable], snap_m, k_islands=k_islands)
+    statistic, p_value, jenis = _local_test(y, weights.w, method, permutations, seed)
+    q_value = benjamini_hochberg(p_value) if fdr else p_value
+    significant = q_value <= alpha
+    jenis = np.where(significant, jenis, "tidak_signifikan")
+    pocket_id = _pocket_ids(weights.w, jenis, gdf[usable], column)
+
+    desa = _desa_layer(gdf, column, usable, {
+        "nilai_eb": y, "statistik": statistic, "p_value": p_value, "q_value": q_value,
+        "signifikan": significant, "jenis_kantong": jenis, "id_kantong": pocket_id,
+    }, lang)
+    return Pockets(
+        desa=desa, wilayah=_regions(desa, column, weights, lang), peringkat=_ranking(desa, column),
+        weights=weights, method=method, column=column, alpha=alpha, fdr=fdr,
+        permutations=permutations, seed=seed, smoothed=smoothed,
+    )
+
+
+def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values): reject where ``q <= alpha``.
+
+    Equivalent to comparing each p-value with esda's ``fdr(p, alpha)`` cut-off, but gives every
+    desa its own number, which a table can show.
+    """
+    p = np.asarray(p_values, dtype=float)
+    n = len(p)
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * n / np.arange(1, n + 1)
+    # q_(i) = min over j >= i of p_(j) n / j: the running minimum from the largest p down.
+    q = np.minimum.accumulate(scaled[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def _check_options(gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float,
+                   permutations: int, lang: str) -> None:
+    check_lang(lang)
+    if gdf.crs is None:
+        raise PovmapInputError("Lapisan desa tidak punya CRS; baca dengan povmap.read_boundaries "
+                               "agar koordinat dikenali.")
+    if "kode_desa" not in gdf.columns:
+        raise PovmapInputError("Lapisan tidak punya kolom 'kode_desa': kantong kemiskinan dicari "
+                               "pada lapisan desa hasil povmap.join / povmap.run.")
+    if column not in gdf.columns:
+        raise PovmapInputError(
+            f"Kolom {column!r} tidak ada di lapisan desa; hitung dulu dengan povmap.add_rates "
+            f"atau pilih salah satu dari: {', '.join(map(str, gdf.columns))}.")
+    if method not in METHODS:
+        raise PovmapInputError(f"method={method!r} tidak dikenal; pilih {' atau '.join(METHODS)}.")
+    if not 0 < alpha < 1:
+        raise PovmapInputError(f"alpha={alpha}: tingkat signifikansi harus di antara 0 dan 1.")
+    if permutations < 99:
+        raise PovmapInputError(f"permutations={permutations}: gunakan minimal 99 (disarankan 999).")
+
+
+def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, bool]:
+    """The value to test per desa (NaN where unusable), and whether it was smoothed."""
+    numerator, denominator = RATES.get(column, (None, None))
+    if numerator not in gdf.columns or denominator not in gdf.columns:
+        return pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float), False
+    events = pd.to_numeric(gdf[numerator], errors="coerce").to_numpy(dtype=float)
+    base = pd.to_numeric(gdf[denominator], errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(events) & np.isfinite(base) & (base > 0) & (events >= 0)
+    value = np.full(len(gdf), np.nan)
+    if ok.sum() >= 2:
+        # Rates are in percent like the column; esda smooths proportions.
+        value[ok] = 100.0 * Empirical_Bayes(events[ok], base[ok]).r.ravel()
+    return value, True
+
+
+def _local_test(y: np.ndarray, w: W, method: str, permutations: int,
+                seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Statistic, pseudo p-value and cluster type (before significance) per desa."""
+    # n_jobs=1: the seeded permutations are reproducible only on one process.
+    # keep_simulations=False: n x permutations floats would not fit for a national layer.
+    # esda row-standardises the weights it is given in place: give it a copy.
+    w = W(w.neighbors, silence_warnings=True)
+    with warnings.catch_warnings():
+        # esda warns that its p_sim is "directed" (the tail the statistic fell in); we double
+        # it below into a two-sided p-value, which is the point of the warning. Gi*'s
+        # fill_diagonal warns "not fully connected", but islands are already linked.
+        warnings.filterwarnings("ignore", message=".*alternative hypothesis",
+                                category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*not fully connected", category=UserWarning)
+        if method == "moran":
+            lisa = esda.Moran_Local(y, w, transformation="r", permutations=permutations,
+                                    n_jobs=1, keep_simulations=False, seed=seed)
+            return (lisa.Is, two_sided(lisa.p_sim, permutations),
+                    np.vectorize(_QUADRANT.get, otypes=[object])(lisa.q))
+        # Gi*: the desa itself counts as one of its neighbours (weight 1 before row-standardising).
+        gi = esda.G_Local(y, fill_diagonal(w, 1.0), transform="R", permutations=permutations,
+                          star=None, n_jobs=1, keep_simulations=False, seed=seed)
+    hot_or_cold = np.where(gi.Zs > 0, "kantong", "dingin").astype(object)
+    return gi.Gs, two_sided(gi.p_sim, permutations), hot_or_cold
+
+
+def two_sided(p_directed: np.ndarray, permutations: int) -> np.ndarray:
+    """Two-sided p-value from esda's directed pseudo p-value: twice the smaller tail, at most 1.
+
+    esda counts the permutations at least as extreme *in the direction the statistic fell*; a
+    desa can be a pocket or an outlier, so both directions are tested and the tail is doubled.
+    esda stores ``(count + 1) / (permutations + 1)`` as float32: the count is recovered first so
+    that the p-values written out are exact (0.0062, not 0.006200000178).
+    """
+    tail = np.rint(np.asarray(p_directed, dtype=float) * (permutations + 1))
+    return np.minimum(1.0, 2.0 * tail / (permutations + 1))
+
+
+def _pocket_ids(w: W, jenis: np.ndarray, analysed: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """``K01``, ``K02`` ... for groups of neighbouring pocket desa, largest (most poor) first."""
+    members = np.flatnonzero(jenis == "kantong")
+    ids = np.full(len(jenis), None, dtype=object)
+    if not len(members):
+        return ids
+    sub = w.sparse.tocsr()[members][:, members]
+    _, component = connected_components(sub, directed=False)
+    numerator = RATES.get(column, (None,))[0]
+    weight = (pd.to_numeric(analysed[numerator], errors="coerce").fillna(0).to_numpy()
+              if numerator in analysed.columns else np.ones(len(analysed)))
+    kode = analysed["kode_desa"].astype(str).to_numpy()
+    groups = pd.DataFrame({"component": component, "weight": weight[members],
+                           "kode": kode[members]}).groupby("component")
+    order = pd.DataFrame({"weight": groups["weight"].sum(), "size": groups.size(),
+                          "first": groups["kode"].min()})
+    order = order.sort_values(["weight", "size", "first"], ascending=[False, False, True],
+                              kind="stable")
+    width = max(2, len(str(len(order))))
+    names = {c: f"K{rank:0{width}d}" for rank, c in enumerate(order.index, start=1)}
+    ids[members] = [names[c] for c in component]
+    return ids
+
+
+def _desa_layer(gdf: gpd.GeoDataFrame, column: str, usable: np.ndarray, results: dict,
+                lang: str) -> gpd.GeoDataFrame:
+    numerator, denominator = RATES.get(column, (None, None))
+    keep = [c for c in (*_NAME_COLUMNS, numerator, denominator, column)
+            if c is not None and c in gdf.columns]
+    out = pd.DataFrame(gdf[keep]).reset_index(drop=True)
+    rows = np.flatnonzero(usable)
+    for name, values in results.items():
+        out[name] = pd.Series(values, index=rows).reindex(range(len(gdf)))
+    out["jenis_kantong"] = out["jenis_kantong"].fillna("tanpa_data")
+    out["signifikan"] = out["signifikan"].fillna(False).astype(bool)
+    out["label_kantong"] = [label(f"kantong:{j}", lang) for j in out["jenis_kantong"]]
+    ordered = [*keep, "nilai_eb", "statistik", "p_value", "q_value", "signifikan",
+               "jenis_kantong", "label_kantong", "id_kantong"]
+    return gpd.GeoDataFrame(out[ordered], geometry=gdf.geometry.to_crs("EPSG:4326").values,
+                            crs="EPSG:4326")
+
+
+def _regions(desa: gpd.GeoDataFrame, column: str, weights: Weights,
+             lang: str) -> gpd.GeoDataFrame:
+    """Dissolve the desa of each pocket; gaps narrower than ``snap_m`` between them are closed."""
+    numerator, denominator = RATES.get(column, (None, None))
+    sums = [c for c in (numerator, denominator) if c is not None and c in desa.columns]
+    members = desa[desa["id_kantong"].notna()].sort_values("kode_desa", kind="stable")
+    half = weights.snap_m / 2
+    rows, geoms = [], []
+    for pocket, group in members.groupby("id_kantong", sort=True):
+        projected = group.geometry.to_crs(weights.crs).make_valid()
+        # Closing (grow, union, shrink) fills the slivers between neighbouring desa.
+        merged = shapely.union_all(projected.buffer(half, join_style="mitre").values)
+        geoms.append(shapely.make_valid(merged.buffer(-half, join_style="mitre")))
+        row = {"id_kantong": pocket, "jenis_kantong": "kantong",
+               "label_kantong": label("kantong:kantong", lang), "jumlah_desa": len(group),
+               "daftar_kecamatan": _distinct(group, "nama_kecamatan"),
+               "daftar_kabupaten": _distinct(group, "nama_kabupaten")}
+        row.update({c: group[c].sum(min_count=1) for c in sums})
+        if len(sums) == 2:
+            row[column] = 100.0 * row[numerator] / row[denominator] if row[denominator] else np.nan
+        rows.append(row)
+    columns = ["id_kantong", "jenis_kantong", "label_kantong", "jumlah_desa", "daftar_kecamatan",
+               "daftar_kabupaten", *sums, *([column] if len(sums) == 2 else [])]
+    regions = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns),
+                               geometry=gpd.GeoSeries(geoms, crs=weights.crs))
+    regions["luas_km2"] = regions.geometry.area / 1e6
+    return regions.to_crs("EPSG:4326")
+
+
+def _distinct(group: pd.DataFrame, column: str) -> str | None:
+    if column not in group.columns:
+        return None
+    return ", ".join(sorted(group[column].dropna().astype(str).unique()))
+
+
+def _ranking(desa: gpd.GeoDataFrame, column: str) -> pd.DataFrame:
+    """Analysed desa, flagged ones first, then by count of poor people and by rate."""
+    numerator = RATES.get(column, (None,))[0]
+    numerator = numerator if numerator in desa.columns else None
+    table = pd.DataFrame(desa.drop(columns=desa.geometry.name))
+    table = table[table["jenis_kantong"] != "tanpa_data"].copy()
+    if numerator:
+        table["peringkat_jumlah"] = table[numerator].rank(method="min", ascending=False)
+    table["peringkat_persen"] = table[column].rank(method="min", ascending=False)
+    table["_flagged"] = table["jenis_kantong"].isin(FLAGGED)
+    keys = ["_flagged", *([numerator] if numerator else []), column, "kode_desa"]
+    table = table.sort_values(keys, ascending=[False, *([False] if numerator else []), False, True],
+                              kind="stable")
+    table.insert(0, "prioritas", np.arange(1, len(table) + 1))
+    rank_columns = [c for c in ("peringkat_jumlah", "peringkat_persen") if c in table.columns]
+    for c in rank_columns:
+        table[c] = table[c].astype("int64")
+    first = ["prioritas", *[c for c in _NAME_COLUMNS if c in table.columns], "jenis_kantong",
+             "label_kantong", "id_kantong", *rank_columns]
+    rest = [c for c in table.columns if c not in first and c not in ("_flagged", "signifikan")]
+    return table[first + rest].reset_index(drop=True)
+
+
+def write_pockets(result: Pockets, output: str | os.PathLike,
+                  ranking: str | os.PathLike | None = None) -> list[Path]:
+    """Write the flagged desa, the pocket regions and the priority table; return the paths.
+
+    ``POCKETS.geojson`` holds the desa in a pocket and the high outliers (:attr:`Pockets.flagged`),
+    ``POCKETS_wilayah.geojson`` the pocket regions; a ``.gpkg`` output holds both as the layers
+    ``kantong_desa`` and ``kantong_wilayah``. The table goes to ``ranking`` (default
+    ``POCKETS_peringkat.csv``), UTF-8 with a dot as decimal mark. Each file is written atomically.
+    """
+    paths = output_paths(output, ranking)
+    if "wilayah" in paths:
+        written = [write_geojson(result.flagged, paths["desa"], layer="kantong_desa"),
+                   write_geojson(result.wilayah, paths["wilayah"], layer="kantong_wilayah")]
+    else:
+        written = [write_gpkg({"kantong_desa": result.flagged, "kantong_wilayah": result.wilayah},
+                              paths["desa"])]
+    write_text(paths["peringkat"], result.peringkat.to_csv(index=False))
+    return [*written, paths["peringkat"]]
+
+
+def output_paths(output: str | os.PathLike,
+                 ranking: str | os.PathLike | None = None) -> dict[str, Path]:
+    """The files :func:`write_pockets` writes (``desa``, ``wilayah`` for GeoJSON, ``peringkat``).
+
+    Raises :class:`PovmapInputError` for an output that is neither GeoJSON nor GeoPackage, so a
+    command can check before the analysis runs.
+    """
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in (".geojson", ".json", ".gpkg"):
+        raise PovmapInputError(f"-o {output}: gunakan akhiran .geojson atau .gpkg.")
+    paths = {"desa": output}
+    if suffix != ".gpkg":
+        paths["wilayah"] = output.with_name(f"{output.stem}_wilayah{output.suffix}")
+    paths["peringkat"] = (Path(ranking) if ranking
+                          else output.with_name(f"{output.stem}_peringkat.csv"))
+    return paths
