@@ -28,7 +28,8 @@ def test_map_draws_every_desa_with_indonesian_tooltips(hss_counts_csv, hss_count
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
-    drawn = set(re.findall(r'"kode_desa": "(\d\d\.\d\d\.\d\d\.\d{4})"', html))
+    # The map embeds its layers as TopoJSON with one list per tooltip field (povmap.render.topo).
+    drawn = set(re.findall(r'"(\d\d\.\d\d\.\d\d\.\d{4})"', html))
     assert drawn == set(hss_counts["kode_wilayah"])
     row = hss_counts.iloc[0]
     percent = 100 * row["jumlah_miskin_ekstrem"] / row["jumlah_penduduk"]

@@ -50,6 +50,7 @@ _LEAFLET = _Package("leaflet", "1.9.4", "BSD-2-Clause", "leaflet/LICENSE")
 _JQUERY = _Package("jquery", "3.7.1", "MIT", "jquery/LICENSE.txt")
 _FULLSCREEN = _Package("leaflet.fullscreen", "3.0.0", "MIT", "leaflet.fullscreen/LICENSE")
 _SEARCH = _Package("leaflet-search", "2.9.7", "MIT", "leaflet-search/license.txt")
+_TOPOJSON = _Package("topojson-client", "3.1.0", "ISC", "topojson-client/LICENSE")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,12 @@ _INLINE_RULES: tuple[_Inline, ...] = (
         re.compile(r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.css$"),
         "leaflet-search/npm-dist/leaflet-search.min.css",
         _SEARCH,
+    ),
+    # povmap.render embeds its layers as TopoJSON and decodes them with topojson-client.
+    _Inline(
+        re.compile(r"/topojson-client@3\.[^/]+/dist/topojson-client(?:\.min)?\.js$"),
+        "topojson-client/npm-dist/topojson-client.min.js",
+        _TOPOJSON,
     ),
 )
 

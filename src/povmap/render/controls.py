@@ -1,0 +1,158 @@
+"""Map controls: basemaps (including none), search, zoom to a kecamatan, fullscreen, layers."""
+
+from __future__ import annotations
+
+import folium
+import folium.plugins
+import geopandas as gpd
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.plugins import Search
+from folium.template import Template
+
+from .._errors import PovmapInputError
+from ..i18n import label
+from .topo import TopoGeoJson, script_json
+
+#: Short basemap names accepted by ``--tiles`` -> folium tile names.
+BASEMAPS = {
+    "osm": "OpenStreetMap",
+    "openstreetmap": "OpenStreetMap",
+    "cartodb": "CartoDB positron",
+    "positron": "CartoDB positron",
+    "cartodb-dark": "CartoDB dark_matter",
+}
+
+
+def basemap_name(tiles: str | None) -> str | None:
+    """The folium tile name of ``tiles``, or None for no basemap (``None``/``"none"``)."""
+    if tiles is None or str(tiles).strip().lower() in ("none", "tanpa", ""):
+        return None
+    key = str(tiles).strip().lower()
+    if key in BASEMAPS:
+        return BASEMAPS[key]
+    known = {v.lower(): v for v in BASEMAPS.values()}
+    if key in known:
+        return known[key]
+    raise PovmapInputError(
+        f"--tiles {tiles!r} tidak dikenal; pilih none, {', '.join(sorted(set(BASEMAPS)))}."
+    )
+
+
+def add_basemaps(m: folium.Map, tiles: str | None, lang: str) -> None:
+    """The chosen basemap shown, the others offered, and 'no basemap' (all that works offline).
+
+    With no basemap chosen nothing is loaded from the network at all, so the map is complete
+    offline; the empty base layer is still there so the layer control reads the same.
+    """
+    chosen = basemap_name(tiles)
+    if chosen is not None:
+        for name in dict.fromkeys([chosen, "OpenStreetMap", "CartoDB positron"]):
+            folium.TileLayer(name, name=name, show=name == chosen).add_to(m)
+    folium.FeatureGroup(name=label("no_basemap", lang), overlay=False,
+                        show=chosen is None).add_to(m)
+
+
+class PlaceSearch(Search):
+    """Search desa by name or by kecamatan name (matches anywhere in "Desa, Kecamatan").
+
+    The suggestions are built with textContent: names are data, never markup.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = new L.Control.Search({
+            layer: {{ this.layer.get_name() }},
+            propertyName: {{ this.search_label|tojson }},
+            initial: false,
+            marker: false,
+            collapsed: false,
+            textPlaceholder: {{ this.placeholder|tojson }},
+            textErr: {{ this.text_err|tojson }},
+            position: 'topleft',
+            buildTip: function(text) {
+                var li = document.createElement('li');
+                li.textContent = text;
+                return li;
+            },
+            moveToLocation: function(latlng, title, map) {
+                map.fitBounds(latlng.layer.getBounds(), {maxZoom: 14});
+            }
+        });
+        {{ this.get_name() }}.on('search:locationfound', function(e) {
+            if (e.layer.openTooltip) { e.layer.openTooltip(); }
+        });
+        {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: TopoGeoJson, search_label: str, lang: str):
+        super().__init__(layer, search_label=search_label, geom_type="Polygon",
+                         placeholder=label("search_placeholder", lang))
+        self.text_err = label("search_not_found", lang)
+
+
+class KecamatanZoom(JSCSSMixin, MacroElement):
+    """A select box listing the kecamatan; choosing one zooms the map to it."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(map) {
+            var places = {{ this.data }};
+            var control = L.control({position: 'topright'});
+            control.onAdd = function() {
+                var div = L.DomUtil.create('div', 'povmap-box povmap-zoom');
+                var select = L.DomUtil.create('select', '', div);
+                var first = document.createElement('option');
+                first.value = '';
+                first.textContent = {{ this.prompt|tojson }};
+                select.appendChild(first);
+                places.forEach(function(p, i) {
+                    var opt = document.createElement('option');
+                    opt.value = String(i);
+                    opt.textContent = p[0];
+                    select.appendChild(opt);
+                });
+                select.addEventListener('change', function() {
+                    if (select.value === '') { map.fitBounds({{ this.all_bounds }}); return; }
+                    var b = places[Number(select.value)][1];
+                    map.fitBounds(b);
+                });
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            control.addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, kecamatan: gpd.GeoDataFrame, lang: str):
+        super().__init__()
+        self._name = "KecamatanZoom"
+        ordered = kecamatan.sort_values("nama_kecamatan")
+        self.data = script_json([
+            [str(n), [[round(b[1], 4), round(b[0], 4)], [round(b[3], 4), round(b[2], 4)]]]
+            for n, b in zip(ordered["nama_kecamatan"], ordered.geometry.bounds.to_numpy(),
+                            strict=True)
+        ])
+        x0, y0, x1, y1 = kecamatan.total_bounds
+        self.all_bounds = script_json([[y0, x0], [y1, x1]])
+        self.prompt = label("zoom_to_kecamatan", lang)
+
+
+def add_controls(m: folium.Map, *, search_layer: TopoGeoJson | None, search_label: str,
+                 kecamatan: gpd.GeoDataFrame | None, lang: str) -> None:
+    """Fullscreen, search, zoom-to-kecamatan and the layer control (added last: it lists all)."""
+    folium.plugins.Fullscreen(
+        title=label("fullscreen", lang), title_cancel=label("fullscreen_exit", lang)
+    ).add_to(m)
+    if search_layer is not None:
+        PlaceSearch(search_layer, search_label, lang).add_to(m)
+    if kecamatan is not None and len(kecamatan) > 1:
+        KecamatanZoom(kecamatan, lang).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)

@@ -1,0 +1,243 @@
+"""The interactive map: :func:`choropleth` assembles layers, legend and controls."""
+
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..classify import Classification, classification_of, classify
+from ..i18n import check_lang, label
+from ..simplify import TOLERANCE_M, simplify_coverage
+from .controls import add_basemaps, add_controls
+from .layers import (
+    KecamatanLabels,
+    add_outline_layer,
+    add_polygon_layer,
+    category_label,
+    escape_all,
+    palette_style,
+    pocket_categories,
+)
+from .legend import MapDecorations, footer_lines, graduated_items, section_html
+from .tooltips import tooltip_frame, tooltip_rows
+from .topo import TopologyData, build_topology
+
+#: Columns or attrs by which a layer says some counts were suppressed (small cells hidden).
+SUPPRESSION_FLAGS = ("disamarkan", "sel_kecil_disamarkan", "disensor")
+MAX_SHOWN_LABELS = 40
+
+
+def choropleth(
+    gdf: gpd.GeoDataFrame,
+    column: str = "persen_miskin_ekstrem",
+    *,
+    kecamatan: gpd.GeoDataFrame | None = None,
+    pockets: pd.DataFrame | object | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    vintage: str | None = None,
+    suppressed: bool | None = None,
+    lang: str = "id",
+    tiles: str | None = "OpenStreetMap",
+    scheme: str = "quantiles",
+    k: int = 5,
+    breaks: list[float] | None = None,
+    tolerance: float = TOLERANCE_M,
+) -> folium.Map:
+    """Draw a layered choropleth of ``column`` for sharing: small, Indonesian, offline-ready.
+
+    Layers (with a layer control): the desa choropleth; the kecamatan choropleth when
+    ``kecamatan`` holds its values (classified on its own values); kecamatan outlines and name
+    labels dissolved from the desa (so they match the fill exactly); poverty pockets when given;
+    the basemaps and "no basemap". Tooltips and popups show pre-formatted numbers; a search
+    box finds a desa by its name or its kecamatan's; a select box zooms to a kecamatan.
+
+    Parameters
+    ----------
+    gdf
+        Joined layer (desa or kecamatan) with rates, from :func:`povmap.add_rates`; if it was
+        classified with :func:`povmap.classify` on ``column``, those breaks are used.
+    column
+        The value to map.
+    kecamatan
+        The kecamatan layer with aggregated values (:func:`povmap.aggregate`), drawn as a
+        second choropleth (hidden at first).
+    pockets
+        Per-desa poverty pockets with ``kode_desa`` and ``jenis_kantong`` (optionally
+        ``id_kantong``), e.g. ``povmap.pockets.find_pockets(...)`` or its ``.desa`` layer; the
+        pocket types (not "tidak_signifikan"/"tanpa_data") are drawn as a categorical layer.
+    title, source, vintage
+        Title, data source and data vintage (e.g. "P3KE 2024") shown on the map.
+    suppressed
+        Whether small counts were suppressed (a note is shown); by default read from the layer's
+        ``disamarkan`` flag column or ``attrs``.
+    lang
+        ``"id"`` (default) or ``"en"``.
+    tiles
+        Basemap shown first (``osm``, ``cartodb``, a folium tile name) or None/``"none"`` for
+        no basemap: then the page needs no network at all.
+    scheme, k, breaks
+        Classification, when ``gdf`` is not classified on ``column`` yet.
+    tolerance
+        Web simplification tolerance in metres (:func:`povmap.simplify.simplify_coverage`).
+    """
+    check_lang(lang)
+    gdf = _classified(gdf, column, scheme, k, breaks)
+    classification = classification_of(gdf)
+    level = "desa" if "kode_desa" in gdf.columns else "kecamatan"
+    web = simplify_coverage(gdf, tolerance)
+    outlines = _dissolve(web, "kecamatan") if level == "desa" and "kode_kecamatan" in web else None
+
+    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    add_basemaps(m, tiles, lang)
+    objects, fields = _objects(web, level, column, classification, outlines, kecamatan,
+                               pockets, scheme, k, breaks, lang)
+    topology = TopologyData(build_topology(objects))
+    topology.add_to(m)
+
+    layer_name = label(f"{level}_layer", lang)
+    main = add_polygon_layer(
+        m, topology, level, name=layer_name, fields=fields[level][0], aliases=fields[level][1],
+        style=palette_style(list(classification.colors), classification.no_data_color,
+                            opacity=0.8, weight=0.4),
+    )
+    sections = [section_html(layer_name, f"{layer_name}: {label(column, lang)}",
+                             graduated_items(classification, lang))]
+    if "kecamatan" in fields:
+        sections.append(_add_kecamatan_choropleth(m, topology, objects, fields, column, lang))
+    if "kantong" in objects:
+        sections.append(_add_pockets(m, topology, objects["kantong"], fields["kantong"], lang))
+    if outlines is not None:
+        add_outline_layer(m, topology, "kecamatan", lang)
+        # Past a few dozen kecamatan the names overlap at the opening zoom: offer, don't show.
+        KecamatanLabels(outlines, label("kecamatan_labels", lang),
+                        show=len(outlines) <= MAX_SHOWN_LABELS).add_to(m)
+
+    if suppressed is None:
+        suppressed = _suppressed(gdf)
+    MapDecorations(
+        title or label("title_default", lang), [], sections,
+        footer_lines(source, vintage, suppressed, lang),
+    ).add_to(m)
+    add_controls(m, search_layer=main if level == "desa" else None, search_label="s",
+                 kecamatan=outlines, lang=lang)
+    minx, miny, maxx, maxy = web.total_bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _classified(gdf: gpd.GeoDataFrame, column: str, scheme: str, k: int,
+                breaks: list[float] | None) -> gpd.GeoDataFrame:
+    found = gdf.attrs.get("povmap_classification")
+    if found is None or found.column != column or "kelas" not in gdf.columns:
+        return classify(gdf, column, scheme=scheme, k=k, breaks=breaks)
+    return gdf
+
+
+def _objects(web, level, column, classification, outlines, kecamatan, pockets, scheme, k,
+             breaks, lang):
+    """The topology's objects (geometry + compact properties) and each one's tooltip fields."""
+    fields, aliases, props = tooltip_frame(web, tooltip_rows(level, column), lang, classification)
+    main = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326)
+    main["k"] = web["kelas"].to_numpy().astype(int)
+    if level == "desa":
+        # Raw text: the search box builds its suggestions with textContent.
+        main["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"],
+                                                 strict=True)]
+    objects = {level: main}
+    found = {level: (fields, aliases)}
+    if outlines is not None:
+        objects["kecamatan"] = gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326)
+        if kecamatan is not None and column in kecamatan.columns:
+            kec = _classified(kecamatan, column, scheme, k, breaks)
+            kec_class = classification_of(kec)
+            kec = outlines[["kode_kecamatan", "geometry"]].merge(
+                kec.drop(columns=kec.geometry.name), on="kode_kecamatan", how="left")
+            kec["kelas"] = kec_class.assign(kec[column])
+            f, a, p = tooltip_frame(kec, tooltip_rows("kecamatan", column), lang, kec_class)
+            # The outline layer ignores these properties: one object serves both layers.
+            obj = gpd.GeoDataFrame(p, geometry=outlines.geometry.values, crs=4326)
+            obj["k"] = kec["kelas"].to_numpy().astype(int)
+            obj.attrs["classification"] = kec_class
+            objects["kecamatan"] = obj
+            found["kecamatan"] = (f, a)
+    if pockets is not None and level == "desa":
+        obj, f, a = _pocket_object(web, pockets, lang)
+        if len(obj):
+            objects["kantong"] = obj
+            found["kantong"] = (f, a)
+    return objects, found
+
+
+def _add_kecamatan_choropleth(m, topology, objects, fields, column, lang) -> str:
+    kec_class: Classification = objects["kecamatan"].attrs["classification"]
+    name = label("kecamatan_layer", lang)
+    add_polygon_layer(
+        m, topology, "kecamatan", name=name, show=False, zoom_on_click=True,
+        fields=fields["kecamatan"][0], aliases=fields["kecamatan"][1],
+        style=palette_style(list(kec_class.colors), kec_class.no_data_color, opacity=0.8,
+                            weight=0.8),
+    )
+    return section_html(name, f"{name}: {label(column, lang)}",
+                        graduated_items(kec_class, lang), shown=False)
+
+
+def _pocket_object(web: gpd.GeoDataFrame, pockets: pd.DataFrame, lang: str):
+    """Pocket desa as polygons (the simplified desa geometry) with category index ``k``."""
+    pockets = getattr(pockets, "desa", pockets)  # a povmap.pockets.Pockets result, or its layer
+    cols = [c for c in ("kode_desa", "jenis_kantong", "id_kantong") if c in pockets.columns]
+    if "jenis_kantong" not in cols or "kode_desa" not in cols:
+        from .._errors import PovmapInputError
+
+        raise PovmapInputError("pockets harus punya kolom kode_desa dan jenis_kantong.")
+    table = pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
+    colors = pocket_categories(table["jenis_kantong"].tolist())
+    table = table[table["jenis_kantong"].isin(colors)]
+    joined = web[["kode_desa", "nama_desa", "nama_kecamatan", "geometry"]].merge(
+        table, on="kode_desa", how="inner")
+    cats = list(colors)
+    obj = gpd.GeoDataFrame({
+        "t0": escape_all(joined["nama_desa"].tolist()),
+        "t1": escape_all([category_label(c, lang) for c in joined["jenis_kantong"]]),
+    }, geometry=joined.geometry.values, crs=4326)
+    fields = ["t0", "t1"]
+    aliases = [label("nama_desa", lang), label("jenis_kantong", lang)]
+    if "id_kantong" in joined.columns:
+        obj["t2"] = escape_all(joined["id_kantong"].tolist())
+        fields.append("t2")
+        aliases.append(label("id_kantong", lang))
+    obj["k"] = [cats.index(c) for c in joined["jenis_kantong"]]
+    obj.attrs["categories"] = colors
+    return obj, fields, aliases
+
+
+def _add_pockets(m, topology, obj: gpd.GeoDataFrame, fields, lang: str) -> str:
+    colors: dict[str, str] = obj.attrs["categories"]
+    name = label("pockets_layer", lang)
+    add_polygon_layer(
+        m, topology, "kantong", name=name, fields=fields[0], aliases=fields[1],
+        style=palette_style(list(colors.values()), "#000000", opacity=0.35, weight=2.5,
+                            line="#3f007d"),
+    )
+    return section_html(name, name, [(c, category_label(v, lang)) for v, c in colors.items()])
+
+
+def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """Union the (clean) desa coverage per kecamatan: outlines that match the desa exactly."""
+    key, name = f"kode_{level}", f"nama_{level}"
+    groups = web.groupby(key, sort=True)
+    geoms = [shapely.coverage_union_all(g.geometry.values) for _, g in groups]
+    return gpd.GeoDataFrame({key: list(groups.groups), name: groups[name].first().to_numpy()},
+                            geometry=geoms, crs=web.crs)
+
+
+def _suppressed(gdf: gpd.GeoDataFrame) -> bool:
+    if any(gdf.attrs.get(f"povmap_{flag}") for flag in SUPPRESSION_FLAGS):
+        return True
+    return any(
+        flag in gdf.columns and bool(np.asarray(gdf[flag].fillna(False), dtype=bool).any())
+        for flag in SUPPRESSION_FLAGS
+    )

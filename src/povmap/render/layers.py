@@ -1,0 +1,124 @@
+"""The map's layers: desa and kecamatan choropleths, kecamatan outlines and labels, pockets.
+
+All polygon layers are drawn from one :class:`~povmap.render.topo.TopologyData`; each feature
+carries its class index ``k`` and the style function looks the colour up in the palette, so the
+page holds no per-feature colour strings.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+import folium
+import geopandas as gpd
+from folium.map import Layer
+from folium.template import Template
+from folium.utilities import JsCode
+
+from ..i18n import label
+from .topo import TopoGeoJson, TopologyData, script_json
+
+#: Colours of the pocket types of :mod:`povmap.pockets`, in legend order; other values get
+#: tab10 colours after them. Hot types in magenta/purple, cold ones in blue.
+POCKET_COLORS = {
+    "kantong": "#7a0177",
+    "pencilan_tinggi": "#e7298a",
+    "dingin": "#2166ac",
+    "pencilan_rendah": "#67a9cf",
+}
+#: Pocket values meaning "not a pocket": not drawn.
+NOT_A_POCKET = {"", "tidak_signifikan", "tanpa_data", "none", "nan"}
+_TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+          "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def palette_style(colors: list[str], no_data: str, *, opacity: float, weight: float,
+                  line: str = "#555555") -> JsCode:
+    """A Leaflet style function colouring by the class index property ``k`` (-1 = no data)."""
+    return JsCode(
+        "function(f) { var pal = " + json.dumps(list(colors)) + "; var k = f.properties.k;"
+        f" return {{fillColor: k >= 0 ? pal[k] : {json.dumps(no_data)}, fillOpacity: {opacity},"
+        f" color: {json.dumps(line)}, weight: {weight}}}; }}"
+    )
+
+
+def add_polygon_layer(
+    m: folium.Map,
+    topology: TopologyData,
+    obj: str,
+    *,
+    name: str,
+    style: JsCode,
+    fields: list[str] | None = None,
+    aliases: list[str] | None = None,
+    show: bool = True,
+    zoom_on_click: bool = False,
+) -> TopoGeoJson:
+    """One interactive polygon layer with tooltip and popup (fields pre-formatted in Python)."""
+    tooltip = popup = None
+    if fields:
+        tooltip = folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
+        popup = folium.GeoJsonPopup(fields=fields, aliases=aliases)
+    layer = TopoGeoJson(topology, obj, style=style, name=name, show=show, tooltip=tooltip,
+                        popup=popup, highlight=bool(fields), zoom_on_click=zoom_on_click)
+    layer.add_to(m)
+    return layer
+
+
+def add_outline_layer(m: folium.Map, topology: TopologyData, obj: str, lang: str) -> None:
+    """Kecamatan boundaries as thick lines, not clickable (the fill below stays clickable)."""
+    style = JsCode("function(f) { return {fill: false, color: '#222222', weight: 1.8}; }")
+    TopoGeoJson(topology, obj, style=style, name=label("kecamatan_outline", lang),
+                interactive=False).add_to(m)
+
+
+def pocket_categories(values: list[str]) -> dict[str, str]:
+    """Colour of each category present, known types first in legend order, others sorted."""
+    present = {str(v) for v in values if v is not None and v == v}
+    present -= NOT_A_POCKET
+    cats = [c for c in POCKET_COLORS if c in present] + sorted(present - set(POCKET_COLORS))
+    spare = iter(c for c in _TAB10 if c not in POCKET_COLORS.values())
+    return {c: POCKET_COLORS.get(c) or next(spare, "#333333") for c in cats}
+
+
+def category_label(value: str, lang: str) -> str:
+    """Legend text of a pocket type (``kantong:<value>`` in i18n), else the value made readable."""
+    found = label(f"kantong:{value}", lang)
+    return found if found != f"kantong:{value}" else str(value).replace("_", " ").capitalize()
+
+
+class KecamatanLabels(Layer):
+    """Kecamatan names as text labels (built with textContent, so a name is never markup)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup(
+            {{ this.data }}.map(function(d) {
+                var span = document.createElement('span');
+                span.textContent = d[0];
+                return L.marker([d[1], d[2]], {
+                    icon: L.divIcon({className: 'povmap-kec-label', html: span,
+                                     iconSize: null, iconAnchor: [0, 0]}),
+                    interactive: false, keyboard: false
+                });
+            })
+        );
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, kecamatan: gpd.GeoDataFrame, name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "KecamatanLabels"
+        points = kecamatan.geometry.representative_point()
+        self.data = script_json([
+            [str(n), round(p.y, 4), round(p.x, 4)]
+            for n, p in zip(kecamatan["nama_kecamatan"], points, strict=True)
+        ])
+
+
+def escape_all(values: list[object]) -> list[str]:
+    """HTML-escaped text of each value ('–' for missing)."""
+    return ["–" if v is None or v != v else html.escape(str(v)) for v in values]

@@ -1,0 +1,120 @@
+"""Legends and the title box, as HTML built in Python from the :class:`Classification`.
+
+The legend colours and class edges come from the same object as the map colours and the SLD/QML
+styles, so they cannot disagree. Every text is escaped: titles and sources are user input.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from branca.element import MacroElement
+from folium.template import Template
+
+from ..classify import Classification
+from ..i18n import label
+
+_SWATCH = (
+    '<div class="povmap-item"><span class="povmap-swatch" style="background:{color}"></span>'
+    "{text}</div>"
+)
+_CSS = """
+<style>
+.povmap-box{background:#fff;padding:6px 9px;border:1px solid #999;border-radius:4px;
+  font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.25)}
+.povmap-legend{position:absolute;bottom:26px;right:10px;z-index:800;max-width:290px;
+  max-height:70vh;overflow:auto}
+.povmap-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:800;
+  max-width:60%;text-align:center}
+.povmap-title b{font-size:15px}
+.povmap-section{margin-top:4px}
+.povmap-swatch{display:inline-block;width:14px;height:14px;margin-right:6px;
+  vertical-align:-2px;border:1px solid #777}
+.povmap-foot{margin-top:4px;color:#444}
+.povmap-kec-label{color:#222;font:600 11px sans-serif;white-space:nowrap;
+  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}
+.povmap-zoom select{max-width:190px;font:12px sans-serif}
+</style>
+"""
+
+
+def graduated_items(classification: Classification, lang: str) -> list[tuple[str, str]]:
+    """(colour, label) of each class, light to dark, then the no-data entry."""
+    items = list(zip(classification.colors, classification.labels(lang), strict=True))
+    items.append((classification.no_data_color, classification.no_data_label(lang)))
+    return items
+
+
+def section_html(layer_name: str, heading: str, items: Sequence[tuple[str, str]],
+                 shown: bool = True) -> str:
+    """One legend section, tied to the layer called ``layer_name`` (shown while it is on)."""
+    swatches = "".join(_SWATCH.format(color=html.escape(c), text=html.escape(t))
+                       for c, t in items)
+    style = "" if shown else ' style="display:none"'
+    return (
+        f'<div class="povmap-section" data-layer="{html.escape(layer_name)}"{style}>'
+        f"<b>{html.escape(heading)}</b>{swatches}</div>"
+    )
+
+
+def title_html(title: str, notes: Sequence[str]) -> str:
+    """The title box at the top of the map; ``notes`` are small lines under the title."""
+    lines = "".join(f"<div>{html.escape(n)}</div>" for n in notes if n)
+    return f'<div class="povmap-box povmap-title"><b>{html.escape(title)}</b>{lines}</div>'
+
+
+def footer_lines(source: str | None, vintage: str | None, suppressed: bool,
+                 lang: str) -> list[str]:
+    """Data source, vintage and the small-cell suppression note, as plain text lines."""
+    lines = []
+    if source:
+        lines.append(f"{label('source', lang)}: {source}")
+    if vintage:
+        lines.append(f"{label('vintage', lang)}: {vintage}")
+    if suppressed:
+        lines.append(label("suppressed_note", lang))
+    return lines
+
+
+class MapDecorations(MacroElement):
+    """Title box and legend on top of the map; legend sections follow the layer control."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
+        {% macro html(this, kwargs) %}
+        {{ this.title_html }}
+        <div class="povmap-box povmap-legend">{{ this.sections }}{{ this.foot }}</div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        (function(map) {
+            // Inside the map container the boxes stay visible in fullscreen mode.
+            var box = map.getContainer();
+            document.querySelectorAll('.povmap-legend, .povmap-title').forEach(function(el) {
+                box.appendChild(el);
+                L.DomEvent.disableClickPropagation(el);
+                L.DomEvent.disableScrollPropagation(el);
+            });
+            function toggle(e, show) {
+                document.querySelectorAll('.povmap-section').forEach(function(el) {
+                    if (el.getAttribute('data-layer') === e.name) {
+                        el.style.display = show ? '' : 'none';
+                    }
+                });
+            }
+            map.on('overlayadd', function(e) { toggle(e, true); });
+            map.on('overlayremove', function(e) { toggle(e, false); });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, notes: Sequence[str], sections: Sequence[str],
+                 foot: Sequence[str]):
+        super().__init__()
+        self._name = "MapDecorations"
+        self.css = _CSS
+        self.title_html = title_html(title, notes)
+        self.sections = "".join(sections)
+        self.foot = "".join(f'<div class="povmap-foot">{html.escape(t)}</div>' for t in foot)
