@@ -135,6 +135,13 @@ def test_islands_are_linked_not_lost(kalsel_weights, tmp_path_factory):
     assert not weights.w.islands
 
 
+def test_too_few_permutations_are_reported(kalsel):
+    # 2,008 desa, 999 permutations: the smallest p (0.002) passes FDR only among >= 81 discoveries.
+    result = find_pockets(kalsel, permutations=999)
+    assert result.fdr_minimum == 81 and "naikkan --permutations" in result.summary()
+    assert find_pockets(kalsel).fdr_minimum == 9
+
+
 def test_desa_without_data_are_kept_but_not_tested(kalsel):
     layer = kalsel.copy()
     layer.loc[layer.index[:10], "jumlah_penduduk"] = np.nan

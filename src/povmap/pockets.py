@@ -20,6 +20,7 @@ The recipe, one small step each:
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -189,19 +190,40 @@ class Pockets:
         """The desa in a pocket or poor among better-off neighbours: what a pockets file holds."""
         return self.desa[self.desa["jenis_kantong"].isin(FLAGGED)]
 
+    @property
+    def fdr_minimum(self) -> int:
+        """How many desa must be significant together before the FDR correction lets one through.
+
+        The smallest two-sided p-value is ``2 / (permutations + 1)``; Benjamini-Hochberg accepts
+        it only among at least ``p * n / alpha`` discoveries. 1 without the correction.
+        """
+        if not self.fdr:
+            return 1
+        smallest = 2 / (self.permutations + 1)
+        return max(1, math.ceil(round(smallest * len(self.weights.kode) / self.alpha, 9)))
+
     def summary(self, lang: str = "id") -> str:
-        """One line for the terminal: pockets, desa in them, outliers, islands linked."""
+        """Pockets, desa in them, outliers, islands linked; and a note when too few permutations
+        keep the FDR correction from finding small pockets at all."""
         counts = self.desa["jenis_kantong"].value_counts()
         n = {key: format_number(int(counts.get(key, 0)), lang=lang) for key in JENIS}
         pockets = format_number(len(self.wilayah), lang=lang)
         islands = format_number(self.weights.n_islands, lang=lang)
+        needed = format_number(self.fdr_minimum, lang=lang)
+        permutations = format_number(self.permutations, lang=lang)
         if lang == "en":
-            return (f"{pockets} poverty pockets ({n['kantong']} villages), {n['pencilan_tinggi']} "
+            text = (f"{pockets} poverty pockets ({n['kantong']} villages), {n['pencilan_tinggi']} "
                     f"poor villages among better-off ones; {islands} island villages linked to "
                     "their nearest neighbours.")
-        return (f"{pockets} kantong kemiskinan ({n['kantong']} desa), {n['pencilan_tinggi']} desa "
-                f"miskin di antara desa sejahtera; {islands} desa pulau dihubungkan ke desa "
-                "terdekat.")
+            note = (f" Note: with {permutations} permutations at least {needed} villages must be "
+                    "significant together to pass the FDR correction; raise --permutations.")
+        else:
+            text = (f"{pockets} kantong kemiskinan ({n['kantong']} desa), {n['pencilan_tinggi']} "
+                    f"desa miskin di antara desa sejahtera; {islands} desa pulau dihubungkan ke "
+                    "desa terdekat.")
+            note = (f" Catatan: dengan {permutations} permutasi, minimal {needed} desa harus "
+                    "signifikan bersamaan agar lolos koreksi FDR; naikkan --permutations.")
+        return text + (note if self.fdr_minimum > 10 else "")
 
 
 def find_pockets(
