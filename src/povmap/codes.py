@@ -122,15 +122,51 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
     return out
 
 
-def looks_like_bps(codes: Iterable[str | None]) -> bool:
-    """Whether 10-digit codes look like BPS codes rather than undotted Kemendagri codes.
+def _bps_only(value: object) -> bool | None:
+    """True when ``value`` can only be a BPS code, False when it is a Kemendagri-looking code,
+    None when it is not a code at all."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    if _SPREADSHEET_NUMBER.fullmatch(text) or isinstance(value, int | float):
+        text = _digits_of_number(repr(value) if isinstance(value, int | float) else text) or text
+    parts = [p for p in _SEPARATORS.split(text) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    widths = tuple(len(p) for p in parts)
+    if widths in ((2, 2, 3), (2, 2, 3, 3)) or widths in ((7,), (4, 3), (4, 3, 3), (7, 3)):
+        return True
+    if widths == (10,):
+        # The 7th digit starts the Kemendagri desa part (1 kelurahan, 2 desa); in a BPS code it is
+        # the last digit of the 3-digit kecamatan number, mostly 0.
+        return parts[0][6] not in "12"
+    if widths == (2, 2, 2, 4):
+        return parts[3][0] not in "12"
+    return False if normalize_code(text) else None
 
-    A Kemendagri desa part always starts with 1 (kelurahan) or 2 (desa); in a BPS code the same
-    digit is the last digit of the 3-digit kecamatan number, mostly 0 (``010``, ``020``). More than
-    half of the desa-level codes breaking the Kemendagri rule is a BPS table.
+
+def code_system(values: Iterable[object]) -> str | None:
+    """Guess the code system of a column of codes as written: ``"kemendagri"``, ``"bps"`` or None.
+
+    A Kemendagri desa code never has a 7th digit other than 1 or 2, and no Kemendagri code has a
+    3-digit kecamatan part, so a column where at least a tenth of the codes can only be BPS codes is
+    a BPS column (in Lahat 61 % of BPS desa codes also look like Kemendagri codes; a tenth is
+    enough to tell, a few typos are not).
+
+    Examples
+    --------
+    >>> code_system(["6306010001", "6306010002", "6306020001"])
+    'bps'
+    >>> code_system(["6306012001", "63.06.01.2002"])
+    'kemendagri'
     """
-    desa = [c for c in codes if c and code_level(c) == "desa"]
-    if not desa:
-        return False
-    not_kemendagri = sum(c[9] not in "12" for c in desa)
-    return not_kemendagri > len(desa) / 2
+    votes = [v for v in (_bps_only(x) for x in values) if v is not None]
+    if not votes:
+        return None
+    return "bps" if sum(votes) >= max(1, 0.1 * len(votes)) else "kemendagri"
+
+
+def looks_like_bps(codes: Iterable[object]) -> bool:
+    """Whether a column of codes (as written, or dotted) looks like BPS codes; see
+    :func:`code_system`."""
+    return code_system(codes) == "bps"

@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,9 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         "kode_wilayah_desa", "kode_kecamatan", "kode_kec", "kdcpum", "kode_wil",
     ),
     "nama_provinsi": ("provinsi", "nama_provinsi", "prov", "wadmpr"),
-    "nama_kabupaten": ("kabupaten", "kabupaten_kota", "kab_kota", "nama_kabupaten", "kota", "wadmkk"),
+    "nama_kabupaten": (
+        "kabupaten", "kabupaten_kota", "kab_kota", "nama_kabupaten", "kota", "wadmkk",
+    ),
     "nama_kecamatan": ("kecamatan", "nama_kecamatan", "kec", "nama_kec", "wadmkc"),
     "nama_desa": (
         "desa", "desa_kelurahan", "desa_kel", "kelurahan", "nama_desa", "nama_desa_kelurahan",
@@ -155,7 +158,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None,
                              dtype=object, engine="openpyxl")
     except ValueError as exc:
-        raise PovmapInputError(f"{path}: sheet {sheet!r} tidak ada ({exc}); pilih dengan --sheet.") from exc
+        raise PovmapInputError(
+            f"{path}: sheet {sheet!r} tidak ada ({exc}); pilih dengan --sheet."
+        ) from exc
     except Exception as exc:
         raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).") from exc
 
@@ -194,6 +199,12 @@ def recognise_headers(
     return found
 
 
+#: A cell that makes its row a total, not data: "JUMLAH", "Total", "Jumlah Kecamatan X".
+TOTAL_ROW = re.compile(r"^\s*(jumlah|jml|total|sub\s*-?\s*total|grand\s*total|rekapitulasi)\b",
+                       re.IGNORECASE)
+_NAME_COLUMNS = ("nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
+
+
 def read_counts(
     path: str | os.PathLike,
     *,
@@ -201,6 +212,12 @@ def read_counts(
     column_map: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read a counts table into canonical columns, one row per data row of the file.
+
+    Title rows above the header, a second header row under merged cells ("Jumlah" over "KK" and
+    "Jiwa"), a row of column numbers, blank rows and total rows ("JUMLAH", "TOTAL", "Jumlah
+    Kecamatan ...") are recognised and are not data. Kecamatan names written once per group (merged
+    cells) are carried down. A P3KE/DTSEN by-name export (one row per family or person) is
+    aggregated to counts per desa and desil by :func:`povmap.p3ke.aggregate_by_name`.
 
     Parameters
     ----------
@@ -215,26 +232,74 @@ def read_counts(
     -------
     A DataFrame with ``baris`` (the row number a spreadsheet shows), ``kode_wilayah`` (dotted
     Kemendagri form, None if absent or not a code), ``kode_asli`` (as written), the name columns
-    found and the count columns found (floats, NaN where blank).
+    found and the count columns found (floats, NaN where blank). ``attrs["povmap"]`` records the
+    header row, the columns used, the total rows skipped and notes for the join report.
     """
     path = Path(path)
     table = read_table(path, sheet=sheet)
-    header_row, columns = _find_header(table, column_map, path)
-    body = table.iloc[header_row + 1 :]
-    out = pd.DataFrame({"baris": body.index.to_numpy() + 1})
-    for canonical, position in columns.items():
-        cells = body.iloc[:, position].tolist()
-        if canonical == "kode_wilayah":
-            out["kode_asli"] = [None if _is_blank(c) else str(c).strip() for c in cells]
-            out["kode_wilayah"] = [normalize_code(c) for c in cells]
-        elif canonical.startswith("nama_"):
-            out[canonical] = [None if _is_blank(c) else " ".join(str(c).split()) for c in cells]
-        else:
-            out[canonical] = _parse_column(cells, body.index, table.iat[header_row, position], path)
+    header = _find_header(table, column_map, path)
+    body = table.iloc[header.first_data :]
+    body = body[~_blank_rows(body)]
+    totals = _total_rows(body, None if header.by_name is None else list(header.columns.values()))
+    body = body[~totals]
+    area = _area_columns(body, header.columns)
+    info = {"path": str(path), "header_row": header.row + 1, "columns": header.names,
+            "total_rows": [int(i) + 1 for i in totals[totals].index]}
+    if header.by_name is not None:
+        from .p3ke import aggregate_by_name
+
+        out = aggregate_by_name(body, area, header.by_name, path)
+        out.attrs["povmap"] = {**info, **out.attrs["povmap"]}
+        return out
+    out = area
+    for canonical, position in header.columns.items():
+        if canonical in COUNT_COLUMNS:
+            out[canonical] = _parse_column(body.iloc[:, position].tolist(), body.index,
+                                           header.names[canonical], path)
     out = out[~_empty_rows(out)].reset_index(drop=True)
-    out.attrs["povmap"] = {"path": str(path), "header_row": header_row + 1,
-                           "columns": {k: str(table.iat[header_row, v]) for k, v in columns.items()}}
+    out.attrs["povmap"] = {**info, "notes": []}
     return out
+
+
+def _blank_rows(body: pd.DataFrame) -> np.ndarray:
+    return np.array([all(_is_blank(c) for c in row) for row in body.itertuples(index=False)],
+                    dtype=bool)
+
+
+def _total_rows(body: pd.DataFrame, positions: list[int] | None) -> pd.Series:
+    """Rows with a text cell such as "JUMLAH" or "Total Kecamatan": sums of other rows.
+
+    ``positions`` limits the search to some columns (by-name exports have free-text columns).
+    """
+    cells = body if positions is None else body.iloc[:, positions]
+    flags = [any(isinstance(c, str) and TOTAL_ROW.match(c) for c in row)
+             for row in cells.itertuples(index=False)]
+    return pd.Series(flags, index=body.index, dtype=bool)
+
+
+def _area_columns(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
+    out = pd.DataFrame({"baris": body.index.to_numpy() + 1})
+    if "kode_wilayah" in columns:
+        cells = body.iloc[:, columns["kode_wilayah"]].tolist()
+        out["kode_asli"] = [None if _is_blank(c) else _code_text(c) for c in cells]
+        out["kode_wilayah"] = [normalize_code(c) for c in cells]
+    for canonical in _NAME_COLUMNS:
+        if canonical in columns:
+            cells = body.iloc[:, columns[canonical]].tolist()
+            out[canonical] = [None if _is_blank(c) else " ".join(str(c).split()) for c in cells]
+    if "nama_desa" in out.columns:
+        # Merged cells: a kecamatan (kabupaten) name written once for its group of desa rows.
+        has_desa = out["nama_desa"].notna()
+        for parent in ("nama_provinsi", "nama_kabupaten", "nama_kecamatan"):
+            if parent in out.columns:
+                out[parent] = out[parent].where(~has_desa, out[parent].ffill())
+    return out
+
+
+def _code_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _is_blank(value: object) -> bool:
@@ -243,27 +308,84 @@ def _is_blank(value: object) -> bool:
     )
 
 
-def _find_header(
-    table: pd.DataFrame, column_map: dict[str, str] | None, path: Path
-) -> tuple[int, dict[str, int]]:
-    """The first row (among the first 30) that names an area column and a count column."""
-    for row in range(min(30, len(table))):
-        headers = table.iloc[row].tolist()
-        try:
-            columns = recognise_headers(headers, column_map)
-        except PovmapInputError:
-            if row == min(30, len(table)) - 1:
-                raise
-            continue
-        has_area = any(c in columns for c in ("kode_wilayah", "nama_desa", "nama_kecamatan"))
-        if has_area and any(c in columns for c in COUNT_COLUMNS):
-            return row, {k: v for k, v in columns.items() if not PII_HEADERS.search(k)}
+@dataclass(frozen=True)
+class _Header:
+    """Where the header is and what it says."""
+
+    row: int
+    first_data: int
+    columns: dict[str, int]
+    names: dict[str, str]
+    by_name: dict[str, int] | None
+
+
+def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: Path) -> _Header:
+    """The first row (among the first 30) that names an area column and a count column.
+
+    A header split over two rows (merged "Jumlah" above "KK" and "Jiwa") is read as one; a row of
+    column numbers ("1", "2", "(3)") right under the header is skipped.
+    """
+    from .p3ke import by_name_columns, is_by_name
+
+    last = min(30, len(table))
+    problem: PovmapInputError | None = None
+    for row in range(last):
+        for depth in (1, 2):
+            if row + depth > len(table):
+                continue
+            headers = _header_texts(table, row, depth)
+            keys = [_header_key(h) for h in headers]
+            try:
+                columns = recognise_headers(headers, column_map)
+            except PovmapInputError as exc:
+                problem = exc
+                continue
+            if not any(c in columns for c in ("kode_wilayah", "nama_desa", "nama_kecamatan")):
+                continue
+            by_name = by_name_columns(keys) if is_by_name(keys) else None
+            if by_name is None and not any(c in columns for c in COUNT_COLUMNS):
+                continue
+            if by_name is not None:
+                columns = {k: v for k, v in columns.items() if k not in COUNT_COLUMNS}
+            first = row + depth
+            if first < len(table) and _is_numbering(table.iloc[first].tolist()):
+                first += 1
+            return _Header(row + depth - 1, first, columns,
+                           {k: str(headers[v]) for k, v in columns.items()}, by_name)
+    if problem is not None and column_map:
+        raise problem
     raise PovmapInputError(
         f"{path}: baris judul kolom tidak ditemukan. Tabel perlu kolom wilayah (mis. "
         "'kode_wilayah', 'Desa/Kelurahan') dan kolom jumlah (mis. 'jumlah_miskin_ekstrem', "
         "'Jumlah Jiwa', 'jumlah_penduduk'). Sebutkan kolomnya dengan --column-map, "
         "mis. --column-map jumlah_miskin_ekstrem='Jml Warga'."
     )
+
+
+def _header_texts(table: pd.DataFrame, row: int, depth: int) -> list[str]:
+    top = ["" if _is_blank(c) else str(c).strip() for c in table.iloc[row].tolist()]
+    if depth == 1:
+        return top
+    # A merged cell is read in its first column only: carry it right over the blanks it covers.
+    carried, current = [], ""
+    for cell in top:
+        current = cell or current
+        carried.append(current)
+    low = ["" if _is_blank(c) else str(c).strip() for c in table.iloc[row + 1].tolist()]
+    return [f"{t} {b}".strip() if b else t for t, b in zip(carried, low, strict=True)]
+
+
+def _is_numbering(cells: list[object]) -> bool:
+    """A row of column numbers under a header: 1, 2, 3 ... or (1), (2), (3) ..."""
+    numbers = []
+    for cell in cells:
+        if _is_blank(cell):
+            continue
+        match = re.fullmatch(r"\(?(\d+)\)?(\.0)?", str(cell).strip())
+        if not match:
+            return False
+        numbers.append(int(match.group(1)))
+    return len(numbers) >= 3 and numbers == list(range(numbers[0], numbers[0] + len(numbers)))
 
 
 def _parse_column(cells: list[object], index: pd.Index, header: object, path: Path) -> np.ndarray:

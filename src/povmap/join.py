@@ -1,8 +1,16 @@
 """Join a counts table to a boundary layer, and report what matched and what did not.
 
+Rows are matched in this order, and each records how (``cara_padan``):
+
+1. ``code``: the Kemendagri code, in any spelling (:func:`povmap.codes.normalize_code`);
+2. ``name``: the exact normalised (kabupaten,) kecamatan and desa names
+   (:func:`povmap.names.normalize_name`); a desa name alone only when it is unique in the layer;
+3. ``fuzzy``: a close spelling (rapidfuzz) within the row's kecamatan, only above a threshold and
+   only when the best candidate is clearly ahead of the second.
+
 Nothing is lost: every data row of the table ends up matched, unmatched or ambiguous in the
 :class:`JoinReport`, and every area without a row is listed. ``totals`` proves it per count column:
-``input == matched + unmatched``.
+``input == matched + unmatched`` (ambiguous and duplicate rows count as unmatched).
 """
 
 from __future__ import annotations
@@ -17,17 +25,52 @@ import pandas as pd
 
 from ._errors import PovmapInputError
 from ._io import write_text
+from ._validate import check_values, duplicate_problem, raise_or_keep
 from .boundaries import boundary_level
-from .codes import code_level, looks_like_bps
+from .codes import LEVELS, code_level, code_system, parent_code
 from .counts import COUNT_COLUMNS
 from .i18n import check_lang, format_number
+from .names import FUZZY_THRESHOLD, AreaIndex, similarity
 
 METHODS = ("code", "name", "fuzzy")
+_NAMES = ("nama_kabupaten", "nama_kecamatan", "nama_desa")
+#: Why a row did not match, as written in ``unmatched_counts[*].alasan``, with its explanation.
+REASONS = {
+    "id": {
+        "kode_tidak_ada": "kode tidak ada di lapisan batas dan tidak ada nama untuk dicoba",
+        "tanpa_nama": "tanpa kode yang cocok dan tanpa nama desa",
+        "kabupaten_tidak_dikenal": "nama kabupaten tidak dikenal",
+        "kecamatan_tidak_dikenal": "nama kecamatan tidak dikenal",
+        "nama_tidak_ditemukan": "nama tidak ditemukan",
+        "mirip_wilayah_terpakai": "paling mirip wilayah yang sudah punya baris",
+        "baris_ganda": "wilayah yang sama sudah diisi baris lain",
+        "nama_ganda": "nama sama untuk beberapa wilayah",
+        "tidak_ada_yang_unggul": "beberapa wilayah sama miripnya",
+        "bersaing": "beberapa baris menunjuk wilayah yang sama",
+    },
+    "en": {
+        "kode_tidak_ada": "code not in the boundary layer and no name to try",
+        "tanpa_nama": "no matching code and no desa name",
+        "kabupaten_tidak_dikenal": "unknown kabupaten name",
+        "kecamatan_tidak_dikenal": "unknown kecamatan name",
+        "nama_tidak_ditemukan": "name not found",
+        "mirip_wilayah_terpakai": "closest to an area that already has a row",
+        "baris_ganda": "the same area already has another row",
+        "nama_ganda": "the name belongs to several areas",
+        "tidak_ada_yang_unggul": "several areas are equally close",
+        "bersaing": "several rows point to the same area",
+    },
+}
 
 
 @dataclass
 class JoinReport:
-    """What the join did. The JSON form (:meth:`to_dict`) is a contract: see DESIGN.md."""
+    """What the join did. The JSON form (:meth:`to_dict`) is a contract: see DESIGN.md.
+
+    ``problems`` lists values that cannot be true (negative counts, counts above their
+    population, non-integer people, one area given twice); a join only returns with blocking
+    problems when the caller allowed it (``allow_invalid``).
+    """
 
     level: str
     matched: int
@@ -37,6 +80,7 @@ class JoinReport:
     ambiguous: list[dict]
     totals: dict[str, dict[str, float]]
     notes: list[str] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dictionary."""
@@ -56,25 +100,35 @@ class JoinReport:
         check_lang(lang)
         n = lambda v: format_number(v, 0, lang)  # noqa: E731
         by = ", ".join(f"{k}: {n(v)}" for k, v in self.matched_by.items() if v)
-        if lang == "id":
-            lines = [
-                f"Baris tabel cocok: {n(self.matched)} ({by or '-'})",
-                f"Baris tanpa wilayah: {n(len(self.unmatched_counts))}",
-                f"Baris ambigu: {n(len(self.ambiguous))}",
-                f"Wilayah tanpa baris data: {n(len(self.unmatched_boundaries))}",
-            ]
-        else:
-            lines = [
-                f"Rows matched: {n(self.matched)} ({by or '-'})",
-                f"Rows with no area: {n(len(self.unmatched_counts))}",
-                f"Ambiguous rows: {n(len(self.ambiguous))}",
-                f"Areas with no row: {n(len(self.unmatched_boundaries))}",
-            ]
-        for row in self.unmatched_counts[:10]:
-            lines.append(f"  - baris {row['baris']}: {row.get('kode_asli') or ''} "
-                         f"{row.get('nama_kecamatan') or ''} {row.get('nama_desa') or ''}".rstrip())
+        words = _SUMMARY[lang]
+        lines = [
+            f"{words['matched']}: {n(self.matched)} ({by or '-'})",
+            f"{words['unmatched']}: {n(len(self.unmatched_counts))}",
+            f"{words['ambiguous']}: {n(len(self.ambiguous))}",
+            f"{words['areas']}: {n(len(self.unmatched_boundaries))}",
+        ]
+        if self.problems:
+            lines.append(f"{words['problems']}: {n(len(self.problems))}")
+        for row in [*self.unmatched_counts, *self.ambiguous][:10]:
+            reason = REASONS[lang].get(row.get("alasan", ""), "")
+            text = " ".join(str(row.get(c) or "") for c in ("kode_asli", "nama_kecamatan",
+                                                              "nama_desa")).strip()
+            lines.append(f"  - {words['row']} {row['baris']}: {text}"
+                         + (f" ({reason})" if reason else ""))
+        lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: {p['pesan']}"
+                     for p in self.problems[:10])
         lines.extend(f"! {note}" for note in self.notes)
         return "\n".join(lines)
+
+
+_SUMMARY = {
+    "id": {"matched": "Baris tabel cocok", "unmatched": "Baris tanpa wilayah",
+           "ambiguous": "Baris ambigu", "areas": "Wilayah tanpa baris data",
+           "problems": "Masalah nilai", "row": "baris"},
+    "en": {"matched": "Rows matched", "unmatched": "Rows with no area",
+           "ambiguous": "Ambiguous rows", "areas": "Areas with no row",
+           "problems": "Value problems", "row": "row"},
+}
 
 
 @dataclass
@@ -85,13 +139,33 @@ class JoinResult:
     report: JoinReport
 
 
+@dataclass
+class _Rows:
+    """Per table row: the area it matched (position in the boundary layer) and how, or why not."""
+
+    area: list[int | None]
+    how: list[str | None]
+    reason: list[str]
+    candidates: list[list[tuple[int, float]]]
+
+    @classmethod
+    def empty(cls, n: int) -> _Rows:
+        return cls([None] * n, [None] * n, [""] * n, [[] for _ in range(n)])
+
+    def unmatch(self, i: int, reason: str, candidates: list[tuple[int, float]] | None = None):
+        self.area[i], self.how[i], self.reason[i] = None, None, reason
+        self.candidates[i] = list(candidates or [])
+
+
 def join(
     boundaries: gpd.GeoDataFrame,
     counts: pd.DataFrame,
     *,
     level: str | None = None,
+    fuzzy_threshold: float = FUZZY_THRESHOLD,
+    allow_invalid: bool = False,
 ) -> JoinResult:
-    """Attach the counts to the boundary areas, by Kemendagri code.
+    """Attach the counts to the boundary areas: by code, then by names, then by close spelling.
 
     Parameters
     ----------
@@ -102,6 +176,12 @@ def join(
     level
         ``"desa"`` or ``"kecamatan"``; by default the level of ``boundaries``. A desa layer joined
         at kecamatan level is dissolved to kecamatan first.
+    fuzzy_threshold
+        Similarity (0-100) a misspelt name must reach to be matched; 101 turns fuzzy matching off.
+    allow_invalid
+        Continue despite impossible values (negative counts, counts above population, non-integer
+        people, one area given twice with different values), reporting each in
+        ``report.problems``. By default they raise :class:`PovmapInputError` naming the rows.
 
     Returns
     -------
@@ -109,81 +189,288 @@ def join(
     row matched), ``baris`` (the table row) and ``cara_padan`` (how it matched); ``report`` lists
     everything that did not match.
     """
+    level, boundaries = _at_level(boundaries, level)
+    counts = counts.reset_index(drop=True)
+    meta = counts.attrs.get("povmap") or {}
+    source = meta.get("path", "tabel")
+    count_columns = [c for c in COUNT_COLUMNS if c in counts.columns]
+    problems = check_values(counts, count_columns)
+    areas = boundaries.drop(columns="geometry").reset_index(drop=True)
+    codes, hints, notes = _usable_codes(counts, level, areas)
+    notes = [*meta.get("notes", []), *notes]
+
+    rows = _Rows.empty(len(counts))
+    _match_codes(rows, codes, areas[f"kode_{level}"])
+    codes, hints = _check_code_names(rows, counts, areas, level, codes, hints, notes)
+    index = AreaIndex(areas, level)
+    pending = _match_names(rows, counts, index, level, hints, fuzzy_threshold)
+    _match_fuzzy(rows, counts, index, level, pending, fuzzy_threshold)
+    problems += _drop_duplicates(rows, counts, areas, level, count_columns)
+    raise_or_keep(problems, allow_invalid=allow_invalid, source=source)
+    return JoinResult(*_assemble(boundaries, areas, counts, rows, level, count_columns, notes,
+                                 problems))
+
+
+def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd.GeoDataFrame]:
     from .metrics import dissolve  # metrics imports join's callers; keep the cycle out
 
-    level = level or boundary_level(boundaries)
+    own = boundary_level(boundaries)
+    level = level or own
     if level not in ("desa", "kecamatan"):
         raise PovmapInputError(f"level={level!r} tidak dikenal; pilih 'desa' atau 'kecamatan'.")
-    if boundary_level(boundaries) == "desa" and level == "kecamatan":
-        boundaries = dissolve(boundaries, "kecamatan")
-    elif boundary_level(boundaries) != level:
+    if own == "desa" and level == "kecamatan":
+        return level, dissolve(boundaries, "kecamatan")
+    if own != level:
         raise PovmapInputError(
             f"Lapisan batas berisi kecamatan, tetapi level={level!r}: gunakan level 'kecamatan' "
             "atau berkas batas desa."
         )
-    notes = _check_codes(counts, level)
-    key = f"kode_{level}"
-    known = set(boundaries[key])
-    matched_code = counts.get("kode_wilayah", pd.Series(None, index=counts.index))
-    matched_code = matched_code.where(matched_code.isin(known))
-    _refuse_duplicates(counts, matched_code, key)
+    return level, boundaries
 
-    count_columns = [c for c in COUNT_COLUMNS if c in counts.columns]
-    is_matched = matched_code.notna()
-    values = counts.loc[is_matched, ["baris", *count_columns]].assign(**{key: matched_code[is_matched]})
-    values["cara_padan"] = "code"
+
+def _usable_codes(
+    counts: pd.DataFrame, level: str, areas: pd.DataFrame
+) -> tuple[list[str | None], list[str | None], list[str]]:
+    """Codes to match at ``level``, kecamatan hints for name matching, and notes.
+
+    BPS codes are never used (they number kecamatan and desa differently); codes of a coarser
+    level are used to narrow name matching; codes of a finer level are refused.
+    """
+    n = len(counts)
+    own_names = f"nama_{level}" in counts.columns and counts[f"nama_{level}"].notna().any()
+    if "kode_wilayah" not in counts.columns or counts["kode_wilayah"].isna().all():
+        if not own_names:
+            raise PovmapInputError(
+                f"{_source(counts)}: tabel tidak punya kode Kemendagri maupun nama {level}; "
+                f"tambahkan kolom kode (mis. 'kode_wilayah') atau nama ('{_label(level)}')."
+            )
+        note = ("Tabel tidak punya kode wilayah Kemendagri; padanan lewat nama."
+                if "kode_asli" not in counts.columns or counts["kode_asli"].isna().all() else
+                "Kolom kode tidak berisi kode Kemendagri; padanan lewat nama.")
+        if "kode_asli" in counts.columns and code_system(counts["kode_asli"]) == "bps":
+            note = _bps_note()
+        return [None] * n, [None] * n, [note]
+    raw = counts["kode_asli"] if "kode_asli" in counts.columns else counts["kode_wilayah"]
+    if code_system(raw) == "bps":
+        if not own_names:
+            raise PovmapInputError(
+                f"{_source(counts)}: kode di tabel tampaknya kode BPS (mis. 6306010001: kecamatan "
+                "dan desa 3 digit), bukan kode Kemendagri (63.06.01.2001). Keduanya sama panjang "
+                "tetapi penomorannya berbeda, dan tabel tidak punya nama untuk dipadankan. "
+                "Gunakan kode Kemendagri, atau tambahkan kolom nama kecamatan dan desa."
+            )
+        return [None] * n, [None] * n, [_bps_note()]
+    codes = [c if isinstance(c, str) else None for c in counts["kode_wilayah"]]
+    levels = [code_level(c) for c in codes]
+    present = [lv for lv in levels if lv]
+    notes: list[str] = []
+    finer = sum(LEVELS.index(lv) > LEVELS.index(level) for lv in present)
+    coarser = sum(LEVELS.index(lv) < LEVELS.index(level) for lv in present)
+    example = next(c for c in codes if c)
+    if finer > len(present) / 2:
+        raise PovmapInputError(
+            f"{_source(counts)}: kode di tabel adalah kode desa (mis. {example}), tetapi "
+            f"penggabungan dilakukan pada level {level}. Gunakan --level desa."
+        )
+    if coarser > len(present) / 2:
+        found = max(set(present), key=present.count)
+        if not own_names:
+            raise PovmapInputError(
+                f"{_source(counts)}: kode di tabel adalah kode {found} (mis. {example}), tetapi "
+                f"penggabungan dilakukan pada level {level} dan tabel tidak punya nama {level}. "
+                f"Gunakan --level {found}, atau tabel dengan kode {level} (mis. 63.06.01.2001)."
+            )
+        notes.append(f"Kode di tabel adalah kode {found} (mis. {example}), bukan kode {level}: "
+                     f"dipakai untuk mempersempit pencarian, {level} dipadankan lewat nama.")
+    hints = [_kecamatan_hint(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
+    usable = [c if lv == level else None for c, lv in zip(codes, levels, strict=True)]
+    return usable, hints, notes
+
+
+def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | None:
+    if level != "desa" or not code or found not in ("kecamatan", "desa"):
+        return None
+    return parent_code(code, "kecamatan")
+
+
+def _bps_note() -> str:
+    return ("Kode di tabel tampaknya kode BPS (mis. 6306010001), bukan kode Kemendagri "
+            "(63.06.01.2001): penomorannya berbeda, jadi kode tidak dipakai dan baris dipadankan "
+            "lewat nama kecamatan dan desa.")
+
+
+def _match_codes(rows: _Rows, codes: list[str | None], known: pd.Series) -> None:
+    position = {code: i for i, code in enumerate(known)}
+    for i, code in enumerate(codes):
+        if code in position:
+            rows.area[i], rows.how[i] = position[code], "code"
+
+
+def _check_code_names(
+    rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: str,
+    codes: list[str | None], hints: list[str | None], notes: list[str],
+) -> tuple[list[str | None], list[str | None]]:
+    """Codes matched but names disagree for most rows: the codes are of another system.
+
+    Then every code match is undone (the rows go on to name matching) and a note says so.
+    """
+    column = f"nama_{level}"
+    if column not in counts.columns:
+        return codes, hints
+    from .names import normalize_name
+
+    pairs = [(counts.at[i, column], areas.at[a, column]) for i, a in enumerate(rows.area)
+             if a is not None and isinstance(counts.at[i, column], str)]
+    if len(pairs) < 5:
+        return codes, hints
+    agree = sum(similarity(normalize_name(a), normalize_name(b)) >= 70 for a, b in pairs)
+    if agree >= len(pairs) / 2:
+        return codes, hints
+    notes.append(f"Untuk {len(pairs) - agree} dari {len(pairs)} baris, nama di tabel berbeda dari "
+                 "nama wilayah berkode sama: kode tampaknya dari sistem atau edisi lain (mis. "
+                 "kode BPS), jadi tidak dipakai; baris dipadankan lewat nama.")
+    for i, how in enumerate(rows.how):
+        if how == "code":
+            rows.area[i], rows.how[i] = None, None
+    return [None] * len(codes), [None] * len(hints)
+
+
+def _match_names(
+    rows: _Rows, counts: pd.DataFrame, index: AreaIndex, level: str,
+    hints: list[str | None], threshold: float,
+) -> dict[int, tuple[int, ...]]:
+    """Exact name matches; returns the rows left for fuzzy matching with their candidate pools."""
+    column = f"nama_{level}"
+    pending: dict[int, tuple[int, ...]] = {}
+    has_code = counts["kode_wilayah"].notna() if "kode_wilayah" in counts.columns else None
+    for i in range(len(counts)):
+        if rows.area[i] is not None:
+            continue
+        name = counts.at[i, column] if column in counts.columns else None
+        if name is None or (isinstance(name, float) and np.isnan(name)):
+            coded = has_code is not None and bool(has_code.iloc[i])
+            rows.unmatch(i, "kode_tidak_ada" if coded else "tanpa_nama")
+            continue
+        found = index.locate(
+            name,
+            kecamatan=_cell(counts, i, "nama_kecamatan") if level == "desa" else None,
+            kabupaten=_cell(counts, i, "nama_kabupaten"),
+            kecamatan_code=hints[i], threshold=threshold,
+        )
+        if found.kind == "name":
+            rows.area[i], rows.how[i] = found.index, "name"
+        elif found.kind == "pending":
+            pending[i] = found.pool
+        else:
+            rows.unmatch(i, found.reason, list(found.candidates))
+            rows.how[i] = "ambiguous" if found.kind == "ambiguous" else None
+    return pending
+
+
+def _match_fuzzy(
+    rows: _Rows, counts: pd.DataFrame, index: AreaIndex, level: str,
+    pending: dict[int, tuple[int, ...]], threshold: float,
+) -> None:
+    """Close spellings within the row's kecamatan, never onto an area another row already has."""
+    taken = {a for a in rows.area if a is not None}
+    proposals: dict[int, list[int]] = {}
+    for i, pool in pending.items():
+        found = index.fuzzy(counts.at[i, f"nama_{level}"], pool, threshold=threshold)
+        if found.index is None:
+            rows.unmatch(i, "tidak_ada_yang_unggul" if found.ambiguous else "nama_tidak_ditemukan",
+                         found.candidates)
+            rows.how[i] = "ambiguous" if found.ambiguous else None
+        elif found.index in taken:
+            rows.unmatch(i, "mirip_wilayah_terpakai", found.candidates)
+        else:
+            proposals.setdefault(found.index, []).append(i)
+            rows.candidates[i] = found.candidates
+    for area, claimants in proposals.items():
+        for i in claimants:
+            if len(claimants) == 1:
+                rows.area[i], rows.how[i] = area, "fuzzy"
+            else:
+                rows.unmatch(i, "bersaing", rows.candidates[i])
+                rows.how[i] = "ambiguous"
+
+
+def _drop_duplicates(
+    rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: str, columns: list[str]
+) -> list[dict]:
+    """One area given by several rows: keep the first, report the rest (and the problem)."""
+    by_area: dict[int, list[int]] = {}
+    for i, area in enumerate(rows.area):
+        if area is not None:
+            by_area.setdefault(area, []).append(i)
+    problems = []
+    for area, members in by_area.items():
+        if len(members) < 2:
+            continue
+        values = counts.loc[members, columns].fillna(-1.0)
+        same = bool((values.nunique() <= 1).all())
+        label = f"{areas.at[area, f'kode_{level}']} {areas.at[area, f'nama_{level}']}"
+        problems.append(duplicate_problem([int(counts.at[i, 'baris']) for i in members], label,
+                                          same))
+        for i in members[1:]:
+            rows.unmatch(i, "baris_ganda", [(area, 100.0)])
+    return problems
+
+
+def _assemble(boundaries, areas, counts, rows: _Rows, level, count_columns, notes, problems):
+    key = f"kode_{level}"
+    matched = np.array([a is not None for a in rows.area], dtype=bool)
+    values = counts.loc[matched, ["baris", *count_columns]].copy()
+    values[key] = [areas.at[a, key] for a in rows.area if a is not None]
+    values["cara_padan"] = [h for h, a in zip(rows.how, rows.area, strict=True) if a is not None]
     drop = [c for c in [*count_columns, "baris", "cara_padan"] if c in boundaries.columns]
     joined = boundaries.drop(columns=drop).merge(values, on=key, how="left", validate="one_to_one")
     joined["baris"] = joined["baris"].astype("Int64")
     joined = joined[[c for c in joined.columns if c != "geometry"] + ["geometry"]]
-
+    ambiguous = [i for i, h in enumerate(rows.how) if h == "ambiguous"]
+    unmatched = [i for i in range(len(counts)) if not matched[i] and i not in set(ambiguous)]
     report = JoinReport(
         level=level,
-        matched=int(is_matched.sum()),
+        matched=int(matched.sum()),
         matched_by={m: int((values["cara_padan"] == m).sum()) for m in METHODS},
-        unmatched_counts=_rows(counts[~is_matched], count_columns),
+        unmatched_counts=_rows(counts, unmatched, rows, areas, level, count_columns),
         unmatched_boundaries=_areas(joined[joined["baris"].isna()], level),
-        ambiguous=[],
-        totals=_totals(counts, is_matched, count_columns),
+        ambiguous=_rows(counts, ambiguous, rows, areas, level, count_columns),
+        totals=_totals(counts, pd.Series(matched, index=counts.index), count_columns),
         notes=notes,
+        problems=problems,
     )
-    return JoinResult(joined=joined, report=report)
+    return joined, report
 
 
-def _check_codes(counts: pd.DataFrame, level: str) -> list[str]:
-    """Refuse codes of the wrong system or level; return notes for the report."""
-    if "kode_wilayah" not in counts.columns:
-        return ["Tabel tidak punya kolom kode wilayah; padanan hanya bisa lewat nama."]
-    codes = counts["kode_wilayah"].dropna()
-    if codes.empty:
-        return ["Kolom kode wilayah kosong atau tidak berisi kode Kemendagri."]
-    if looks_like_bps(codes):
-        raise PovmapInputError(
-            "Kode di tabel tampaknya kode BPS (mis. 6306010001: kecamatan dan desa 3 digit), bukan "
-            "kode Kemendagri (63.06.01.2001). Keduanya sama panjang tetapi penomorannya berbeda. "
-            "Gunakan kode Kemendagri, atau kosongkan kolom kode agar dipadankan lewat nama."
-        )
-    levels = codes.map(code_level)
-    wrong = levels != level
-    if wrong.mean() > 0.5:
-        found = levels.mode().iloc[0]
-        raise PovmapInputError(
-            f"Kode di tabel adalah kode {found} (mis. {codes[wrong].iloc[0]}), tetapi penggabungan "
-            f"dilakukan pada level {level}. Gunakan --level {found}, atau tabel dengan kode {level}."
-        )
-    return []
+def _rows(counts, which, rows: _Rows, areas, level, count_columns) -> list[dict]:
+    keep = [c for c in ("baris", "kode_asli", "kode_wilayah", *_NAMES) if c in counts.columns]
+    records = counts.loc[which, keep + count_columns].to_dict(orient="records")
+    for record, i in zip(records, which, strict=True):
+        record["alasan"] = rows.reason[i]
+        if rows.candidates[i]:
+            record["kandidat"] = [_candidate(areas, level, a, s) for a, s in rows.candidates[i]]
+    return records
 
 
-def _refuse_duplicates(counts: pd.DataFrame, matched: pd.Series, key: str) -> None:
-    dup = matched.notna() & matched.duplicated(keep=False)
-    if dup.any():
-        groups = counts[dup].groupby(matched[dup])["baris"].apply(list)
-        listed = "; ".join(f"{code}: baris {', '.join(map(str, rows))}" for code, rows in
-                           groups.head(10).items())
-        raise PovmapInputError(
-            f"Wilayah yang sama muncul lebih dari sekali di tabel ({listed}). Gabungkan atau hapus "
-            "baris gandanya."
-        )
+def _candidate(areas: pd.DataFrame, level: str, area: int, score: float) -> dict:
+    out = {f"kode_{level}": areas.at[area, f"kode_{level}"],
+           f"nama_{level}": areas.at[area, f"nama_{level}"]}
+    if level == "desa" and "nama_kecamatan" in areas.columns:
+        out["nama_kecamatan"] = areas.at[area, "nama_kecamatan"]
+    out["skor"] = round(float(score), 1)
+    return out
+
+
+def _cell(counts: pd.DataFrame, i: int, column: str) -> object:
+    return counts.at[i, column] if column in counts.columns else None
+
+
+def _source(counts: pd.DataFrame) -> str:
+    return (counts.attrs.get("povmap") or {}).get("path", "tabel")
+
+
+def _label(level: str) -> str:
+    return "Desa/Kelurahan" if level == "desa" else "Kecamatan"
 
 
 def _totals(counts: pd.DataFrame, matched: pd.Series, columns: list[str]) -> dict:
@@ -196,12 +483,6 @@ def _totals(counts: pd.DataFrame, matched: pd.Series, columns: list[str]) -> dic
             "unmatched": float(values[~matched].sum()),
         }
     return totals
-
-
-def _rows(rows: pd.DataFrame, count_columns: list[str]) -> list[dict]:
-    keep = [c for c in ("baris", "kode_asli", "kode_wilayah", "nama_kecamatan", "nama_desa")
-            if c in rows.columns]
-    return rows[keep + count_columns].to_dict(orient="records")
 
 
 def _areas(areas: pd.DataFrame, level: str) -> list[dict]:
