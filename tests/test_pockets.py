@@ -163,6 +163,14 @@ def test_bad_column_names_it(kalsel):
         find_pockets(kalsel, "persen_tidak_ada")
 
 
+def test_rates_within_chance_are_not_pockets(kalsel):
+    # Every desa at 3 % give or take rounding: empirical Bayes shrinks all to the mean.
+    layer = kalsel.copy()
+    layer["jumlah_miskin_ekstrem"] = np.round(layer["jumlah_penduduk"] * 0.03)
+    with pytest.raises(povmap.PovmapInputError, match="Bayes empiris"):
+        find_pockets(povmap.add_rates(layer))
+
+
 def test_cli_pockets_writes_layers_and_ranking(tmp_path, tmp_path_factory):
     _, counts = _layer(KAYONG_DESA, 61, tmp_path_factory)
     out = tmp_path / "kantong.gpkg"

@@ -282,8 +282,9 @@ def find_pockets(
             "minimal 3 desa dengan data.")
     y = value[usable]
     if np.ptp(y) == 0:
-        raise PovmapInputError(f"Kolom {column!r}: semua desa bernilai sama; tidak ada kantong "
-                               "yang dapat dicari.")
+        raise PovmapInputError(
+            f"Kolom {column!r}: semua desa bernilai sama (setelah penghalusan Bayes empiris, "
+            "perbedaan antardesa tidak melebihi kebetulan); tidak ada kantong yang dapat dicari.")
     weights = weights_for(gdf[usable], snap_m, k_islands=k_islands)
     statistic, p_value, jenis = _local_test(y, weights.w, method, permutations, seed)
     q_value = benjamini_hochberg(p_value) if fdr else p_value
@@ -351,7 +352,15 @@ def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, bool]
     value = np.full(len(gdf), np.nan)
     if ok.sum() >= 2:
         # Rates are in percent like the column; esda smooths proportions.
-        value[ok] = 100.0 * Empirical_Bayes(events[ok], base[ok]).r.ravel()
+        smoothed = Empirical_Bayes(events[ok], base[ok]).r.ravel()
+        mean = events[ok].sum() / base[ok].sum()
+        raw = events[ok] / base[ok]
+        # When the rates vary less than chance alone would make them, esda's prior variance is
+        # negative and its weights push rates *across* the mean; empirical Bayes then means
+        # full shrinkage: every desa at the overall rate, i.e. nothing to find.
+        if np.any((smoothed - mean) * (raw - mean) < 0):
+            smoothed = np.full(len(raw), mean)
+        value[ok] = 100.0 * smoothed
     return value, True
 
 
