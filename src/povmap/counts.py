@@ -102,9 +102,10 @@ def parse_number(value: object) -> float:
         return float("nan")
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
         return float(value)
-    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
-    if text.lower() in _MISSING:
+    if str(value).strip().lower() in _MISSING:
         return float("nan")
+    # Non-breaking spaces and the typographic minus come from word processors and web exports.
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
     if _ID_THOUSANDS.fullmatch(text):
         return float(text.replace(".", "").replace(",", "."))
     if _ID_DECIMAL.fullmatch(text):
@@ -136,21 +137,41 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd
 
 def _read_csv(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # latin-1 decodes any byte
         try:
             text = raw.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
+    delimiter = _delimiter(text)
     try:
-        delimiter = csv.Sniffer().sniff(text[:20000], delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
-    try:
-        return pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
-                           keep_default_na=False, skip_blank_lines=False)
-    except Exception as exc:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
         raise PovmapInputError(f"{path}: CSV tidak dapat dibaca ({exc}).") from exc
+    # Title rows have fewer cells than the table under them: pad every row to the widest.
+    width = max((len(r) for r in rows), default=0)
+    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter that splits most lines into the same number (> 1) of cells.
+
+    :class:`csv.Sniffer` gives up on title rows above the table, and counting characters is
+    fooled by decimal commas (``2,5``) in a semicolon file; consistency of the split is not.
+    """
+    lines = [line for line in text[:50000].splitlines()[:200] if line.strip()]
+    best, best_score = ",", (0.0, 0)
+    for delimiter in (";", ",", "\t", "|"):
+        widths = [len(r) for r in csv.reader(lines, delimiter=delimiter)]
+        if not widths:
+            continue
+        modal = max(set(widths), key=widths.count)
+        if modal < 2:
+            continue
+        score = (widths.count(modal) / len(widths), modal)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:

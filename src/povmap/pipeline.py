@@ -30,6 +30,8 @@ class Options:
     sheet: str | int | None = None
     column_map: dict[str, str] = field(default_factory=dict)
     boundary_columns: dict[str, str] = field(default_factory=dict)
+    fuzzy_threshold: float = 85.0
+    allow_invalid: bool = False
 
 
 @dataclass
@@ -78,14 +80,16 @@ def run(
     bounds = read_boundaries(boundaries, layer=options.layer, columns=options.boundary_columns,
                              engine=options.engine)
     table = read_counts(counts, sheet=options.sheet, column_map=options.column_map)
-    result = join(bounds, table, level=options.level)
+    result = join(bounds, table, level=options.level, fuzzy_threshold=options.fuzzy_threshold,
+                  allow_invalid=options.allow_invalid)
     result.report.notes.extend(boundary_notes(bounds))
     finest = add_rates(result.joined)
     layers = {options.level: finest}
     if options.level == "desa":
         layers["kecamatan"] = aggregate(finest, "kecamatan")
+    column = _column_to_map(finest, options, result.report)
     classified = {
-        name: classify(layer, options.column, scheme=options.scheme, k=options.k,
+        name: classify(layer, column, scheme=options.scheme, k=options.k,
                        breaks=list(options.breaks) if options.breaks else None)
         for name, layer in layers.items()
     }
@@ -93,3 +97,20 @@ def run(
         layer.attrs["povmap"] = bounds.attrs.get("povmap")
     return Result(layers=classified, report=result.report,
                   inputs={"boundaries": Path(boundaries), "counts": Path(counts)})
+
+
+#: What to map when the default column cannot be computed, e.g. a P3KE by-name export gives desil
+#: counts and no population. A desil share is a welfare rank, never labelled a poverty rate.
+_FALLBACK_COLUMNS = ("persen_desil_1", "jumlah_desil_1", "jumlah_keluarga_desil_1",
+                     "jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem")
+
+
+def _column_to_map(layer: gpd.GeoDataFrame, options: Options, report: JoinReport) -> str:
+    """``options.column``, or when the default is absent from the data, the first fallback."""
+    if options.column in layer.columns or options.column != Options.column:
+        return options.column
+    for column in _FALLBACK_COLUMNS:
+        if column in layer.columns and layer[column].notna().any():
+            report.notes.append(f"Tabel tidak memberi {options.column}; yang dipetakan: {column}.")
+            return column
+    return options.column

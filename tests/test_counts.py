@@ -1,0 +1,158 @@
+"""Reading the counts tables people actually have: title rows, totals, cp1252, semicolons, 1.234."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from povmap import PovmapInputError, read_counts
+from povmap.counts import HEADER_ALIASES, parse_number
+
+
+def id_thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+@given(st.integers(min_value=-10**12, max_value=10**12))
+def test_indonesian_thousands_round_trip(n):
+    assert parse_number(id_thousands(n)) == n
+    assert parse_number(str(n)) == n
+    assert parse_number(f" {id_thousands(n)}\u00a0") == n
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.integers(min_value=1, max_value=99))
+def test_indonesian_decimal_comma(whole, cents):
+    text = f"{id_thousands(whole)},{cents:02d}"
+    assert math.isclose(parse_number(text), whole + cents / 100, rel_tol=1e-12)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, width=32))
+def test_numbers_stored_as_numbers_pass_through(x):
+    assert parse_number(x) == x
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1.234", 1234), ("1.234.567", 1234567), ("2,5", 2.5), ("1.234,5", 1234.5), ("0", 0),
+    ("12", 12), ("1 234", 1234), ("−7", -7), ("+3", 3), ("1.5", 1.5), ("007", 7),
+])
+def test_number_edge_cases(text, value):
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "-", "–", " ", "N/A", "nan", None, "tidak ada"])
+def test_missing_values(text):
+    assert math.isnan(parse_number(text))
+
+
+@pytest.mark.parametrize("text", ["banyak", "1.23.4", "12a", "1,2,3", "Rp", "--5", "5."])
+def test_not_numbers(text):
+    with pytest.raises(ValueError):
+        parse_number(text)
+
+
+def recap_rows() -> list[list[object]]:
+    return [
+        ["REKAPITULASI DATA KEMISKINAN EKSTREM", None, None, None, None],
+        ["KABUPATEN HULU SUNGAI SELATAN TAHUN 2024", None, None, None, None],
+        [None, None, None, None, None],
+        ["No", "Kecamatan", "Desa/Kelurahan", "Jumlah", None],
+        [None, None, None, "KK", "Jiwa"],
+        ["(1)", "(2)", "(3)", "(4)", "(5)"],
+        [1, "Sungai Raya", "Desa Sungai Raya Utara", "1.234", "3.456"],
+        [2, None, "Kel. Baruh Jaya", "12", "40"],
+        [None, "Jumlah Kecamatan Sungai Raya", None, "1.246", "3.496"],
+        [None, None, None, None, None],
+        [3, "Padang Batung", "Batu Laki", "-", "7"],
+        [None, "JUMLAH", None, "1.246", "3.503"],
+        [None, "TOTAL KABUPATEN", None, "1.246", "3.503"],
+    ]
+
+
+def test_xlsx_recap_two_row_header_below_titles_totals_skipped(tmp_path):
+    path = tmp_path / "rekap.xlsx"
+    pd.DataFrame(recap_rows()).to_excel(path, header=False, index=False)
+    counts = read_counts(path)
+    assert counts["baris"].tolist() == [7, 8, 11]
+    assert counts["nama_desa"].tolist() == ["Desa Sungai Raya Utara", "Kel. Baruh Jaya",
+                                            "Batu Laki"]
+    # The kecamatan is written once for its group (merged cells) and carried down.
+    assert counts["nama_kecamatan"].tolist() == ["Sungai Raya", "Sungai Raya", "Padang Batung"]
+    assert counts["jumlah_keluarga_miskin_ekstrem"].tolist()[:2] == [1234, 12]
+    assert math.isnan(counts["jumlah_keluarga_miskin_ekstrem"].iloc[2])
+    assert counts["jumlah_miskin_ekstrem"].sum() == 3503
+    meta = counts.attrs["povmap"]
+    assert meta["header_row"] == 5 and meta["total_rows"] == [9, 12, 13]
+
+
+def test_second_sheet_chosen_by_name(tmp_path):
+    path = tmp_path / "dua.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"catatan": ["lihat sheet Data"]}).to_excel(writer, sheet_name="Info",
+                                                                  index=False)
+        pd.DataFrame({"kode_wilayah": ["63.06.01.2001"], "jumlah_jiwa": [5]}).to_excel(
+            writer, sheet_name="Data", index=False)
+    assert read_counts(path, sheet="Data")["jumlah_miskin_ekstrem"].tolist() == [5]
+    with pytest.raises(PovmapInputError, match="baris judul kolom"):
+        read_counts(path)
+    with pytest.raises(PovmapInputError, match="--sheet"):
+        read_counts(path, sheet="Tidak Ada")
+
+
+def test_cp1252_semicolon_csv_with_accents_and_thousands(tmp_path):
+    text = ("Rekap Dinas Sosial;;;\n"
+            "Kode Wilayah;Kecamatan;Desa/Kelurahan;Jumlah Jiwa;Jumlah Penduduk\n"
+            "6306012001;Sungai Raya;Jenti’an Désa;1.234;12.345\n"
+            "63 06 01 2002;Sungai Raya;Baru;7;890\n"
+            ";JUMLAH;;1.241;13.235\n")
+    path = tmp_path / "rekap.csv"
+    path.write_bytes(text.encode("cp1252"))
+    counts = read_counts(path)
+    assert counts["kode_wilayah"].tolist() == ["63.06.01.2001", "63.06.01.2002"]
+    assert counts["kode_asli"].tolist() == ["6306012001", "63 06 01 2002"]
+    assert counts["nama_desa"].iloc[0] == "Jenti’an Désa"
+    assert counts["jumlah_miskin_ekstrem"].tolist() == [1234, 7]
+    assert counts["jumlah_penduduk"].tolist() == [12345, 890]
+
+
+@pytest.mark.parametrize("header, canonical", [
+    ("Jumlah Jiwa", "jumlah_miskin_ekstrem"), ("Jumlah Individu", "jumlah_miskin_ekstrem"),
+    ("Jumlah KK", "jumlah_keluarga_miskin_ekstrem"), ("JUMLAH PENDUDUK", "jumlah_penduduk"),
+    ("Jumlah Keluarga", "jumlah_keluarga"), ("Desil 1", "jumlah_desil_1"),
+    ("kk_desil_2", "jumlah_keluarga_desil_2"),
+])
+def test_recognised_headers(tmp_path, header, canonical):
+    pd.DataFrame({"Desa/Kelurahan": ["Baru"], "Kecamatan": ["X"], "kode_kemendagri": ["6306"],
+                  header: ["1.000"]}).to_csv(tmp_path / "t.csv", index=False)
+    counts = read_counts(tmp_path / "t.csv")
+    assert counts[canonical].tolist() == [1000]
+    assert {"nama_desa", "nama_kecamatan", "kode_wilayah"} <= set(counts.columns)
+    assert header.lower().replace(" ", "_") in HEADER_ALIASES[canonical] or header == "Desil 1"
+
+
+def test_column_map_overrides_and_names_what_is_wrong(tmp_path):
+    pd.DataFrame({"Wilayah": ["63.06.01.2001"], "Warga Rentan": ["2.000"], "Jumlah Jiwa": [5]}
+                 ).to_csv(tmp_path / "t.csv", index=False)
+    counts = read_counts(tmp_path / "t.csv", column_map={
+        "kode_wilayah": "Wilayah", "jumlah_miskin_ekstrem": "Warga Rentan"})
+    assert counts["jumlah_miskin_ekstrem"].tolist() == [2000]
+    with pytest.raises(PovmapInputError, match="'Tidak Ada' tidak ada di tabel"):
+        read_counts(tmp_path / "t.csv", column_map={"kode_wilayah": "Tidak Ada"})
+    with pytest.raises(PovmapInputError, match="bukan kolom kanonik"):
+        read_counts(tmp_path / "t.csv", column_map={"kode": "Wilayah"})
+
+
+def test_bad_number_names_file_row_and_column(tmp_path):
+    pd.DataFrame({"kode_wilayah": ["6306012001", "6306012002"], "Jumlah Jiwa": ["3", "banyak"]}
+                 ).to_csv(tmp_path / "t.csv", index=False)
+    with pytest.raises(PovmapInputError, match=r"t\.csv, baris 3, kolom 'Jumlah Jiwa'"):
+        read_counts(tmp_path / "t.csv")
+
+
+def test_non_integer_people_are_read_and_left_to_validation(tmp_path):
+    pd.DataFrame({"kode_wilayah": ["6306012001"], "Jumlah Jiwa": ["2,5"]}).to_csv(
+        tmp_path / "t.csv", index=False)
+    assert read_counts(tmp_path / "t.csv")["jumlah_miskin_ekstrem"].tolist() == [2.5]
