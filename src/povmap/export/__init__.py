@@ -1,0 +1,33 @@
+"""The geoportal bundle: RFC 7946 GeoJSON, GeoPackage, shapefile, SLD/QML, ISO metadata.
+
+- :mod:`.writers`: GeoJSON and GeoPackage writers (atomic).
+- :mod:`.kugi`: KUGI field names, short poverty field names, the data dictionary.
+- :mod:`.styles`: SLD 1.0 and QML from the map's :class:`~povmap.classify.Classification`.
+- :mod:`.metadata`: ISO 19115/19139 XML following SNI 8843-1:2019.
+- :mod:`.shapefile`: zipped shapefile.
+- :mod:`.suppress`: small-cell suppression for public exports.
+- :mod:`.bundle`: all of it into one folder, all or nothing.
+"""
+
+from .bundle import FORMATS, BundleOptions, export, export_result
+from .kugi import to_kugi
+from .metadata import MetadataConfig, load_config
+from .styles import qml, sld
+from .suppress import suppress_below, suppress_layers
+from .writers import write_geojson, write_gpkg
+
+__all__ = [
+    "FORMATS",
+    "BundleOptions",
+    "MetadataConfig",
+    "export",
+    "export_result",
+    "load_config",
+    "qml",
+    "sld",
+    "suppress_below",
+    "suppress_layers",
+    "to_kugi",
+    "write_geojson",
+    "write_gpkg",
+]

@@ -1,0 +1,267 @@
+"""Field names for geoportals: BIG's KUGI names for the areas, short names for the poverty values.
+
+Every exported field fits a shapefile's 10 characters, so the GeoJSON, GeoPackage and shapefile
+of one bundle share one schema and one data dictionary. Only the fields listed here are
+exported (a whitelist): a column povmap does not know (a name, an address, a row number of the
+counts table) never reaches a public file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._errors import PovmapInputError
+from .._io import write_text
+
+#: Canonical column -> KUGI field (Kemendagri codes and names), from the top level down.
+KUGI_ADMIN = {
+    "kode_provinsi": "KDPPUM", "nama_provinsi": "WADMPR",
+    "kode_kabupaten": "KDPKAB", "nama_kabupaten": "WADMKK",
+    "kode_kecamatan": "KDCPUM", "nama_kecamatan": "WADMKC",
+    "kode_desa": "KDEPUM", "nama_desa": "WADMKD",
+}
+
+#: Other KUGI fields kept, as they are, when the source boundary file has them.
+KUGI_KEPT = ("FCODE", "REMARK", "METADATA", "SRS_ID", "TIPADM", "UUPP", "LUAS",
+             "KDPBPS", "KDBBPS", "KDCBPS", "KDEBPS")
+
+#: Columns whose values are integers (counts), written as integers, never ``355.0``.
+_INTEGER = "Integer"
+_REAL = "Real"
+_STRING = "String"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One exported field: its name, type, unit and description, for the data dictionary."""
+
+    name: str
+    type: str
+    unit: str
+    keterangan: str
+    description: str
+    origin: str  # "batas", "tabel" or "povmap": where the value comes from
+
+
+def _poverty_fields() -> dict[str, Field]:
+    fields = {
+        "luas_km2": Field("LUAS_KM2", _REAL, "km²", "Luas dihitung povmap (proyeksi luas sama)",
+                          "Area computed by povmap (equal-area projection)", "povmap"),
+        "jumlah_desa": Field("JML_DESA", _INTEGER, "desa", "Jumlah desa/kelurahan",
+                             "Number of villages", "povmap"),
+        "jumlah_desa_tanpa_data": Field(
+            "DESA_TDATA", _INTEGER, "desa", "Jumlah desa tanpa baris di tabel jumlah (nilai "
+            "kecamatan adalah batas bawah)", "Villages with no row in the counts table (the "
+            "district value is a lower bound)", "povmap"),
+        "jumlah_penduduk": Field("JML_PDDK", _INTEGER, "jiwa", "Jumlah penduduk",
+                                 "Population", "tabel"),
+        "jumlah_keluarga": Field("JML_KK", _INTEGER, "KK", "Jumlah keluarga",
+                                 "Number of families", "tabel"),
+        "jumlah_miskin_ekstrem": Field("JML_ME", _INTEGER, "jiwa", "Penduduk miskin ekstrem",
+                                       "People in extreme poverty", "tabel"),
+        "jumlah_keluarga_miskin_ekstrem": Field(
+            "JML_KK_ME", _INTEGER, "KK", "Keluarga miskin ekstrem",
+            "Families in extreme poverty", "tabel"),
+        "persen_miskin_ekstrem": Field(
+            "PRS_ME", _REAL, "%", "Persentase penduduk miskin ekstrem (JML_ME / JML_PDDK × 100)",
+            "Share of people in extreme poverty (JML_ME / JML_PDDK × 100)", "povmap"),
+        "kepadatan_miskin_ekstrem": Field(
+            "PADAT_ME", _REAL, "jiwa/km²", "Penduduk miskin ekstrem per km² (JML_ME / LUAS_KM2)",
+            "People in extreme poverty per km² (JML_ME / LUAS_KM2)", "povmap"),
+    }
+    for d in range(1, 11):
+        fields[f"jumlah_desil_{d}"] = Field(
+            f"JML_D{d}", _INTEGER, "jiwa", f"Penduduk desil kesejahteraan {d}",
+            f"People in welfare decile {d}", "tabel")
+        fields[f"jumlah_keluarga_desil_{d}"] = Field(
+            f"JML_KK_D{d}", _INTEGER, "KK", f"Keluarga desil kesejahteraan {d}",
+            f"Families in welfare decile {d}", "tabel")
+        fields[f"persen_desil_{d}"] = Field(
+            f"PRS_D{d}", _REAL, "%", f"Bagian penduduk desil {d} (peringkat kesejahteraan, bukan "
+            "tingkat kemiskinan)", f"Share of people in welfare decile {d} (a welfare rank, not "
+            "a poverty rate)", "povmap")
+    fields["kelas"] = Field("KELAS", _INTEGER, "-", "Kelas peta (0 = terendah; -1 = tidak ada "
+                            "data); warna di berkas .sld/.qml", "Map class (0 = lowest; -1 = no "
+                            "data); colours in the .sld/.qml files", "povmap")
+    fields["kantong"] = Field("KANTONG", _INTEGER, "-", "Bagian dari kantong kemiskinan (1 ya, 0 "
+                              "tidak, kosong = tidak diuji)", "Part of a poverty pocket (1 yes, "
+                              "0 no, empty = not tested)", "povmap")
+    fields["disamarkan"] = Field("DISAMARKAN", _INTEGER, "-", "1 = ada jumlah kecil yang "
+                                 "disamarkan (dikosongkan) untuk melindungi privasi",
+                                 "1 = a small count was suppressed (blanked) to protect privacy",
+                                 "povmap")
+    return fields
+
+
+#: Canonical poverty column -> exported field, in output order.
+POVERTY_FIELDS: dict[str, Field] = _poverty_fields()
+
+_ADMIN_TEXT = {
+    "KDPPUM": ("Kode provinsi (Kemendagri)", "Province code (Kemendagri)"),
+    "WADMPR": ("Nama provinsi", "Province name"),
+    "KDPKAB": ("Kode kabupaten/kota (Kemendagri)", "Regency/city code (Kemendagri)"),
+    "WADMKK": ("Nama kabupaten/kota", "Regency/city name"),
+    "KDCPUM": ("Kode kecamatan (Kemendagri)", "District code (Kemendagri)"),
+    "WADMKC": ("Nama kecamatan", "District name"),
+    "KDEPUM": ("Kode desa/kelurahan (Kemendagri)", "Village code (Kemendagri)"),
+    "WADMKD": ("Nama desa/kelurahan", "Village name"),
+    "NAMOBJ": ("Nama objek (unsur rupabumi)", "Object name"),
+    "FCODE": ("Kode unsur KUGI", "KUGI feature code"),
+    "REMARK": ("Catatan", "Remark"),
+    "METADATA": ("Rujukan metadata sumber", "Source metadata reference"),
+    "SRS_ID": ("Sistem referensi sumber", "Source reference system"),
+    "TIPADM": ("Tipe administrasi", "Administrative type"),
+    "UUPP": ("Dasar hukum pembentukan", "Legal basis"),
+    "LUAS": ("Luas menurut berkas sumber", "Area as given in the source file"),
+    "KDPBPS": ("Kode provinsi (BPS)", "Province code (BPS)"),
+    "KDBBPS": ("Kode kabupaten/kota (BPS)", "Regency/city code (BPS)"),
+    "KDCBPS": ("Kode kecamatan (BPS)", "District code (BPS)"),
+    "KDEBPS": ("Kode desa (BPS)", "Village code (BPS)"),
+}
+
+
+def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """Rename a povmap layer to the exported schema: KUGI area fields, then poverty fields.
+
+    Parameters
+    ----------
+    gdf
+        A desa or kecamatan layer with canonical columns (``povmap.run(...).layers[level]``).
+    level
+        ``"desa"`` or ``"kecamatan"``: which KUGI area fields apply, and whose name is
+        ``NAMOBJ`` (the source's own ``NAMOBJ`` is kept when it has one).
+
+    Returns
+    -------
+    A new frame with only the exported fields, counts as nullable integers, rates rounded to 4
+    decimals, and the geometry.
+    """
+    if level not in ("desa", "kecamatan"):
+        raise PovmapInputError(f"level={level!r}: ekspor mendukung lapisan desa atau kecamatan.")
+    own = f"kode_{level}"
+    if own not in gdf.columns:
+        raise PovmapInputError(f"Lapisan {level} tidak punya kolom {own}; tidak dapat diekspor.")
+    columns: dict[str, pd.Series] = {}
+    for canonical, kugi in KUGI_ADMIN.items():
+        if canonical in gdf.columns:
+            columns[kugi] = gdf[canonical].astype("object")
+    by_upper = {str(c).upper(): c for c in gdf.columns}
+    source_name = by_upper.get("NAMOBJ")
+    columns["NAMOBJ"] = (gdf[source_name] if source_name is not None
+                         else gdf[f"nama_{level}"]).astype("object")
+    for kugi in KUGI_KEPT:
+        if kugi in by_upper and kugi not in columns:
+            columns[kugi] = gdf[by_upper[kugi]]
+    for canonical, field in POVERTY_FIELDS.items():
+        if canonical in gdf.columns:
+            columns[field.name] = _typed(gdf[canonical], canonical, field)
+    out = gpd.GeoDataFrame(pd.DataFrame(columns, index=gdf.index),
+                           geometry=gdf.geometry.values, crs=gdf.crs)
+    return out.reset_index(drop=True)
+
+
+def _typed(values: pd.Series, canonical: str, field: Field) -> pd.Series:
+    if canonical == "kantong":
+        return _flag(values)
+    if field.type == _INTEGER:
+        numbers = pd.to_numeric(values.astype("object"), errors="coerce")
+        return numbers.round().astype("Int64")
+    return pd.to_numeric(values, errors="coerce").astype("float64").round(4)
+
+
+def _flag(values: pd.Series) -> pd.Series:
+    """A pocket flag as 1/0/null, whether the column holds booleans, 0/1 or pocket ids."""
+    def one(v: object) -> object:
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return pd.NA
+        if isinstance(v, str):
+            return int(v.strip() not in ("", "0", "false", "False", "tidak"))
+        return int(bool(v))
+    return pd.Series([one(v) for v in values], index=values.index, dtype="Int64")
+
+
+def shapefile_names(columns: list[str]) -> dict[str, str]:
+    """Field name -> shapefile name: cut to 10 characters, clashes numbered predictably.
+
+    ``NAMA_PANJANG_SEKALI`` becomes ``NAMA_PANJA``; a second name cutting to the same becomes
+    ``NAMA_PAN_1``, then ``NAMA_PAN_2`` ..., in column order. Names already short are unchanged.
+    """
+    out: dict[str, str] = {}
+    taken = {c.upper() for c in columns if len(c) <= 10}
+    for column in columns:
+        if len(column) <= 10:
+            out[column] = column
+            continue
+        name, n = column[:10], 0
+        while name.upper() in taken:
+            n += 1
+            suffix = f"_{n}"
+            name = column[: 10 - len(suffix)] + suffix
+        taken.add(name.upper())
+        out[column] = name
+    return out
+
+
+def describe(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None = None
+             ) -> list[dict[str, str]]:
+    """The data dictionary: one row per field of each exported layer (output of :func:`to_kugi`).
+
+    Parameters
+    ----------
+    layers
+        ``{layer name: exported frame}``.
+    sources
+        ``{"batas": boundary file name, "tabel": counts file name}``, written in ``sumber``.
+    """
+    sources = sources or {}
+    origin_text = {
+        "batas": f"Berkas batas wilayah ({sources['batas']})" if "batas" in sources
+        else "Berkas batas wilayah",
+        "tabel": f"Tabel jumlah ({sources['tabel']})" if "tabel" in sources
+        else "Tabel jumlah",
+        "povmap": "Dihitung oleh povmap",
+    }
+    by_name = {f.name: f for f in POVERTY_FIELDS.values()}
+    rows = []
+    for layer, gdf in layers.items():
+        names = [c for c in gdf.columns if c != gdf.geometry.name]
+        shp = shapefile_names(names)
+        for name in names:
+            field = by_name.get(name)
+            if field is None:
+                keterangan, description = _ADMIN_TEXT.get(name, (name, name))
+                field = Field(name, _field_type(gdf[name]),
+                              "sesuai sumber" if name == "LUAS" else "-", keterangan, description,
+                              "batas")
+            rows.append({
+                "lapisan": layer, "field": name, "field_shp": shp[name], "tipe": field.type,
+                "satuan": field.unit, "keterangan": field.keterangan,
+                "description": field.description, "sumber": origin_text[field.origin],
+            })
+    return rows
+
+
+def write_dictionary(path: str | os.PathLike, rows: list[dict[str, str]]) -> Path:
+    """Write the data dictionary as CSV (UTF-8 with BOM, so Excel shows ² and × right)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["field"])
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, "\ufeff" + buffer.getvalue())
+    return Path(path)
+
+
+def _field_type(values: pd.Series) -> str:
+    if pd.api.types.is_integer_dtype(values):
+        return _INTEGER
+    if pd.api.types.is_float_dtype(values):
+        return _REAL
+    return _STRING

@@ -1,0 +1,349 @@
+"""ISO 19115 metadata, ISO 19139 XML encoding, following SNI 8843-1:2019 as far as povmap can.
+
+SNI 8843-1:2019 (Profil Metadata Spasial Indonesia) is the profile BIG's circular 6/2021 asks
+geoportals to use. povmap fills what it can derive from the data (title, abstract, extent, CRS,
+dates, vintage, sources, lineage, formats, the data dictionary) and leaves the contact and licence
+as visible placeholders (``[isi: ...]``) unless the user gives them with options or a small
+TOML/JSON file (keys: the fields of :class:`MetadataConfig`), e.g.::
+
+    organisasi = "Dinas Kominfo Kabupaten Hulu Sungai Selatan"
+    email = "geoportal@hulusungaiselatankab.go.id"
+    lisensi = "CC BY 4.0"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+import geopandas as gpd
+
+from .._errors import PovmapInputError
+from .._io import write_text
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 has no TOML reader: JSON configs only
+    tomllib = None
+
+GMD = "http://www.isotc211.org/2005/gmd"
+GCO = "http://www.isotc211.org/2005/gco"
+GMX_CODELISTS = "http://standards.iso.org/iso/19139/resources/gmxCodelists.xml"
+STANDARD_NAME = "ISO 19115:2003/19139"
+STANDARD_VERSION = "1.0 (SNI 8843-1:2019 Profil Metadata Spasial Indonesia)"
+#: A stable namespace for file identifiers: the same layer of the same region and vintage keeps
+#: its identifier across re-exports, so a geoportal updates the record instead of duplicating it.
+_NAMESPACE = uuid.UUID("5b0c6f52-3c1e-4d0b-9a57-70f0c0de0b1a")
+
+
+def placeholder(name: str) -> str:
+    """The text written where the user still has to fill something in."""
+    return f"[isi: {name}]"
+
+
+@dataclass(frozen=True)
+class MetadataConfig:
+    """What povmap cannot know: who publishes the layer, under what licence, and editions.
+
+    Every field is optional; an empty contact or licence field is written as a visible
+    ``[isi: ...]`` placeholder (see :meth:`missing`).
+    """
+
+    judul: str | None = None
+    abstrak: str | None = None
+    tujuan: str | None = None
+    organisasi: str | None = None
+    nama_kontak: str | None = None
+    jabatan: str | None = None
+    email: str | None = None
+    telepon: str | None = None
+    alamat: str | None = None
+    kota: str | None = None
+    provinsi: str | None = None
+    kode_pos: str | None = None
+    negara: str = "Indonesia"
+    url: str | None = None
+    lisensi: str | None = None
+    kata_kunci: tuple[str, ...] = ()
+    sumber_data: str | None = None
+    periode_data: str | None = None
+    edisi_batas: str | None = None
+    tabel_kode: str | None = None
+
+    #: The fields a geoportal record needs and only the user can fill.
+    REQUIRED = ("organisasi", "email", "lisensi")
+
+    def missing(self) -> list[str]:
+        """Required fields still empty (written as placeholders)."""
+        return [name for name in self.REQUIRED if not getattr(self, name)]
+
+
+def load_config(path: str | os.PathLike) -> MetadataConfig:
+    """Read a :class:`MetadataConfig` from a ``.toml`` or ``.json`` file.
+
+    Raises :class:`~povmap.PovmapInputError` naming the file and the key when a key is unknown or
+    the file cannot be parsed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise PovmapInputError(f"--metadata {path}: berkas tidak ditemukan.")
+    data = _parse(path)
+    if not isinstance(data, dict):
+        raise PovmapInputError(f"--metadata {path}: isinya harus berupa pasangan kunci/nilai.")
+    known = {f.name for f in fields(MetadataConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise PovmapInputError(f"--metadata {path}: kunci {', '.join(unknown)} tidak dikenal; "
+                               f"kunci yang dikenal: {', '.join(sorted(known))}.")
+    values = {}
+    for key, value in data.items():
+        if key == "kata_kunci":
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list):
+                raise PovmapInputError(f"--metadata {path}: kata_kunci harus berupa daftar.")
+            values[key] = tuple(str(v) for v in value)
+        elif isinstance(value, (dict, list)):
+            raise PovmapInputError(f"--metadata {path}: kunci {key} harus berupa teks.")
+        else:
+            values[key] = str(value)
+    return MetadataConfig(**values)
+
+
+def _parse(path: Path) -> object:
+    toml = path.suffix.lower() == ".toml"
+    if toml and tomllib is None:
+        raise PovmapInputError(f"--metadata {path}: TOML perlu Python 3.11; gunakan JSON.")
+    try:
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text) if toml else json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError is a ValueError too
+        raise PovmapInputError(f"--metadata {path}: tidak dapat dibaca ({exc}). Gunakan TOML "
+                               "(kunci = \"nilai\") atau JSON.") from exc
+
+
+def with_options(config: MetadataConfig | None, **options: str | None) -> MetadataConfig:
+    """``config`` with the options given on the command line (those not None) on top."""
+    config = config or MetadataConfig()
+    return replace(config, **{k: v for k, v in options.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class LayerDescription:
+    """What the bundle knows of one layer, for its metadata record."""
+
+    name: str
+    level: str
+    title: str
+    abstract: str
+    lineage: str
+    files: tuple[tuple[str, str, str], ...]  # (file name, format name, format version)
+    dictionary: str | None = None
+    vintage: str | None = None
+    keywords: tuple[str, ...] = ()
+
+
+def iso19139(gdf: gpd.GeoDataFrame, layer: LayerDescription, config: MetadataConfig,
+             *, date: dt.date | None = None) -> str:
+    """An ISO 19139 ``gmd:MD_Metadata`` document for one exported layer.
+
+    Parameters
+    ----------
+    gdf
+        The exported layer (EPSG:4326); its extent and area names are read from it.
+    layer
+        Title, abstract, lineage and files of the layer.
+    config
+        Contact, licence and editions; empty fields become ``[isi: ...]`` placeholders.
+    date
+        Date of the metadata and of the dataset; today by default.
+    """
+    date = date or dt.date.today()
+    ET.register_namespace("gmd", GMD)
+    ET.register_namespace("gco", GCO)
+    root = ET.Element(_g("MD_Metadata"))
+    _text(root, "fileIdentifier", _identifier(gdf, layer))
+    _language(root)
+    _code(root, "characterSet", "MD_CharacterSetCode", "utf8")
+    _code(root, "hierarchyLevel", "MD_ScopeCode", "dataset")
+    _party(ET.SubElement(root, _g("contact")), config, "pointOfContact")
+    ET.SubElement(ET.SubElement(root, _g("dateStamp")), f"{{{GCO}}}Date").text = date.isoformat()
+    _text(root, "metadataStandardName", STANDARD_NAME)
+    _text(root, "metadataStandardVersion", STANDARD_VERSION)
+    _reference_system(root)
+    _identification(root, gdf, layer, config, date)
+    if layer.dictionary:
+        _feature_catalogue(root, layer.dictionary)
+    _distribution(root, layer, config)
+    _lineage(root, layer)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def write_metadata(path: str | os.PathLike, gdf: gpd.GeoDataFrame, layer: LayerDescription,
+                   config: MetadataConfig, *, date: dt.date | None = None) -> Path:
+    """Write :func:`iso19139` to ``path`` atomically."""
+    write_text(path, iso19139(gdf, layer, config, date=date))
+    return Path(path)
+
+
+def area_names(gdf: gpd.GeoDataFrame) -> list[str]:
+    """Kabupaten names of the layer (KUGI ``WADMKK`` or canonical), then the province names."""
+    names = []
+    for column in ("WADMKK", "nama_kabupaten", "WADMPR", "nama_provinsi"):
+        if column in gdf.columns:
+            names += [str(v) for v in gdf[column].dropna().unique() if str(v) not in names]
+    return names
+
+
+def _identifier(gdf: gpd.GeoDataFrame, layer: LayerDescription) -> str:
+    codes = next((gdf[c] for c in ("KDEPUM", "KDCPUM", "kode_desa", "kode_kecamatan")
+                  if c in gdf.columns), None)
+    region = ",".join(sorted({str(c)[:5] for c in codes.dropna()})) if codes is not None else ""
+    return str(uuid.uuid5(_NAMESPACE, f"{layer.level}|{region}|{layer.vintage or ''}"))
+
+
+def _identification(root: ET.Element, gdf: gpd.GeoDataFrame, layer: LayerDescription,
+                    config: MetadataConfig, date: dt.date) -> None:
+    info = ET.SubElement(ET.SubElement(root, _g("identificationInfo")), _g("MD_DataIdentification"))
+    citation = ET.SubElement(ET.SubElement(info, _g("citation")), _g("CI_Citation"))
+    _text(citation, "title", config.judul or layer.title)
+    for kind in ("creation", "publication"):
+        ci_date = ET.SubElement(ET.SubElement(citation, _g("date")), _g("CI_Date"))
+        ET.SubElement(ET.SubElement(ci_date, _g("date")), f"{{{GCO}}}Date").text = date.isoformat()
+        _code(ci_date, "dateType", "CI_DateTypeCode", kind)
+    if layer.vintage:
+        _text(citation, "edition", layer.vintage)
+    _text(info, "abstract", config.abstrak or layer.abstract)
+    _text(info, "purpose", config.tujuan or "Penentuan sasaran dan pemantauan penanggulangan "
+          "kemiskinan ekstrem di tingkat desa/kelurahan.")
+    _code(info, "status", "MD_ProgressCode", "completed")
+    _party(ET.SubElement(info, _g("pointOfContact")), config, "custodian")
+    keywords = ["kemiskinan ekstrem", "kemiskinan", "desa", "kecamatan", *layer.keywords,
+                *config.kata_kunci]
+    _keywords(info, dict.fromkeys(keywords), "theme")
+    _keywords(info, dict.fromkeys(area_names(gdf)), "place")
+    constraints = ET.SubElement(ET.SubElement(info, _g("resourceConstraints")),
+                                _g("MD_LegalConstraints"))
+    licence = config.lisensi or placeholder("lisensi, mis. CC BY 4.0")
+    _text(constraints, "useLimitation", licence)
+    _code(constraints, "useConstraints", "MD_RestrictionCode", "license")
+    _text(constraints, "otherConstraints", licence)
+    _code(info, "spatialRepresentationType", "MD_SpatialRepresentationTypeCode", "vector")
+    _language(info)
+    _code(info, "characterSet", "MD_CharacterSetCode", "utf8")
+    ET.SubElement(ET.SubElement(info, _g("topicCategory")), _g("MD_TopicCategoryCode")).text = (
+        "society")
+    _extent(info, gdf)
+
+
+def _extent(info: ET.Element, gdf: gpd.GeoDataFrame) -> None:
+    extent = ET.SubElement(ET.SubElement(info, _g("extent")), _g("EX_Extent"))
+    _text(extent, "description", ", ".join(area_names(gdf)) or "Indonesia")
+    box = ET.SubElement(ET.SubElement(extent, _g("geographicElement")),
+                        _g("EX_GeographicBoundingBox"))
+    west, south, east, north = gdf.to_crs("EPSG:4326").total_bounds
+    for name, value in (("westBoundLongitude", west), ("eastBoundLongitude", east),
+                        ("southBoundLatitude", south), ("northBoundLatitude", north)):
+        ET.SubElement(ET.SubElement(box, _g(name)), f"{{{GCO}}}Decimal").text = f"{value:.6f}"
+
+
+def _reference_system(root: ET.Element) -> None:
+    identifier = ET.SubElement(
+        ET.SubElement(ET.SubElement(ET.SubElement(root, _g("referenceSystemInfo")),
+                                    _g("MD_ReferenceSystem")), _g("referenceSystemIdentifier")),
+        _g("RS_Identifier"))
+    _text(identifier, "code", "4326")
+    _text(identifier, "codeSpace", "EPSG")
+
+
+def _feature_catalogue(root: ET.Element, dictionary: str) -> None:
+    catalogue = ET.SubElement(ET.SubElement(root, _g("contentInfo")),
+                              _g("MD_FeatureCatalogueDescription"))
+    ET.SubElement(ET.SubElement(catalogue, _g("includedWithDataset")),
+                  f"{{{GCO}}}Boolean").text = "true"
+    citation = ET.SubElement(ET.SubElement(catalogue, _g("featureCatalogueCitation")),
+                             _g("CI_Citation"))
+    _text(citation, "title", f"Kamus data: {dictionary}")
+    ci_date = ET.SubElement(ET.SubElement(citation, _g("date")), _g("CI_Date"))
+    ET.SubElement(ET.SubElement(ci_date, _g("date")), f"{{{GCO}}}Date").text = (
+        dt.date.today().isoformat())
+    _code(ci_date, "dateType", "CI_DateTypeCode", "creation")
+
+
+def _distribution(root: ET.Element, layer: LayerDescription, config: MetadataConfig) -> None:
+    distribution = ET.SubElement(ET.SubElement(root, _g("distributionInfo")), _g("MD_Distribution"))
+    for _, name, version in dict.fromkeys((f, n, v) for f, n, v in layer.files):
+        md_format = ET.SubElement(ET.SubElement(distribution, _g("distributionFormat")),
+                                  _g("MD_Format"))
+        _text(md_format, "name", name)
+        _text(md_format, "version", version)
+    options = ET.SubElement(ET.SubElement(distribution, _g("transferOptions")),
+                            _g("MD_DigitalTransferOptions"))
+    base = (config.url or "").rstrip("/")
+    for file_name, name, _ in layer.files:
+        resource = ET.SubElement(ET.SubElement(options, _g("onLine")), _g("CI_OnlineResource"))
+        ET.SubElement(ET.SubElement(resource, _g("linkage")), _g("URL")).text = (
+            f"{base}/{file_name}" if base else file_name)
+        _text(resource, "name", file_name)
+        _text(resource, "description", name)
+
+
+def _lineage(root: ET.Element, layer: LayerDescription) -> None:
+    quality = ET.SubElement(ET.SubElement(root, _g("dataQualityInfo")), _g("DQ_DataQuality"))
+    scope = ET.SubElement(ET.SubElement(quality, _g("scope")), _g("DQ_Scope"))
+    _code(scope, "level", "MD_ScopeCode", "dataset")
+    lineage = ET.SubElement(ET.SubElement(quality, _g("lineage")), _g("LI_Lineage"))
+    _text(lineage, "statement", layer.lineage)
+
+
+def _party(parent: ET.Element, config: MetadataConfig, role: str) -> None:
+    party = ET.SubElement(parent, _g("CI_ResponsibleParty"))
+    _text(party, "individualName", config.nama_kontak or placeholder("nama kontak"))
+    _text(party, "organisationName", config.organisasi or placeholder("organisasi"))
+    _text(party, "positionName", config.jabatan or placeholder("jabatan"))
+    contact = ET.SubElement(ET.SubElement(party, _g("contactInfo")), _g("CI_Contact"))
+    phone = ET.SubElement(ET.SubElement(contact, _g("phone")), _g("CI_Telephone"))
+    _text(phone, "voice", config.telepon or placeholder("telepon"))
+    address = ET.SubElement(ET.SubElement(contact, _g("address")), _g("CI_Address"))
+    _text(address, "deliveryPoint", config.alamat or placeholder("alamat"))
+    _text(address, "city", config.kota or placeholder("kota"))
+    _text(address, "administrativeArea", config.provinsi or placeholder("provinsi"))
+    _text(address, "postalCode", config.kode_pos or placeholder("kode pos"))
+    _text(address, "country", config.negara)
+    _text(address, "electronicMailAddress", config.email or placeholder("email"))
+    _code(party, "role", "CI_RoleCode", role)
+
+
+def _keywords(info: ET.Element, words: dict[str, None], kind: str) -> None:
+    if not words:
+        return
+    keywords = ET.SubElement(ET.SubElement(info, _g("descriptiveKeywords")), _g("MD_Keywords"))
+    for word in words:
+        _text(keywords, "keyword", word)
+    _code(keywords, "type", "MD_KeywordTypeCode", kind)
+
+
+def _language(parent: ET.Element) -> None:
+    ET.SubElement(ET.SubElement(parent, _g("language")), _g("LanguageCode"), {
+        "codeList": "http://www.loc.gov/standards/iso639-2/", "codeListValue": "ind",
+    }).text = "ind"
+
+
+def _code(parent: ET.Element, tag: str, code_list: str, value: str) -> None:
+    ET.SubElement(ET.SubElement(parent, _g(tag)), _g(code_list), {
+        "codeList": f"{GMX_CODELISTS}#{code_list}", "codeListValue": value,
+    }).text = value
+
+
+def _text(parent: ET.Element, tag: str, value: str) -> None:
+    ET.SubElement(ET.SubElement(parent, _g(tag)), f"{{{GCO}}}CharacterString").text = value
+
+
+def _g(tag: str) -> str:
+    return f"{{{GMD}}}{tag}"
