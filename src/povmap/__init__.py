@@ -16,11 +16,12 @@ from importlib.metadata import PackageNotFoundError, version
 from ._errors import PovmapError, PovmapInputError
 from .boundaries import read_boundaries
 from .classify import Classification, classify, make_classification
-from .codes import normalize_code
-from .counts import read_counts
+from .codes import code_system, normalize_code
+from .counts import parse_number, read_counts
 from .export import export, write_geojson, write_gpkg
 from .join import JoinReport, JoinResult, join
 from .metrics import add_rates, aggregate
+from .names import normalize_name
 from .pipeline import Options, run
 from .pockets import Pockets, find_pockets
 from .render import choropleth
@@ -43,11 +44,14 @@ __all__ = [
     "aggregate",
     "choropleth",
     "classify",
+    "code_system",
     "export",
     "find_pockets",
     "join",
     "make_classification",
     "normalize_code",
+    "normalize_name",
+    "parse_number",
     "read_boundaries",
     "read_counts",
     "run",

@@ -57,7 +57,8 @@ def check_values(counts: pd.DataFrame, count_columns: list[str]) -> list[dict]:
         cap = _denominator(column, count_columns)
         if cap:
             limit = counts[cap].to_numpy(dtype=float)
-            over = known & ~np.isnan(limit) & (values > limit)
+            # A population of 0 in recap sheets means "not filled in": no rate, no check.
+            over = known & ~np.isnan(limit) & (limit > 0) & (values > limit)
             for i in np.flatnonzero(over):
                 problems.append(_problem(
                     "melebihi_penduduk", rows[i], column, values[i],
