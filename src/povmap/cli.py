@@ -192,21 +192,41 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
 @class_options
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder keluaran.")
-@click.option("--format", "formats", default="geojson", show_default=True,
-              help="Format, dipisah koma: geojson,gpkg.")
+@click.option("--format", "formats", default="geojson,gpkg", show_default=True,
+              help="Format, dipisah koma: geojson,gpkg,shp.")
+@click.option("--suppress-below", type=click.IntRange(1), default=None, metavar="N",
+              help="Untuk publikasi: kosongkan jumlah 1 sampai N-1 (dan nilai yang dapat "
+                   "mengungkapnya), tandai DISAMARKAN.")
+@click.option("--precision", type=click.IntRange(0, 15), default=6, show_default=True,
+              help="Desimal koordinat GeoJSON (6 ≈ 0,1 m).")
+@click.option("--metadata", "metadata_config", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Berkas TOML/JSON berisi kontak, lisensi, edisi untuk metadata.")
+@click.option("--vintage", default=None, help="Periode data, mis. 'P3KE 2024'.")
+@click.option("--title", default=None, help="Judul lapisan (level ditambahkan).")
+@click.option("--organisasi", default=None, help="Organisasi kontak metadata.")
+@click.option("--email", default=None, help="Email kontak metadata.")
+@click.option("--lisensi", default=None, help="Lisensi data, mis. 'CC BY 4.0'.")
 @_fail_cleanly
-def export_command(boundaries, counts, output, formats, **kw) -> None:
-    """Tulis lapisan hasil (GeoJSON/GeoPackage) dan manifesnya."""
-    from .export import export
-    from .manifest import build_manifest, write_manifest
+def export_command(boundaries, counts, output, formats, suppress_below, precision,
+                   metadata_config, vintage, title, organisasi, email, lisensi, **kw) -> None:
+    """Tulis bundel geoportal: GeoJSON, GeoPackage, SLD/QML, metadata, kamus data, manifes."""
+    from .export import BundleOptions, export_result
+    from .export.metadata import load_config, with_options
 
+    config = with_options(load_config(metadata_config) if metadata_config else None,
+                          organisasi=organisasi, email=email, lisensi=lisensi,
+                          periode_data=vintage)
+    settings = BundleOptions(
+        formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
+        precision=precision, lang=kw["lang"], title=title or config.judul,
+        vintage=vintage or config.periode_data, metadata=config, suppress_below=suppress_below,
+    ).checked()  # bad options fail before the analysis, not after it
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
-    written = export(result.layers, output,
-                     formats=tuple(f.strip() for f in formats.split(",") if f.strip()))
-    result.report.write(output / "laporan_penggabungan.json")
-    written.append(output / "laporan_penggabungan.json")
-    write_manifest(output / "manifest.json", build_manifest(result, written))
+    written = export_result(result, output, settings, command=sys.argv)
+    if config.missing():
+        click.echo(f"Catatan: metadata masih berisi [isi: ...] untuk {', '.join(config.missing())}"
+                   "; lengkapi dengan --metadata atau --organisasi/--email/--lisensi.", err=True)
     for path in written:
         click.echo(str(path))
 
