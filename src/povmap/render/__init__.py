@@ -7,6 +7,7 @@ draws matplotlib maps with the same classes and colours.
 
 from .interactive import choropleth
 from .legend import graduated_items
+from .static import atlas, save_static, static_map
 from .tooltips import tooltip_frame
 
-__all__ = ["choropleth", "graduated_items", "tooltip_frame"]
+__all__ = ["atlas", "choropleth", "graduated_items", "save_static", "static_map", "tooltip_frame"]

@@ -15,12 +15,14 @@ from ..i18n import label
 from .topo import TopoGeoJson, script_json
 
 #: Short basemap names accepted by ``--tiles`` -> folium tile names.
+#: (CartoDB tiles now need an API key, so they are not offered.)
 BASEMAPS = {
     "osm": "OpenStreetMap",
     "openstreetmap": "OpenStreetMap",
-    "cartodb": "CartoDB positron",
-    "positron": "CartoDB positron",
-    "cartodb-dark": "CartoDB dark_matter",
+    "topo": "OpenTopoMap",
+    "opentopomap": "OpenTopoMap",
+    "satelit": "Esri.WorldImagery",
+    "esri": "Esri.WorldImagery",
 }
 
 
@@ -47,7 +49,7 @@ def add_basemaps(m: folium.Map, tiles: str | None, lang: str) -> None:
     """
     chosen = basemap_name(tiles)
     if chosen is not None:
-        for name in dict.fromkeys([chosen, "OpenStreetMap", "CartoDB positron"]):
+        for name in dict.fromkeys([chosen, "OpenStreetMap", "Esri.WorldImagery"]):
             folium.TileLayer(name, name=name, show=name == chosen).add_to(m)
     folium.FeatureGroup(name=label("no_basemap", lang), overlay=False,
                         show=chosen is None).add_to(m)

@@ -1,0 +1,177 @@
+"""The generated map in headless Chromium with the network cut off: one page load per map."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from conftest import HSS_DESA, make_counts, need, need_chromium
+
+from povmap._offline import save_map
+from povmap.pipeline import Options, run
+from povmap.render import choropleth
+
+pytestmark = pytest.mark.browser
+
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+KNOWN = "63.06.01.2001"  # a real HSS desa, Kecamatan Sungai Raya
+
+# Every Leaflet GeoJSON layer of the page, found by scanning globals (folium names them).
+LAYERS_JS = """() => {
+    const out = [];
+    for (const key of Object.keys(window)) {
+        const v = window[key];
+        if (v instanceof L.GeoJSON && v.getLayers().length) {
+            const shown = v._map ? v.getLayers().filter(l => l._parts && l._parts.length).length
+                                 : 0;
+            out.push({key: key, features: v.getLayers().length, drawn: shown,
+                      fields: Object.keys(v.getLayers()[0].feature.properties)});
+        }
+    }
+    return out;
+}"""
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def hss_map(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    raw = gpd.read_file(need(HSS_DESA))
+    hostile_code = raw.loc[1, "kode"]
+    raw.loc[1, "nama"] = HOSTILE
+    raw.to_file(tmp / "hss.geojson")
+    make_counts(raw, seed=11).to_csv(tmp / "hss.csv", index=False)
+    result = run(tmp / "hss.geojson", tmp / "hss.csv", Options())
+    path = tmp / "peta.html"
+    save_map(choropleth(result.main, kecamatan=result.layers["kecamatan"], tiles=None,
+                        title="Peta uji"), path)
+    return path, result, hostile_code
+
+
+@pytest.fixture(scope="module")
+def page(browser, hss_map):
+    path = hss_map[0]
+    page = browser.new_page(viewport={"width": 1100, "height": 750})
+    errors, requests = [], []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def only_local(route):
+        if route.request.url != path.as_uri():
+            requests.append(route.request.url)
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_timeout(500)
+    page.errors, page.requests = errors, requests
+    yield page
+    page.close()
+
+
+def _tooltip_of(page, code: str) -> str:
+    """Hover the desa ``code`` through Leaflet's API and read its tooltip's text.
+
+    Canvas paths have no DOM element to hover, so the mouseover event is fired on the feature;
+    it propagates to the GeoJSON layer that holds the tooltip, as a real hover does.
+    """
+    page.evaluate("""(code) => {
+        for (const key of Object.keys(window)) {
+            const v = window[key];
+            if (!(v instanceof L.GeoJSON) || !v._map) continue;
+            for (const l of v.getLayers()) {
+                if (l.feature.properties.t2 === code && 's' in l.feature.properties) {
+                    const c = l.getCenter();
+                    l.fire('mouseover', {latlng: c, layerPoint: v._map.latLngToLayerPoint(c),
+                                         containerPoint: v._map.latLngToContainerPoint(c)}, true);
+                    return;
+                }
+            }
+        }
+    }""", code)
+    return page.locator(".leaflet-tooltip").last.inner_text()
+
+
+def test_page_loads_offline_without_errors_and_draws_every_desa(page, hss_map):
+    assert page.errors == []
+    assert page.requests == []  # nothing fetched: no network, no file beside the HTML
+    layers = page.evaluate(LAYERS_JS)
+    desa = [layer for layer in layers if "s" in layer["fields"]]
+    assert len(desa) == 1
+    assert desa[0]["features"] == desa[0]["drawn"] == 148
+    outlines = [layer for layer in layers if layer["features"] == 11 and layer["drawn"] == 11]
+    assert outlines  # kecamatan outlines drawn (the kecamatan choropleth starts hidden)
+    assert page.locator(".leaflet-overlay-pane canvas").count() >= 1
+
+
+def test_tooltip_of_known_desa(page, hss_map):
+    _, result, _ = hss_map
+    row = result.main.set_index("kode_desa").loc[KNOWN]
+    text = _tooltip_of(page, KNOWN)
+    assert row["nama_desa"] in text and "Sungai Raya" in text
+    assert f"{row['persen_miskin_ekstrem']:.2f}".replace(".", ",") + " %" in text
+    assert f"{int(row['jumlah_penduduk']):,}".replace(",", ".") in text
+    assert "Persentase penduduk miskin ekstrem" in text
+
+
+def test_hostile_name_is_inert_text(page, hss_map):
+    _, _, code = hss_map
+    text = _tooltip_of(page, code)
+    assert HOSTILE in text  # shown literally ...
+    assert page.evaluate("window.__pwned") is None  # ... and never run
+    assert page.locator(".leaflet-tooltip img").count() == 0
+
+
+def test_controls_search_and_zoom(page):
+    assert page.locator(".leaflet-control-layers").count() == 1
+    assert "Batas kecamatan" in page.locator(".leaflet-control-layers").inner_text()
+    assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
+    assert page.locator(".leaflet-control-scale").count() == 1
+    search = page.locator(".leaflet-control-search input.search-input")
+    search.press_sequentially("Sungai Raya")  # a kecamatan name lists its desa
+    tips = page.locator(".leaflet-control-search .search-tip")
+    tips.first.wait_for(timeout=5000)
+    assert all("Sungai Raya" in t for t in tips.all_inner_texts())
+    search.fill("")
+    zoom_before = page.evaluate("Object.values(window).find(v => v instanceof L.Map).getZoom()")
+    page.select_option(".povmap-zoom select", label="Loksado")
+    page.wait_for_timeout(400)
+    zoom_after = page.evaluate("Object.values(window).find(v => v instanceof L.Map).getZoom()")
+    assert zoom_after > zoom_before
+    page.select_option(".povmap-zoom select", index=0)  # back to the whole kabupaten
+    page.wait_for_timeout(400)
+    assert page.errors == []
+
+
+def test_screenshot_shows_the_class_colours(page, hss_map, tmp_path):
+    _, result, _ = hss_map
+    page.mouse.move(5, 740)  # no hover highlight or tooltip over the map
+    page.evaluate("document.querySelectorAll('.leaflet-tooltip').forEach(t => t.remove())")
+    shot = tmp_path / "peta.png"
+    page.screenshot(path=str(shot))
+    import matplotlib.image
+
+    pixels = (matplotlib.image.imread(shot)[..., :3] * 255).round().astype(int)
+    colors = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
+              for c in result.classification.colors]
+    flat = pixels.reshape(-1, 3)
+    # Fill opacity 0.8 over the light grey page: expected colour = 0.8 c + 0.2 background.
+    background = np.array([221, 221, 221])
+    shares = [np.mean(np.abs(flat - (0.8 * np.array(c) + 0.2 * background)).max(axis=1) <= 12)
+              for c in colors]
+    assert all(s > 0.005 for s in shares), shares  # every class visible
+    assert 0.15 < sum(shares) < 0.9, shares  # the map fills a good part of the view

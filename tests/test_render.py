@@ -1,0 +1,120 @@
+"""The interactive map's HTML: compact data, escaped names, legends, layers, languages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
+
+from povmap import PovmapInputError
+from povmap._offline import inline_assets
+from povmap.pipeline import Options, run
+from povmap.render import choropleth
+
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+
+def _result(tmp_path, raw: gpd.GeoDataFrame, name: str = "b"):
+    boundaries, counts = tmp_path / f"{name}.geojson", tmp_path / f"{name}.csv"
+    raw.to_file(boundaries)
+    make_counts(raw, seed=7).to_csv(counts, index=False)
+    return run(boundaries, counts, Options())
+
+
+@pytest.fixture(scope="module")
+def hss(tmp_path_factory):
+    raw = gpd.read_file(need(HSS_DESA))
+    raw.loc[0, "nama"] = HOSTILE
+    return _result(tmp_path_factory.mktemp("hss"), raw)
+
+
+def _columns(html: str) -> dict:
+    found = re.search(r"var topology_data_\w+_props = (.*?);\n", html)
+    return json.loads(found.group(1))
+
+
+def test_desa_properties_are_formatted_in_python_and_escaped(hss):
+    html = choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles=None) \
+        .get_root().render()
+    desa = _columns(html)["desa"]
+    assert len(desa["k"]) == 148
+    row = hss.main.iloc[0]
+    assert desa["t0"][0] == "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;"
+    assert desa["t2"][0] == row["kode_desa"]
+    assert desa["t4"][0] == f"{int(row['jumlah_penduduk']):,}".replace(",", ".")
+    assert desa["t5"][0] == f"{row['persen_miskin_ekstrem']:.2f}".replace(".", ",") + " %"
+    # The class shown in the tooltip is the legend label of the desa's class.
+    labels = hss.classification.labels("id")
+    assert desa["t7"][0] == labels[int(row["kelas"])]
+    assert desa["k"] == [int(k) for k in hss.main["kelas"]]
+    # The search label is raw text (the search box renders it with textContent) ...
+    assert desa["s"][0] == f"{HOSTILE}, {row['nama_kecamatan']}"
+    # ... and nowhere in the page can it act as markup.
+    assert "<img src=x" not in html
+    kec = _columns(html)["kecamatan"]
+    assert len(kec["k"]) == 11
+
+
+def test_legend_layers_and_controls(hss):
+    m = choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles="osm",
+                   title="Peta <script>", source="P3KE Kab. HSS", vintage="2024",
+                   suppressed=True)
+    html = m.get_root().render()
+    for text in hss.classification.labels("id"):
+        assert text in html
+    assert "Tidak ada data" in html
+    assert "Peta &lt;script&gt;" in html and "Peta <script>" not in html
+    assert "Sumber: P3KE Kab. HSS" in html and "Periode data: 2024" in html
+    assert "Jumlah kecil disamarkan" in html
+    for layer in ("Desa/Kelurahan", "Kecamatan", "Batas kecamatan", "Nama kecamatan",
+                  "OpenStreetMap", "Tanpa peta dasar"):
+        assert f'"{layer}"' in html, layer
+    assert "L.Control.Search" in html and "Perbesar ke kecamatan" in html
+    assert '"preferCanvas": true' in html and "L.control.fullscreen" in html
+    assert "tile.openstreetmap.org" in html
+
+
+def test_no_basemap_means_no_network_and_english(hss):
+    html = inline_assets(choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles="none",
+                                    lang="en"))
+    assert not re.search(r"https?://[^\"' ]*\{z\}", html)  # no tile URL template
+    assert "No basemap" in html and "No data" in html and "Villages" in html
+    desa = _columns(html)["desa"]
+    row = hss.main.iloc[0]
+    assert desa["t4"][0] == f"{int(row['jumlah_penduduk']):,}"
+    assert "Inlined by povmap for offline use: topojson-client 3.1.0" in html
+
+
+def test_unknown_basemap_is_an_input_error(hss):
+    with pytest.raises(PovmapInputError, match="--tiles"):
+        choropleth(hss.main, tiles="googlemaps")
+
+
+def test_pockets_layer_with_categorical_legend(hss):
+    codes = hss.main["kode_desa"].tolist()
+    pockets = pd.DataFrame({
+        "kode_desa": codes[:6],
+        "jenis_kantong": ["kantong", "kantong", "pencilan_tinggi", "tidak_signifikan",
+                          "tanpa_data", "dingin"],
+        "id_kantong": ["K01", "K01", None, None, None, None],
+    })
+    html = choropleth(hss.main, pockets=pockets, tiles=None).get_root().render()
+    kantong = _columns(html)["kantong"]
+    assert kantong["k"] == [0, 0, 1, 2]  # legend order: kantong, pencilan_tinggi, dingin
+    assert kantong["t2"][:2] == ["K01", "K01"]
+    assert '"Kantong kemiskinan"' in html
+    assert "Desa miskin di antara desa sejahtera" in html  # the legend text of pencilan_tinggi
+
+
+def test_kalsel_map_is_at_most_a_fifth_of_explore(tmp_path):
+    raw = gpd.read_file(need(KALSEL_DESA))
+    result = _result(tmp_path, raw, "kalsel")
+    ours = inline_assets(choropleth(result.main, kecamatan=result.layers["kecamatan"],
+                                    tiles=None))
+    explore = result.main.explore().get_root().render()
+    assert len(ours.encode()) <= len(explore.encode()) / 5
+    assert len(_columns(ours)["desa"]["k"]) == 2008

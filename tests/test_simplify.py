@@ -1,0 +1,58 @@
+"""Web simplification keeps the desa layer a gap-free coverage (real Kalimantan Selatan data)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from povmap import PovmapInputError
+from povmap.simplify import check_coverage, simplify_coverage
+
+
+@pytest.fixture(scope="module")
+def kalsel_web(kalsel_raw):
+    return simplify_coverage(kalsel_raw)
+
+
+def test_raw_kalsel_is_not_a_clean_coverage(kalsel_raw):
+    # Why the cleaning step exists: the shared file has overlaps and sliver gaps.
+    check = check_coverage(kalsel_raw)
+    assert not check.valid_coverage
+    assert check.holes > 1000
+
+
+def test_simplified_kalsel_has_no_gaps_or_overlaps(kalsel_raw, kalsel_web):
+    check = check_coverage(kalsel_web)
+    assert check.valid_coverage
+    assert check.invalid == 0
+    assert check.holes == 0 and check.hole_area_m2 == 0.0
+    assert len(kalsel_web) == len(kalsel_raw) == 2008
+    assert not kalsel_web.geometry.is_empty.any()
+
+
+def test_simplification_halves_vertices_and_keeps_areas_and_attributes(kalsel_raw, kalsel_web):
+    before = shapely.get_num_coordinates(kalsel_raw.geometry.values).sum()
+    after = shapely.get_num_coordinates(kalsel_web.geometry.values).sum()
+    assert after < 0.6 * before
+    assert kalsel_web.crs.to_epsg() == 4326
+    assert list(kalsel_web["kode"]) == list(kalsel_raw["kode"])
+    utm = kalsel_raw.estimate_utm_crs()
+    area_before = kalsel_raw.to_crs(utm).area.to_numpy()
+    area_after = kalsel_web.to_crs(utm).area.to_numpy()
+    # Each desa keeps its area within a few percent (median), none is swallowed.
+    ratio = area_after / area_before
+    assert np.median(np.abs(ratio - 1)) < 0.02
+    assert ratio.min() > 0.5
+
+
+def test_coordinates_are_rounded_to_five_decimals(kalsel_web):
+    coords = shapely.get_coordinates(kalsel_web.geometry.values[:50])
+    assert np.allclose(coords, np.round(coords, 5), atol=1e-9, rtol=0)
+
+
+def test_layer_without_crs_is_refused(hss_raw):
+    with pytest.raises(PovmapInputError, match="CRS"):
+        simplify_coverage(gpd.GeoDataFrame(hss_raw.drop(columns="geometry"),
+                                           geometry=np.asarray(hss_raw.geometry.values)))
