@@ -172,7 +172,7 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], stage: Path, settings: Bu
     titles = {name: _title(gdf, _level(gdf), settings) for name, gdf in layers.items()}
     if "gpkg" in settings.formats:
         gpkg = f"{settings.stem}.gpkg"
-        write_gpkg(exported, stage / gpkg, descriptions=titles)
+        write_gpkg(exported, stage / gpkg, descriptions=titles, multi=True)
         written.append(gpkg)
         for name in layers:
             data_files[name].append((gpkg, *_FORMAT_NAMES["gpkg"]))

@@ -42,7 +42,7 @@ def write_shapefile_zip(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer
     with tempfile.TemporaryDirectory(prefix="povmap-shp-") as tmp:
         shp = Path(tmp) / f"{layer}.shp"
         pyogrio.write_dataframe(renamed, shp, driver="ESRI Shapefile", layer=layer,
-                                encoding="UTF-8")
+                                encoding="UTF-8", promote_to_multi=True)
         with atomic_path(path) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for suffix in SHAPEFILE_PARTS:
                 part = shp.with_suffix(suffix)

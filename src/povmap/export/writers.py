@@ -66,10 +66,11 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike, *,
-               descriptions: dict[str, str] | None = None) -> Path:
+               descriptions: dict[str, str] | None = None, multi: bool = False) -> Path:
     """Write several layers (``{table name: frame}``) into one GeoPackage, atomically.
 
-    ``descriptions`` (``{table name: text}``) go into the GeoPackage's ``gpkg_contents``.
+    ``descriptions`` (``{table name: text}``) go into the GeoPackage's ``gpkg_contents``;
+    ``multi`` writes every polygon as a MultiPolygon, so a table has one geometry type.
     """
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -77,7 +78,8 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike, *,
             extra = {}
             if descriptions and name in descriptions:
                 extra["DESCRIPTION"] = descriptions[name]
-            pyogrio.write_dataframe(for_output(gdf), tmp, driver="GPKG", layer=name, **extra)
+            pyogrio.write_dataframe(for_output(gdf), tmp, driver="GPKG", layer=name,
+                                    promote_to_multi=multi or None, **extra)
     return path
 
 
