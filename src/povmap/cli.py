@@ -154,36 +154,55 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
 @input_options
 @class_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Peta HTML.")
+              help="Peta HTML (interaktif), atau .png/.pdf (statis, untuk slide dan laporan).")
 @click.option("--title", default=None, help="Judul peta.")
 @click.option("--source", default=None, help="Sumber data, ditulis di legenda.")
-@click.option("--tiles", default="OpenStreetMap", show_default=True,
-              help="Peta dasar, atau 'none' untuk tanpa peta dasar.")
-@click.option("--cdn", is_flag=True, help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+@click.option("--vintage", default=None, help="Periode data, mis. 'P3KE 2024'.")
+@click.option("--tiles", default="osm", show_default=True,
+              help="Peta dasar: osm, topo, satelit, atau none (tanpa, bekerja luring).")
+@click.option("--cdn", is_flag=True,
+              help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+@click.option("--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Juga tulis atlas PDF, satu halaman per kecamatan.")
 @_fail_cleanly
-def map_command(boundaries, counts, output, title, source, tiles, cdn, **kw) -> None:
-    """Buat peta choropleth HTML."""
+def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
+                **kw) -> None:
+    """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
     write_map(result, output, title=title, source=source, tiles=tiles, lang=kw["lang"],
-              offline=not cdn)
+              offline=not cdn, vintage=vintage, atlas_path=atlas_path)
     click.echo(str(output))
+    if atlas_path:
+        click.echo(str(atlas_path))
 
 
 def write_map(result: Result, output: Path, *, title: str | None, source: str | None,
-              tiles: str | None, lang: str, offline: bool = True) -> Path:
-    """Render ``result`` to ``output`` (HTML) and write its manifest beside it."""
+              tiles: str | None, lang: str, offline: bool = True, vintage: str | None = None,
+              atlas_path: Path | None = None, pockets: object | None = None) -> Path:
+    """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it."""
     from ._offline import save_map
     from .manifest import build_manifest, write_manifest
-    from .render import choropleth
+    from .render import atlas, choropleth, save_static, static_map
 
-    if output.suffix.lower() not in (".html", ".htm"):
-        raise PovmapError(f"-o {output}: gunakan akhiran .html untuk peta interaktif.")
-    m = choropleth(result.main, result.classification.column,
-                   kecamatan=result.layers.get("kecamatan"), title=title, source=source,
-                   lang=lang, tiles=None if str(tiles).lower() == "none" else tiles)
-    save_map(m, output, offline=offline)
-    write_manifest(output.with_suffix(".manifest.json"), build_manifest(result, [output]))
+    suffix = output.suffix.lower()
+    if suffix not in (".html", ".htm", ".png", ".pdf"):
+        raise PovmapError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.")
+    kecamatan = result.layers.get("kecamatan")
+    if suffix in (".png", ".pdf"):
+        fig = static_map(result.main, kecamatan=kecamatan, title=title, source=source,
+                         vintage=vintage, lang=lang)
+        save_static(fig, output)
+    else:
+        m = choropleth(result.main, result.classification.column, kecamatan=kecamatan,
+                       pockets=pockets, title=title, source=source, vintage=vintage, lang=lang,
+                       tiles=tiles)
+        save_map(m, output, offline=offline)
+    written = [output]
+    if atlas_path is not None:
+        written.append(atlas(result.main, atlas_path, kecamatan=kecamatan, title=title,
+                             source=source, vintage=vintage, lang=lang))
+    write_manifest(output.with_suffix(".manifest.json"), build_manifest(result, written))
     return output
 
 

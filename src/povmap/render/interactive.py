@@ -117,7 +117,7 @@ def choropleth(
                         show=len(outlines) <= MAX_SHOWN_LABELS).add_to(m)
 
     if suppressed is None:
-        suppressed = _suppressed(gdf)
+        suppressed = suppressed_in(gdf)
     MapDecorations(
         title or label("title_default", lang), [], sections,
         footer_lines(source, vintage, suppressed, lang),
@@ -234,7 +234,8 @@ def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
                             geometry=geoms, crs=web.crs)
 
 
-def _suppressed(gdf: gpd.GeoDataFrame) -> bool:
+def suppressed_in(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether the layer says small counts were blanked (export's ``disamarkan`` flag)."""
     if any(gdf.attrs.get(f"povmap_{flag}") for flag in SUPPRESSION_FLAGS):
         return True
     return any(

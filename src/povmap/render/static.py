@@ -23,6 +23,7 @@ from .._errors import PovmapInputError  # noqa: E402
 from .._io import atomic_path  # noqa: E402
 from ..classify import Classification, classification_of  # noqa: E402
 from ..i18n import check_lang, label  # noqa: E402
+from .interactive import suppressed_in  # noqa: E402
 from .legend import footer_lines, graduated_items  # noqa: E402
 
 FORMATS = (".png", ".pdf")
@@ -35,7 +36,7 @@ def static_map(
     title: str | None = None,
     source: str | None = None,
     vintage: str | None = None,
-    suppressed: bool = False,
+    suppressed: bool | None = None,
     lang: str = "id",
     label_kecamatan: bool = True,
 ) -> Figure:
@@ -72,6 +73,8 @@ def static_map(
                 ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=6.5,
                             color="#222222")
     _furnish(ax, classification, title or label("title_default", lang), lang)
+    if suppressed is None:
+        suppressed = suppressed_in(gdf)
     foot = footer_lines(source, vintage, suppressed, lang)
     if foot:
         fig.text(0.01, 0.01, "   ·   ".join(foot), fontsize=8, color="#444444")
@@ -97,7 +100,7 @@ def atlas(
     title: str | None = None,
     source: str | None = None,
     vintage: str | None = None,
-    suppressed: bool = False,
+    suppressed: bool | None = None,
     lang: str = "id",
 ) -> Path:
     """A PDF atlas: the whole area, then one page per kecamatan with the same classes.
