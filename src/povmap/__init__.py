@@ -18,7 +18,7 @@ from .boundaries import read_boundaries
 from .classify import Classification, classify, make_classification
 from .codes import code_system, normalize_code
 from .counts import parse_number, read_counts
-from .export import export, write_geojson, write_gpkg
+from .export import export, suppress_below, write_geojson, write_gpkg
 from .join import JoinReport, JoinResult, join
 from .metrics import add_rates, aggregate
 from .names import normalize_name
@@ -55,6 +55,7 @@ __all__ = [
     "read_boundaries",
     "read_counts",
     "run",
+    "suppress_below",
     "write_geojson",
     "write_gpkg",
 ]
