@@ -45,15 +45,17 @@ def test_export_geojson_counts_equal_input(hss_counts_csv, hss_counts, tmp_path)
     result = CliRunner().invoke(main, ["export", str(need(HSS_DESA)), str(hss_counts_csv),
                                        "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
+    # Geoportal layers carry KUGI names (KDEPUM ...) and short poverty fields (JML_ME ...).
     desa = gpd.read_file(tmp_path / "out" / "desa.geojson")
     kec = gpd.read_file(tmp_path / "out" / "kecamatan.geojson")
     assert desa.crs.to_epsg() == 4326 and len(desa) == 148 and len(kec) == 11
-    merged = desa.merge(hss_counts, left_on="kode_desa", right_on="kode_wilayah")
-    assert (merged["jumlah_miskin_ekstrem_x"] == merged["jumlah_miskin_ekstrem_y"]).all()
-    for column in ("jumlah_miskin_ekstrem", "jumlah_penduduk"):
-        assert kec[column].sum() == desa[column].sum() == hss_counts[column].sum()
-    recomputed = 100 * kec["jumlah_miskin_ekstrem"] / kec["jumlah_penduduk"]
-    assert (kec["persen_miskin_ekstrem"] - recomputed).abs().max() < 1e-6
+    merged = desa.merge(hss_counts, left_on="KDEPUM", right_on="kode_wilayah")
+    assert len(merged) == 148
+    assert (merged["JML_ME"] == merged["jumlah_miskin_ekstrem"]).all()
+    for field, column in (("JML_ME", "jumlah_miskin_ekstrem"), ("JML_PDDK", "jumlah_penduduk")):
+        assert kec[field].sum() == desa[field].sum() == hss_counts[column].sum()
+    recomputed = 100 * kec["JML_ME"] / kec["JML_PDDK"]
+    assert (kec["PRS_ME"] - recomputed).abs().max() < 1e-4
 
 
 @pytest.mark.parametrize("engine", ["pyogrio", "fiona"])
@@ -125,7 +127,7 @@ def test_demo_writes_map_and_layers(tmp_path):
     html = (tmp_path / "demo_peta.html").read_text(encoding="utf-8")
     assert "fiktif" in html
     desa = gpd.read_file(tmp_path / "desa.geojson")
-    assert len(desa) == 150 and desa["jumlah_miskin_ekstrem"].notna().all()
+    assert len(desa) == 150 and desa["JML_ME"].notna().all()
     assert (tmp_path / "demo_manifest.json").exists()
 
 
@@ -147,7 +149,8 @@ def test_kalsel_export_every_desa_and_conserved_counts(kalsel_raw, tmp_path):
     assert proc.returncode == 0, proc.stderr
     desa = gpd.read_file(tmp_path / "out" / "desa.geojson")
     kec = gpd.read_file(tmp_path / "out" / "kecamatan.geojson")
-    assert sorted(desa["kode_desa"]) == sorted(kalsel_raw["kode"])
+    assert sorted(desa["KDEPUM"]) == sorted(kalsel_raw["kode"])
     assert len(kec) == 156
-    for column in ("jumlah_miskin_ekstrem", "jumlah_penduduk", "jumlah_desil_1"):
-        assert desa[column].sum() == kec[column].sum() == counts[column].sum()
+    for field, column in (("JML_ME", "jumlah_miskin_ekstrem"), ("JML_PDDK", "jumlah_penduduk"),
+                          ("JML_D1", "jumlah_desil_1")):
+        assert desa[field].sum() == kec[field].sum() == counts[column].sum()
