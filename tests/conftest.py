@@ -95,3 +95,21 @@ def hss_counts_csv(hss_counts, tmp_path) -> Path:
     hss_counts.assign(kode_wilayah=hss_counts["kode_wilayah"].str.replace(".", "")).to_csv(
         path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole session.
+
+    Playwright's sync API allows one running instance per thread, so every browser test shares
+    this one instead of starting its own.
+    """
+    chromium = need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"])
+        yield browser
+        browser.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import HSS_DESA, make_counts, need, need_chromium
+from conftest import HSS_DESA, make_counts, need
 
 from povmap._offline import save_map
 from povmap.pipeline import Options, run
@@ -30,19 +30,6 @@ LAYERS_JS = """() => {
     }
     return out;
 }"""
-
-
-@pytest.fixture(scope="session")
-def browser():
-    chromium = need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ from branca.element import JavascriptLink
 from povmap._offline import OfflineAssetError, inline_assets, save_map
 
 STATIC = Path(__file__).resolve().parents[1] / "src" / "povmap" / "static"
-CHROMIUM = "/usr/bin/chromium"
 DESA = ["Sukamaju", "Sukajadi", "Mekarsari"]
 
 # <script src=...> and <link href=...> with an absolute http(s) or protocol-relative URL.
@@ -150,34 +149,6 @@ def test_vendored_files_are_not_git_ignored():
 
 
 # ---------------------------------------------------------------------- real browser, no network
-
-
-def _sync_playwright():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"browser test needs Debian chromium at {CHROMIUM}")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser test needs the playwright Python package")
-    return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = _sync_playwright()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def _open_offline(browser, path: Path):

@@ -39,7 +39,8 @@ def _parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     for value in values:
         key, sep, header = value.partition("=")
         if not sep or not key.strip() or not header.strip():
-            raise click.BadParameter(f"{value!r}: tulis sebagai kanonik=Judul Kolom", param_hint=option)
+            raise click.BadParameter(f"{value!r}: tulis sebagai kanonik=Judul Kolom",
+                                     param_hint=option)
         pairs[key.strip()] = header.strip()
     return pairs
 
