@@ -154,3 +154,25 @@ def test_kalsel_export_every_desa_and_conserved_counts(kalsel_raw, tmp_path):
     for field, column in (("JML_ME", "jumlah_miskin_ekstrem"), ("JML_PDDK", "jumlah_penduduk"),
                           ("JML_D1", "jumlah_desil_1")):
         assert desa[field].sum() == kec[field].sum() == counts[column].sum()
+
+
+def test_kantong_flag_adds_pockets_to_map_and_bundle(tmp_path):
+    """The demo counts have two planted hot spots: --kantong finds them in map and bundle."""
+    from conftest import DEMO_COUNTS, DEMO_DESA
+
+    from povmap.pipeline import Options, run
+    from povmap.pockets import find_pockets
+
+    html = tmp_path / "peta.html"
+    proc = povmap("map", DEMO_DESA, DEMO_COUNTS, "-o", html, "--kantong", "--tiles", "none")
+    assert proc.returncode == 0, proc.stderr
+    assert "kantong kemiskinan" in proc.stderr  # the pockets summary on the terminal
+    assert "Kantong kemiskinan" in html.read_text(encoding="utf-8")  # layer and legend
+    proc = povmap("export", DEMO_DESA, DEMO_COUNTS, "-o", tmp_path / "out", "--kantong",
+                  "--format", "geojson")
+    assert proc.returncode == 0, proc.stderr
+    desa = gpd.read_file(tmp_path / "out" / "desa.geojson").set_index("KDEPUM")
+    direct = find_pockets(run(DEMO_DESA, DEMO_COUNTS, Options()).layers["desa"])
+    in_pocket = set(direct.desa.loc[direct.desa["jenis_kantong"] == "kantong", "kode_desa"])
+    assert len(in_pocket) >= 5
+    assert set(desa.index[desa["KANTONG"] == 1]) == in_pocket

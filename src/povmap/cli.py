@@ -108,13 +108,22 @@ def _options(kw: dict) -> Options:
         boundary_columns=_parse_pairs(kw.get("boundary_columns", ()), "--columns"),
         column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
         k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks")),
-        fuzzy_threshold=kw.get("fuzzy_threshold", 85.0),
+        fuzzy_threshold=kw.get("fuzzy_threshold", 85.0), pockets=kw.get("kantong", False),
         allow_invalid=kw.get("allow_invalid", False),
     )
 
 
 def _echo_report(result: Result, lang: str) -> None:
     click.echo(result.report.summary(lang), err=True)
+    if result.pockets is not None:
+        click.echo(result.pockets.summary(lang), err=True)
+
+
+def pockets_option(command):
+    """``--kantong``: find poverty pockets and add them to the map or the bundle."""
+    return click.option("--kantong", is_flag=True,
+                        help="Cari kantong kemiskinan (Moran lokal, FDR) dan sertakan sebagai "
+                             "lapisan / find poverty pockets and include them.")(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,6 +174,7 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
               help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
 @click.option("--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Juga tulis atlas PDF, satu halaman per kecamatan.")
+@pockets_option
 @_fail_cleanly
 def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
                 **kw) -> None:
@@ -181,7 +191,10 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 def write_map(result: Result, output: Path, *, title: str | None, source: str | None,
               tiles: str | None, lang: str, offline: bool = True, vintage: str | None = None,
               atlas_path: Path | None = None, pockets: object | None = None) -> Path:
-    """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it."""
+    """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it.
+
+    ``pockets`` defaults to the pockets the pipeline found (``--kantong``), if any.
+    """
     from ._offline import save_map
     from .manifest import build_manifest, write_manifest
     from .render import atlas, choropleth, save_static, static_map
@@ -196,8 +209,8 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
         save_static(fig, output)
     else:
         m = choropleth(result.main, result.classification.column, kecamatan=kecamatan,
-                       pockets=pockets, title=title, source=source, vintage=vintage, lang=lang,
-                       tiles=tiles)
+                       pockets=pockets if pockets is not None else result.pockets, title=title,
+                       source=source, vintage=vintage, lang=lang, tiles=tiles)
         save_map(m, output, offline=offline)
     written = [output]
     if atlas_path is not None:
@@ -226,6 +239,7 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
 @click.option("--organisasi", default=None, help="Organisasi kontak metadata.")
 @click.option("--email", default=None, help="Email kontak metadata.")
 @click.option("--lisensi", default=None, help="Lisensi data, mis. 'CC BY 4.0'.")
+@pockets_option
 @_fail_cleanly
 def export_command(boundaries, counts, output, formats, suppress_below, precision,
                    metadata_config, vintage, title, organisasi, email, lisensi, **kw) -> None:

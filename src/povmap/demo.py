@@ -32,7 +32,7 @@ def run_demo(out_dir: str | os.PathLike = "output", *, lang: str = "id") -> list
 
     out_dir = Path(out_dir)
     boundaries, counts = demo_paths()
-    result = run(boundaries, counts, Options(lang=lang))
+    result = run(boundaries, counts, Options(lang=lang, pockets=True))
     title = f"{label('title_default', lang)} – Kabupaten Contoh ({label('illustrative', lang)})"
     html = write_map(result, out_dir / "demo_peta.html", title=title,
                      source=label("illustrative", lang), tiles=None, lang=lang)

@@ -13,6 +13,7 @@ from .classify import Classification, classification_of, classify
 from .counts import read_counts
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
+from .pockets import Pockets, find_pockets
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Options:
     boundary_columns: dict[str, str] = field(default_factory=dict)
     fuzzy_threshold: float = 85.0
     allow_invalid: bool = False
+    pockets: bool = False
 
 
 @dataclass
@@ -41,6 +43,7 @@ class Result:
     layers: dict[str, gpd.GeoDataFrame]
     report: JoinReport
     inputs: dict[str, Path]
+    pockets: Pockets | None = None
 
     @property
     def main(self) -> gpd.GeoDataFrame:
@@ -93,10 +96,27 @@ def run(
                        breaks=list(options.breaks) if options.breaks else None)
         for name, layer in layers.items()
     }
+    pockets = None
+    if options.pockets and options.level == "desa":
+        pockets = find_pockets(classified["desa"], column, lang=options.lang)
+        classified["desa"] = with_pockets(classified["desa"], pockets)
     for layer in classified.values():
         layer.attrs["povmap"] = bounds.attrs.get("povmap")
-    return Result(layers=classified, report=result.report,
+    return Result(layers=classified, report=result.report, pockets=pockets,
                   inputs={"boundaries": Path(boundaries), "counts": Path(counts)})
+
+
+def with_pockets(desa: gpd.GeoDataFrame, pockets: Pockets) -> gpd.GeoDataFrame:
+    """Add ``jenis_kantong``, ``id_kantong`` and the flag ``kantong`` (1 in a pocket, 0 tested and
+    not in one, empty when not tested) to the desa layer, keeping its classification."""
+    found = pockets.desa.set_index("kode_desa")
+    out = desa.copy()
+    jenis = out["kode_desa"].map(found["jenis_kantong"])
+    out["jenis_kantong"] = jenis
+    out["id_kantong"] = out["kode_desa"].map(found["id_kantong"])
+    out["kantong"] = (jenis == "kantong").astype("Int64").where(jenis != "tanpa_data")
+    geometry = out.geometry.name
+    return out[[c for c in out.columns if c != geometry] + [geometry]]
 
 
 #: What to map when the default column cannot be computed, e.g. a P3KE by-name export gives desil
