@@ -176,3 +176,15 @@ def test_kantong_flag_adds_pockets_to_map_and_bundle(tmp_path):
     in_pocket = set(direct.desa.loc[direct.desa["jenis_kantong"] == "kantong", "kode_desa"])
     assert len(in_pocket) >= 5
     assert set(desa.index[desa["KANTONG"] == 1]) == in_pocket
+
+
+def test_area_without_geometry_is_reported_and_the_rest_mapped(hss_raw, hss_counts_csv, tmp_path):
+    broken = hss_raw.copy()
+    broken.loc[3, "geometry"] = None  # like 96.01.05.1012 Malagusa in the national file
+    broken.to_file(tmp_path / "batas.geojson")
+    for output in ("peta.html", "peta.png"):
+        proc = povmap("map", tmp_path / "batas.geojson", hss_counts_csv, "-o", tmp_path / output)
+        assert proc.returncode == 0, proc.stderr
+        assert f"1 wilayah tanpa geometri (tidak tergambar di peta): {hss_raw.kode[3]}" in proc.stderr
+    html = (tmp_path / "peta.html").read_text(encoding="utf-8")
+    assert hss_raw.kode[4] in html

@@ -88,7 +88,8 @@ def choropleth(
     gdf = _classified(gdf, column, scheme, k, breaks)
     classification = classification_of(gdf)
     level = "desa" if "kode_desa" in gdf.columns else "kecamatan"
-    web = simplify_coverage(gdf, tolerance)
+    # An area without geometry cannot be drawn; reading reported it (BoundaryInfo.null_geometry).
+    web = simplify_coverage(gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)], tolerance)
     outlines = _dissolve(web, "kecamatan") if level == "desa" and "kode_kecamatan" in web else None
 
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
