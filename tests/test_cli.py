@@ -11,7 +11,15 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import HSS_DESA, HSS_KUGI_ZIP, KALSEL_DESA, LAHAT_DESA, make_counts, need
+from conftest import (
+    HSS_DESA,
+    HSS_KECAMATAN,
+    HSS_KUGI_ZIP,
+    KALSEL_DESA,
+    LAHAT_DESA,
+    make_counts,
+    need,
+)
 
 from povmap.cli import main
 
@@ -189,3 +197,34 @@ def test_area_without_geometry_is_reported_and_the_rest_mapped(hss_raw, hss_coun
         assert note in proc.stderr
     html = (tmp_path / "peta.html").read_text(encoding="utf-8")
     assert hss_raw.kode[4] in html
+
+
+@pytest.mark.parametrize("boundaries", [HSS_DESA, HSS_KECAMATAN], ids=["desa", "kecamatan"])
+def test_kecamatan_level_map_and_export(boundaries, hss_counts, tmp_path):
+    counts = hss_counts.assign(kode_kecamatan=hss_counts["kode_wilayah"].str[:8])
+    table = counts.groupby("kode_kecamatan")[["jumlah_miskin_ekstrem", "jumlah_penduduk"]].sum()
+    table.to_csv(tmp_path / "kec.csv")
+    for output in ("peta.html", "peta.png"):
+        proc = povmap("map", need(boundaries), tmp_path / "kec.csv", "-o", tmp_path / output,
+                      "--level", "kecamatan")
+        assert proc.returncode == 0, proc.stderr
+    html = (tmp_path / "peta.html").read_text(encoding="utf-8")
+    assert all(code in html for code in table.index)
+    proc = povmap("export", boundaries, tmp_path / "kec.csv", "-o", tmp_path / "out",
+                  "--level", "kecamatan", "--format", "geojson")
+    assert proc.returncode == 0, proc.stderr
+    kec = gpd.read_file(tmp_path / "out" / "kecamatan.geojson")
+    assert len(kec) == 11 and kec["JML_ME"].sum() == table["jumlah_miskin_ekstrem"].sum()
+
+
+def test_unexpected_error_gives_one_line_not_a_traceback(tmp_path, monkeypatch):
+    import povmap.cli as cli
+
+    def broken(*args, **kwargs):
+        raise KeyError("classification")
+
+    monkeypatch.setattr(cli, "run", broken)
+    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(HSS_DESA), "-o",
+                                       str(tmp_path / "p.html")])
+    assert result.exit_code == 1
+    assert "Galat tak terduga" in result.output and "Traceback" not in result.output

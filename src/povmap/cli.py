@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 bad input (a message naming the file, row or column), 2
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -18,17 +19,25 @@ LEVEL = click.Choice(["desa", "kecamatan"])
 
 
 def _fail_cleanly(command):
-    """Turn povmap's input errors into exit 1 with the message, never a traceback."""
+    """Turn errors into exit 1 with a message, never a traceback.
+
+    Input errors carry their own message. Anything else is povmap's fault: the user gets one line
+    saying so, and ``POVMAP_DEBUG=1`` shows the traceback for the bug report.
+    """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except PovmapError as exc:
+        except (PovmapError, OSError, ValueError) as exc:
             click.echo(f"Galat: {exc}", err=True)
             sys.exit(1)
-        except (OSError, ValueError) as exc:
-            click.echo(f"Galat: {exc}", err=True)
+        except Exception as exc:
+            if os.environ.get("POVMAP_DEBUG"):
+                raise
+            click.echo(f"Galat tak terduga di povmap ({type(exc).__name__}: {exc}). Tidak ada "
+                       "berkas keluaran yang ditulis. Jalankan ulang dengan POVMAP_DEBUG=1 dan "
+                       "laporkan pesannya.", err=True)
             sys.exit(1)
 
     return wrapper

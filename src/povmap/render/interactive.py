@@ -107,7 +107,7 @@ def choropleth(
     )
     sections = [section_html(layer_name, f"{layer_name}: {label(column, lang)}",
                              graduated_items(classification, lang))]
-    if "kecamatan" in fields:
+    if level == "desa" and "kecamatan" in fields:  # a kecamatan map's main layer is "kecamatan"
         sections.append(_add_kecamatan_choropleth(m, topology, objects, fields, column, lang))
     if "kantong" in objects:
         sections.append(_add_pockets(m, topology, objects["kantong"], fields["kantong"], lang))
