@@ -376,3 +376,10 @@ def test_suppression_blanks_rates_and_recomputes_classes(hss_raw, tmp_path):
 def test_suppress_below_rejects_a_bad_threshold(hss_raw):
     with pytest.raises(povmap.PovmapInputError, match="suppress-below"):
         suppress_below(hss_raw, 0)
+
+
+def test_povmap_export_is_the_function_and_the_package():
+    import povmap.export.kugi as kugi  # failed while povmap.export was a plain function
+
+    assert povmap.export.kugi is kugi and povmap.export.suppress.FLAG == FLAG
+    assert povmap.export.export is povmap.export.bundle.export and callable(povmap.export)

@@ -13,12 +13,13 @@ The pipeline, one function per stage, each taking and returning plain (Geo)DataF
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import export  # a callable package: povmap.export(...) writes a bundle
 from ._errors import PovmapError, PovmapInputError
 from .boundaries import read_boundaries
 from .classify import Classification, classify, make_classification
 from .codes import code_system, normalize_code
 from .counts import parse_number, read_counts
-from .export import export, suppress_below, write_geojson, write_gpkg
+from .export import suppress_below, write_geojson, write_gpkg
 from .join import JoinReport, JoinResult, join
 from .metrics import add_rates, aggregate
 from .names import normalize_name

@@ -1,5 +1,9 @@
 """The geoportal bundle: RFC 7946 GeoJSON, GeoPackage, shapefile, SLD/QML, ISO metadata.
 
+``povmap.export`` is both this package and the function that writes a bundle: calling the
+package, ``povmap.export(layers, out_dir, ...)``, calls :func:`export`, while its modules stay
+importable as usual (``import povmap.export.kugi``, ``povmap.export.suppress``):
+
 - :mod:`.writers`: GeoJSON and GeoPackage writers (atomic).
 - :mod:`.kugi`: KUGI field names, short poverty field names, the data dictionary.
 - :mod:`.styles`: SLD 1.0 and QML from the map's :class:`~povmap.classify.Classification`.
@@ -8,6 +12,10 @@
 - :mod:`.suppress`: small-cell suppression for public exports.
 - :mod:`.bundle`: all of it into one folder, all or nothing.
 """
+
+import inspect
+import sys
+import types
 
 from .bundle import FORMATS, BundleOptions, export, export_result
 from .kugi import to_kugi
@@ -31,3 +39,16 @@ __all__ = [
     "write_geojson",
     "write_gpkg",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    # A function named like the package would shadow it as ``povmap.export``, and then
+    # ``import povmap.export.kugi as kugi`` or ``povmap.export.suppress`` fail with a puzzling
+    # ImportError/AttributeError. A callable module keeps both working.
+    __signature__ = inspect.signature(export)
+
+    def __call__(self, *args, **kwargs) -> list:
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
