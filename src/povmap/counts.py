@@ -277,9 +277,59 @@ def read_counts(
         if canonical in COUNT_COLUMNS:
             out[canonical] = _parse_column(body.iloc[:, position].tolist(), body.index,
                                            header.names[canonical], path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        _check_formulas(out, header, path, sheet)
     out = out[~_empty_rows(out)].reset_index(drop=True)
     out.attrs["povmap"] = {**info, "notes": []}
     return out
+
+
+def _check_formulas(out: pd.DataFrame, header: _Header, path: Path,
+                    sheet: str | int | None) -> None:
+    """Refuse formula cells that have no computed value.
+
+    A workbook written by a program (openpyxl, some app exports) stores formulas without their
+    results until Excel or LibreOffice saves it; they read as blanks and would be mapped as "no
+    data". Only blank count cells are checked, so ordinary tables are read once.
+    """
+    columns = [c for c in header.columns if c in COUNT_COLUMNS and c in out.columns]
+    blank = out[columns].isna().to_numpy()
+    if not blank.any():
+        return
+    cells = {(int(out["baris"].iloc[i]), header.columns[columns[j]] + 1): columns[j]
+             for i, j in zip(*np.nonzero(blank), strict=True)}
+    found = _formula_cells(path, sheet, cells)
+    if found:
+        (row, column), formula = next(iter(found.items()))
+        raise PovmapInputError(
+            f"{path}, baris {row}, kolom {header.names[cells[row, column]]!r}: sel berisi rumus "
+            f"{formula} tanpa nilai tersimpan ({len(found)} sel seperti ini; berkas dibuat program "
+            "dan belum pernah dihitung). Buka berkas di Excel atau LibreOffice lalu simpan ulang, "
+            "atau ganti rumusnya dengan angka."
+        )
+
+
+def _formula_cells(path: Path, sheet: str | int | None,
+                   cells: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+    """Which of ``cells`` ((row, column), 1-based) hold a formula, with the formula text."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        by_row: dict[int, list[int]] = {}
+        for r, c in cells:
+            by_row.setdefault(r, []).append(c)
+        found = {}
+        for number, row in enumerate(ws.iter_rows(min_row=min(by_row), max_row=max(by_row),
+                                                  values_only=True), start=min(by_row)):
+            for c in by_row.get(number, ()):
+                value = row[c - 1] if c <= len(row) else None
+                if isinstance(value, str) and value.startswith("="):
+                    found[number, c] = value
+        return found
+    finally:
+        book.close()
 
 
 def _blank_rows(body: pd.DataFrame) -> np.ndarray:
@@ -349,8 +399,11 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
     from .p3ke import by_name_columns, is_by_name
 
     last = min(30, len(table))
-    problem: PovmapInputError | None = None
+    problem: tuple[int, PovmapInputError] | None = None
     for row in range(last):
+        found = []
+        if all(_is_blank(c) for c in table.iloc[row].tolist()):
+            continue  # else a blank row over the header reads as its merged top half
         for depth in (1, 2):
             if row + depth > len(table):
                 continue
@@ -359,7 +412,10 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
             try:
                 columns = recognise_headers(headers, column_map)
             except PovmapInputError as exc:
-                problem = exc
+                # Name the columns of the row that looks most like the header, not the last row.
+                score = len(recognise_headers(headers))
+                if problem is None or score > problem[0]:
+                    problem = (score, exc)
                 continue
             if not any(c in columns for c in ("kode_wilayah", "nama_desa", "nama_kecamatan")):
                 continue
@@ -368,13 +424,18 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
                 continue
             if by_name is not None:
                 columns = {k: v for k, v in columns.items() if k not in COUNT_COLUMNS}
+            found.append((len(columns), depth, headers, columns, by_name))
+        if found:
+            # "Jumlah Penduduk" may make the top row a header by itself while the merged "Jumlah"
+            # over "KK" and "Jiwa" needs the second row: take the reading that finds more columns.
+            _, depth, headers, columns, by_name = max(found, key=lambda f: (f[0], -f[1]))
             first = row + depth
             if first < len(table) and _is_numbering(table.iloc[first].tolist()):
                 first += 1
             return _Header(row + depth - 1, first, columns,
                            {k: str(headers[v]) for k, v in columns.items()}, by_name)
     if problem is not None and column_map:
-        raise problem
+        raise problem[1]
     raise PovmapInputError(
         f"{path}: baris judul kolom tidak ditemukan. Tabel perlu kolom wilayah (mis. "
         "'kode_wilayah', 'Desa/Kelurahan') dan kolom jumlah (mis. 'jumlah_miskin_ekstrem', "

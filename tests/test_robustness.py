@@ -1,0 +1,113 @@
+"""A demanding user on the command line: messy tables, odd boundary files, wrong options.
+
+Every failure must exit 1 with a message naming the file, row or column (2 for wrong usage), never
+a traceback, and leave no output file behind, not even a hidden temporary one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+from click.testing import CliRunner
+from conftest import HSS_DESA, need
+
+from povmap.cli import main
+from povmap.counts import read_counts
+
+
+def invoke(*args: object) -> tuple[int, str]:
+    """Run the CLI in-process; return the exit code and everything it printed."""
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Files in ``folder`` (none expected after a failure), hidden temporaries included."""
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def dinsos_recap(path: Path, counts: pd.DataFrame, *, formulas: bool = False) -> Path:
+    """An XLSX recap as a Dinas Sosial makes it.
+
+    Two title rows (merged), a blank row, "Jumlah" merged over "KK" and "Jiwa" beside a one-row
+    "Jumlah Penduduk", a row of column numbers, the kecamatan written once per group (merged),
+    numbers as text with thousands dots, "Jumlah Kecamatan" subtotals and a "JUMLAH" row as SUM
+    formulas, a hidden first column and a second sheet. ``formulas`` writes the Jiwa cells as
+    formulas without cached values, as openpyxl and some app exports leave them.
+    """
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = "Rekap"
+    ws.append(["REKAPITULASI DATA KEMISKINAN EKSTREM"])
+    ws.append(["KABUPATEN HULU SUNGAI SELATAN TAHUN 2024"])
+    ws.merge_cells("A1:G1")
+    ws.merge_cells("A2:G2")
+    ws.append([])
+    ws.append(["No", "Kode Desa", "Kecamatan", "Desa/Kelurahan", "Jumlah", None,
+               "Jumlah Penduduk"])
+    ws.merge_cells("E4:F4")
+    ws.append([None, None, None, None, "KK", "Jiwa", None])
+    ws.append([1, 2, 3, 4, 5, 6, 7])
+    row = 7
+    for kecamatan, group in counts.groupby("nama_kecamatan", sort=False):
+        start = row
+        for i, desa in enumerate(group.itertuples()):
+            jiwa = int(desa.jumlah_miskin_ekstrem)
+            ws.append([row - 6, desa.kode_wilayah, kecamatan if i == 0 else None, desa.nama_desa,
+                       f"{int(desa.jumlah_keluarga_miskin_ekstrem):,}".replace(",", "."),
+                       f"={jiwa}*1" if formulas else jiwa,
+                       f"{int(desa.jumlah_penduduk):,}".replace(",", ".")])
+            row += 1
+        ws.merge_cells(f"C{start}:C{row - 1}")
+        ws.append([None, None, f"Jumlah Kecamatan {kecamatan}", None, f"=SUM(E{start}:E{row - 1})",
+                   f"=SUM(F{start}:F{row - 1})", f"=SUM(G{start}:G{row - 1})"])
+        row += 1
+    ws.append([None, None, "JUMLAH", None, f"=SUM(E7:E{row})", f"=SUM(F7:F{row})", None])
+    ws.column_dimensions["A"].hidden = True
+    book.create_sheet("Catatan")["A1"] = "Sumber: P3KE Dinas Sosial"
+    book.save(path)
+    return path
+
+
+def test_recap_two_row_header_beside_one_row_header_keeps_every_column(hss_counts, tmp_path):
+    # "Jumlah Penduduk" made the top row a header by itself, so "Jumlah" over KK/Jiwa was lost,
+    # and the blank row above the header was read as its merged top half.
+    path = dinsos_recap(tmp_path / "rekap.xlsx", hss_counts)
+    counts = read_counts(path)
+    assert counts.attrs["povmap"]["header_row"] == 5
+    assert len(counts) == 148
+    assert counts["jumlah_miskin_ekstrem"].sum() == hss_counts["jumlah_miskin_ekstrem"].sum()
+    assert counts["jumlah_keluarga_miskin_ekstrem"].sum() == \
+        hss_counts["jumlah_keluarga_miskin_ekstrem"].sum()
+    assert counts["jumlah_penduduk"].sum() == hss_counts["jumlah_penduduk"].sum()
+
+    report = tmp_path / "laporan.json"
+    code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "j.gpkg", "--report", report)
+    assert code == 0, out
+    totals = json.loads(report.read_text())["totals"]
+    assert totals["jumlah_miskin_ekstrem"] == {
+        "input": int(hss_counts["jumlah_miskin_ekstrem"].sum()),
+        "matched": int(hss_counts["jumlah_miskin_ekstrem"].sum()), "unmatched": 0}
+
+
+def test_formulas_without_cached_values_are_refused_by_row_and_column(hss_counts, tmp_path):
+    path = dinsos_recap(tmp_path / "rekap.xlsx", hss_counts, formulas=True)
+    out_dir = tmp_path / "keluaran"
+    code, out = invoke("map", need(HSS_DESA), path, "-o", out_dir / "peta.html")
+    assert code == 1
+    assert "baris 7, kolom 'Jumlah Jiwa'" in out and "=" in out and "simpan ulang" in out
+    assert leftovers(out_dir) == []
+
+
+def test_column_map_error_lists_the_header_row_not_a_data_row(hss_counts_csv, tmp_path):
+    code, out = invoke("map", need(HSS_DESA), hss_counts_csv, "-o", tmp_path / "p.html",
+                       "--column-map", "jumlah_penduduk=Jml Pddk")
+    assert code == 1
+    assert "'Jml Pddk' tidak ada" in out
+    assert "Kolom yang ada: kode_wilayah, nama_kecamatan, nama_desa" in out
