@@ -18,7 +18,6 @@ from pathlib import Path
 import geopandas as gpd
 
 from .._errors import PovmapInputError
-from ..classify import Classification
 from ..i18n import check_lang, format_number
 from .kugi import describe, to_kugi, write_dictionary
 from .metadata import LayerDescription, MetadataConfig, area_names, write_metadata
@@ -31,10 +30,36 @@ FORMATS = ("geojson", "gpkg", "shp")
 DICTIONARY = "kamus_data.csv"
 REPORT = "laporan_penggabungan.json"
 MANIFEST = "manifest.json"
-_FORMAT_NAMES = {"geojson": ("GeoJSON", "RFC 7946"), "gpkg": ("GeoPackage", "1.2"),
+#: Format name and version per data format, in the order the metadata lists the files.
+_FORMAT_NAMES = {"gpkg": ("GeoPackage", "1.2"), "geojson": ("GeoJSON", "RFC 7946"),
                  "shp": ("ESRI Shapefile (zip)", "1.0")}
-_LEVEL_TEXT = {"id": {"desa": "desa/kelurahan", "kecamatan": "kecamatan"},
-               "en": {"desa": "village", "kecamatan": "district"}}
+_TEXT = {
+    "id": {
+        "desa": "desa/kelurahan",
+        "kecamatan": "kecamatan",
+        "topic": "Kemiskinan ekstrem per",
+        "abstract": "Penduduk miskin ekstrem di {n} {level} di {areas}: jumlah jiwa dan keluarga, "
+                    "persentase terhadap jumlah penduduk, dan jumlah per km², dari tabel jumlah "
+                    "{table}{period} yang digabung dengan batas wilayah berdasarkan kode "
+                    "Kemendagri. Bagian desil kesejahteraan adalah peringkat, bukan tingkat "
+                    "kemiskinan.",
+        "classes": " {k} kelas peta ({scheme}) pada {column}; warnanya di berkas .sld/.qml.",
+        "suppressed": " Jumlah di bawah {n} dan nilai yang dapat mengungkapnya dikosongkan "
+                      "(DISAMARKAN = 1).",
+    },
+    "en": {
+        "desa": "village",
+        "kecamatan": "district",
+        "topic": "Extreme poverty by",
+        "abstract": "People in extreme poverty in {n} {level} areas of {areas}: counts of "
+                    "people and families, the share of the population and the number per km², "
+                    "from the counts table {table}{period} joined to the boundaries by "
+                    "Kemendagri code. A welfare decile share is a rank, not a poverty rate.",
+        "classes": " {k} map classes ({scheme}) on {column}; colours in the .sld/.qml files.",
+        "suppressed": " Counts below {n} and the values that would give them back are blanked "
+                      "(DISAMARKAN = 1).",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -163,53 +188,69 @@ def staged(out_dir: str | os.PathLike) -> Iterator[Path]:
 def _write_layers(layers: dict[str, gpd.GeoDataFrame], stage: Path, settings: BundleOptions, *,
                   inputs: dict[str, Path] | None = None, processing: str = "") -> list[str]:
     """Write every file of the bundle but the report and manifest into ``stage``; their names."""
-    exported = {name: to_kugi(gdf, _level(gdf)) for name, gdf in layers.items()}
     inputs = inputs or {}
     sources = {key: Path(inputs[name]).name for key, name in
                (("batas", "boundaries"), ("tabel", "counts")) if name in inputs}
-    written: list[str] = []
-    data_files: dict[str, list[tuple[str, str, str]]] = {name: [] for name in layers}
-    titles = {name: _title(gdf, _level(gdf), settings) for name, gdf in layers.items()}
+    levels = {name: _level(gdf) for name, gdf in layers.items()}
+    exported = {name: to_kugi(gdf, levels[name]) for name, gdf in layers.items()}
+    titles = {name: _title(gdf, levels[name], settings) for name, gdf in layers.items()}
+    written = _write_data(exported, stage, settings, levels, titles)
+    write_dictionary(stage / DICTIONARY, describe(exported, sources))
+    written.append(DICTIONARY)
+    for name, gdf in layers.items():
+        description = LayerDescription(
+            name=name, level=levels[name], title=titles[name],
+            abstract=_abstract(gdf, levels[name], settings, sources),
+            lineage=_lineage(gdf, sources, processing, settings),
+            files=_data_files(name, settings), dictionary=DICTIONARY, vintage=settings.vintage)
+        written += _write_described(gdf, exported[name], description, stage, settings)
+    return written
+
+
+def _write_data(exported: dict[str, gpd.GeoDataFrame], stage: Path, settings: BundleOptions,
+                levels: dict[str, str], titles: dict[str, str]) -> list[str]:
+    """The GeoPackage (one table per layer) and a GeoJSON per layer, as the formats ask."""
+    written = []
     if "gpkg" in settings.formats:
         gpkg = f"{settings.stem}.gpkg"
         write_gpkg(exported, stage / gpkg, descriptions=titles, multi=True)
         written.append(gpkg)
-        for name in layers:
-            data_files[name].append((gpkg, *_FORMAT_NAMES["gpkg"]))
-    for name, gdf in exported.items():
-        level = _level(layers[name])
-        if "geojson" in settings.formats:
+    if "geojson" in settings.formats:
+        for name, gdf in exported.items():
             write_geojson(gdf, stage / f"{name}.geojson", layer=name,
-                          precision=settings.precision, id_field=_own_code(level),
+                          precision=settings.precision, id_field=_own_code(levels[name]),
                           description=titles[name])
             written.append(f"{name}.geojson")
-            data_files[name].append((f"{name}.geojson", *_FORMAT_NAMES["geojson"]))
-        if "shp" in settings.formats:
-            data_files[name].append((f"{name}_shp.zip", *_FORMAT_NAMES["shp"]))
-    write_dictionary(stage / DICTIONARY, describe(exported, sources))
-    written.append(DICTIONARY)
-    for name, gdf in exported.items():
-        level = _level(layers[name])
-        extras = []
-        classification = layers[name].attrs.get("povmap_classification")
-        if classification is not None:
-            styles = write_styles(classification, stage, layer=name, lang=settings.lang,
-                                  title=titles[name])
-            extras.append(styles[0])
-            written += [p.name for p in styles]
-        description = LayerDescription(
-            name=name, level=level, title=titles[name],
-            abstract=_abstract(layers[name], level, classification, settings, sources),
-            lineage=_lineage(layers[name], sources, processing, settings),
-            files=tuple(data_files[name]), dictionary=DICTIONARY, vintage=settings.vintage)
-        xml = write_metadata(stage / f"{name}.xml", gdf, description,
-                             settings.metadata or MetadataConfig())
-        extras.append(xml)
-        written.append(xml.name)
-        if "shp" in settings.formats:
-            write_shapefile_zip(gdf, stage / f"{name}_shp.zip", layer=name, extras=extras)
-            written.append(f"{name}_shp.zip")
     return written
+
+
+def _write_described(layer: gpd.GeoDataFrame, exported: gpd.GeoDataFrame,
+                     description: LayerDescription, stage: Path,
+                     settings: BundleOptions) -> list[str]:
+    """A layer's styles (when classified) and metadata, then the shapefile zip carrying both."""
+    name = description.name
+    written, in_zip = [], []
+    classification = layer.attrs.get("povmap_classification")
+    if classification is not None:
+        sld_path, qml_path = write_styles(classification, stage, layer=name, lang=settings.lang,
+                                          title=description.title)
+        written += [sld_path.name, qml_path.name]
+        in_zip.append(sld_path)  # GeoNode styles a zipped shapefile with the SLD beside it
+    xml = write_metadata(stage / f"{name}.xml", exported, description,
+                         settings.metadata or MetadataConfig())
+    written.append(xml.name)
+    in_zip.append(xml)
+    if "shp" in settings.formats:
+        write_shapefile_zip(exported, stage / f"{name}_shp.zip", layer=name, extras=in_zip)
+        written.append(f"{name}_shp.zip")
+    return written
+
+
+def _data_files(name: str, settings: BundleOptions) -> tuple[tuple[str, str, str], ...]:
+    """``(file, format name, version)`` of each data file holding layer ``name``."""
+    files = {"gpkg": f"{settings.stem}.gpkg", "geojson": f"{name}.geojson",
+             "shp": f"{name}_shp.zip"}
+    return tuple((files[f], *_FORMAT_NAMES[f]) for f in _FORMAT_NAMES if f in settings.formats)
 
 
 def _level(gdf: gpd.GeoDataFrame) -> str:
@@ -221,48 +262,29 @@ def _own_code(level: str) -> str:
 
 
 def _title(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions) -> str:
-    lang = settings.lang
+    text = _TEXT[settings.lang]
     if settings.title:
-        return f"{settings.title} ({_LEVEL_TEXT[lang][level]})"
-    areas = [str(v) for column in ("nama_kabupaten", "nama_provinsi") if column in gdf.columns
-             for v in gdf[column].dropna().unique()][:4] or ["Indonesia"]
+        return f"{settings.title} ({text[level]})"
+    areas = area_names(gdf)[:4] or ["Indonesia"]
     where = ", ".join(areas[:3]) + (" …" if len(areas) > 3 else "")
-    topic = "Kemiskinan ekstrem per" if lang == "id" else "Extreme poverty by"
     vintage = f" ({settings.vintage})" if settings.vintage else ""
-    return f"{topic} {_LEVEL_TEXT[lang][level]}, {where}{vintage}"
+    return f"{text['topic']} {text[level]}, {where}{vintage}"
 
 
-def _abstract(gdf: gpd.GeoDataFrame, level: str, classification: Classification | None,
-              settings: BundleOptions, sources: dict[str, str]) -> str:
-    lang = settings.lang
-    n = format_number(len(gdf), lang=lang)
-    table = sources.get("tabel", "P3KE/DTSEN")
-    period = f" ({settings.vintage})" if settings.vintage else ""
-    if lang == "en":
-        text = (f"People in extreme poverty in {n} {_LEVEL_TEXT[lang][level]} areas of "
-                f"{', '.join(area_names(gdf))}: counts of people and families, the share of the "
-                f"population and the number per km², from the counts table {table}{period} "
-                "joined to the boundaries by Kemendagri code. A welfare decile share is a rank, "
-                "not a poverty rate.")
-        if classification is not None:
-            text += (f" {classification.k} map classes ({classification.scheme}) on "
-                     f"{classification.column}; colours in the .sld/.qml files.")
-        if settings.suppress_below:
-            text += (f" Counts below {settings.suppress_below} and the values that would give "
-                     "them back are blanked (DISAMARKAN = 1).")
-        return text
-    text = (f"Penduduk miskin ekstrem di {n} {_LEVEL_TEXT[lang][level]} di "
-            f"{', '.join(area_names(gdf))}: jumlah jiwa dan keluarga, persentase terhadap jumlah "
-            f"penduduk, dan jumlah per km², dari tabel jumlah {table}{period} yang digabung "
-            "dengan batas wilayah berdasarkan kode Kemendagri. Bagian desil kesejahteraan adalah "
-            "peringkat, bukan tingkat kemiskinan.")
+def _abstract(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions,
+              sources: dict[str, str]) -> str:
+    text = _TEXT[settings.lang]
+    abstract = text["abstract"].format(
+        n=format_number(len(gdf), lang=settings.lang), level=text[level],
+        areas=", ".join(area_names(gdf)), table=sources.get("tabel", "P3KE/DTSEN"),
+        period=f" ({settings.vintage})" if settings.vintage else "")
+    classification = gdf.attrs.get("povmap_classification")
     if classification is not None:
-        text += (f" {classification.k} kelas peta ({classification.scheme}) pada "
-                 f"{classification.column}; warnanya di berkas .sld/.qml.")
+        abstract += text["classes"].format(k=classification.k, scheme=classification.scheme,
+                                           column=classification.column)
     if settings.suppress_below:
-        text += (f" Jumlah di bawah {settings.suppress_below} dan nilai yang dapat "
-                 "mengungkapnya dikosongkan (DISAMARKAN = 1).")
-    return text
+        abstract += text["suppressed"].format(n=settings.suppress_below)
+    return abstract
 
 
 def _lineage(gdf: gpd.GeoDataFrame, sources: dict[str, str], processing: str,
