@@ -152,7 +152,7 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
         layers = suppress_layers(layers, settings.suppress_below)
     with staged(out_dir) as stage:
         names = _write_layers(layers, stage, settings, inputs=result.inputs,
-                              processing=_join_text(result, settings.lang))
+                              processing=_join_text(result))
         if not settings.suppress_below:
             result.report.write(stage / REPORT)
             names.append(REPORT)
@@ -311,13 +311,13 @@ def _lineage(gdf: gpd.GeoDataFrame, sources: dict[str, str], processing: str,
     return " ".join(parts)
 
 
-def _join_text(result, lang: str) -> str:
+def _join_text(result) -> str:
+    """The join in one sentence for the lineage, which is Indonesian whatever ``lang`` says."""
     report = result.report.to_dict()
-    by = ", ".join(f"{k} {format_number(v, lang=lang)}" for k, v in report["matched_by"].items())
-    return (f"Penggabungan: {format_number(report['matched'], lang=lang)} baris cocok ({by}); "
-            f"{format_number(len(report['unmatched_counts']), lang=lang)} baris tanpa wilayah; "
-            f"{format_number(len(report['unmatched_boundaries']), lang=lang)} wilayah tanpa "
-            "data.")
+    by = ", ".join(f"{k} {format_number(v)}" for k, v in report["matched_by"].items())
+    return (f"Penggabungan: {format_number(report['matched'])} baris cocok ({by}); "
+            f"{format_number(len(report['unmatched_counts']))} baris tanpa wilayah; "
+            f"{format_number(len(report['unmatched_boundaries']))} wilayah tanpa data.")
 
 
 def _editions(config: MetadataConfig | None, gdf: gpd.GeoDataFrame) -> dict[str, str | None]:
