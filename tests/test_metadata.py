@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import xml.etree.ElementTree as ET
 
@@ -130,3 +131,11 @@ def test_cli_bad_config_exits_1_and_writes_nothing(tmp_path):
                                        str(out), "--metadata", str(bad)])
     assert result.exit_code == 1 and "tidak_dikenal" in result.output
     assert not out.exists()
+
+
+def test_every_date_is_the_date_given(hss_raw):
+    layer = LayerDescription(name="desa", level="desa", title="Uji", abstract="Abstrak",
+                             lineage="Asal", files=(), dictionary="kamus_data.csv")
+    xml = iso19139(hss_raw, layer, MetadataConfig(), date=dt.date(2024, 3, 1))
+    dates = text(ET.fromstring(xml.encode("utf-8")), ".//gco:Date")
+    assert dates == ["2024-03-01"] * 4  # stamp, creation, publication, data dictionary

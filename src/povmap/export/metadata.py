@@ -171,14 +171,14 @@ def iso19139(gdf: gpd.GeoDataFrame, layer: LayerDescription, config: MetadataCon
     _language(root)
     _code(root, "characterSet", "MD_CharacterSetCode", "utf8")
     _code(root, "hierarchyLevel", "MD_ScopeCode", "dataset")
-    _party(ET.SubElement(root, _g("contact")), config, "pointOfContact")
-    ET.SubElement(ET.SubElement(root, _g("dateStamp")), f"{{{GCO}}}Date").text = date.isoformat()
+    _party(_nest(root, "contact"), config, "pointOfContact")
+    _text(root, "dateStamp", date.isoformat(), "Date")
     _text(root, "metadataStandardName", STANDARD_NAME)
     _text(root, "metadataStandardVersion", STANDARD_VERSION)
     _reference_system(root)
     _identification(root, gdf, layer, config, date)
     if layer.dictionary:
-        _feature_catalogue(root, layer.dictionary)
+        _feature_catalogue(root, layer.dictionary, date)
     _distribution(root, layer, config)
     _lineage(root, layer)
     ET.indent(root)
@@ -210,26 +210,23 @@ def _identifier(gdf: gpd.GeoDataFrame, layer: LayerDescription) -> str:
 
 def _identification(root: ET.Element, gdf: gpd.GeoDataFrame, layer: LayerDescription,
                     config: MetadataConfig, date: dt.date) -> None:
-    info = ET.SubElement(ET.SubElement(root, _g("identificationInfo")), _g("MD_DataIdentification"))
-    citation = ET.SubElement(ET.SubElement(info, _g("citation")), _g("CI_Citation"))
+    info = _nest(root, "identificationInfo", "MD_DataIdentification")
+    citation = _nest(info, "citation", "CI_Citation")
     _text(citation, "title", config.judul or layer.title)
     for kind in ("creation", "publication"):
-        ci_date = ET.SubElement(ET.SubElement(citation, _g("date")), _g("CI_Date"))
-        ET.SubElement(ET.SubElement(ci_date, _g("date")), f"{{{GCO}}}Date").text = date.isoformat()
-        _code(ci_date, "dateType", "CI_DateTypeCode", kind)
+        _date(citation, date, kind)
     if layer.vintage:
         _text(citation, "edition", layer.vintage)
     _text(info, "abstract", config.abstrak or layer.abstract)
     _text(info, "purpose", config.tujuan or "Penentuan sasaran dan pemantauan penanggulangan "
           "kemiskinan ekstrem di tingkat desa/kelurahan.")
     _code(info, "status", "MD_ProgressCode", "completed")
-    _party(ET.SubElement(info, _g("pointOfContact")), config, "custodian")
+    _party(_nest(info, "pointOfContact"), config, "custodian")
     keywords = ["kemiskinan ekstrem", "kemiskinan", "desa", "kecamatan", *layer.keywords,
                 *config.kata_kunci]
     _keywords(info, dict.fromkeys(keywords), "theme")
     _keywords(info, dict.fromkeys(area_names(gdf)), "place")
-    constraints = ET.SubElement(ET.SubElement(info, _g("resourceConstraints")),
-                                _g("MD_LegalConstraints"))
+    constraints = _nest(info, "resourceConstraints", "MD_LegalConstraints")
     licence = config.lisensi or placeholder("lisensi, mis. CC BY 4.0")
     _text(constraints, "useLimitation", licence)
     _code(constraints, "useConstraints", "MD_RestrictionCode", "license")
@@ -237,80 +234,65 @@ def _identification(root: ET.Element, gdf: gpd.GeoDataFrame, layer: LayerDescrip
     _code(info, "spatialRepresentationType", "MD_SpatialRepresentationTypeCode", "vector")
     _language(info)
     _code(info, "characterSet", "MD_CharacterSetCode", "utf8")
-    ET.SubElement(ET.SubElement(info, _g("topicCategory")), _g("MD_TopicCategoryCode")).text = (
-        "society")
+    _nest(info, "topicCategory", "MD_TopicCategoryCode").text = "society"
     _extent(info, gdf)
 
 
 def _extent(info: ET.Element, gdf: gpd.GeoDataFrame) -> None:
-    extent = ET.SubElement(ET.SubElement(info, _g("extent")), _g("EX_Extent"))
+    extent = _nest(info, "extent", "EX_Extent")
     _text(extent, "description", ", ".join(area_names(gdf)) or "Indonesia")
-    box = ET.SubElement(ET.SubElement(extent, _g("geographicElement")),
-                        _g("EX_GeographicBoundingBox"))
+    box = _nest(extent, "geographicElement", "EX_GeographicBoundingBox")
     west, south, east, north = gdf.to_crs("EPSG:4326").total_bounds
     for name, value in (("westBoundLongitude", west), ("eastBoundLongitude", east),
                         ("southBoundLatitude", south), ("northBoundLatitude", north)):
-        ET.SubElement(ET.SubElement(box, _g(name)), f"{{{GCO}}}Decimal").text = f"{value:.6f}"
+        _text(box, name, f"{value:.6f}", "Decimal")
 
 
 def _reference_system(root: ET.Element) -> None:
-    identifier = ET.SubElement(
-        ET.SubElement(ET.SubElement(ET.SubElement(root, _g("referenceSystemInfo")),
-                                    _g("MD_ReferenceSystem")), _g("referenceSystemIdentifier")),
-        _g("RS_Identifier"))
+    identifier = _nest(root, "referenceSystemInfo", "MD_ReferenceSystem",
+                       "referenceSystemIdentifier", "RS_Identifier")
     _text(identifier, "code", "4326")
     _text(identifier, "codeSpace", "EPSG")
 
 
-def _feature_catalogue(root: ET.Element, dictionary: str) -> None:
-    catalogue = ET.SubElement(ET.SubElement(root, _g("contentInfo")),
-                              _g("MD_FeatureCatalogueDescription"))
-    ET.SubElement(ET.SubElement(catalogue, _g("includedWithDataset")),
-                  f"{{{GCO}}}Boolean").text = "true"
-    citation = ET.SubElement(ET.SubElement(catalogue, _g("featureCatalogueCitation")),
-                             _g("CI_Citation"))
+def _feature_catalogue(root: ET.Element, dictionary: str, date: dt.date) -> None:
+    catalogue = _nest(root, "contentInfo", "MD_FeatureCatalogueDescription")
+    _text(catalogue, "includedWithDataset", "true", "Boolean")
+    citation = _nest(catalogue, "featureCatalogueCitation", "CI_Citation")
     _text(citation, "title", f"Kamus data: {dictionary}")
-    ci_date = ET.SubElement(ET.SubElement(citation, _g("date")), _g("CI_Date"))
-    ET.SubElement(ET.SubElement(ci_date, _g("date")), f"{{{GCO}}}Date").text = (
-        dt.date.today().isoformat())
-    _code(ci_date, "dateType", "CI_DateTypeCode", "creation")
+    _date(citation, date, "creation")
 
 
 def _distribution(root: ET.Element, layer: LayerDescription, config: MetadataConfig) -> None:
-    distribution = ET.SubElement(ET.SubElement(root, _g("distributionInfo")), _g("MD_Distribution"))
-    for _, name, version in dict.fromkeys((f, n, v) for f, n, v in layer.files):
-        md_format = ET.SubElement(ET.SubElement(distribution, _g("distributionFormat")),
-                                  _g("MD_Format"))
+    distribution = _nest(root, "distributionInfo", "MD_Distribution")
+    for name, version in dict.fromkeys((n, v) for _, n, v in layer.files):
+        md_format = _nest(distribution, "distributionFormat", "MD_Format")
         _text(md_format, "name", name)
         _text(md_format, "version", version)
-    options = ET.SubElement(ET.SubElement(distribution, _g("transferOptions")),
-                            _g("MD_DigitalTransferOptions"))
+    options = _nest(distribution, "transferOptions", "MD_DigitalTransferOptions")
     base = (config.url or "").rstrip("/")
     for file_name, name, _ in layer.files:
-        resource = ET.SubElement(ET.SubElement(options, _g("onLine")), _g("CI_OnlineResource"))
-        ET.SubElement(ET.SubElement(resource, _g("linkage")), _g("URL")).text = (
-            f"{base}/{file_name}" if base else file_name)
+        resource = _nest(options, "onLine", "CI_OnlineResource")
+        _nest(resource, "linkage", "URL").text = f"{base}/{file_name}" if base else file_name
         _text(resource, "name", file_name)
         _text(resource, "description", name)
 
 
 def _lineage(root: ET.Element, layer: LayerDescription) -> None:
-    quality = ET.SubElement(ET.SubElement(root, _g("dataQualityInfo")), _g("DQ_DataQuality"))
-    scope = ET.SubElement(ET.SubElement(quality, _g("scope")), _g("DQ_Scope"))
-    _code(scope, "level", "MD_ScopeCode", "dataset")
-    lineage = ET.SubElement(ET.SubElement(quality, _g("lineage")), _g("LI_Lineage"))
-    _text(lineage, "statement", layer.lineage)
+    quality = _nest(root, "dataQualityInfo", "DQ_DataQuality")
+    _code(_nest(quality, "scope", "DQ_Scope"), "level", "MD_ScopeCode", "dataset")
+    _text(_nest(quality, "lineage", "LI_Lineage"), "statement", layer.lineage)
 
 
 def _party(parent: ET.Element, config: MetadataConfig, role: str) -> None:
-    party = ET.SubElement(parent, _g("CI_ResponsibleParty"))
+    party = _nest(parent, "CI_ResponsibleParty")
     _text(party, "individualName", config.nama_kontak or placeholder("nama kontak"))
     _text(party, "organisationName", config.organisasi or placeholder("organisasi"))
     _text(party, "positionName", config.jabatan or placeholder("jabatan"))
-    contact = ET.SubElement(ET.SubElement(party, _g("contactInfo")), _g("CI_Contact"))
-    phone = ET.SubElement(ET.SubElement(contact, _g("phone")), _g("CI_Telephone"))
+    contact = _nest(party, "contactInfo", "CI_Contact")
+    phone = _nest(contact, "phone", "CI_Telephone")
     _text(phone, "voice", config.telepon or placeholder("telepon"))
-    address = ET.SubElement(ET.SubElement(contact, _g("address")), _g("CI_Address"))
+    address = _nest(contact, "address", "CI_Address")
     _text(address, "deliveryPoint", config.alamat or placeholder("alamat"))
     _text(address, "city", config.kota or placeholder("kota"))
     _text(address, "administrativeArea", config.provinsi or placeholder("provinsi"))
@@ -323,26 +305,40 @@ def _party(parent: ET.Element, config: MetadataConfig, role: str) -> None:
 def _keywords(info: ET.Element, words: dict[str, None], kind: str) -> None:
     if not words:
         return
-    keywords = ET.SubElement(ET.SubElement(info, _g("descriptiveKeywords")), _g("MD_Keywords"))
+    keywords = _nest(info, "descriptiveKeywords", "MD_Keywords")
     for word in words:
         _text(keywords, "keyword", word)
     _code(keywords, "type", "MD_KeywordTypeCode", kind)
 
 
 def _language(parent: ET.Element) -> None:
-    ET.SubElement(ET.SubElement(parent, _g("language")), _g("LanguageCode"), {
+    ET.SubElement(_nest(parent, "language"), _g("LanguageCode"), {
         "codeList": "http://www.loc.gov/standards/iso639-2/", "codeListValue": "ind",
     }).text = "ind"
 
 
 def _code(parent: ET.Element, tag: str, code_list: str, value: str) -> None:
-    ET.SubElement(ET.SubElement(parent, _g(tag)), _g(code_list), {
+    ET.SubElement(_nest(parent, tag), _g(code_list), {
         "codeList": f"{GMX_CODELISTS}#{code_list}", "codeListValue": value,
     }).text = value
 
 
-def _text(parent: ET.Element, tag: str, value: str) -> None:
-    ET.SubElement(ET.SubElement(parent, _g(tag)), f"{{{GCO}}}CharacterString").text = value
+def _date(citation: ET.Element, date: dt.date, kind: str) -> None:
+    ci_date = _nest(citation, "date", "CI_Date")
+    _text(ci_date, "date", date.isoformat(), "Date")
+    _code(ci_date, "dateType", "CI_DateTypeCode", kind)
+
+
+def _text(parent: ET.Element, tag: str, value: str, kind: str = "CharacterString") -> None:
+    """``<gmd:tag><gco:kind>value</gco:kind></gmd:tag>``."""
+    ET.SubElement(_nest(parent, tag), f"{{{GCO}}}{kind}").text = value
+
+
+def _nest(parent: ET.Element, *tags: str) -> ET.Element:
+    """A chain of ``gmd`` elements, each inside the one before; the innermost."""
+    for tag in tags:
+        parent = ET.SubElement(parent, _g(tag))
+    return parent
 
 
 def _g(tag: str) -> str:
