@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import PovmapInputError
-from ..classify import classify
+from ..classify import Classification, classify
 from ..counts import COUNT_COLUMNS
 from ..metrics import RATES
 
@@ -61,6 +61,7 @@ def _derived() -> dict[str, list[str]]:
 
 #: Values derived from each count (blanked with it).
 DERIVED = _derived()
+
 
 @dataclass
 class Suppression:
@@ -118,12 +119,13 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise PovmapInputError(f"--suppress-below {n!r}: gunakan bilangan bulat ≥ 1, mis. 10.")
     desa, kec = layers.get("desa"), layers.get("kecamatan")
-    linked = desa is not None and kec is not None and "kode_kecamatan" in desa.columns
+    linked = [] if desa is None or kec is None or "kode_kecamatan" not in desa.columns else [
+        c for c in SENSITIVE if c in desa.columns and c in kec.columns]
+    group = _group_index(desa["kode_kecamatan"], kec["kode_kecamatan"]) if linked else None
     report = Suppression(n=int(n))
     masks: dict[str, dict[str, np.ndarray]] = {name: {} for name in layers}
     for column in SENSITIVE:
-        if linked and column in desa.columns and column in kec.columns:
-            group = _group_index(desa["kode_kecamatan"], kec["kode_kecamatan"])
+        if column in linked:
             sd, sk = _protect(_values(desa[column]), group, _values(kec[column]), n)
             masks["desa"][column], masks["kecamatan"][column] = sd, sk
             _record(report, column, desa, "kode_desa", sd, n)
@@ -253,12 +255,9 @@ def _apply(gdf: gpd.GeoDataFrame, masks: dict[str, np.ndarray]) -> gpd.GeoDataFr
     return out
 
 
-def _reclassify(gdf: gpd.GeoDataFrame, c) -> gpd.GeoDataFrame:
+def _reclassify(gdf: gpd.GeoDataFrame, c: Classification) -> gpd.GeoDataFrame:
     """Same scheme and number of classes, breaks from the published values only."""
     breaks = list(c.bins) if c.scheme == "user" else None
-    kelas_last = list(gdf.columns).index("kelas") == len(gdf.columns) - 1
     out = classify(gdf.drop(columns="kelas"), c.column, scheme=c.scheme, k=max(c.k, 2),
                    breaks=breaks)
-    if not kelas_last:
-        out = out[list(gdf.columns)]
-    return out
+    return out[list(gdf.columns)]  # kelas back in its place
