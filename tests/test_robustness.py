@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from conftest import HSS_DESA, need
 
@@ -111,3 +112,52 @@ def test_column_map_error_lists_the_header_row_not_a_data_row(hss_counts_csv, tm
     assert code == 1
     assert "'Jml Pddk' tidak ada" in out
     assert "Kolom yang ada: kode_wilayah, nama_kecamatan, nama_desa" in out
+
+
+@pytest.mark.parametrize("option", [
+    ("--breaks", "1,,x"), ("--breaks", "5,1"), ("--breaks", "1,1,2"), ("--breaks", "-"),
+    ("--column-map", "jumlah_penduduk"), ("-k", "1"), ("--lang", "xx"), ("--scheme", "acak"),
+])
+def test_malformed_options_are_usage_errors(option, hss_counts_csv, tmp_path):
+    # --breaks and --column-map are parsed inside the command: they used to exit 1 as an
+    # "unexpected error in povmap" instead of 2 with the usage line.
+    code, out = invoke("map", need(HSS_DESA), hss_counts_csv, "-o", tmp_path / "p.html", *option)
+    assert code == 2, out
+    assert "Usage:" in out and option[0] in out
+    assert "tak terduga" not in out
+    assert leftovers(tmp_path) == ["hss_counts.csv"]
+
+
+def test_breaks_written_the_indonesian_way(hss_counts_csv, tmp_path):
+    code, out = invoke("map", need(HSS_DESA), hss_counts_csv, "-o", tmp_path / "p.html",
+                       "--breaks", "1;2,5;5")
+    assert code == 0, out
+    classes = json.loads((tmp_path / "p.manifest.json").read_text())
+    assert "2.5" in json.dumps(classes) and "[1.0, 2.5, 5.0" in json.dumps(classes)
+
+
+@pytest.mark.parametrize("command,output", [
+    ("map", "/proc/povmap-tidak-ada/peta.html"), ("join", "/proc/gabung.gpkg"),
+    ("export", "/proc/povmap-bundel"), ("pockets", "/proc/kantong.geojson"),
+])
+def test_unwritable_output_folder_is_named(command, output, hss_counts_csv):
+    # /proc refuses new files even to root: the message named only a hidden temporary file.
+    extra = ("--permutations", "99") if command == "pockets" else ()
+    code, out = invoke(command, need(HSS_DESA), hss_counts_csv, "-o", output, *extra)
+    assert code == 1
+    assert f"folder {Path(output).parent}" in out and "tidak dapat ditulis" in out
+    assert "/proc/." not in out
+
+
+def test_map_output_suffix_checked_before_the_analysis(tmp_path):
+    # The boundary file does not exist: a wrong -o must be reported first, without reading it.
+    code, out = invoke("map", tmp_path / "tidak_ada.shp", tmp_path / "tidak_ada.csv",
+                       "-o", tmp_path / "peta.txt")
+    assert code == 1 and "gunakan akhiran .html" in out
+
+
+def test_output_that_is_a_folder(hss_counts_csv, tmp_path):
+    code, out = invoke("map", need(HSS_DESA), hss_counts_csv, "-o", tmp_path)
+    assert code == 2 and "is a directory" in out
+    code, out = invoke("export", need(HSS_DESA), hss_counts_csv, "-o", hss_counts_csv)
+    assert code == 2 and "is a file" in out

@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from ._errors import PovmapInputError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
@@ -22,10 +24,19 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
         Suffix of the temporary file; defaults to the target's, because GDAL picks its driver by it.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=suffix or target.suffix, dir=target.parent
-    )
+    if target.is_dir():
+        raise PovmapInputError(f"{target} adalah folder; tulis nama berkas, mis. {target}/"
+                               f"hasil{suffix or '.html'}.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=suffix or target.suffix, dir=target.parent
+        )
+    except OSError as exc:
+        raise PovmapInputError(
+            f"{target}: folder {target.parent} tidak dapat ditulis ({exc.strerror}). "
+            "Pilih folder lain untuk keluaran."
+        ) from exc
     os.close(fd)
     # GDAL refuses to create some formats over an existing (even empty) file.
     os.unlink(tmp)

@@ -29,6 +29,11 @@ def _fail_cleanly(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except click.UsageError as exc:
+            # A malformed option parsed inside the command (--breaks, --column-map) is wrong
+            # usage: click prints it with the usage line and exits 2.
+            exc.ctx = exc.ctx or click.get_current_context(silent=True)
+            raise
         except (PovmapError, OSError, ValueError) as exc:
             click.echo(f"Galat: {exc}", err=True)
             sys.exit(1)
@@ -55,13 +60,23 @@ def _parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 
 def _parse_breaks(value: str | None) -> tuple[float, ...] | None:
+    """``1,2.5,5``, or with semicolons the Indonesian way ``1;2,5;5``; rising, no duplicates."""
+    from .counts import parse_number
+
     if not value:
         return None
+    parts = [v for v in value.split(";" if ";" in value else ",") if v.strip()]
     try:
-        return tuple(float(v) for v in value.replace(";", ",").split(",") if v.strip())
+        if not parts:
+            raise ValueError(value)
+        breaks = tuple(parse_number(v) if ";" in value else float(v) for v in parts)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: tulis batas kelas seperti 1,2.5,5",
+        raise click.BadParameter(f"{value!r}: tulis batas kelas seperti 1,2.5,5 atau 1;2,5;5",
                                  param_hint="--breaks") from None
+    if any(b != b for b in breaks) or list(breaks) != sorted(set(breaks)):
+        raise click.BadParameter(f"{value!r}: batas kelas harus naik, mis. 1,2.5,5",
+                                 param_hint="--breaks")
+    return breaks
 
 
 def input_options(command):
@@ -188,6 +203,7 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
 def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
                 **kw) -> None:
     """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
+    _check_map_output(output)  # a wrong -o fails before the analysis, not after it
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
     write_map(result, output, title=title, source=source, tiles=tiles, lang=kw["lang"],
@@ -195,6 +211,13 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
     click.echo(str(output))
     if atlas_path:
         click.echo(str(atlas_path))
+
+
+def _check_map_output(output: Path) -> str:
+    suffix = output.suffix.lower()
+    if suffix not in (".html", ".htm", ".png", ".pdf"):
+        raise PovmapError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.")
+    return suffix
 
 
 def write_map(result: Result, output: Path, *, title: str | None, source: str | None,
@@ -208,9 +231,7 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
     from .manifest import build_manifest, write_manifest
     from .render import atlas, choropleth, save_static, static_map
 
-    suffix = output.suffix.lower()
-    if suffix not in (".html", ".htm", ".png", ".pdf"):
-        raise PovmapError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.")
+    suffix = _check_map_output(output)
     kecamatan = result.layers.get("kecamatan")
     if suffix in (".png", ".pdf"):
         fig = static_map(result.main, kecamatan=kecamatan, title=title, source=source,

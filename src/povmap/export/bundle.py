@@ -174,8 +174,12 @@ def staged(out_dir: str | os.PathLike) -> Iterator[Path]:
     if out_dir.exists() and not out_dir.is_dir():
         raise PovmapInputError(f"-o {out_dir}: sudah ada sebagai berkas; beri nama folder.")
     parent = out_dir.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    except OSError as exc:
+        raise PovmapInputError(f"-o {out_dir}: folder {parent} tidak dapat ditulis "
+                               f"({exc.strerror}). Pilih folder lain.") from exc
     try:
         yield stage
         out_dir.mkdir(exist_ok=True)
