@@ -381,16 +381,16 @@ def _local_test(y: np.ndarray, w: W, method: str, permutations: int,
         if method == "moran":
             lisa = esda.Moran_Local(y, w, transformation="r", permutations=permutations,
                                     n_jobs=1, keep_simulations=False, seed=seed)
-            return (lisa.Is, two_sided(lisa.p_sim, permutations),
+            return (lisa.Is, _two_sided(lisa.p_sim, permutations),
                     np.vectorize(_QUADRANT.get, otypes=[object])(lisa.q))
         # Gi*: the desa itself counts as one of its neighbours (weight 1 before row-standardising).
         gi = esda.G_Local(y, fill_diagonal(w, 1.0), transform="R", permutations=permutations,
                           star=None, n_jobs=1, keep_simulations=False, seed=seed)
     hot_or_cold = np.where(gi.Zs > 0, "kantong", "dingin").astype(object)
-    return gi.Gs, two_sided(gi.p_sim, permutations), hot_or_cold
+    return gi.Gs, _two_sided(gi.p_sim, permutations), hot_or_cold
 
 
-def two_sided(p_directed: np.ndarray, permutations: int) -> np.ndarray:
+def _two_sided(p_directed: np.ndarray, permutations: int) -> np.ndarray:
     """Two-sided p-value from esda's directed pseudo p-value: twice the smaller tail, at most 1.
 
     esda counts the permutations at least as extreme *in the direction the statistic fell*; a

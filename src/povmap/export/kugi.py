@@ -33,7 +33,8 @@ KUGI_ADMIN = {
 KUGI_KEPT = ("FCODE", "REMARK", "METADATA", "SRS_ID", "TIPADM", "UUPP", "LUAS",
              "KDPBPS", "KDBBPS", "KDCBPS", "KDEBPS")
 
-#: Columns whose values are integers (counts), written as integers, never ``355.0``.
+#: Field types as the data dictionary names them (OGR's); an Integer is written ``355``, never
+#: ``355.0``.
 _INTEGER = "Integer"
 _REAL = "Real"
 _STRING = "String"

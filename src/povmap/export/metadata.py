@@ -41,7 +41,7 @@ STANDARD_VERSION = "1.0 (SNI 8843-1:2019 Profil Metadata Spasial Indonesia)"
 _NAMESPACE = uuid.UUID("5b0c6f52-3c1e-4d0b-9a57-70f0c0de0b1a")
 
 
-def placeholder(name: str) -> str:
+def _placeholder(name: str) -> str:
     """The text written where the user still has to fill something in."""
     return f"[isi: {name}]"
 
@@ -227,7 +227,7 @@ def _identification(root: ET.Element, gdf: gpd.GeoDataFrame, layer: LayerDescrip
     _keywords(info, dict.fromkeys(keywords), "theme")
     _keywords(info, dict.fromkeys(area_names(gdf)), "place")
     constraints = _nest(info, "resourceConstraints", "MD_LegalConstraints")
-    licence = config.lisensi or placeholder("lisensi, mis. CC BY 4.0")
+    licence = config.lisensi or _placeholder("lisensi, mis. CC BY 4.0")
     _text(constraints, "useLimitation", licence)
     _code(constraints, "useConstraints", "MD_RestrictionCode", "license")
     _text(constraints, "otherConstraints", licence)
@@ -286,19 +286,19 @@ def _lineage(root: ET.Element, layer: LayerDescription) -> None:
 
 def _party(parent: ET.Element, config: MetadataConfig, role: str) -> None:
     party = _nest(parent, "CI_ResponsibleParty")
-    _text(party, "individualName", config.nama_kontak or placeholder("nama kontak"))
-    _text(party, "organisationName", config.organisasi or placeholder("organisasi"))
-    _text(party, "positionName", config.jabatan or placeholder("jabatan"))
+    _text(party, "individualName", config.nama_kontak or _placeholder("nama kontak"))
+    _text(party, "organisationName", config.organisasi or _placeholder("organisasi"))
+    _text(party, "positionName", config.jabatan or _placeholder("jabatan"))
     contact = _nest(party, "contactInfo", "CI_Contact")
     phone = _nest(contact, "phone", "CI_Telephone")
-    _text(phone, "voice", config.telepon or placeholder("telepon"))
+    _text(phone, "voice", config.telepon or _placeholder("telepon"))
     address = _nest(contact, "address", "CI_Address")
-    _text(address, "deliveryPoint", config.alamat or placeholder("alamat"))
-    _text(address, "city", config.kota or placeholder("kota"))
-    _text(address, "administrativeArea", config.provinsi or placeholder("provinsi"))
-    _text(address, "postalCode", config.kode_pos or placeholder("kode pos"))
+    _text(address, "deliveryPoint", config.alamat or _placeholder("alamat"))
+    _text(address, "city", config.kota or _placeholder("kota"))
+    _text(address, "administrativeArea", config.provinsi or _placeholder("provinsi"))
+    _text(address, "postalCode", config.kode_pos or _placeholder("kode pos"))
     _text(address, "country", config.negara)
-    _text(address, "electronicMailAddress", config.email or placeholder("email"))
+    _text(address, "electronicMailAddress", config.email or _placeholder("email"))
     _code(party, "role", "CI_RoleCode", role)
 
 

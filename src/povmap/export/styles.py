@@ -29,7 +29,7 @@ XLINK = "http://www.w3.org/1999/xlink"
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
-def rules(classification: Classification, lang: str = "id") -> list[tuple[int, str, str]]:
+def _rules(classification: Classification, lang: str = "id") -> list[tuple[int, str, str]]:
     """``(class index, label, colour)`` per class, then the no-data rule, as the legend shows."""
     check_lang(lang)
     found = list(zip(range(classification.k), classification.labels(lang),
@@ -71,7 +71,7 @@ def sld(classification: Classification, *, layer: str, field: str = "KELAS", lan
     _sub(style, "Title", title or label(classification.column, lang))
     feature_style = _sub(style, "FeatureTypeStyle")
     width = OUTLINE_PX.get(layer, 0.4)
-    for index, text, colour in rules(classification, lang):
+    for index, text, colour in _rules(classification, lang):
         rule = _sub(feature_style, "Rule")
         _sub(rule, "Name", f"kelas_{index}" if index >= 0 else "tidak_ada_data")
         _sub(rule, "Title", text)
@@ -102,7 +102,7 @@ def qml(classification: Classification, *, layer: str = "desa", field: str = "KE
     categories = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
     width_mm = f"{OUTLINE_PX.get(layer, 0.4) * 0.2646:.3f}"  # px at 96 dpi -> mm
-    for position, (index, text, colour) in enumerate(rules(classification, lang)):
+    for position, (index, text, colour) in enumerate(_rules(classification, lang)):
         ET.SubElement(categories, "category", {
             "value": str(index), "symbol": str(position), "label": text, "render": "true",
         })

@@ -46,7 +46,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
     """
     if not 0 <= precision <= 15:
         raise PovmapInputError(f"--precision {precision}: pilih 0 sampai 15 desimal.")
-    out = snap(for_output(gdf).to_crs(WGS84), precision)
+    out = _snap(_for_output(gdf).to_crs(WGS84), precision)
     options = {"RFC7946": "YES", "COORDINATE_PRECISION": precision, "WRITE_NAME": "YES"}
     if id_field is not None:
         ids = out[id_field]
@@ -78,12 +78,12 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike, *,
             extra = {}
             if descriptions and name in descriptions:
                 extra["DESCRIPTION"] = descriptions[name]
-            pyogrio.write_dataframe(for_output(gdf), tmp, driver="GPKG", layer=name,
+            pyogrio.write_dataframe(_for_output(gdf), tmp, driver="GPKG", layer=name,
                                     promote_to_multi=multi or None, **extra)
     return path
 
 
-def for_output(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _for_output(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Drop povmap's private columns (leading underscore).
 
     Nullable integer columns stay integers (pyogrio writes their missing values as null), so a
@@ -92,7 +92,7 @@ def for_output(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf[[c for c in gdf.columns if not str(c).startswith("_")]].copy()
 
 
-def snap(gdf: gpd.GeoDataFrame, precision: int) -> gpd.GeoDataFrame:
+def _snap(gdf: gpd.GeoDataFrame, precision: int) -> gpd.GeoDataFrame:
     """Snap coordinates to a ``10**-precision`` grid, keeping every polygon valid (GEOS)."""
     out = gdf.copy()
     out[out.geometry.name] = out.geometry.set_precision(10.0 ** -precision)
