@@ -16,9 +16,9 @@ from .pipeline import Result
 
 
 def build_manifest(result: Result, outputs: list[Path], *, command: list[str] | None = None,
-                   extra: dict | None = None, layers: dict | None = None,
-                   vintage: str | None = None, editions: dict | None = None,
-                   suppression: dict | None = None, public: bool = False) -> dict:
+                   layers: dict | None = None, vintage: str | None = None,
+                   editions: dict | None = None, suppression: dict | None = None,
+                   public: bool = False) -> dict:
     """Describe a run: povmap version, command, input hashes, join statistics, classes, outputs.
 
     Parameters
@@ -29,8 +29,6 @@ def build_manifest(result: Result, outputs: list[Path], *, command: list[str] | 
         Files written (hashed here, so hash them where they are, before any move).
     command
         The command line; ``sys.argv`` by default.
-    extra
-        More top-level keys.
     layers
         The layers actually written when they differ from ``result.layers`` (suppressed); their
         classifications are recorded.
@@ -78,7 +76,6 @@ def build_manifest(result: Result, outputs: list[Path], *, command: list[str] | 
         "keluaran": [
             {"berkas": p.name, "sha256": sha256(p), "ukuran": p.stat().st_size} for p in outputs
         ],
-        **(extra or {}),
     }
 
 
