@@ -24,8 +24,8 @@ from importlib import resources
 
 import folium
 
-from povmap._errors import PovmapError
-from povmap._io import write_text
+from ._errors import PovmapError
+from ._io import write_text
 
 __all__ = ["OfflineAssetError", "inline_assets", "save_map"]
 
@@ -66,49 +66,25 @@ class _Inline:
 # with our tested copy, but they pin the major version: a new major (e.g. Leaflet 2, which is
 # ESM-only) would not be API-compatible with the copy we ship, so it must fall through to the
 # "unknown asset" error instead of being silently swapped.
-_INLINE_RULES: tuple[_Inline, ...] = (
-    _Inline(
-        re.compile(r"/leaflet@1\.[^/]+/dist/leaflet\.js$"), "leaflet/npm-dist/leaflet.js", _LEAFLET
-    ),
-    _Inline(
-        re.compile(r"/leaflet@1\.[^/]+/dist/leaflet\.css$"),
-        "leaflet/npm-dist/leaflet.css",
-        _LEAFLET,
-    ),
-    _Inline(
-        re.compile(r"(?:/jquery-3\.[\d.]+|/jquery@3\.[^/]+/dist/jquery)(?:\.min)?\.js$"),
-        "jquery/npm-dist/jquery.min.js",
-        _JQUERY,
-    ),
+_INLINE_RULES: tuple[_Inline, ...] = tuple(_Inline(re.compile(p), a, pkg) for p, a, pkg in (
+    (r"/leaflet@1\.[^/]+/dist/leaflet\.js$", "leaflet/npm-dist/leaflet.js", _LEAFLET),
+    (r"/leaflet@1\.[^/]+/dist/leaflet\.css$", "leaflet/npm-dist/leaflet.css", _LEAFLET),
+    (r"(?:/jquery-3\.[\d.]+|/jquery@3\.[^/]+/dist/jquery)(?:\.min)?\.js$",
+     "jquery/npm-dist/jquery.min.js", _JQUERY),
     # folium asks jsDelivr for Control.FullScreen.min.js, a file jsDelivr minifies on the fly; the
     # npm package only contains the unminified source, which is what we ship (8 KB).
-    _Inline(
-        re.compile(r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.js$"),
-        "leaflet.fullscreen/Control.FullScreen.js",
-        _FULLSCREEN,
-    ),
-    _Inline(
-        re.compile(r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.css$"),
-        "leaflet.fullscreen/Control.FullScreen.css",
-        _FULLSCREEN,
-    ),
-    _Inline(
-        re.compile(r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.js$"),
-        "leaflet-search/npm-dist/leaflet-search.min.js",
-        _SEARCH,
-    ),
-    _Inline(
-        re.compile(r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.css$"),
-        "leaflet-search/npm-dist/leaflet-search.min.css",
-        _SEARCH,
-    ),
+    (r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.js$",
+     "leaflet.fullscreen/Control.FullScreen.js", _FULLSCREEN),
+    (r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.css$",
+     "leaflet.fullscreen/Control.FullScreen.css", _FULLSCREEN),
+    (r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.js$",
+     "leaflet-search/npm-dist/leaflet-search.min.js", _SEARCH),
+    (r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.css$",
+     "leaflet-search/npm-dist/leaflet-search.min.css", _SEARCH),
     # povmap.render embeds its layers as TopoJSON and decodes them with topojson-client.
-    _Inline(
-        re.compile(r"/topojson-client@3\.[^/]+/dist/topojson-client(?:\.min)?\.js$"),
-        "topojson-client/npm-dist/topojson-client.min.js",
-        _TOPOJSON,
-    ),
-)
+    (r"/topojson-client@3\.[^/]+/dist/topojson-client(?:\.min)?\.js$",
+     "topojson-client/npm-dist/topojson-client.min.js", _TOPOJSON),
+))
 
 # Assets folium.Map() loads by default that our maps do not use. They are removed rather than
 # shipped: Bootstrap's CSS alone is ~190 KB and Font Awesome needs ~300 KB of web fonts, all of it
@@ -272,15 +248,14 @@ def inline_assets(m: folium.Map) -> str:
 
     Parameters
     ----------
-    m : folium.Map
+    m
         The map to render. It may carry any layers and the ``Fullscreen`` and ``Search`` plugins.
         Tile layers still load their tiles from the network (or show none offline); use
         ``folium.Map(tiles=None)`` for a map that is complete offline.
 
     Returns
     -------
-    str
-        The full HTML document.
+    The full HTML document.
 
     Raises
     ------
@@ -324,13 +299,14 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
 
     Parameters
     ----------
-    m : folium.Map
+    m
         The map to write.
-    path : str or os.PathLike
+    path
         Target file. It is replaced only once the whole page is written, so an interrupted or
         failed run never leaves a truncated map where a good one used to be.
-    offline : bool, default True
-        True writes a self-contained page (see :func:`inline_assets`) that opens without network.
+    offline
+        True (default) writes a self-contained page (see :func:`inline_assets`) that opens
+        without network.
         False writes folium's normal page, which loads its libraries from CDNs (smaller file).
 
     Raises
