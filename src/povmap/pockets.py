@@ -205,25 +205,26 @@ class Pockets:
     def summary(self, lang: str = "id") -> str:
         """Pockets, desa in them, outliers, islands linked; and a note when too few permutations
         keep the FDR correction from finding small pockets at all."""
+        text, note = _SUMMARY[check_lang(lang)]
         counts = self.desa["jenis_kantong"].value_counts()
-        n = {key: format_number(int(counts.get(key, 0)), lang=lang) for key in JENIS}
-        pockets = format_number(len(self.wilayah), lang=lang)
-        islands = format_number(self.weights.n_islands, lang=lang)
-        needed = format_number(self.fdr_minimum, lang=lang)
-        permutations = format_number(self.permutations, lang=lang)
-        if lang == "en":
-            text = (f"{pockets} poverty pockets ({n['kantong']} villages), {n['pencilan_tinggi']} "
-                    f"poor villages among better-off ones; {islands} island villages linked to "
-                    "their nearest neighbours.")
-            note = (f" Note: with {permutations} permutations at least {needed} villages must be "
-                    "significant together to pass the FDR correction; raise --permutations.")
-        else:
-            text = (f"{pockets} kantong kemiskinan ({n['kantong']} desa), {n['pencilan_tinggi']} "
-                    f"desa miskin di antara desa sejahtera; {islands} desa pulau dihubungkan ke "
-                    "desa terdekat.")
-            note = (f" Catatan: dengan {permutations} permutasi, minimal {needed} desa harus "
-                    "signifikan bersamaan agar lolos koreksi FDR; naikkan --permutations.")
-        return text + (note if self.fdr_minimum > 10 else "")
+        values = {key: int(counts.get(key, 0)) for key in JENIS} | {
+            "pockets": len(self.wilayah), "islands": self.weights.n_islands,
+            "needed": self.fdr_minimum, "permutations": self.permutations}
+        values = {key: format_number(value, lang=lang) for key, value in values.items()}
+        return text.format(**values) + (note.format(**values) if self.fdr_minimum > 10 else "")
+
+
+#: :meth:`Pockets.summary`: the findings, and the note on too few permutations.
+_SUMMARY = {
+    "id": ("{pockets} kantong kemiskinan ({kantong} desa), {pencilan_tinggi} desa miskin di antara "
+           "desa sejahtera; {islands} desa pulau dihubungkan ke desa terdekat.",
+           " Catatan: dengan {permutations} permutasi, minimal {needed} desa harus signifikan "
+           "bersamaan agar lolos koreksi FDR; naikkan --permutations."),
+    "en": ("{pockets} poverty pockets ({kantong} villages), {pencilan_tinggi} poor villages among "
+           "better-off ones; {islands} island villages linked to their nearest neighbours.",
+           " Note: with {permutations} permutations at least {needed} villages must be "
+           "significant together to pass the FDR correction; raise --permutations."),
+}
 
 
 def find_pockets(
