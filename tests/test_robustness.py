@@ -161,3 +161,37 @@ def test_output_that_is_a_folder(hss_counts_csv, tmp_path):
     assert code == 2 and "is a directory" in out
     code, out = invoke("export", need(HSS_DESA), hss_counts_csv, "-o", hss_counts_csv)
     assert code == 2 and "is a file" in out
+
+
+def test_excel_mangled_codes(hss_counts, tmp_path):
+    # "'6306012002" (Excel's text marker) is a good code; "6.30601E+09" lost its last digits and
+    # must not count as a BPS code, which sent the whole table to name matching.
+    table = hss_counts.copy()
+    undotted = table["kode_wilayah"].str.replace(".", "")
+    table["kode_wilayah"] = [
+        [f"{float(c):.5E}", f"'{c}", c, f"{c}.0"][i % 4] for i, c in enumerate(undotted)]
+    path = tmp_path / "kode_excel.csv"
+    table.to_csv(path, index=False)
+    report = tmp_path / "laporan.json"
+    code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "j.gpkg", "--report", report)
+    assert code == 0, out
+    data = json.loads(report.read_text())
+    assert data["matched_by"] == {"code": 111, "name": 37, "fuzzy": 0}
+    assert not data["unmatched_counts"]
+    assert "37 kode terpotong" in out and "baris 2, 6, 10" in out and "BPS" not in out
+
+
+def test_table_with_both_bps_and_kemendagri_codes(hss_counts, tmp_path):
+    table = pd.DataFrame({
+        "Kode Desa (BPS)": [f"6306{i:06d}" for i in range(len(hss_counts))],
+        "Kode": [f"6306{i:06d}" for i in range(len(hss_counts))],
+        "Kode Desa (Kemendagri)": hss_counts["kode_wilayah"].str.replace(".", ""),
+        "Kecamatan": hss_counts["nama_kecamatan"], "Desa": hss_counts["nama_desa"],
+        "Jumlah Jiwa": hss_counts["jumlah_miskin_ekstrem"],
+    })
+    path = tmp_path / "dua_kode.csv"
+    table.to_csv(path, index=False)
+    assert read_counts(path).attrs["povmap"]["columns"]["kode_wilayah"] == \
+        "Kode Desa (Kemendagri)"
+    code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "j.gpkg")
+    assert code == 0 and "(code: 148)" in out

@@ -27,14 +27,34 @@ _SPREADSHEET_NUMBER = re.compile(r"\d{3,}\.0+|\d(\.\d+)?[eE]\+?\d+")
 
 
 def _digits_of_number(text: str) -> str | None:
-    """Digits of a code that a spreadsheet stored as a number (``6306012001.0``, ``6.3E9``)."""
+    """Digits of a code that a spreadsheet stored as a number (``6306012001.0``, ``6.3E9``).
+
+    None when the number lost digits: Excel shows a narrow column's codes as ``6.30601E+09``
+    (6 significant digits) and saves that text to CSV. Every real desa code keeps at least 8
+    significant digits (its 4-digit desa part never ends in ``000``).
+    """
     try:
         number = Decimal(text)
     except InvalidOperation:
         return None
     if number != number.to_integral_value() or number < 0:
         return None
-    return str(int(number))
+    digits = str(int(number))
+    if len(digits) == DIGITS["desa"] and len(digits.rstrip("0")) < 8:
+        return None
+    return digits
+
+
+def is_truncated_code(value: object) -> bool:
+    """Whether ``value`` is a desa code a spreadsheet cut to scientific notation (``6.30601E+09``):
+    its last digits are gone for good."""
+    text = str(value).strip()
+    if not re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
+        return False
+    try:
+        return len(str(int(Decimal(text)))) == DIGITS["desa"] and _digits_of_number(text) is None
+    except (InvalidOperation, ValueError):
+        return False
 
 
 def normalize_code(value: object) -> str | None:
@@ -63,7 +83,8 @@ def normalize_code(value: object) -> str | None:
     if isinstance(value, int | float):
         text = _digits_of_number(repr(value)) or ""
     else:
-        text = str(value).strip()
+        # A leading apostrophe is Excel's "keep as text" marker, exported with the cell.
+        text = str(value).strip().lstrip("'\u2019").strip()
         if _SPREADSHEET_NUMBER.fullmatch(text):
             text = _digits_of_number(text) or text
     parts = [p for p in _SEPARATORS.split(text) if p]
@@ -127,7 +148,7 @@ def _bps_only(value: object) -> bool | None:
     None when it is not a code at all."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    text = str(value).strip()
+    text = str(value).strip().lstrip("'\u2019").strip()
     if _SPREADSHEET_NUMBER.fullmatch(text) or isinstance(value, int | float):
         text = _digits_of_number(repr(value) if isinstance(value, int | float) else text) or text
     parts = [p for p in _SEPARATORS.split(text) if p]

@@ -186,6 +186,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).") from exc
 
 
+_KEMENDAGRI_CODE = re.compile(r"^(kode|kd)(_\w+)?_k[e]?m[e]?n?dagri(_|$)")
+
+
 def recognise_headers(
     headers: list[object], column_map: dict[str, str] | None = None
 ) -> dict[str, int]:
@@ -208,6 +211,12 @@ def recognise_headers(
                 f"{', '.join(str(h) for h in headers)}."
             )
         found[canonical] = keys.index(_header_key(header))
+    if "kode_wilayah" not in found:
+        # A table with both numberings ("Kode" or "Kode BPS" beside "Kode Kemendagri"): the
+        # header that says Kemendagri wins over the plain "Kode".
+        kemendagri = [i for i, k in enumerate(keys) if _KEMENDAGRI_CODE.search(k)]
+        if kemendagri:
+            found["kode_wilayah"] = kemendagri[0]
     taken = set(found.values())
     for canonical, aliases in HEADER_ALIASES.items():
         if canonical in found:

@@ -27,7 +27,7 @@ from ._errors import PovmapInputError
 from ._io import write_text
 from ._validate import check_values, duplicate_problem, raise_or_keep
 from .boundaries import boundary_level
-from .codes import LEVELS, code_level, code_system, parent_code
+from .codes import LEVELS, code_level, code_system, is_truncated_code, parent_code
 from .counts import COUNT_COLUMNS
 from .i18n import check_lang, format_number
 from .names import FUZZY_THRESHOLD, AreaIndex, similarity
@@ -197,7 +197,7 @@ def join(
     problems = check_values(counts, count_columns)
     areas = boundaries.drop(columns="geometry").reset_index(drop=True)
     codes, hints, notes = _usable_codes(counts, level, areas)
-    notes = [*meta.get("notes", []), *notes]
+    notes = [*meta.get("notes", []), *_truncated_code_notes(counts), *notes]
 
     rows = _Rows.empty(len(counts))
     _match_codes(rows, codes, areas[f"kode_{level}"])
@@ -285,6 +285,19 @@ def _usable_codes(
     hints = [_kecamatan_hint(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
     usable = [c if lv == level else None for c, lv in zip(codes, levels, strict=True)]
     return usable, hints, notes
+
+
+def _truncated_code_notes(counts: pd.DataFrame) -> list[str]:
+    """Name the rows whose codes a spreadsheet cut to ``6.30601E+09`` (matched by name)."""
+    if "kode_asli" not in counts.columns:
+        return []
+    cut = [i for i, v in enumerate(counts["kode_asli"]) if v is not None and is_truncated_code(v)]
+    if not cut:
+        return []
+    rows = ", ".join(str(counts["baris"].iloc[i]) for i in cut[:10])
+    return [f"{len(cut)} kode terpotong oleh spreadsheet (mis. {counts['kode_asli'].iloc[cut[0]]}, "
+            f"baris {rows}{' ...' if len(cut) > 10 else ''}): digit terakhirnya hilang, jadi "
+            "dipadankan lewat nama. Format kolom kode sebagai Teks sebelum menyimpan CSV."]
 
 
 def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | None:
