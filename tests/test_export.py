@@ -7,7 +7,6 @@ desa, so validity after repair and snapping is really tested).
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import shutil
@@ -233,8 +232,7 @@ def test_suppressed_bundle_blanks_small_counts_and_their_rates(kugi_bundle):
 
 
 def test_a_failed_run_leaves_no_partial_files(counts_csv, tmp_path, monkeypatch):
-    # povmap.export is also the name of the function; import the module by its full name.
-    bundle = importlib.import_module("povmap.export.bundle")
+    bundle = povmap.export.bundle
 
     def broken(*args, **kwargs):
         raise OSError("disk penuh")
