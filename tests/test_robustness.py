@@ -195,3 +195,52 @@ def test_table_with_both_bps_and_kemendagri_codes(hss_counts, tmp_path):
         "Kode Desa (Kemendagri)"
     code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "j.gpkg")
     assert code == 0 and "(code: 148)" in out
+
+
+def test_two_count_columns_with_the_same_title_are_refused(hss_counts, tmp_path):
+    # The second "Jumlah Jiwa" (here the desil 1 counts) was silently ignored.
+    path = tmp_path / "judul_ganda.csv"
+    hss_counts[["kode_wilayah", "nama_desa", "jumlah_miskin_ekstrem", "jumlah_penduduk",
+                "jumlah_desil_1"]].set_axis(
+        ["Kode", "Desa", "Jumlah Jiwa", "Jumlah Penduduk", "Jumlah Jiwa"], axis=1).to_csv(
+        path, index=False)
+    code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "keluaran" / "j.gpkg")
+    assert code == 1
+    assert "baris 1: judul kolom 'Jumlah Jiwa' muncul lebih dari sekali (kolom C dan E)" in out
+    assert leftovers(tmp_path / "keluaran") == []
+
+
+@pytest.mark.parametrize("name,change,message", [
+    ("lebih", {3: ("jumlah_miskin_ekstrem", 999999)},
+     "baris 5: jumlah_miskin_ekstrem (999.999) lebih besar dari jumlah_penduduk (3.606)"),
+    ("negatif", {5: ("jumlah_miskin_ekstrem", -4)}, "baris 7: jumlah_miskin_ekstrem bernilai "
+                                                     "negatif (-4)"),
+])
+def test_impossible_values_named_with_indonesian_numbers(name, change, message, hss_counts,
+                                                          tmp_path):
+    table = hss_counts.copy()
+    for row, (column, value) in change.items():
+        table.loc[row, column] = value
+    path = tmp_path / f"{name}.csv"
+    table.to_csv(path, index=False)
+    out_dir = tmp_path / "keluaran"
+    code, out = invoke("export", need(HSS_DESA), path, "-o", out_dir)
+    assert code == 1 and message in out and "--allow-invalid" in out
+    assert leftovers(out_dir) == [] and not [p for p in tmp_path.iterdir() if p.name[0] == "."]
+
+
+def test_desa_listed_twice_is_reported_and_counted_unmatched(hss_counts, tmp_path):
+    extra = hss_counts.iloc[[7]].assign(jumlah_miskin_ekstrem=1)
+    path = tmp_path / "ganda.csv"
+    pd.concat([hss_counts, extra]).to_csv(path, index=False)
+    code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "j.gpkg")
+    assert code == 1 and "baris 9, 150" in out and "nilai berbeda" in out
+    report = tmp_path / "laporan.json"
+    code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "j.gpkg", "--report", report,
+                       "--allow-invalid")
+    assert code == 0, out
+    data = json.loads(report.read_text())
+    total = int(hss_counts["jumlah_miskin_ekstrem"].sum())
+    assert data["totals"]["jumlah_miskin_ekstrem"] == {"input": total + 1, "matched": total,
+                                                       "unmatched": 1}
+    assert [(r["baris"], r["alasan"]) for r in data["unmatched_counts"]] == [(150, "baris_ganda")]

@@ -438,6 +438,8 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
             # "Jumlah Penduduk" may make the top row a header by itself while the merged "Jumlah"
             # over "KK" and "Jiwa" needs the second row: take the reading that finds more columns.
             _, depth, headers, columns, by_name = max(found, key=lambda f: (f[0], -f[1]))
+            if by_name is None:
+                _refuse_duplicate_counts(headers, columns, path, row + depth)
             first = row + depth
             if first < len(table) and _is_numbering(table.iloc[first].tolist()):
                 first += 1
@@ -451,6 +453,23 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
         "'Jumlah Jiwa', 'jumlah_penduduk'). Sebutkan kolomnya dengan --column-map, "
         "mis. --column-map jumlah_miskin_ekstrem='Jml Warga'."
     )
+
+
+def _refuse_duplicate_counts(headers: list[str], columns: dict[str, int], path: Path,
+                             row: int) -> None:
+    """Two count columns with the same title: which one holds the numbers cannot be guessed."""
+    from openpyxl.utils import get_column_letter
+
+    keys = [_header_key(h) for h in headers]
+    for canonical, position in columns.items():
+        same = [i for i, k in enumerate(keys) if k == keys[position]]
+        if canonical in COUNT_COLUMNS and len(same) > 1:
+            letters = " dan ".join(get_column_letter(i + 1) for i in same)
+            raise PovmapInputError(
+                f"{path}, baris {row}: judul kolom {headers[position]!r} muncul lebih dari sekali "
+                f"(kolom {letters}), jadi tidak jelas mana yang berisi {canonical}. Ubah judul "
+                "kolom yang bukan itu, mis. menjadi 'Jumlah Penduduk'."
+            )
 
 
 def _header_texts(table: pd.DataFrame, row: int, depth: int) -> list[str]:
