@@ -7,13 +7,16 @@ a traceback, and leave no output file behind, not even a hidden temporary one.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
+import shapely
 from click.testing import CliRunner
-from conftest import HSS_DESA, need
+from conftest import HSS_DESA, HSS_KECAMATAN, need
 
 from povmap.cli import main
 from povmap.counts import read_counts
@@ -244,3 +247,89 @@ def test_desa_listed_twice_is_reported_and_counted_unmatched(hss_counts, tmp_pat
     assert data["totals"]["jumlah_miskin_ekstrem"] == {"input": total + 1, "matched": total,
                                                        "unmatched": 1}
     assert [(r["baris"], r["alasan"]) for r in data["unmatched_counts"]] == [(150, "baris_ganda")]
+
+
+def shapefile_zip(gdf: gpd.GeoDataFrame, path: Path, members: dict[str, str],
+                  keep: tuple[str, ...] = ("shp", "shx", "dbf", "prj", "cpg")) -> Path:
+    """Zip shapefiles: ``members`` maps a name in the zip (folders allowed) to a layer written
+    from ``gdf`` (``"desa"``) or the HSS kecamatan layer (``"kecamatan"``)."""
+    layers = {"desa": gdf, "kecamatan": gpd.read_file(need(HSS_KECAMATAN))}
+    with zipfile.ZipFile(path, "w") as archive:
+        for inner, which in members.items():
+            folder = path.parent / f"_{path.stem}_{Path(inner).name}"
+            folder.mkdir()
+            layers[which].to_file(folder / "x.shp")
+            for part in folder.iterdir():
+                if part.suffix[1:] in keep:
+                    archive.write(part, f"{inner}.{part.suffix[1:]}")
+    return path
+
+
+def test_zipped_shapefiles_without_prj_in_a_folder_or_two(hss_raw, hss_counts_csv, tmp_path):
+    no_prj = shapefile_zip(hss_raw, tmp_path / "tanpa_prj.zip", {"batas": "desa"},
+                           keep=("shp", "shx", "dbf"))
+    code, out = invoke("map", no_prj, hss_counts_csv, "-o", tmp_path / "a.html")
+    assert code == 0, out  # lon/lat coordinates: taken as WGS 84
+    utm = shapefile_zip(hss_raw.to_crs(32750), tmp_path / "utm.zip", {"batas": "desa"},
+                        keep=("shp", "shx", "dbf"))
+    code, out = invoke("map", utm, hss_counts_csv, "-o", tmp_path / "b.html")
+    assert code == 1 and "utm.zip" in out and ".prj" in out
+    # BIG downloads unzip to a folder: the shapefile is not at the zip's root.
+    nested = shapefile_zip(hss_raw, tmp_path / "folder.zip", {"BATAS DESA/batas": "desa"})
+    code, out = invoke("map", nested, hss_counts_csv, "-o", tmp_path / "c.html")
+    assert code == 0, out
+    two = shapefile_zip(hss_raw, tmp_path / "dua.zip", {"data_a": "desa", "data_b": "kecamatan"})
+    code, out = invoke("map", two, hss_counts_csv, "-o", tmp_path / "d.html")
+    assert code == 1 and "beberapa layer (data_a, data_b)" in out and "--layer" in out
+    code, out = invoke("map", two, hss_counts_csv, "-o", tmp_path / "d.html", "--layer", "data_a")
+    assert code == 0, out
+    code, out = invoke("map", two, hss_counts_csv, "-o", tmp_path / "d.html", "--layer", "desa")
+    assert code == 1 and "layer 'desa' tidak ada; layer yang ada: data_a, data_b" in out
+    assert not (tmp_path / "b.html").exists()
+
+
+def test_geopackage_whose_guessed_layer_is_kecamatan(hss_raw, hss_counts_csv, tmp_path):
+    path = tmp_path / "banyak.gpkg"
+    hss_raw.to_file(path, layer="batas_a")
+    gpd.read_file(need(HSS_KECAMATAN)).to_file(path, layer="kecamatan_b")
+    code, out = invoke("map", path, hss_counts_csv, "-o", tmp_path / "p.html")
+    assert code == 1
+    assert "banyak.gpkg (layer kecamatan_b)" in out and "--layer" in out
+
+
+@pytest.mark.parametrize("kind", ["point", "line", "some points"])
+def test_boundary_file_of_points_or_lines_is_refused(kind, hss_raw, hss_counts_csv, tmp_path):
+    # Points and lines reached the map code and failed there as an "unexpected error".
+    gdf = hss_raw.copy()
+    if kind == "point":
+        gdf["geometry"] = gdf.representative_point()
+    elif kind == "line":
+        gdf["geometry"] = gdf.boundary
+    else:
+        gdf.loc[[0, 1, 2], "geometry"] = gdf.representative_point()[[0, 1, 2]]
+    path = tmp_path / "batas.geojson"
+    gdf.to_file(path)
+    out_dir = tmp_path / "keluaran"
+    code, out = invoke("map", path, hss_counts_csv, "-o", out_dir / "p.html")
+    assert code == 1
+    assert "bukan poligon" in out and "fitur ke-1 (63.06.01.2001)" in out
+    assert leftovers(out_dir) == []
+
+
+def test_collections_keep_their_polygons_and_empty_geometries_are_reported(hss_raw,
+                                                                           hss_counts_csv,
+                                                                           tmp_path):
+    gdf = hss_raw.copy()
+    first = gdf.geometry.iloc[0]
+    gdf.loc[0, "geometry"] = shapely.GeometryCollection([first, shapely.LineString([(0, 0),
+                                                                                      (1, 1)])])
+    gdf.loc[4, "geometry"] = shapely.Polygon()
+    gdf.loc[5, "geometry"] = None
+    path = tmp_path / "batas.gpkg"
+    gdf.to_file(path)
+    report = tmp_path / "laporan.json"
+    code, out = invoke("join", path, hss_counts_csv, "-o", tmp_path / "j.gpkg", "--report", report)
+    assert code == 0, out
+    assert "2 wilayah tanpa geometri" in out and "63.06.01.2005, 63.06.01.2006" in out
+    joined = gpd.read_file(tmp_path / "j.gpkg", layer="desa")
+    assert joined.geometry.iloc[0].equals(first)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import posixpath
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,9 +98,9 @@ def read_boundaries(
     path = Path(path)
     if not path.exists():
         raise PovmapInputError(f"Berkas batas wilayah tidak ditemukan: {path}")
-    layer = layer or _pick_layer(path)
+    layer = _check_layer(path, layer) if layer else _pick_layer(path)
     try:
-        raw = gpd.read_file(path, layer=layer, engine=engine)
+        raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
         raise PovmapInputError(
             f"{path}: tidak dapat dibaca sebagai berkas batas wilayah ({exc}). "
@@ -109,6 +111,7 @@ def read_boundaries(
     mapping, schema = _detect_columns(raw, columns or {}, path)
     level = _detect_level(raw, mapping, path)
     gdf = _to_canonical(raw, mapping, level, path)
+    gdf = _polygons_only(gdf, level, path)
     gdf, source_crs = _to_wgs84(gdf, path)
     gdf, merged = _merge_parts(gdf, level)
     gdf, repaired, null = _repair(gdf, level)
@@ -152,8 +155,29 @@ def _pick_layer(path: Path) -> str | None:
     )
 
 
+def _check_layer(path: Path, layer: str) -> str:
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(_gdal_path(path))]
+    except Exception:
+        return layer  # let read_file report the problem with its own message
+    if layer not in layers:
+        raise PovmapInputError(f"{path}: layer {layer!r} tidak ada; layer yang ada: "
+                               f"{', '.join(layers)}. Pilih salah satu dengan --layer.")
+    return layer
+
+
 def _gdal_path(path: Path) -> str:
-    return f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+    """What GDAL opens: a zip's shapefiles may sit in one folder inside it ("BATAS DESA/...")."""
+    if path.suffix.lower() != ".zip":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            folders = {posixpath.dirname(name) for name in archive.namelist()
+                       if name.lower().endswith(".shp")}
+    except (OSError, zipfile.BadZipFile):
+        folders = set()  # read_file says what is wrong with it
+    inner = f"/{folders.pop()}" if len(folders) == 1 and "" not in folders else ""
+    return f"/vsizip/{path}{inner}"
 
 
 def _detect_columns(
@@ -244,6 +268,36 @@ def _to_canonical(
         pd.concat([out[CANONICAL[level]], raw[extra]], axis=1),
         geometry=raw.geometry.values, crs=raw.crs,
     )
+
+
+def _polygons_only(gdf: gpd.GeoDataFrame, level: str, path: Path) -> gpd.GeoDataFrame:
+    """Refuse points and lines: an area is a polygon (a file of desa office points is not a
+    boundary file). Collections keep their polygonal parts."""
+    geoms = gdf.geometry.values
+    kinds = pd.Series(geoms.geom_type, index=gdf.index)
+    collections = (kinds == "GeometryCollection").to_numpy()
+    if collections.any():
+        gdf = gdf.copy()
+        gdf.loc[collections, gdf.geometry.name] = [
+            _polygonal_part(g) for g in np.asarray(geoms[collections])]
+        kinds = pd.Series(gdf.geometry.values.geom_type, index=gdf.index)
+    bad = ~kinds.isin(["Polygon", "MultiPolygon"]) & kinds.notna()
+    if bad.any():
+        positions = np.flatnonzero(bad.to_numpy())
+        shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]})" for i in positions[:5])
+        raise PovmapInputError(
+            f"{path}: {bad.sum()} dari {len(gdf)} fitur bukan poligon ("
+            f"{', '.join(sorted(set(kinds[bad])))}), mis. fitur ke-{shown}. Batas wilayah harus "
+            "Polygon atau MultiPolygon: gunakan berkas batas desa/kecamatan (bukan titik kantor "
+            "desa atau garis batas), atau hapus/perbaiki fitur tersebut."
+        )
+    return gdf
+
+
+def _polygonal_part(collection: shapely.Geometry) -> shapely.Geometry | None:
+    polygons = [g for g in shapely.get_parts(collection)
+                if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polygons) if polygons else None
 
 
 def _clean_name(value: object) -> object:

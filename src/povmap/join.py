@@ -221,8 +221,11 @@ def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd
     if own == "desa" and level == "kecamatan":
         return level, dissolve(boundaries, "kecamatan")
     if own != level:
+        info = boundaries.attrs.get("povmap")
+        where = f"{info.path}{f' (layer {info.layer})' if info.layer else ''}: " if info else ""
         raise PovmapInputError(
-            f"Lapisan batas berisi kecamatan, tetapi level={level!r}: gunakan level 'kecamatan' "
+            f"{where}Lapisan batas berisi kecamatan, tetapi level={level!r}: gunakan level "
+            "'kecamatan', pilih layer desa dengan --layer, "
             "atau berkas batas desa."
         )
     return level, boundaries
