@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import HSS_DESA, HSS_KECAMATAN, need
+from conftest import HSS_DESA, HSS_KECAMATAN, KONSEL_DESA, SHARED, need
 
 from povmap.cli import main
 from povmap.counts import read_counts
@@ -333,3 +333,31 @@ def test_collections_keep_their_polygons_and_empty_geometries_are_reported(hss_r
     assert "2 wilayah tanpa geometri" in out and "63.06.01.2005, 63.06.01.2006" in out
     joined = gpd.read_file(tmp_path / "j.gpkg", layer="desa")
     assert joined.geometry.iloc[0].equals(first)
+
+
+def test_konawe_selatan_table_of_another_code_edition(tmp_path):
+    # idn-area-data numbers Ranowila 74.05.07.2021 (Konda) and Wonuakoa 74.05.05.2028 (Landono);
+    # the boundaries have 74.05.18.2006 (Wolasi) and 74.05.24.2009 Wonua Koa (Sabulakoa).
+    villages = pd.read_csv(need(SHARED / "codes" / "idn-area-data" / "villages.csv"), dtype=str)
+    districts = pd.read_csv(SHARED / "codes" / "idn-area-data" / "districts.csv", dtype=str)
+    table = villages[villages["code"].str.startswith("74.05.")].merge(
+        districts.rename(columns={"code": "district_code", "name": "Kecamatan"})[
+            ["district_code", "Kecamatan"]], on="district_code")
+    table = table.rename(columns={"code": "Kode Wilayah", "name": "Desa"})
+    table["Jumlah Jiwa"] = range(1, len(table) + 1)
+    path = tmp_path / "konsel.csv"
+    table[["Kode Wilayah", "Kecamatan", "Desa", "Jumlah Jiwa"]].to_csv(path, index=False)
+    report = tmp_path / "laporan.json"
+    code, out = invoke("join", need(KONSEL_DESA), path, "-o", tmp_path / "j.gpkg", "--report",
+                       report)
+    assert code == 0, out
+    data = json.loads(report.read_text())
+    unmatched = {r["kode_wilayah"]: r for r in data["unmatched_counts"]}
+    assert set(unmatched) == {"74.05.07.2021", "74.05.05.2028"}
+    assert unmatched["74.05.07.2021"]["kandidat"][0]["kode_desa"] == "74.05.18.2006"
+    assert unmatched["74.05.05.2028"]["kandidat"][0]["kode_desa"] == "74.05.24.2009"
+    assert {a["kode_desa"] for a in data["unmatched_boundaries"]} == {"74.05.18.2006",
+                                                                       "74.05.24.2009"}
+    total = data["totals"]["jumlah_miskin_ekstrem"]
+    assert total["input"] == total["matched"] + total["unmatched"] == sum(range(1, len(table) + 1))
+    assert "2 baris tidak ditemukan di kecamatannya" in out

@@ -206,6 +206,7 @@ def join(
     pending = _match_names(rows, counts, index, level, hints, fuzzy_threshold)
     _match_fuzzy(rows, counts, index, level, pending, fuzzy_threshold)
     problems += _drop_duplicates(rows, counts, areas, level, count_columns)
+    notes += _moved_areas(rows, counts, areas, level)
     raise_or_keep(problems, allow_invalid=allow_invalid, source=source)
     return JoinResult(*_assemble(boundaries, areas, counts, rows, level, count_columns, notes,
                                  problems))
@@ -408,6 +409,40 @@ def _match_fuzzy(
             else:
                 rows.unmatch(i, "bersaing", rows.candidates[i])
                 rows.how[i] = "ambiguous"
+
+
+def _moved_areas(rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: str) -> list[str]:
+    """Rows not found in their kecamatan whose name an area without a row has elsewhere.
+
+    A desa moved to another kecamatan between code editions (Konawe Selatan's Ranowila:
+    74.05.07.2021 in one table, 74.05.18.2006 in the boundaries) is never matched across
+    kecamatan on the name alone, but the report names the likely area as a candidate.
+    """
+    from .names import name_key
+
+    column = f"nama_{level}"
+    if level != "desa" or column not in counts.columns:
+        return []
+    taken = {a for a in rows.area if a is not None}
+    free: dict[str, list[int]] = {}
+    for a, name in enumerate(areas[column]):
+        if a not in taken and isinstance(name, str):
+            free.setdefault(name_key(name), []).append(a)
+    found = []
+    for i, reason in enumerate(rows.reason):
+        name = counts.at[i, column]
+        if reason == "nama_tidak_ditemukan" and not rows.candidates[i] and isinstance(name, str):
+            rows.candidates[i] = [(a, 100.0) for a in free.get(name_key(name), [])]
+            if rows.candidates[i]:
+                found.append(i)
+    if not found:
+        return []
+    first = rows.candidates[found[0]][0][0]
+    return [f"{len(found)} baris tidak ditemukan di kecamatannya, tetapi nama desanya ada di "
+            f"kecamatan lain tanpa baris data (mis. baris {counts.at[found[0], 'baris']} "
+            f"{counts.at[found[0], column]}: {areas.at[first, f'kode_{level}']} di kecamatan "
+            f"{areas.at[first, 'nama_kecamatan']}). Kode tabel mungkin dari edisi lain (desa "
+            "pindah kecamatan): periksa 'kandidat' di laporan dan perbaiki kode di tabel."]
 
 
 def _drop_duplicates(
