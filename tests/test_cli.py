@@ -228,3 +228,12 @@ def test_unexpected_error_gives_one_line_not_a_traceback(tmp_path, monkeypatch):
                                        str(tmp_path / "p.html")])
     assert result.exit_code == 1
     assert "Galat tak terduga" in result.output and "Traceback" not in result.output
+
+
+def test_table_of_another_region_says_so(tmp_path):
+    from conftest import DEMO_COUNTS
+
+    proc = povmap("map", need(HSS_DESA), DEMO_COUNTS, "-o", tmp_path / "p.html")
+    assert proc.returncode == 1
+    assert "Tidak satu pun baris" in proc.stderr and "99.01.01.2001" in proc.stderr
+    assert "63.06.01.2001" in proc.stderr and not (tmp_path / "p.html").exists()

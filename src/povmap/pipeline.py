@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from ._errors import PovmapInputError
 from .boundaries import read_boundaries
 from .classify import Classification, classification_of, classify
 from .counts import read_counts
@@ -72,6 +73,17 @@ def boundary_notes(bounds: gpd.GeoDataFrame) -> list[str]:
     return notes
 
 
+def _nothing_matched(counts, boundaries, table, bounds, level: str) -> str:
+    """Say why a table and a boundary file have no area in common, with examples of each."""
+    key = f"kode_{level}"
+    rows = table.get("kode_wilayah", table.get("nama_desa"))
+    row_examples = ", ".join(str(v) for v in (rows.dropna().head(3) if rows is not None else []))
+    area_examples = ", ".join(bounds[key].head(3)) if key in bounds else ""
+    return (f"Tidak satu pun baris {counts} cocok dengan wilayah di {boundaries}. Pastikan "
+            f"keduanya untuk wilayah dan level yang sama (tabel: {row_examples or '-'}; batas: "
+            f"{area_examples or '-'}), atau pilih --level yang lain.")
+
+
 def run(
     boundaries: str | os.PathLike, counts: str | os.PathLike, options: Options = Options()
 ) -> Result:
@@ -86,6 +98,8 @@ def run(
     result = join(bounds, table, level=options.level, fuzzy_threshold=options.fuzzy_threshold,
                   allow_invalid=options.allow_invalid)
     result.report.notes.extend(boundary_notes(bounds))
+    if result.report.matched == 0:
+        raise PovmapInputError(_nothing_matched(counts, boundaries, table, bounds, options.level))
     finest = add_rates(result.joined)
     layers = {options.level: finest}
     if options.level == "desa":
