@@ -361,3 +361,45 @@ def test_konawe_selatan_table_of_another_code_edition(tmp_path):
     total = data["totals"]["jumlah_miskin_ekstrem"]
     assert total["input"] == total["matched"] + total["unmatched"] == sum(range(1, len(table) + 1))
     assert "2 baris tidak ditemukan di kecamatannya" in out
+
+
+def by_name_export(hss_raw: gpd.GeoDataFrame, path: Path, families: int = 600) -> Path:
+    """A P3KE family export: a title row, NIK and codes stored as numbers, names, addresses."""
+    rows = []
+    for f in range(families):
+        desa = hss_raw.iloc[(f * 7) % len(hss_raw)]
+        rows.append({
+            "id_keluarga_P3KE": f"P3KE{f:08d}", "Kecamatan": desa["nama_kec"].upper(),
+            "Desa/Kelurahan": desa["nama"].upper(), "kode_kemdagri": int(desa["kode_nodot"]),
+            "Kepala Keluarga": f"Siti Rahmah {f}", "NIK": 6306015507800000 + f,
+            "Alamat": f"Jl. Melati RT {f % 9:02d}", "desil_kesejahteraan": 1 + f % 4,
+            "Jumlah Anggota Keluarga": 1 + f % 5,
+            "status_keberadaan": ("Ditemukan", "Meninggal", "Pindah")[(f % 5 == 4) + (f % 10 == 9)],
+        })
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame([["DATA P3KE KAB. HULU SUNGAI SELATAN"]]).to_excel(
+            writer, sheet_name="Data", header=False, index=False)
+        pd.DataFrame(rows).to_excel(writer, sheet_name="Data", index=False, startrow=2)
+    return path
+
+
+def test_p3ke_by_name_with_numeric_nik_through_every_command(hss_raw, tmp_path):
+    # pockets tested persen_miskin_ekstrem, which a by-name export cannot give, and failed with a
+    # list of every layer column; map --kantong used the desil fallback. Now both use it.
+    path = by_name_export(hss_raw, tmp_path / "p3ke.xlsx")
+    out = tmp_path / "keluaran"
+    runs = [("export", out / "bundel"), ("map", out / "peta.html"),
+            ("pockets", out / "kantong.geojson", "--permutations", "99"),
+            ("join", out / "gabung.geojson", "--report", out / "laporan.json")]
+    for command, target, *extra in runs:
+        code, text = invoke(command, need(HSS_DESA), path, "-o", target, *extra)
+        assert code == 0, text
+    assert "yang dipetakan: jumlah_desil_1" in text and "meninggal" in text
+    report = json.loads((out / "laporan.json").read_text())
+    assert report["totals"]["jumlah_keluarga_desil_1"]["input"] > 0
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert len(written) > 15
+    for file in written:
+        data = file.read_bytes()
+        for secret in (b"Siti Rahmah", b"Melati", b"63060155078", b"P3KE0000"):
+            assert secret not in data, (file.name, secret)

@@ -327,7 +327,10 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
     output_paths(output, ranking)  # a wrong -o fails before the analysis, not after it
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
-    pockets = find_pockets(result.layers["desa"], kw["column"], method=method, alpha=alpha,
+    # The column the pipeline classified: --column, or what the table allows when the default
+    # cannot be computed (a P3KE by-name export has desil counts and no population).
+    column = result.classification.column
+    pockets = find_pockets(result.layers["desa"], column, method=method, alpha=alpha,
                            fdr=not no_fdr, permutations=permutations, seed=seed, snap_m=snap_m,
                            lang=kw["lang"])
     click.echo(pockets.summary(kw["lang"]), err=True)
