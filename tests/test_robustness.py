@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
-from conftest import HSS_DESA, HSS_KECAMATAN, KONSEL_DESA, SHARED, need
+from conftest import HSS_DESA, HSS_KECAMATAN, KONSEL_DESA, LAHAT_DESA, SHARED, make_counts, need
 
 from povmap.cli import main
 from povmap.counts import read_counts
@@ -403,3 +403,23 @@ def test_p3ke_by_name_with_numeric_nik_through_every_command(hss_raw, tmp_path):
         data = file.read_bytes()
         for secret in (b"Siti Rahmah", b"Melati", b"63060155078", b"P3KE0000"):
             assert secret not in data, (file.name, secret)
+
+
+def test_lahat_names_only_map_says_where_the_rest_is_and_what_to_add(tmp_path):
+    lahat = gpd.read_file(need(LAHAT_DESA))
+    counts = make_counts(lahat, seed=1604)
+    with_kecamatan = tmp_path / "lahat_nama.csv"
+    counts.drop(columns="kode_wilayah").to_csv(with_kecamatan, index=False)
+    code, out = invoke("map", LAHAT_DESA, with_kecamatan, "-o", tmp_path / "a.html")
+    assert code == 0 and "Baris tabel cocok: 378 (name: 378)" in out
+    desa_only = tmp_path / "lahat_desa.csv"
+    counts.drop(columns=["kode_wilayah", "nama_kecamatan"]).to_csv(desa_only, index=False)
+    code, out = invoke("map", LAHAT_DESA, desa_only, "-o", tmp_path / "b.html", "--lang", "en")
+    assert code == 0
+    # 42 names repeat in Lahat: their 104 rows are ambiguous; the terminal lists 10 of them.
+    assert "Ambiguous rows: 104" in out and "... and 94 more rows" in out
+    assert "add a Kecamatan column" in out
+    manifest = json.loads((tmp_path / "b.manifest.json").read_text())["penggabungan"]
+    total = manifest["totals"]["jumlah_miskin_ekstrem"]
+    assert total["input"] == total["matched"] + total["unmatched"] == counts[
+        "jumlah_miskin_ekstrem"].sum()

@@ -109,12 +109,18 @@ class JoinReport:
         ]
         if self.problems:
             lines.append(f"{words['problems']}: {n(len(self.problems))}")
-        for row in [*self.unmatched_counts, *self.ambiguous][:10]:
+        rows = [*self.unmatched_counts, *self.ambiguous]
+        for row in rows[:10]:
             reason = REASONS[lang].get(row.get("alasan", ""), "")
             text = " ".join(str(row.get(c) or "") for c in ("kode_asli", "nama_kecamatan",
                                                               "nama_desa")).strip()
             lines.append(f"  - {words['row']} {row['baris']}: {text}"
                          + (f" ({reason})" if reason else ""))
+        if len(rows) > 10:
+            # map and pockets print only these lines: say where the whole list is.
+            lines.append("  " + words["more"].format(n(len(rows) - 10)))
+        if any(r.get("alasan") == "nama_ganda" and not r.get("nama_kecamatan") for r in rows):
+            lines.append("  " + words["add_kecamatan"])
         lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: {p['pesan']}"
                      for p in self.problems[:10])
         lines.extend(f"! {note}" for note in self.notes)
@@ -124,10 +130,18 @@ class JoinReport:
 _SUMMARY = {
     "id": {"matched": "Baris tabel cocok", "unmatched": "Baris tanpa wilayah",
            "ambiguous": "Baris ambigu", "areas": "Wilayah tanpa baris data",
-           "problems": "Masalah nilai", "row": "baris"},
+           "problems": "Masalah nilai", "row": "baris",
+           "more": "... dan {} baris lain: daftar lengkap di --report (povmap join) atau "
+                   "laporan_penggabungan.json (povmap export).",
+           "add_kecamatan": "Nama desa kembar di lapisan batas: tambahkan kolom Kecamatan (atau "
+                            "kode Kemendagri) ke tabel agar baris ini dapat dipadankan."},
     "en": {"matched": "Rows matched", "unmatched": "Rows with no area",
            "ambiguous": "Ambiguous rows", "areas": "Areas with no row",
-           "problems": "Value problems", "row": "row"},
+           "problems": "Value problems", "row": "row",
+           "more": "... and {} more rows: the full list is in --report (povmap join) or "
+                   "laporan_penggabungan.json (povmap export).",
+           "add_kecamatan": "Desa names repeat in the boundary layer: add a Kecamatan column (or "
+                            "Kemendagri codes) to the table so that these rows can be matched."},
 }
 
 
