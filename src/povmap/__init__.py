@@ -9,6 +9,9 @@ The pipeline, one function per stage, each taking and returning plain (Geo)DataF
     kec = povmap.aggregate(layer, "kecamatan")
     layer = povmap.classify(layer, "persen_miskin_ekstrem", scheme="quantiles", k=5)
     m = povmap.choropleth(layer, kecamatan=kec)
+
+Helpers for codes, names and numbers live in their modules: :mod:`povmap.codes`,
+:mod:`povmap.names`, :mod:`povmap.counts` (``parse_number``), :mod:`povmap.classify`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,13 +19,11 @@ from importlib.metadata import PackageNotFoundError, version
 from . import export  # a callable package: povmap.export(...) writes a bundle
 from ._errors import PovmapError, PovmapInputError
 from .boundaries import read_boundaries
-from .classify import Classification, classify, make_classification
-from .codes import code_system, normalize_code
-from .counts import parse_number, read_counts
+from .classify import Classification, classify
+from .counts import read_counts
 from .export import suppress_below, write_geojson, write_gpkg
 from .join import JoinReport, JoinResult, join
 from .metrics import add_rates, aggregate
-from .names import normalize_name
 from .pipeline import Options, run
 from .pockets import Pockets, find_pockets
 from .render import choropleth
@@ -45,14 +46,9 @@ __all__ = [
     "aggregate",
     "choropleth",
     "classify",
-    "code_system",
     "export",
     "find_pockets",
     "join",
-    "make_classification",
-    "normalize_code",
-    "normalize_name",
-    "parse_number",
     "read_boundaries",
     "read_counts",
     "run",
