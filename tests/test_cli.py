@@ -237,3 +237,19 @@ def test_table_of_another_region_says_so(tmp_path):
     assert proc.returncode == 1
     assert "Tidak satu pun baris" in proc.stderr and "99.01.01.2001" in proc.stderr
     assert "63.06.01.2001" in proc.stderr and not (tmp_path / "p.html").exists()
+
+
+def test_map_suppresses_small_counts_like_the_bundle(hss_counts_csv, hss_counts, tmp_path):
+    out = tmp_path / "peta.html"
+    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(hss_counts_csv), "-o",
+                                       str(out), "--suppress-below", "20"])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    props = json.loads(re.search(r"_props = (\{.*?\});\n", html, re.S).group(1))["desa"]
+    codes, counts = props["t2"], props["t3"]  # tooltip rows: desa, kecamatan, code, count ...
+    small = hss_counts.set_index("kode_wilayah")["jumlah_miskin_ekstrem"].between(1, 19)
+    assert small.sum() > 0
+    for code, shown in zip(codes, counts, strict=True):
+        if small[code]:
+            assert shown == "–"
+    assert "disamarkan" in html  # the legend says why some desa have no value

@@ -143,6 +143,13 @@ def _echo_report(result: Result, lang: str) -> None:
         click.echo(result.pockets.summary(lang), err=True)
 
 
+def suppress_option(command):
+    """``--suppress-below N``: small-cell suppression for anything published."""
+    return click.option("--suppress-below", type=click.IntRange(1), default=None, metavar="N",
+                        help="Untuk publikasi: kosongkan jumlah 1 sampai N-1 (dan nilai yang "
+                             "dapat mengungkapnya), tandai DISAMARKAN.")(command)
+
+
 def pockets_option(command):
     """``--kantong``: find poverty pockets and add them to the map or the bundle."""
     return click.option("--kantong", is_flag=True,
@@ -198,14 +205,21 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
               help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
 @click.option("--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Juga tulis atlas PDF, satu halaman per kecamatan.")
+@suppress_option
 @pockets_option
 @_fail_cleanly
 def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
-                **kw) -> None:
+                suppress_below, **kw) -> None:
     """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
+    from .export import suppress_layers
+
     _check_map_output(output)  # a wrong -o fails before the analysis, not after it
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
+    if suppress_below:
+        # The same protection as the geoportal bundle: a published map must not single out
+        # households either, in the tooltips, the legend or the kecamatan layer.
+        result.layers = suppress_layers(result.layers, suppress_below)
     write_map(result, output, title=title, source=source, tiles=tiles, lang=kw["lang"],
               offline=not cdn, vintage=vintage, atlas_path=atlas_path)
     click.echo(str(output))
@@ -257,9 +271,7 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
               help="Folder keluaran.")
 @click.option("--format", "formats", default="geojson,gpkg", show_default=True,
               help="Format, dipisah koma: geojson,gpkg,shp.")
-@click.option("--suppress-below", type=click.IntRange(1), default=None, metavar="N",
-              help="Untuk publikasi: kosongkan jumlah 1 sampai N-1 (dan nilai yang dapat "
-                   "mengungkapnya), tandai DISAMARKAN.")
+@suppress_option
 @click.option("--precision", type=click.IntRange(0, 15), default=6, show_default=True,
               help="Desimal koordinat GeoJSON (6 ≈ 0,1 m).")
 @click.option("--metadata", "metadata_config", type=click.Path(dir_okay=False, path_type=Path),
