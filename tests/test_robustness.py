@@ -423,3 +423,12 @@ def test_lahat_names_only_map_says_where_the_rest_is_and_what_to_add(tmp_path):
     total = manifest["totals"]["jumlah_miskin_ekstrem"]
     assert total["input"] == total["matched"] + total["unmatched"] == counts[
         "jumlah_miskin_ekstrem"].sum()
+
+
+def test_table_with_population_only_says_which_column_is_missing(hss_counts, tmp_path):
+    path = tmp_path / "penduduk.csv"
+    hss_counts[["kode_wilayah", "nama_desa", "jumlah_penduduk"]].to_csv(path, index=False)
+    code, out = invoke("map", need(HSS_DESA), path, "-o", tmp_path / "keluaran" / "p.html")
+    assert code == 1
+    assert "kolom jumlah yang terbaca: jumlah_penduduk" in out and "--column-map" in out
+    assert leftovers(tmp_path / "keluaran") == []

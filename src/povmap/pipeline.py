@@ -147,4 +147,12 @@ def _column_to_map(layer: gpd.GeoDataFrame, options: Options, report: JoinReport
         if column in layer.columns and layer[column].notna().any():
             report.notes.append(f"Tabel tidak memberi {options.column}; yang dipetakan: {column}.")
             return column
+    counts = [c for c in layer.columns if c.startswith("jumlah_") and c != "jumlah_penduduk"]
+    if not counts:
+        source = report.totals and ", ".join(report.totals) or "-"
+        raise PovmapInputError(
+            f"Tabel tidak berisi jumlah penduduk atau keluarga miskin ekstrem maupun desil (kolom "
+            f"jumlah yang terbaca: {source}). Beri judul kolomnya 'Jumlah Jiwa' atau 'Jumlah KK', "
+            "atau sebutkan dengan --column-map jumlah_miskin_ekstrem='Judul Kolom'."
+        )
     return options.column
