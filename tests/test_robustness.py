@@ -7,6 +7,9 @@ a traceback, and leave no output file behind, not even a hidden temporary one.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -432,3 +435,34 @@ def test_table_with_population_only_says_which_column_is_missing(hss_counts, tmp
     assert code == 1
     assert "kolom jumlah yang terbaca: jumlah_penduduk" in out and "--column-map" in out
     assert leftovers(tmp_path / "keluaran") == []
+
+
+def test_empty_tables_and_files_that_are_not_xlsx(hss_counts, tmp_path):
+    header_only = tmp_path / "judul.csv"
+    hss_counts.head(0).to_csv(header_only, index=False)
+    old = tmp_path / "lama.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))  # an OLE2 header
+    cases = {header_only: "tidak ada baris data di bawah judul kolom (baris 1)",
+             old: "simpan sebagai .xlsx atau CSV"}
+    for path, message in cases.items():
+        code, out = invoke("map", need(HSS_DESA), path, "-o", tmp_path / "keluaran" / "p.html")
+        assert code == 1 and path.name in out and message in out
+    assert leftovers(tmp_path / "keluaran") == []
+
+
+def test_real_process_no_traceback_and_exit_codes(hss_counts_csv, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "POVMAP_DEBUG"}
+    base = [sys.executable, "-m", "povmap.cli"]
+    points = tmp_path / "titik.geojson"
+    gdf = gpd.read_file(need(HSS_DESA))
+    gdf.assign(geometry=gdf.representative_point()).to_file(points)
+    bad = subprocess.run([*base, "map", str(points), str(hss_counts_csv), "-o",
+                          str(tmp_path / "out" / "p.html")], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert bad.stderr.startswith("Galat: ") and "titik.geojson" in bad.stderr
+    usage = subprocess.run([*base, "map", str(HSS_DESA), str(hss_counts_csv), "-o",
+                            str(tmp_path / "out" / "p.html"), "--breaks", "5,1"],
+                           capture_output=True, text=True, env=env, timeout=120)
+    assert usage.returncode == 2 and "Traceback" not in usage.stderr and "Usage:" in usage.stderr
+    assert leftovers(tmp_path / "out") == []

@@ -183,7 +183,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
             f"{path}: sheet {sheet!r} tidak ada ({exc}); pilih dengan --sheet."
         ) from exc
     except Exception as exc:
-        raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).") from exc
+        hint = (" Berkas .xls (Excel 97-2003) tidak didukung: buka di Excel atau LibreOffice dan "
+                "simpan sebagai .xlsx atau CSV." if path.suffix.lower() == ".xls" else
+                " Pastikan berkasnya XLSX (bukan CSV atau berkas lain yang diganti namanya), atau "
+                "simpan ulang sebagai CSV.")
+        raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).{hint}") from exc
 
 
 _KEMENDAGRI_CODE = re.compile(r"^(kode|kd)(_\w+)?_k[e]?m[e]?n?dagri(_|$)")
@@ -272,6 +276,9 @@ def read_counts(
     body = body[~_blank_rows(body)]
     totals = _total_rows(body, None if header.by_name is None else list(header.columns.values()))
     body = body[~totals]
+    if body.empty:
+        raise PovmapInputError(f"{path}: tidak ada baris data di bawah judul kolom (baris "
+                               f"{header.row + 1}). Periksa sheet-nya (--sheet) atau isi tabelnya.")
     area = _area_columns(body, header.columns)
     info = {"path": str(path), "header_row": header.row + 1, "columns": header.names,
             "total_rows": [int(i) + 1 for i in totals[totals].index]}
