@@ -466,3 +466,28 @@ def test_real_process_no_traceback_and_exit_codes(hss_counts_csv, tmp_path):
                            capture_output=True, text=True, env=env, timeout=120)
     assert usage.returncode == 2 and "Traceback" not in usage.stderr and "Usage:" in usage.stderr
     assert leftovers(tmp_path / "out") == []
+
+
+def test_sheets_named_by_year_hidden_first_sheet_and_a_missing_sheet(hss_counts, tmp_path):
+    book = openpyxl.Workbook()
+    raw = book.active
+    raw.title = "Mentah"
+    raw.sheet_state = "hidden"  # the raw list a Dinsos recap is computed from
+    raw.append(["catatan"])
+    for year, scale in (("2023", 1), ("2024", 2)):
+        ws = book.create_sheet(year)
+        ws.append(["Kode Desa", "Desa", "Jumlah Jiwa"])
+        for desa in hss_counts.itertuples():
+            ws.append([desa.kode_wilayah, desa.nama_desa, int(desa.jumlah_miskin_ekstrem) * scale])
+    path = tmp_path / "rekap_tahunan.xlsx"
+    book.save(path)
+    total = hss_counts["jumlah_miskin_ekstrem"].sum()
+    assert read_counts(path)["jumlah_miskin_ekstrem"].sum() == total  # first visible sheet
+    # "--sheet 2024" is the sheet named 2024, not the 2025th sheet.
+    code, out = invoke("join", need(HSS_DESA), path, "--sheet", "2024", "-o", tmp_path / "j.gpkg",
+                       "--report", tmp_path / "r.json")
+    assert code == 0, out
+    assert json.loads((tmp_path / "r.json").read_text())["totals"]["jumlah_miskin_ekstrem"][
+        "input"] == 2 * total
+    code, out = invoke("join", HSS_DESA, path, "--sheet", "2025", "-o", tmp_path / "k.gpkg")
+    assert code == 1 and "sheet 2025 tidak ada; sheet yang ada: Mentah, 2023, 2024" in out

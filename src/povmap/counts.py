@@ -176,18 +176,35 @@ def _delimiter(text: str) -> str:
 
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     try:
-        return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, header=None,
-                             dtype=object, engine="openpyxl")
-    except ValueError as exc:
-        raise PovmapInputError(
-            f"{path}: sheet {sheet!r} tidak ada ({exc}); pilih dengan --sheet."
-        ) from exc
+        book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:
         hint = (" Berkas .xls (Excel 97-2003) tidak didukung: buka di Excel atau LibreOffice dan "
                 "simpan sebagai .xlsx atau CSV." if path.suffix.lower() == ".xls" else
                 " Pastikan berkasnya XLSX (bukan CSV atau berkas lain yang diganti namanya), atau "
                 "simpan ulang sebagai CSV.")
         raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).{hint}") from exc
+    with book:
+        states = {ws.title: ws.sheet_state for ws in book.book.worksheets}
+        return book.parse(_sheet_name(path, states, sheet), header=None, dtype=object)
+
+
+def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> str:
+    """The sheet to read: by name (a sheet named "2024" before the 2025th index), by index from 0,
+    or by default the first sheet a user sees (hidden sheets hold raw data or lists)."""
+    names = list(states)
+    if sheet is None:
+        return next((n for n in names if states[n] == "visible"), names[0])
+    if str(sheet) in names:
+        return str(sheet)
+    folded = {n.strip().lower(): n for n in names}
+    if str(sheet).strip().lower() in folded:
+        return folded[str(sheet).strip().lower()]
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        return names[sheet]
+    raise PovmapInputError(
+        f"{path}: sheet {sheet!r} tidak ada; sheet yang ada: {', '.join(names)}. Pilih dengan "
+        "--sheet NAMA atau nomor urut mulai 0."
+    )
 
 
 _KEMENDAGRI_CODE = re.compile(r"^(kode|kd)(_\w+)?_k[e]?m[e]?n?dagri(_|$)")
@@ -332,7 +349,7 @@ def _formula_cells(path: Path, sheet: str | int | None,
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet or 0]
+        ws = book[_sheet_name(path, {w.title: w.sheet_state for w in book.worksheets}, sheet)]
         by_row: dict[int, list[int]] = {}
         for r, c in cells:
             by_row.setdefault(r, []).append(c)
