@@ -491,3 +491,16 @@ def test_sheets_named_by_year_hidden_first_sheet_and_a_missing_sheet(hss_counts,
         "input"] == 2 * total
     code, out = invoke("join", HSS_DESA, path, "--sheet", "2025", "-o", tmp_path / "k.gpkg")
     assert code == 1 and "sheet 2025 tidak ada; sheet yang ada: Mentah, 2023, 2024" in out
+
+
+def test_utf8_bom_semicolons_and_trailing_empty_columns(hss_counts, tmp_path):
+    lines = ["Kode Wilayah;Kecamatan;Desa/Kelurahan;Jumlah Penduduk;Jumlah Jiwa;;;"]
+    lines += [f"{d.kode_wilayah};{d.nama_kecamatan};{d.nama_desa};"
+              f"{int(d.jumlah_penduduk):,};{d.jumlah_miskin_ekstrem};;;".replace(",", ".")
+              for d in hss_counts.itertuples()]
+    path = tmp_path / "bom.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
+    counts = read_counts(path)
+    assert counts.attrs["povmap"]["columns"]["kode_wilayah"] == "Kode Wilayah"  # BOM stripped
+    assert counts["jumlah_penduduk"].sum() == hss_counts["jumlah_penduduk"].sum()
+    assert len(counts) == 148
