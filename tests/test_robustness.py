@@ -504,3 +504,9 @@ def test_utf8_bom_semicolons_and_trailing_empty_columns(hss_counts, tmp_path):
     assert counts.attrs["povmap"]["columns"]["kode_wilayah"] == "Kode Wilayah"  # BOM stripped
     assert counts["jumlah_penduduk"].sum() == hss_counts["jumlah_penduduk"].sum()
     assert len(counts) == 148
+
+
+def test_unknown_basemap_fails_before_reading_anything(tmp_path):
+    code, out = invoke("map", tmp_path / "tidak_ada.geojson", tmp_path / "tidak_ada.csv",
+                       "-o", tmp_path / "p.html", "--tiles", "google")
+    assert code == 1 and "--tiles 'google' tidak dikenal" in out

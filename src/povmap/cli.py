@@ -212,8 +212,11 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
                 suppress_below, **kw) -> None:
     """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
     from .export import suppress_layers
+    from .render.controls import basemap_name
 
-    _check_map_output(output)  # a wrong -o fails before the analysis, not after it
+    _check_map_output(output)  # a wrong -o or --tiles fails before the analysis, not after it
+    if output.suffix.lower() in (".html", ".htm"):
+        basemap_name(tiles)
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
     if suppress_below:
