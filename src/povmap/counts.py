@@ -185,7 +185,8 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).{hint}") from exc
     with book:
         states = {ws.title: ws.sheet_state for ws in book.book.worksheets}
-        return book.parse(_sheet_name(path, states, sheet), header=None, dtype=object)
+        return pd.read_excel(book, sheet_name=_sheet_name(path, states, sheet), header=None,
+                             dtype=object)
 
 
 def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> str:
