@@ -136,7 +136,8 @@ def test_demo_writes_map_and_layers(tmp_path):
     assert "fiktif" in html
     desa = gpd.read_file(tmp_path / "desa.geojson")
     assert len(desa) == 150 and desa["JML_ME"].notna().all()
-    assert (tmp_path / "demo_manifest.json").exists()
+    assert (tmp_path / "manifest.json").exists() and (tmp_path / "demo_peta.manifest.json").exists()
+    assert (tmp_path / "laporan_penggabungan.json").exists() and (tmp_path / "desa.sld").exists()
 
 
 def test_repaired_geometries_are_reported(tmp_path):

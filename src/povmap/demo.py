@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 
 from ._errors import PovmapInputError
-from .export import export
+from .export import BundleOptions, export_result
 from .i18n import label
-from .manifest import build_manifest, write_manifest
 from .pipeline import Options, run
 
 #: The demo files live in the repository's ``boundaries/`` folder (see its README).
@@ -27,17 +26,17 @@ def demo_paths() -> tuple[Path, Path]:
 
 
 def run_demo(out_dir: str | os.PathLike = "output", *, lang: str = "id") -> list[Path]:
-    """Map the demo region into ``out_dir``: HTML map, GeoJSON layers, report and manifest."""
+    """Map the demo region into ``out_dir``: the HTML map with its poverty pockets (and its
+    manifest), and the geoportal bundle (GeoJSON, styles, metadata, join report, manifest)."""
     from .cli import write_map
 
     out_dir = Path(out_dir)
     boundaries, counts = demo_paths()
     result = run(boundaries, counts, Options(lang=lang, pockets=True))
-    title = f"{label('title_default', lang)} – Kabupaten Contoh ({label('illustrative', lang)})"
-    html = write_map(result, out_dir / "demo_peta.html", title=title,
-                     source=label("illustrative", lang), tiles=None, lang=lang)
-    written = export(result.layers, out_dir, formats=("geojson",), stem="demo")
-    result.report.write(out_dir / "demo_laporan.json")
-    written.append(out_dir / "demo_laporan.json")
-    write_manifest(out_dir / "demo_manifest.json", build_manifest(result, [html, *written]))
-    return [html, *written, out_dir / "demo_manifest.json"]
+    fictional = label("illustrative", lang)
+    title = f"{label('title_default', lang)} – Kabupaten Contoh ({fictional})"
+    html = write_map(result, out_dir / "demo_peta.html", title=title, source=fictional,
+                     tiles=None, lang=lang)
+    bundle = export_result(result, out_dir, BundleOptions(
+        formats=("geojson",), lang=lang, title=title, vintage=fictional))
+    return [html, html.with_suffix(".manifest.json"), *bundle]
