@@ -26,7 +26,9 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     target = Path(target)
     if target.is_dir():
         raise PovmapInputError(f"{target} adalah folder; tulis nama berkas, mis. {target}/"
-                               f"hasil{suffix or '.html'}.")
+                               f"hasil{suffix or '.html'}.",
+                               en=f"{target} is a folder; give a file name, e.g. {target}/"
+                                  f"result{suffix or '.html'}.")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
@@ -35,7 +37,9 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     except OSError as exc:
         raise PovmapInputError(
             f"{target}: folder {target.parent} tidak dapat ditulis ({exc.strerror}). "
-            "Pilih folder lain untuk keluaran."
+            "Pilih folder lain untuk keluaran.",
+            en=f"{target}: folder {target.parent} is not writable ({exc.strerror}). "
+               "Choose another folder for the output."
         ) from exc
     os.close(fd)
     # GDAL refuses to create some formats over an existing (even empty) file.

@@ -141,14 +141,16 @@ def _read_static(path: str) -> bytes:
     try:
         return node.read_bytes()
     except FileNotFoundError as exc:  # a broken install or a rule pointing at a missing file
-        raise OfflineAssetError(f"povmap is missing its vendored asset static/{path}") from exc
+        raise OfflineAssetError(f"povmap is missing its vendored asset static/{path}",
+                                en=f"povmap is missing its vendored asset static/{path}") from exc
 
 
 def _data_uri(path: str) -> str:
     ext = posixpath.splitext(path)[1].lower()
     mime = _MIME.get(ext)
     if mime is None:
-        raise OfflineAssetError(f"no MIME type known for vendored asset static/{path}")
+        raise OfflineAssetError(f"no MIME type known for vendored asset static/{path}",
+                                en=f"no MIME type known for vendored asset static/{path}")
     return f"data:{mime};base64,{base64.b64encode(_read_static(path)).decode('ascii')}"
 
 
@@ -267,7 +269,8 @@ def inline_assets(m: folium.Map) -> str:
 
     for marker, advice in _USES_DROPPED:
         if marker in html:
-            raise OfflineAssetError(f"cannot write this map for offline use: {advice}")
+            raise OfflineAssetError(f"cannot write this map for offline use: {advice}",
+                                    en=f"cannot write this map for offline use: {advice}")
 
     # folium registers every library in <head>; restricting the rewrite to it keeps user content
     # in the body (popup HTML, GeoJSON properties) from being rewritten by accident.
@@ -289,7 +292,11 @@ def inline_assets(m: folium.Map) -> str:
             "this map loads scripts or stylesheets that povmap does not ship for offline use: "
             + ", ".join(leftovers)
             + ". Vendor them under src/povmap/static/ (see its README.md) and add a rule in "
-            "povmap/_offline.py, or save the map with offline=False."
+            "povmap/_offline.py, or save the map with offline=False.",
+            en="this map loads scripts or stylesheets that povmap does not ship for offline use: "
+               + ", ".join(leftovers)
+               + ". Vendor them under src/povmap/static/ (see its README.md) and add a rule in "
+               "povmap/_offline.py, or save the map with offline=False."
         )
     return html
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError
+from ._errors import PovmapInputError, Text, in_lang
 from .i18n import format_number
 
 #: Problem kinds that stop a run unless the user opts to continue (``--allow-invalid``).
@@ -48,12 +48,16 @@ def check_values(counts: pd.DataFrame, count_columns: list[str]) -> list[dict]:
         known = ~np.isnan(values)
         for i in np.flatnonzero(known & (values < 0)):
             problems.append(_problem("negatif", rows[i], column, values[i],
-                                     f"{column} bernilai negatif ({_fmt(values[i])})."))
+                                     Text(f"{column} bernilai negatif ({_fmt(values[i])}).",
+                                          en=f"{column} is negative ({_fmt(values[i])}).")))
         for i in np.flatnonzero(known & (values != np.round(values))):
             problems.append(_problem(
                 "bukan_bilangan_bulat", rows[i], column, values[i],
-                f"{column} = {_fmt(values[i])} bukan bilangan bulat; jumlah orang atau keluarga "
-                "harus bulat (periksa pemisah ribuan: 1.234, bukan 1,234)."))
+                Text(f"{column} = {_fmt(values[i])} bukan bilangan bulat; jumlah orang atau "
+                     "keluarga harus bulat (periksa pemisah ribuan: 1.234, bukan 1,234).",
+                     en=f"{column} = {_fmt(values[i])} is not a whole number; counts of people "
+                        "or families are whole (check the thousands separator: 1.234, "
+                        "not 1,234).")))
         cap = _denominator(column, count_columns)
         if cap:
             limit = counts[cap].to_numpy(dtype=float)
@@ -62,7 +66,10 @@ def check_values(counts: pd.DataFrame, count_columns: list[str]) -> list[dict]:
             for i in np.flatnonzero(over):
                 problems.append(_problem(
                     "melebihi_penduduk", rows[i], column, values[i],
-                    f"{column} ({_fmt(values[i])}) lebih besar dari {cap} ({_fmt(limit[i])})."))
+                    Text(f"{column} ({_fmt(values[i])}) lebih besar dari {cap} "
+                         f"({_fmt(limit[i])}).",
+                         en=f"{column} ({_fmt(values[i])}) is larger than {cap} "
+                            f"({_fmt(limit[i])}).")))
     return sorted(problems, key=lambda p: p["baris"][0])
 
 
@@ -70,11 +77,15 @@ def duplicate_problem(rows: list[int], area: str, same_values: bool) -> dict:
     """The problem of one area given by several rows."""
     if same_values:
         return _problem("ganda_sama", rows, None, None,
-                        f"Wilayah {area} muncul di baris {_rows(rows)} dengan nilai sama; "
-                        "hanya baris pertama dipakai.")
+                        Text(f"Wilayah {area} muncul di baris {_rows(rows)} dengan nilai sama; "
+                             "hanya baris pertama dipakai.",
+                             en=f"Area {area} appears in rows {_rows(rows)} with the same "
+                                "values; only the first row is used."))
     return _problem("ganda_berbeda", rows, None, None,
-                    f"Wilayah {area} muncul di baris {_rows(rows)} dengan nilai berbeda; "
-                    "hanya baris pertama dipakai bila dilanjutkan.")
+                    Text(f"Wilayah {area} muncul di baris {_rows(rows)} dengan nilai berbeda; "
+                         "hanya baris pertama dipakai bila dilanjutkan.",
+                         en=f"Area {area} appears in rows {_rows(rows)} with different values; "
+                            "only the first row is used if you continue."))
 
 
 def raise_or_keep(problems: list[dict], *, allow_invalid: bool, source: str) -> None:
@@ -88,16 +99,25 @@ def raise_or_keep(problems: list[dict], *, allow_invalid: bool, source: str) -> 
     blocking = [p for p in problems if p["jenis"] in BLOCKING]
     if not blocking or allow_invalid:
         return
-    listed = "\n".join(f"  - baris {_rows(p['baris'])}: {p['pesan']}" for p in blocking[:_SHOWN])
-    more = f"\n  ... dan {len(blocking) - _SHOWN} lainnya" if len(blocking) > _SHOWN else ""
+    shown, extra = blocking[:_SHOWN], len(blocking) - _SHOWN
+
+    def listed(row: str, more: str, lang: str) -> str:
+        lines = [f"  - {row} {_rows(p['baris'])}: {in_lang(p['pesan'], lang)}" for p in shown]
+        return "\n".join(lines + ([f"  ... {more}"] if extra > 0 else []))
+
     raise PovmapInputError(
-        f"{source}: {len(blocking)} nilai tidak mungkin benar:\n{listed}{more}\n"
+        f"{source}: {len(blocking)} nilai tidak mungkin benar:\n"
+        f"{listed('baris', f'dan {extra} lainnya', 'id')}\n"
         "Perbaiki tabelnya, atau jalankan dengan --allow-invalid untuk melanjutkan; setiap masalah "
-        "lalu dicatat di laporan (problems)."
+        "lalu dicatat di laporan (problems).",
+        en=f"{source}: {len(blocking)} values cannot be true:\n"
+           f"{listed('row', f'and {extra} more', 'en')}\n"
+           "Fix the table, or run with --allow-invalid to continue; every problem is then listed "
+           "in the report (problems)."
     )
 
 
-def _problem(kind: str, rows: object, column: str | None, value: float | None, message: str
+def _problem(kind: str, rows: object, column: str | None, value: float | None, message: Text
              ) -> dict:
     listed = [int(r) for r in rows] if isinstance(rows, list | tuple) else [int(rows)]
     return {"jenis": kind, "baris": listed, "kolom": column,

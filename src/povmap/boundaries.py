@@ -94,20 +94,25 @@ def read_boundaries(
     one row per area. What was detected and repaired is in ``gdf.attrs["povmap"]``.
     """
     if engine not in ENGINES:
-        raise PovmapInputError(f"engine={engine!r} tidak dikenal; pilih salah satu dari {ENGINES}.")
+        raise PovmapInputError(f"engine={engine!r} tidak dikenal; pilih salah satu dari {ENGINES}.",
+                               en=f"engine={engine!r} is unknown; choose one of {ENGINES}.")
     path = Path(path)
     if not path.exists():
-        raise PovmapInputError(f"Berkas batas wilayah tidak ditemukan: {path}")
+        raise PovmapInputError(f"Berkas batas wilayah tidak ditemukan: {path}",
+                               en=f"Boundary file not found: {path}")
     layer = _check_layer(path, layer) if layer else _pick_layer(path)
     try:
         raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
         raise PovmapInputError(
             f"{path}: tidak dapat dibaca sebagai berkas batas wilayah ({exc}). "
-            "Gunakan GeoJSON, GeoPackage, FlatGeobuf atau shapefile (boleh di-zip)."
+            "Gunakan GeoJSON, GeoPackage, FlatGeobuf atau shapefile (boleh di-zip).",
+            en=f"{path}: cannot be read as a boundary file ({exc}). "
+               "Use GeoJSON, GeoPackage, FlatGeobuf or a shapefile (zipped is fine)."
         ) from exc
     if raw.empty:
-        raise PovmapInputError(f"{path}: berkas tidak berisi satu pun wilayah.")
+        raise PovmapInputError(f"{path}: berkas tidak berisi satu pun wilayah.",
+                               en=f"{path}: the file holds no area.")
     mapping, schema = _detect_columns(raw, columns or {}, path)
     level = _detect_level(raw, mapping, path)
     gdf = _to_canonical(raw, mapping, level, path)
@@ -131,7 +136,8 @@ def boundary_level(gdf: gpd.GeoDataFrame) -> str:
     for level in reversed(LEVELS):
         if f"kode_{level}" in gdf.columns:
             return level
-    raise PovmapInputError("Lapisan batas wilayah tidak punya kolom kode_desa atau kode_kecamatan.")
+    raise PovmapInputError("Lapisan batas wilayah tidak punya kolom kode_desa atau kode_kecamatan.",
+                           en="The boundary layer has no kode_desa or kode_kecamatan column.")
 
 
 def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
@@ -151,7 +157,8 @@ def _pick_layer(path: Path) -> str | None:
         if found:
             return found[0]
     raise PovmapInputError(
-        f"{path} berisi beberapa layer ({', '.join(layers)}); pilih satu dengan --layer."
+        f"{path} berisi beberapa layer ({', '.join(layers)}); pilih satu dengan --layer.",
+        en=f"{path} has several layers ({', '.join(layers)}); choose one with --layer."
     )
 
 
@@ -162,7 +169,9 @@ def _check_layer(path: Path, layer: str) -> str:
         return layer  # let read_file report the problem with its own message
     if layer not in layers:
         raise PovmapInputError(f"{path}: layer {layer!r} tidak ada; layer yang ada: "
-                               f"{', '.join(layers)}. Pilih salah satu dengan --layer.")
+                               f"{', '.join(layers)}. Pilih salah satu dengan --layer.",
+                               en=f"{path}: layer {layer!r} does not exist; layers: "
+                                  f"{', '.join(layers)}. Choose one with --layer.")
     return layer
 
 
@@ -189,12 +198,16 @@ def _detect_columns(
         if canonical not in _ALIASES:
             raise PovmapInputError(
                 f"columns: {canonical!r} bukan kolom kanonik; gunakan salah satu dari "
-                f"{sorted(_ALIASES)}."
+                f"{sorted(_ALIASES)}.",
+                en=f"columns: {canonical!r} is not a canonical column; use one of "
+                   f"{sorted(_ALIASES)}."
             )
         if source.lower() not in by_lower:
             raise PovmapInputError(
                 f"{path}: kolom {source!r} (untuk {canonical}) tidak ada. Kolom yang ada: "
-                f"{', '.join(by_lower.values())}."
+                f"{', '.join(by_lower.values())}.",
+                en=f"{path}: column {source!r} (for {canonical}) does not exist. Columns: "
+                   f"{', '.join(by_lower.values())}."
             )
     mapping = {k: by_lower[v.lower()] for k, v in explicit.items()}
     for canonical, aliases in _ALIASES.items():
@@ -216,7 +229,10 @@ def _detect_columns(
         raise PovmapInputError(
             f"{path}: tidak ditemukan kolom kode Kemendagri desa atau kecamatan (misalnya KDEPUM, "
             f"KDCPUM, kode_desa). Kolom yang ada: {', '.join(by_lower.values())}. Sebutkan "
-            "kolomnya dengan --columns kode_desa=NAMA_KOLOM."
+            "kolomnya dengan --columns kode_desa=NAMA_KOLOM.",
+            en=f"{path}: no Kemendagri desa or kecamatan code column found (e.g. KDEPUM, KDCPUM, "
+               f"kode_desa). Columns: {', '.join(by_lower.values())}. Name the column with "
+               "--columns kode_desa=COLUMN_NAME."
         )
     return mapping, schema
 
@@ -233,7 +249,9 @@ def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str
     tried = ", ".join(mapping[key] for key in ("kode_desa", "kode_kecamatan") if key in mapping)
     raise PovmapInputError(
         f"{path}: kolom kode ({tried}) "
-        "tidak berisi kode Kemendagri desa (63.06.01.2001) atau kecamatan (63.06.01)."
+        "tidak berisi kode Kemendagri desa (63.06.01.2001) atau kecamatan (63.06.01).",
+        en=f"{path}: the code columns ({tried}) hold no Kemendagri desa (63.06.01.2001) or "
+           "kecamatan (63.06.01) codes."
     )
 
 
@@ -247,7 +265,9 @@ def _to_canonical(
         rows = [str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10]]
         raise PovmapInputError(
             f"{path}: kolom {mapping[own_code]} berisi kode {level} yang tidak sah pada fitur ke-"
-            f"{', '.join(rows)}. Perbaiki kodenya, atau pilih kolom lain dengan --columns."
+            f"{', '.join(rows)}. Perbaiki kodenya, atau pilih kolom lain dengan --columns.",
+            en=f"{path}: column {mapping[own_code]} holds invalid {level} codes in feature(s) "
+               f"{', '.join(rows)}. Fix the codes, or choose another column with --columns."
         )
     out = pd.DataFrame(index=raw.index)
     out[own_code] = codes
@@ -289,7 +309,11 @@ def _polygons_only(gdf: gpd.GeoDataFrame, level: str, path: Path) -> gpd.GeoData
             f"{path}: {bad.sum()} dari {len(gdf)} fitur bukan poligon ("
             f"{', '.join(sorted(set(kinds[bad])))}), mis. fitur ke-{shown}. Batas wilayah harus "
             "Polygon atau MultiPolygon: gunakan berkas batas desa/kecamatan (bukan titik kantor "
-            "desa atau garis batas), atau hapus/perbaiki fitur tersebut."
+            "desa atau garis batas), atau hapus/perbaiki fitur tersebut.",
+            en=f"{path}: {bad.sum()} of {len(gdf)} features are not polygons "
+               f"({', '.join(sorted(set(kinds[bad])))}), e.g. feature {shown}. Boundaries "
+               "must be Polygon or MultiPolygon: use a desa/kecamatan boundary file (not "
+               "village office points or boundary lines), or delete/fix those features."
         )
     return gdf
 
@@ -314,7 +338,9 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]
             return gdf.set_crs(WGS84), "tidak ada (dianggap EPSG:4326)"
         raise PovmapInputError(
             f"{path}: sistem koordinat (CRS) tidak diketahui (berkas .prj hilang?) dan "
-            "koordinatnya bukan lon/lat. Tambahkan berkas .prj atau simpan ulang dengan CRS."
+            "koordinatnya bukan lon/lat. Tambahkan berkas .prj atau simpan ulang dengan CRS.",
+            en=f"{path}: unknown coordinate reference system (CRS; missing .prj file?) and the "
+               "coordinates are not lon/lat. Add the .prj file or save the file again with a CRS."
         )
     source = gdf.crs.to_string()
     if gdf.crs.equals(WGS84, ignore_axis_order=True):

@@ -111,14 +111,17 @@ def make_classification(
     if breaks:
         scheme = "user"
     if scheme not in SCHEMES:
-        raise PovmapInputError(f"scheme={scheme!r} tidak dikenal; pilih salah satu dari {SCHEMES}.")
+        raise PovmapInputError(f"scheme={scheme!r} tidak dikenal; pilih salah satu dari {SCHEMES}.",
+                               en=f"scheme={scheme!r} is unknown; choose one of {SCHEMES}.")
     if not 2 <= k <= 9:
-        raise PovmapInputError(f"k={k} di luar rentang; pilih 2 sampai 9 kelas.")
+        raise PovmapInputError(f"k={k} di luar rentang; pilih 2 sampai 9 kelas.",
+                               en=f"k={k} is out of range; choose 2 to 9 classes.")
     y = np.asarray(values, dtype=float)
     y = y[~np.isnan(y)]
     if y.size == 0:
         raise PovmapInputError(
-            f"Kolom {column!r} tidak berisi satu pun nilai; tidak ada yang dipetakan."
+            f"Kolom {column!r} tidak berisi satu pun nilai; tidak ada yang dipetakan.",
+            en=f"Column {column!r} has no values; nothing to map."
         )
     bins = _bins(y, scheme, k, breaks)
     return Classification(
@@ -145,7 +148,9 @@ def classify(
     if column not in gdf.columns:
         mappable = [c for c in gdf.columns if c.startswith(("jumlah_", "persen_", "kepadatan_"))]
         raise PovmapInputError(
-            f"column={column!r} tidak ada; kolom yang bisa dipetakan: {', '.join(mappable)}."
+            f"column={column!r} tidak ada; kolom yang bisa dipetakan: {', '.join(mappable)}.",
+            en=f"column={column!r} does not exist; columns that can be mapped: "
+               f"{', '.join(mappable)}."
         )
     classification = make_classification(
         gdf[column], column=column, scheme=scheme, k=k, breaks=breaks, cmap=cmap
@@ -160,14 +165,16 @@ def classification_of(gdf: gpd.GeoDataFrame) -> Classification:
     """The classification :func:`classify` attached to ``gdf``."""
     found = gdf.attrs.get("povmap_classification")
     if found is None:
-        raise PovmapInputError("Lapisan belum diklasifikasi; panggil povmap.classify dulu.")
+        raise PovmapInputError("Lapisan belum diklasifikasi; panggil povmap.classify dulu.",
+                               en="The layer is not classified yet; call povmap.classify first.")
     return found
 
 
 def _bins(y: np.ndarray, scheme: str, k: int, breaks: list[float] | None) -> np.ndarray:
     if scheme == "user":
         if not breaks or list(breaks) != sorted(breaks):
-            raise PovmapInputError("breaks harus berisi batas kelas yang naik, mis. 1,2,5.")
+            raise PovmapInputError("breaks harus berisi batas kelas yang naik, mis. 1,2,5.",
+                                   en="breaks must be rising class limits, e.g. 1,2,5.")
         bins = [b for b in breaks if b < y.max()] + [y.max()]
         return np.unique(bins)
     k = min(k, np.unique(y).size)
@@ -188,7 +195,8 @@ def _colors(cmap: str, n: int) -> tuple[str, ...]:
     try:
         colormap = colormaps[cmap]
     except KeyError:
-        raise PovmapInputError(f"cmap={cmap!r} bukan nama colour map matplotlib.") from None
+        raise PovmapInputError(f"cmap={cmap!r} bukan nama colour map matplotlib.",
+                               en=f"cmap={cmap!r} is not a matplotlib colour map name.") from None
     # Skip the palest end so the lowest class still differs from the no-data grey and the basemap.
     return tuple(to_hex(colormap(x)) for x in np.linspace(0.15, 0.95, n))
 

@@ -35,31 +35,46 @@ def _fail_cleanly(command):
             exc.ctx = exc.ctx or click.get_current_context(silent=True)
             raise
         except (PovmapError, OSError, ValueError) as exc:
-            click.echo(f"Galat: {exc}", err=True)
+            lang = _lang(kwargs)
+            text = exc.message(lang) if isinstance(exc, PovmapError) else str(exc)
+            click.echo(f"{_FAILED[lang][0]}: {text}", err=True)
             sys.exit(1)
         except Exception as exc:
             if os.environ.get("POVMAP_DEBUG"):
                 raise
-            click.echo(f"Galat tak terduga di povmap ({type(exc).__name__}: {exc}). Tidak ada "
-                       "berkas keluaran yang ditulis. Jalankan ulang dengan POVMAP_DEBUG=1 dan "
-                       "laporkan pesannya.", err=True)
+            click.echo(_FAILED[_lang(kwargs)][1].format(f"{type(exc).__name__}: {exc}"), err=True)
             sys.exit(1)
 
     return wrapper
 
 
-def _parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+def _lang(kwargs: dict) -> str:
+    """The command's ``--lang``, so that its errors are printed in the user's language."""
+    return "en" if kwargs.get("lang") == "en" else "id"
+
+
+#: The error prefix, and the line for an error that is povmap's fault, per language.
+_FAILED = {
+    "id": ("Galat", "Galat tak terduga di povmap ({}). Tidak ada berkas keluaran yang ditulis. "
+                    "Jalankan ulang dengan POVMAP_DEBUG=1 dan laporkan pesannya."),
+    "en": ("Error", "Unexpected error in povmap ({}). No output file was written. Run again "
+                    "with POVMAP_DEBUG=1 and report the message."),
+}
+
+
+def _parse_pairs(values: tuple[str, ...], option: str, lang: str = "id") -> dict[str, str]:
     pairs = {}
     for value in values:
         key, sep, header = value.partition("=")
         if not sep or not key.strip() or not header.strip():
-            raise click.BadParameter(f"{value!r}: tulis sebagai kanonik=Judul Kolom",
-                                     param_hint=option)
+            how = ("write it as canonical=Column Title" if lang == "en" else
+                   "tulis sebagai kanonik=Judul Kolom")
+            raise click.BadParameter(f"{value!r}: {how}", param_hint=option)
         pairs[key.strip()] = header.strip()
     return pairs
 
 
-def _parse_breaks(value: str | None) -> tuple[float, ...] | None:
+def _parse_breaks(value: str | None, lang: str = "id") -> tuple[float, ...] | None:
     """``1,2.5,5``, or with semicolons the Indonesian way ``1;2,5;5``; rising, no duplicates."""
     from .counts import parse_number
 
@@ -71,11 +86,13 @@ def _parse_breaks(value: str | None) -> tuple[float, ...] | None:
             raise ValueError(value)
         breaks = tuple(parse_number(v) if ";" in value else float(v) for v in parts)
     except ValueError:
-        raise click.BadParameter(f"{value!r}: tulis batas kelas seperti 1,2.5,5 atau 1;2,5;5",
-                                 param_hint="--breaks") from None
+        how = ("write class limits like 1,2.5,5 or 1;2,5;5" if lang == "en" else
+               "tulis batas kelas seperti 1,2.5,5 atau 1;2,5;5")
+        raise click.BadParameter(f"{value!r}: {how}", param_hint="--breaks") from None
     if any(b != b for b in breaks) or list(breaks) != sorted(set(breaks)):
-        raise click.BadParameter(f"{value!r}: batas kelas harus naik, mis. 1,2.5,5",
-                                 param_hint="--breaks")
+        how = ("class limits must rise, e.g. 1,2.5,5" if lang == "en" else
+               "batas kelas harus naik, mis. 1,2.5,5")
+        raise click.BadParameter(f"{value!r}: {how}", param_hint="--breaks")
     return breaks
 
 
@@ -128,10 +145,10 @@ def _options(kw: dict) -> Options:
     return Options(
         level=kw["level"], lang=kw["lang"], engine=kw["engine"], layer=kw.get("layer"),
         sheet=int(sheet) if sheet and sheet.isdigit() else sheet,
-        column_map=_parse_pairs(kw.get("column_map", ()), "--column-map"),
-        boundary_columns=_parse_pairs(kw.get("boundary_columns", ()), "--columns"),
+        column_map=_parse_pairs(kw.get("column_map", ()), "--column-map", kw["lang"]),
+        boundary_columns=_parse_pairs(kw.get("boundary_columns", ()), "--columns", kw["lang"]),
         column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
-        k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks")),
+        k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks"), kw["lang"]),
         fuzzy_threshold=kw.get("fuzzy_threshold", 85.0), pockets=kw.get("kantong", False),
         allow_invalid=kw.get("allow_invalid", False),
     )
@@ -180,7 +197,9 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
     if strict and not result.report.complete:
         raise PovmapError(
             f"{counts}: {len(result.report.unmatched_counts)} baris tidak cocok dan "
-            f"{len(result.report.ambiguous)} ambigu (--strict). Lihat laporan untuk rinciannya."
+            f"{len(result.report.ambiguous)} ambigu (--strict). Lihat laporan untuk rinciannya.",
+            en=f"{counts}: {len(result.report.unmatched_counts)} rows unmatched and "
+               f"{len(result.report.ambiguous)} ambiguous (--strict). See the report for details."
         )
     if output.suffix.lower() in (".geojson", ".json"):
         write_geojson(result.main, output, layer=output.stem)
@@ -233,7 +252,8 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 def _check_map_output(output: Path) -> str:
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".png", ".pdf"):
-        raise PovmapError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.")
+        raise PovmapError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.",
+                          en=f"-o {output}: use the suffix .html (interactive), .png or .pdf.")
     return suffix
 
 
@@ -304,8 +324,11 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
     _echo_report(result, kw["lang"])
     written = export_result(result, output, settings, command=sys.argv)
     if config.missing():
-        click.echo(f"Catatan: metadata masih berisi [isi: ...] untuk {', '.join(config.missing())}"
-                   "; lengkapi dengan --metadata atau --organisasi/--email/--lisensi.", err=True)
+        missing = ", ".join(config.missing())
+        click.echo(f"Note: the metadata still holds [isi: ...] for {missing}; complete it with "
+                   "--metadata or --organisasi/--email/--lisensi." if kw["lang"] == "en" else
+                   f"Catatan: metadata masih berisi [isi: ...] untuk {missing}; lengkapi dengan "
+                   "--metadata atau --organisasi/--email/--lisensi.", err=True)
     for path in written:
         click.echo(str(path))
 
@@ -338,7 +361,9 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
 
     if kw["level"] != "desa":
         raise PovmapError("--level kecamatan: kantong kemiskinan dicari antar desa; "
-                          "gunakan --level desa.")
+                          "gunakan --level desa.",
+                          en="--level kecamatan: poverty pockets are found among desa; "
+                             "use --level desa.")
     output_paths(output, ranking)  # a wrong -o fails before the analysis, not after it
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])

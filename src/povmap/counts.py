@@ -126,13 +126,15 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd
     """
     path = Path(path)
     if not path.exists():
-        raise PovmapInputError(f"Berkas tabel tidak ditemukan: {path}")
+        raise PovmapInputError(f"Berkas tabel tidak ditemukan: {path}",
+                               en=f"Table file not found: {path}")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return _read_excel(path, sheet)
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path)
-    raise PovmapInputError(f"{path}: jenis berkas {suffix!r} tidak dikenal; gunakan CSV atau XLSX.")
+    raise PovmapInputError(f"{path}: jenis berkas {suffix!r} tidak dikenal; gunakan CSV atau XLSX.",
+                           en=f"{path}: unknown file type {suffix!r}; use CSV or XLSX.")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -147,7 +149,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
-        raise PovmapInputError(f"{path}: CSV tidak dapat dibaca ({exc}).") from exc
+        raise PovmapInputError(f"{path}: CSV tidak dapat dibaca ({exc}).",
+                               en=f"{path}: cannot read the CSV ({exc}).") from exc
     # Title rows have fewer cells than the table under them: pad every row to the widest.
     width = max((len(r) for r in rows), default=0)
     return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
@@ -178,11 +181,17 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:
+        xls = path.suffix.lower() == ".xls"
         hint = (" Berkas .xls (Excel 97-2003) tidak didukung: buka di Excel atau LibreOffice dan "
-                "simpan sebagai .xlsx atau CSV." if path.suffix.lower() == ".xls" else
+                "simpan sebagai .xlsx atau CSV." if xls else
                 " Pastikan berkasnya XLSX (bukan CSV atau berkas lain yang diganti namanya), atau "
                 "simpan ulang sebagai CSV.")
-        raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).{hint}") from exc
+        hint_en = (" .xls files (Excel 97-2003) are not supported: open the file in Excel or "
+                   "LibreOffice and save it as .xlsx or CSV." if xls else
+                   " Make sure the file is XLSX (not a CSV or another file renamed), or save it "
+                   "again as CSV.")
+        raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).{hint}",
+                               en=f"{path}: cannot read the XLSX ({exc}).{hint_en}") from exc
     with book:
         states = {ws.title: ws.sheet_state for ws in book.book.worksheets}
         return pd.read_excel(book, sheet_name=_sheet_name(path, states, sheet), header=None,
@@ -204,7 +213,9 @@ def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> 
         return names[sheet]
     raise PovmapInputError(
         f"{path}: sheet {sheet!r} tidak ada; sheet yang ada: {', '.join(names)}. Pilih dengan "
-        "--sheet NAMA atau nomor urut mulai 0."
+        "--sheet NAMA atau nomor urut mulai 0.",
+        en=f"{path}: sheet {sheet!r} does not exist; sheets: {', '.join(names)}. "
+           "Choose one with --sheet NAME or its number from 0."
     )
 
 
@@ -225,12 +236,16 @@ def recognise_headers(
         if canonical not in HEADER_ALIASES:
             raise PovmapInputError(
                 f"--column-map: {canonical!r} bukan kolom kanonik; gunakan salah satu dari "
-                f"{', '.join(HEADER_ALIASES)}."
+                f"{', '.join(HEADER_ALIASES)}.",
+                en=f"--column-map: {canonical!r} is not a canonical column; use one of "
+                   f"{', '.join(HEADER_ALIASES)}."
             )
         if _header_key(header) not in keys:
             raise PovmapInputError(
                 f"--column-map: kolom {header!r} tidak ada di tabel. Kolom yang ada: "
-                f"{', '.join(str(h) for h in headers)}."
+                f"{', '.join(str(h) for h in headers)}.",
+                en=f"--column-map: column {header!r} is not in the table. Columns: "
+                   f"{', '.join(str(h) for h in headers)}."
             )
         found[canonical] = keys.index(_header_key(header))
     if "kode_wilayah" not in found:
@@ -296,7 +311,10 @@ def read_counts(
     body = body[~totals]
     if body.empty:
         raise PovmapInputError(f"{path}: tidak ada baris data di bawah judul kolom (baris "
-                               f"{header.row + 1}). Periksa sheet-nya (--sheet) atau isi tabelnya.")
+                               f"{header.row + 1}). Periksa sheet-nya (--sheet) atau isi tabelnya.",
+                               en=f"{path}: no data rows below the header row (row "
+                                  f"{header.row + 1}). Check the sheet (--sheet) or the "
+                                  "table's content.")
     area = _area_columns(body, header.columns)
     info = {"path": str(path), "header_row": header.row + 1, "columns": header.names,
             "total_rows": [int(i) + 1 for i in totals[totals].index]}
@@ -339,7 +357,11 @@ def _check_formulas(out: pd.DataFrame, header: _Header, path: Path,
             f"{path}, baris {row}, kolom {header.names[cells[row, column]]!r}: sel berisi rumus "
             f"{formula} tanpa nilai tersimpan ({len(found)} sel seperti ini; berkas dibuat program "
             "dan belum pernah dihitung). Buka berkas di Excel atau LibreOffice lalu simpan ulang, "
-            "atau ganti rumusnya dengan angka."
+            "atau ganti rumusnya dengan angka.",
+            en=f"{path}, row {row}, column {header.names[cells[row, column]]!r}: the cell "
+               f"holds the formula {formula} with no stored value ({len(found)} such cells; "
+               "the file was written by a program and never calculated). Open it in Excel "
+               "or LibreOffice and save it again, or replace the formulas with numbers."
         )
 
 
@@ -476,7 +498,12 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
         f"{path}: baris judul kolom tidak ditemukan. Tabel perlu kolom wilayah (mis. "
         "'kode_wilayah', 'Desa/Kelurahan') dan kolom jumlah (mis. 'jumlah_miskin_ekstrem', "
         "'Jumlah Jiwa', 'jumlah_penduduk'). Sebutkan kolomnya dengan --column-map, "
-        "mis. --column-map jumlah_miskin_ekstrem='Jml Warga'."
+        "mis. --column-map jumlah_miskin_ekstrem='Jml Warga'.",
+        en=f"{path}: header row not found. The table needs an area column (e.g. "
+           "'kode_wilayah', 'Desa/Kelurahan') and count columns (e.g. "
+           "'jumlah_miskin_ekstrem', 'Jumlah Jiwa', 'jumlah_penduduk'). Name the "
+           "columns with --column-map, e.g. --column-map "
+           "jumlah_miskin_ekstrem='Jml Warga'."
     )
 
 
@@ -493,7 +520,10 @@ def _refuse_duplicate_counts(headers: list[str], columns: dict[str, int], path: 
             raise PovmapInputError(
                 f"{path}, baris {row}: judul kolom {headers[position]!r} muncul lebih dari sekali "
                 f"(kolom {letters}), jadi tidak jelas mana yang berisi {canonical}. Ubah judul "
-                "kolom yang bukan itu, mis. menjadi 'Jumlah Penduduk'."
+                "kolom yang bukan itu, mis. menjadi 'Jumlah Penduduk'.",
+                en=f"{path}, row {row}: the header {headers[position]!r} appears more than "
+                   f"once (columns {letters}), so it is unclear which one holds {canonical}. "
+                   "Rename the other one, e.g. to 'Jumlah Penduduk'."
             )
 
 
@@ -531,7 +561,10 @@ def _parse_column(cells: list[object], index: pd.Index, header: object, path: Pa
         except ValueError:
             raise PovmapInputError(
                 f"{path}, baris {index[i] + 1}, kolom {header!r}: {cell!r} bukan angka. "
-                "Tulis angka seperti 1.234 atau 1234, atau kosongkan/isi '-' bila tidak ada data."
+                "Tulis angka seperti 1.234 atau 1234, atau kosongkan/isi '-' bila tidak ada data.",
+                en=f"{path}, row {index[i] + 1}, column {header!r}: {cell!r} is not a number. "
+                   "Write numbers like 1.234 or 1234, or leave the cell empty / '-' when "
+                   "there is no data."
             ) from None
     return values
 

@@ -20,7 +20,9 @@ def demo_paths() -> tuple[Path, Path]:
     if not boundaries.exists() or not counts.exists():
         raise PovmapInputError(
             f"Data contoh tidak ditemukan di {DEMO_DIR}. Pasang povmap dari repositorinya "
-            "(pip install -e .) atau buat ulang dengan python boundaries/make_demo.py."
+            "(pip install -e .) atau buat ulang dengan python boundaries/make_demo.py.",
+            en=f"Demo data not found in {DEMO_DIR}. Install povmap from its repository "
+               "(pip install -e .) or rebuild it with python boundaries/make_demo.py."
         )
     return boundaries, counts
 

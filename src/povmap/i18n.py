@@ -117,7 +117,8 @@ LABELS: dict[str, dict[str, str]] = {
 def check_lang(lang: str) -> str:
     """Return ``lang`` if supported, else raise naming the parameter."""
     if lang not in LANGS:
-        raise PovmapInputError(f"lang={lang!r} tidak dikenal; pilih salah satu dari {LANGS}.")
+        raise PovmapInputError(f"lang={lang!r} tidak dikenal; pilih salah satu dari {LANGS}.",
+                               en=f"lang={lang!r} is unknown; choose one of {LANGS}.")
     return lang
 
 

@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError
+from ._errors import PovmapInputError, Text, in_lang
 from ._io import write_text
 from ._validate import check_values, duplicate_problem, raise_or_keep
 from .boundaries import boundary_level
@@ -83,8 +83,8 @@ class JoinReport:
     problems: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dictionary."""
-        return _jsonable(asdict(self))
+        """Plain JSON-ready dictionary: ``notes`` in Indonesian, ``notes_en`` in English."""
+        return _jsonable({**asdict(self), "notes_en": [in_lang(n, "en") for n in self.notes]})
 
     def write(self, path: str | os.PathLike) -> None:
         """Write the report as UTF-8 JSON, atomically."""
@@ -121,9 +121,9 @@ class JoinReport:
             lines.append("  " + words["more"].format(n(len(rows) - 10)))
         if any(r.get("alasan") == "nama_ganda" and not r.get("nama_kecamatan") for r in rows):
             lines.append("  " + words["add_kecamatan"])
-        lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: {p['pesan']}"
-                     for p in self.problems[:10])
-        lines.extend(f"! {note}" for note in self.notes)
+        lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: "
+                     f"{in_lang(p['pesan'], lang)}" for p in self.problems[:10])
+        lines.extend(f"! {in_lang(note, lang)}" for note in self.notes)
         return "\n".join(lines)
 
 
@@ -232,7 +232,8 @@ def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd
     own = boundary_level(boundaries)
     level = level or own
     if level not in ("desa", "kecamatan"):
-        raise PovmapInputError(f"level={level!r} tidak dikenal; pilih 'desa' atau 'kecamatan'.")
+        raise PovmapInputError(f"level={level!r} tidak dikenal; pilih 'desa' atau 'kecamatan'.",
+                               en=f"level={level!r} is unknown; choose 'desa' or 'kecamatan'.")
     if own == "desa" and level == "kecamatan":
         return level, dissolve(boundaries, "kecamatan")
     if own != level:
@@ -241,7 +242,10 @@ def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd
         raise PovmapInputError(
             f"{where}Lapisan batas berisi kecamatan, tetapi level={level!r}: gunakan level "
             "'kecamatan', pilih layer desa dengan --layer, "
-            "atau berkas batas desa."
+            "atau berkas batas desa.",
+            en=f"{where}the boundary layer holds kecamatan, but level={level!r}: use "
+               "level 'kecamatan', choose a desa layer with --layer, or a desa boundary "
+               "file."
         )
     return level, boundaries
 
@@ -260,11 +264,16 @@ def _usable_codes(
         if not own_names:
             raise PovmapInputError(
                 f"{_source(counts)}: tabel tidak punya kode Kemendagri maupun nama {level}; "
-                f"tambahkan kolom kode (mis. 'kode_wilayah') atau nama ('{_label(level)}')."
+                f"tambahkan kolom kode (mis. 'kode_wilayah') atau nama ('{_label(level)}').",
+                en=f"{_source(counts)}: the table has neither Kemendagri codes nor {level} "
+                   f"names; add a code column (e.g. 'kode_wilayah') or names "
+                   f"('{_label(level)}')."
             )
-        note = ("Tabel tidak punya kode wilayah Kemendagri; padanan lewat nama."
+        note = (Text("Tabel tidak punya kode wilayah Kemendagri; padanan lewat nama.",
+                     en="The table has no Kemendagri area codes; matched by name.")
                 if "kode_asli" not in counts.columns or counts["kode_asli"].isna().all() else
-                "Kolom kode tidak berisi kode Kemendagri; padanan lewat nama.")
+                Text("Kolom kode tidak berisi kode Kemendagri; padanan lewat nama.",
+                     en="The code column holds no Kemendagri codes; matched by name."))
         if "kode_asli" in counts.columns and code_system(counts["kode_asli"]) == "bps":
             note = _bps_note()
         return [None] * n, [None] * n, [note]
@@ -275,7 +284,12 @@ def _usable_codes(
                 f"{_source(counts)}: kode di tabel tampaknya kode BPS (mis. 6306010001: kecamatan "
                 "dan desa 3 digit), bukan kode Kemendagri (63.06.01.2001). Keduanya sama panjang "
                 "tetapi penomorannya berbeda, dan tabel tidak punya nama untuk dipadankan. "
-                "Gunakan kode Kemendagri, atau tambahkan kolom nama kecamatan dan desa."
+                "Gunakan kode Kemendagri, atau tambahkan kolom nama kecamatan dan desa.",
+                en=f"{_source(counts)}: the table's codes look like BPS codes (e.g. "
+                   "6306010001: 3-digit kecamatan and desa), not Kemendagri codes "
+                   "(63.06.01.2001). Both have the same length but are numbered differently, "
+                   "and the table has no names to match on. Use Kemendagri codes, or add "
+                   "kecamatan and desa name columns."
             )
         return [None] * n, [None] * n, [_bps_note()]
     codes = [c if isinstance(c, str) else None for c in counts["kode_wilayah"]]
@@ -288,7 +302,9 @@ def _usable_codes(
     if finer > len(present) / 2:
         raise PovmapInputError(
             f"{_source(counts)}: kode di tabel adalah kode desa (mis. {example}), tetapi "
-            f"penggabungan dilakukan pada level {level}. Gunakan --level desa."
+            f"penggabungan dilakukan pada level {level}. Gunakan --level desa.",
+            en=f"{_source(counts)}: the table's codes are desa codes (e.g. {example}), but "
+               f"the join is at {level} level. Use --level desa."
         )
     if coarser > len(present) / 2:
         found = max(set(present), key=present.count)
@@ -296,10 +312,16 @@ def _usable_codes(
             raise PovmapInputError(
                 f"{_source(counts)}: kode di tabel adalah kode {found} (mis. {example}), tetapi "
                 f"penggabungan dilakukan pada level {level} dan tabel tidak punya nama {level}. "
-                f"Gunakan --level {found}, atau tabel dengan kode {level} (mis. 63.06.01.2001)."
+                f"Gunakan --level {found}, atau tabel dengan kode {level} (mis. 63.06.01.2001).",
+                en=f"{_source(counts)}: the table's codes are {found} codes (e.g. {example}), "
+                   f"but the join is at {level} level and the table has no {level} names. "
+                   f"Use --level {found}, or a table with {level} codes (e.g. 63.06.01.2001)."
             )
-        notes.append(f"Kode di tabel adalah kode {found} (mis. {example}), bukan kode {level}: "
-                     f"dipakai untuk mempersempit pencarian, {level} dipadankan lewat nama.")
+        notes.append(Text(f"Kode di tabel adalah kode {found} (mis. {example}), bukan kode "
+                          f"{level}: dipakai untuk mempersempit pencarian, {level} dipadankan "
+                          "lewat nama.",
+                          en=f"The table's codes are {found} codes (e.g. {example}), not {level} "
+                             f"codes: used to narrow the search, {level} matched by name."))
     hints = [_kecamatan_hint(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
     usable = [c if lv == level else None for c, lv in zip(codes, levels, strict=True)]
     return usable, hints, notes
@@ -312,10 +334,15 @@ def _truncated_code_notes(counts: pd.DataFrame) -> list[str]:
     cut = [i for i, v in enumerate(counts["kode_asli"]) if v is not None and is_truncated_code(v)]
     if not cut:
         return []
-    rows = ", ".join(str(counts["baris"].iloc[i]) for i in cut[:10])
-    return [f"{len(cut)} kode terpotong oleh spreadsheet (mis. {counts['kode_asli'].iloc[cut[0]]}, "
-            f"baris {rows}{' ...' if len(cut) > 10 else ''}): digit terakhirnya hilang, jadi "
-            "dipadankan lewat nama. Format kolom kode sebagai Teks sebelum menyimpan CSV."]
+    rows = ", ".join(str(counts["baris"].iloc[i])
+                     for i in cut[:10]) + (" ..." if len(cut) > 10 else "")
+    example = counts["kode_asli"].iloc[cut[0]]
+    return [Text(f"{len(cut)} kode terpotong oleh spreadsheet (mis. {example}, baris {rows}): "
+                 "digit terakhirnya hilang, jadi dipadankan lewat nama. Format kolom kode "
+                 "sebagai Teks sebelum menyimpan CSV.",
+                 en=f"{len(cut)} codes cut by a spreadsheet (e.g. {example}, rows {rows}): "
+                    "their last digits are lost, so they were matched by name. Format the code "
+                    "column as Text before saving the CSV.")]
 
 
 def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | None:
@@ -324,10 +351,13 @@ def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | No
     return parent_code(code, "kecamatan")
 
 
-def _bps_note() -> str:
-    return ("Kode di tabel tampaknya kode BPS (mis. 6306010001), bukan kode Kemendagri "
-            "(63.06.01.2001): penomorannya berbeda, jadi kode tidak dipakai dan baris dipadankan "
-            "lewat nama kecamatan dan desa.")
+def _bps_note() -> Text:
+    return Text("Kode di tabel tampaknya kode BPS (mis. 6306010001), bukan kode Kemendagri "
+                "(63.06.01.2001): penomorannya berbeda, jadi kode tidak dipakai dan baris "
+                "dipadankan lewat nama kecamatan dan desa.",
+                en="The table's codes look like BPS codes (e.g. 6306010001), not Kemendagri "
+                   "codes (63.06.01.2001): they are numbered differently, so the codes are not "
+                   "used and rows are matched by kecamatan and desa name.")
 
 
 def _match_codes(rows: _Rows, codes: list[str | None], known: pd.Series) -> None:
@@ -357,9 +387,14 @@ def _check_code_names(
     agree = sum(similarity(normalize_name(a), normalize_name(b)) >= 70 for a, b in pairs)
     if agree >= len(pairs) / 2:
         return codes, hints
-    notes.append(f"Untuk {len(pairs) - agree} dari {len(pairs)} baris, nama di tabel berbeda dari "
-                 "nama wilayah berkode sama: kode tampaknya dari sistem atau edisi lain (mis. "
-                 "kode BPS), jadi tidak dipakai; baris dipadankan lewat nama.")
+    notes.append(Text(f"Untuk {len(pairs) - agree} dari {len(pairs)} baris, nama di tabel "
+                      "berbeda dari nama wilayah berkode sama: kode tampaknya dari sistem atau "
+                      "edisi lain (mis. kode BPS), jadi tidak dipakai; baris dipadankan lewat "
+                      "nama.",
+                      en=f"For {len(pairs) - agree} of {len(pairs)} rows, the table's name "
+                         "differs from the name of the area with the same code: the codes seem "
+                         "to be of another system or edition (e.g. BPS codes), so they are not "
+                         "used; rows are matched by name."))
     for i, how in enumerate(rows.how):
         if how == "code":
             rows.area[i], rows.how[i] = None, None
@@ -452,11 +487,18 @@ def _moved_areas(rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: 
     if not found:
         return []
     first = rows.candidates[found[0]][0][0]
-    return [f"{len(found)} baris tidak ditemukan di kecamatannya, tetapi nama desanya ada di "
-            f"kecamatan lain tanpa baris data (mis. baris {counts.at[found[0], 'baris']} "
-            f"{counts.at[found[0], column]}: {areas.at[first, f'kode_{level}']} di kecamatan "
-            f"{areas.at[first, 'nama_kecamatan']}). Kode tabel mungkin dari edisi lain (desa "
-            "pindah kecamatan): periksa 'kandidat' di laporan dan perbaiki kode di tabel."]
+    example = (f"{counts.at[found[0], 'baris']} {counts.at[found[0], column]}: "
+               f"{areas.at[first, f'kode_{level}']}")
+    kecamatan = areas.at[first, "nama_kecamatan"]
+    return [Text(f"{len(found)} baris tidak ditemukan di kecamatannya, tetapi nama desanya ada di "
+                 f"kecamatan lain tanpa baris data (mis. baris {example} di kecamatan "
+                 f"{kecamatan}). Kode tabel mungkin dari edisi lain (desa pindah kecamatan): "
+                 "periksa 'kandidat' di laporan dan perbaiki kode di tabel.",
+                 en=f"{len(found)} rows were not found in their kecamatan, but their desa name "
+                    f"exists in another kecamatan with no data row (e.g. row {example} in "
+                    f"kecamatan {kecamatan}). The table's codes may be of another edition (desa "
+                    "moved to another kecamatan): check 'kandidat' in the report and fix the "
+                    "codes in the table.")]
 
 
 def _drop_duplicates(
@@ -568,4 +610,6 @@ def _jsonable(value):
         return int(value) if float(value).is_integer() else float(value)
     if value is pd.NA:
         return None
+    if isinstance(value, str):
+        return str(value)  # a Text note becomes its plain Indonesian string
     return value

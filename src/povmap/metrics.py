@@ -77,7 +77,8 @@ def dissolve(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     """Dissolve areas to ``level`` (kecamatan, kabupaten, provinsi), names and area kept."""
     own = boundary_level(gdf)
     if level not in LEVELS or LEVELS.index(level) >= LEVELS.index(own):
-        raise PovmapInputError(f"Tidak dapat menggabungkan lapisan {own} ke level {level!r}.")
+        raise PovmapInputError(f"Tidak dapat menggabungkan lapisan {own} ke level {level!r}.",
+                               en=f"Cannot aggregate the {own} layer to level {level!r}.")
     key = f"kode_{level}"
     names = CANONICAL[level]
     grouped = gdf.groupby(key, sort=True)

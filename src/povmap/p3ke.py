@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._errors import Text
+
 #: Header spellings of the by-name columns povmap uses (after lower-casing and folding punctuation
 #: to underscores). Documented in the README.
 BY_NAME_ALIASES: dict[str, tuple[str, ...]] = {
@@ -172,12 +174,17 @@ def _per_desa(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return out.sort_values("baris").reset_index(drop=True)
 
 
-def _notes(info: dict) -> list[str]:
-    notes = [f"Tabel by-name P3KE/DTSEN ({info['jenis']}): {info['baris_data']} baris dijumlahkan "
-             "per desa dan desil; NIK, nama dan alamat tidak dibaca ke hasil."]
+def _notes(info: dict) -> list[Text]:
+    notes = [Text(f"Tabel by-name P3KE/DTSEN ({info['jenis']}): {info['baris_data']} baris "
+                  "dijumlahkan per desa dan desil; NIK, nama dan alamat tidak dibaca ke hasil.",
+                  en=f"P3KE/DTSEN by-name table ({info['jenis']}): {info['baris_data']} rows "
+                     "summed per desa and desil; NIK, names and addresses are not read into the "
+                     "results.")]
     if info["dikecualikan"]:
         listed = ", ".join(f"{k}: {v}" for k, v in info["dikecualikan"].items())
-        notes.append(f"Baris tidak dihitung menurut status_keberadaan ({listed}).")
+        notes.append(Text(f"Baris tidak dihitung menurut status_keberadaan ({listed}).",
+                          en=f"Rows not counted by status_keberadaan ({listed})."))
     if info["tanpa_desil"]:
-        notes.append(f"{info['tanpa_desil']} baris tanpa desil 1-10 tidak dihitung.")
+        notes.append(Text(f"{info['tanpa_desil']} baris tanpa desil 1-10 tidak dihitung.",
+                          en=f"{info['tanpa_desil']} rows without desil 1-10 are not counted."))
     return notes

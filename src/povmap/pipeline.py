@@ -8,7 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from ._errors import PovmapInputError
+from ._errors import PovmapInputError, Text
 from .boundaries import read_boundaries
 from .classify import Classification, classification_of, classify
 from .counts import read_counts
@@ -57,31 +57,43 @@ class Result:
         return classification_of(self.main)
 
 
-def boundary_notes(bounds: gpd.GeoDataFrame) -> list[str]:
+def boundary_notes(bounds: gpd.GeoDataFrame) -> list[Text]:
     """What reading the boundary file repaired or found missing, for the report and the terminal."""
     info = bounds.attrs.get("povmap")
     notes = []
     if info and info.repaired:
-        notes.append(f"{len(info.repaired)} geometri tidak valid diperbaiki (make_valid): "
-                     f"{', '.join(info.repaired[:10])}")
+        listed = ", ".join(info.repaired[:10])
+        notes.append(Text(f"{len(info.repaired)} geometri tidak valid diperbaiki (make_valid): "
+                          f"{listed}",
+                          en=f"{len(info.repaired)} invalid geometries repaired (make_valid): "
+                             f"{listed}"))
     if info and info.null_geometry:
-        notes.append(f"{len(info.null_geometry)} wilayah tanpa geometri (tidak tergambar di peta): "
-                     f"{', '.join(info.null_geometry[:10])}")
+        listed = ", ".join(info.null_geometry[:10])
+        notes.append(Text(f"{len(info.null_geometry)} wilayah tanpa geometri (tidak tergambar di "
+                          f"peta): {listed}",
+                          en=f"{len(info.null_geometry)} areas without geometry (not drawn on "
+                             f"the map): {listed}"))
     if info and info.merged_parts:
-        notes.append(f"{len(info.merged_parts)} wilayah tersimpan sebagai beberapa fitur dan "
-                     f"digabung: {', '.join(info.merged_parts[:10])}")
+        listed = ", ".join(info.merged_parts[:10])
+        notes.append(Text(f"{len(info.merged_parts)} wilayah tersimpan sebagai beberapa fitur dan "
+                          f"digabung: {listed}",
+                          en=f"{len(info.merged_parts)} areas stored as several features and "
+                             f"merged: {listed}"))
     return notes
 
 
-def _nothing_matched(counts, boundaries, table, bounds, level: str) -> str:
+def _nothing_matched(counts, boundaries, table, bounds, level: str) -> Text:
     """Say why a table and a boundary file have no area in common, with examples of each."""
     key = f"kode_{level}"
     rows = table.get("kode_wilayah", table.get("nama_desa"))
     row_examples = ", ".join(str(v) for v in (rows.dropna().head(3) if rows is not None else []))
     area_examples = ", ".join(bounds[key].head(3)) if key in bounds else ""
-    return (f"Tidak satu pun baris {counts} cocok dengan wilayah di {boundaries}. Pastikan "
-            f"keduanya untuk wilayah dan level yang sama (tabel: {row_examples or '-'}; batas: "
-            f"{area_examples or '-'}), atau pilih --level yang lain.")
+    return Text(f"Tidak satu pun baris {counts} cocok dengan wilayah di {boundaries}. Pastikan "
+                f"keduanya untuk wilayah dan level yang sama (tabel: {row_examples or '-'}; "
+                f"batas: {area_examples or '-'}), atau pilih --level yang lain.",
+                en=f"No row of {counts} matches an area of {boundaries}. Make sure both are for "
+                   f"the same region and level (table: {row_examples or '-'}; boundaries: "
+                   f"{area_examples or '-'}), or choose another --level.")
 
 
 def run(
@@ -99,7 +111,8 @@ def run(
                   allow_invalid=options.allow_invalid)
     result.report.notes.extend(boundary_notes(bounds))
     if result.report.matched == 0:
-        raise PovmapInputError(_nothing_matched(counts, boundaries, table, bounds, options.level))
+        message = _nothing_matched(counts, boundaries, table, bounds, options.level)
+        raise PovmapInputError(message, en=message.en)
     finest = add_rates(result.joined)
     layers = {options.level: finest}
     if options.level == "desa":
@@ -145,7 +158,10 @@ def _column_to_map(layer: gpd.GeoDataFrame, options: Options, report: JoinReport
         return options.column
     for column in _FALLBACK_COLUMNS:
         if column in layer.columns and layer[column].notna().any():
-            report.notes.append(f"Tabel tidak memberi {options.column}; yang dipetakan: {column}.")
+            report.notes.append(Text(f"Tabel tidak memberi {options.column}; yang dipetakan: "
+                                     f"{column}.",
+                                     en=f"The table does not give {options.column}; mapped "
+                                        f"instead: {column}."))
             return column
     counts = [c for c in layer.columns if c.startswith("jumlah_") and c != "jumlah_penduduk"]
     if not counts:
@@ -153,6 +169,10 @@ def _column_to_map(layer: gpd.GeoDataFrame, options: Options, report: JoinReport
         raise PovmapInputError(
             f"Tabel tidak berisi jumlah penduduk atau keluarga miskin ekstrem maupun desil (kolom "
             f"jumlah yang terbaca: {source}). Beri judul kolomnya 'Jumlah Jiwa' atau 'Jumlah KK', "
-            "atau sebutkan dengan --column-map jumlah_miskin_ekstrem='Judul Kolom'."
+            "atau sebutkan dengan --column-map jumlah_miskin_ekstrem='Judul Kolom'.",
+            en=f"The table has no counts of extreme poor people or families, nor desil "
+               f"counts (count columns read: {source}). Title the column 'Jumlah Jiwa' or "
+               "'Jumlah KK', or name it with --column-map "
+               "jumlah_miskin_ekstrem='Column Title'."
         )
     return options.column

@@ -116,9 +116,12 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = 50.0, *, k_islands: int =
     if snap_m < 0 or k_islands < 1:
         raise PovmapInputError(
             f"snap_m={snap_m}, k_islands={k_islands}: snap_m tidak boleh negatif dan k_islands "
-            "minimal 1.")
+            "minimal 1.",
+            en=f"snap_m={snap_m}, k_islands={k_islands}: snap_m must not be negative and "
+               "k_islands must be at least 1.")
     if len(gdf) < 2:
-        raise PovmapInputError(f"Hanya {len(gdf)} desa: bobot spasial perlu minimal 2 desa.")
+        raise PovmapInputError(f"Hanya {len(gdf)} desa: bobot spasial perlu minimal 2 desa.",
+                               en=f"Only {len(gdf)} desa: spatial weights need at least 2 desa.")
     crs = gdf.estimate_utm_crs()
     projected = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(crs).make_valid().values, crs=crs)
     with warnings.catch_warnings():
@@ -280,12 +283,17 @@ def find_pockets(
     if usable.sum() < 3:
         raise PovmapInputError(
             f"Kolom {column!r}: hanya {int(usable.sum())} desa bernilai; kantong kemiskinan perlu "
-            "minimal 3 desa dengan data.")
+            "minimal 3 desa dengan data.",
+            en=f"Column {column!r}: only {int(usable.sum())} desa have a value; poverty "
+               "pockets need at least 3 desa with data.")
     y = value[usable]
     if np.ptp(y) == 0:
         raise PovmapInputError(
             f"Kolom {column!r}: semua desa bernilai sama (setelah penghalusan Bayes empiris, "
-            "perbedaan antardesa tidak melebihi kebetulan); tidak ada kantong yang dapat dicari.")
+            "perbedaan antardesa tidak melebihi kebetulan); tidak ada kantong yang dapat dicari.",
+            en=f"Column {column!r}: every desa has the same value (after empirical Bayes "
+               "smoothing, differences between desa are within chance); no pockets can "
+               "be found.")
     weights = weights_for(gdf[usable], snap_m, k_islands=k_islands)
     statistic, p_value, jenis = _local_test(y, weights.w, method, permutations, seed)
     q_value = benjamini_hochberg(p_value) if fdr else p_value
@@ -326,20 +334,30 @@ def _check_options(gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float
     check_lang(lang)
     if gdf.crs is None:
         raise PovmapInputError("Lapisan desa tidak punya CRS; baca dengan povmap.read_boundaries "
-                               "agar koordinat dikenali.")
+                               "agar koordinat dikenali.",
+                               en="The desa layer has no CRS; read it with "
+                                  "povmap.read_boundaries so that its coordinates are known.")
     if "kode_desa" not in gdf.columns:
         raise PovmapInputError("Lapisan tidak punya kolom 'kode_desa': kantong kemiskinan dicari "
-                               "pada lapisan desa hasil povmap.join / povmap.run.")
+                               "pada lapisan desa hasil povmap.join / povmap.run.",
+                               en="The layer has no 'kode_desa' column: poverty pockets are found "
+                                  "on the desa layer from povmap.join / povmap.run.")
     if column not in gdf.columns:
         raise PovmapInputError(
             f"Kolom {column!r} tidak ada di lapisan desa; hitung dulu dengan povmap.add_rates "
-            f"atau pilih salah satu dari: {', '.join(map(str, gdf.columns))}.")
+            f"atau pilih salah satu dari: {', '.join(map(str, gdf.columns))}.",
+            en=f"Column {column!r} is not in the desa layer; compute it with "
+               f"povmap.add_rates or choose one of: {', '.join(map(str, gdf.columns))}.")
     if method not in METHODS:
-        raise PovmapInputError(f"method={method!r} tidak dikenal; pilih {' atau '.join(METHODS)}.")
+        raise PovmapInputError(f"method={method!r} tidak dikenal; pilih {' atau '.join(METHODS)}.",
+                               en=f"method={method!r} is unknown; choose {' or '.join(METHODS)}.")
     if not 0 < alpha < 1:
-        raise PovmapInputError(f"alpha={alpha}: tingkat signifikansi harus di antara 0 dan 1.")
+        raise PovmapInputError(f"alpha={alpha}: tingkat signifikansi harus di antara 0 dan 1.",
+                               en=f"alpha={alpha}: the significance level must be between 0 and 1.")
     if permutations < 99:
-        raise PovmapInputError(f"permutations={permutations}: gunakan minimal 99 (disarankan 999).")
+        raise PovmapInputError(f"permutations={permutations}: gunakan minimal 99 (disarankan 999).",
+                               en=f"permutations={permutations}: use at least 99 "
+                                  "(999 recommended).")
 
 
 def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, bool]:
@@ -533,7 +551,8 @@ def output_paths(output: str | os.PathLike,
     output = Path(output)
     suffix = output.suffix.lower()
     if suffix not in (".geojson", ".json", ".gpkg"):
-        raise PovmapInputError(f"-o {output}: gunakan akhiran .geojson atau .gpkg.")
+        raise PovmapInputError(f"-o {output}: gunakan akhiran .geojson atau .gpkg.",
+                               en=f"-o {output}: use the suffix .geojson or .gpkg.")
     paths = {"desa": output}
     if suffix != ".gpkg":
         paths["wilayah"] = output.with_name(f"{output.stem}_wilayah{output.suffix}")

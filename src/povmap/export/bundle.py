@@ -100,12 +100,16 @@ class BundleOptions:
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown or not self.formats:
             raise PovmapInputError(f"--format {','.join(unknown) or '(kosong)'} tidak dikenal; "
-                                   f"pilih dari {', '.join(FORMATS)}.")
+                                   f"pilih dari {', '.join(FORMATS)}.",
+                                   en=f"--format {','.join(unknown) or '(empty)'} is unknown; "
+                                      f"choose from {', '.join(FORMATS)}.")
         if not 0 <= self.precision <= 15:
-            raise PovmapInputError(f"--precision {self.precision}: pilih 0 sampai 15 desimal.")
+            raise PovmapInputError(f"--precision {self.precision}: pilih 0 sampai 15 desimal.",
+                                   en=f"--precision {self.precision}: choose 0 to 15 decimals.")
         check_lang(self.lang)
         if self.suppress_below is not None and self.suppress_below < 1:
-            raise PovmapInputError(f"--suppress-below {self.suppress_below}: gunakan N ≥ 1.")
+            raise PovmapInputError(f"--suppress-below {self.suppress_below}: gunakan N ≥ 1.",
+                                   en=f"--suppress-below {self.suppress_below}: use N ≥ 1.")
         return self
 
 
@@ -172,14 +176,17 @@ def staged(out_dir: str | os.PathLike) -> Iterator[Path]:
     """A hidden folder beside ``out_dir``; its files are moved into ``out_dir`` only on success."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
-        raise PovmapInputError(f"-o {out_dir}: sudah ada sebagai berkas; beri nama folder.")
+        raise PovmapInputError(f"-o {out_dir}: sudah ada sebagai berkas; beri nama folder.",
+                               en=f"-o {out_dir}: exists as a file; give a folder name.")
     parent = out_dir.resolve().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
     except OSError as exc:
         raise PovmapInputError(f"-o {out_dir}: folder {parent} tidak dapat ditulis "
-                               f"({exc.strerror}). Pilih folder lain.") from exc
+                               f"({exc.strerror}). Pilih folder lain.",
+                               en=f"-o {out_dir}: folder {parent} is not writable "
+                                  f"({exc.strerror}). Choose another folder.") from exc
     try:
         yield stage
         out_dir.mkdir(exist_ok=True)

@@ -146,10 +146,12 @@ def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     decimals, and the geometry.
     """
     if level not in ("desa", "kecamatan"):
-        raise PovmapInputError(f"level={level!r}: ekspor mendukung lapisan desa atau kecamatan.")
+        raise PovmapInputError(f"level={level!r}: ekspor mendukung lapisan desa atau kecamatan.",
+                               en=f"level={level!r}: export supports desa or kecamatan layers.")
     own = f"kode_{level}"
     if own not in gdf.columns:
-        raise PovmapInputError(f"Lapisan {level} tidak punya kolom {own}; tidak dapat diekspor.")
+        raise PovmapInputError(f"Lapisan {level} tidak punya kolom {own}; tidak dapat diekspor.",
+                               en=f"The {level} layer has no {own} column; cannot export it.")
     columns: dict[str, pd.Series] = {}
     for canonical, kugi in KUGI_ADMIN.items():
         if canonical in gdf.columns:

@@ -117,7 +117,8 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
     The layers, copied and suppressed (see :func:`suppress_below`).
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise PovmapInputError(f"--suppress-below {n!r}: gunakan bilangan bulat ≥ 1, mis. 10.")
+        raise PovmapInputError(f"--suppress-below {n!r}: gunakan bilangan bulat ≥ 1, mis. 10.",
+                               en=f"--suppress-below {n!r}: use a whole number ≥ 1, e.g. 10.")
     desa, kec = layers.get("desa"), layers.get("kecamatan")
     linked = [] if desa is None or kec is None or "kode_kecamatan" not in desa.columns else [
         c for c in SENSITIVE if c in desa.columns and c in kec.columns]
@@ -157,7 +158,10 @@ def _group_index(desa_kec: pd.Series, kec_codes: pd.Series) -> np.ndarray:
     if missing:
         raise PovmapInputError(
             f"Lapisan kecamatan tidak memuat kecamatan {', '.join(map(str, missing[:5]))} dari "
-            "lapisan desa; buat lapisan kecamatan dengan povmap.aggregate dari desa yang sama.")
+            "lapisan desa; buat lapisan kecamatan dengan povmap.aggregate dari desa yang sama.",
+            en=f"The kecamatan layer lacks kecamatan {', '.join(map(str, missing[:5]))} of "
+               "the desa layer; build the kecamatan layer with povmap.aggregate from the "
+               "same desa.")
     return desa_kec.map(position).to_numpy(dtype=int)
 
 

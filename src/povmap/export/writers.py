@@ -45,7 +45,8 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
         The FeatureCollection's ``description`` (e.g. the title).
     """
     if not 0 <= precision <= 15:
-        raise PovmapInputError(f"--precision {precision}: pilih 0 sampai 15 desimal.")
+        raise PovmapInputError(f"--precision {precision}: pilih 0 sampai 15 desimal.",
+                               en=f"--precision {precision}: choose 0 to 15 decimals.")
     out = _snap(_for_output(gdf).to_crs(WGS84), precision)
     options = {"RFC7946": "YES", "COORDINATE_PRECISION": precision, "WRITE_NAME": "YES"}
     if id_field is not None:
@@ -54,7 +55,9 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
         if len(duplicated) or ids.isna().any():
             raise PovmapInputError(
                 f"{path}: kolom {id_field} harus unik dan terisi untuk id fitur; kode ganda/"
-                f"kosong: {', '.join(duplicated[:5]) or '(kosong)'}.")
+                f"kosong: {', '.join(duplicated[:5]) or '(kosong)'}.",
+                en=f"{path}: column {id_field} must be unique and filled to serve as feature id; "
+                   f"duplicate/empty codes: {', '.join(duplicated[:5]) or '(empty)'}.")
         out.insert(0, _ID_COLUMN, ids.astype(str))
         options["ID_FIELD"] = _ID_COLUMN
     if description:

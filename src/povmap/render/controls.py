@@ -37,7 +37,8 @@ def basemap_name(tiles: str | None) -> str | None:
     if key in known:
         return known[key]
     raise PovmapInputError(
-        f"--tiles {tiles!r} tidak dikenal; pilih none, {', '.join(sorted(set(BASEMAPS)))}."
+        f"--tiles {tiles!r} tidak dikenal; pilih none, {', '.join(sorted(set(BASEMAPS)))}.",
+        en=f"--tiles {tiles!r} is unknown; choose none, {', '.join(sorted(set(BASEMAPS)))}."
     )
 
 

@@ -193,7 +193,8 @@ def _pocket_object(web: gpd.GeoDataFrame, pockets: pd.DataFrame, lang: str):
     if "jenis_kantong" not in cols or "kode_desa" not in cols:
         from .._errors import PovmapInputError
 
-        raise PovmapInputError("pockets harus punya kolom kode_desa dan jenis_kantong.")
+        raise PovmapInputError("pockets harus punya kolom kode_desa dan jenis_kantong.",
+                               en="pockets must have the columns kode_desa and jenis_kantong.")
     table = pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
     colors = pocket_categories(table["jenis_kantong"].tolist())
     table = table[table["jenis_kantong"].isin(colors)]

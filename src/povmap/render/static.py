@@ -85,7 +85,8 @@ def save_static(fig: Figure, path: str | os.PathLike) -> Path:
     """Write a figure as PNG (200 dpi) or PDF, atomically; the format follows the suffix."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise PovmapInputError(f"-o {path}: peta statis harus berakhiran .png atau .pdf.")
+        raise PovmapInputError(f"-o {path}: peta statis harus berakhiran .png atau .pdf.",
+                               en=f"-o {path}: a static map must end in .png or .pdf.")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=200, format=path.suffix.lower().lstrip("."))
     plt.close(fig)
@@ -109,9 +110,11 @@ def atlas(
     """
     path = Path(path)
     if path.suffix.lower() != ".pdf":
-        raise PovmapInputError(f"--atlas {path}: atlas ditulis sebagai PDF (.pdf).")
+        raise PovmapInputError(f"--atlas {path}: atlas ditulis sebagai PDF (.pdf).",
+                               en=f"--atlas {path}: the atlas is written as a PDF (.pdf).")
     if "kode_kecamatan" not in gdf.columns:
-        raise PovmapInputError("Atlas per kecamatan perlu lapisan desa dengan kode_kecamatan.")
+        raise PovmapInputError("Atlas per kecamatan perlu lapisan desa dengan kode_kecamatan.",
+                               en="An atlas per kecamatan needs a desa layer with kode_kecamatan.")
     title = title or label("title_default", lang)
     common = dict(source=source, vintage=vintage, suppressed=suppressed, lang=lang)
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
