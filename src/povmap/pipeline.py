@@ -57,28 +57,27 @@ class Result:
         return classification_of(self.main)
 
 
+#: What reading a boundary file may report: BoundaryInfo attribute -> (Indonesian, English).
+_BOUNDARY_NOTES = {
+    "repaired": ("geometri tidak valid diperbaiki (make_valid)",
+                 "invalid geometries repaired (make_valid)"),
+    "null_geometry": ("wilayah tanpa geometri (tidak tergambar di peta)",
+                      "areas without geometry (not drawn on the map)"),
+    "merged_parts": ("wilayah tersimpan sebagai beberapa fitur dan digabung",
+                     "areas stored as several features and merged"),
+}
+
+
 def boundary_notes(bounds: gpd.GeoDataFrame) -> list[Text]:
     """What reading the boundary file repaired or found missing, for the report and the terminal."""
     info = bounds.attrs.get("povmap")
     notes = []
-    if info and info.repaired:
-        listed = ", ".join(info.repaired[:10])
-        notes.append(Text(f"{len(info.repaired)} geometri tidak valid diperbaiki (make_valid): "
-                          f"{listed}",
-                          en=f"{len(info.repaired)} invalid geometries repaired (make_valid): "
-                             f"{listed}"))
-    if info and info.null_geometry:
-        listed = ", ".join(info.null_geometry[:10])
-        notes.append(Text(f"{len(info.null_geometry)} wilayah tanpa geometri (tidak tergambar di "
-                          f"peta): {listed}",
-                          en=f"{len(info.null_geometry)} areas without geometry (not drawn on "
-                             f"the map): {listed}"))
-    if info and info.merged_parts:
-        listed = ", ".join(info.merged_parts[:10])
-        notes.append(Text(f"{len(info.merged_parts)} wilayah tersimpan sebagai beberapa fitur dan "
-                          f"digabung: {listed}",
-                          en=f"{len(info.merged_parts)} areas stored as several features and "
-                             f"merged: {listed}"))
+    for attribute, (indonesian, english) in _BOUNDARY_NOTES.items():
+        codes = getattr(info, attribute, None) if info else None
+        if codes:
+            listed = ", ".join(codes[:10])
+            notes.append(Text(f"{len(codes)} {indonesian}: {listed}",
+                              en=f"{len(codes)} {english}: {listed}"))
     return notes
 
 
