@@ -5,6 +5,7 @@ from __future__ import annotations
 import esda
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import KALSEL_DESA, KAYONG_DESA, make_counts, need
@@ -119,6 +120,18 @@ def test_rerun_writes_byte_identical_files(planted, tmp_path):
     assert len(desa) > 30 and {"kode_desa", "jenis_kantong", "id_kantong",
                                "label_kantong"} <= set(desa.columns)
     assert len(gpd.read_file(written[0][1])) >= 1
+
+
+def test_ranking_as_xlsx_keeps_numbers_numbers(planted, tmp_path):
+    """Indonesian Excel reads "8.81" in a CSV as 881; a spreadsheet cannot be misread."""
+    layer, _ = planted
+    result = find_pockets(layer)
+    written = write_pockets(result, tmp_path / "k.gpkg", ranking=tmp_path / "prioritas.xlsx")
+    table = pd.read_excel(written[-1], sheet_name="peringkat")
+    assert list(table["kode_desa"]) == list(result.peringkat["kode_desa"])
+    assert table["persen_miskin_ekstrem"].dtype.kind == "f"
+    np.testing.assert_allclose(table["persen_miskin_ekstrem"],
+                               result.peringkat["persen_miskin_ekstrem"].round(2))
 
 
 def test_islands_are_linked_not_lost(kalsel_weights, tmp_path_factory):

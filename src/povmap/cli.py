@@ -352,7 +352,8 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
 @click.option("--snap", "snap_m", type=click.FloatRange(0), default=50.0, show_default=True,
               help="Celah (meter) antar desa yang masih dihitung bertetangga.")
 @click.option("--ranking", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Tabel prioritas desa (CSV); bawaan NAMA_peringkat.csv.")
+              help="Tabel prioritas desa (.csv, atau .xlsx untuk Excel); bawaan "
+                   "NAMA_peringkat.csv.")
 @_fail_cleanly
 def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m,
                     ranking, **kw) -> None:

@@ -36,7 +36,7 @@ from libpysal.weights import W, fill_diagonal, fuzzy_contiguity
 from scipy.sparse.csgraph import connected_components
 
 from ._errors import PovmapInputError
-from ._io import write_text
+from ._io import atomic_path, write_text
 from .export import write_geojson, write_gpkg
 from .i18n import check_lang, format_number, label
 from .metrics import RATES
@@ -528,7 +528,10 @@ def write_pockets(result: Pockets, output: str | os.PathLike,
     ``POCKETS.geojson`` holds the desa in a pocket and the high outliers (:attr:`Pockets.flagged`),
     ``POCKETS_wilayah.geojson`` the pocket regions; a ``.gpkg`` output holds both as the layers
     ``kantong_desa`` and ``kantong_wilayah``. The table goes to ``ranking`` (default
-    ``POCKETS_peringkat.csv``), UTF-8 with a dot as decimal mark. Each file is written atomically.
+    ``POCKETS_peringkat.csv``): CSV in UTF-8 with a dot as decimal mark, for scripts, or, when the
+    name ends in ``.xlsx``, a spreadsheet whose numbers stay numbers whatever the locale of the
+    planner's Excel (which would read ``8.81`` as eight hundred and eighty-one). Each file is
+    written atomically.
     """
     paths = output_paths(output, ranking)
     if "wilayah" in paths:
@@ -537,8 +540,18 @@ def write_pockets(result: Pockets, output: str | os.PathLike,
     else:
         written = [write_gpkg({"kantong_desa": result.flagged, "kantong_wilayah": result.wilayah},
                               paths["desa"])]
-    write_text(paths["peringkat"], result.peringkat.to_csv(index=False))
+    table = result.peringkat.round(_RANKING_DECIMALS)
+    if paths["peringkat"].suffix.lower() == ".xlsx":
+        with atomic_path(paths["peringkat"]) as tmp:
+            table.to_excel(tmp, index=False, sheet_name="peringkat", engine="openpyxl")
+    else:
+        write_text(paths["peringkat"], table.to_csv(index=False))
     return [*written, paths["peringkat"]]
+
+
+#: Decimals kept in the priority table: enough to rank and read, no float noise.
+_RANKING_DECIMALS = {"persen_miskin_ekstrem": 2, "nilai_eb": 3, "statistik": 4, "p_value": 4,
+                     "q_value": 4}
 
 
 def output_paths(output: str | os.PathLike,
