@@ -59,10 +59,12 @@ def make_counts(gdf: gpd.GeoDataFrame, seed: int = 0) -> pd.DataFrame:
     population = rng.integers(400, 9000, n)
     rate = rng.uniform(0.001, 0.09, n)
     poor = np.floor(population * rate).astype(int)
+    # Copies: without pyarrow, to_numpy() of a text column can be a view of the session-wide
+    # boundary fixture, and a test that edits its table would then edit the fixture too.
     return pd.DataFrame({
-        "kode_wilayah": gdf["kode"].to_numpy(),
-        "nama_kecamatan": gdf["nama_kec"].to_numpy(),
-        "nama_desa": gdf["nama"].to_numpy(),
+        "kode_wilayah": gdf["kode"].to_numpy(copy=True),
+        "nama_kecamatan": gdf["nama_kec"].to_numpy(copy=True),
+        "nama_desa": gdf["nama"].to_numpy(copy=True),
         "jumlah_penduduk": population,
         "jumlah_keluarga_miskin_ekstrem": np.floor(poor / 3.5).astype(int),
         "jumlah_miskin_ekstrem": poor,

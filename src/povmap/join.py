@@ -205,6 +205,9 @@ def join(
     """
     level, boundaries = _at_level(boundaries, level)
     counts = counts.reset_index(drop=True)
+    if "baris" not in counts.columns:
+        # A table built in a notebook has no file rows: number its rows 1, 2, ... instead.
+        counts = counts.assign(baris=np.arange(1, len(counts) + 1))
     meta = counts.attrs.get("povmap") or {}
     source = meta.get("path", "tabel")
     count_columns = [c for c in COUNT_COLUMNS if c in counts.columns]
