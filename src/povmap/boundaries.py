@@ -21,7 +21,7 @@ import pyogrio
 import shapely
 
 from ._errors import PovmapInputError
-from .codes import LEVELS, code_level, normalize_code, normalize_codes, parent_code
+from .codes import DOTTED_LENGTH, LEVELS, code_level, normalize_code, normalize_codes
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ def _to_canonical(
         lv = canonical.split("_", 1)[1]
         if canonical.startswith("kode_"):
             # Dotted codes nest by prefix: 63.06.01.2001 -> 63.06.01 -> 63.06 -> 63.
-            out[canonical] = codes.str[: len(parent_code("00.00.00.0000", lv))]
+            out[canonical] = codes.str[: DOTTED_LENGTH[lv]]
         elif canonical in mapping:
             out[canonical] = raw[mapping[canonical]].astype("object").map(_clean_name)
         else:

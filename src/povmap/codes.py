@@ -18,6 +18,8 @@ import pandas as pd
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 #: Number of digits of an undotted Kemendagri code at each level.
 DIGITS = {"provinsi": 2, "kabupaten": 4, "kecamatan": 6, "desa": 10}
+#: Length of a dotted Kemendagri code at each level (63 / 63.06 / 63.06.01 / 63.06.01.2001).
+DOTTED_LENGTH = {"provinsi": 2, "kabupaten": 5, "kecamatan": 8, "desa": 13}
 _PARTS = (2, 2, 2, 4)
 _DOTTED = r"\d\d(\.\d\d(\.\d\d(\.\d{4})?)?)?"
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
