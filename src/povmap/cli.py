@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from ._errors import PovmapError
+from ._io import check_outputs
 from .pipeline import Options, Result, run
 
 LEVEL = click.Choice(["desa", "kecamatan"])
@@ -192,6 +193,8 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
     """Gabungkan tabel jumlah ke batas wilayah dan tulis laporannya."""
     from .export import write_geojson, write_gpkg
 
+    _check_join_output(output)
+    check_outputs([output, report], inputs=[boundaries, counts])
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
     if strict and not result.report.complete:
@@ -201,13 +204,24 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
             en=f"{counts}: {len(result.report.unmatched_counts)} rows unmatched and "
                f"{len(result.report.ambiguous)} ambiguous (--strict). See the report for details."
         )
-    if output.suffix.lower() in (".geojson", ".json"):
+    if _check_join_output(output) == "geojson":
         write_geojson(result.main, output, layer=output.stem)
     else:
         write_gpkg(result.layers, output)
     if report:
         result.report.write(report)
     click.echo(str(output))
+
+
+def _check_join_output(output: Path) -> str:
+    """``"geojson"`` or ``"gpkg"``, the format ``join -o`` writes, by the file's suffix."""
+    formats = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
+    if output.suffix.lower() not in formats:
+        raise PovmapError(f"-o {output}: join menulis GeoPackage atau GeoJSON; gunakan akhiran "
+                          ".gpkg, .geojson atau .json.",
+                          en=f"-o {output}: join writes a GeoPackage or GeoJSON; use the suffix "
+                             ".gpkg, .geojson or .json.")
+    return formats[output.suffix.lower()]
 
 
 @main.command("map")
@@ -236,6 +250,8 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
     _check_map_output(output)  # a wrong -o or --tiles fails before the analysis, not after it
     if output.suffix.lower() in (".html", ".htm"):
         basemap_name(tiles)
+    check_outputs([output, output.with_suffix(".manifest.json"), atlas_path],
+                  inputs=[boundaries, counts])
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
     if suppress_below:
@@ -320,6 +336,7 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
         precision=precision, lang=kw["lang"], title=title or config.judul,
         vintage=vintage or config.periode_data, metadata=config, suppress_below=suppress_below,
     ).checked()  # bad options fail before the analysis, not after it
+    check_outputs(folders=[output], inputs=[boundaries, counts, metadata_config])
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
     written = export_result(result, output, settings, command=sys.argv)
@@ -365,7 +382,8 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
                           "gunakan --level desa.",
                           en="--level kecamatan: poverty pockets are found among desa; "
                              "use --level desa.")
-    output_paths(output, ranking)  # a wrong -o fails before the analysis, not after it
+    # A wrong -o, or one that would overwrite an input, fails before the analysis.
+    check_outputs(output_paths(output, ranking).values(), inputs=[boundaries, counts])
     result = run(boundaries, counts, _options(kw))
     _echo_report(result, kw["lang"])
     # The column the pipeline classified: --column, or what the table allows when the default

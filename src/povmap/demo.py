@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ._errors import PovmapInputError
+from ._io import check_outputs
 from .export import BundleOptions, export_result
 from .i18n import label
 from .pipeline import Options, run
@@ -34,6 +35,7 @@ def run_demo(out_dir: str | os.PathLike = "output", *, lang: str = "id") -> list
 
     out_dir = Path(out_dir)
     boundaries, counts = demo_paths()
+    check_outputs(folders=[out_dir], inputs=[boundaries, counts])
     result = run(boundaries, counts, Options(lang=lang, pockets=True))
     fictional = label("illustrative", lang)
     title = f"{label('title_default', lang)} – Kabupaten Contoh ({fictional})"
