@@ -89,9 +89,11 @@ def test_small_public_total_is_blanked(hss_raw, tmp_path):
     path = tmp_path / "counts.csv"
     counts.to_csv(path, index=False)
     result = povmap.run(need(HSS_DESA), path)
-    manifest = build_manifest(result, [], suppression={"ambang": 10}, public=True)
+    facts = {"inputs": result.inputs, "report": result.report.to_dict(), "layers": result.layers,
+             "classification": result.classification}
+    manifest = build_manifest([], **facts, suppression={"ambang": 10}, public=True)
     assert manifest["penggabungan"]["totals"]["jumlah_miskin_ekstrem"] == {"matched": None}
     assert manifest["penggabungan"]["totals"]["jumlah_penduduk"]["matched"] > 0
-    private = build_manifest(result, [])  # the map command's call: everything, as before
+    private = build_manifest([], **facts)  # the map command's call: everything, as before
     assert private["penggabungan"]["totals"]["jumlah_miskin_ekstrem"]["input"] == 4
     assert private["klasifikasi"] == asdict(result.classification)

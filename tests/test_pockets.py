@@ -14,7 +14,8 @@ from libpysal.weights import W, fill_diagonal
 
 import povmap
 from povmap.cli import main
-from povmap.pockets import benjamini_hochberg, find_pockets, weights_for, write_pockets
+from povmap.export.pockets import write_pockets
+from povmap.pockets import benjamini_hochberg, find_pockets, weights_for
 
 #: A mainland desa of Hulu Sungai Selatan; it and three rings of neighbours get high rates.
 PLANTED_SEED = "63.06.03.2003"

@@ -14,24 +14,37 @@ Helpers for codes, names and numbers live in their modules: :mod:`povmap.codes`,
 :mod:`povmap.names`, :mod:`povmap.counts` (``parse_number``), :mod:`povmap.classify`.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from . import export  # a callable package: povmap.export(...) writes a bundle
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 from ._errors import PovmapError, PovmapInputError
-from .boundaries import read_boundaries
-from .classify import Classification, classify
-from .counts import read_counts
-from .export import suppress_below, write_geojson, write_gpkg
-from .join import JoinReport, JoinResult, join
-from .metrics import add_rates, aggregate
-from .pipeline import Options, run
-from .pockets import Pockets, find_pockets
-from .render import choropleth
 
-try:
-    __version__ = version("povmap")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
+#: Public name -> the module that defines it. Imported on first use (PEP 562), so that
+#: ``import povmap`` and ``povmap --help`` load neither geopandas' plotting stack, folium nor esda.
+_LAZY = {
+    "__version__": "_version",  # importlib.metadata takes as long as click to import
+    "Classification": "classify",
+    "JoinReport": "join",
+    "JoinResult": "join",
+    "Options": "pipeline",
+    "Pockets": "pockets",
+    "add_rates": "metrics",
+    "aggregate": "metrics",
+    "choropleth": "render",
+    "classify": "classify",
+    "find_pockets": "pockets",
+    "join": "join",
+    "read_boundaries": "boundaries",
+    "read_counts": "counts",
+    "run": "pipeline",
+    "suppress_below": "export",
+    "write_geojson": "export",
+    "write_gpkg": "export",
+}
 
 __all__ = [
     "Classification",
@@ -56,3 +69,45 @@ __all__ = [
     "write_geojson",
     "write_gpkg",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "export":  # a callable package: povmap.export(...) writes a bundle
+        return importlib.import_module(".export", __name__)
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip __getattr__
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    # ``povmap.join`` and ``povmap.classify`` are functions named like their modules. Importing
+    # the module povmap.join (the pipeline does) binds it as an attribute of the package, which
+    # would hide the function; the eager __init__ of old rebound the functions after its imports.
+    # Keep the public function whenever the import system binds the module of the same name.
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
+    from . import export
+    from ._version import __version__
+    from .boundaries import read_boundaries
+    from .classify import Classification, classify
+    from .counts import read_counts
+    from .export import suppress_below, write_geojson, write_gpkg
+    from .join import JoinReport, JoinResult, join
+    from .metrics import add_rates, aggregate
+    from .pipeline import Options, run
+    from .pockets import Pockets, find_pockets
+    from .render import choropleth

@@ -372,3 +372,51 @@ def _repair(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[s
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = fixed
     return gdf, gdf.loc[invalid, code].tolist(), null
+
+
+#: Holes smaller than this (m²) left by a dissolve are slivers between desa, not enclaves.
+SLIVER_HOLE_M2 = 200_000.0
+
+
+def dissolve(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """Dissolve areas to ``level`` (kecamatan, kabupaten, provinsi), names and area kept."""
+    own = boundary_level(gdf)
+    if level not in LEVELS or LEVELS.index(level) >= LEVELS.index(own):
+        raise PovmapInputError(f"Tidak dapat menggabungkan lapisan {own} ke level {level!r}.",
+                               en=f"Cannot aggregate the {own} layer to level {level!r}.")
+    key = f"kode_{level}"
+    names = CANONICAL[level]
+    grouped = gdf.groupby(key, sort=True)
+    out = grouped[[c for c in names if c != key]].first()
+    out["jumlah_desa" if own == "desa" else "jumlah_wilayah"] = grouped.size()
+    out["luas_km2"] = grouped["luas_km2"].sum() if "luas_km2" in gdf.columns else np.nan
+    geometry = gpd.GeoSeries(gdf.geometry.values, index=gdf[key].values, crs=gdf.crs)
+    dissolved = geometry.groupby(level=0).agg(lambda s: shapely.union_all(s.values))
+    out = gpd.GeoDataFrame(out.reset_index(), geometry=_drop_sliver_holes(
+        gpd.GeoSeries(dissolved.loc[out.index].values, crs=gdf.crs)
+    ).values, crs=gdf.crs)
+    return out[[*names, *[c for c in out.columns if c not in names]]]
+
+
+def _drop_sliver_holes(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Remove interior rings smaller than :data:`SLIVER_HOLE_M2`, measured in an equal-area CRS."""
+    projected = geoms.to_crs(EQUAL_AREA)
+    return gpd.GeoSeries(
+        [_keep_large_holes(g, p) for g, p in zip(geoms.values, projected.values, strict=True)],
+        crs=geoms.crs,
+    )
+
+
+def _keep_large_holes(geom, projected):
+    if geom is None or geom.is_empty:
+        return geom
+    parts = getattr(geom, "geoms", [geom])
+    projected_parts = getattr(projected, "geoms", [projected])
+    polygons = []
+    for part, ppart in zip(parts, projected_parts, strict=True):
+        if part.geom_type != "Polygon":
+            continue
+        holes = [h for h, ph in zip(part.interiors, ppart.interiors, strict=True)
+                 if shapely.Polygon(ph).area >= SLIVER_HOLE_M2]
+        polygons.append(shapely.Polygon(part.exterior, holes))
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)

@@ -9,11 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
-from matplotlib.colors import to_hex
 
 from ._errors import PovmapInputError
 from .i18n import format_number, label
@@ -180,6 +177,8 @@ def _bins(y: np.ndarray, scheme: str, k: int, breaks: list[float] | None) -> np.
     k = min(k, np.unique(y).size)
     if k < 2:
         return np.array([y.max()])
+    import mapclassify  # imports matplotlib; only when classes are computed
+
     classifier = mapclassify.classify(y, scheme=scheme, k=k)
     return np.unique(classifier.bins)
 
@@ -192,6 +191,10 @@ def _default_cmap(column: str) -> str:
 
 
 def _colors(cmap: str, n: int) -> tuple[str, ...]:
+    # matplotlib only for its colour maps, imported here: importing povmap must not load it.
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
     try:
         colormap = colormaps[cmap]
     except KeyError:

@@ -9,12 +9,19 @@ import functools
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ._errors import PovmapError
 from ._io import check_outputs
-from .pipeline import Options, Result, run
+
+if TYPE_CHECKING:
+    from .pipeline import Options
+    from .result import Result
+
+# The analysis stack (geopandas, folium, esda, matplotlib) is imported inside the commands that
+# use it, so that ``povmap --help`` and a usage error answer at once.
 
 LEVEL = click.Choice(["desa", "kecamatan"])
 
@@ -142,6 +149,8 @@ def class_options(command):
 
 
 def _options(kw: dict) -> Options:
+    from .pipeline import Options
+
     sheet = kw.get("sheet")
     return Options(
         level=kw["level"], lang=kw["lang"], engine=kw["engine"], layer=kw.get("layer"),
@@ -153,6 +162,13 @@ def _options(kw: dict) -> Options:
         fuzzy_threshold=kw.get("fuzzy_threshold", 85.0), pockets=kw.get("kantong", False),
         allow_invalid=kw.get("allow_invalid", False),
     )
+
+
+def _run(boundaries: Path, counts: Path, kw: dict) -> Result:
+    """The pipeline with the command's options."""
+    from .pipeline import run
+
+    return run(boundaries, counts, _options(kw))
 
 
 def _echo_report(result: Result, lang: str) -> None:
@@ -195,7 +211,7 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
 
     _check_join_output(output)
     check_outputs([output, report], inputs=[boundaries, counts])
-    result = run(boundaries, counts, _options(kw))
+    result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     if strict and not result.report.complete:
         raise PovmapError(
@@ -246,13 +262,14 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
     """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
     from .export import suppress_layers
     from .render.controls import basemap_name
+    from .render.output import check_map_output, write_map
 
-    _check_map_output(output)  # a wrong -o or --tiles fails before the analysis, not after it
+    check_map_output(output)  # a wrong -o or --tiles fails before the analysis, not after it
     if output.suffix.lower() in (".html", ".htm"):
         basemap_name(tiles)
     check_outputs([output, output.with_suffix(".manifest.json"), atlas_path],
                   inputs=[boundaries, counts])
-    result = run(boundaries, counts, _options(kw))
+    result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     if suppress_below:
         # The same protection as the geoportal bundle: a published map must not single out
@@ -263,44 +280,6 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
     click.echo(str(output))
     if atlas_path:
         click.echo(str(atlas_path))
-
-
-def _check_map_output(output: Path) -> str:
-    suffix = output.suffix.lower()
-    if suffix not in (".html", ".htm", ".png", ".pdf"):
-        raise PovmapError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.",
-                          en=f"-o {output}: use the suffix .html (interactive), .png or .pdf.")
-    return suffix
-
-
-def write_map(result: Result, output: Path, *, title: str | None, source: str | None,
-              tiles: str | None, lang: str, offline: bool = True, vintage: str | None = None,
-              atlas_path: Path | None = None, pockets: object | None = None) -> Path:
-    """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it.
-
-    ``pockets`` defaults to the pockets the pipeline found (``--kantong``), if any.
-    """
-    from ._offline import save_map
-    from .manifest import build_manifest, write_manifest
-    from .render import atlas, choropleth, save_static, static_map
-
-    suffix = _check_map_output(output)
-    kecamatan = result.layers.get("kecamatan")
-    if suffix in (".png", ".pdf"):
-        fig = static_map(result.main, kecamatan=kecamatan, title=title, source=source,
-                         vintage=vintage, lang=lang)
-        save_static(fig, output)
-    else:
-        m = choropleth(result.main, result.classification.column, kecamatan=kecamatan,
-                       pockets=pockets if pockets is not None else result.pockets, title=title,
-                       source=source, vintage=vintage, lang=lang, tiles=tiles)
-        save_map(m, output, offline=offline)
-    written = [output]
-    if atlas_path is not None:
-        written.append(atlas(result.main, atlas_path, kecamatan=kecamatan, title=title,
-                             source=source, vintage=vintage, lang=lang))
-    write_manifest(output.with_suffix(".manifest.json"), build_manifest(result, written))
-    return output
 
 
 @main.command("export")
@@ -337,7 +316,7 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
         vintage=vintage or config.periode_data, metadata=config, suppress_below=suppress_below,
     ).checked()  # bad options fail before the analysis, not after it
     check_outputs(folders=[output], inputs=[boundaries, counts, metadata_config])
-    result = run(boundaries, counts, _options(kw))
+    result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     written = export_result(result, output, settings, command=sys.argv)
     if config.missing():
@@ -375,7 +354,8 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
 def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m,
                     ranking, **kw) -> None:
     """Cari kantong kemiskinan (klaster spasial) dan urutkan desa prioritas."""
-    from .pockets import find_pockets, output_paths, write_pockets
+    from .export.pockets import output_paths, write_pockets
+    from .pockets import find_pockets
 
     if kw["level"] != "desa":
         raise PovmapError("--level kecamatan: kantong kemiskinan dicari antar desa; "
@@ -384,7 +364,7 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
                              "use --level desa.")
     # A wrong -o, or one that would overwrite an input, fails before the analysis.
     check_outputs(output_paths(output, ranking).values(), inputs=[boundaries, counts])
-    result = run(boundaries, counts, _options(kw))
+    result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     # The column the pipeline classified: --column, or what the table allows when the default
     # cannot be computed (a P3KE by-name export has desil counts and no population).

@@ -29,6 +29,8 @@ COUNT_COLUMNS = (
     "jumlah_penduduk",
     "jumlah_keluarga",
 )
+#: Counts never suppressed: population totals are published by BPS and Dukcapil anyway.
+PUBLIC_COUNTS = ("jumlah_penduduk", "jumlah_keluarga")
 ID_COLUMNS = ("kode_wilayah", "nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
 
 #: Header spellings recognised for each canonical column, after :func:`_header_key` (lower case,

@@ -10,6 +10,7 @@ from ._io import check_outputs
 from .export import BundleOptions, export_result
 from .i18n import label
 from .pipeline import Options, run
+from .render.output import write_map
 
 #: The demo files live in the repository's ``boundaries/`` folder (see its README).
 DEMO_DIR = Path(__file__).resolve().parents[2] / "boundaries"
@@ -31,8 +32,6 @@ def demo_paths() -> tuple[Path, Path]:
 def run_demo(out_dir: str | os.PathLike = "output", *, lang: str = "id") -> list[Path]:
     """Map the demo region into ``out_dir``: the HTML map with its poverty pockets (and its
     manifest), and the geoportal bundle (GeoJSON, styles, metadata, join report, manifest)."""
-    from .cli import write_map
-
     out_dir = Path(out_dir)
     boundaries, counts = demo_paths()
     check_outputs(folders=[out_dir], inputs=[boundaries, counts])

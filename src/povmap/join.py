@@ -26,7 +26,7 @@ import pandas as pd
 from ._errors import PovmapInputError, Text, in_lang
 from ._io import write_text
 from ._validate import check_values, duplicate_problem, raise_or_keep
-from .boundaries import boundary_level
+from .boundaries import boundary_level, dissolve
 from .codes import LEVELS, code_level, code_system, is_truncated_code, parent_code
 from .counts import COUNT_COLUMNS
 from .i18n import check_lang, format_number
@@ -230,8 +230,6 @@ def join(
 
 
 def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd.GeoDataFrame]:
-    from .metrics import dissolve  # metrics imports join's callers; keep the cycle out
-
     own = boundary_level(boundaries)
     level = level or own
     if level not in ("desa", "kecamatan"):

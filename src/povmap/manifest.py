@@ -6,32 +6,46 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 
+import geopandas as gpd
+
 from ._io import sha256, write_text
-from .classify import classification_of
-from .export.suppress import PUBLIC_COUNTS
-from .pipeline import Result
+from ._version import __version__
+from .boundaries import BoundaryInfo
+from .classify import Classification, classification_of
+from .counts import PUBLIC_COUNTS
 
 
-def build_manifest(result: Result, outputs: list[Path], *, command: list[str] | None = None,
-                   layers: dict | None = None, vintage: str | None = None,
-                   editions: dict | None = None, suppression: dict | None = None,
-                   public: bool = False) -> dict:
+def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: dict,
+                   layers: Mapping[str, gpd.GeoDataFrame],
+                   classification: Classification | None = None,
+                   boundary: BoundaryInfo | None = None, command: list[str] | None = None,
+                   vintage: str | None = None, editions: dict | None = None,
+                   suppression: dict | None = None, public: bool = False) -> dict:
     """Describe a run: povmap version, command, input hashes, join statistics, classes, outputs.
+
+    Built from plain values (not from a pipeline run), so any caller can describe what it wrote.
 
     Parameters
     ----------
-    result
-        The analysed run.
     outputs
         Files written (hashed here, so hash them where they are, before any move).
+    inputs
+        The files read, by role (``{"boundaries": ..., "counts": ...}``); hashed here.
+    report
+        The join report as a dict (:meth:`povmap.join.JoinReport.to_dict`).
+    layers
+        The layers actually written (suppressed ones when suppressed); their classifications
+        are recorded.
+    classification
+        The classes recorded when no layer carries one.
+    boundary
+        What reading the boundary file found (:class:`povmap.boundaries.BoundaryInfo`).
     command
         The command line; ``sys.argv`` by default.
-    layers
-        The layers actually written when they differ from ``result.layers`` (suppressed); their
-        classifications are recorded.
     vintage
         Data period (``periode_data``), e.g. ``"P3KE 2024"``.
     editions
@@ -41,14 +55,14 @@ def build_manifest(result: Result, outputs: list[Path], *, command: list[str] | 
     public
         For a public bundle: the join statistics keep only matched totals, and a total under the
         suppression threshold is blanked too.
-    """
-    from . import __version__
 
-    layers = layers if layers is not None else result.layers
-    info = result.main.attrs.get("povmap")
-    report = result.report.to_dict()
+    Returns
+    -------
+    The manifest as a JSON-ready dict.
+    """
     classifications = {name: classification_of(gdf) for name, gdf in layers.items()
                        if gdf.attrs.get("povmap_classification") is not None}
+    shown = next(iter(classifications.values()), classification)
     joined = {k: report[k] for k in ("level", "matched", "matched_by")}
     joined["totals"] = _totals(report["totals"], public, (suppression or {}).get("ambang"))
     return {
@@ -57,20 +71,20 @@ def build_manifest(result: Result, outputs: list[Path], *, command: list[str] | 
         "perintah": command if command is not None else sys.argv,
         "masukan": {
             name: {"berkas": str(path), "sha256": sha256(path), "ukuran": path.stat().st_size}
-            for name, path in result.inputs.items()
+            for name, path in inputs.items()
         },
         "periode_data": vintage,
         "edisi": editions or {"tabel_kode": None, "batas_wilayah": None},
-        "batas_wilayah": None if info is None else {
-            "skema": info.schema, "crs_asal": info.source_crs, "layer": info.layer,
-            "kolom": info.columns, "geometri_diperbaiki": info.repaired,
-            "geometri_kosong": info.null_geometry,
+        "batas_wilayah": None if boundary is None else {
+            "skema": boundary.schema, "crs_asal": boundary.source_crs, "layer": boundary.layer,
+            "kolom": boundary.columns, "geometri_diperbaiki": boundary.repaired,
+            "geometri_kosong": boundary.null_geometry,
         },
         "penggabungan": joined
         | {"unmatched_counts": len(report["unmatched_counts"]),
            "unmatched_boundaries": len(report["unmatched_boundaries"]),
            "ambiguous": len(report["ambiguous"]), "notes": report["notes"]},
-        "klasifikasi": asdict(next(iter(classifications.values()), result.classification)),
+        "klasifikasi": asdict(shown) if shown is not None else None,
         "klasifikasi_lapisan": {name: asdict(c) for name, c in classifications.items()},
         "penyamaran": suppression,
         "keluaran": [

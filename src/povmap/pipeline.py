@@ -10,11 +10,12 @@ import geopandas as gpd
 
 from ._errors import PovmapInputError, Text
 from .boundaries import read_boundaries
-from .classify import Classification, classification_of, classify
+from .classify import classify
 from .counts import read_counts
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
 from .pockets import Pockets, find_pockets
+from .result import Result
 
 
 @dataclass(frozen=True)
@@ -35,26 +36,6 @@ class Options:
     fuzzy_threshold: float = 85.0
     allow_invalid: bool = False
     pockets: bool = False
-
-
-@dataclass
-class Result:
-    """Analysed layers, finest first (``{"desa": ..., "kecamatan": ...}``), and the join report."""
-
-    layers: dict[str, gpd.GeoDataFrame]
-    report: JoinReport
-    inputs: dict[str, Path]
-    pockets: Pockets | None = None
-
-    @property
-    def main(self) -> gpd.GeoDataFrame:
-        """The finest layer: what the choropleth colours."""
-        return next(iter(self.layers.values()))
-
-    @property
-    def classification(self) -> Classification:
-        """The class breaks of the finest layer."""
-        return classification_of(self.main)
 
 
 #: What reading a boundary file may report: BoundaryInfo attribute -> (Indonesian, English).

@@ -21,10 +21,8 @@ The recipe, one small step each:
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import esda
 import geopandas as gpd
@@ -36,8 +34,6 @@ from libpysal.weights import W, fill_diagonal, fuzzy_contiguity
 from scipy.sparse.csgraph import connected_components
 
 from ._errors import PovmapInputError
-from ._io import atomic_path, write_text
-from .export import write_geojson, write_gpkg
 from .i18n import check_lang, format_number, label
 from .metrics import RATES
 
@@ -519,56 +515,3 @@ def _ranking(desa: gpd.GeoDataFrame, column: str) -> pd.DataFrame:
              "label_kantong", "id_kantong", *rank_columns]
     rest = [c for c in table.columns if c not in first and c not in ("_flagged", "signifikan")]
     return table[first + rest].reset_index(drop=True)
-
-
-def write_pockets(result: Pockets, output: str | os.PathLike,
-                  ranking: str | os.PathLike | None = None) -> list[Path]:
-    """Write the flagged desa, the pocket regions and the priority table; return the paths.
-
-    ``POCKETS.geojson`` holds the desa in a pocket and the high outliers (:attr:`Pockets.flagged`),
-    ``POCKETS_wilayah.geojson`` the pocket regions; a ``.gpkg`` output holds both as the layers
-    ``kantong_desa`` and ``kantong_wilayah``. The table goes to ``ranking`` (default
-    ``POCKETS_peringkat.csv``): CSV in UTF-8 with a dot as decimal mark, for scripts, or, when the
-    name ends in ``.xlsx``, a spreadsheet whose numbers stay numbers whatever the locale of the
-    planner's Excel (which would read ``8.81`` as eight hundred and eighty-one). Each file is
-    written atomically.
-    """
-    paths = output_paths(output, ranking)
-    if "wilayah" in paths:
-        written = [write_geojson(result.flagged, paths["desa"], layer="kantong_desa"),
-                   write_geojson(result.wilayah, paths["wilayah"], layer="kantong_wilayah")]
-    else:
-        written = [write_gpkg({"kantong_desa": result.flagged, "kantong_wilayah": result.wilayah},
-                              paths["desa"])]
-    table = result.peringkat.round(_RANKING_DECIMALS)
-    if paths["peringkat"].suffix.lower() == ".xlsx":
-        with atomic_path(paths["peringkat"]) as tmp:
-            table.to_excel(tmp, index=False, sheet_name="peringkat", engine="openpyxl")
-    else:
-        write_text(paths["peringkat"], table.to_csv(index=False))
-    return [*written, paths["peringkat"]]
-
-
-#: Decimals kept in the priority table: enough to rank and read, no float noise.
-_RANKING_DECIMALS = {"persen_miskin_ekstrem": 2, "nilai_eb": 3, "statistik": 4, "p_value": 4,
-                     "q_value": 4}
-
-
-def output_paths(output: str | os.PathLike,
-                 ranking: str | os.PathLike | None = None) -> dict[str, Path]:
-    """The files :func:`write_pockets` writes (``desa``, ``wilayah`` for GeoJSON, ``peringkat``).
-
-    Raises :class:`PovmapInputError` for an output that is neither GeoJSON nor GeoPackage, so a
-    command can check before the analysis runs.
-    """
-    output = Path(output)
-    suffix = output.suffix.lower()
-    if suffix not in (".geojson", ".json", ".gpkg"):
-        raise PovmapInputError(f"-o {output}: gunakan akhiran .geojson atau .gpkg.",
-                               en=f"-o {output}: use the suffix .geojson or .gpkg.")
-    paths = {"desa": output}
-    if suffix != ".gpkg":
-        paths["wilayah"] = output.with_name(f"{output.stem}_wilayah{output.suffix}")
-    paths["peringkat"] = (Path(ranking) if ranking
-                          else output.with_name(f"{output.stem}_peringkat.csv"))
-    return paths

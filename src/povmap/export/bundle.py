@@ -18,7 +18,9 @@ from pathlib import Path
 import geopandas as gpd
 
 from .._errors import PovmapInputError
+from .._version import __version__
 from ..i18n import check_lang, format_number
+from ..manifest import build_manifest, write_manifest
 from .kugi import describe, to_kugi, write_dictionary
 from .metadata import LayerDescription, MetadataConfig, area_names, write_metadata
 from .shapefile import write_shapefile_zip
@@ -148,8 +150,6 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
     With ``suppress_below`` the bundle is meant for the public: the join report (whose
     unmatched rows carry their values) is left out and the manifest keeps only totals.
     """
-    from ..manifest import build_manifest, write_manifest
-
     settings = options.checked()
     layers = result.layers
     if settings.suppress_below:
@@ -162,8 +162,11 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
             names.append(REPORT)
         suppression = next(iter(layers.values())).attrs.get("povmap_suppression")
         manifest = build_manifest(
-            result, [stage / name for name in names], command=command, layers=layers,
-            vintage=settings.vintage, editions=_editions(settings.metadata, result.main),
+            [stage / name for name in names], inputs=result.inputs,
+            report=result.report.to_dict(), layers=layers,
+            classification=result.classification, boundary=result.main.attrs.get("povmap"),
+            command=command, vintage=settings.vintage,
+            editions=_editions(settings.metadata, result.main),
             suppression=suppression.to_dict() if suppression else None,
             public=bool(settings.suppress_below))
         write_manifest(stage / MANIFEST, manifest)
@@ -300,8 +303,6 @@ def _abstract(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions,
 
 def _lineage(gdf: gpd.GeoDataFrame, sources: dict[str, str], processing: str,
              settings: BundleOptions) -> str:
-    from .. import __version__
-
     info = gdf.attrs.get("povmap")
     parts = []
     if info is not None:

@@ -39,11 +39,9 @@ import pandas as pd
 
 from .._errors import PovmapInputError
 from ..classify import Classification, classify
-from ..counts import COUNT_COLUMNS
+from ..counts import COUNT_COLUMNS, PUBLIC_COUNTS
 from ..metrics import RATES
 
-#: Counts never suppressed: population totals are published by BPS and Dukcapil anyway.
-PUBLIC_COUNTS = ("jumlah_penduduk", "jumlah_keluarga")
 #: Counts that are suppressed when small.
 SENSITIVE = tuple(c for c in COUNT_COLUMNS if c not in PUBLIC_COUNTS)
 #: The flag column: True where any value of the row was blanked.

@@ -11,20 +11,20 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
 
-matplotlib.use("Agg")  # no display on servers; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
+# Figures are made with matplotlib.figure.Figure, not pyplot: no backend is chosen and no global
+# figure registry is touched, so povmap neither needs a display nor changes the user's settings
+# (savefig picks the Agg or PDF canvas from the file format).
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
 
-from .._errors import PovmapInputError  # noqa: E402
-from .._io import atomic_path  # noqa: E402
-from ..classify import Classification, classification_of  # noqa: E402
-from ..i18n import check_lang, label  # noqa: E402
-from .interactive import suppressed_in  # noqa: E402
-from .legend import footer_lines, graduated_items  # noqa: E402
+from .._errors import PovmapInputError
+from .._io import atomic_path
+from ..classify import Classification, classification_of
+from ..i18n import check_lang, label
+from .interactive import suppressed_in
+from .legend import footer_lines, graduated_items
 
 FORMATS = (".png", ".pdf")
 
@@ -61,7 +61,8 @@ def static_map(
     classification = classification_of(gdf)
     crs = gdf.estimate_utm_crs()
     layer = gdf.to_crs(crs)
-    fig, ax = plt.subplots(figsize=(11.69, 8.27), layout="constrained")
+    fig = Figure(figsize=(11.69, 8.27), layout="constrained")
+    ax = fig.subplots()
     layer.plot(ax=ax, color=classification.color_of(layer["kelas"].to_numpy()),
                edgecolor="#555555", linewidth=0.25)
     if kecamatan is not None:
@@ -89,7 +90,6 @@ def save_static(fig: Figure, path: str | os.PathLike) -> Path:
                                en=f"-o {path}: a static map must end in .png or .pdf.")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=200, format=path.suffix.lower().lstrip("."))
-    plt.close(fig)
     return path
 
 
@@ -120,7 +120,6 @@ def atlas(
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
         fig = static_map(gdf, kecamatan=kecamatan, title=title, **common)
         pdf.savefig(fig)
-        plt.close(fig)
         for _, desa in gdf.groupby("kode_kecamatan", sort=True):
             desa = desa.copy()
             desa.attrs = gdf.attrs  # keep the layer-wide classes on every page
@@ -129,7 +128,6 @@ def atlas(
                              label_kecamatan=False, **common)
             _label_desa(fig.axes[0], desa)
             pdf.savefig(fig)
-            plt.close(fig)
     return path
 
 

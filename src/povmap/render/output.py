@@ -1,0 +1,53 @@
+"""Writing a map to a file: HTML (offline or CDN), PNG or PDF, an optional atlas, and the manifest.
+
+Shared by the ``povmap map`` command and the demo, so neither reaches into the other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .._errors import PovmapInputError
+from .._offline import save_map
+from ..manifest import build_manifest, write_manifest
+from ..result import Result
+from .interactive import choropleth
+from .static import atlas, save_static, static_map
+
+
+def check_map_output(output: Path) -> str:
+    """The suffix of a map output (``.html``, ``.htm``, ``.png`` or ``.pdf``), or an input error."""
+    suffix = output.suffix.lower()
+    if suffix not in (".html", ".htm", ".png", ".pdf"):
+        raise PovmapInputError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.",
+                               en=f"-o {output}: use the suffix .html (interactive), .png or .pdf.")
+    return suffix
+
+
+def write_map(result: Result, output: Path, *, title: str | None, source: str | None,
+              tiles: str | None, lang: str, offline: bool = True, vintage: str | None = None,
+              atlas_path: Path | None = None, pockets: object | None = None) -> Path:
+    """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it.
+
+    ``pockets`` defaults to the pockets the pipeline found (``--kantong``), if any.
+    """
+    suffix = check_map_output(output)
+    kecamatan = result.layers.get("kecamatan")
+    if suffix in (".png", ".pdf"):
+        fig = static_map(result.main, kecamatan=kecamatan, title=title, source=source,
+                         vintage=vintage, lang=lang)
+        save_static(fig, output)
+    else:
+        m = choropleth(result.main, result.classification.column, kecamatan=kecamatan,
+                       pockets=pockets if pockets is not None else result.pockets, title=title,
+                       source=source, vintage=vintage, lang=lang, tiles=tiles)
+        save_map(m, output, offline=offline)
+    written = [output]
+    if atlas_path is not None:
+        written.append(atlas(result.main, atlas_path, kecamatan=kecamatan, title=title,
+                             source=source, vintage=vintage, lang=lang))
+    manifest = build_manifest(written, inputs=result.inputs, report=result.report.to_dict(),
+                              layers=result.layers, classification=result.classification,
+                              boundary=result.main.attrs.get("povmap"))
+    write_manifest(output.with_suffix(".manifest.json"), manifest)
+    return output

@@ -1,0 +1,79 @@
+"""Nothing heavy happens on import: ``import povmap`` and ``povmap --help`` stay fast.
+
+Timings are measured in ``benchmarks/bench_startup.py``; these tests check the cause instead:
+which packages an import loads, in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+#: Packages that take a large part of a second to import, or change global state (matplotlib's
+#: backend) when imported.
+HEAVY = ("matplotlib", "folium", "esda", "topojson", "libpysal", "mapclassify")
+
+
+def _loaded_after(code: str) -> dict:
+    script = (f"import sys; sys.path.insert(0, {SRC!r}); {code}; import json; "
+              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_import_povmap_loads_nothing_heavy():
+    loaded = _loaded_after("import povmap")
+    assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+    assert "geopandas" not in loaded and "pandas" not in loaded
+
+
+def test_the_cli_module_loads_only_click():
+    loaded = _loaded_after("import povmap.cli")
+    assert loaded.isdisjoint({*HEAVY, "geopandas", "pandas", "numpy", "shapely"})
+
+
+def test_analysis_stages_do_not_load_matplotlib():
+    # Importing a stage must not choose a backend for the user's notebook or application.
+    loaded = _loaded_after("import povmap; povmap.read_boundaries; povmap.find_pockets")
+    assert "matplotlib" not in loaded
+
+
+def test_public_api_is_reachable_and_listed():
+    script = (f"import sys; sys.path.insert(0, {SRC!r}); import povmap, json; "
+              "print(json.dumps({'dir': dir(povmap), 'all': povmap.__all__, "
+              "'kinds': {n: type(getattr(povmap, n)).__name__ for n in povmap.__all__}}))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    got = json.loads(done.stdout)
+    assert set(got["all"]) <= set(got["dir"])
+    assert got["kinds"]["read_boundaries"] == "function"
+    assert got["kinds"]["join"] == "function"  # not the module povmap.join
+    assert got["kinds"]["classify"] == "function"
+    assert got["kinds"]["JoinReport"] == "type"
+    assert got["kinds"]["__version__"] == "str"
+
+
+def test_function_names_survive_importing_their_modules():
+    import povmap
+    import povmap.classify  # noqa: F401  (binds the module povmap.classify on the package)
+    import povmap.join  # noqa: F401
+
+    assert callable(povmap.join) and povmap.join.__name__ == "join"
+    assert callable(povmap.classify) and povmap.classify.__name__ == "classify"
+    assert povmap.__getattr__("read_counts").__module__ == "povmap.counts"
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    import povmap
+
+    try:
+        povmap.no_such_thing  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_thing" in str(exc)
+    else:
+        raise AssertionError("povmap.no_such_thing did not raise")
