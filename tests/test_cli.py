@@ -219,12 +219,12 @@ def test_kecamatan_level_map_and_export(boundaries, hss_counts, tmp_path):
 
 
 def test_unexpected_error_gives_one_line_not_a_traceback(tmp_path, monkeypatch):
-    import povmap.cli as cli
+    import povmap.pipeline as pipeline
 
     def broken(*args, **kwargs):
         raise KeyError("classification")
 
-    monkeypatch.setattr(cli, "run", broken)
+    monkeypatch.setattr(pipeline, "run", broken)  # the CLI imports it when a command runs
     result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(HSS_DESA), "-o",
                                        str(tmp_path / "p.html")])
     assert result.exit_code == 1

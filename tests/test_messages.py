@@ -131,7 +131,7 @@ def test_unexpected_error_line_follows_lang(monkeypatch, tmp_path):
     def broken(*args, **kwargs):
         raise RuntimeError("rusak")
 
-    monkeypatch.setattr("povmap.cli.run", broken)
+    monkeypatch.setattr("povmap.pipeline.run", broken)  # the CLI imports it per command
     monkeypatch.delenv("POVMAP_DEBUG", raising=False)
     args = [need(DEMO_DESA), need(DEMO_COUNTS), "-o", tmp_path / "j.gpkg"]
     english = _join(*args, "--lang", "en")
