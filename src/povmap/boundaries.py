@@ -2,28 +2,38 @@
 
 Two schemas are recognised automatically: BIG's KUGI fields (``KDEPUM``, ``WADMKD``, ``KDCPUM``,
 ``WADMKC``, ``KDPKAB``, ``WADMKK``, ``KDPPUM``, ``WADMPR``) and the ``kode``/``nama``/
-``kode_kec``... schema of the public boundary dumps. An explicit ``columns`` mapping overrides both.
+``kode_kec``... schema of the public boundary dumps, each also in the 10-character form a
+shapefile cuts field names to (``nama_kecam``). An explicit ``columns`` mapping overrides both.
+
+What is read is checked before anything is computed from it: the coordinates must be finite
+lon/lat inside Indonesia once reprojected (metres without a CRS, swapped axes and absurd values
+stop the run with a message saying what they look like and how to name the CRS with ``--crs``);
+a shapefile's text encoding is detected when no ``.cpg`` names it; names never carry replacement
+or control characters; Z coordinates are dropped; areas stored twice under two codes are found.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
 import os
 import posixpath
+import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
-from ._errors import PovmapInputError
+from ._errors import PovmapInputError, Text
 from .codes import DOTTED_LENGTH, LEVELS, code_level, normalize_code, normalize_codes
-
-log = logging.getLogger(__name__)
+from .i18n import format_number
 
 WGS84 = "EPSG:4326"
 #: World Cylindrical Equal Area: one projection for areas anywhere in Indonesia, never degrees.
@@ -36,9 +46,13 @@ CANONICAL = {
     for i, level in enumerate(LEVELS)
 }
 
+#: A shapefile's DBF keeps at most this many characters of a field name (geopandas, QGIS and
+#: ogr2ogr cut ``nama_kecamatan`` to ``nama_kecam``).
+DBF_FIELD_LENGTH = 10
+
 # Source column names recognised for each canonical column, compared case-insensitively.
 # Kemendagri codes only: KUGI's BPS code fields (KDEBPS, ...) use the other numbering.
-_ALIASES = {
+_NAMED = {
     "kode_desa": ["KDEPUM", "kode_desa", "kd_desa", "kode_kel", "kode_desa_kel", "kdepum"],
     "nama_desa": ["WADMKD", "nama_desa", "desa", "nama_kel", "desa_kelurahan", "namobj"],
     "kode_kecamatan": ["KDCPUM", "kode_kec", "kode_kecamatan", "kd_kec"],
@@ -50,9 +64,35 @@ _ALIASES = {
 }
 
 
+def _with_dbf_truncations(named: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each name list plus the shapefile form of every name in it (and of the canonical name)."""
+    return {canonical: list(dict.fromkeys(
+        [*names, *(n[:DBF_FIELD_LENGTH] for n in [*names, canonical] if len(n) > DBF_FIELD_LENGTH)]
+    )) for canonical, names in named.items()}
+
+
+_ALIASES = _with_dbf_truncations(_NAMED)
+
+#: Two areas overlapping by more than this share of the smaller one are reported.
+OVERLAP_SHARE = 0.05
+#: Two areas overlapping by at least this share of the larger one are the same polygon.
+DUPLICATE_SHARE = 0.95
+#: Degrees added around the extent of desa centroids when checking where a layer lies.
+_PAD_DEGREES = 1.0
+#: Coordinates beyond this (in any unit) are not coordinates on the Earth (e.g. 1e308).
+_ABSURD = 1e8
+
+
 @dataclass(frozen=True)
 class BoundaryInfo:
-    """What :func:`read_boundaries` found and did, kept in ``gdf.attrs["povmap"]``."""
+    """What :func:`read_boundaries` found and did, kept in ``gdf.attrs["povmap"]``.
+
+    ``duplicates`` pairs ``(kept, left_out)`` codes of one polygon stored under two codes;
+    ``overlaps`` holds ``(code_a, code_b, share)`` for areas overlapping by more than
+    :data:`OVERLAP_SHARE` of the smaller one (share as a fraction); ``encoding`` is the text
+    encoding a shapefile was read with when povmap chose it; ``notes`` are bilingual sentences
+    for the report and the terminal.
+    """
 
     path: str
     layer: str | None
@@ -63,6 +103,10 @@ class BoundaryInfo:
     repaired: list[str] = field(default_factory=list)
     null_geometry: list[str] = field(default_factory=list)
     merged_parts: list[str] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    overlaps: list[tuple[str, str, float]] = field(default_factory=list)
+    encoding: str | None = None
+    notes: list[Text] = field(default_factory=list)
 
 
 def read_boundaries(
@@ -71,6 +115,9 @@ def read_boundaries(
     layer: str | None = None,
     columns: dict[str, str] | None = None,
     engine: str = "pyogrio",
+    crs: str | None = None,
+    encoding: str | None = None,
+    keep_duplicates: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a desa or kecamatan boundary file into canonical columns, in EPSG:4326.
 
@@ -79,19 +126,39 @@ def read_boundaries(
     path
         Any file OGR reads: GeoJSON, GeoPackage, FlatGeobuf, a shapefile or a zipped shapefile.
     layer
-        Layer to read from a multi-layer file; by default the only layer, or the one whose name
-        says it holds desa (``ADMINISTRASIDESA_AR_25K``) or kecamatan.
+        Layer to read from a multi-layer file; by default the only layer with polygons, or the
+        one whose name says it holds desa (``ADMINISTRASIDESA_AR_25K``) or kecamatan. Tables
+        without geometry are skipped (with a note).
     columns
         Explicit mapping ``{canonical: source}``, e.g. ``{"kode_desa": "KODE", "nama_desa":
         "NAMA"}``; it overrides the automatic detection for the columns it names.
     engine
         ``"pyogrio"`` (fast, default) or ``"fiona"``.
+    crs
+        The coordinate reference system of the file's coordinates (``"EPSG:32750"``), for a
+        file that names none or names a wrong one; it replaces what the file says.
+    encoding
+        Text encoding of a shapefile's DBF (``"CP1252"``, ``"UTF-8"``); by default the
+        ``.cpg`` file's, else detected (UTF-8 when the bytes decode as UTF-8, else CP1252).
+    keep_duplicates
+        Keep both areas when one polygon is stored under two codes. By default the later one is
+        left out (so that it does not count twice in kecamatan areas and desa counts) and both
+        codes are reported.
 
     Returns
     -------
     A GeoDataFrame with ``kode_desa``, ``nama_desa`` (desa level only), ``kode_kecamatan`` ...
-    ``nama_provinsi``, ``luas_km2`` (equal-area), the source's other columns, and ``geometry``,
-    one row per area. What was detected and repaired is in ``gdf.attrs["povmap"]``.
+    ``nama_provinsi``, ``luas_km2`` (equal-area), the source's other columns, and 2D polygon
+    ``geometry`` in EPSG:4326, one row per area. What was detected, repaired and left out is in
+    ``gdf.attrs["povmap"]`` (:class:`BoundaryInfo`).
+
+    Raises
+    ------
+    PovmapInputError
+        If the file cannot be read, a shapefile part is missing, several layers could be meant,
+        no code column is found, the coordinates are not lon/lat in Indonesia once reprojected
+        (the message says what they look like and which ``--crs`` may fit), or names hold
+        characters of a wrongly decoded text.
     """
     if engine not in ENGINES:
         raise PovmapInputError(f"engine={engine!r} tidak dikenal; pilih salah satu dari {ENGINES}.",
@@ -100,9 +167,18 @@ def read_boundaries(
     if not path.exists():
         raise PovmapInputError(f"Berkas batas wilayah tidak ditemukan: {path}",
                                en=f"Boundary file not found: {path}")
-    layer = _check_layer(path, layer) if layer else _pick_layer(path)
+    _check_shapefile_parts(path)
+    layer, notes = _choose_layer(path, layer)
+    encoding, guessed = _shapefile_encoding(path, layer, encoding)
+    if guessed:
+        notes.append(guessed)
+    options = {"encoding": encoding} if encoding else {}
     try:
-        raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine)
+        with warnings.catch_warnings():
+            # GDAL's and shapely's warnings (a NaN coordinate, an odd field) are not for the
+            # user raw: what they warn of is checked below and reported in povmap's words.
+            warnings.simplefilter("ignore")
+            raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine, **options)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
         raise PovmapInputError(
             f"{path}: tidak dapat dibaca sebagai berkas batas wilayah ({exc}). "
@@ -110,24 +186,34 @@ def read_boundaries(
             en=f"{path}: cannot be read as a boundary file ({exc}). "
                "Use GeoJSON, GeoPackage, FlatGeobuf or a shapefile (zipped is fine)."
         ) from exc
+    if not isinstance(raw, gpd.GeoDataFrame) or raw.geometry.name not in raw.columns:
+        raise _no_geometry(path, layer)
     if raw.empty:
         raise PovmapInputError(f"{path}: berkas tidak berisi satu pun wilayah.",
                                en=f"{path}: the file holds no area.")
+    raw, source_crs = _assign_crs(raw, crs, path)
+    raw, flat = _drop_z(raw)
+    notes += flat
     mapping, schema = _detect_columns(raw, columns or {}, path)
     level = _detect_level(raw, mapping, path)
+    notes += _missing_names(raw, mapping, level, path)
     gdf = _to_canonical(raw, mapping, level, path)
+    _check_names(gdf, level, path, encoding)
     gdf = _polygons_only(gdf, level, path)
-    gdf, source_crs = _to_wgs84(gdf, path)
+    gdf, source_crs, crs_notes = _to_wgs84(gdf, path, level, source_crs)
+    notes += crs_notes
     gdf, merged = _merge_parts(gdf, level)
     gdf, repaired, null = _repair(gdf, level)
+    gdf, duplicates, overlaps = _duplicates_and_overlaps(gdf, level, keep_duplicates)
+    notes += _overlap_notes(duplicates, overlaps, keep_duplicates)
     gdf["luas_km2"] = area_km2(gdf)
     gdf = gdf[[c for c in gdf.columns if c != "geometry"] + ["geometry"]]
     gdf.attrs["povmap"] = BoundaryInfo(
         path=str(path), layer=layer, level=level, schema=schema, source_crs=source_crs,
         columns=mapping, repaired=repaired, null_geometry=null, merged_parts=merged,
+        duplicates=duplicates, overlaps=overlaps, encoding=encoding,
+        notes=notes,
     )
-    if repaired:
-        log.info("%s: %d geometri tidak valid diperbaiki (make_valid)", path, len(repaired))
     return gdf
 
 
@@ -145,34 +231,196 @@ def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
     return gdf.geometry.to_crs(EQUAL_AREA).area / 1e6
 
 
-def _pick_layer(path: Path) -> str | None:
+def _choose_layer(path: Path, layer: str | None) -> tuple[str | None, list[Text]]:
+    """The layer to read, and notes on the layers left aside.
+
+    Tables without geometry (a GeoPackage's attribute tables) are never candidates. Among the
+    layers with polygons, the only one is taken, or the only one whose name says desa (or
+    kecamatan); several candidates stop the run: reading the first silently may read the wrong
+    edition.
+    """
     try:
-        layers = [name for name, _ in pyogrio.list_layers(_gdal_path(path))]
+        listed = [(str(name), kind) for name, kind in pyogrio.list_layers(_gdal_path(path))]
     except Exception:
-        return None  # let read_file report the problem with its own message
-    if len(layers) <= 1:
-        return None
+        return layer, []  # let read_file report the problem with its own message
+    names = [name for name, _ in listed]
+    tables = [name for name, kind in listed if kind is None]
+    spatial = [name for name, kind in listed if kind is not None]
+    polygonal = [name for name, kind in listed if kind is not None and not _point_or_line(kind)]
+    if layer is not None:
+        if layer not in names:
+            raise PovmapInputError(f"{path}: layer {layer!r} tidak ada; layer yang ada: "
+                                   f"{', '.join(names)}. Pilih salah satu dengan --layer.",
+                                   en=f"{path}: layer {layer!r} does not exist; layers: "
+                                      f"{', '.join(names)}. Choose one with --layer.")
+        if layer in tables:
+            raise _no_geometry(path, layer, spatial)
+        return layer, []
+    candidates = polygonal or spatial
+    if not candidates:
+        raise _no_geometry(path, None, [])
+    chosen = candidates[0] if len(candidates) == 1 else None
     for hint in ("DESA", "KELURAHAN", "KECAMATAN"):
-        found = [name for name in layers if hint in name.upper()]
-        if found:
-            return found[0]
-    raise PovmapInputError(
-        f"{path} berisi beberapa layer ({', '.join(layers)}); pilih satu dengan --layer.",
-        en=f"{path} has several layers ({', '.join(layers)}); choose one with --layer."
+        found = [name for name in candidates if hint in name.upper()]
+        if chosen is None and len(found) == 1:
+            chosen = found[0]
+    if chosen is None:
+        raise PovmapInputError(
+            f"{path} berisi beberapa layer batas wilayah ({', '.join(candidates)}); povmap "
+            "tidak menebak mana yang dimaksud (mis. dua edisi). Pilih satu dengan --layer, mis. "
+            f"--layer {candidates[-1]}.",
+            en=f"{path} has several boundary layers ({', '.join(candidates)}); povmap does not "
+               "guess which one is meant (e.g. two editions). Choose one with --layer, e.g. "
+               f"--layer {candidates[-1]}."
+        )
+    notes = []
+    if tables:
+        notes.append(Text(f"{path}: tabel tanpa geometri dilewati: {', '.join(tables)}.",
+                          en=f"{path}: tables without geometry skipped: {', '.join(tables)}."))
+    others = [name for name in spatial if name != chosen]
+    if others:
+        notes.append(Text(f"{path}: layer {chosen} dibaca; layer lain tidak: {', '.join(others)} "
+                          "(pilih dengan --layer).",
+                          en=f"{path}: layer {chosen} read; other layers not: "
+                             f"{', '.join(others)} (choose with --layer)."))
+    return (chosen if len(listed) > 1 else None), notes
+
+
+def _point_or_line(kind: str) -> bool:
+    return any(word in kind.upper() for word in ("POINT", "LINE", "CURVE"))
+
+
+def _no_geometry(path: Path, layer: str | None, spatial: list[str] | None = None
+                 ) -> PovmapInputError:
+    """The error for a layer (or a whole file) that holds a table without geometry."""
+    where = f"{path}" + (f" (layer {layer})" if layer else "")
+    others = (f" Layer bergeometri: {', '.join(spatial)}; pilih dengan --layer." if spatial
+              else "")
+    others_en = (f" Layers with geometry: {', '.join(spatial)}; choose one with --layer."
+                 if spatial else "")
+    return PovmapInputError(
+        f"{where}: tidak berisi geometri (hanya tabel atribut), jadi bukan batas wilayah.{others}"
+        " Untuk shapefile: pastikan berkas .shp dan .shx ikut.",
+        en=f"{where}: holds no geometry (only an attribute table), so it is no boundary "
+           f"file.{others_en} For a shapefile: make sure the .shp and .shx files come with it."
     )
 
 
-def _check_layer(path: Path, layer: str) -> str:
+def _check_shapefile_parts(path: Path) -> None:
+    """A shapefile is several files: name the ones missing before GDAL gives a riddle.
+
+    Raises
+    ------
+    PovmapInputError
+        If a ``.shp`` (or a zip holding one) lacks its ``.shx`` or ``.dbf``, or a zip holds
+        shapefile parts but no ``.shp``.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        present = {p.name.lower() for p in path.parent.iterdir()}
+        stems = {path.stem.lower(): {ext for ext in ("shp", "shx", "dbf")
+                                     if f"{path.stem.lower()}.{ext}" in present}}
+        shown = {path.stem.lower(): str(path.with_suffix(""))}
+    elif suffix == ".zip":
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = archive.namelist()
+        except (OSError, zipfile.BadZipFile):
+            return  # read_file says what is wrong with it
+        stems, shown = {}, {}
+        for member in members:
+            stem, _, ext = member.rpartition(".")
+            if ext.lower() in ("shp", "shx", "dbf"):
+                stems.setdefault(stem.lower(), set()).add(ext.lower())
+                shown[stem.lower()] = stem
+    else:
+        return
+    if suffix == ".zip" and stems and not any("shp" in found for found in stems.values()):
+        listed = ", ".join(f"{shown[s]}.{ext}" for s in sorted(stems) for ext in sorted(stems[s]))
+        raise PovmapInputError(
+            f"{path}: zip ini tidak berisi berkas .shp (isinya: {listed}). Shapefile terdiri "
+            "dari beberapa berkas bernama sama (.shp, .shx, .dbf, .prj, .cpg): zip semuanya.",
+            en=f"{path}: this zip holds no .shp file (it has: {listed}). A shapefile is several "
+               "files with one name (.shp, .shx, .dbf, .prj, .cpg): zip all of them."
+        )
+    for stem, found in stems.items():
+        missing = [f"{shown[stem]}.{ext}" for ext in ("shp", "shx", "dbf") if ext not in found]
+        if "shp" in found and missing:
+            raise PovmapInputError(
+                f"{path}: shapefile tidak lengkap, tidak ada {', '.join(missing)} (.shx = indeks "
+                "geometri, .dbf = tabel kode dan nama). Shapefile terdiri dari beberapa berkas "
+                "bernama sama (.shp, .shx, .dbf, .prj, .cpg): salin atau zip semuanya.",
+                en=f"{path}: incomplete shapefile, {', '.join(missing)} missing (.shx = the "
+                   "geometry index, .dbf = the table of codes and names). A shapefile is "
+                   "several files with one name (.shp, .shx, .dbf, .prj, .cpg): copy or zip "
+                   "all of them."
+            )
+
+
+def _shapefile_encoding(path: Path, layer: str | None, encoding: str | None
+                        ) -> tuple[str | None, Text | None]:
+    """The encoding to read a shapefile's DBF with, and a note when povmap guessed it.
+
+    A DBF says its encoding in a ``.cpg`` file or in its language-driver byte; without either,
+    GDAL assumes ISO-8859-1 and Windows files (CP1252) or UTF-8 files come out as mojibake
+    (``Hamalau\x92``, ``CafÃ©``). povmap then decides from the bytes: UTF-8 when they decode as
+    UTF-8 (text in another encoding almost never does), else CP1252.
+    """
+    if encoding:
+        try:
+            "".encode(encoding)
+        except LookupError:
+            raise PovmapInputError(
+                f"--encoding {encoding}: pengodean teks tidak dikenal; gunakan mis. CP1252, "
+                "UTF-8 atau ISO-8859-1.",
+                en=f"--encoding {encoding}: unknown text encoding; use e.g. CP1252, UTF-8 or "
+                   "ISO-8859-1.") from None
+        return encoding, None
+    found = _dbf_bytes(path, layer)
+    if found is None:
+        return None, None
+    name, data, has_cpg = found
+    if has_cpg or len(data) < 32 or data[29] != 0:
+        return None, None
+    records = data[int.from_bytes(data[8:10], "little"):]
+    if records.isascii():
+        return None, None  # every encoding reads ASCII alike
+    for candidate in ("UTF-8", "CP1252"):
+        try:
+            records.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return candidate, Text(
+            f"{name} tanpa berkas .cpg: teksnya dibaca sebagai {candidate} (ditebak dari isinya). "
+            "Bila nama tampak salah, sebutkan pengodeannya dengan --encoding.",
+            en=f"{name} has no .cpg file: its text was read as {candidate} (guessed from its "
+               "bytes). If names look wrong, name the encoding with --encoding.")
+    return None, None
+
+
+def _dbf_bytes(path: Path, layer: str | None) -> tuple[str, bytes, bool] | None:
+    """The DBF of the shapefile to read: its name, bytes, and whether a ``.cpg`` is beside it."""
+    suffix = path.suffix.lower()
+    if suffix == ".shp":
+        siblings = {p.name.lower(): p for p in path.parent.iterdir()}
+        dbf = siblings.get(f"{path.stem.lower()}.dbf")
+        if dbf is None:
+            return None
+        return dbf.name, dbf.read_bytes(), f"{path.stem.lower()}.cpg" in siblings
+    if suffix != ".zip":
+        return None
     try:
-        layers = [name for name, _ in pyogrio.list_layers(_gdal_path(path))]
-    except Exception:
-        return layer  # let read_file report the problem with its own message
-    if layer not in layers:
-        raise PovmapInputError(f"{path}: layer {layer!r} tidak ada; layer yang ada: "
-                               f"{', '.join(layers)}. Pilih salah satu dengan --layer.",
-                               en=f"{path}: layer {layer!r} does not exist; layers: "
-                                  f"{', '.join(layers)}. Choose one with --layer.")
-    return layer
+        with zipfile.ZipFile(path) as archive:
+            members = {m.lower(): m for m in archive.namelist()}
+            dbfs = [m for m in members if m.endswith(".dbf")
+                    and (layer is None or posixpath.basename(m)[:-4] == layer.lower())]
+            if len(dbfs) != 1:
+                return None
+            stem = dbfs[0][:-4]
+            return (posixpath.basename(members[dbfs[0]]), archive.read(members[dbfs[0]]),
+                    f"{stem}.cpg" in members)
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return None
 
 
 def _gdal_path(path: Path) -> str:
@@ -327,26 +575,317 @@ def _polygonal_part(collection: shapely.Geometry) -> shapely.Geometry | None:
 def _clean_name(value: object) -> object:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
+    # split() also breaks on the control characters that act as spaces (\x0b, \x1c-\x1f, \x85).
     return " ".join(str(value).split())
 
 
-def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path) -> tuple[gpd.GeoDataFrame, str]:
-    if gdf.crs is None:
-        minx, miny, maxx, maxy = gdf.total_bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            log.warning("%s tidak punya CRS; koordinatnya dianggap lon/lat WGS84.", path)
-            return gdf.set_crs(WGS84), "tidak ada (dianggap EPSG:4326)"
+#: What a correctly decoded place name never holds: U+FFFD (bytes that did not decode) and
+#: control characters (C1 \x80-\x9f is what CP1252 punctuation becomes when read as ISO-8859-1).
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ufffd]")
+#: UTF-8 read as CP1252/ISO-8859-1: "Ã©" for "é", "â€™" for "’".
+_MOJIBAKE = re.compile("[\u00c2\u00c3\u00e2][\u0080-\u00bf\u0152-\u2122]")
+
+
+def _miscoded(name: str) -> bool:
+    """True when ``name`` holds characters a correctly decoded name never has."""
+    if _NOT_TEXT.search(name):
+        return True
+    if not _MOJIBAKE.search(name):
+        return False
+    for wrong in ("cp1252", "latin-1"):
+        try:
+            return name.encode(wrong).decode("utf-8") != name
+        except UnicodeError:
+            continue
+    return False
+
+
+def _check_names(gdf: gpd.GeoDataFrame, level: str, path: Path, encoding: str | None) -> None:
+    """Stop before a wrongly decoded name reaches a map, a layer or a report.
+
+    Raises
+    ------
+    PovmapInputError
+        Naming the column, the features (number and code), the name as read, and ``--encoding``.
+    """
+    for column in (c for c in CANONICAL[level] if c.startswith("nama_")):
+        names = gdf[column]
+        bad = names.map(lambda v: isinstance(v, str) and _miscoded(v)).to_numpy(dtype=bool)
+        if not bad.any():
+            continue
+        positions = np.flatnonzero(bad)
+        shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]}: {ascii(names.iloc[i])})"
+                          for i in positions[:5])
+        used = encoding or "bawaan GDAL (.cpg atau ISO-8859-1)"
+        used_en = encoding or "GDAL's default (.cpg or ISO-8859-1)"
         raise PovmapInputError(
-            f"{path}: sistem koordinat (CRS) tidak diketahui (berkas .prj hilang?) dan "
-            "koordinatnya bukan lon/lat. Tambahkan berkas .prj atau simpan ulang dengan CRS.",
-            en=f"{path}: unknown coordinate reference system (CRS; missing .prj file?) and the "
-               "coordinates are not lon/lat. Add the .prj file or save the file again with a CRS."
+            f"{path}: {bad.sum()} nama di kolom {column} berisi karakter yang bukan teks "
+            f"(karakter kontrol, U+FFFD atau mojibake), mis. fitur ke-{shown}: pengodean teks "
+            f"berkas ini terbaca salah (dibaca sebagai {used}). Sebutkan pengodean yang benar "
+            "dengan --encoding, mis. --encoding CP1252 (Windows) atau --encoding UTF-8.",
+            en=f"{path}: {bad.sum()} names in column {column} hold characters that are not text "
+               f"(control characters, U+FFFD or mojibake), e.g. feature {shown}: the file's text "
+               f"encoding was read wrong (read as {used_en}). Name the right encoding with "
+               "--encoding, e.g. --encoding CP1252 (Windows) or --encoding UTF-8."
         )
-    source = gdf.crs.to_string()
-    if gdf.crs.equals(WGS84, ignore_axis_order=True):
-        # OGC:CRS84 (GeoJSON, FlatGeobuf) is EPSG:4326 in lon/lat order: relabel, don't transform.
-        return gdf.set_crs(WGS84, allow_override=True), source
-    return gdf.to_crs(WGS84), source
+
+
+def _assign_crs(raw: gpd.GeoDataFrame, crs: str | None, path: Path
+                ) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Apply ``--crs`` (it replaces what the file says); return the CRS label for the report."""
+    if not crs:
+        return raw, None
+    try:
+        parsed = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise PovmapInputError(
+            f"--crs {crs}: sistem koordinat tidak dikenal; tulis kode EPSG, mis. --crs EPSG:32750 "
+            "(UTM zona 50S) atau --crs EPSG:4326 (lon/lat).",
+            en=f"--crs {crs}: unknown coordinate reference system; give an EPSG code, e.g. "
+               "--crs EPSG:32750 (UTM zone 50S) or --crs EPSG:4326 (lon/lat).") from None
+    return raw.set_crs(parsed, allow_override=True), f"{crs} (--crs)"
+
+
+def _drop_z(raw: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Text]]:
+    """Boundaries are 2D: heights (Z) would reach the layers as ``MultiPolygon Z``."""
+    geoms = raw.geometry.values
+    with_z = shapely.has_z(np.asarray(geoms))
+    if not with_z.any():
+        return raw, []
+    raw = raw.copy()
+    raw[raw.geometry.name] = gpd.GeoSeries(shapely.force_2d(np.asarray(geoms)), index=raw.index,
+                                           crs=raw.crs)
+    return raw, [Text(f"{with_z.sum()} fitur punya koordinat Z (ketinggian); Z dibuang, batas "
+                      "wilayah dibaca 2D.",
+                      en=f"{with_z.sum()} features had Z (height) coordinates; Z was dropped, "
+                         "the boundaries are read in 2D.")]
+
+
+def _missing_names(raw: pd.DataFrame, mapping: dict[str, str], level: str, path: Path
+                   ) -> list[Text]:
+    """Say which name columns were not found, what was expected, and what the file has."""
+    missing = [c for c in CANONICAL[level] if c.startswith("nama_") and c not in mapping]
+    if not missing:
+        return []
+    expected = "; ".join(f"{c}: {', '.join(_ALIASES[c])}" for c in missing)
+    present = ", ".join(c for c in raw.columns if c != raw.geometry.name)
+    return [Text(
+        f"{path}: kolom nama tidak ditemukan untuk {', '.join(missing)} (dicari: {expected}); "
+        f"kolom yang ada: {present}. Tanpa nama, tabel tanpa kode tidak dapat dicocokkan; "
+        "sebutkan kolomnya dengan --columns, mis. --columns nama_kecamatan=KOLOM.",
+        en=f"{path}: no name column found for {', '.join(missing)} (looked for: {expected}); "
+           f"columns present: {present}. Without names, tables without codes cannot be "
+           "matched; name the columns with --columns, e.g. --columns nama_kecamatan=COLUMN.")]
+
+
+@functools.cache
+def _provinces() -> pd.DataFrame:
+    """Extent of each province's desa (lon/lat), from the packaged table, indexed by code."""
+    source = resources.files("povmap") / "data" / "provinsi_bbox.csv"
+    with source.open(encoding="utf-8") as handle:
+        table = pd.read_csv(handle, comment="#", dtype={"kode_provinsi": str,
+                                                        "provinsi_induk": str})
+    return table.set_index("kode_provinsi")
+
+
+def _extent(provinces: list[str] | None = None) -> tuple[float, float, float, float]:
+    """Padded lon/lat extent of ``provinces`` with the provinces they split from or into (their
+    areas carry the other code in older editions), or of all Indonesia."""
+    table = _provinces()
+    if provinces:
+        related = table.index.isin(provinces) | table["provinsi_induk"].isin(provinces)
+        related |= table.index.isin(table.loc[table.index.isin(provinces), "provinsi_induk"])
+        table = table[related]
+    if table.empty:
+        table = _provinces()
+    return (table["min_lon"].min() - _PAD_DEGREES, table["min_lat"].min() - _PAD_DEGREES,
+            table["max_lon"].max() + _PAD_DEGREES, table["max_lat"].max() + _PAD_DEGREES)
+
+
+def _inside(bounds, extent) -> bool:
+    minx, miny, maxx, maxy = bounds
+    return extent[0] <= minx <= maxx <= extent[2] and extent[1] <= miny <= maxy <= extent[3]
+
+
+#: Projected CRSs Indonesian boundary files use: UTM zones 46-54 south and north (WGS 84), and
+#: DGN95 / Indonesia TM-3 (EPSG:23830-23845).
+_PROJECTED_CANDIDATES = (*range(32746, 32755), *range(32646, 32655), *range(23830, 23846))
+
+
+def _likely_crs(bounds, provinces: list[str]) -> list[str]:
+    """Projected CRSs that put ``bounds`` (metres) inside the layer's provinces, best first."""
+    extent = _extent(provinces)
+    corners = np.array([[bounds[0], bounds[1]], [bounds[2], bounds[3]]])
+    fits = []
+    for epsg in _PROJECTED_CANDIDATES:
+        lon, lat = _transformer(epsg).transform(corners[:, 0], corners[:, 1])
+        if np.isfinite(lon).all() and np.isfinite(lat).all() and _inside(
+                (lon.min(), lat.min(), lon.max(), lat.max()), extent):
+            fits.append(f"EPSG:{epsg} ({pyproj.CRS.from_epsg(epsg).name})")
+    return fits
+
+
+@functools.cache
+def _transformer(epsg: int) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(epsg, 4326, always_xy=True)
+
+
+def _span(low: float, high: float, lang: str = "id") -> str:
+    return f"{format_number(low, 2, lang)} … {format_number(high, 2, lang)}"
+
+
+def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
+    """Stop on infinite, NaN or absurdly large coordinates (a damaged or hostile file)."""
+    geoms = np.asarray(gdf.geometry.values)
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1) | (np.abs(np.nan_to_num(coords)) > _ABSURD).any(axis=1)
+    if not bad.any():
+        return
+    features = np.unique(index[bad])
+    shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]})" for i in features[:5])
+    raise PovmapInputError(
+        f"{path}: {len(features)} fitur berisi koordinat yang mustahil (tak hingga, NaN atau "
+        f"lebih dari {format_number(_ABSURD)}), mis. fitur ke-{shown}. Berkasnya rusak: ekspor "
+        "ulang dari sumbernya.",
+        en=f"{path}: {len(features)} features hold impossible coordinates (infinite, NaN or "
+           f"beyond {format_number(_ABSURD, lang='en')}), e.g. feature {shown}. The file is "
+           "damaged: export it again from its source."
+    )
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | None
+              ) -> tuple[gpd.GeoDataFrame, str, list[Text]]:
+    """Reproject to EPSG:4326 after checking that the coordinates are what the CRS says.
+
+    A GeoJSON without a ``crs`` member is read as lon/lat whatever it holds, so metres, swapped
+    axes and coordinates outside Indonesia are recognised from the values themselves.
+    """
+    _not_finite(gdf, level, path)
+    geoms = gdf.geometry.values
+    present = ~(geoms.isna() | geoms.is_empty)
+    if not present.any():
+        raise PovmapInputError(f"{path}: tidak ada satu pun fitur yang punya geometri.",
+                               en=f"{path}: not one feature has a geometry.")
+    bounds = tuple(gpd.GeoSeries(geoms[present]).total_bounds)
+    provinces = sorted(gdf[f"kode_{level}"].str[:2].dropna().unique())
+    crs = gdf.crs
+    source = assigned or (crs.to_string() if crs is not None else "tidak ada (dianggap EPSG:4326)")
+    notes = []
+    if crs is None or crs.is_geographic:
+        _check_lonlat(bounds, provinces, path, crs, assigned)
+        if crs is None:
+            notes.append(Text(f"{path} tidak menyebut CRS; koordinatnya lon/lat, dibaca sebagai "
+                              "WGS 84 (EPSG:4326).",
+                              en=f"{path} names no CRS; its coordinates are lon/lat, read as "
+                                 "WGS 84 (EPSG:4326)."))
+            out = gdf.set_crs(WGS84)
+        elif crs.equals(WGS84, ignore_axis_order=True):
+            # OGC:CRS84 (GeoJSON, FlatGeobuf) is EPSG:4326 in lon/lat order: relabel only.
+            out = gdf.set_crs(WGS84, allow_override=True)
+        else:
+            out = gdf.to_crs(WGS84)
+    else:
+        if _inside(bounds, (-180, -90, 180, 90)):
+            raise PovmapInputError(
+                f"{path}: CRS-nya {source} (meter), tetapi koordinatnya tampak derajat lon/lat "
+                f"(x {_span(bounds[0], bounds[2])}, y {_span(bounds[1], bounds[3])}). Bila "
+                "memang lon/lat, jalankan dengan --crs EPSG:4326.",
+                en=f"{path}: its CRS is {source} (metres), but the coordinates look like lon/lat "
+                   f"degrees (x {_span(bounds[0], bounds[2], 'en')}, "
+                   f"y {_span(bounds[1], bounds[3], 'en')}). "
+                   "If they are lon/lat, run with --crs EPSG:4326.")
+        out = gdf.to_crs(WGS84)
+    _check_not_emptied(geoms, out.geometry.values, gdf[f"kode_{level}"], path, source)
+    after = tuple(gpd.GeoSeries(out.geometry.values[present]).total_bounds)
+    if not _inside(after, _extent(provinces)):
+        likely = _likely_crs(bounds, provinces) if crs is not None and crs.is_projected else []
+        raise _wrong_place(path, source, after, provinces, likely)
+    return out, source, notes
+
+
+def _check_lonlat(bounds, provinces: list[str], path: Path, crs, assigned: str | None) -> None:
+    """Raise, saying what the coordinates look like, when they are not lon/lat in Indonesia."""
+    minx, miny, maxx, maxy = bounds
+    said = ("--crs " + assigned.split(" ")[0] if assigned else
+            "berkas tidak menyebut CRS (tanpa .prj)" if crs is None else
+            f"dibaca sebagai lon/lat {crs.to_string()}, seperti setiap GeoJSON tanpa anggota crs")
+    said_en = ("--crs " + assigned.split(" ")[0] if assigned else
+               "the file names no CRS (no .prj)" if crs is None else
+               f"read as lon/lat {crs.to_string()}, as is every GeoJSON without a crs member")
+    where = f"x {_span(minx, maxx)}, y {_span(miny, maxy)}"
+    where_en = f"x {_span(minx, maxx, 'en')}, y {_span(miny, maxy, 'en')}"
+    indonesia = _extent()
+    if _inside((miny, minx, maxy, maxx), indonesia):
+        raise PovmapInputError(
+            f"{path}: lintang dan bujur tampak tertukar ({where}: x seperti lintang, y seperti "
+            f"bujur; {said}). GeoJSON (RFC 7946) dan shapefile menyimpan bujur dulu (x = bujur, "
+            "y = lintang): simpan ulang berkasnya dengan urutan lon, lat.",
+            en=f"{path}: latitude and longitude look swapped ({where_en}: x looks like latitudes, "
+               f"y like longitudes; {said_en}). GeoJSON (RFC 7946) and shapefiles store "
+               "longitude first (x = lon, y = lat): save the file again in lon, lat order.")
+    if _inside(bounds, (-180, -90, 180, 90)):
+        if _inside(bounds, _extent(provinces)):
+            return
+        raise _wrong_place(path, assigned or (crs.to_string() if crs else WGS84), bounds,
+                           provinces, [])
+    likely = _likely_crs(bounds, provinces)
+    guess = (f"Kemungkinan: {'; '.join(likely[:3])}." if likely else
+             "Berkas batas di Indonesia biasanya memakai UTM zona 46-54 (EPSG:32746-32754 "
+             "untuk selatan khatulistiwa, EPSG:32646-32654 untuk utara) atau TM-3.")
+    guess_en = (f"Likely: {'; '.join(likely[:3])}." if likely else
+                "Boundary files in Indonesia usually use UTM zones 46-54 (EPSG:32746-32754 "
+                "south of the equator, EPSG:32646-32654 north) or TM-3.")
+    example = likely[0].split(" ")[0] if likely else "EPSG:32750"
+    raise PovmapInputError(
+        f"{path}: koordinatnya bukan lon/lat derajat ({where}; {said}): tampaknya meter dalam "
+        f"proyeksi peta (mis. UTM). {guess} Sebutkan CRS-nya dengan --crs, mis. --crs "
+        f"{example}, atau simpan ulang berkasnya dengan CRS (.prj).",
+        en=f"{path}: the coordinates are not lon/lat degrees ({where_en}; {said_en}): they look "
+           f"like metres in a map projection (e.g. UTM). {guess_en} Name the CRS with --crs, "
+           f"e.g. --crs {example}, or save the file again with its CRS (.prj)."
+    )
+
+
+def _wrong_place(path: Path, source: str, bounds, provinces: list[str], likely: list[str]
+                 ) -> PovmapInputError:
+    extent = _extent(provinces)
+    where = f"bujur {_span(bounds[0], bounds[2])}, lintang {_span(bounds[1], bounds[3])}"
+    where_en = (f"lon {_span(bounds[0], bounds[2], 'en')}, "
+                f"lat {_span(bounds[1], bounds[3], 'en')}")
+    expected = f"{_span(extent[0], extent[2])} / {_span(extent[1], extent[3])}"
+    expected_en = f"{_span(extent[0], extent[2], 'en')} / {_span(extent[1], extent[3], 'en')}"
+    region = f"provinsi {', '.join(provinces)}" if provinces else "Indonesia"
+    region_en = f"province {', '.join(provinces)}" if provinces else "Indonesia"
+    guess = f" Kemungkinan: {'; '.join(likely[:3])}." if likely else ""
+    guess_en = f" Likely: {'; '.join(likely[:3])}." if likely else ""
+    return PovmapInputError(
+        f"{path}: dengan CRS {source}, wilayahnya jatuh di {where}, di luar {region} (bujur / "
+        f"lintang {expected}): CRS-nya salah.{guess} Sebutkan CRS yang benar dengan --crs "
+        "EPSG:xxxx.",
+        en=f"{path}: with CRS {source}, the areas fall at {where_en}, outside {region_en} "
+           f"(lon / lat {expected_en}): the CRS is wrong.{guess_en} Name the right CRS with --crs "
+           "EPSG:xxxx."
+    )
+
+
+def _check_not_emptied(before, after, codes: pd.Series, path: Path, source: str) -> None:
+    """Never let reprojection turn a geometry the input had into an empty one."""
+    had = np.asarray(~(before.isna() | before.is_empty))
+    coords, index = shapely.get_coordinates(np.asarray(after), return_index=True)
+    not_finite = np.zeros(len(after), dtype=bool)
+    not_finite[index[~np.isfinite(coords).all(axis=1)]] = True
+    lost = had & (np.asarray(after.isna() | after.is_empty) | not_finite)
+    if not lost.any():
+        return
+    shown = ", ".join(codes.iloc[np.flatnonzero(lost)[:5]])
+    raise PovmapInputError(
+        f"{path}: {lost.sum()} geometri hilang saat diproyeksikan dari {source} ke EPSG:4326 "
+        f"(mis. {shown}): koordinatnya tidak cocok dengan CRS itu. Sebutkan CRS yang benar "
+        "dengan --crs EPSG:xxxx.",
+        en=f"{path}: {lost.sum()} geometries were lost when projected from {source} to "
+           f"EPSG:4326 (e.g. {shown}): the coordinates do not fit that CRS. Name the right CRS "
+           "with --crs EPSG:xxxx."
+    )
 
 
 def _merge_parts(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -363,14 +902,17 @@ def _merge_parts(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, l
 def _repair(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
     code = f"kode_{level}"
     geoms = gdf.geometry.values
-    null = gdf.loc[geoms.isna() | geoms.is_empty, code].tolist()
-    invalid = ~geoms.is_valid & ~(geoms.isna() | geoms.is_empty)
+    empty = geoms.isna() | geoms.is_empty
+    invalid = ~geoms.is_valid & ~empty
     if invalid.any():
         # "structure" keeps polygons polygonal (no stray lines from a self-touching ring).
         fixed = shapely.make_valid(np.asarray(geoms[invalid]), method="structure",
                                    keep_collapsed=False)
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = fixed
+    # A polygon of no area (all its points on a line) has nothing to draw once repaired.
+    after = gdf.geometry.values
+    null = gdf.loc[empty | after.isna() | after.is_empty, code].tolist()
     return gdf, gdf.loc[invalid, code].tolist(), null
 
 
@@ -420,3 +962,93 @@ def _keep_large_holes(geom, projected):
                  if shapely.Polygon(ph).area >= SLIVER_HOLE_M2]
         polygons.append(shapely.Polygon(part.exterior, holes))
     return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+
+
+def _duplicates_and_overlaps(
+    gdf: gpd.GeoDataFrame, level: str, keep_duplicates: bool
+) -> tuple[gpd.GeoDataFrame, list[tuple[str, str]], list[tuple[str, str, float]]]:
+    """Find areas that overlap by more than :data:`OVERLAP_SHARE` of the smaller one.
+
+    Pairs come from a spatial index (STRtree) and are measured in an equal-area projection, all
+    at once. A pair overlapping by :data:`DUPLICATE_SHARE` of the larger one is one polygon under
+    two codes: the later feature is left out unless ``keep_duplicates``, so that it does not count
+    twice in the kecamatan area and the desa count.
+
+    Returns
+    -------
+    The layer (without left-out duplicates), the ``(kept, left_out)`` code pairs, and the
+    ``(code_a, code_b, share of the smaller)`` overlaps (duplicates included).
+    """
+    geoms = np.asarray(gdf.geometry.to_crs(EQUAL_AREA).values)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    if not len(left):
+        return gdf, [], []
+    areas = shapely.area(geoms)
+    small, large = np.minimum(areas[left], areas[right]), np.maximum(areas[left], areas[right])
+    # Bounding boxes bound the overlap from above: most neighbours only touch.
+    boxes = shapely.bounds(geoms)
+    width = np.minimum(boxes[left, 2], boxes[right, 2]) - np.maximum(boxes[left, 0],
+                                                                   boxes[right, 0])
+    height = np.minimum(boxes[left, 3], boxes[right, 3]) - np.maximum(boxes[left, 1],
+                                                                    boxes[right, 1])
+    near = np.clip(width, 0, None) * np.clip(height, 0, None) > OVERLAP_SHARE * small
+    left, right, small, large = left[near], right[near], small[near], large[near]
+    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(small > 0, shared / small, 0.0)
+        same = np.where(large > 0, shared / large, 0.0) >= DUPLICATE_SHARE
+    over = share > OVERLAP_SHARE
+    codes = gdf[f"kode_{level}"].to_numpy()
+    overlaps = [(codes[a], codes[b], round(float(x), 4))
+                for a, b, x in zip(left[over], right[over], share[over], strict=True)]
+    left_out: list[int] = []
+    duplicates = []
+    for a, b in zip(left[same], right[same], strict=True):  # only the duplicate pairs, if any
+        if a not in left_out and b not in left_out:
+            duplicates.append((codes[a], codes[b]))
+            left_out.append(b)
+    if left_out and not keep_duplicates:
+        gdf = gdf.drop(index=gdf.index[left_out]).reset_index(drop=True)
+    return gdf, duplicates, overlaps
+
+
+def _overlap_notes(duplicates: list[tuple[str, str]], overlaps: list[tuple[str, str, float]],
+                   keep_duplicates: bool) -> list[Text]:
+    notes = []
+    if duplicates:
+        pairs = ", ".join(f"{a} = {b}" for a, b in duplicates[:10])
+        if keep_duplicates:
+            notes.append(Text(
+                f"{len(duplicates)} poligon tersimpan di bawah dua kode ({pairs}); keduanya "
+                "dipertahankan (--keep-duplicates), jadi luas dan jumlah desa kecamatannya "
+                "terhitung dua kali.",
+                en=f"{len(duplicates)} polygons are stored under two codes ({pairs}); both kept "
+                   "(--keep-duplicates), so their kecamatan area and desa count include them "
+                   "twice."))
+        else:
+            notes.append(Text(
+                f"{len(duplicates)} poligon tersimpan di bawah dua kode ({pairs}); kode kedua "
+                "tidak dipakai agar luas dan jumlah desa tidak terhitung dua kali (baris datanya "
+                "tercatat tak cocok). Perbaiki berkas batasnya, atau pertahankan keduanya dengan "
+                "--keep-duplicates.",
+                en=f"{len(duplicates)} polygons are stored under two codes ({pairs}); the second "
+                   "code is left out so that area and desa counts are not counted twice (its "
+                   "data row is reported unmatched). Fix the boundary file, or keep both with "
+                   "--keep-duplicates."))
+    duplicated = set(duplicates)
+    partial = [o for o in overlaps if (o[0], o[1]) not in duplicated]
+    if partial:
+        listed = ", ".join(f"{a} & {b} ({format_number(100 * x, 1)} %)" for a, b, x in partial[:10])
+        listed_en = ", ".join(f"{a} & {b} ({format_number(100 * x, 1, 'en')} %)"
+                              for a, b, x in partial[:10])
+        limit = format_number(100 * OVERLAP_SHARE, 0)
+        notes.append(Text(
+            f"{len(partial)} pasang wilayah bertumpang tindih lebih dari {limit} % luas yang "
+            f"lebih kecil: {listed}. Luas kecamatannya menghitung bagian itu dua kali; periksa "
+            "berkas batasnya.",
+            en=f"{len(partial)} pairs of areas overlap by more than {limit} % of the smaller "
+               f"one: {listed_en}. Their kecamatan area counts that part twice; check the "
+               "boundary file."))
+    return notes

@@ -120,6 +120,15 @@ def input_options(command):
                      help="Kolom berkas batas, mis. kode_desa=KODE."),
         click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
                      show_default=True, help="Pembaca berkas batas."),
+        click.option("--crs", default=None, metavar="EPSG:xxxx",
+                     help="CRS koordinat berkas batas bila berkas tidak menyebutnya (atau salah), "
+                          "mis. EPSG:32750 (UTM 50S)."),
+        click.option("--encoding", default=None, metavar="PENGODEAN",
+                     help="Pengodean teks shapefile (DBF), mis. CP1252 atau UTF-8; bawaan: .cpg, "
+                          "atau ditebak dari isinya."),
+        click.option("--keep-duplicates", is_flag=True,
+                     help="Pertahankan kedua kode bila satu poligon tersimpan di bawah dua kode "
+                          "(bawaan: kode kedua tidak dipakai agar tidak terhitung dua kali)."),
         click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True),
         click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=85.0,
                      show_default=True,
@@ -160,7 +169,8 @@ def _options(kw: dict) -> Options:
         column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
         k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks"), kw["lang"]),
         fuzzy_threshold=kw.get("fuzzy_threshold", 85.0), pockets=kw.get("kantong", False),
-        allow_invalid=kw.get("allow_invalid", False),
+        allow_invalid=kw.get("allow_invalid", False), crs=kw.get("crs"),
+        encoding=kw.get("encoding"), keep_duplicates=kw.get("keep_duplicates", False),
     )
 
 

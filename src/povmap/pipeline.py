@@ -36,6 +36,9 @@ class Options:
     fuzzy_threshold: float = 85.0
     allow_invalid: bool = False
     pockets: bool = False
+    crs: str | None = None
+    encoding: str | None = None
+    keep_duplicates: bool = False
 
 
 #: What reading a boundary file may report: BoundaryInfo attribute -> (Indonesian, English).
@@ -59,7 +62,8 @@ def boundary_notes(bounds: gpd.GeoDataFrame) -> list[Text]:
             listed = ", ".join(codes[:10])
             notes.append(Text(f"{len(codes)} {indonesian}: {listed}",
                               en=f"{len(codes)} {english}: {listed}"))
-    return notes
+    # What reading detected and chose: layers skipped, encoding guessed, Z dropped, duplicates.
+    return notes + list(getattr(info, "notes", []) or [])
 
 
 def _nothing_matched(counts, boundaries, table, bounds, level: str) -> Text:
@@ -85,7 +89,8 @@ def run(
     rate live on different scales).
     """
     bounds = read_boundaries(boundaries, layer=options.layer, columns=options.boundary_columns,
-                             engine=options.engine)
+                             engine=options.engine, crs=options.crs, encoding=options.encoding,
+                             keep_duplicates=options.keep_duplicates)
     table = read_counts(counts, sheet=options.sheet, column_map=options.column_map)
     result = join(bounds, table, level=options.level, fuzzy_threshold=options.fuzzy_threshold,
                   allow_invalid=options.allow_invalid)
