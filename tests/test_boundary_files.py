@@ -180,7 +180,7 @@ def test_dbf_without_cpg_is_read_in_its_encoding(encoding, tmp_path):
     shp = tmp_path / "batas.shp"
     gdf.to_file(shp, encoding=encoding)
     shp.with_suffix(".cpg").unlink()
-    assert open(shp.with_suffix(".dbf"), "rb").read(32)[29] == 0  # no language driver either
+    assert shp.with_suffix(".dbf").read_bytes()[29] == 0  # no language driver either
     read = povmap.read_boundaries(shp).set_index("kode_desa")
     codes = gdf["kode"]
     assert read.loc[codes[0], "nama_desa"] == "Lapoa’"  # noqa: RUF001
@@ -389,3 +389,16 @@ def test_z_coordinates_are_dropped_with_a_note(tmp_path):
     assert code == 0, text
     assert pyogrio.read_info(tmp_path / "g.gpkg", layer="desa")["geometry_type"] in (
         "MultiPolygon", "Polygon")
+
+
+def test_nothing_matched_names_the_missing_name_columns(tmp_path):
+    kayong = povmap.read_boundaries(need(KAYONG_DESA))
+    path = tmp_path / "tanpa_nama.gpkg"
+    kayong.drop(columns=["nama_desa", "nama_kecamatan", "luas_km2"]).to_file(path)
+    counts = make_counts(gpd.read_file(need(KAYONG_DESA))).drop(columns="kode_wilayah")
+    table = tmp_path / "nama_saja.csv"
+    counts.to_csv(table, index=False)
+    code, text = invoke("join", path, table, "-o", tmp_path / "g.gpkg")
+    assert code == 1
+    assert "tidak punya kolom nama untuk nama_kecamatan, nama_desa" in text
+    assert "--columns" in text

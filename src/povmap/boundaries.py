@@ -90,7 +90,8 @@ class BoundaryInfo:
     ``duplicates`` pairs ``(kept, left_out)`` codes of one polygon stored under two codes;
     ``overlaps`` holds ``(code_a, code_b, share)`` for areas overlapping by more than
     :data:`OVERLAP_SHARE` of the smaller one (share as a fraction); ``encoding`` is the text
-    encoding a shapefile was read with when povmap chose it; ``notes`` are bilingual sentences
+    encoding povmap read a shapefile with (``--encoding`` or detected); ``missing_names`` the
+    canonical name columns no source column was found for; ``notes`` are bilingual sentences
     for the report and the terminal.
     """
 
@@ -106,6 +107,7 @@ class BoundaryInfo:
     duplicates: list[tuple[str, str]] = field(default_factory=list)
     overlaps: list[tuple[str, str, float]] = field(default_factory=list)
     encoding: str | None = None
+    missing_names: list[str] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
 
 
@@ -212,6 +214,7 @@ def read_boundaries(
         path=str(path), layer=layer, level=level, schema=schema, source_crs=source_crs,
         columns=mapping, repaired=repaired, null_geometry=null, merged_parts=merged,
         duplicates=duplicates, overlaps=overlaps, encoding=encoding,
+        missing_names=[c for c in CANONICAL[level] if c.startswith("nama_") and c not in mapping],
         notes=notes,
     )
     return gdf
@@ -266,12 +269,12 @@ def _choose_layer(path: Path, layer: str | None) -> tuple[str | None, list[Text]
             chosen = found[0]
     if chosen is None:
         raise PovmapInputError(
-            f"{path} berisi beberapa layer batas wilayah ({', '.join(candidates)}); povmap "
-            "tidak menebak mana yang dimaksud (mis. dua edisi). Pilih satu dengan --layer, mis. "
-            f"--layer {candidates[-1]}.",
-            en=f"{path} has several boundary layers ({', '.join(candidates)}); povmap does not "
-               "guess which one is meant (e.g. two editions). Choose one with --layer, e.g. "
-               f"--layer {candidates[-1]}."
+            f"{path} berisi beberapa layer ({', '.join(candidates)}) yang dapat berupa batas "
+            "wilayah; povmap tidak menebak mana yang dimaksud (mis. dua edisi). Pilih satu "
+            f"dengan --layer, mis. --layer {candidates[-1]}.",
+            en=f"{path} has several layers ({', '.join(candidates)}) that could be the "
+               "boundaries; povmap does not guess which one is meant (e.g. two editions). "
+               f"Choose one with --layer, e.g. --layer {candidates[-1]}."
         )
     notes = []
     if tables:

@@ -72,12 +72,18 @@ def _nothing_matched(counts, boundaries, table, bounds, level: str) -> Text:
     rows = table.get("kode_wilayah", table.get("nama_desa"))
     row_examples = ", ".join(str(v) for v in (rows.dropna().head(3) if rows is not None else []))
     area_examples = ", ".join(bounds[key].head(3)) if key in bounds else ""
+    # A boundary file without name columns cannot match a table without codes: say so.
+    missing = getattr(bounds.attrs.get("povmap"), "missing_names", None)
+    names = (f" Berkas batas tidak punya kolom nama untuk {', '.join(missing)}; sebutkan dengan "
+             "--columns, mis. --columns nama_desa=KOLOM." if missing else "")
+    names_en = (f" The boundary file has no name column for {', '.join(missing)}; name it with "
+                "--columns, e.g. --columns nama_desa=COLUMN." if missing else "")
     return Text(f"Tidak satu pun baris {counts} cocok dengan wilayah di {boundaries}. Pastikan "
                 f"keduanya untuk wilayah dan level yang sama (tabel: {row_examples or '-'}; "
-                f"batas: {area_examples or '-'}), atau pilih --level yang lain.",
+                f"batas: {area_examples or '-'}), atau pilih --level yang lain.{names}",
                 en=f"No row of {counts} matches an area of {boundaries}. Make sure both are for "
                    f"the same region and level (table: {row_examples or '-'}; boundaries: "
-                   f"{area_examples or '-'}), or choose another --level.")
+                   f"{area_examples or '-'}), or choose another --level.{names_en}")
 
 
 def run(
