@@ -189,7 +189,7 @@ def _echo_report(result: Result, lang: str) -> None:
 
 def suppress_option(command):
     """``--suppress-below N``: small-cell suppression for anything published."""
-    return click.option("--suppress-below", type=click.IntRange(1), default=None, metavar="N",
+    return click.option("--suppress-below", type=int, default=None, metavar="N",
                         help="Untuk publikasi: kosongkan jumlah 1 sampai N-1 (dan nilai yang "
                              "dapat mengungkapnya), tandai DISAMARKAN.")(command)
 
@@ -270,7 +270,7 @@ def _check_join_output(output: Path) -> str:
 def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
                 suppress_below, **kw) -> None:
     """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
-    from .export import suppress_layers
+    from .export.suppress import check_threshold, suppress_layers
     from .render.controls import basemap_name
     from .render.output import check_map_output, write_map
 
@@ -279,14 +279,20 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
         basemap_name(tiles)
     check_outputs([output, output.with_suffix(".manifest.json"), atlas_path],
                   inputs=[boundaries, counts])
+    if suppress_below is not None:
+        check_threshold(suppress_below)
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
-    if suppress_below:
+    pockets = None
+    if suppress_below is not None:
         # The same protection as the geoportal bundle: a published map must not single out
-        # households either, in the tooltips, the legend or the kecamatan layer.
+        # households either, in the tooltips, the legend, the kecamatan layer or the pockets
+        # (drawn from the suppressed desa layer, whose blanked rows have no pocket flag).
         result.layers = suppress_layers(result.layers, suppress_below)
+        if result.pockets is not None:
+            pockets = result.layers["desa"]
     write_map(result, output, title=title, source=source, tiles=tiles, lang=kw["lang"],
-              offline=not cdn, vintage=vintage, atlas_path=atlas_path)
+              offline=not cdn, vintage=vintage, atlas_path=atlas_path, pockets=pockets)
     click.echo(str(output))
     if atlas_path:
         click.echo(str(atlas_path))

@@ -51,20 +51,23 @@ def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: d
     editions
         ``{"tabel_kode": ..., "batas_wilayah": ...}`` when known.
     suppression
-        What small-cell suppression did (``Suppression.to_dict()``).
+        What small-cell suppression did (``Suppression.to_dict()``); by default what the layers
+        written say they had applied (:func:`povmap.export.suppress_layers`), if anything.
     public
-        For a public bundle: the join statistics keep only matched totals, and a total under the
-        suppression threshold is blanked too.
+        For a public output: the join statistics keep only matched totals, and a total under the
+        suppression threshold, or one suppression could not protect, is blanked too. Always so
+        when ``suppression`` is given.
 
     Returns
     -------
     The manifest as a JSON-ready dict.
     """
+    public = public or suppression is not None
     classifications = {name: classification_of(gdf) for name, gdf in layers.items()
                        if gdf.attrs.get("povmap_classification") is not None}
     shown = next(iter(classifications.values()), classification)
     joined = {k: report[k] for k in ("level", "matched", "matched_by")}
-    joined["totals"] = _totals(report["totals"], public, (suppression or {}).get("ambang"))
+    joined["totals"] = _totals(report["totals"], public, suppression or {})
     return {
         "povmap": __version__,
         "dibuat": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -93,16 +96,19 @@ def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: d
     }
 
 
-def _totals(totals: dict, public: bool, threshold: int | None) -> dict:
-    """Join totals; in a public bundle only the matched total, blanked when it is small."""
+def _totals(totals: dict, public: bool, suppression: dict) -> dict:
+    """Join totals; in a public output only the matched total, blanked when it is small or when
+    suppression had nothing else left to protect a blanked cell with."""
     if not public:
         return totals
+    threshold = suppression.get("ambang")
+    hidden = suppression.get("total_wilayah_tidak_dipublikasikan", [])
     out = {}
     for column, values in totals.items():
         matched = values.get("matched")
         small = (threshold and matched is not None and 0 < matched < threshold
                  and column not in PUBLIC_COUNTS)
-        out[column] = {"matched": None if small else matched}
+        out[column] = {"matched": None if small or column in hidden else matched}
     return out
 
 

@@ -25,7 +25,7 @@ from .kugi import describe, to_kugi, write_dictionary
 from .metadata import LayerDescription, MetadataConfig, area_names, write_metadata
 from .shapefile import write_shapefile_zip
 from .styles import write_styles
-from .suppress import suppress_layers
+from .suppress import check_threshold, suppress_layers
 from .writers import write_geojson, write_gpkg
 
 FORMATS = ("geojson", "gpkg", "shp")
@@ -109,9 +109,8 @@ class BundleOptions:
             raise PovmapInputError(f"--precision {self.precision}: pilih 0 sampai 15 desimal.",
                                    en=f"--precision {self.precision}: choose 0 to 15 decimals.")
         check_lang(self.lang)
-        if self.suppress_below is not None and self.suppress_below < 1:
-            raise PovmapInputError(f"--suppress-below {self.suppress_below}: gunakan N ≥ 1.",
-                                   en=f"--suppress-below {self.suppress_below}: use N ≥ 1.")
+        if self.suppress_below is not None:
+            check_threshold(self.suppress_below)
         return self
 
 

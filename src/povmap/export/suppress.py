@@ -1,32 +1,42 @@
-"""Small-cell suppression for public exports: no published number lets a small count be recovered.
+"""Small-cell suppression for public outputs: nothing published pins a blanked count to one value.
 
-What is done, for every count of poor people or families (``jumlah_miskin_ekstrem``,
+**What an attacker is assumed to know**: everything povmap publishes with ``--suppress-below N``:
+every published cell, zeros included (so a blanked count is at least 1); every kecamatan total,
+and the region total in the manifest; rates and densities (population and area are published, so
+rate × population gives a count back); class indices and breaks; pocket flags; the threshold N.
+And, to be safe, more than is published: which blanked cells are small (*primary*, then 1 to
+N-1) and which were blanked to protect them (*secondary*, then N or more).
+
+**What is done**, for every count of poor people or families (``jumlah_miskin_ekstrem``,
 ``jumlah_keluarga_*``, ``jumlah_desil_*``; population totals are public and stay):
 
-1. **Primary**: a count from 1 to N-1 is blanked. Zero is published (it discloses nobody).
-2. **Rates**: a rate or density computed from a blanked count is blanked too, since the
-   population is published and rate × population gives the count back.
-3. **Secondary (complementary)**: published totals are sums of published cells. A kecamatan total
-   is the sum of its desa, and the whole region's total is in the manifest. If one desa of a
-   kecamatan were the only blanked cell, ``kecamatan - other desa`` would give it back; if one
-   kecamatan were the only blanked one, ``region - other kecamatan`` would. So more cells are
-   blanked until no blanked cell is determined by the published ones: the equations
-   (kecamatan = sum of its desa, region = sum of kecamatan) form a graph whose edges are the
-   blanked cells, and a cell is recoverable exactly when its edge is a bridge (cut space of an
-   incidence matrix). The rules that follow, applied until nothing changes:
+1. **Primary**: counts 1 to N-1 are blanked, in the desa and the kecamatan layer. Zero is
+   published: it discloses nobody.
+2. **Derived**: rates and densities computed from a blanked count are blanked with it; classes
+   are recomputed from the published values only, so a blanked row has no class (``kelas = -1``)
+   and no break is a blanked value; the pocket flags (``kantong``, ``jenis_kantong``,
+   ``id_kantong``) of a blanked row are blanked, since a pocket says its rate is high.
+3. **Secondary (complementary)**: published totals are linear equations on the blanked cells (a
+   kecamatan total is the sum of its desa, the region total the sum of the kecamatan). With the
+   bounds above, a blanked cell is *pinned* when the equations leave it a single value: one
+   blanked desa alone in a kecamatan, or two blanked desa whose kecamatan total minus the
+   published desa is 2 (both must be 1). Cells are added until none is pinned:
 
-   - a kecamatan with exactly one blanked desa also blanks its smallest other non-zero desa, or,
-     when it has no other desa, its own total;
-   - a blanked kecamatan total blanks at least one of its desa (otherwise the desa sum gives it);
-   - when only one kecamatan total is blanked, the next smallest non-zero kecamatan total is
-     blanked as well (with a desa in it), so that ``region - others`` is a sum of two unknowns.
+   - a kecamatan whose published total pins its blanked desa (one alone, or all of them at the
+     lowest or the highest values their bounds allow) blanks its smallest other non-zero desa
+     that unpins them, else its own total;
+   - a blanked kecamatan total blanks at least one of its desa;
+   - the blanked kecamatan totals and their blanked desa, tied together by the region total,
+     are checked by linear programming (scipy ``linprog``: the smallest and largest value each
+     cell can take); while one is pinned, another desa of its kecamatan is blanked, else another
+     kecamatan total (with one of its desa), and when nothing is left to blank, the region total
+     is not published (:attr:`Suppression.total_hidden`, blanked in the manifest).
 
-   A single layer (no kecamatan layer beside it) is protected against its own total the same
-   way: never exactly one blanked cell.
+   The equations form a network matrix (totally unimodular), so with whole-number bounds the
+   extreme values are whole numbers: a cell that is not pinned has at least two possible values.
 
-This protects against exact recovery by subtraction; it does not hide that a blanked cell is
-small (that is what the flag says). Class breaks are recomputed from the blanked values, so no
-break (the maximum, for one) is a suppressed value.
+A layer without a kecamatan layer beside it is protected the same way against its own total.
+N must be at least 3: with N = 2 every small cell is 1, so a blanked small cell is known.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 from .._errors import PovmapInputError
 from ..classify import Classification, classify
@@ -46,6 +57,10 @@ from ..metrics import RATES
 SENSITIVE = tuple(c for c in COUNT_COLUMNS if c not in PUBLIC_COUNTS)
 #: The flag column: True where any value of the row was blanked.
 FLAG = "disamarkan"
+#: Pocket results blanked on a blanked row: a pocket flag says the row's rate is high.
+POCKET_COLUMNS = ("kantong", "jenis_kantong", "id_kantong")
+#: The smallest threshold that protects anything: with 2, a blanked small count is 1.
+MIN_THRESHOLD = 3
 
 
 def _derived() -> dict[str, list[str]]:
@@ -63,21 +78,66 @@ DERIVED = _derived()
 
 @dataclass
 class Suppression:
-    """What was blanked: per column, the codes blanked for being small and to protect others."""
+    """What was blanked.
+
+    Attributes
+    ----------
+    n
+        The threshold: counts 1 to ``n - 1`` were blanked.
+    primer, sekunder
+        Per count column, the codes blanked for being small and those blanked to protect them
+        (desa and kecamatan codes together).
+    per_layer
+        Per layer name, ``{"primer": {column: cells}, "sekunder": {column: cells}}``.
+    columns
+        The count columns that were checked.
+    derived
+        The other columns blanked with them (rates, densities, pocket flags).
+    total_hidden
+        Count columns whose region total must not be published (no other cell was left to
+        protect the blanked ones with).
+    notes
+        Remarks for the user.
+    """
 
     n: int
     primer: dict[str, list[str]] = field(default_factory=dict)
     sekunder: dict[str, list[str]] = field(default_factory=dict)
+    per_layer: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)
+    total_hidden: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        """Counts only (the codes would say which desa has a small number)."""
+        """For the manifest: counts only (codes would say which desa has a small number)."""
         return {
             "ambang": self.n,
+            "kolom": self.columns,
+            "kolom_ikut_dikosongkan": self.derived,
             "sel_primer": {c: len(v) for c, v in self.primer.items()},
             "sel_sekunder": {c: len(v) for c, v in self.sekunder.items()},
+            "per_lapisan": self.per_layer,
+            "total_wilayah_tidak_dipublikasikan": self.total_hidden,
             "catatan": self.notes,
         }
+
+
+def check_threshold(n: object) -> int:
+    """``n`` as an int when it is a usable ``--suppress-below`` threshold.
+
+    Raises
+    ------
+    PovmapInputError
+        For anything but a whole number of at least :data:`MIN_THRESHOLD`.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_THRESHOLD:
+        raise PovmapInputError(
+            f"--suppress-below {n!r}: gunakan bilangan bulat ≥ {MIN_THRESHOLD}, mis. 10 (dengan "
+            "2, setiap jumlah kecil yang dikosongkan pasti bernilai 1).",
+            en=f"--suppress-below {n!r}: use a whole number ≥ {MIN_THRESHOLD}, e.g. 10 (with 2, "
+               "every blanked small count would be known to be 1).")
+    return int(n)
 
 
 def suppress_below(gdf: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
@@ -88,13 +148,18 @@ def suppress_below(gdf: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
     gdf
         A desa or kecamatan layer with count columns (e.g. ``povmap.run(...).main``).
     n
-        Threshold: counts 1 to ``n - 1`` are blanked.
+        Threshold: counts 1 to ``n - 1`` are blanked; at least 3.
 
     Returns
     -------
     A copy with blanked values (NaN), a boolean ``disamarkan`` column, the classes recomputed
     when the layer was classified, and :class:`Suppression` in ``attrs["povmap_suppression"]``.
-    See the module docstring for the secondary suppression against the layer's total.
+    The layer is protected against its own total (see the module docstring).
+
+    Raises
+    ------
+    PovmapInputError
+        For a threshold under 3, or a layer that cannot be protected.
     """
     return suppress_layers({"lapisan": gdf}, n)["lapisan"]
 
@@ -105,41 +170,52 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
     Parameters
     ----------
     layers
-        ``{"desa": ..., "kecamatan": ...}`` as from ``povmap.run``; a single layer of any name is
-        protected on its own.
+        ``{"desa": ..., "kecamatan": ...}`` as from ``povmap.run`` (the kecamatan counts the sums
+        of the desa counts); a single layer of any name is protected on its own.
     n
-        Threshold: counts 1 to ``n - 1`` are blanked.
+        Threshold: counts 1 to ``n - 1`` are blanked; at least 3.
 
     Returns
     -------
     The layers, copied and suppressed (see :func:`suppress_below`).
+
+    Raises
+    ------
+    PovmapInputError
+        For a threshold under 3, a kecamatan layer lacking kecamatan of the desa layer, or
+        cells that no further suppression can protect.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise PovmapInputError(f"--suppress-below {n!r}: gunakan bilangan bulat ≥ 1, mis. 10.",
-                               en=f"--suppress-below {n!r}: use a whole number ≥ 1, e.g. 10.")
+    n = check_threshold(n)
     desa, kec = layers.get("desa"), layers.get("kecamatan")
     linked = [] if desa is None or kec is None or "kode_kecamatan" not in desa.columns else [
         c for c in SENSITIVE if c in desa.columns and c in kec.columns]
     group = _group_index(desa["kode_kecamatan"], kec["kode_kecamatan"]) if linked else None
-    report = Suppression(n=int(n))
+    report = Suppression(n=n)
     masks: dict[str, dict[str, np.ndarray]] = {name: {} for name in layers}
     for column in SENSITIVE:
+        present = [name for name, gdf in layers.items() if column in gdf.columns]
+        if not present:
+            continue
+        report.columns.append(column)
         if column in linked:
-            sd, sk = _protect(_values(desa[column]), group, _values(kec[column]), n)
-            masks["desa"][column], masks["kecamatan"][column] = sd, sk
-            _record(report, column, desa, "kode_desa", sd, n)
-            _record(report, column, kec, "kode_kecamatan", sk, n)
-            if not _safe(sd, group, sk):
-                report.notes.append(f"{column}: wilayah terlalu kecil untuk menyamarkan tanpa "
-                                    "celah; periksa sebelum dipublikasikan.")
-        for name, gdf in layers.items():
-            if column in gdf.columns and column not in masks[name]:
-                values = _values(gdf[column])
-                mask, _ = _protect(values, np.zeros(len(values), int), None, n)
-                masks[name][column] = mask
-                own = next((c for c in ("kode_desa", "kode_kecamatan") if c in gdf.columns), None)
-                _record(report, column, gdf, own, mask, n)
+            table = _Table(_values(desa[column]), group, _values(kec[column]), n, column)
+            masks["desa"][column], masks["kecamatan"][column] = table.protect()
+            if not table.total_public:
+                report.total_hidden.append(column)
+        for name in present:
+            if column not in masks[name]:
+                values = _values(layers[name][column])
+                table = _Table(values, np.zeros(len(values), int), None, n, column)
+                masks[name][column] = table.protect()[0]
+                if not table.total_public and column not in report.total_hidden:
+                    report.total_hidden.append(column)
+            _record(report, column, name, layers[name], masks[name][column], n)
     out = {name: _apply(gdf, masks[name]) for name, gdf in layers.items()}
+    report.notes.extend(f"{column}: total wilayah tidak dipublikasikan (tidak ada sel lain untuk "
+                        "melindungi jumlah kecil)." for column in report.total_hidden)
+    report.derived = sorted({c for gdf in layers.values() for column in report.columns
+                             for c in (*DERIVED.get(column, []), *POCKET_COLUMNS)
+                             if c in gdf.columns})
     for gdf in out.values():
         gdf.attrs["povmap_suppression"] = report
         gdf.attrs["povmap_disamarkan"] = bool(gdf[FLAG].any())
@@ -167,77 +243,173 @@ def _primary(values: np.ndarray, n: int) -> np.ndarray:
     return (values >= 1) & (values < n)
 
 
-def _protect(desa: np.ndarray, group: np.ndarray, kec: np.ndarray | None, n: int
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Primary then secondary suppression masks for the desa cells and the kecamatan cells."""
-    sd = _primary(desa, n)
-    sk = _primary(kec, n) if kec is not None else np.zeros(0, bool)
-    changed = True
-    while changed:
+def bounds(values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """What an attacker who knows which blanked cells are small can say of each blanked cell.
+
+    Parameters
+    ----------
+    values
+        The true counts of blanked cells.
+    n
+        The threshold.
+
+    Returns
+    -------
+    Lower and upper bounds: 1 and ``n - 1`` for a small (primary) cell; ``n`` and infinity for a
+    cell blanked to protect others (it is not small, and zeros are published, so it is not 0);
+    0 and infinity for a blanked zero.
+    """
+    values = np.asarray(values, dtype=float)
+    small = _primary(values, n)
+    lower = np.where(small, 1.0, np.where(values >= n, float(n), 0.0))
+    upper = np.where(small, float(n - 1), np.inf)
+    return lower, upper
+
+
+def _pinned_by_total(values: np.ndarray, n: int) -> bool:
+    """Whether a published total pins the blanked cells it sums (one equation, box bounds).
+
+    With the sum ``S`` between the sums of the lower bounds ``L`` and upper bounds ``U``, cell
+    ``i`` can move by ``min(u_i - l_i, S - L, U - S, U - L - (u_i - l_i))``: it is pinned exactly
+    when there is one cell, or ``S`` is ``L`` or ``U``.
+    """
+    lower, upper = bounds(values, n)
+    total = values.sum()
+    return len(values) < 2 or total == lower.sum() or total == upper.sum()
+
+
+class _Table:
+    """One count column: desa cells grouped into kecamatan cells, under a region total."""
+
+    def __init__(self, desa: np.ndarray, group: np.ndarray, kec: np.ndarray | None, n: int,
+                 column: str):
+        # Without a kecamatan layer the one "kecamatan" is the region: blanking its total
+        # means not publishing the region total.
+        self.top = kec is None
+        self.desa, self.group, self.n, self.column = desa, group, n, column
+        self.kec = np.array([np.nansum(desa)]) if kec is None else kec
+        self.sd = _primary(desa, n)
+        self.sk = _primary(self.kec, n)
+        self.total_public = True
+
+    def protect(self) -> tuple[np.ndarray, np.ndarray]:
+        """Blank secondary cells until none is pinned; the desa and kecamatan masks."""
+        while self._fix_kecamatan() or (not self.top and self._fix_region()):
+            pass
+        if self.top:
+            self.total_public = not self.sk[0]
+            return self.sd, np.zeros(0, bool)
+        return self.sd, self.sk
+
+    def _fix_kecamatan(self) -> bool:
         changed = False
-        if kec is None:
-            # One layer against its total: never exactly one blanked cell.
-            if sd.sum() == 1:
-                changed = _blank_one(desa, sd, np.ones(len(desa), bool))
-            continue
-        for j in range(len(kec)):
-            members = group == j
-            s_j = int(sd[members].sum())
-            if s_j == 1 and not _escapes_via_region(j, sk, sd, group):
-                changed |= _blank_one(desa, sd, members) or _set(sk, j)
-            elif sk[j] and s_j == 0:
-                changed |= _blank_one(desa, sd, members, allow_zero=True)
-        blanked_kec = np.flatnonzero(sk)
-        if len(blanked_kec) == 1:
-            changed |= _blank_one(kec, sk, np.ones(len(kec), bool))
-    return sd, sk
+        for j in range(len(self.kec)):
+            members = self.group == j
+            blanked = members & self.sd
+            if self.sk[j]:
+                if not blanked.any():
+                    changed |= self._blank_desa(members)  # else the desa give the total back
+            elif blanked.any() and _pinned_by_total(self.desa[blanked], self.n):
+                changed = True
+                if not self._blank_desa(members, unpinning=blanked):
+                    self.sk[j] = True
+        return changed
 
-
-def _escapes_via_region(j: int, sk: np.ndarray, sd: np.ndarray, group: np.ndarray) -> bool:
-    """Whether the one blanked desa of kecamatan ``j`` lies on a cycle through the region total."""
-    if not sk[j]:
-        return False
-    return any(sk[other] and sd[group == other].any() for other in np.flatnonzero(sk)
-               if other != j)
-
-
-def _blank_one(values: np.ndarray, mask: np.ndarray, among: np.ndarray,
-               allow_zero: bool = False) -> bool:
-    """Blank the smallest non-zero published cell among ``among`` (zero if allowed and needed)."""
-    candidates = among & ~mask & ~np.isnan(values)
-    nonzero = candidates & (values > 0)
-    pool = nonzero if nonzero.any() else (candidates if allow_zero else nonzero)
-    if not pool.any():
-        return False
-    index = np.flatnonzero(pool)
-    mask[index[np.argmin(values[index])]] = True
-    return True
-
-
-def _set(mask: np.ndarray, j: int) -> bool:
-    if mask[j]:
-        return False
-    mask[j] = True
-    return True
-
-
-def _safe(sd: np.ndarray, group: np.ndarray, sk: np.ndarray) -> bool:
-    """No blanked cell is a bridge (see the module docstring)."""
-    for j in range(len(sk)):
-        s_j = int(sd[group == j].sum())
-        if s_j == 1 and not _escapes_via_region(j, sk, sd, group):
+    def _blank_desa(self, members: np.ndarray, unpinning: np.ndarray | None = None) -> bool:
+        """Blank the smallest non-zero published desa among ``members``, preferring one that
+        unpins the ``unpinning`` cells; whether one was left to blank."""
+        pool = np.flatnonzero(members & ~self.sd & (self.desa > 0))
+        if not len(pool):
             return False
-        if sk[j] and (s_j == 0 or not _escapes_via_region(j, sk, sd, group)):
+        pool = pool[np.argsort(self.desa[pool], kind="stable")]
+        chosen = pool[0]
+        if unpinning is not None:
+            chosen = next((i for i in pool if not _pinned_by_total(
+                self.desa[np.append(np.flatnonzero(unpinning), i)], self.n)), chosen)
+        self.sd[chosen] = True
+        return True
+
+    def _fix_region(self) -> bool:
+        """Unpin the blanked kecamatan totals and their desa, tied by the region total."""
+        pinned = self._pinned_in_region()
+        if not pinned:
             return False
-    return True
+        for j in pinned:  # another desa of a pinned kecamatan first: it lowers what is known
+            if self._blank_desa(self.group == j):
+                return True
+        pool = np.flatnonzero(~self.sk & (self.kec > 0))
+        if len(pool):  # its desa follows in _fix_kecamatan
+            self.sk[pool[np.argmin(self.kec[pool])]] = True
+            return True
+        if self.total_public:
+            self.total_public = False
+            return True
+        raise PovmapInputError(
+            f"Kolom {self.column}: jumlah kecil di kecamatan ke-{pinned[0] + 1} tidak dapat "
+            "disamarkan tanpa celah (tidak ada sel lain untuk dikosongkan). Gunakan ambang "
+            "--suppress-below yang lain, atau jangan publikasikan kolom ini.",
+            en=f"Column {self.column}: small counts in kecamatan no. {pinned[0] + 1} cannot be "
+               "suppressed safely (no other cell is left to blank). Use another "
+               "--suppress-below threshold, or do not publish this column.")
+
+    def _pinned_in_region(self) -> list[int]:
+        """Kecamatan whose blanked total or blanked desa the region's equations pin."""
+        kecs = np.flatnonzero(self.sk)
+        if not len(kecs):
+            return []
+        cells = [i for i in np.flatnonzero(self.sd) if self.sk[self.group[i]]]
+        values = np.concatenate([self.kec[kecs], self.desa[cells]])
+        owner = np.concatenate([kecs, self.group[cells]])
+        a = np.zeros((len(kecs) + 1, len(values)))
+        for row, j in enumerate(kecs):  # y_j - sum of its blanked desa = its published desa
+            a[row, row] = 1.0
+            a[row, len(kecs):] = -(self.group[cells] == j).astype(float)
+        a[-1, :len(kecs)] = 1.0  # the region total less the published kecamatan
+        if not self.total_public:
+            a = a[:-1]
+        lower, upper = bounds(values, self.n)
+        span = feasible_ranges(a, a @ values, lower, upper)
+        return sorted({int(owner[k]) for k in np.flatnonzero(span[:, 1] - span[:, 0] < 0.5)})
 
 
-def _record(report: Suppression, column: str, gdf: gpd.GeoDataFrame, code: str | None,
+def feasible_ranges(a: np.ndarray, b: np.ndarray, lower: np.ndarray,
+                    upper: np.ndarray) -> np.ndarray:
+    """Smallest and largest value of each unknown under ``a @ x = b`` and the bounds.
+
+    Parameters
+    ----------
+    a, b
+        The published equations on the blanked cells.
+    lower, upper
+        Bounds per cell (``upper`` may be ``inf``).
+
+    Returns
+    -------
+    ``(len(lower), 2)`` array of ``[min, max]`` per cell, by linear programming (HiGHS).
+    """
+    bounds_ = [(lo, None if np.isinf(hi) else hi) for lo, hi in zip(lower, upper, strict=True)]
+    out = np.empty((len(lower), 2))
+    for k in range(len(lower)):
+        for side, sign in ((0, 1.0), (1, -1.0)):
+            c = np.zeros(len(lower))
+            c[k] = sign
+            res = linprog(c, A_eq=a if len(a) else None, b_eq=b if len(a) else None,
+                          bounds=bounds_, method="highs")
+            out[k, side] = sign * res.fun if res.status == 0 else (
+                np.inf if side else -np.inf)  # unbounded: far from pinned
+    return out
+
+
+def _record(report: Suppression, column: str, layer: str, gdf: gpd.GeoDataFrame,
             mask: np.ndarray, n: int) -> None:
-    codes = gdf[code].astype(str).to_numpy() if code else np.arange(len(gdf)).astype(str)
+    own = next((c for c in ("kode_desa", "kode_kecamatan") if c in gdf.columns), None)
+    codes = gdf[own].astype(str).to_numpy() if own else np.arange(len(gdf)).astype(str)
     primary = _primary(_values(gdf[column]), n)
     report.primer.setdefault(column, []).extend(codes[mask & primary].tolist())
     report.sekunder.setdefault(column, []).extend(codes[mask & ~primary].tolist())
+    counts = report.per_layer.setdefault(layer, {"primer": {}, "sekunder": {}})
+    counts["primer"][column] = int((mask & primary).sum())
+    counts["sekunder"][column] = int((mask & ~primary).sum())
 
 
 def _apply(gdf: gpd.GeoDataFrame, masks: dict[str, np.ndarray]) -> gpd.GeoDataFrame:
@@ -250,6 +422,9 @@ def _apply(gdf: gpd.GeoDataFrame, masks: dict[str, np.ndarray]) -> gpd.GeoDataFr
         for target in [column, *DERIVED.get(column, [])]:
             if target in out.columns:
                 out[target] = out[target].astype("float64").mask(mask)
+    for target in POCKET_COLUMNS:
+        if target in out.columns:
+            out[target] = out[target].mask(flag)
     out[FLAG] = flag
     classification = gdf.attrs.get("povmap_classification")
     if classification is not None and "kelas" in out.columns:

@@ -46,8 +46,11 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
     if atlas_path is not None:
         written.append(atlas(result.main, atlas_path, kecamatan=kecamatan, title=title,
                              source=source, vintage=vintage, lang=lang))
+    # A map of suppressed layers (--suppress-below) says what was blanked, as a bundle does.
+    applied = result.main.attrs.get("povmap_suppression")
     manifest = build_manifest(written, inputs=result.inputs, report=result.report.to_dict(),
                               layers=result.layers, classification=result.classification,
-                              boundary=result.main.attrs.get("povmap"))
+                              boundary=result.main.attrs.get("povmap"),
+                              suppression=applied.to_dict() if applied is not None else None)
     write_manifest(output.with_suffix(".manifest.json"), manifest)
     return output
