@@ -8,6 +8,8 @@ Indonesian and English: ``str(exc)`` is the Indonesian text (the Python API's de
 
 from __future__ import annotations
 
+from ._privacy import mask_text
+
 LANGS = ("id", "en")
 
 
@@ -21,8 +23,10 @@ class Text(str):
     en: str
 
     def __new__(cls, text: str, en: str | None = None) -> Text:
-        self = super().__new__(cls, text)
-        self.en = str(text) if en is None else en
+        # Every message and note is a Text or an error: masking here keeps NIK and phone numbers
+        # out of all of them (SECURITY.md, row 2).
+        self = super().__new__(cls, mask_text(str(text)))
+        self.en = str(self) if en is None else mask_text(str(en))
         return self
 
     def __reduce__(self):
@@ -52,8 +56,9 @@ class PovmapError(Exception):
     """
 
     def __init__(self, message: str = "", *, en: str | None = None) -> None:
-        super().__init__(message)
-        self.en = en if en is not None else getattr(message, "en", None)
+        super().__init__(mask_text(str(message)))
+        en = en if en is not None else getattr(message, "en", None)
+        self.en = None if en is None else mask_text(str(en))
 
     def message(self, lang: str = "id") -> str:
         """The message in ``lang`` (``"id"`` or ``"en"``); Indonesian when no English was given."""

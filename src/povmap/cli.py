@@ -15,6 +15,7 @@ import click
 
 from ._errors import PovmapError
 from ._io import check_outputs
+from ._privacy import mask_text
 
 if TYPE_CHECKING:
     from .pipeline import Options
@@ -44,13 +45,15 @@ def _fail_cleanly(command):
             raise
         except (PovmapError, OSError, ValueError) as exc:
             lang = _lang(kwargs)
-            text = exc.message(lang) if isinstance(exc, PovmapError) else str(exc)
+            # A library's own message may quote a cell: mask NIK and phone numbers in it too.
+            text = exc.message(lang) if isinstance(exc, PovmapError) else mask_text(str(exc))
             click.echo(f"{_FAILED[lang][0]}: {text}", err=True)
             sys.exit(1)
         except Exception as exc:
             if os.environ.get("POVMAP_DEBUG"):
                 raise
-            click.echo(_FAILED[_lang(kwargs)][1].format(f"{type(exc).__name__}: {exc}"), err=True)
+            click.echo(_FAILED[_lang(kwargs)][1].format(
+                mask_text(f"{type(exc).__name__}: {exc}")), err=True)
             sys.exit(1)
 
     return wrapper

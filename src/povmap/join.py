@@ -25,15 +25,25 @@ import pandas as pd
 
 from ._errors import PovmapInputError, Text, in_lang
 from ._io import write_text
+from ._privacy import mask_text, shown
 from ._validate import check_values, duplicate_problem, raise_or_keep
 from .boundaries import boundary_level, dissolve
-from .codes import LEVELS, code_level, code_system, is_truncated_code, parent_code
+from .codes import (
+    LEVELS,
+    code_level,
+    code_system,
+    is_truncated_code,
+    normalize_code,
+    parent_code,
+)
 from .counts import COUNT_COLUMNS
 from .i18n import check_lang, format_number
-from .names import FUZZY_THRESHOLD, AreaIndex, similarity
+from .names import FUZZY_THRESHOLD, AreaIndex, name_key, similarity
 
 METHODS = ("code", "name", "fuzzy")
 _NAMES = ("nama_kabupaten", "nama_kecamatan", "nama_desa")
+#: The table's columns a report or message may show (through :func:`_shown_table`).
+_SHOWN = ("kode_asli", "nama_provinsi", *_NAMES)
 #: Why a row did not match, as written in ``unmatched_counts[*].alasan``, with its explanation.
 REASONS = {
     "id": {
@@ -124,7 +134,7 @@ class JoinReport:
         lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: "
                      f"{in_lang(p['pesan'], lang)}" for p in self.problems[:10])
         lines.extend(f"! {in_lang(note, lang)}" for note in self.notes)
-        return "\n".join(lines)
+        return mask_text("\n".join(lines))
 
 
 _SUMMARY = {
@@ -223,10 +233,32 @@ def join(
     pending = _match_names(rows, counts, index, level, hints, fuzzy_threshold)
     _match_fuzzy(rows, counts, index, level, pending, fuzzy_threshold)
     problems += _drop_duplicates(rows, counts, areas, level, count_columns)
-    notes += _moved_areas(rows, counts, areas, level)
+    display = _shown_table(counts, areas, by_name="p3ke" in meta)
+    notes += _moved_areas(rows, counts, display, areas, level)
     raise_or_keep(problems, allow_invalid=allow_invalid, source=source)
-    return JoinResult(*_assemble(boundaries, areas, counts, rows, level, count_columns, notes,
-                                 problems))
+    return JoinResult(*_assemble(boundaries, areas, counts, display, rows, level, count_columns,
+                                 notes, problems))
+
+
+def _shown_table(counts: pd.DataFrame, areas: pd.DataFrame, *, by_name: bool) -> pd.DataFrame:
+    """The table's code and name columns as reports and messages may show them.
+
+    From a by-name register (P3KE/DTSEN) only area codes and the area names the boundary layer
+    has are shown; any other value (an address or a name that slid into an area column, a NIK
+    typed into the code column) is masked. From any table, NIK- and phone-like numbers are masked.
+    See SECURITY.md, row 2.
+    """
+    out = counts[["baris"]].copy()
+    for column in (c for c in _SHOWN if c in counts.columns):
+        if column == "kode_asli":
+            allowed = [not by_name or normalize_code(v) is not None or is_truncated_code(v)
+                       for v in counts[column]]
+        else:
+            known = ({name_key(v) for v in areas[column] if isinstance(v, str)}
+                     if column in areas.columns else set())
+            allowed = [not by_name or name_key(v) in known for v in counts[column]]
+        out[column] = [shown(v, allowed=ok) for v, ok in zip(counts[column], allowed, strict=True)]
+    return out
 
 
 def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd.GeoDataFrame]:
@@ -461,7 +493,8 @@ def _match_fuzzy(
                 rows.how[i] = "ambiguous"
 
 
-def _moved_areas(rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: str) -> list[str]:
+def _moved_areas(rows: _Rows, counts: pd.DataFrame, display: pd.DataFrame, areas: pd.DataFrame,
+                 level: str) -> list[str]:
     """Rows not found in their kecamatan whose name an area without a row has elsewhere.
 
     A desa moved to another kecamatan between code editions (Konawe Selatan's Ranowila:
@@ -488,7 +521,7 @@ def _moved_areas(rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: 
     if not found:
         return []
     first = rows.candidates[found[0]][0][0]
-    example = (f"{counts.at[found[0], 'baris']} {counts.at[found[0], column]}: "
+    example = (f"{display.at[found[0], 'baris']} {display.at[found[0], column]}: "
                f"{areas.at[first, f'kode_{level}']}")
     kecamatan = areas.at[first, "nama_kecamatan"]
     return [Text(f"{len(found)} baris tidak ditemukan di kecamatannya, tetapi nama desanya ada di "
@@ -524,7 +557,8 @@ def _drop_duplicates(
     return problems
 
 
-def _assemble(boundaries, areas, counts, rows: _Rows, level, count_columns, notes, problems):
+def _assemble(boundaries, areas, counts, display, rows: _Rows, level, count_columns, notes,
+              problems):
     key = f"kode_{level}"
     matched = np.array([a is not None for a in rows.area], dtype=bool)
     values = counts.loc[matched, ["baris", *count_columns]].copy()
@@ -540,9 +574,9 @@ def _assemble(boundaries, areas, counts, rows: _Rows, level, count_columns, note
         level=level,
         matched=int(matched.sum()),
         matched_by={m: int((values["cara_padan"] == m).sum()) for m in METHODS},
-        unmatched_counts=_rows(counts, unmatched, rows, areas, level, count_columns),
+        unmatched_counts=_rows(counts, display, unmatched, rows, areas, level, count_columns),
         unmatched_boundaries=_areas(joined[joined["baris"].isna()], level),
-        ambiguous=_rows(counts, ambiguous, rows, areas, level, count_columns),
+        ambiguous=_rows(counts, display, ambiguous, rows, areas, level, count_columns),
         totals=_totals(counts, pd.Series(matched, index=counts.index), count_columns),
         notes=notes,
         problems=problems,
@@ -550,9 +584,12 @@ def _assemble(boundaries, areas, counts, rows: _Rows, level, count_columns, note
     return joined, report
 
 
-def _rows(counts, which, rows: _Rows, areas, level, count_columns) -> list[dict]:
-    keep = [c for c in ("baris", "kode_asli", "kode_wilayah", *_NAMES) if c in counts.columns]
-    records = counts.loc[which, keep + count_columns].to_dict(orient="records")
+def _rows(counts, display, which, rows: _Rows, areas, level, count_columns) -> list[dict]:
+    """Report records of the rows ``which``: their values as :func:`_shown_table` shows them."""
+    table = display.join(counts[[c for c in ("kode_wilayah", *count_columns)
+                                 if c in counts.columns]])
+    keep = [c for c in ("baris", "kode_asli", "kode_wilayah", *_NAMES) if c in table.columns]
+    records = table.loc[which, keep + count_columns].to_dict(orient="records")
     for record, i in zip(records, which, strict=True):
         record["alasan"] = rows.reason[i]
         if rows.candidates[i]:
@@ -612,5 +649,5 @@ def _jsonable(value):
     if value is pd.NA:
         return None
     if isinstance(value, str):
-        return str(value)  # a Text note becomes its plain Indonesian string
+        return mask_text(str(value))  # a Text note becomes its plain Indonesian string
     return value

@@ -76,9 +76,15 @@ def _status(value: object) -> str:
     return " ".join(re.sub(r"[^a-z]+", " ", str(value).lower()).split())
 
 
+def _category(status: str) -> str | None:
+    """The :data:`EXCLUDED_STATUS` entry a normalised status falls under, or None."""
+    if status.startswith("ditemukan"):
+        return None
+    return next((s for s in EXCLUDED_STATUS if status.startswith(s) or s in status), None)
+
+
 def _excluded(status: str) -> bool:
-    return any(status.startswith(s) or s in status for s in EXCLUDED_STATUS) and not (
-        status.startswith("ditemukan"))
+    return _category(status) is not None
 
 
 def aggregate_by_name(
@@ -129,7 +135,8 @@ def aggregate_by_name(
                 frame["_orang"] = people
 
     out = _per_desa(frame, keep)
-    left_out = Counter(s for s, g in zip(status, gone, strict=True) if g)
+    # Counted by category, never by the cell's own text: a shifted row can put an address there.
+    left_out = Counter(_category(s) for s, g in zip(status, gone, strict=True) if g)
     info = {
         "jenis": "individu" if individual else "keluarga",
         "baris_data": int(n),
@@ -141,13 +148,28 @@ def aggregate_by_name(
 
 
 def _area_keys(area: pd.DataFrame) -> list[str]:
-    """One key per row: the code when there is one, else the names (lower case)."""
+    """One key per row: the code when it is a code, else the (kabupaten, kecamatan, desa) names.
+
+    A row with a blank or invalid code (``-``, a NIK typed in the code column) is grouped with the
+    rows of the same names: with the coded rows of that desa when their names agree on one code,
+    else on its own, so that it is matched by name or reported, never credited to another desa.
+    """
+    from .names import name_key
+
     names = [c for c in ("nama_kabupaten", "nama_kecamatan", "nama_desa") if c in area.columns]
     codes = area["kode_wilayah"].tolist() if "kode_wilayah" in area.columns else [None] * len(area)
-    texts = zip(*(area[c].tolist() for c in names), strict=True) if names else iter(
-        [()] * len(area))
-    return [f"kode|{code}" if code else "nama|" + "|".join(str(t).lower() for t in text)
-            for code, text in zip(codes, texts, strict=True)]
+    codes = [c if isinstance(c, str) and c else None for c in codes]
+    named = ["nama|" + "|".join(name_key(v) for v in texts)
+             for texts in zip(*(area[c].tolist() for c in names), strict=True)] if names else [
+        "nama|"] * len(area)
+    # The code each set of names is written with, where the coded rows agree on one.
+    coded: dict[str, set[str]] = {}
+    for code, key in zip(codes, named, strict=True):
+        if code:
+            coded.setdefault(key, set()).add(code)
+    return [f"kode|{code}" if code else (
+        f"kode|{next(iter(coded[key]))}" if len(coded.get(key, ())) == 1 else key)
+        for code, key in zip(codes, named, strict=True)]
 
 
 def _blank(value: object) -> bool:

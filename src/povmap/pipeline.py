@@ -66,11 +66,16 @@ def boundary_notes(bounds: gpd.GeoDataFrame) -> list[Text]:
     return notes + list(getattr(info, "notes", []) or [])
 
 
-def _nothing_matched(counts, boundaries, table, bounds, level: str) -> Text:
-    """Say why a table and a boundary file have no area in common, with examples of each."""
+def _nothing_matched(counts, boundaries, report: JoinReport, bounds, level: str) -> Text:
+    """Say why a table and a boundary file have no area in common, with examples of each.
+
+    The table's examples come from the report, so that they are shown as the report shows them
+    (a by-name register's values masked, SECURITY.md row 2).
+    """
     key = f"kode_{level}"
-    rows = table.get("kode_wilayah", table.get("nama_desa"))
-    row_examples = ", ".join(str(v) for v in (rows.dropna().head(3) if rows is not None else []))
+    rows = [*report.unmatched_counts, *report.ambiguous]
+    row_examples = ", ".join(str(r.get("kode_wilayah") or r.get(f"nama_{level}") or
+                                 r.get("kode_asli") or "") for r in rows[:3])
     area_examples = ", ".join(bounds[key].head(3)) if key in bounds else ""
     # A boundary file without name columns cannot match a table without codes: say so.
     missing = getattr(bounds.attrs.get("povmap"), "missing_names", None)
@@ -102,7 +107,7 @@ def run(
                   allow_invalid=options.allow_invalid)
     result.report.notes.extend(boundary_notes(bounds))
     if result.report.matched == 0:
-        message = _nothing_matched(counts, boundaries, table, bounds, options.level)
+        message = _nothing_matched(counts, boundaries, result.report, bounds, options.level)
         raise PovmapInputError(message, en=message.en)
     finest = add_rates(result.joined)
     layers = {options.level: finest}

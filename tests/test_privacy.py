@@ -1,0 +1,259 @@
+"""Personal data never leaves povmap: not in outputs, reports or messages (SECURITY.md row 2).
+
+A by-name register (P3KE/DTSEN) is generated on the real Lahat and Konawe Selatan layers, with
+made-up NIKs, names, addresses and phone numbers planted in it, rows shifted by an unquoted comma
+in the address, and NIKs and phone numbers typed into the code and desa columns. Every command is
+run through the real CLI and every byte it writes or prints is searched for the planted values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from conftest import KONSEL_DESA, LAHAT_DESA, need
+
+import povmap
+from povmap._errors import PovmapInputError, Text
+from povmap._privacy import mask, mask_text
+
+HEADER = ["NIK", "Nama Kepala Keluarga", "No HP", "Alamat", "Desa/Kelurahan", "Kecamatan",
+          "Kode Kemendagri", "Desil Kesejahteraan", "ID Keluarga P3KE", "Jumlah Anggota Keluarga"]
+#: Every planted name and address carries this token, so that any fragment of one is found too.
+TOKEN = "qzxwvplnt"
+
+
+def _line(cells: list[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def planted_register(raw: gpd.GeoDataFrame, path: Path, families: int = 1500,
+                     seed: int = 9) -> tuple[Path, set[str], pd.DataFrame]:
+    """A family register on the desa of ``raw``, written as CSV with some broken rows.
+
+    Returns the path, the planted personal values, and the well-formed rows (what must be
+    counted): ``kode`` (dotted), ``desil``, ``anggota``.
+    """
+    rng = np.random.default_rng(seed)
+    prefix = raw["kode_nodot"].iloc[0][:4]
+    planted: set[str] = set()
+    good, lines = [], [_line(HEADER)]
+    for f in range(families):
+        desa = raw.iloc[rng.integers(len(raw))]
+        nik = f"{prefix}{rng.integers(10**7, 10**8)}{f:04d}"
+        name = f"Siti {TOKEN.title()}{f} Rahmah"
+        phone = f"08{rng.integers(11, 99)}{rng.integers(10**7, 10**8)}"
+        address = f"Jl. Mawar {TOKEN}{f} RT 0{f % 9}"
+        desil, members = int(rng.integers(1, 5)), int(rng.integers(1, 7))
+        code = desa["kode_nodot"] if f % 2 else desa["kode"]
+        planted |= {nik, name, phone, address}
+        kind = f % 50
+        if kind == 7:
+            # An unquoted comma in the address: every later cell slides one column right, so
+            # part of the address lands in the desa column.
+            tail = f"belakang rumah H. {TOKEN.upper()}{f}"
+            planted.add(tail)
+            lines.append(",".join([nik, name, phone, address, tail, desa["nama"],
+                                   desa["nama_kec"], code, str(desil), f"K{f}",
+                                   str(members)]) + "\n")
+            continue
+        if kind == 11:
+            # The same, with a phone number in the second half of the address.
+            other = f"0813{rng.integers(10**7, 10**8)}"
+            planted.add(other)
+            lines.append(",".join([nik, name, phone, f"Jl. Kenanga {TOKEN}{f}", f"HP {other}",
+                                   desa["nama"], desa["nama_kec"], code, str(desil), f"K{f}",
+                                   str(members)]) + "\n")
+            continue
+        if kind == 19:
+            code = nik  # the NIK typed into the code column
+        elif kind == 23:
+            code = phone  # a phone number in the code column
+        elif kind == 29:
+            # A person's name and NIK in the area columns: never shown, never counted anywhere.
+            lines.append(_line([nik, name, phone, address, name, nik, nik, desil, f"K{f}",
+                                members]))
+            continue
+        good.append({"kode": desa["kode"], "desil": desil, "anggota": members})
+        lines.append(_line([nik, name, phone, address, desa["nama"], desa["nama_kec"], code,
+                            desil, f"K{f}", members]))
+    path.write_text("".join(lines), encoding="utf-8")
+    return path, planted, pd.DataFrame(good)
+
+
+def every_byte(paths: list[Path]) -> dict[str, bytes]:
+    """What a user could read in each file: its bytes, zip members, and GeoPackage tables."""
+    out: dict[str, bytes] = {}
+    for path in paths:
+        data = path.read_bytes()
+        out[str(path)] = data
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    out[f"{path}!{member}"] = archive.read(member)
+        if data[:16] == b"SQLite format 3\x00":
+            with sqlite3.connect(path) as db:
+                out[f"{path}!sql"] = "\n".join(db.iterdump()).encode("utf-8")
+            for layer in pyogrio.list_layers(path)[:, 0]:
+                frame = gpd.read_file(path, layer=layer)
+                out[f"{path}!{layer}"] = frame.drop(columns="geometry").to_csv().encode()
+    return out
+
+
+def leaks(texts: dict[str, bytes], planted: set[str]) -> list[tuple[str, str]]:
+    found = []
+    for where, data in texts.items():
+        lower = data.lower()
+        if TOKEN.encode() in lower:
+            found.append((where, TOKEN))
+        for value in planted:
+            if value.encode("utf-8") in data:
+                found.append((where, value))
+    return found
+
+
+def cli(*args: object) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "povmap.cli", *map(str, args)],
+                          capture_output=True, text=True)
+
+
+def test_planted_personal_data_reaches_no_output_of_any_command(tmp_path):
+    raw = gpd.read_file(need(LAHAT_DESA))
+    register, planted, good = planted_register(raw, tmp_path / "p3ke_lahat.csv")
+    out = tmp_path / "keluaran"
+    out.mkdir()
+    runs = [
+        ("join", need(LAHAT_DESA), register, "-o", out / "gabung.gpkg", "--report",
+         out / "laporan.json"),
+        ("map", LAHAT_DESA, register, "-o", out / "peta.html", "--lang", "en"),
+        ("export", LAHAT_DESA, register, "-o", out / "bundel", "--format", "geojson,gpkg,shp"),
+        ("pockets", LAHAT_DESA, register, "-o", out / "kantong.geojson", "--permutations", "99",
+         "--ranking", out / "peringkat.xlsx"),
+    ]
+    printed = {}
+    for command, *args in runs:
+        proc = cli(command, *args)
+        assert proc.returncode == 0, proc.stderr
+        printed[f"{command} {args[-1]} stdout"] = proc.stdout.encode()
+        printed[f"{command} {args[-1]} stderr"] = proc.stderr.encode()
+    written = sorted(p for p in out.rglob("*") if p.is_file())
+    assert len(written) > 15
+    assert leaks(every_byte(written) | printed, planted) == []
+
+    # The broken rows are reported by row number, masked; the good rows are all counted.
+    report = json.loads((out / "laporan.json").read_text(encoding="utf-8"))
+    shown = report["unmatched_counts"] + report["ambiguous"]
+    assert shown and all("*" in (r.get("nama_desa") or "*") for r in shown)
+    # The rows with a NIK in the code column and a name in the desa column (every 50th family
+    # from the 29th): the NIK masked the NIK way, the name masked whole.
+    niks = [r for r in shown if re.fullmatch(r"1604\*{8}\d{4}", r.get("kode_asli") or "")]
+    assert len(niks) == 30
+    assert all(re.fullmatch(r"S\*+", r["nama_desa"]) for r in niks)
+    joined = gpd.read_file(out / "gabung.gpkg", layer="desa")
+    want = good.groupby("kode").size()
+    got = joined.set_index("kode_desa")[[f"jumlah_keluarga_desil_{d}" for d in range(1, 5)]]
+    assert got.sum(axis=1).reindex(want.index).tolist() == want.tolist()
+
+
+def test_shifted_row_and_nik_as_code_masked_in_report_and_summary(tmp_path):
+    raw = gpd.read_file(need(KONSEL_DESA))
+    desa = raw.iloc[5]
+    lines = [_line(["NIK", "Nama Lengkap", "Alamat", "Desa", "Kecamatan", "Kode Desa",
+                    "Desil Kesejahteraan", "ID Keluarga"]),
+             _line(["7405111122223333", "Ani Satu", "Jl. A", desa["nama"], desa["nama_kec"],
+                    desa["kode_nodot"], 1, "K1"]),
+             # Unquoted comma: "Lorong Mawar Dua" lands in the desa column.
+             "7405777788889999,Wa Ode Geser,Jl. Kenari 9, Lorong Mawar Dua,"
+             f"{desa['nama']},{desa['nama_kec']},{desa['kode_nodot']},1,K2\n",
+             _line(["7405555566667777", "La Kode", "Jl. B", "Desa Pemekaran",
+                    desa["nama_kec"], "7405555566667777", 1, "K3"])]
+    path = tmp_path / "register.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    counts = povmap.read_counts(path)
+    report = povmap.join(povmap.read_boundaries(KONSEL_DESA), counts).report
+    rows = {r["baris"]: r for r in report.unmatched_counts}
+    assert rows[3]["nama_desa"] == "L***************"
+    assert rows[3]["nama_kecamatan"] == desa["nama"][0] + "*" * (len(desa["nama"]) - 1)
+    assert rows[4]["kode_asli"] == "7405********7777"
+    assert rows[4]["nama_desa"] == "D*************"
+    assert rows[4]["nama_kecamatan"] == desa["nama_kec"]  # a real kecamatan name stays
+    text = report.summary() + report.summary("en") + json.dumps(report.to_dict())
+    for secret in ("Lorong Mawar", "7405555566667777", "Pemekaran", "Kenari"):
+        assert secret not in text
+
+
+def test_blank_and_invalid_codes_grouped_by_their_names(tmp_path):
+    raw = gpd.read_file(need(KONSEL_DESA))
+    a, b, c = raw.iloc[10], raw.iloc[11], raw.iloc[200]
+    rows = [
+        ["7405000000000001", a["nama"], a["nama_kec"], a["kode_nodot"], 1, "K1"],
+        ["7405000000000002", b["nama"], b["nama_kec"], "", 1, "K2"],
+        ["7405000000000003", a["nama"], a["nama_kec"], "", 1, "K3"],
+        ["7405000000000004", c["nama"], c["nama_kec"], "-", 1, "K4"],
+        ["7405000000000005", c["nama"], c["nama_kec"], "7405000000000005", 2, "K5"],
+        ["7405000000000006", b["nama"], b["nama_kec"], "", 1, "K6"],
+    ]
+    path = tmp_path / "register.csv"
+    path.write_text("".join(_line(r) for r in [["NIK", "Desa", "Kecamatan", "Kode Desa",
+                                                "Desil Kesejahteraan", "ID Keluarga"], *rows]))
+    joined = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path)).joined
+    got = joined.set_index("kode_desa")
+    assert got.at[a["kode"], "jumlah_keluarga_desil_1"] == 2  # coded row and the blank one
+    assert got.at[b["kode"], "jumlah_keluarga_desil_1"] == 2
+    assert got.at[c["kode"], "jumlah_keluarga_desil_1"] == 1
+    assert got.at[c["kode"], "jumlah_keluarga_desil_2"] == 1
+    assert joined["jumlah_keluarga_desil_1"].sum() == 5
+
+
+def test_left_out_statuses_counted_by_category_never_by_cell_text(tmp_path):
+    raw = gpd.read_file(need(KONSEL_DESA))
+    desa = raw.iloc[3]
+    rows = [["NIK", "Desa", "Kecamatan", "Desil", "Status Keberadaan"],
+            ["7405000000000001", desa["nama"], desa["nama_kec"], 1, "Ditemukan"],
+            ["7405000000000002", desa["nama"], desa["nama_kec"], 1, "Meninggal Dunia 2023"],
+            ["7405000000000003", desa["nama"], desa["nama_kec"], 1,
+             "pindah ke rumah Bapak Sanusi"]]
+    path = tmp_path / "register.csv"
+    path.write_text("".join(_line(r) for r in rows))
+    info = povmap.read_counts(path).attrs["povmap"]
+    assert info["p3ke"]["dikecualikan"] == {"meninggal": 1, "pindah": 1}
+    assert "Sanusi" not in json.dumps(info, default=str)
+
+
+@pytest.mark.parametrize(("value", "masked"), [
+    ("3201234567890001", "3201********0001"),
+    ("3201 2345 6789 0001", "3201********0001"),
+    ("081234567890", "0812******90"),
+    ("+62 812-3456-7890", "6281*******90"),
+    ("Jl. Mangga No. 9", "J***************"),
+])
+def test_mask(value, masked):
+    assert mask(value) == masked
+
+
+def test_mask_text_masks_personal_numbers_and_keeps_codes_and_counts():
+    text = ("baris 4: NIK 3201234567890001, HP 0812-3456-7890 / +6281234567890; kode "
+            "63.06.01.2001, 6306012001, 62.08.01.2001; 1.234.567 jiwa; 3,25 %")
+    assert mask_text(text) == (
+        "baris 4: NIK 3201********0001, HP 0812******90 / 6281*******90; kode "
+        "63.06.01.2001, 6306012001, 62.08.01.2001; 1.234.567 jiwa; 3,25 %")
+    # Every message and note is masked where it is made, in both languages.
+    error = PovmapInputError("kode 3201234567890001 salah", en="code 3201234567890001 wrong")
+    assert str(error) == "kode 3201********0001 salah"
+    assert error.message("en") == "code 3201********0001 wrong"
+    note = Text("HP 081234567890", en="phone 081234567890")
+    assert (str(note), note.en) == ("HP 0812******90", "phone 0812******90")
