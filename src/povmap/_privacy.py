@@ -80,9 +80,7 @@ def mask_text(text: str) -> str:
     english = getattr(text, "en", None)
     if english is None:
         return masked
-    from ._errors import Text
-
-    return Text(masked, en=english)  # Text masks its English form itself
+    return type(text)(masked, en=english)  # a Text masks its English form itself
 
 
 def shown(value: object, *, allowed: bool = True) -> object:
