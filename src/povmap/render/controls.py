@@ -5,13 +5,13 @@ from __future__ import annotations
 import folium
 import folium.plugins
 import geopandas as gpd
-from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import Search
 from folium.template import Template
 
 from .._errors import PovmapInputError
 from ..i18n import label
+from .inert import InertMacroElement
 from .topo import TopoGeoJson, script_json
 
 #: Short basemap names accepted by ``--tiles`` -> folium tile names.
@@ -56,7 +56,7 @@ def add_basemaps(m: folium.Map, tiles: str | None, lang: str) -> None:
                         show=chosen is None).add_to(m)
 
 
-class PlaceSearch(Search):
+class PlaceSearch(Search, InertMacroElement):
     """Search desa by name or by kecamatan name (matches anywhere in "Desa, Kecamatan").
 
     The suggestions are built with textContent: names are data, never markup.
@@ -97,7 +97,7 @@ class PlaceSearch(Search):
         self.text_err = label("search_not_found", lang)
 
 
-class KecamatanZoom(JSCSSMixin, MacroElement):
+class KecamatanZoom(JSCSSMixin, InertMacroElement):
     """A select box listing the kecamatan; choosing one zooms the map to it."""
 
     _template = Template(

@@ -17,6 +17,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from ..i18n import label
+from .inert import InertMacroElement, InertPopup, InertTooltip
 from .topo import TopoGeoJson, TopologyData, script_json
 
 #: Colours of the pocket types of :mod:`povmap.pockets`, in legend order; other values get
@@ -58,8 +59,8 @@ def add_polygon_layer(
     """One interactive polygon layer with tooltip and popup (fields pre-formatted in Python)."""
     tooltip = popup = None
     if fields:
-        tooltip = folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True)
-        popup = folium.GeoJsonPopup(fields=fields, aliases=aliases)
+        tooltip = InertTooltip(fields=fields, aliases=aliases, sticky=True)
+        popup = InertPopup(fields=fields, aliases=aliases)
     layer = TopoGeoJson(topology, obj, style=style, name=name, show=show, tooltip=tooltip,
                         popup=popup, highlight=bool(fields), zoom_on_click=zoom_on_click)
     layer.add_to(m)
@@ -88,7 +89,7 @@ def category_label(value: str, lang: str) -> str:
     return found if found != f"kantong:{value}" else str(value).replace("_", " ").capitalize()
 
 
-class KecamatanLabels(Layer):
+class KecamatanLabels(Layer, InertMacroElement):
     """Kecamatan names as text labels (built with textContent, so a name is never markup)."""
 
     _template = Template(

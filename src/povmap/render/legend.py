@@ -9,11 +9,11 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from branca.element import MacroElement
 from folium.template import Template
 
 from ..classify import Classification
 from ..i18n import label
+from .inert import InertMacroElement
 
 _SWATCH = (
     '<div class="povmap-item"><span class="povmap-swatch" style="background:{color}"></span>'
@@ -77,7 +77,7 @@ def footer_lines(source: str | None, vintage: str | None, suppressed: bool,
     return lines
 
 
-class MapDecorations(MacroElement):
+class MapDecorations(InertMacroElement):
     """Title box and legend on top of the map; legend sections follow the layer control."""
 
     _template = Template(

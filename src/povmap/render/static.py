@@ -27,6 +27,9 @@ from .interactive import suppressed_in
 from .legend import footer_lines, graduated_items
 
 FORMATS = (".png", ".pdf")
+#: Text properties of every text from data or options (names, title, source, vintage): drawn as
+#: written. Without them matplotlib would typeset a name such as ``Desa $x^2$`` as mathematics.
+LITERAL = {"parse_math": False, "usetex": False}
 
 
 def static_map(
@@ -72,13 +75,13 @@ def static_map(
             for name, point in zip(kec["nama_kecamatan"], kec.representative_point(),
                                    strict=True):
                 ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=6.5,
-                            color="#222222")
+                            color="#222222", **LITERAL)
     _furnish(ax, classification, title or label("title_default", lang), lang)
     if suppressed is None:
         suppressed = suppressed_in(gdf)
     foot = footer_lines(source, vintage, suppressed, lang)
     if foot:
-        fig.text(0.01, 0.01, "   ·   ".join(foot), fontsize=8, color="#444444")
+        fig.text(0.01, 0.01, "   ·   ".join(foot), fontsize=8, color="#444444", **LITERAL)
     return fig
 
 
@@ -135,18 +138,22 @@ def _label_desa(ax, desa: gpd.GeoDataFrame) -> None:
     projected = desa.to_crs(desa.estimate_utm_crs())
     for name, point in zip(projected["nama_desa"], projected.representative_point(),
                            strict=True):
-        ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=6, color="#111111")
+        ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=6, color="#111111",
+                    **LITERAL)
 
 
 def _furnish(ax, classification: Classification, title: str, lang: str) -> None:
     """Title, legend, north arrow and scale bar; no axes (the coordinates are UTM metres)."""
     ax.set_axis_off()
     ax.set_aspect("equal")
-    ax.set_title(title, fontsize=14, fontweight="bold")
+    ax.set_title(title, fontsize=14, fontweight="bold", **LITERAL)
     handles = [Patch(facecolor=c, edgecolor="#777777", label=t)
                for c, t in graduated_items(classification, lang)]
-    ax.legend(handles=handles, title=label(classification.column, lang), loc="lower right",
-              fontsize=8, title_fontsize=8, frameon=True, framealpha=0.9)
+    legend = ax.legend(handles=handles, title=label(classification.column, lang),
+                       loc="lower right", fontsize=8, title_fontsize=8, frameon=True,
+                       framealpha=0.9)
+    for text in (legend.get_title(), *legend.get_texts()):
+        text.set(**LITERAL)
     ax.annotate(label("north", lang), xy=(0.04, 0.96), xytext=(0.04, 0.86),
                 xycoords="axes fraction", ha="center", va="center", fontsize=12,
                 fontweight="bold", arrowprops=dict(facecolor="black", width=4, headwidth=12))

@@ -14,10 +14,11 @@ import json
 import folium
 import geopandas as gpd
 import topojson
-from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 from folium.utilities import JsCode
+
+from .inert import InertMacroElement
 
 #: Quantization step in metres: a tenth of the default simplification tolerance, invisible at
 #: any zoom the simplified lines are good for.
@@ -73,7 +74,7 @@ def split_properties(topology: dict) -> tuple[dict, dict[str, dict[str, list]]]:
     return topology, columns
 
 
-class TopologyData(JSCSSMixin, MacroElement):
+class TopologyData(JSCSSMixin, InertMacroElement):
     """The topology and its property columns as JavaScript variables, read by every layer."""
 
     _template = Template(
@@ -94,7 +95,7 @@ class TopologyData(JSCSSMixin, MacroElement):
         self.props_json = script_json(self.columns)
 
 
-class TopoGeoJson(folium.GeoJson):
+class TopoGeoJson(folium.GeoJson, InertMacroElement):
     """A Leaflet GeoJSON layer made from one object of a :class:`TopologyData`.
 
     Styling is a JavaScript function (per-feature colours travel as a property), so folium does

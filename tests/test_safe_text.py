@@ -1,0 +1,327 @@
+"""Text from files and options is data in every output: never a template, a formula or bad XML.
+
+Issue #9, kinds 1, 3 and 4, on the real Lahat layer (378 desa) with hostile names planted in a
+cluster of poor desa, so that they reach the pocket layer and the top of the priority table too.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import geopandas as gpd
+import matplotlib
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+from conftest import LAHAT_DESA, make_counts, need
+from matplotlib.text import Text
+
+from povmap.cli import main
+
+#: Desa names that a template engine, a browser or an XML parser would take for code.
+NAMES = (
+    "Desa {{7*7}}",
+    "Desa {% raw %}",
+    "Desa {# lama",
+    "</script><script>alert(1)</script>",
+    "\"'><img src=x onerror=alert(1)>",
+    "Desa ]]> <!-- x",
+    "Desa $x^2$",
+)
+#: The desa left without a row, so the join report names it.
+UNMATCHED = "Desa {{ 3*3 }} </script>"
+KECAMATAN = "Kec {{ 6*7 }} {% raw %}"
+KABUPATEN = "Kab {# {{8*8}} ]]>"
+TITLE = "Judul {{ 6*7 }} {# $y^2$ </script><!--"
+SOURCE = "Sumber {% raw %} ]]> \"'><b>x</b>"
+VINTAGE = "P3KE {{ 2024 }}"
+ORGANISASI = "Dinas {{7*7}} ]]> <x> & Co"
+COUNTS_NAME = "jumlah {{7*7}}.csv"
+
+GMD = "{http://www.isotc211.org/2005/gmd}"
+GCO = "{http://www.isotc211.org/2005/gco}"
+SLD = "{http://www.opengis.net/sld}"
+
+
+def lahat_with(names: tuple[str, ...], tmp: Path, *, kecamatan: str | None = None,
+               kabupaten: str | None = None, unmatched: str | None = None,
+               counts_name: str = "jumlah.csv") -> tuple[Path, Path, pd.DataFrame]:
+    """Lahat with ``names`` on desa of a poor cluster (two kecamatan); boundary and counts paths.
+
+    The first poor kecamatan is renamed ``kecamatan``, the kabupaten ``kabupaten``; a desa
+    outside the cluster is named ``unmatched`` and left without a row in the counts.
+    """
+    raw = gpd.read_file(need(LAHAT_DESA))
+    counts = make_counts(raw, seed=3)
+    poor_kec = sorted(raw["kode_kec"].unique())[:2]
+    hot = raw["kode_kec"].isin(poor_kec).to_numpy()
+    counts.loc[hot, "jumlah_miskin_ekstrem"] = (counts.loc[hot, "jumlah_penduduk"] * 0.3
+                                                 ).astype(int)
+    hot_rows = raw.index[hot][:len(names)]
+    raw.loc[hot_rows, "nama"] = list(names)
+    counts.loc[hot_rows, "nama_desa"] = list(names)
+    if kecamatan:
+        raw.loc[raw["kode_kec"] == poor_kec[0], "nama_kec"] = kecamatan
+        counts.loc[raw["kode_kec"] == poor_kec[0], "nama_kecamatan"] = kecamatan
+    if kabupaten:
+        raw["nama_kab"] = kabupaten
+    if unmatched:
+        cold = raw.index[~hot][-1]
+        raw.loc[cold, "nama"] = unmatched
+        counts = counts.drop(index=cold)
+    boundaries, table = tmp / "lahat.geojson", tmp / counts_name
+    raw.to_file(boundaries)
+    counts.to_csv(table, index=False)
+    return boundaries, table, raw
+
+
+def cli(*args: object) -> None:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    assert "Galat tak terduga" not in result.output
+
+
+def pdf_texts(path: Path) -> list[str]:
+    """The text of each ``BT ... ET`` block of an uncompressed matplotlib PDF (Type 3 fonts)."""
+    data = path.read_bytes()
+    escapes = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+    def unescape(match: re.Match[bytes]) -> bytes:
+        code = match.group(1)
+        if code[:1].isdigit():
+            return bytes([int(code, 8)])
+        return escapes.get(code, code)
+
+    texts = []
+    for block in re.findall(rb"\bBT\b(.*?)\bET\b", data, re.S):
+        parts = re.findall(rb"\(((?:[^()\\]|\\.)*)\)", block, re.S)
+        raw = b"".join(re.sub(rb"\\([0-7]{1,3}|.)", unescape, p, flags=re.S) for p in parts)
+        texts.append(raw.decode("latin-1"))
+    return texts
+
+
+class _Text(HTMLParser):
+    """Text inside elements of a given class (e.g. the map title box)."""
+
+    def __init__(self, css_class: str):
+        super().__init__()
+        self.css_class, self.depth, self.parts = css_class, 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += 1
+        elif self.css_class in (dict(attrs).get("class") or "").split():
+            self.depth = 1
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.parts.append(data)
+
+
+def text_of(page: str, css_class: str) -> str:
+    parser = _Text(css_class)
+    parser.feed(page)
+    return "".join(parser.parts)
+
+
+def script_vars(page: str) -> dict[str, object]:
+    """The JSON data the page's scripts assign (``var name = {...};`` / ``[...]``)."""
+    found = {}
+    for name, value in re.findall(r"var (\w+) = ([\[{].*?);\n", page):
+        try:
+            found[name] = json.loads(value)
+        except ValueError:
+            continue
+    return found
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    boundaries, counts, raw = lahat_with(NAMES, tmp, kecamatan=KECAMATAN, kabupaten=KABUPATEN,
+                                         unmatched=UNMATCHED, counts_name=COUNTS_NAME)
+    return tmp, boundaries, counts, raw
+
+
+@pytest.fixture(scope="module")
+def html_map(hostile):
+    tmp, boundaries, counts, _ = hostile
+    out = tmp / "peta.html"
+    cli("map", boundaries, counts, "-o", out, "--kantong", "--tiles", "none", "--title", TITLE,
+        "--source", SOURCE, "--vintage", VINTAGE)
+    return out
+
+
+def test_html_map_shows_every_text_literally(html_map):
+    page = html_map.read_text(encoding="utf-8")
+    # Evaluated templates would have written these.
+    assert "Desa 49" not in page and "Judul 42" not in page and "Kec 42" not in page
+    # Nothing from the data opens an element or a comment, anywhere in the page.
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "<!-- x" not in page and "]]>" not in page
+    assert text_of(page, "povmap-title") == TITLE
+    foot = text_of(page, "povmap-foot")
+    assert f"Sumber: {SOURCE}" in foot and f"Periode data: {VINTAGE}" in foot
+
+    data = script_vars(page)
+    props = next(v for k, v in data.items() if k.endswith("_props"))
+    desa, kantong = props["desa"], props["kantong"]
+    for name in NAMES:
+        assert html.escape(name) in desa["t0"]  # tooltip/popup text: escaped HTML
+        assert any(s.startswith(f"{name}, ") for s in desa["s"])  # search: raw text
+    assert html.escape(UNMATCHED) in desa["t0"]
+    # The pocket layer's tooltip (most of the planted desa are in the pocket).
+    assert len({html.escape(n) for n in NAMES} & set(kantong["t0"])) >= 5
+    assert html.escape(KECAMATAN) in desa["t1"]
+    assert any(s == f"{NAMES[0]}, {KECAMATAN}" for s in desa["s"])
+    assert html.escape(KECAMATAN) in props["kecamatan"]["t0"]  # the kecamatan layer
+    # Kecamatan labels and the zoom box carry the name as JSON text (shown with textContent).
+    lists = [v for v in data.values() if isinstance(v, list)]
+    assert any(item[0] == KECAMATAN for v in lists for item in v if isinstance(item, list))
+
+
+def test_static_titles_and_names_are_not_mathematics(hostile, tmp_path):
+    _, boundaries, counts, _ = hostile
+    with matplotlib.rc_context({"pdf.compression": 0}):
+        cli("map", boundaries, counts, "-o", tmp_path / "peta.pdf", "--atlas",
+            tmp_path / "atlas.pdf", "--title", TITLE, "--source", SOURCE, "--vintage", VINTAGE)
+    page = " ".join(pdf_texts(tmp_path / "peta.pdf"))
+    assert TITLE in page and SOURCE in page and VINTAGE in page
+    assert KECAMATAN in page  # kecamatan label on the overview
+    atlas = " ".join(pdf_texts(tmp_path / "atlas.pdf"))
+    assert TITLE in atlas and KECAMATAN in atlas
+    for name in NAMES:
+        assert name in atlas  # desa labels on the kecamatan pages
+
+
+def test_static_png_draws_texts_as_written(hostile):
+    from povmap.pipeline import Options, run
+    from povmap.render import static_map
+
+    _, boundaries, counts, _ = hostile
+    result = run(boundaries, counts, Options())
+    fig = static_map(result.main, kecamatan=result.layers["kecamatan"], title=TITLE,
+                     source=SOURCE)
+    texts = {t.get_text(): t for t in fig.findobj(Text) if t.get_text()}
+    for text in (TITLE, KECAMATAN):
+        assert text in texts
+        assert not texts[text].get_parse_math() and not texts[text].get_usetex()
+
+
+@pytest.fixture(scope="module")
+def bundle(hostile):
+    tmp, boundaries, counts, _ = hostile
+    meta = tmp / "meta.toml"
+    meta.write_text(f"organisasi = {json.dumps(ORGANISASI)}\n"
+                    f"kata_kunci = [{json.dumps(NAMES[0])}, {json.dumps(NAMES[5])}]\n",
+                    encoding="utf-8")
+    out = tmp / "bundel"
+    cli("export", boundaries, counts, "-o", out, "--format", "geojson,gpkg,shp", "--title",
+        TITLE, "--vintage", VINTAGE, "--metadata", meta)
+    return out
+
+
+def test_geojson_and_gpkg_hold_names_literally(bundle):
+    for path in (bundle / "desa.geojson", bundle / "povmap.gpkg"):
+        desa = pyogrio.read_dataframe(path, layer="desa", read_geometry=False)
+        values = set(desa.astype(str).to_numpy().ravel())
+        assert set(NAMES) | {UNMATCHED, KECAMATAN, KABUPATEN} <= values, path
+    data = json.loads((bundle / "desa.geojson").read_text(encoding="utf-8"))
+    assert data["description"] == f"{TITLE} (desa/kelurahan)"
+
+
+def test_styles_and_metadata_parse_and_hold_text_literally(bundle):
+    sld = ET.parse(bundle / "desa.sld").getroot()
+    assert sld.find(f".//{SLD}UserStyle/{SLD}Title").text == f"{TITLE} (desa/kelurahan)"
+    ET.parse(bundle / "desa.qml")
+    meta = ET.parse(bundle / "desa.xml").getroot()
+    texts = [e.text for e in meta.iter(f"{GCO}CharacterString")]
+    assert f"{TITLE} (desa/kelurahan)" in texts
+    assert ORGANISASI in texts and VINTAGE in texts
+    assert NAMES[0] in texts and NAMES[5] in texts  # keywords from the metadata file
+    assert KABUPATEN in texts  # place keyword from the data
+    assert any(KABUPATEN in t and COUNTS_NAME in t for t in texts)  # abstract
+
+
+def test_dictionary_and_report_hold_text_literally(bundle):
+    with open(bundle / "kamus_data.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert any(r["sumber"] == f"Tabel jumlah ({COUNTS_NAME})" for r in rows)
+    report = json.loads((bundle / "laporan_penggabungan.json").read_text(encoding="utf-8"))
+    assert UNMATCHED in json.dumps(report["unmatched_boundaries"], ensure_ascii=False)
+
+
+def test_join_report_holds_names_literally(hostile):
+    tmp, boundaries, counts, _ = hostile
+    report = tmp / "laporan.json"
+    cli("join", boundaries, counts, "-o", tmp / "gabung.gpkg", "--report", report)
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert [r.get("nama_desa") for r in data["unmatched_boundaries"]] == [UNMATCHED]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_pockets_ranking_holds_names_literally(hostile, suffix):
+    tmp, boundaries, counts, _ = hostile
+    ranking = tmp / f"peringkat{suffix}"
+    cli("pockets", boundaries, counts, "-o", tmp / "kantong.geojson", "--ranking", ranking)
+    table = (pd.read_csv(ranking) if suffix == ".csv" else pd.read_excel(ranking))
+    assert set(NAMES) <= set(table["nama_desa"])
+    flagged = pyogrio.read_dataframe(tmp / "kantong.geojson", read_geometry=False)
+    assert len(set(NAMES) & set(flagged["nama_desa"])) >= 5
+
+
+@pytest.mark.browser
+def test_browser_shows_names_as_text_and_runs_nothing(browser, html_map):
+    page = browser.new_page(viewport={"width": 1100, "height": 750})
+    dialogs, errors = [], []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+               else r.abort())
+    page.goto(html_map.as_uri(), wait_until="load")
+    page.wait_for_timeout(300)
+    assert page.locator(".povmap-title").inner_text() == TITLE
+    for name in NAMES:
+        # Hover the desa through Leaflet's API (canvas paths have no DOM element to hover).
+        page.evaluate("""(name) => {
+            for (const v of Object.values(window)) {
+                if (!(v instanceof L.GeoJSON) || !v._map) continue;
+                for (const l of v.getLayers()) {
+                    const p = l.feature.properties;
+                    if ('s' in p && p.s.startsWith(name + ', ')) {
+                        const c = l.getCenter();
+                        l.fire('mouseover', {latlng: c,
+                            layerPoint: v._map.latLngToLayerPoint(c),
+                            containerPoint: v._map.latLngToContainerPoint(c)}, true);
+                        return;
+                    }
+                }
+            }
+        }""", name)
+        assert name in page.locator(".leaflet-tooltip").last.inner_text()
+    search = page.locator(".leaflet-control-search input.search-input")
+    tips = page.locator(".leaflet-control-search .search-tip")
+    for query, name in (("Desa {", NAMES[0]), ("</scr", NAMES[3]), ('"\'>', NAMES[4])):
+        search.fill("")
+        search.press_sequentially(query)
+        tip = tips.filter(has_text=f"{name}, {KECAMATAN}").first
+        tip.wait_for(timeout=5000)
+        assert tip.inner_text() == f"{name}, {KECAMATAN}"
+    search.fill("")
+    options = page.locator(".povmap-zoom select option").all_inner_texts()
+    assert KECAMATAN in options
+    assert page.locator(".leaflet-tooltip img, .povmap-title script, .leaflet-popup img"
+                        ).count() == 0
+    assert dialogs == [] and errors == []
+    page.close()
