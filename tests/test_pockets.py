@@ -163,7 +163,11 @@ def test_desa_without_data_are_kept_but_not_tested(kalsel):
     assert len(result.desa) == len(layer) and len(result.weights.kode) == len(layer) - 10
     assert (result.desa["jenis_kantong"].iloc[:10] == "tanpa_data").all()
     assert result.desa["p_value"].iloc[:10].isna().all()
-    assert len(result.peringkat) == len(layer) - 10
+    # Every desa with counts is in the table; these ten, untested, say so and come last.
+    assert len(result.peringkat) == len(layer)
+    untested = result.peringkat[result.peringkat["kode_desa"].isin(layer["kode_desa"].iloc[:10])]
+    assert (untested["jenis_kantong"] == "tanpa_data").all()
+    assert untested["peringkat_persen"].isna().all() and untested["p_value"].isna().all()
 
 
 def test_benjamini_hochberg_by_hand():

@@ -14,7 +14,7 @@ from .classify import classify
 from .counts import read_counts
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
-from .pockets import Pockets, find_pockets
+from .pockets import UNTESTED, Pockets, find_pockets
 from .result import Result
 
 
@@ -137,7 +137,7 @@ def with_pockets(desa: gpd.GeoDataFrame, pockets: Pockets) -> gpd.GeoDataFrame:
     jenis = out["kode_desa"].map(found["jenis_kantong"])
     out["jenis_kantong"] = jenis
     out["id_kantong"] = out["kode_desa"].map(found["id_kantong"])
-    out["kantong"] = (jenis == "kantong").astype("Int64").where(jenis != "tanpa_data")
+    out["kantong"] = (jenis == "kantong").astype("Int64").where(~jenis.isin(UNTESTED))
     geometry = out.geometry.name
     return out[[c for c in out.columns if c != geometry] + [geometry]]
 

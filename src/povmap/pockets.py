@@ -12,7 +12,8 @@ The recipe, one small step each:
    spots) from esda, with conditional permutations drawn from a fixed seed on one process, so the
    same input gives byte-identical output.
 4. **Significance**: the pseudo p-values are corrected for testing every desa at once with the
-   Benjamini-Hochberg false discovery rate (``q_value``), unless ``fdr=False``.
+   Benjamini-Hochberg false discovery rate (``q_value``, scipy's ``false_discovery_control``),
+   unless ``fdr=False``.
 5. **Pockets**: significant high-high desa that are neighbours form one pocket (``id_kantong``
    ``K01``, ``K02`` ..., numbered by the number of poor people in them); their union is the pocket
    region.
@@ -32,16 +33,20 @@ import shapely
 from esda.smoothing import Empirical_Bayes
 from libpysal.weights import W, fill_diagonal, fuzzy_contiguity
 from scipy.sparse.csgraph import connected_components
+from scipy.stats import false_discovery_control
 
 from ._errors import PovmapInputError
-from .i18n import check_lang, format_number, label
+from .i18n import check_lang, format_number, format_percent, label
 from .metrics import RATES
 
 METHODS = ("moran", "getis_ord")
 
 #: Cluster types (``jenis_kantong``), in legend order.
 JENIS = ("kantong", "pencilan_tinggi", "dingin", "pencilan_rendah", "tidak_signifikan",
-         "tanpa_data")
+         "tanpa_geometri", "tanpa_data")
+
+#: The types of desa that were not tested: data but no shape to find neighbours with, or no data.
+UNTESTED = ("tanpa_geometri", "tanpa_data")
 
 #: The types a pockets file and the priority table put first: where the poor are concentrated.
 FLAGGED = ("kantong", "pencilan_tinggi")
@@ -210,7 +215,9 @@ class Pockets:
             "pockets": len(self.wilayah), "islands": self.weights.n_islands,
             "needed": self.fdr_minimum, "permutations": self.permutations}
         values = {key: format_number(value, lang=lang) for key, value in values.items()}
-        return text.format(**values) + (note.format(**values) if self.fdr_minimum > 10 else "")
+        untested = _UNTESTED_NOTE[check_lang(lang)] if counts.get("tanpa_geometri") else ""
+        return (text.format(**values) + untested.format(**values)
+                + (note.format(**values) if self.fdr_minimum > 10 else ""))
 
 
 #: :meth:`Pockets.summary`: the findings, and the note on too few permutations.
@@ -223,6 +230,13 @@ _SUMMARY = {
            "better-off ones; {islands} island villages linked to their nearest neighbours.",
            " Note: with {permutations} permutations at least {needed} villages must be "
            "significant together to pass the FDR correction; raise --permutations."),
+}
+
+#: :meth:`Pockets.summary`: desa with data but no geometry, which could not be tested.
+_UNTESTED_NOTE = {
+    "id": " {tanpa_geometri} desa tanpa geometri tidak diuji (tetap ada di tabel peringkat).",
+    "en": " {tanpa_geometri} villages without geometry were not tested (they stay in the "
+          "ranking).",
 }
 
 
@@ -246,7 +260,9 @@ def find_pockets(
     gdf
         Desa layer with ``kode_desa`` and ``column``, e.g. ``povmap.run(...).layers["desa"]`` or
         ``povmap.add_rates(povmap.join(...).joined)``. Desa without a value (no row in the counts
-        table, no population) are not tested and get ``jenis_kantong = "tanpa_data"``.
+        table, no population) are not tested and get ``jenis_kantong = "tanpa_data"``; desa with
+        data but no geometry are not tested either and get ``"tanpa_geometri"``. Both stay in
+        :attr:`Pockets.desa`, and in the priority table when they have counts.
     column
         The value tested. A rate from :data:`povmap.metrics.RATES` whose counts are present is
         smoothed by empirical Bayes first; any other column is tested as it is.
@@ -272,16 +288,19 @@ def find_pockets(
     Returns
     -------
     The per-desa layer, the pocket regions and the priority table (see :class:`Pockets`).
+
+    Raises
+    ------
+    PovmapInputError
+        For bad options, fewer than 3 desa with a value and a geometry, or values that do not
+        vary (before or after smoothing): no pocket can be tested then.
     """
     _check_options(gdf, column, method, alpha, permutations, lang)
-    value, smoothed = _tested_value(gdf, column)
-    usable = np.isfinite(value) & ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
-    if usable.sum() < 3:
-        raise PovmapInputError(
-            f"Kolom {column!r}: hanya {int(usable.sum())} desa bernilai; kantong kemiskinan perlu "
-            "minimal 3 desa dengan data.",
-            en=f"Column {column!r}: only {int(usable.sum())} desa have a value; poverty "
-               "pockets need at least 3 desa with data.")
+    value, raw, smoothed = _tested_value(gdf, column)
+    has_value = np.isfinite(value)
+    has_shape = ~(gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    usable = has_value & has_shape
+    _check_testable(column, raw, has_value, usable)
     y = value[usable]
     if np.ptp(y) == 0:
         raise PovmapInputError(
@@ -297,7 +316,8 @@ def find_pockets(
     jenis = np.where(significant, jenis, "tidak_signifikan")
     pocket_id = _pocket_ids(weights.w, jenis, gdf[usable], column)
 
-    desa = _desa_layer(gdf, column, usable, {
+    shapeless = ~has_shape & (has_value | _has_counts(gdf, column))
+    desa = _desa_layer(gdf, column, usable, shapeless, {
         "nilai_eb": y, "statistik": statistic, "p_value": p_value, "q_value": q_value,
         "signifikan": significant, "jenis_kantong": jenis, "id_kantong": pocket_id,
     }, lang)
@@ -313,16 +333,59 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
 
     Equivalent to comparing each p-value with esda's ``fdr(p, alpha)`` cut-off, but gives every
     desa its own number, which a table can show.
+
+    Parameters
+    ----------
+    p_values
+        One p-value per test, in [0, 1].
+
+    Returns
+    -------
+    The q-values, in the same order (scipy's ``false_discovery_control(p, method="bh")``).
+
+    Examples
+    --------
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5])).round(4).tolist()
+    [0.04, 0.0533, 0.0533, 0.5]
     """
-    p = np.asarray(p_values, dtype=float)
-    n = len(p)
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * n / np.arange(1, n + 1)
-    # q_(i) = min over j >= i of p_(j) n / j: the running minimum from the largest p down.
-    q = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty(n)
-    out[order] = np.minimum(q, 1.0)
-    return out
+    return false_discovery_control(np.asarray(p_values, dtype=float), method="bh")
+
+
+def _check_testable(column: str, raw: np.ndarray, has_value: np.ndarray,
+                    usable: np.ndarray) -> None:
+    """Stop, saying what is really wrong, when no pocket can be tested."""
+    if has_value.sum() < 3:
+        raise PovmapInputError(
+            f"Kolom {column!r}: hanya {int(has_value.sum())} desa bernilai; kantong kemiskinan "
+            "perlu minimal 3 desa dengan data.",
+            en=f"Column {column!r}: only {int(has_value.sum())} desa have a value; poverty "
+               "pockets need at least 3 desa with data.")
+    if usable.sum() < 3:
+        raise PovmapInputError(
+            f"Kolom {column!r}: {int(has_value.sum())} desa bernilai, tetapi hanya "
+            f"{int(usable.sum())} yang punya geometri; kantong kemiskinan perlu minimal 3 desa "
+            "dengan data dan geometri. Periksa berkas batas wilayah.",
+            en=f"Column {column!r}: {int(has_value.sum())} desa have a value but only "
+               f"{int(usable.sum())} have a geometry; poverty pockets need at least 3 desa with "
+               "data and geometry. Check the boundary file.")
+    tested = raw[usable]
+    if np.ptp(tested) == 0:
+        shown = {lang: (format_percent(tested[0], lang=lang) if column in RATES
+                        else format_number(tested[0], decimals=2, lang=lang))
+                 for lang in ("id", "en")}
+        n = int(usable.sum())
+        raise PovmapInputError(
+            f"Kolom {column!r}: semua {format_number(n)} desa bernilai sama ({shown['id']}); "
+            "nilainya tidak bervariasi, jadi tidak ada kantong yang dapat diuji.",
+            en=f"Column {column!r}: all {format_number(n, lang='en')} desa have the same value "
+               f"({shown['en']}); the values do not vary, so no pocket can be tested.")
+
+
+def _has_counts(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """Whether each desa has the count behind ``column`` (or ``column`` itself)."""
+    numerator = RATES.get(column, (column,))[0]
+    source = numerator if numerator in gdf.columns else column
+    return pd.to_numeric(gdf[source], errors="coerce").notna().to_numpy()
 
 
 def _check_options(gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float,
@@ -356,27 +419,32 @@ def _check_options(gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float
                                   "(999 recommended).")
 
 
-def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, bool]:
-    """The value to test per desa (NaN where unusable), and whether it was smoothed."""
+def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The value to test per desa (NaN where unusable), the value before smoothing, and whether
+    it was smoothed."""
     numerator, denominator = RATES.get(column, (None, None))
     if numerator not in gdf.columns or denominator not in gdf.columns:
-        return pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float), False
+        value = pd.to_numeric(gdf[column], errors="coerce").to_numpy(dtype=float)
+        return value, value, False
     events = pd.to_numeric(gdf[numerator], errors="coerce").to_numpy(dtype=float)
     base = pd.to_numeric(gdf[denominator], errors="coerce").to_numpy(dtype=float)
     ok = np.isfinite(events) & np.isfinite(base) & (base > 0) & (events >= 0)
-    value = np.full(len(gdf), np.nan)
-    if ok.sum() >= 2:
+    value, unsmoothed = np.full(len(gdf), np.nan), np.full(len(gdf), np.nan)
+    raw = events[ok] / base[ok]
+    unsmoothed[ok] = 100.0 * raw
+    if ok.sum() >= 2 and np.ptp(raw) > 0:  # equal rates: nothing to smooth (esda divides by 0)
         # Rates are in percent like the column; esda smooths proportions.
         smoothed = Empirical_Bayes(events[ok], base[ok]).r.ravel()
         mean = events[ok].sum() / base[ok].sum()
-        raw = events[ok] / base[ok]
         # When the rates vary less than chance alone would make them, esda's prior variance is
         # negative and its weights push rates *across* the mean; empirical Bayes then means
         # full shrinkage: every desa at the overall rate, i.e. nothing to find.
         if np.any((smoothed - mean) * (raw - mean) < 0):
             smoothed = np.full(len(raw), mean)
         value[ok] = 100.0 * smoothed
-    return value, True
+    else:
+        value[ok] = unsmoothed[ok]
+    return value, unsmoothed, True
 
 
 def _local_test(y: np.ndarray, w: W, method: str, permutations: int,
@@ -441,8 +509,8 @@ def _pocket_ids(w: W, jenis: np.ndarray, analysed: gpd.GeoDataFrame, column: str
     return ids
 
 
-def _desa_layer(gdf: gpd.GeoDataFrame, column: str, usable: np.ndarray, results: dict,
-                lang: str) -> gpd.GeoDataFrame:
+def _desa_layer(gdf: gpd.GeoDataFrame, column: str, usable: np.ndarray, shapeless: np.ndarray,
+                results: dict, lang: str) -> gpd.GeoDataFrame:
     numerator, denominator = RATES.get(column, (None, None))
     keep = [c for c in (*_NAME_COLUMNS, numerator, denominator, column)
             if c is not None and c in gdf.columns]
@@ -451,6 +519,7 @@ def _desa_layer(gdf: gpd.GeoDataFrame, column: str, usable: np.ndarray, results:
     for name, values in results.items():
         out[name] = pd.Series(values, index=rows).reindex(range(len(gdf)))
     out["jenis_kantong"] = out["jenis_kantong"].fillna("tanpa_data")
+    out.loc[shapeless, "jenis_kantong"] = "tanpa_geometri"
     out["signifikan"] = out["signifikan"].fillna(False).astype(bool)
     out["label_kantong"] = [label(f"kantong:{j}", lang) for j in out["jenis_kantong"]]
     ordered = [*keep, "nilai_eb", "statistik", "p_value", "q_value", "signifikan",
@@ -495,11 +564,13 @@ def _distinct(group: pd.DataFrame, column: str) -> str | None:
 
 
 def _ranking(desa: gpd.GeoDataFrame, column: str) -> pd.DataFrame:
-    """Analysed desa, flagged ones first, then by count of poor people and by rate."""
+    """Every desa tested or with counts, flagged ones first, then by count of poor people and by
+    rate; untested ones say why in ``jenis_kantong`` (``tanpa_geometri``, ``tanpa_data``)."""
     numerator = RATES.get(column, (None,))[0]
     numerator = numerator if numerator in desa.columns else None
     table = pd.DataFrame(desa.drop(columns=desa.geometry.name))
-    table = table[table["jenis_kantong"] != "tanpa_data"].copy()
+    counted = table[numerator or column].notna()
+    table = table[(~table["jenis_kantong"].isin(UNTESTED)) | counted].copy()
     if numerator:
         table["peringkat_jumlah"] = table[numerator].rank(method="min", ascending=False)
     table["peringkat_persen"] = table[column].rank(method="min", ascending=False)
@@ -510,7 +581,7 @@ def _ranking(desa: gpd.GeoDataFrame, column: str) -> pd.DataFrame:
     table.insert(0, "prioritas", np.arange(1, len(table) + 1))
     rank_columns = [c for c in ("peringkat_jumlah", "peringkat_persen") if c in table.columns]
     for c in rank_columns:
-        table[c] = table[c].astype("int64")
+        table[c] = table[c].astype("Int64")  # empty for a desa with counts but no rate
     first = ["prioritas", *[c for c in _NAME_COLUMNS if c in table.columns], "jenis_kantong",
              "label_kantong", "id_kantong", *rank_columns]
     rest = [c for c in table.columns if c not in first and c not in ("_flagged", "signifikan")]

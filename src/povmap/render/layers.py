@@ -29,7 +29,7 @@ POCKET_COLORS = {
     "pencilan_rendah": "#67a9cf",
 }
 #: Pocket values meaning "not a pocket": not drawn.
-NOT_A_POCKET = {"", "tidak_signifikan", "tanpa_data", "none", "nan"}
+NOT_A_POCKET = {"", "tidak_signifikan", "tanpa_geometri", "tanpa_data", "none", "nan"}
 _TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf")
 
