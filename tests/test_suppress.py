@@ -320,3 +320,29 @@ def test_thresholds_that_cannot_protect_are_refused(hss_raw, tmp_path, threshold
         assert result.exit_code == 1, result.output
         assert f"--suppress-below {threshold}: gunakan bilangan bulat ≥ 3" in result.output
         assert not (tmp_path / "b").exists() and not (tmp_path / "p.html").exists()
+
+
+def test_map_draws_no_pocket_flag_on_a_blanked_desa(hss_raw, tmp_path, monkeypatch):
+    import povmap.render.output as output
+
+    counts = make_counts(hss_raw, seed=6306)
+    path = tmp_path / "jumlah.csv"
+    counts.to_csv(path, index=False)
+    drawn = {}
+    real = output.choropleth
+
+    def spy(gdf, *args, **kwargs):
+        drawn["layer"], drawn["pockets"] = gdf, kwargs["pockets"]
+        return real(gdf, *args, **kwargs)
+
+    monkeypatch.setattr(output, "choropleth", spy)
+    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(path), "-o",
+                                       str(tmp_path / "peta.html"), "--tiles", "none",
+                                       "--kantong", "--suppress-below", "120"])
+    assert result.exit_code == 0, result.output
+    flags = getattr(drawn["pockets"], "desa", drawn["pockets"]).set_index("kode_desa")
+    blanked = drawn["layer"].loc[drawn["layer"][FLAG], "kode_desa"]
+    assert len(blanked) > 10
+    assert flags.loc[blanked, "jenis_kantong"].isna().all()  # before: tidak_signifikan etc.
+    shown = drawn["layer"].loc[~drawn["layer"][FLAG], "kode_desa"]
+    assert flags.loc[shown, "jenis_kantong"].notna().all()
