@@ -6,7 +6,7 @@ basemap; its names, codes (province "99") and counts are illustrative, not offic
 
 The output is deterministic: the same seed gives byte-identical files. Run::
 
-    python boundaries/make_demo.py            # writes next to this script
+    python boundaries/make_demo.py            # writes the package data, src/povmap/data/demo/
     python boundaries/make_demo.py --out-dir some/folder --seed 20240817
 
 Files written
@@ -83,6 +83,8 @@ HOT_SPOTS = ((9.0, -7.0, 5.5, 0.085), (-13.0, 6.0, 4.0, 0.055))
 BASE_RATE, RATE_NOISE_SD = 0.003, 0.35
 RATE_MIN, RATE_MAX = 0.0025, 0.08
 
+#: Where the demo files live: inside the package, so that an installed povmap finds them.
+PACKAGE_DATA = Path(__file__).resolve().parents[1] / "src" / "povmap" / "data" / "demo"
 GEOJSON_NAME = "demo_desa.geojson"
 COUNTS_NAME = "demo_counts.csv"
 COUNT_COLUMNS = (
@@ -624,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         Exit code.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--out-dir", type=Path, default=PACKAGE_DATA)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
     paths = generate(args.out_dir, args.seed)

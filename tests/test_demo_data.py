@@ -1,4 +1,4 @@
-"""Checks of the fictional demo region shipped in ``boundaries/`` (see boundaries/README.md)."""
+"""Checks of the fictional demo region shipped as package data (see boundaries/README.md)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 import shapely
 
-BOUNDARIES = Path(__file__).resolve().parents[1] / "boundaries"
-GEOJSON = BOUNDARIES / "demo_desa.geojson"
-COUNTS = BOUNDARIES / "demo_counts.csv"
-SCRIPT = BOUNDARIES / "make_demo.py"
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "src" / "povmap" / "data" / "demo"
+GEOJSON = DEMO / "demo_desa.geojson"
+COUNTS = DEMO / "demo_counts.csv"
+SCRIPT = ROOT / "boundaries" / "make_demo.py"
 
 KODE_RE = re.compile(r"^99\.01\.(0[1-9]|1[0-2])\.[12]\d{3}$")
 COUNT_COLUMNS = [
@@ -161,4 +162,11 @@ def test_generator_reproduces_files_byte_for_byte(tmp_path: Path) -> None:
     paths = generator.generate(tmp_path)
     assert {p.name for p in paths.values()} == {GEOJSON.name, COUNTS.name}
     for path in paths.values():
-        assert path.read_bytes() == (BOUNDARIES / path.name).read_bytes(), path.name
+        assert path.read_bytes() == (DEMO / path.name).read_bytes(), path.name
+
+
+def test_generator_writes_the_package_data_by_default() -> None:
+    # One copy of the demo region: the generator's default target is what the package ships.
+    assert load_generator().PACKAGE_DATA == DEMO
+    assert not (ROOT / "boundaries" / GEOJSON.name).exists()
+    assert not (ROOT / "boundaries" / COUNTS.name).exists()
