@@ -80,7 +80,8 @@ def mask_text(text: str) -> str:
     english = getattr(text, "en", None)
     if english is None:
         return masked
-    return type(text)(masked, en=english)  # a Text masks its English form itself
+    # A Text masks its English form itself (type(text) is Text here: only Text has .en).
+    return type(text)(masked, en=english)  # type: ignore[call-overload]
 
 
 def shown(value: object, *, allowed: bool = True) -> object:

@@ -117,8 +117,8 @@ def raise_or_keep(problems: list[dict], *, allow_invalid: bool, source: str) -> 
     )
 
 
-def _problem(kind: str, rows: object, column: str | None, value: float | None, message: Text
-             ) -> dict:
+def _problem(kind: str, rows: int | list[int] | tuple[int, ...], column: str | None,
+             value: float | None, message: Text) -> dict:
     listed = [int(r) for r in rows] if isinstance(rows, list | tuple) else [int(rows)]
     return {"jenis": kind, "baris": listed, "kolom": column,
             "nilai": None if value is None else float(value), "pesan": message}

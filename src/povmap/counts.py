@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -225,7 +226,7 @@ _KEMENDAGRI_CODE = re.compile(r"^(kode|kd)(_\w+)?_k[e]?m[e]?n?dagri(_|$)")
 
 
 def recognise_headers(
-    headers: list[object], column_map: dict[str, str] | None = None
+    headers: Sequence[object], column_map: dict[str, str] | None = None
 ) -> dict[str, int]:
     """Map canonical column names to positions in ``headers``.
 

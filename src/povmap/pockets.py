@@ -214,10 +214,10 @@ class Pockets:
         values = {key: int(counts.get(key, 0)) for key in JENIS} | {
             "pockets": len(self.wilayah), "islands": self.weights.n_islands,
             "needed": self.fdr_minimum, "permutations": self.permutations}
-        values = {key: format_number(value, lang=lang) for key, value in values.items()}
+        shown = {key: format_number(value, lang=lang) for key, value in values.items()}
         untested = _UNTESTED_NOTE[check_lang(lang)] if counts.get("tanpa_geometri") else ""
-        return (text.format(**values) + untested.format(**values)
-                + (note.format(**values) if self.fdr_minimum > 10 else ""))
+        return (text.format(**shown) + untested.format(**shown)
+                + (note.format(**shown) if self.fdr_minimum > 10 else ""))
 
 
 #: :meth:`Pockets.summary`: the findings, and the note on too few permutations.
@@ -547,6 +547,7 @@ def _regions(desa: gpd.GeoDataFrame, column: str, weights: Weights,
                "daftar_kabupaten": _distinct(group, "nama_kabupaten")}
         row.update({c: group[c].sum(min_count=1) for c in sums})
         if len(sums) == 2:
+            numerator, denominator = sums  # both present
             row[column] = 100.0 * row[numerator] / row[denominator] if row[denominator] else np.nan
         rows.append(row)
     columns = ["id_kantong", "jenis_kantong", "label_kantong", "jumlah_desa", "daftar_kecamatan",

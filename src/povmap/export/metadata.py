@@ -20,6 +20,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 
@@ -29,7 +30,7 @@ from .._io import write_text
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10 has no TOML reader: JSON configs only
-    tomllib = None
+    tomllib = None  # type: ignore[assignment]
 
 GMD = "http://www.isotc211.org/2005/gmd"
 GCO = "http://www.isotc211.org/2005/gco"
@@ -104,7 +105,7 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
                                f"kunci yang dikenal: {', '.join(sorted(known))}.",
                                en=f"--metadata {path}: unknown key(s) {', '.join(unknown)}; "
                                   f"known keys: {', '.join(sorted(known))}.")
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in data.items():
         if key == "kata_kunci":
             if isinstance(value, str):
@@ -139,7 +140,8 @@ def _parse(path: Path) -> object:
 def with_options(config: MetadataConfig | None, **options: str | None) -> MetadataConfig:
     """``config`` with the options given on the command line (those not None) on top."""
     config = config or MetadataConfig()
-    return replace(config, **{k: v for k, v in options.items() if v is not None})
+    given: dict[str, Any] = {k: v for k, v in options.items() if v is not None}
+    return replace(config, **given)
 
 
 @dataclass(frozen=True)

@@ -189,7 +189,8 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
     desa, kec = layers.get("desa"), layers.get("kecamatan")
     linked = [] if desa is None or kec is None or "kode_kecamatan" not in desa.columns else [
         c for c in SENSITIVE if c in desa.columns and c in kec.columns]
-    group = _group_index(desa["kode_kecamatan"], kec["kode_kecamatan"]) if linked else None
+    group = (_group_index(desa["kode_kecamatan"], kec["kode_kecamatan"])
+             if linked and desa is not None and kec is not None else None)
     report = Suppression(n=n)
     masks: dict[str, dict[str, np.ndarray]] = {name: {} for name in layers}
     for column in SENSITIVE:
@@ -198,6 +199,7 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
             continue
         report.columns.append(column)
         if column in linked:
+            assert desa is not None and kec is not None and group is not None  # linked says so
             table = _Table(_values(desa[column]), group, _values(kec[column]), n, column)
             masks["desa"][column], masks["kecamatan"][column] = table.protect()
             if not table.total_public:

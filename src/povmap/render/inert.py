@@ -40,7 +40,7 @@ class InertMacroElement(MacroElement):
     branca's version.
     """
 
-    def render(self, **kwargs: object) -> None:
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]  # renders in place
         """Render the ``header``, ``html`` and ``script`` macros once, as literal page parts."""
         figure = self.get_root()
         if not isinstance(figure, Figure):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 
@@ -29,7 +30,7 @@ from .legend import footer_lines, graduated_items
 FORMATS = (".png", ".pdf")
 #: Text properties of every text from data or options (names, title, source, vintage): drawn as
 #: written. Without them matplotlib would typeset a name such as ``Desa $x^2$`` as mathematics.
-LITERAL = {"parse_math": False, "usetex": False}
+LITERAL: dict[str, Any] = {"parse_math": False, "usetex": False}
 
 
 def static_map(
@@ -119,7 +120,8 @@ def atlas(
         raise PovmapInputError("Atlas per kecamatan perlu lapisan desa dengan kode_kecamatan.",
                                en="An atlas per kecamatan needs a desa layer with kode_kecamatan.")
     title = title or label("title_default", lang)
-    common = dict(source=source, vintage=vintage, suppressed=suppressed, lang=lang)
+    common: dict[str, Any] = dict(source=source, vintage=vintage, suppressed=suppressed,
+                                  lang=lang)
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
         fig = static_map(gdf, kecamatan=kecamatan, title=title, **common)
         pdf.savefig(fig)

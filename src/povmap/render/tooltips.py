@@ -8,6 +8,7 @@ values as HTML: a desa called ``<img src=x onerror=...>`` must show as text.
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -36,7 +37,7 @@ def tooltip_rows(
     level: str, column: str | None = None
 ) -> tuple[tuple[str, str], ...]:
     """The (column, kind) rows of a ``desa`` or ``kecamatan`` tooltip, with ``column`` included."""
-    rows = DESA_TOOLTIP if level == "desa" else KECAMATAN_TOOLTIP
+    rows: tuple[tuple[str, str], ...] = DESA_TOOLTIP if level == "desa" else KECAMATAN_TOOLTIP
     if column and column not in {c for c, _ in rows}:
         kind = next((k for p, k in _KIND_BY_PREFIX if column.startswith(p)), "decimal")
         rows = (*rows, (column, kind))
@@ -67,7 +68,8 @@ def tooltip_frame(
     Field names, aliases, and a frame (same index as ``gdf``) holding the fields.
     """
     out = pd.DataFrame(index=gdf.index)
-    fields, aliases = [], []
+    fields: list[str] = []
+    aliases: list[str] = []
     for column, kind in (r for r in rows if r[0] in gdf.columns):
         name = f"t{len(fields)}"
         out[name] = [format_value(v, kind, lang) for v in gdf[column]]
@@ -88,7 +90,7 @@ def class_texts(classes: np.ndarray, classification: Classification, lang: str) 
     return [labels[c] if c != NO_DATA_CLASS else missing for c in classes]
 
 
-def format_value(value: object, kind: str, lang: str) -> str:
+def format_value(value: Any, kind: str, lang: str) -> str:
     """One tooltip value as escaped text; missing values become an en dash."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "–"

@@ -10,6 +10,7 @@ and Canvas rendering work as with :class:`folium.GeoJson`.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -156,7 +157,7 @@ class TopoGeoJson(folium.GeoJson, InertMacroElement):
         zoom_on_click: bool = False,
         tooltip: folium.GeoJsonTooltip | None = None,
         popup: folium.GeoJsonPopup | None = None,
-        **options: object,
+        **options: Any,
     ):
         columns = topology.columns[obj]
         # folium's tooltip, popup and search check field names against the first feature.
