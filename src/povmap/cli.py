@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._errors import PovmapError
+from ._errors import LANGS, PovmapError
 from ._io import check_outputs
 from ._privacy import mask_text
+from .defaults import ALPHA, FUZZY_THRESHOLD, MAX_PRECISION, PERMUTATIONS, PRECISION, SEED, SNAP_M
 
 if TYPE_CHECKING:
     from .pipeline import Options
@@ -132,8 +133,8 @@ def input_options(command):
         click.option("--keep-duplicates", is_flag=True,
                      help="Pertahankan kedua kode bila satu poligon tersimpan di bawah dua kode "
                           "(bawaan: kode kedua tidak dipakai agar tidak terhitung dua kali)."),
-        click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True),
-        click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=85.0,
+        click.option("--lang", type=click.Choice(LANGS), default="id", show_default=True),
+        click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=FUZZY_THRESHOLD,
                      show_default=True,
                      help="Kemiripan nama minimum (0-100) untuk padanan nama yang salah eja; "
                           "101 = tanpa padanan mirip."),
@@ -171,7 +172,8 @@ def _options(kw: dict) -> Options:
         boundary_columns=_parse_pairs(kw.get("boundary_columns", ()), "--columns", kw["lang"]),
         column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
         k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks"), kw["lang"]),
-        fuzzy_threshold=kw.get("fuzzy_threshold", 85.0), pockets=kw.get("kantong", False),
+        fuzzy_threshold=kw.get("fuzzy_threshold", FUZZY_THRESHOLD),
+        pockets=kw.get("kantong", False),
         allow_invalid=kw.get("allow_invalid", False), crs=kw.get("crs"),
         encoding=kw.get("encoding"), keep_duplicates=kw.get("keep_duplicates", False),
     )
@@ -309,7 +311,8 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @click.option("--format", "formats", default="geojson,gpkg", show_default=True,
               help="Format, dipisah koma: geojson,gpkg,shp.")
 @suppress_option
-@click.option("--precision", type=click.IntRange(0, 15), default=6, show_default=True,
+@click.option("--precision", type=click.IntRange(0, MAX_PRECISION), default=PRECISION,
+              show_default=True,
               help="Desimal koordinat GeoJSON (6 ≈ 0,1 m).")
 @click.option("--metadata", "metadata_config", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Berkas TOML/JSON berisi kontak, lisensi, edisi untuk metadata.")
@@ -357,14 +360,15 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
               help="Nilai yang diuji / value tested.")
 @click.option("--method", type=click.Choice(["moran", "getis_ord"]), default="moran",
               show_default=True, help="Moran lokal (kantong dan pencilan) atau Getis-Ord Gi*.")
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=ALPHA,
               show_default=True, help="Tingkat signifikansi.")
 @click.option("--no-fdr", is_flag=True, help="Tanpa koreksi FDR (Benjamini-Hochberg).")
-@click.option("--permutations", type=click.IntRange(99), default=9999, show_default=True,
+@click.option("--permutations", type=click.IntRange(99), default=PERMUTATIONS,
+              show_default=True,
               help="Jumlah permutasi bersyarat.")
-@click.option("--seed", type=int, default=20240, show_default=True,
+@click.option("--seed", type=int, default=SEED, show_default=True,
               help="Benih acak: masukan dan benih sama, hasil sama.")
-@click.option("--snap", "snap_m", type=click.FloatRange(0), default=50.0, show_default=True,
+@click.option("--snap", "snap_m", type=click.FloatRange(0), default=SNAP_M, show_default=True,
               help="Celah (meter) antar desa yang masih dihitung bertetangga.")
 @click.option("--ranking", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Tabel prioritas desa (.csv, atau .xlsx untuk Excel); bawaan "
@@ -399,7 +403,7 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
 @main.command("demo")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               default=Path("output"), show_default=True, help="Folder keluaran.")
-@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option("--lang", type=click.Choice(LANGS), default="id", show_default=True)
 @_fail_cleanly
 def demo_command(output, lang) -> None:
     """Jalankan seluruh alur pada wilayah contoh (fiktif) bawaan."""

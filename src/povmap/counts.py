@@ -32,7 +32,6 @@ COUNT_COLUMNS = (
 )
 #: Counts never suppressed: population totals are published by BPS and Dukcapil anyway.
 PUBLIC_COUNTS = ("jumlah_penduduk", "jumlah_keluarga")
-ID_COLUMNS = ("kode_wilayah", "nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
 
 #: Header spellings recognised for each canonical column, after :func:`_header_key` (lower case,
 #: non-alphanumerics to single underscores). Documented in the README.
@@ -77,12 +76,6 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
         for d in range(1, 11)
     },
 }
-
-#: Headers that identify a person; such columns are dropped on reading, whatever else happens.
-PII_HEADERS = re.compile(
-    r"(^|_)(nik|no_kk|nomor_kk|nama_lengkap|nama_kepala|kepala_keluarga|nama_krt|alamat|"
-    r"no_hp|telepon|tanggal_lahir|tgl_lahir|nama)($|_)"
-)
 
 _MISSING = {"", "-", "–", "—", "nan", "none", "null", "n/a", "na", "#n/a", "tidak ada"}
 _ID_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")

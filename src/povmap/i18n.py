@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ._errors import PovmapInputError
-
-LANGS = ("id", "en")
+from ._errors import LANGS, PovmapInputError
 
 LABELS: dict[str, dict[str, str]] = {
     "id": {

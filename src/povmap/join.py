@@ -223,7 +223,7 @@ def join(
     count_columns = [c for c in COUNT_COLUMNS if c in counts.columns]
     problems = check_values(counts, count_columns)
     areas = boundaries.drop(columns="geometry").reset_index(drop=True)
-    codes, hints, notes = _usable_codes(counts, level, areas)
+    codes, hints, notes = _usable_codes(counts, level)
     notes = [*meta.get("notes", []), *_truncated_code_notes(counts), *notes]
 
     rows = _Rows.empty(len(counts))
@@ -284,7 +284,7 @@ def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd
 
 
 def _usable_codes(
-    counts: pd.DataFrame, level: str, areas: pd.DataFrame
+    counts: pd.DataFrame, level: str
 ) -> tuple[list[str | None], list[str | None], list[str]]:
     """Codes to match at ``level``, kecamatan hints for name matching, and notes.
 

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+# Default similarity (0-100, rapidfuzz ``ratio`` of normalised names) a fuzzy match must reach.
+from .defaults import FUZZY_THRESHOLD
+
 #: Words dropped from the front of a name: they say what kind of area it is, not which one.
 PREFIXES = (
     "desa", "ds", "kelurahan", "kel", "kecamatan", "kec", "kabupaten", "kab", "provinsi", "prov",
@@ -33,8 +36,6 @@ ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii":
 _DOTTED_ONLY = {"s", "p", "ma"}
 _WORD = re.compile(r"[a-z0-9]+\.?")
 
-#: Default similarity (0-100, rapidfuzz ``ratio`` of normalised names) a fuzzy match must reach.
-FUZZY_THRESHOLD = 85.0
 #: How far the best candidate must be ahead of the second best.
 FUZZY_MARGIN = 6.0
 

@@ -38,7 +38,6 @@ BY_NAME_ALIASES: dict[str, tuple[str, ...]] = {
 #: Columns whose presence marks a table as one row per family or person rather than a recap.
 _PERSON_MARKERS = ("nik", "nama_lengkap", "kepala_keluarga", "nama_kepala_keluarga", "id_individu",
                    "id_keluarga_p3ke", "id_keluarga", "no_kk", "nomor_kk", "id_art")
-_INDIVIDUAL_MARKERS = ("id_individu", "hubungan", "nama_lengkap")
 #: ``status_keberadaan`` values (normalised) whose people are no longer in the desa.
 EXCLUDED_STATUS = ("meninggal", "tidak ditemukan", "tidak diketahui", "pindah")
 _HEAD = re.compile(r"kepala\s*(keluarga|rumah\s*tangga)|^krt$|^kk$")

@@ -12,6 +12,7 @@ from ._errors import PovmapInputError, Text
 from .boundaries import read_boundaries
 from .classify import classify
 from .counts import read_counts
+from .defaults import FUZZY_THRESHOLD
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
 from .pockets import UNTESTED, Pockets, find_pockets
@@ -33,7 +34,7 @@ class Options:
     sheet: str | int | None = None
     column_map: dict[str, str] = field(default_factory=dict)
     boundary_columns: dict[str, str] = field(default_factory=dict)
-    fuzzy_threshold: float = 85.0
+    fuzzy_threshold: float = FUZZY_THRESHOLD
     allow_invalid: bool = False
     pockets: bool = False
     crs: str | None = None

@@ -36,6 +36,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import false_discovery_control
 
 from ._errors import PovmapInputError
+from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
 from .i18n import check_lang, format_number, format_percent, label
 from .metrics import RATES
 
@@ -92,7 +93,7 @@ class Weights:
         return len(self.islands)
 
 
-def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = 50.0, *, k_islands: int = 2) -> Weights:
+def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int = 2) -> Weights:
     """Queen contiguity with a snapping tolerance, and nearest-neighbour links for islands.
 
     Each desa is buffered by ``snap_m / 2`` in a local UTM projection and two desa are neighbours
@@ -245,11 +246,11 @@ def find_pockets(
     column: str = "persen_miskin_ekstrem",
     *,
     method: str = "moran",
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     fdr: bool = True,
-    permutations: int = 9999,
-    seed: int = 20240,
-    snap_m: float = 50.0,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
+    snap_m: float = SNAP_M,
     k_islands: int = 2,
     lang: str = "id",
 ) -> Pockets:

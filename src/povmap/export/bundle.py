@@ -19,6 +19,7 @@ import geopandas as gpd
 
 from .._errors import PovmapInputError
 from .._version import __version__
+from ..defaults import PRECISION
 from ..i18n import check_lang, format_number
 from ..manifest import build_manifest, write_manifest
 from .kugi import describe, to_kugi, write_dictionary
@@ -26,7 +27,7 @@ from .metadata import LayerDescription, MetadataConfig, area_names, write_metada
 from .shapefile import write_shapefile_zip
 from .styles import write_styles
 from .suppress import check_threshold, suppress_layers
-from .writers import write_geojson, write_gpkg
+from .writers import check_precision, write_geojson, write_gpkg
 
 FORMATS = ("geojson", "gpkg", "shp")
 DICTIONARY = "kamus_data.csv"
@@ -89,7 +90,7 @@ class BundleOptions:
     """
 
     formats: tuple[str, ...] = ("geojson",)
-    precision: int = 6
+    precision: int = PRECISION
     lang: str = "id"
     title: str | None = None
     vintage: str | None = None
@@ -105,9 +106,7 @@ class BundleOptions:
                                    f"pilih dari {', '.join(FORMATS)}.",
                                    en=f"--format {','.join(unknown) or '(empty)'} is unknown; "
                                       f"choose from {', '.join(FORMATS)}.")
-        if not 0 <= self.precision <= 15:
-            raise PovmapInputError(f"--precision {self.precision}: pilih 0 sampai 15 desimal.",
-                                   en=f"--precision {self.precision}: choose 0 to 15 decimals.")
+        check_precision(self.precision)
         check_lang(self.lang)
         if self.suppress_below is not None:
             check_threshold(self.suppress_below)

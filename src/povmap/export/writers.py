@@ -17,14 +17,29 @@ import pyogrio
 
 from .._errors import PovmapInputError
 from .._io import atomic_path
+from ..defaults import MAX_PRECISION, PRECISION
 
 WGS84 = "EPSG:4326"
 #: Temporary column GDAL turns into the feature ``id`` (GDAL removes it from the properties).
 _ID_COLUMN = "__povmap_id__"
 
 
+def check_precision(precision: int) -> int:
+    """``precision`` if it is a usable number of coordinate decimals (0 to 15).
+
+    Raises
+    ------
+    PovmapInputError
+        For any other number, naming ``--precision``.
+    """
+    if not 0 <= precision <= MAX_PRECISION:
+        raise PovmapInputError(f"--precision {precision}: pilih 0 sampai {MAX_PRECISION} desimal.",
+                               en=f"--precision {precision}: choose 0 to {MAX_PRECISION} decimals.")
+    return precision
+
+
 def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
-                  precision: int = 6, id_field: str | None = None,
+                  precision: int = PRECISION, id_field: str | None = None,
                   description: str | None = None) -> Path:
     """Write ``gdf`` as RFC 7946 GeoJSON (lon/lat WGS84, no ``crs`` member, CCW shells).
 
@@ -44,9 +59,7 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
     description
         The FeatureCollection's ``description`` (e.g. the title).
     """
-    if not 0 <= precision <= 15:
-        raise PovmapInputError(f"--precision {precision}: pilih 0 sampai 15 desimal.",
-                               en=f"--precision {precision}: choose 0 to 15 decimals.")
+    check_precision(precision)
     out = _snap(_for_output(gdf).to_crs(WGS84), precision)
     options = {"RFC7946": "YES", "COORDINATE_PRECISION": precision, "WRITE_NAME": "YES"}
     if id_field is not None:
