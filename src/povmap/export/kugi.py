@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._errors import PovmapInputError
 from .._io import write_text
+from .._safe_text import csv_row
 
 #: Canonical column -> KUGI field (Kemendagri codes and names), from the top level down.
 KUGI_ADMIN = {
@@ -257,7 +258,7 @@ def write_dictionary(path: str | os.PathLike, rows: list[dict[str, str]]) -> Pat
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["field"])
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(csv_row(row) for row in rows)  # no text cell is read as a formula
     write_text(path, "\ufeff" + buffer.getvalue())
     return Path(path)
 

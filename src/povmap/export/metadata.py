@@ -26,6 +26,7 @@ import geopandas as gpd
 
 from .._errors import PovmapInputError
 from .._io import write_text
+from .._safe_text import clean_xml_tree
 
 try:
     import tomllib
@@ -192,7 +193,8 @@ def iso19139(gdf: gpd.GeoDataFrame, layer: LayerDescription, config: MetadataCon
         _feature_catalogue(root, layer.dictionary, date)
     _distribution(root, layer, config)
     _lineage(root, layer)
-    ET.indent(root)
+    # Names and config values may carry characters XML 1.0 forbids (Word's \x0b line break).
+    ET.indent(clean_xml_tree(root))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 

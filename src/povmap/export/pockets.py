@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .._errors import PovmapInputError
 from .._io import atomic_path, write_text
+from .._safe_text import csv_text, write_xlsx
 from ..pockets import Pockets
 from .writers import write_geojson, write_gpkg
 
@@ -24,8 +25,10 @@ def write_pockets(result: Pockets, output: str | os.PathLike,
     ``kantong_desa`` and ``kantong_wilayah``. The table goes to ``ranking`` (default
     ``POCKETS_peringkat.csv``): CSV in UTF-8 with a dot as decimal mark, for scripts, or, when the
     name ends in ``.xlsx``, a spreadsheet whose numbers stay numbers whatever the locale of the
-    planner's Excel (which would read ``8.81`` as eight hundred and eighty-one). Each file is
-    written atomically.
+    planner's Excel (which would read ``8.81`` as eight hundred and eighty-one). No text cell is
+    ever a formula: in the CSV a name starting with ``=``, ``+``, ``-`` or ``@`` gets a leading
+    ``'``, in the XLSX it is stored as text (:mod:`povmap._safe_text`). Each file is written
+    atomically.
     """
     paths = output_paths(output, ranking)
     if "wilayah" in paths:
@@ -37,9 +40,9 @@ def write_pockets(result: Pockets, output: str | os.PathLike,
     table = result.peringkat.round(_RANKING_DECIMALS)
     if paths["peringkat"].suffix.lower() == ".xlsx":
         with atomic_path(paths["peringkat"]) as tmp:
-            table.to_excel(tmp, index=False, sheet_name="peringkat", engine="openpyxl")
+            write_xlsx(table, tmp, sheet_name="peringkat")
     else:
-        write_text(paths["peringkat"], table.to_csv(index=False))
+        write_text(paths["peringkat"], csv_text(table))
     return [*written, paths["peringkat"]]
 
 

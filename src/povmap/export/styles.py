@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from .._io import write_text
+from .._safe_text import clean_xml_tree
 from ..classify import NO_DATA_CLASS, Classification
 from ..i18n import check_lang, label
 
@@ -83,7 +84,7 @@ def sld(classification: Classification, *, layer: str, field: str = "KELAS", lan
         stroke = _sub(symbolizer, "Stroke")
         _css(stroke, "stroke", OUTLINE)
         _css(stroke, "stroke-width", f"{width}")
-    ET.indent(root)
+    ET.indent(clean_xml_tree(root))  # a control character in a title would break the file
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
@@ -119,7 +120,7 @@ def qml(classification: Classification, *, layer: str = "desa", field: str = "KE
                             ("outline_width", width_mm), ("outline_width_unit", "MM")):
             ET.SubElement(options, "Option", {"type": "QString", "name": name, "value": value})
     ET.SubElement(root, "layerGeometryType").text = "2"  # polygons
-    ET.indent(root)
+    ET.indent(clean_xml_tree(root))
     return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
         root, encoding="unicode") + "\n"
 
