@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ._errors import LANGS, PovmapError
-from ._io import check_outputs
+from ._io import staged_outputs
 from ._privacy import mask_text
 from .defaults import ALPHA, FUZZY_THRESHOLD, MAX_PRECISION, PERMUTATIONS, PRECISION, SEED, SNAP_M
 
@@ -72,6 +72,34 @@ _FAILED = {
     "en": ("Error", "Unexpected error in povmap ({}). No output file was written. Run again "
                     "with POVMAP_DEBUG=1 and report the message."),
 }
+
+
+def _writes(files=None, folders=None, inputs=("boundaries", "counts")):
+    """Run a command inside one :func:`~povmap._io.staged_outputs`: all its outputs or none.
+
+    ``files`` and ``folders`` give the command's outputs from its parameters; ``inputs`` names
+    the parameters holding its input files (or gives them from the parameters). So before any
+    work the outputs are checked against the inputs and locked, and they are committed together
+    when the command ends.
+    """
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, **kw):
+            read = inputs(kw) if callable(inputs) else [kw.get(name) for name in inputs]
+            with staged_outputs(files(kw) if files else (), folders(kw) if folders else (),
+                                inputs=read) as outputs:
+                command(*args, **kw)
+            if outputs.removed:
+                names = ", ".join(p.name for p in outputs.removed)
+                click.echo(f"Removed from the earlier output, not written by this run: {names}"
+                           if _lang(kw) == "en" else
+                           f"Dihapus dari keluaran sebelumnya (tidak ditulis oleh perintah ini): "
+                           f"{names}", err=True)
+
+        return wrapper
+
+    return decorate
 
 
 def _parse_pairs(values: tuple[str, ...], option: str, lang: str = "id") -> dict[str, str]:
@@ -220,12 +248,12 @@ def main() -> None:
               help="Laporan penggabungan (JSON).")
 @click.option("--strict", is_flag=True, help="Gagal (exit 1) bila ada baris tak cocok/ambigu.")
 @_fail_cleanly
+@_writes(files=lambda kw: [kw["output"], kw["report"]])
 def join_command(boundaries, counts, output, report, strict, **kw) -> None:
     """Gabungkan tabel jumlah ke batas wilayah dan tulis laporannya."""
     from .export import write_geojson, write_gpkg
 
     _check_join_output(output)
-    check_outputs([output, report], inputs=[boundaries, counts])
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     if strict and not result.report.complete:
@@ -272,6 +300,8 @@ def _check_join_output(output: Path) -> str:
 @suppress_option
 @pockets_option
 @_fail_cleanly
+@_writes(files=lambda kw: [kw["output"], kw["output"].with_suffix(".manifest.json"),
+                           kw["atlas_path"]])
 def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
                 suppress_below, **kw) -> None:
     """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
@@ -282,8 +312,6 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
     check_map_output(output)  # a wrong -o or --tiles fails before the analysis, not after it
     if output.suffix.lower() in (".html", ".htm"):
         basemap_name(tiles)
-    check_outputs([output, output.with_suffix(".manifest.json"), atlas_path],
-                  inputs=[boundaries, counts])
     if suppress_below is not None:
         check_threshold(suppress_below)
     result = _run(boundaries, counts, kw)
@@ -323,6 +351,7 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @click.option("--lisensi", default=None, help="Lisensi data, mis. 'CC BY 4.0'.")
 @pockets_option
 @_fail_cleanly
+@_writes(folders=lambda kw: [kw["output"]], inputs=("boundaries", "counts", "metadata_config"))
 def export_command(boundaries, counts, output, formats, suppress_below, precision,
                    metadata_config, vintage, title, organisasi, email, lisensi, **kw) -> None:
     """Tulis bundel geoportal: GeoJSON, GeoPackage, SLD/QML, metadata, kamus data, manifes."""
@@ -337,7 +366,6 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
         precision=precision, lang=kw["lang"], title=title or config.judul,
         vintage=vintage or config.periode_data, metadata=config, suppress_below=suppress_below,
     ).checked()  # bad options fail before the analysis, not after it
-    check_outputs(folders=[output], inputs=[boundaries, counts, metadata_config])
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     written = export_result(result, output, settings, command=sys.argv)
@@ -374,10 +402,11 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
               help="Tabel prioritas desa (.csv, atau .xlsx untuk Excel); bawaan "
                    "NAMA_peringkat.csv.")
 @_fail_cleanly
+@_writes(files=lambda kw: _pocket_paths(kw["output"], kw["ranking"]))
 def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m,
                     ranking, **kw) -> None:
     """Cari kantong kemiskinan (klaster spasial) dan urutkan desa prioritas."""
-    from .export.pockets import output_paths, write_pockets
+    from .export.pockets import write_pockets
     from .pockets import find_pockets
 
     if kw["level"] != "desa":
@@ -385,8 +414,6 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
                           "gunakan --level desa.",
                           en="--level kecamatan: poverty pockets are found among desa; "
                              "use --level desa.")
-    # A wrong -o, or one that would overwrite an input, fails before the analysis.
-    check_outputs(output_paths(output, ranking).values(), inputs=[boundaries, counts])
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     # The column the pipeline classified: --column, or what the table allows when the default
@@ -400,11 +427,26 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
         click.echo(str(path))
 
 
+def _pocket_paths(output: Path, ranking: Path | None) -> list[Path]:
+    """The files ``pockets`` writes; a wrong ``-o`` fails here, before the analysis."""
+    from .export.pockets import output_paths
+
+    return list(output_paths(output, ranking).values())
+
+
+def _demo_inputs() -> list[Path]:
+    """The demo's data files, where they lie on disk (none when povmap runs from a zip)."""
+    from .demo import DEMO_DIR, DEMO_FILES
+
+    return [Path(str(DEMO_DIR / name)) for name in DEMO_FILES]
+
+
 @main.command("demo")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               default=Path("output"), show_default=True, help="Folder keluaran.")
 @click.option("--lang", type=click.Choice(LANGS), default="id", show_default=True)
 @_fail_cleanly
+@_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: _demo_inputs())
 def demo_command(output, lang) -> None:
     """Jalankan seluruh alur pada wilayah contoh (fiktif) bawaan."""
     from .demo import run_demo

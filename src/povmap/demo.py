@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from ._errors import PovmapInputError
-from ._io import check_outputs
+from ._io import staged_outputs
 from .export import BundleOptions, export_result
 from .i18n import label
 from .pipeline import Options, run
@@ -48,13 +48,15 @@ def run_demo(out_dir: str | os.PathLike = "output", *, lang: str = "id") -> list
     """Map the demo region into ``out_dir``: the HTML map with its poverty pockets (and its
     manifest), and the geoportal bundle (GeoJSON, styles, metadata, join report, manifest)."""
     out_dir = Path(out_dir)
-    with demo_paths() as (boundaries, counts):
-        check_outputs(folders=[out_dir], inputs=[boundaries, counts])
+    # One folder, map and bundle together: all of it is written, or none. The manifests hash
+    # the demo files, so they are written while the files are on disk.
+    with demo_paths() as (boundaries, counts), \
+            staged_outputs(folders=[out_dir], inputs=[boundaries, counts]):
         result = run(boundaries, counts, Options(lang=lang, pockets=True))
-    fictional = label("illustrative", lang)
-    title = f"{label('title_default', lang)} – Kabupaten Contoh ({fictional})"
-    html = write_map(result, out_dir / "demo_peta.html", title=title, source=fictional,
-                     tiles=None, lang=lang)
-    bundle = export_result(result, out_dir, BundleOptions(
-        formats=("geojson",), lang=lang, title=title, vintage=fictional))
+        fictional = label("illustrative", lang)
+        title = f"{label('title_default', lang)} – Kabupaten Contoh ({fictional})"
+        html = write_map(result, out_dir / "demo_peta.html", title=title, source=fictional,
+                         tiles=None, lang=lang)
+        bundle = export_result(result, out_dir, BundleOptions(
+            formats=("geojson",), lang=lang, title=title, vintage=fictional))
     return [html, html.with_suffix(".manifest.json"), *bundle]

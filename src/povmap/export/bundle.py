@@ -1,23 +1,21 @@
 """The geoportal bundle: layers, styles, metadata, data dictionary and manifest, all or nothing.
 
-Everything is written into a hidden staging folder beside the output folder and moved in only
-when every file is written, so a run that fails leaves no partial bundle behind (a bundle whose
-GeoJSON is new but whose style is old would be worse than none).
+The bundle is built in a hidden staging folder and swapped in whole only when every file is
+written (:func:`povmap._io.staged_outputs`), so the folder always holds one bundle: the old one
+or the new one, never a mix (a bundle whose GeoJSON is new but whose style is old would be worse
+than none), and never a file of an earlier bundle that this one does not list.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 
 from .._errors import PovmapInputError
+from .._io import staged_outputs
 from .._version import __version__
 from ..defaults import PRECISION
 from ..i18n import check_lang, format_number
@@ -136,8 +134,8 @@ def export(
     settings = BundleOptions(formats=tuple(formats), stem=stem, **options).checked()
     if settings.suppress_below:
         layers = suppress_layers(layers, settings.suppress_below)
-    with staged(out_dir) as stage:
-        names = _write_layers(layers, stage, settings)
+    with staged_outputs(folders=[out_dir]) as outputs:
+        names = _write_layers(layers, outputs.path(out_dir), settings)
     return [Path(out_dir) / name for name in names]
 
 
@@ -152,7 +150,8 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
     layers = result.layers
     if settings.suppress_below:
         layers = suppress_layers(layers, settings.suppress_below)
-    with staged(out_dir) as stage:
+    with staged_outputs(folders=[out_dir], inputs=result.inputs.values()) as outputs:
+        stage = outputs.path(out_dir)
         names = _write_layers(layers, stage, settings, inputs=result.inputs,
                               processing=_join_text(result))
         if not settings.suppress_below:
@@ -170,31 +169,6 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
         write_manifest(stage / MANIFEST, manifest)
         names.append(MANIFEST)
     return [Path(out_dir) / name for name in names]
-
-
-@contextlib.contextmanager
-def staged(out_dir: str | os.PathLike) -> Iterator[Path]:
-    """A hidden folder beside ``out_dir``; its files are moved into ``out_dir`` only on success."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise PovmapInputError(f"-o {out_dir}: sudah ada sebagai berkas; beri nama folder.",
-                               en=f"-o {out_dir}: exists as a file; give a folder name.")
-    parent = out_dir.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
-    except OSError as exc:
-        raise PovmapInputError(f"-o {out_dir}: folder {parent} tidak dapat ditulis "
-                               f"({exc.strerror}). Pilih folder lain.",
-                               en=f"-o {out_dir}: folder {parent} is not writable "
-                                  f"({exc.strerror}). Choose another folder.") from exc
-    try:
-        yield stage
-        out_dir.mkdir(exist_ok=True)
-        for item in sorted(stage.iterdir()):
-            os.replace(item, out_dir / item.name)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
 
 
 def _write_layers(layers: dict[str, gpd.GeoDataFrame], stage: Path, settings: BundleOptions, *,

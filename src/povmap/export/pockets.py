@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from .._errors import PovmapInputError
-from .._io import atomic_path, write_text
+from .._io import atomic_path, staged_outputs, write_text
 from .._safe_text import csv_text, write_xlsx
 from ..pockets import Pockets
 from .writers import write_geojson, write_gpkg
@@ -27,10 +27,15 @@ def write_pockets(result: Pockets, output: str | os.PathLike,
     name ends in ``.xlsx``, a spreadsheet whose numbers stay numbers whatever the locale of the
     planner's Excel (which would read ``8.81`` as eight hundred and eighty-one). No text cell is
     ever a formula: in the CSV a name starting with ``=``, ``+``, ``-`` or ``@`` gets a leading
-    ``'``, in the XLSX it is stored as text (:mod:`povmap._safe_text`). Each file is written
-    atomically.
+    ``'``, in the XLSX it is stored as text (:mod:`povmap._safe_text`). The files are written
+    all or nothing (:func:`povmap._io.staged_outputs`).
     """
     paths = output_paths(output, ranking)
+    with staged_outputs(paths.values()):
+        return _write_pockets(result, paths)
+
+
+def _write_pockets(result: Pockets, paths: dict[str, Path]) -> list[Path]:
     if "wilayah" in paths:
         written = [write_geojson(result.flagged, paths["desa"], layer="kantong_desa"),
                    write_geojson(result.wilayah, paths["wilayah"], layer="kantong_wilayah")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._errors import PovmapInputError
+from .._io import staged_outputs
 from .._offline import save_map
 from ..manifest import build_manifest, write_manifest
 from ..result import Result
@@ -29,28 +30,34 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
               atlas_path: Path | None = None, pockets: object | None = None) -> Path:
     """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it.
 
+    The map, its manifest and the atlas are written all or nothing (:func:`staged_outputs`).
     ``pockets`` defaults to the pockets the pipeline found (``--kantong``), if any.
     """
     suffix = check_map_output(output)
-    kecamatan = result.layers.get("kecamatan")
-    if suffix in (".png", ".pdf"):
-        fig = static_map(result.main, kecamatan=kecamatan, title=title, source=source,
-                         vintage=vintage, lang=lang)
-        save_static(fig, output)
-    else:
-        m = choropleth(result.main, result.classification.column, kecamatan=kecamatan,
-                       pockets=pockets if pockets is not None else result.pockets, title=title,
-                       source=source, vintage=vintage, lang=lang, tiles=tiles)
-        save_map(m, output, offline=offline)
-    written = [output]
-    if atlas_path is not None:
-        written.append(atlas(result.main, atlas_path, kecamatan=kecamatan, title=title,
-                             source=source, vintage=vintage, lang=lang))
-    # A map of suppressed layers (--suppress-below) says what was blanked, as a bundle does.
-    applied = result.main.attrs.get("povmap_suppression")
-    manifest = build_manifest(written, inputs=result.inputs, report=result.report.to_dict(),
-                              layers=result.layers, classification=result.classification,
-                              boundary=result.main.attrs.get("povmap"),
-                              suppression=applied.to_dict() if applied is not None else None)
-    write_manifest(output.with_suffix(".manifest.json"), manifest)
+    manifest_path = output.with_suffix(".manifest.json")
+    with staged_outputs([output, manifest_path, atlas_path],
+                        inputs=result.inputs.values()) as outputs:
+        kecamatan = result.layers.get("kecamatan")
+        if suffix in (".png", ".pdf"):
+            fig = static_map(result.main, kecamatan=kecamatan, title=title, source=source,
+                             vintage=vintage, lang=lang)
+            save_static(fig, output)
+        else:
+            m = choropleth(result.main, result.classification.column, kecamatan=kecamatan,
+                           pockets=pockets if pockets is not None else result.pockets, title=title,
+                           source=source, vintage=vintage, lang=lang, tiles=tiles)
+            save_map(m, output, offline=offline)
+        written = [output]
+        if atlas_path is not None:
+            written.append(atlas(result.main, atlas_path, kecamatan=kecamatan, title=title,
+                                 source=source, vintage=vintage, lang=lang))
+        # A map of suppressed layers (--suppress-below) says what was blanked, as a bundle does.
+        applied = result.main.attrs.get("povmap_suppression")
+        # Hashed where they are staged: the manifest is written before the files are moved in.
+        manifest = build_manifest([outputs.path(p) for p in written], inputs=result.inputs,
+                                  report=result.report.to_dict(), layers=result.layers,
+                                  classification=result.classification,
+                                  boundary=result.main.attrs.get("povmap"),
+                                  suppression=applied.to_dict() if applied is not None else None)
+        write_manifest(manifest_path, manifest)
     return output
