@@ -39,11 +39,14 @@ def write_shapefile_zip(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer
     """
     renamed = gdf.rename(columns=shapefile_names([c for c in gdf.columns
                                                   if c != gdf.geometry.name]))
-    with tempfile.TemporaryDirectory(prefix="povmap-shp-") as tmp:
+    # The parts are written beside the staged zip: on the same disk, and gone with the staging
+    # folder if the run dies.
+    with atomic_path(path) as out, \
+            tempfile.TemporaryDirectory(prefix=".povmap-shp-", dir=out.parent) as tmp:
         shp = Path(tmp) / f"{layer}.shp"
         pyogrio.write_dataframe(renamed, shp, driver="ESRI Shapefile", layer=layer,
                                 encoding="UTF-8", promote_to_multi=True)
-        with atomic_path(path) as out, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for suffix in SHAPEFILE_PARTS:
                 part = shp.with_suffix(suffix)
                 if part.exists():
