@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
+from ._privacy import mask
 from .codes import normalize_code
 from .i18n import format_number
 
@@ -718,7 +719,26 @@ def _parse_column(cells: list[object], index: pd.Index, header: object, path: Pa
                    "Write numbers like 1.234 or 1234, or leave the cell empty / '-' when "
                    "there is no data."
             ) from None
+        if abs(values[i]) >= COUNT_LIMIT:
+            _refuse_identifier(cell, index[i] + 1, header, path)
     return values
+
+
+#: No count of people or families reaches a billion (Indonesia has under 300 million people): a
+#: larger number in a count column is a NIK, KK or phone number that slid there, never a count.
+COUNT_LIMIT = 1e9
+
+
+def _refuse_identifier(cell: object, row: int, header: object, path: Path) -> None:
+    """Stop on an identifier in a count column, showing it masked (SECURITY.md row 2)."""
+    text = _code_text(cell)
+    raise PovmapInputError(
+        f"{path}, baris {row}, kolom {header!r}: {mask(text)} bukan jumlah (lebih dari satu "
+        "miliar): tampaknya NIK, nomor KK atau nomor telepon yang tergeser ke kolom jumlah. "
+        "Periksa baris itu (koma tanpa tanda kutip menggeser sel) dan perbaiki tabelnya.",
+        en=f"{path}, row {row}, column {header!r}: {mask(text)} is not a count (over a "
+           "billion): it looks like a NIK, KK or phone number that slid into the count column. "
+           "Check that row (an unquoted comma shifts the cells) and fix the table.")
 
 
 def _empty_rows(out: pd.DataFrame) -> pd.Series:
