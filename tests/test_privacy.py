@@ -275,3 +275,18 @@ def test_identifier_in_a_count_column_is_refused_and_shown_masked(cell, shown, t
         f"baris 11, kolom 'jumlah_miskin_ekstrem': {shown} bukan jumlah") in proc.stderr
     assert cell not in proc.stderr and cell.replace("-", "") not in proc.stderr
     assert not (tmp_path / "g.gpkg").exists()
+
+
+def test_by_name_rows_with_kecamatan_codes_are_not_pooled(tmp_path):
+    raw = gpd.read_file(need(KONSEL_DESA))
+    kecamatan = raw[raw["kode_kec"] == raw["kode_kec"].iloc[0]].head(3)
+    rows = [["NIK", "Desa", "Kecamatan", "Kode", "Desil", "ID Keluarga"]]
+    for i, desa in enumerate(kecamatan.itertuples()):
+        for member in range(i + 1):
+            rows.append([f"74050000000{i}{member:04d}", desa.nama, desa.nama_kec,
+                         desa.kode_kec.replace(".", ""), 1, f"K{i}{member}"])
+    path = tmp_path / "register.csv"
+    path.write_text("".join(_line(r) for r in rows))
+    joined = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path)).joined
+    got = joined.set_index("kode_desa")["jumlah_keluarga_desil_1"]
+    assert got.reindex(kecamatan["kode"]).tolist() == [1, 2, 3]
