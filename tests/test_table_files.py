@@ -274,3 +274,15 @@ def test_fuzzy_matches_named_in_the_report_and_the_terminal(tmp_path):
     english = povmap.join(povmap.read_boundaries(KONSEL_DESA),
                           povmap.read_counts(tmp_path / "nama.csv")).report.summary("en")
     assert "  ~ row 42: Mataiwoih → Mataiwoi (74.05.02.2017), score 94" in english
+
+
+def test_xlsx_cut_short_is_damaged_and_other_files_are_not_xlsx(lahat_xlsx, tmp_path):
+    cut = tmp_path / "terpotong.xlsx"
+    cut.write_bytes(lahat_xlsx.read_bytes()[:5000])  # a download that stopped: no zip directory
+    with pytest.raises(PovmapInputError, match="terpotong.xlsx: berkas XLSX rusak: data "
+                                               "terkompresinya rusak"):
+        povmap.read_counts(cut)
+    renamed = tmp_path / "tabel.xlsx"
+    renamed.write_text("kode,jumlah\n1604012001,5\n")
+    with pytest.raises(PovmapInputError, match="Pastikan berkasnya XLSX"):
+        povmap.read_counts(renamed)

@@ -191,9 +191,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     _check_archive(path)
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
-    except _DAMAGED as exc:
-        raise _damaged(path, exc) from exc
     except Exception as exc:
+        if isinstance(exc, _DAMAGED) and _starts_as_zip(path):
+            raise _damaged(path, exc) from exc
         xls = path.suffix.lower() == ".xls"
         hint = (" Berkas .xls (Excel 97-2003) tidak didukung: buka di Excel atau LibreOffice dan "
                 "simpan sebagai .xlsx atau CSV." if xls else
@@ -215,6 +215,12 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
                                  dtype=object)
         except _DAMAGED as exc:
             raise _damaged(path, exc) from exc
+
+
+def _starts_as_zip(path: Path) -> bool:
+    """Whether the file begins as a zip (an XLSX, perhaps cut short), not an .xls or a CSV."""
+    with path.open("rb") as stream:
+        return stream.read(4) == b"PK\x03\x04"
 
 
 def _check_archive(path: Path) -> None:
