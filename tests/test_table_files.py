@@ -286,3 +286,22 @@ def test_xlsx_cut_short_is_damaged_and_other_files_are_not_xlsx(lahat_xlsx, tmp_
     renamed.write_text("kode,jumlah\n1604012001,5\n")
     with pytest.raises(PovmapInputError, match="Pastikan berkasnya XLSX"):
         povmap.read_counts(renamed)
+
+
+def test_some_codes_in_scientific_notation_without_names_are_reported_as_such(lahat_raw,
+                                                                               tmp_path):
+    counts = make_counts(lahat_raw, seed=6).drop(columns=["nama_desa", "nama_kecamatan"])
+    undotted = counts["kode_wilayah"].str.replace(".", "", regex=False)
+    counts["kode_wilayah"] = [f"{float(c):.5E}" if i % 5 == 0 else c
+                              for i, c in enumerate(undotted)]
+    counts.to_csv(tmp_path / "kode.csv", index=False)
+    report = povmap.join(povmap.read_boundaries(LAHAT_DESA),
+                         povmap.read_counts(tmp_path / "kode.csv")).report
+    cut = [r for r in report.unmatched_counts if r["alasan"] == "kode_terpotong"]
+    assert len(cut) == len(report.unmatched_counts) == 76  # rows 2, 7, 12 ... of 378
+    assert [r["baris"] for r in cut[:3]] == [2, 7, 12] and cut[0]["kode_asli"] == "1.60401E+09"
+    assert report.notes[0].startswith(
+        "76 kode terpotong: diubah spreadsheet menjadi notasi ilmiah (mis. 1.60401E+09, baris 2, "
+        "7, 12,")
+    assert "baris tanpa nama desa tidak dapat dipadankan" in report.notes[0]
+    assert "baris 2: 1.60401E+09 (kode diubah Excel menjadi notasi ilmiah" in report.summary()

@@ -49,6 +49,7 @@ REASONS = {
     "id": {
         "kode_tidak_ada": "kode tidak ada di lapisan batas dan tidak ada nama untuk dicoba",
         "tanpa_nama": "tanpa kode yang cocok dan tanpa nama desa",
+        "kode_terpotong": "kode diubah Excel menjadi notasi ilmiah (digit hilang), tanpa nama",
         "kabupaten_tidak_dikenal": "nama kabupaten tidak dikenal",
         "kecamatan_tidak_dikenal": "nama kecamatan tidak dikenal",
         "nama_tidak_ditemukan": "nama tidak ditemukan",
@@ -61,6 +62,7 @@ REASONS = {
     "en": {
         "kode_tidak_ada": "code not in the boundary layer and no name to try",
         "tanpa_nama": "no matching code and no desa name",
+        "kode_terpotong": "code turned into scientific notation by Excel (digits lost), no name",
         "kabupaten_tidak_dikenal": "unknown kabupaten name",
         "kecamatan_tidak_dikenal": "unknown kecamatan name",
         "nama_tidak_ditemukan": "name not found",
@@ -240,7 +242,7 @@ def join(
     problems = check_values(counts, count_columns)
     areas = boundaries.drop(columns="geometry").reset_index(drop=True)
     codes, hints, notes = _usable_codes(counts, level)
-    notes = [*meta.get("notes", []), *_truncated_code_notes(counts), *notes]
+    notes = [*meta.get("notes", []), *_truncated_code_notes(counts, level), *notes]
 
     rows = _Rows.empty(len(counts))
     _match_codes(rows, codes, areas[f"kode_{level}"])
@@ -383,9 +385,7 @@ def _refuse_truncated_codes(counts: pd.DataFrame, level: str) -> None:
     The table does have a code column, so "add a code column" would send the user looking for the
     wrong fault; what is wrong is that Excel turned the codes into scientific notation.
     """
-    if "kode_asli" not in counts.columns:
-        return
-    cut = [i for i, v in enumerate(counts["kode_asli"]) if v is not None and is_truncated_code(v)]
+    cut = _truncated_rows(counts)
     if not cut:
         return
     rows = ", ".join(str(counts["baris"].iloc[i])
@@ -407,22 +407,37 @@ def _refuse_truncated_codes(counts: pd.DataFrame, level: str) -> None:
            "columns.")
 
 
-def _truncated_code_notes(counts: pd.DataFrame) -> list[str]:
-    """Name the rows whose codes a spreadsheet cut to ``6.30601E+09`` (matched by name)."""
-    if "kode_asli" not in counts.columns:
-        return []
-    cut = [i for i, v in enumerate(counts["kode_asli"]) if v is not None and is_truncated_code(v)]
+def _truncated_code_notes(counts: pd.DataFrame, level: str) -> list[str]:
+    """Name the rows whose codes a spreadsheet cut to ``6.30601E+09``: matched by name if they
+    have one, else left unmatched (``alasan`` ``kode_terpotong``)."""
+    cut = _truncated_rows(counts)
     if not cut:
         return []
     rows = ", ".join(str(counts["baris"].iloc[i])
                      for i in cut[:10]) + (" ..." if len(cut) > 10 else "")
     example = counts["kode_asli"].iloc[cut[0]]
-    return [Text(f"{len(cut)} kode terpotong oleh spreadsheet (mis. {example}, baris {rows}): "
-                 "digit terakhirnya hilang, jadi dipadankan lewat nama. Format kolom kode "
-                 "sebagai Teks sebelum menyimpan CSV.",
-                 en=f"{len(cut)} codes cut by a spreadsheet (e.g. {example}, rows {rows}): "
-                    "their last digits are lost, so they were matched by name. Format the code "
-                    "column as Text before saving the CSV.")]
+    names = counts[f"nama_{level}"] if f"nama_{level}" in counts.columns else None
+    if names is not None and all(isinstance(names.iloc[i], str) for i in cut):
+        how, how_en = "jadi dipadankan lewat nama", "so they were matched by name"
+    else:
+        how = f"dan baris tanpa nama {level} tidak dapat dipadankan"
+        how_en = f"and the rows without a {level} name cannot be matched"
+    return [Text(f"{len(cut)} kode terpotong: diubah spreadsheet menjadi notasi ilmiah (mis. "
+                 f"{example}, baris {rows}), digit terakhirnya hilang, {how}. Format kolom "
+                 "kode sebagai Teks (Format Cells > Text) sebelum menempel kodenya, lalu simpan "
+                 "CSV lagi.",
+                 en=f"{len(cut)} codes cut: turned into scientific notation by a spreadsheet "
+                    f"(e.g. {example}, rows {rows}), their last digits are lost, {how_en}. "
+                    "Format the code column as Text (Format Cells > Text) before pasting the "
+                    "codes, then save the CSV again.")]
+
+
+def _truncated_rows(counts: pd.DataFrame) -> list[int]:
+    """Positions of the rows whose code a spreadsheet cut to ``6.30601E+09``."""
+    if "kode_asli" not in counts.columns:
+        return []
+    return [i for i, v in enumerate(counts["kode_asli"])
+            if isinstance(v, str) and is_truncated_code(v)]
 
 
 def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | None:
@@ -489,13 +504,15 @@ def _match_names(
     column = f"nama_{level}"
     pending: dict[int, tuple[int, ...]] = {}
     has_code = counts["kode_wilayah"].notna() if "kode_wilayah" in counts.columns else None
+    cut = set(_truncated_rows(counts))
     for i in range(len(counts)):
         if rows.area[i] is not None:
             continue
         name = counts.at[i, column] if column in counts.columns else None
         if name is None or (isinstance(name, float) and np.isnan(name)):
             coded = has_code is not None and bool(has_code.iloc[i])
-            rows.unmatch(i, "kode_tidak_ada" if coded else "tanpa_nama")
+            rows.unmatch(i, "kode_tidak_ada" if coded else
+                         "kode_terpotong" if i in cut else "tanpa_nama")
             continue
         found = index.locate(
             name,
