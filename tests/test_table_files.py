@@ -148,6 +148,7 @@ def recap_with_signature(raw: gpd.GeoDataFrame, path: Path, headers: list[str], 
     sheet.append([None, None, SIGNER])
     sheet.append([None, None, None, SIGNER])
     sheet.append([None, None, None, "NIP. 19700101 199803 1 001"])
+    sheet.append([None, None, None, "19700101 199803 1 001"])  # a NIP without its label
     book.save(path)
     if blank_last:
         counts.loc[counts.index[-1], columns] = np.nan
@@ -165,11 +166,12 @@ def test_signature_block_under_a_recap_is_skipped_and_its_name_never_shown(tmp_p
     assert data["matched"] == 60 and data["unmatched_counts"] == []
     for column in ("jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem", "jumlah_penduduk"):
         assert data["totals"][column]["input"] == counts[column].sum()
-    # 60 desa from row 4; JUMLAH on row 64; the block is rows 66-73, 6 of them not blank.
-    note = ("6 baris teks di bawah tabel (baris 66-73: tempat dan tanggal, tanda tangan, sumber) "
+    # 60 desa from row 4; JUMLAH on row 64; the block is rows 66-74, 7 of them not blank.
+    note = ("7 baris teks di bawah tabel (baris 66-74: tempat dan tanggal, tanda tangan, sumber) "
             "bukan data dan dilewati.")
     assert note in data["notes"] and f"! {note}" in proc.stderr
-    assert "Rustam" not in report.read_text(encoding="utf-8") + proc.stderr + proc.stdout
+    shown = report.read_text(encoding="utf-8") + proc.stderr + proc.stdout
+    assert "Rustam" not in shown and "199803" not in shown
 
 
 def test_desa_with_blank_counts_above_the_signature_stays_data(tmp_path):
@@ -181,7 +183,7 @@ def test_desa_with_blank_counts_above_the_signature_stays_data(tmp_path):
     assert len(table) == 60
     assert table["nama_desa"].iloc[-1] == counts["nama_desa"].iloc[-1]
     assert np.isnan(table["jumlah_miskin_ekstrem"].iloc[-1])
-    assert table.attrs["povmap"]["footer_rows"] == [66, 68, 69, 71, 72, 73]
+    assert table.attrs["povmap"]["footer_rows"] == [66, 68, 69, 71, 72, 73, 74]
 
 
 @pytest.mark.parametrize(("header", "canonical"), [

@@ -473,10 +473,12 @@ def _footer_rows(body: pd.DataFrame, columns: dict[str, int]) -> pd.Series:
 
 
 def _is_number(value: object) -> bool:
+    """A count: a number below :data:`COUNT_LIMIT` (a NIP such as 19700101 199803 1 001 is not)."""
     try:
-        return not np.isnan(parse_number(value))
+        number = parse_number(value)
     except ValueError:
         return False
+    return not np.isnan(number) and abs(number) < COUNT_LIMIT
 
 
 def _missing_marker(value: object) -> bool:
