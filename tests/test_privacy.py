@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
-from conftest import KONSEL_DESA, LAHAT_DESA, need
+from conftest import KONSEL_DESA, LAHAT_DESA, make_counts, need
 
 import povmap
 from povmap._errors import PovmapInputError, Text
@@ -257,3 +257,36 @@ def test_mask_text_masks_personal_numbers_and_keeps_codes_and_counts():
     assert error.message("en") == "code 3201********0001 wrong"
     note = Text("HP 081234567890", en="phone 081234567890")
     assert (str(note), note.en) == ("HP 0812******90", "phone 0812******90")
+
+
+@pytest.mark.parametrize(("cell", "shown"), [
+    ("1604123456780001", "1604********0001"),  # a NIK slid into the count column
+    ("081277778888", "0812******88"),  # a phone number, read as the number 81277778888
+    ("0812-7777-8888", "0812******88"),  # a phone number that is not a number at all
+])
+def test_identifier_in_a_count_column_is_refused_and_shown_masked(cell, shown, tmp_path):
+    raw = gpd.read_file(need(LAHAT_DESA))
+    counts = make_counts(raw, seed=8).astype({"jumlah_miskin_ekstrem": object})
+    counts.loc[9, "jumlah_miskin_ekstrem"] = cell
+    counts.to_csv(tmp_path / "rekap.csv", index=False)
+    proc = cli("join", LAHAT_DESA, tmp_path / "rekap.csv", "-o", tmp_path / "g.gpkg")
+    assert proc.returncode == 1
+    assert f"baris 11, kolom 'jumlah_miskin_ekstrem': '{shown}'" in proc.stderr or (
+        f"baris 11, kolom 'jumlah_miskin_ekstrem': {shown} bukan jumlah") in proc.stderr
+    assert cell not in proc.stderr and cell.replace("-", "") not in proc.stderr
+    assert not (tmp_path / "g.gpkg").exists()
+
+
+def test_by_name_rows_with_kecamatan_codes_are_not_pooled(tmp_path):
+    raw = gpd.read_file(need(KONSEL_DESA))
+    kecamatan = raw[raw["kode_kec"] == raw["kode_kec"].iloc[0]].head(3)
+    rows = [["NIK", "Desa", "Kecamatan", "Kode", "Desil", "ID Keluarga"]]
+    for i, desa in enumerate(kecamatan.itertuples()):
+        for member in range(i + 1):
+            rows.append([f"74050000000{i}{member:04d}", desa.nama, desa.nama_kec,
+                         desa.kode_kec.replace(".", ""), 1, f"K{i}{member}"])
+    path = tmp_path / "register.csv"
+    path.write_text("".join(_line(r) for r in rows))
+    joined = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path)).joined
+    got = joined.set_index("kode_desa")["jumlah_keluarga_desil_1"]
+    assert got.reindex(kecamatan["kode"]).tolist() == [1, 2, 3]

@@ -11,15 +11,20 @@ import csv
 import io
 import os
 import re
+import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError
+from ._errors import PovmapInputError, Text
+from ._privacy import mask
 from .codes import normalize_code
+from .i18n import format_number
 
 #: Count columns povmap knows, in the order they are shown.
 COUNT_COLUMNS = (
@@ -33,49 +38,52 @@ COUNT_COLUMNS = (
 #: Counts never suppressed: population totals are published by BPS and Dukcapil anyway.
 PUBLIC_COUNTS = ("jumlah_penduduk", "jumlah_keluarga")
 
-#: Header spellings recognised for each canonical column, after :func:`_header_key` (lower case,
-#: non-alphanumerics to single underscores). Documented in the README.
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "kode_wilayah": (
-        "kode_wilayah", "kode", "kode_desa", "kode_kelurahan", "kode_desa_kelurahan",
-        "kode_kemendagri", "kode_kemdagri", "kode_kemendagri_desa", "kd_desa", "kdepum",
-        "kode_wilayah_desa", "kode_kecamatan", "kode_kec", "kdcpum", "kode_wil",
-    ),
-    "nama_provinsi": ("provinsi", "nama_provinsi", "prov", "wadmpr"),
-    "nama_kabupaten": (
-        "kabupaten", "kabupaten_kota", "kab_kota", "nama_kabupaten", "kota", "wadmkk",
-    ),
-    "nama_kecamatan": ("kecamatan", "nama_kecamatan", "kec", "nama_kec", "wadmkc"),
-    "nama_desa": (
-        "desa", "desa_kelurahan", "desa_kel", "kelurahan", "nama_desa", "nama_desa_kelurahan",
-        "nama_kelurahan", "wadmkd", "namobj", "nama_desa_kel",
-    ),
-    "jumlah_miskin_ekstrem": (
-        "jumlah_miskin_ekstrem", "miskin_ekstrem", "jumlah_penduduk_miskin_ekstrem",
-        "jumlah_jiwa", "jumlah_individu", "jml_jiwa", "jumlah_jiwa_miskin_ekstrem",
-        "penduduk_miskin_ekstrem", "jumlah_individu_miskin_ekstrem", "jiwa",
-    ),
-    "jumlah_keluarga_miskin_ekstrem": (
-        "jumlah_keluarga_miskin_ekstrem", "keluarga_miskin_ekstrem", "jumlah_kk",
-        "jumlah_kk_miskin_ekstrem", "jml_kk", "kk_miskin_ekstrem", "jumlah_rumah_tangga",
-        "jumlah_keluarga_miskin", "kk",
-    ),
-    "jumlah_penduduk": (
-        "jumlah_penduduk", "penduduk", "jml_penduduk", "total_penduduk", "populasi",
-        "jumlah_penduduk_total",
-    ),
-    "jumlah_keluarga": ("jumlah_keluarga", "total_keluarga", "jumlah_kk_total"),
-    **{
-        f"jumlah_desil_{d}": (f"jumlah_desil_{d}", f"desil_{d}", f"jiwa_desil_{d}",
-                              f"jumlah_jiwa_desil_{d}", f"individu_desil_{d}")
-        for d in range(1, 11)
-    },
-    **{
-        f"jumlah_keluarga_desil_{d}": (f"jumlah_keluarga_desil_{d}", f"keluarga_desil_{d}",
-                                       f"kk_desil_{d}", f"jumlah_kk_desil_{d}")
-        for d in range(1, 11)
-    },
-}
+def _header_key(header: object) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
+
+
+#: Words offices abbreviate or spell two ways in headers, folded before headers are compared.
+_HEADER_WORDS = {"jml": "jumlah", "jmlh": "jumlah", "ekstrim": "ekstrem"}
+
+
+def _alias_key(header: object) -> str:
+    """:func:`_header_key` with abbreviations folded (``Jml. Jiwa`` -> ``jumlah_jiwa``)."""
+    return "_".join(_HEADER_WORDS.get(w, w) for w in _header_key(header).split("_"))
+
+
+def load_header_aliases(path: str | os.PathLike | None = None) -> dict[str, tuple[str, ...]]:
+    """Read the header alias table: which header spellings mean which canonical column.
+
+    Parameters
+    ----------
+    path
+        A CSV with columns ``kolom`` (canonical column; ``{d}`` stands for desil 1-10) and
+        ``judul`` (a header as written); lines starting with ``#`` are comments. By default the
+        table shipped in the package (``povmap/data/header_aliases.csv``, listed in the README).
+
+    Returns
+    -------
+    ``{canonical: (key, ...)}`` in the file's order, each key as :func:`_alias_key` folds it.
+    """
+    from importlib.resources import files
+
+    text = (Path(path).read_text(encoding="utf-8") if path is not None else
+            files("povmap").joinpath("data", "header_aliases.csv").read_text(encoding="utf-8"))
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    aliases: dict[str, list[str]] = {}
+    for row in rows:
+        column, header = row["kolom"].strip(), row["judul"].strip()
+        for d in range(1, 11) if "{d}" in column else (None,):
+            canonical = column if d is None else column.replace("{d}", str(d))
+            key = _alias_key(header if d is None else header.replace("{d}", str(d)))
+            if key not in aliases.setdefault(canonical, []):
+                aliases[canonical].append(key)
+    return {canonical: tuple(keys) for canonical, keys in aliases.items()}
+
+
+#: Header spellings recognised for each canonical column, after :func:`_alias_key`: the data in
+#: ``povmap/data/header_aliases.csv`` (documented in the README).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = load_header_aliases()
 
 _MISSING = {"", "-", "–", "—", "nan", "none", "null", "n/a", "na", "#n/a", "tidak ada"}
 _ID_THOUSANDS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?")
@@ -109,10 +117,6 @@ def parse_number(value: object) -> float:
     if _PLAIN.fullmatch(text):
         return float(text)
     raise ValueError(f"bukan angka: {value!r}")
-
-
-def _header_key(header: object) -> str:
-    return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
 
 
 def read_table(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd.DataFrame:
@@ -173,10 +177,23 @@ def _delimiter(text: str) -> str:
     return best
 
 
+#: Limits on an XLSX archive, checked before it is opened (a zip bomb would fill the memory). A
+#: real sheet compresses about 10 times; a 100,000-family register is a few hundred megabytes.
+XLSX_MAX_BYTES = 1 << 30
+XLSX_MAX_RATIO = 100
+XLSX_MAX_MEMBERS = 10_000
+#: What a damaged XLSX raises while it is read: cut XML, a broken compressed stream or checksum,
+#: a part the workbook lists but the archive lacks.
+_DAMAGED = (ElementTree.ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError)
+
+
 def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    _check_archive(path)
     try:
         book = pd.ExcelFile(path, engine="openpyxl")
     except Exception as exc:
+        if isinstance(exc, _DAMAGED) and _starts_as_zip(path):
+            raise _damaged(path, exc) from exc
         xls = path.suffix.lower() == ".xls"
         hint = (" Berkas .xls (Excel 97-2003) tidak didukung: buka di Excel atau LibreOffice dan "
                 "simpan sebagai .xlsx atau CSV." if xls else
@@ -190,8 +207,88 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
                                en=f"{path}: cannot read the XLSX ({exc}).{hint_en}") from exc
     with book:
         states = {ws.title: ws.sheet_state for ws in book.book.worksheets}
-        return pd.read_excel(book, sheet_name=_sheet_name(path, states, sheet), header=None,
-                             dtype=object)
+        missing = _missing_sheets(path)
+        if missing or not states:
+            raise _damaged(path, KeyError(", ".join(missing) or "-"))
+        try:
+            return pd.read_excel(book, sheet_name=_sheet_name(path, states, sheet), header=None,
+                                 dtype=object)
+        except _DAMAGED as exc:
+            raise _damaged(path, exc) from exc
+
+
+def _starts_as_zip(path: Path) -> bool:
+    """Whether the file begins as a zip (an XLSX, perhaps cut short), not an .xls or a CSV."""
+    with path.open("rb") as stream:
+        return stream.read(4) == b"PK\x03\x04"
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse an XLSX whose archive would unpack to more than povmap should hold in memory.
+
+    Only the sizes the archive declares are read (nothing is unpacked), so a zip bomb is refused
+    in milliseconds. Reading later never yields more than the declared sizes: Python's zipfile stops
+    there and a stream that lies about its size fails its checksum as a damaged file.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip at all: openpyxl's error says so, with the hint for renamed files
+    total = sum(m.file_size for m in members)
+    ratio = max(((m.file_size / max(m.compress_size, 1), m) for m in members
+                 if m.file_size > 10 * 2**20), default=(0.0, None), key=lambda r: r[0])
+    if len(members) <= XLSX_MAX_MEMBERS and total <= XLSX_MAX_BYTES and ratio[0] <= XLSX_MAX_RATIO:
+        return
+    size, size_en = (format_number(total / 2**20, 0, lang) for lang in ("id", "en"))
+    raise PovmapInputError(
+        f"{path}: XLSX ditolak sebelum dibuka: isinya akan membesar menjadi {size} MB "
+        f"({len(members)} bagian"
+        + (f"; {ratio[1].filename} dipadatkan {format_number(ratio[0], 0)} kali" if ratio[1]
+           else "") +
+        "). Ini bukan tabel biasa (bisa jadi 'zip bomb' atau berkas rusak). Minta berkas aslinya "
+        "lagi, atau buka di Excel/LibreOffice dan simpan ulang sebagai CSV.",
+        en=f"{path}: XLSX refused before opening it: its content would unpack to {size_en} MB "
+           f"({len(members)} parts"
+           + (f"; {ratio[1].filename} compressed {format_number(ratio[0], 0, 'en')} times"
+              if ratio[1] else "") +
+           "). This is not an ordinary table (it may be a 'zip bomb' or a damaged file). Ask for "
+           "the original file again, or open it in Excel/LibreOffice and save it as CSV.")
+
+
+def _missing_sheets(path: Path) -> list[str]:
+    """Sheets the workbook lists whose part is missing from the archive (openpyxl skips them)."""
+    from openpyxl.reader.excel import ExcelReader
+
+    reader = ExcelReader(path, read_only=True, keep_links=False)
+    try:
+        reader.read_manifest()
+        reader.read_workbook()
+        return [sheet.name for sheet, rel in reader.parser.find_sheets()
+                if rel.target not in reader.valid_files]
+    except Exception:  # noqa: BLE001 - only a better message is at stake; reading goes on
+        return []
+    finally:
+        reader.archive.close()
+
+
+def _damaged(path: Path, exc: BaseException) -> PovmapInputError:
+    """The message for an XLSX whose archive opens but whose content is damaged."""
+    if isinstance(exc, ElementTree.ParseError):
+        what = "isinya terpotong atau rusak (XML sheet atau workbook tidak lengkap)"
+        what_en = "its content is cut short or damaged (incomplete sheet or workbook XML)"
+    elif isinstance(exc, KeyError):
+        what = f"bagian berkas hilang (sheet atau bagian yang didaftar workbook: {exc.args[0]})"
+        what_en = f"a part is missing (a sheet or part the workbook lists: {exc.args[0]})"
+    else:
+        what, what_en = "data terkompresinya rusak", "its compressed data is damaged"
+    return PovmapInputError(
+        f"{path}: berkas XLSX rusak: {what}. Berkas mungkin terpotong saat diunduh atau disalin. "
+        "Buka di Excel atau LibreOffice (yang dapat memperbaikinya) dan simpan ulang sebagai "
+        ".xlsx atau CSV, atau minta berkasnya dikirim ulang.",
+        en=f"{path}: the XLSX file is damaged: {what_en}. It may have been cut short while "
+           "downloading or copying. Open it in Excel or LibreOffice (which can repair it) and "
+           "save it again as .xlsx or CSV, or ask for the file to be sent again.")
 
 
 def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> str:
@@ -226,7 +323,7 @@ def recognise_headers(
     ``column_map`` (``{canonical: header}``) wins over the aliases; names are compared after
     lower-casing and folding punctuation and spaces to underscores.
     """
-    keys = [_header_key(h) for h in headers]
+    keys = [_alias_key(h) for h in headers]
     found: dict[str, int] = {}
     for canonical, header in (column_map or {}).items():
         if canonical not in HEADER_ALIASES:
@@ -236,14 +333,14 @@ def recognise_headers(
                 en=f"--column-map: {canonical!r} is not a canonical column; use one of "
                    f"{', '.join(HEADER_ALIASES)}."
             )
-        if _header_key(header) not in keys:
+        if _alias_key(header) not in keys:
             raise PovmapInputError(
                 f"--column-map: kolom {header!r} tidak ada di tabel. Kolom yang ada: "
                 f"{', '.join(str(h) for h in headers)}.",
                 en=f"--column-map: column {header!r} is not in the table. Columns: "
                    f"{', '.join(str(h) for h in headers)}."
             )
-        found[canonical] = keys.index(_header_key(header))
+        found[canonical] = keys.index(_alias_key(header))
     if "kode_wilayah" not in found:
         # A table with both numberings ("Kode" or "Kode BPS" beside "Kode Kemendagri"): the
         # header that says Kemendagri wins over the plain "Kode".
@@ -305,6 +402,9 @@ def read_counts(
     body = body[~_blank_rows(body)]
     totals = _total_rows(body, None if header.by_name is None else list(header.columns.values()))
     body = body[~totals]
+    footer = (_footer_rows(body, header.columns) if header.by_name is None else
+              pd.Series(False, index=body.index))
+    body = body[~footer]
     if body.empty:
         raise PovmapInputError(f"{path}: tidak ada baris data di bawah judul kolom (baris "
                                f"{header.row + 1}). Periksa sheet-nya (--sheet) atau isi tabelnya.",
@@ -313,7 +413,8 @@ def read_counts(
                                   "table's content.")
     area = _area_columns(body, header.columns)
     info = {"path": str(path), "header_row": header.row + 1, "columns": header.names,
-            "total_rows": [int(i) + 1 for i in totals[totals].index]}
+            "total_rows": [int(i) + 1 for i in totals[totals].index],
+            "footer_rows": [int(i) + 1 for i in footer[footer].index]}
     if header.by_name is not None:
         from .p3ke import aggregate_by_name
 
@@ -328,8 +429,72 @@ def read_counts(
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _check_formulas(out, header, path, sheet)
     out = out[~_empty_rows(out)].reset_index(drop=True)
-    out.attrs["povmap"] = {**info, "notes": []}
+    out.attrs["povmap"] = {**info, "notes": _footer_notes(info["footer_rows"])}
     return out
+
+
+#: Text of the lines under a recap that are not data: the place and date, who signs (title, NIP),
+#: the source. A date is written "15 Maret 2024".
+FOOTER_TEXT = re.compile(
+    r"\b(nip|nrp|nik|kepala|mengetahui|diketahui|menyetujui|disetujui|sumber|keterangan|catatan|"
+    r"ket|plt|plh|sekretaris|sekda|kadis|kabid|camat|bupati|wali\s?kota|pejabat|pembina|penata|"
+    r"a\.?\s?n|ttd|dicetak|dibuat|disahkan|tanggal|tgl)\b\.?"
+    r"|\b\d{1,2}\s+(januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|"
+    r"november|desember)\s+\d{4}\b"
+    r"|\b\d{1,2}[-/]\d{1,2}[-/]\d{2,4}\b",
+    re.IGNORECASE,
+)
+
+
+def _footer_rows(body: pd.DataFrame, columns: dict[str, int]) -> pd.Series:
+    """The block of text rows under the table: place and date, a signature, the source.
+
+    Among the rows at the bottom with no number (and no "-") in any count column and no area code,
+    the block starts at the first that is plainly not data: text in a count column ("Kandangan,
+    15 Maret 2024" under "Jumlah KK") or a line such as "Kepala Dinas Sosial", "NIP ...",
+    "Sumber: ...". Rows above it without numbers (a desa whose counts are blank) stay data.
+    """
+    counts = [p for c, p in columns.items() if c in COUNT_COLUMNS]
+    code = columns.get("kode_wilayah")
+    flags = pd.Series(False, index=body.index)
+    start = None
+    for position in range(len(body) - 1, -1, -1) if counts else ():
+        row = body.iloc[position].tolist()
+        cells = [row[p] for p in counts]
+        if any(_is_number(c) or _missing_marker(c) for c in cells) or (
+                code is not None and normalize_code(row[code]) is not None):
+            break
+        in_counts = any(not _is_blank(c) for c in cells)  # text where a number belongs
+        if in_counts or any(FOOTER_TEXT.search(str(c)) for c in row if not _is_blank(c)):
+            start = position
+    if start is not None:
+        flags.iloc[start:] = True
+    return flags
+
+
+def _is_number(value: object) -> bool:
+    """A count: a number below :data:`COUNT_LIMIT` (a NIP such as 19700101 199803 1 001 is not)."""
+    try:
+        number = parse_number(value)
+    except ValueError:
+        return False
+    return not np.isnan(number) and abs(number) < COUNT_LIMIT
+
+
+def _missing_marker(value: object) -> bool:
+    """A cell that says "no data" on purpose ("-", "n/a"), as opposed to an empty one."""
+    return isinstance(value, str) and bool(value.strip()) and value.strip().lower() in _MISSING
+
+
+def _footer_notes(rows: list[int]) -> list[Text]:
+    if not rows:
+        return []
+    listed = f"{rows[0]}-{rows[-1]}" if len(rows) > 1 else str(rows[0])
+    # The rows are named by number only: a signature line holds a person's name.
+    return [Text(f"{len(rows)} baris teks di bawah tabel (baris {listed}: tempat dan tanggal, "
+                 "tanda tangan, sumber) bukan data dan dilewati.",
+                 en=f"{len(rows)} text rows below the table (rows {listed}: place and date, "
+                    "signature, source) are not data and were skipped.")]
 
 
 def _check_formulas(out: pd.DataFrame, header: _Header, path: Path,
@@ -562,7 +727,26 @@ def _parse_column(cells: list[object], index: pd.Index, header: object, path: Pa
                    "Write numbers like 1.234 or 1234, or leave the cell empty / '-' when "
                    "there is no data."
             ) from None
+        if abs(values[i]) >= COUNT_LIMIT:
+            _refuse_identifier(cell, index[i] + 1, header, path)
     return values
+
+
+#: No count of people or families reaches a billion (Indonesia has under 300 million people): a
+#: larger number in a count column is a NIK, KK or phone number that slid there, never a count.
+COUNT_LIMIT = 1e9
+
+
+def _refuse_identifier(cell: object, row: int, header: object, path: Path) -> None:
+    """Stop on an identifier in a count column, showing it masked (SECURITY.md row 2)."""
+    text = _code_text(cell)
+    raise PovmapInputError(
+        f"{path}, baris {row}, kolom {header!r}: {mask(text)} bukan jumlah (lebih dari satu "
+        "miliar): tampaknya NIK, nomor KK atau nomor telepon yang tergeser ke kolom jumlah. "
+        "Periksa baris itu (koma tanpa tanda kutip menggeser sel) dan perbaiki tabelnya.",
+        en=f"{path}, row {row}, column {header!r}: {mask(text)} is not a count (over a "
+           "billion): it looks like a NIK, KK or phone number that slid into the count column. "
+           "Check that row (an unquoted comma shifts the cells) and fix the table.")
 
 
 def _empty_rows(out: pd.DataFrame) -> pd.Series:

@@ -49,6 +49,7 @@ REASONS = {
     "id": {
         "kode_tidak_ada": "kode tidak ada di lapisan batas dan tidak ada nama untuk dicoba",
         "tanpa_nama": "tanpa kode yang cocok dan tanpa nama desa",
+        "kode_terpotong": "kode diubah Excel menjadi notasi ilmiah (digit hilang), tanpa nama",
         "kabupaten_tidak_dikenal": "nama kabupaten tidak dikenal",
         "kecamatan_tidak_dikenal": "nama kecamatan tidak dikenal",
         "nama_tidak_ditemukan": "nama tidak ditemukan",
@@ -61,6 +62,7 @@ REASONS = {
     "en": {
         "kode_tidak_ada": "code not in the boundary layer and no name to try",
         "tanpa_nama": "no matching code and no desa name",
+        "kode_terpotong": "code turned into scientific notation by Excel (digits lost), no name",
         "kabupaten_tidak_dikenal": "unknown kabupaten name",
         "kecamatan_tidak_dikenal": "unknown kecamatan name",
         "nama_tidak_ditemukan": "name not found",
@@ -77,7 +79,9 @@ REASONS = {
 class JoinReport:
     """What the join did. The JSON form (:meth:`to_dict`) is a contract: see DESIGN.md.
 
-    ``problems`` lists values that cannot be true (negative counts, counts above their
+    ``fuzzy`` names every row matched by a close spelling: ``baris``, ``nama_tabel`` (the name as
+    the table writes it), the area's code and names, and ``skor`` (0-100), so that each can be
+    checked. ``problems`` lists values that cannot be true (negative counts, counts above their
     population, non-integer people, one area given twice); a join only returns with blocking
     problems when the caller allowed it (``allow_invalid``).
     """
@@ -91,6 +95,7 @@ class JoinReport:
     totals: dict[str, dict[str, float]]
     notes: list[str] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
+    fuzzy: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dictionary: ``notes`` in Indonesian, ``notes_en`` in English."""
@@ -131,6 +136,15 @@ class JoinReport:
             lines.append("  " + words["more"].format(n(len(rows) - 10)))
         if any(r.get("alasan") == "nama_ganda" and not r.get("nama_kecamatan") for r in rows):
             lines.append("  " + words["add_kecamatan"])
+        if self.fuzzy:
+            lines.append(f"{words['fuzzy']}:")
+            for match in self.fuzzy[:10]:
+                code = next((v for k, v in match.items() if k.startswith("kode_")), "")
+                name = match.get(f"nama_{self.level}", "")
+                lines.append(f"  ~ {words['row']} {match['baris']}: {match['nama_tabel']} → "
+                             f"{name} ({code}), {words['score']} {n(match['skor'])}")
+            if len(self.fuzzy) > 10:
+                lines.append("  " + words["more_fuzzy"].format(n(len(self.fuzzy) - 10)))
         lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: "
                      f"{in_lang(p['pesan'], lang)}" for p in self.problems[:10])
         lines.extend(f"! {in_lang(note, lang)}" for note in self.notes)
@@ -141,6 +155,8 @@ _SUMMARY = {
     "id": {"matched": "Baris tabel cocok", "unmatched": "Baris tanpa wilayah",
            "ambiguous": "Baris ambigu", "areas": "Wilayah tanpa baris data",
            "problems": "Masalah nilai", "row": "baris",
+           "fuzzy": "Padanan ejaan mirip (periksa)", "score": "skor",
+           "more_fuzzy": "... dan {} lainnya: daftar lengkap di laporan (fuzzy).",
            "more": "... dan {} baris lain: daftar lengkap di --report (povmap join) atau "
                    "laporan_penggabungan.json (povmap export).",
            "add_kecamatan": "Nama desa kembar di lapisan batas: tambahkan kolom Kecamatan (atau "
@@ -148,6 +164,8 @@ _SUMMARY = {
     "en": {"matched": "Rows matched", "unmatched": "Rows with no area",
            "ambiguous": "Ambiguous rows", "areas": "Areas with no row",
            "problems": "Value problems", "row": "row",
+           "fuzzy": "Matched by close spelling (check them)", "score": "score",
+           "more_fuzzy": "... and {} more: the full list is in the report (fuzzy).",
            "more": "... and {} more rows: the full list is in --report (povmap join) or "
                    "laporan_penggabungan.json (povmap export).",
            "add_kecamatan": "Desa names repeat in the boundary layer: add a Kecamatan column (or "
@@ -224,7 +242,7 @@ def join(
     problems = check_values(counts, count_columns)
     areas = boundaries.drop(columns="geometry").reset_index(drop=True)
     codes, hints, notes = _usable_codes(counts, level)
-    notes = [*meta.get("notes", []), *_truncated_code_notes(counts), *notes]
+    notes = [*meta.get("notes", []), *_truncated_code_notes(counts, level), *notes]
 
     rows = _Rows.empty(len(counts))
     _match_codes(rows, codes, areas[f"kode_{level}"])
@@ -295,6 +313,7 @@ def _usable_codes(
     own_names = f"nama_{level}" in counts.columns and counts[f"nama_{level}"].notna().any()
     if "kode_wilayah" not in counts.columns or counts["kode_wilayah"].isna().all():
         if not own_names:
+            _refuse_truncated_codes(counts, level)
             raise PovmapInputError(
                 f"{_source(counts)}: tabel tidak punya kode Kemendagri maupun nama {level}; "
                 f"tambahkan kolom kode (mis. 'kode_wilayah') atau nama ('{_label(level)}').",
@@ -360,22 +379,65 @@ def _usable_codes(
     return usable, hints, notes
 
 
-def _truncated_code_notes(counts: pd.DataFrame) -> list[str]:
-    """Name the rows whose codes a spreadsheet cut to ``6.30601E+09`` (matched by name)."""
-    if "kode_asli" not in counts.columns:
-        return []
-    cut = [i for i, v in enumerate(counts["kode_asli"]) if v is not None and is_truncated_code(v)]
+def _refuse_truncated_codes(counts: pd.DataFrame, level: str) -> None:
+    """Codes that a spreadsheet cut to ``6.30601E+09`` and no names to fall back on: say so.
+
+    The table does have a code column, so "add a code column" would send the user looking for the
+    wrong fault; what is wrong is that Excel turned the codes into scientific notation.
+    """
+    cut = _truncated_rows(counts)
+    if not cut:
+        return
+    rows = ", ".join(str(counts["baris"].iloc[i])
+                     for i in cut[:5]) + (" ..." if len(cut) > 5 else "")
+    example = counts["kode_asli"].iloc[cut[0]]
+    raise PovmapInputError(
+        f"{_source(counts)}: kode wilayah di tabel diubah Excel menjadi notasi ilmiah (mis. "
+        f"{example}, baris {rows}; {len(cut)} dari {len(counts)} baris): digit terakhirnya "
+        f"hilang, jadi kode tidak dapat dipadankan, dan tabel tidak punya nama {level} untuk "
+        "dicoba. Ambil kodenya lagi dari berkas asal: di Excel, format kolom kode sebagai Teks "
+        "(Format Cells > Text) sebelum menempel atau mengimpor kodenya, lalu simpan/ekspor ulang "
+        f"CSV-nya; atau tambahkan kolom nama kecamatan dan {level}.",
+        en=f"{_source(counts)}: Excel turned the table's area codes into scientific notation "
+           f"(e.g. {example}, rows {rows}; {len(cut)} of {len(counts)} rows): their last "
+           f"digits are lost, so the codes cannot be matched, and the table has no {level} "
+           "names to try instead. Take the codes again from the original file: in Excel, "
+           "format the code column as Text (Format Cells > Text) before pasting or importing "
+           f"the codes, then save/export the CSV again; or add kecamatan and {level} name "
+           "columns.")
+
+
+def _truncated_code_notes(counts: pd.DataFrame, level: str) -> list[str]:
+    """Name the rows whose codes a spreadsheet cut to ``6.30601E+09``: matched by name if they
+    have one, else left unmatched (``alasan`` ``kode_terpotong``)."""
+    cut = _truncated_rows(counts)
     if not cut:
         return []
     rows = ", ".join(str(counts["baris"].iloc[i])
                      for i in cut[:10]) + (" ..." if len(cut) > 10 else "")
     example = counts["kode_asli"].iloc[cut[0]]
-    return [Text(f"{len(cut)} kode terpotong oleh spreadsheet (mis. {example}, baris {rows}): "
-                 "digit terakhirnya hilang, jadi dipadankan lewat nama. Format kolom kode "
-                 "sebagai Teks sebelum menyimpan CSV.",
-                 en=f"{len(cut)} codes cut by a spreadsheet (e.g. {example}, rows {rows}): "
-                    "their last digits are lost, so they were matched by name. Format the code "
-                    "column as Text before saving the CSV.")]
+    names = counts[f"nama_{level}"] if f"nama_{level}" in counts.columns else None
+    if names is not None and all(isinstance(names.iloc[i], str) for i in cut):
+        how, how_en = "jadi dipadankan lewat nama", "so they were matched by name"
+    else:
+        how = f"dan baris tanpa nama {level} tidak dapat dipadankan"
+        how_en = f"and the rows without a {level} name cannot be matched"
+    return [Text(f"{len(cut)} kode terpotong: diubah spreadsheet menjadi notasi ilmiah (mis. "
+                 f"{example}, baris {rows}), digit terakhirnya hilang, {how}. Format kolom "
+                 "kode sebagai Teks (Format Cells > Text) sebelum menempel kodenya, lalu simpan "
+                 "CSV lagi.",
+                 en=f"{len(cut)} codes cut: turned into scientific notation by a spreadsheet "
+                    f"(e.g. {example}, rows {rows}), their last digits are lost, {how_en}. "
+                    "Format the code column as Text (Format Cells > Text) before pasting the "
+                    "codes, then save the CSV again.")]
+
+
+def _truncated_rows(counts: pd.DataFrame) -> list[int]:
+    """Positions of the rows whose code a spreadsheet cut to ``6.30601E+09``."""
+    if "kode_asli" not in counts.columns:
+        return []
+    return [i for i, v in enumerate(counts["kode_asli"])
+            if isinstance(v, str) and is_truncated_code(v)]
 
 
 def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | None:
@@ -442,13 +504,15 @@ def _match_names(
     column = f"nama_{level}"
     pending: dict[int, tuple[int, ...]] = {}
     has_code = counts["kode_wilayah"].notna() if "kode_wilayah" in counts.columns else None
+    cut = set(_truncated_rows(counts))
     for i in range(len(counts)):
         if rows.area[i] is not None:
             continue
         name = counts.at[i, column] if column in counts.columns else None
         if name is None or (isinstance(name, float) and np.isnan(name)):
             coded = has_code is not None and bool(has_code.iloc[i])
-            rows.unmatch(i, "kode_tidak_ada" if coded else "tanpa_nama")
+            rows.unmatch(i, "kode_tidak_ada" if coded else
+                         "kode_terpotong" if i in cut else "tanpa_nama")
             continue
         found = index.locate(
             name,
@@ -580,8 +644,23 @@ def _assemble(boundaries, areas, counts, display, rows: _Rows, level, count_colu
         totals=_totals(counts, pd.Series(matched, index=counts.index), count_columns),
         notes=notes,
         problems=problems,
+        fuzzy=_fuzzy(display, rows, areas, level),
     )
     return joined, report
+
+
+def _fuzzy(display: pd.DataFrame, rows: _Rows, areas: pd.DataFrame, level: str) -> list[dict]:
+    """Every row matched by a close spelling: the table's name, the area it went to, the score."""
+    out = []
+    for i, how in enumerate(rows.how):
+        if how != "fuzzy":
+            continue
+        area = rows.area[i]
+        score = next((s for a, s in rows.candidates[i] if a == area), float("nan"))
+        record = {"baris": int(display.at[i, "baris"]),
+                  "nama_tabel": display.at[i, f"nama_{level}"]}
+        out.append(record | _candidate(areas, level, area, score))
+    return out
 
 
 def _rows(counts, display, which, rows: _Rows, areas, level, count_columns) -> list[dict]:

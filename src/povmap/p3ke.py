@@ -153,6 +153,7 @@ def _area_keys(area: pd.DataFrame) -> list[str]:
     rows of the same names: with the coded rows of that desa when their names agree on one code,
     else on its own, so that it is matched by name or reported, never credited to another desa.
     """
+    from .codes import code_level
     from .names import name_key
 
     names = [c for c in ("nama_kabupaten", "nama_kecamatan", "nama_desa") if c in area.columns]
@@ -161,6 +162,11 @@ def _area_keys(area: pd.DataFrame) -> list[str]:
     named = ["nama|" + "|".join(name_key(v) for v in texts)
              for texts in zip(*(area[c].tolist() for c in names), strict=True)] if names else [
         "nama|"] * len(area)
+    # A kecamatan (or coarser) code names no desa: such rows are grouped by that code and their
+    # names, so that the families of different desa of one kecamatan are never pooled.
+    named = [key if code is None or code_level(code) == "desa" else f"{key}|{code}"
+             for code, key in zip(codes, named, strict=True)]
+    codes = [c if c is not None and code_level(c) == "desa" else None for c in codes]
     # The code each set of names is written with, where the coded rows agree on one.
     coded: dict[str, set[str]] = {}
     for code, key in zip(codes, named, strict=True):

@@ -92,6 +92,41 @@ def _nothing_matched(counts, boundaries, report: JoinReport, bounds, level: str)
                    f"{area_examples or '-'}), or choose another --level.{names_en}")
 
 
+#: File suffixes of counts tables and of boundary files, to tell when the two are given swapped.
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".kml", ".gml",
+                     ".topojson")
+
+
+def check_order(boundaries: str | os.PathLike, counts: str | os.PathLike) -> None:
+    """Refuse a counts table given where the boundary file belongs, before either is read.
+
+    GDAL reads a CSV or XLSX as a layer without geometry (columns ``Field1``, ``Field2`` ...), so
+    without this check the user is told about missing code columns instead of the real fault.
+
+    Raises
+    ------
+    PovmapInputError
+        If ``boundaries`` is a table (CSV/XLSX); the message says whether the two are swapped.
+    """
+    first, second = Path(boundaries), Path(counts)
+    if first.suffix.lower() not in TABLE_SUFFIXES:
+        return
+    if second.suffix.lower() in BOUNDARY_SUFFIXES:
+        raise PovmapInputError(
+            f"Urutan berkas tampaknya tertukar: {first.name} adalah tabel dan {second.name} "
+            "berkas batas wilayah. Berkas BATAS WILAYAH ditulis lebih dulu, lalu tabelnya: "
+            f"povmap ... {second} {first} ...",
+            en=f"The files seem swapped: {first.name} is a table and {second.name} a boundary "
+               "file. BOUNDARIES comes first, then the table: "
+               f"povmap ... {second} {first} ...")
+    raise PovmapInputError(
+        f"{first}: berkas pertama harus berkas batas wilayah (GeoJSON, GeoPackage, shapefile atau "
+        "zip-nya), bukan tabel. Urutannya: povmap ... BATAS TABEL ...",
+        en=f"{first}: the first file must be a boundary file (GeoJSON, GeoPackage, shapefile or "
+           "its zip), not a table. The order is: povmap ... BOUNDARIES TABLE ...")
+
+
 def run(
     boundaries: str | os.PathLike, counts: str | os.PathLike, options: Options = Options()
 ) -> Result:
@@ -100,6 +135,7 @@ def run(
     Each layer is classified on its own values with the same scheme (a kecamatan rate and a desa
     rate live on different scales).
     """
+    check_order(boundaries, counts)
     bounds = read_boundaries(boundaries, layer=options.layer, columns=options.boundary_columns,
                              engine=options.engine, crs=options.crs, encoding=options.encoding,
                              keep_duplicates=options.keep_duplicates)
