@@ -402,3 +402,19 @@ def test_nothing_matched_names_the_missing_name_columns(tmp_path):
     assert code == 1
     assert "tidak punya kolom nama untuk nama_kecamatan, nama_desa" in text
     assert "--columns" in text
+
+
+def test_kept_duplicate_is_never_emptied_on_the_web_map(tmp_path):
+    from povmap.simplify import simplify_coverage
+
+    raw = gpd.read_file(need(LAHAT_DESA))
+    copy = raw.iloc[[0]].copy()
+    copy["kode"] = "16.04.01.2099"
+    path = tmp_path / "ganda.geojson"
+    gpd.GeoDataFrame(pd.concat([raw, copy]), crs=raw.crs).to_file(path)
+    gdf = povmap.read_boundaries(path, keep_duplicates=True)
+    web = simplify_coverage(gdf).set_index("kode_desa")
+    assert not (web.geometry.is_empty | web.geometry.isna()).any()
+    original = gdf.set_index("kode_desa").to_crs(32748).area
+    area = web.to_crs(32748).area
+    assert area["16.04.01.2099"] == pytest.approx(original["16.04.01.2099"], rel=1e-3)
