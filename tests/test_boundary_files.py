@@ -402,3 +402,44 @@ def test_nothing_matched_names_the_missing_name_columns(tmp_path):
     assert code == 1
     assert "tidak punya kolom nama untuk nama_kecamatan, nama_desa" in text
     assert "--columns" in text
+
+
+def test_kept_duplicate_is_never_emptied_on_the_web_map(tmp_path):
+    from povmap.simplify import simplify_coverage
+
+    raw = gpd.read_file(need(LAHAT_DESA))
+    copy = raw.iloc[[0]].copy()
+    copy["kode"] = "16.04.01.2099"
+    path = tmp_path / "ganda.geojson"
+    gpd.GeoDataFrame(pd.concat([raw, copy]), crs=raw.crs).to_file(path)
+    gdf = povmap.read_boundaries(path, keep_duplicates=True)
+    web = simplify_coverage(gdf).set_index("kode_desa")
+    assert not (web.geometry.is_empty | web.geometry.isna()).any()
+    original = gdf.set_index("kode_desa").to_crs(32748).area
+    area = web.to_crs(32748).area
+    assert area["16.04.01.2099"] == pytest.approx(original["16.04.01.2099"], rel=1e-3)
+
+
+def test_encoding_option_leaves_utf8_formats_alone(tmp_path):
+    gdf = with_typographic_names(gpd.read_file(need(KONSEL_DESA)))
+    path = tmp_path / "batas.gpkg"
+    gdf.to_file(path)
+    read = povmap.read_boundaries(path, encoding="cp1252")
+    assert read.loc[0, "nama_desa"] == "Lapoa’"  # noqa: RUF001 - not "Lapoaâ€™"
+    assert read.attrs["povmap"].encoding is None
+    assert any("--encoding cp1252 diabaikan" in n for n in read.attrs["povmap"].notes)
+
+
+def test_zipped_cp1252_shapefile_without_cpg(tmp_path):
+    gdf = with_typographic_names(gpd.read_file(need(KONSEL_DESA)))
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    gdf.to_file(folder / "batas.shp", encoding="cp1252")
+    path = tmp_path / "batas.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in folder.iterdir():
+            if part.suffix != ".cpg":
+                archive.write(part, f"BATAS DESA/{part.name}")
+    read = povmap.read_boundaries(path)
+    assert read.loc[1, "nama_desa"] == "Tinanggea – Seberang"  # noqa: RUF001
+    assert read.attrs["povmap"].encoding == "CP1252"

@@ -171,9 +171,9 @@ def read_boundaries(
                                en=f"Boundary file not found: {path}")
     _check_shapefile_parts(path)
     layer, notes = _choose_layer(path, layer)
-    encoding, guessed = _shapefile_encoding(path, layer, encoding)
-    if guessed:
-        notes.append(guessed)
+    encoding, said = _shapefile_encoding(path, layer, encoding)
+    if said:
+        notes.append(said)
     options = {"encoding": encoding} if encoding else {}
     try:
         with warnings.catch_warnings():
@@ -362,13 +362,20 @@ def _check_shapefile_parts(path: Path) -> None:
 
 def _shapefile_encoding(path: Path, layer: str | None, encoding: str | None
                         ) -> tuple[str | None, Text | None]:
-    """The encoding to read a shapefile's DBF with, and a note when povmap guessed it.
+    """The encoding to read a shapefile's DBF with, and a note when povmap guessed or ignored it.
 
     A DBF says its encoding in a ``.cpg`` file or in its language-driver byte; without either,
     GDAL assumes ISO-8859-1 and Windows files (CP1252) or UTF-8 files come out as mojibake
     (``Hamalau\x92``, ``CafÃ©``). povmap then decides from the bytes: UTF-8 when they decode as
     UTF-8 (text in another encoding almost never does), else CP1252.
     """
+    if encoding and path.suffix.lower() not in (".shp", ".dbf", ".zip"):
+        # GeoJSON, GeoPackage and FlatGeobuf text is UTF-8 by their specifications; decoding it
+        # otherwise would make the mojibake the option is meant to prevent.
+        return None, Text(f"{path}: --encoding {encoding} diabaikan; teks {path.suffix} selalu "
+                          "UTF-8 (--encoding hanya untuk shapefile).",
+                          en=f"{path}: --encoding {encoding} ignored; {path.suffix} text is "
+                             "always UTF-8 (--encoding is for shapefiles only).")
     if encoding:
         try:
             "".encode(encoding)
@@ -990,15 +997,11 @@ def _duplicates_and_overlaps(
         return gdf, [], []
     areas = shapely.area(geoms)
     small, large = np.minimum(areas[left], areas[right]), np.maximum(areas[left], areas[right])
-    # Bounding boxes bound the overlap from above: most neighbours only touch.
-    boxes = shapely.bounds(geoms)
-    width = np.minimum(boxes[left, 2], boxes[right, 2]) - np.maximum(boxes[left, 0],
-                                                                   boxes[right, 0])
-    height = np.minimum(boxes[left, 3], boxes[right, 3]) - np.maximum(boxes[left, 1],
-                                                                    boxes[right, 1])
-    near = np.clip(width, 0, None) * np.clip(height, 0, None) > OVERLAP_SHARE * small
-    left, right, small, large = left[near], right[near], small[near], large[near]
-    shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    try:
+        shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    except shapely.errors.GEOSException:
+        # A robustness failure of GEOS on nearly coincident edges: a 1 m grid settles it.
+        shared = shapely.area(shapely.intersection(geoms[left], geoms[right], grid_size=1.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(small > 0, shared / small, 0.0)
         same = np.where(large > 0, shared / large, 0.0) >= DUPLICATE_SHARE

@@ -123,7 +123,16 @@ def simplify_coverage(
     out = cleaned.set_geometry(geoms).to_crs(4326)
     # Rounding on a grid moves a shared vertex to the same place in both polygons, so shared
     # edges stay identical; GEOS keeps each result valid.
-    return out.set_geometry(shapely.set_precision(out.geometry.values, 10.0**-decimals))
+    rounded = shapely.set_precision(np.asarray(out.geometry.values), 10.0**-decimals)
+    # Never an empty geometry where the input had one: cleaning gives an overlap to one
+    # neighbour, so a polygon stored twice (kept with --keep-duplicates) or lying inside another
+    # would vanish. It keeps its own outline instead, unsimplified.
+    lost = shapely.is_empty(rounded) | shapely.is_missing(rounded)
+    if lost.any():
+        own = shapely.make_valid(np.asarray(gdf.geometry.to_crs(4326).values)[lost])
+        rounded[lost] = shapely.set_precision(
+            np.array([_polygonal(g) for g in own], dtype=object), 10.0**-decimals)
+    return out.set_geometry(rounded)
 
 
 def check_coverage(gdf: gpd.GeoDataFrame) -> CoverageCheck:
