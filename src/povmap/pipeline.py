@@ -10,9 +10,10 @@ import geopandas as gpd
 
 from ._errors import PovmapInputError, Text
 from .boundaries import read_boundaries
-from .classify import classify
+from .classify import classification_of, classify
 from .counts import read_counts
 from .defaults import FUZZY_THRESHOLD
+from .i18n import label
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
 from .pockets import UNTESTED, Pockets, find_pockets
@@ -124,8 +125,9 @@ def run(
     if options.pockets and options.level == "desa":
         pockets = find_pockets(classified["desa"], column, lang=options.lang)
         classified["desa"] = with_pockets(classified["desa"], pockets)
-    for layer in classified.values():
+    for name, layer in classified.items():
         layer.attrs["povmap"] = bounds.attrs.get("povmap")
+        result.report.notes.extend(classification_of(layer).notes(label(f"{name}_layer", "id")))
     return Result(layers=classified, report=result.report, pockets=pockets,
                   inputs={"boundaries": Path(boundaries), "counts": Path(counts)})
 

@@ -40,10 +40,9 @@ _CSS = """
 
 
 def graduated_items(classification: Classification, lang: str) -> list[tuple[str, str]]:
-    """(colour, label) of each class, light to dark, then the no-data entry."""
-    items = list(zip(classification.colors, classification.labels(lang), strict=True))
-    items.append((classification.no_data_color, classification.no_data_label(lang)))
-    return items
+    """(colour, label) of each class, light to dark, then "Data tidak lengkap" (when some area
+    is) and "Tidak ada data": :meth:`Classification.legend_items`, as the SLD/QML rules."""
+    return [(colour, text) for _, text, colour in classification.legend_items(lang)]
 
 
 def section_html(layer_name: str, heading: str, items: Sequence[tuple[str, str]],

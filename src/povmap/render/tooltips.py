@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..classify import NO_DATA_CLASS, Classification
+from ..classify import Classification
 from ..i18n import format_number, format_percent, label
 
 #: Tooltip rows of a desa layer: (column, kind), kind choosing the number format.
@@ -84,10 +84,10 @@ def tooltip_frame(
 
 
 def class_texts(classes: np.ndarray, classification: Classification, lang: str) -> list[str]:
-    """The legend label of each area's class (escaped), 'Tidak ada data' for no data."""
-    labels = [html.escape(t) for t in classification.labels(lang)]
-    missing = html.escape(classification.no_data_label(lang))
-    return [labels[c] if c != NO_DATA_CLASS else missing for c in classes]
+    """The legend label of each area's class (escaped), as the legend names it ('Tidak ada data',
+    'Data tidak lengkap' included)."""
+    labels = {index: html.escape(text) for index, text, _ in classification.legend_items(lang)}
+    return [labels[int(c)] for c in classes]
 
 
 def format_value(value: Any, kind: str, lang: str) -> str:
