@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
-from .i18n import check_lang, format_number, label
+from .i18n import LANGS, check_lang, format_number, format_percent, label
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "user")
 NO_DATA_COLOR = "#d9d9d9"
@@ -152,19 +152,19 @@ class Classification:
         items.append((NO_DATA_CLASS, self.no_data_label(lang), self.no_data_color))
         return items
 
-    def notes(self, area: str | None = None) -> list[Text]:
+    def notes(self, level: str | None = None) -> list[Text]:
         """What the reader must know about these classes, in both languages.
 
         Says when fewer classes than asked could be formed, and why (few distinct values, or
-        many areas sharing one value). ``area`` names the layer, e.g. ``"desa"``.
+        many areas sharing one value). ``level`` (``"desa"``, ``"kecamatan"``) names the layer.
         """
         if not self.k_requested or self.k >= self.k_requested:
             return []
-        where = f"{area}: " if area else ""
-        head_id = (f"{where}hanya {self.k} kelas dapat dibentuk dari {self.k_requested} yang "
-                   f"diminta untuk {label(self.column, 'id').lower()}")
-        head_en = (f"{where}only {self.k} classes could be formed of the {self.k_requested} "
-                   f"asked for {label(self.column, 'en').lower()}")
+        where = {lang: f"{label(f'{level}_layer', lang)}: " if level else "" for lang in LANGS}
+        head_id = (f"{where['id']}hanya {self.k} kelas dapat dibentuk dari {self.k_requested} "
+                   f"yang diminta untuk {label(self.column, 'id').lower()}")
+        head_en = (f"{where['en']}only {self.k} classes could be formed of the "
+                   f"{self.k_requested} asked for {label(self.column, 'en').lower()}")
         if self.distinct is not None and self.distinct < self.k_requested:
             return [Text(f"{head_id}: datanya hanya punya {self.distinct} nilai berbeda.",
                          en=f"{head_en}: the data has only {self.distinct} distinct values.")]
@@ -323,6 +323,47 @@ def incomplete_areas(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> np.
     n = pd.to_numeric(gdf["desa_berdata"], errors="coerce").fillna(0).to_numpy(float)
     total = pd.to_numeric(gdf["jumlah_desa"], errors="coerce").fillna(0).to_numpy(float)
     return (n > 0) & (n < min_berdata * total)
+
+
+def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> list[Text]:
+    """Notes on an aggregate layer resting on part of its desa, for the report and the terminal.
+
+    One note when some area's values come from only part of its desa (how many of how many
+    overall), and one naming the areas not classified ("data tidak lengkap") with their
+    ``desa_berdata`` of ``jumlah_desa``. No note for a layer without those columns.
+    """
+    if "desa_berdata" not in gdf.columns or "jumlah_desa" not in gdf.columns:
+        return []
+    level = next((lv for lv in ("kecamatan", "kabupaten", "provinsi")
+                  if f"nama_{lv}" in gdf.columns), "wilayah")
+    n, total = int(gdf["desa_berdata"].sum()), int(gdf["jumlah_desa"].sum())
+    notes = []
+    if n < total:
+        notes.append(Text(
+            f"Nilai {level} dihitung hanya dari desa yang punya pembilang dan penyebutnya: {n} "
+            f"dari {total} desa berdata (kolom desa_berdata, jumlah_desa).",
+            en=f"{level.capitalize()} values are computed only from the villages that have both "
+               f"their numerator and denominator: {n} of {total} villages have data (columns "
+               "desa_berdata, jumlah_desa)."))
+    if "kelas" in gdf.columns:
+        short = gdf[gdf["kelas"] == INCOMPLETE_CLASS]
+    else:
+        short = gdf[incomplete_areas(gdf, min_berdata)]
+    if len(short):
+        name = f"nama_{level}" if f"nama_{level}" in gdf.columns else f"kode_{level}"
+        listed = {lang: ", ".join(
+            f"{a} ({int(b)} {'dari' if lang == 'id' else 'of'} {int(c)})"
+            for a, b, c in zip(short[name].head(10), short["desa_berdata"].head(10),
+                               short["jumlah_desa"].head(10), strict=True))
+            + (", …" if len(short) > 10 else "") for lang in LANGS}
+        share = {lang: format_percent(100 * min_berdata, 0, lang) for lang in LANGS}
+        notes.append(Text(
+            f"{len(short)} {level} berdata kurang dari {share['id']} desanya dan tidak "
+            f"diklasifikasi (data tidak lengkap, --min-berdata): {listed['id']}.",
+            en=f"{len(short)} {level} areas have data for less than {share['en']} of their "
+               f"villages and are not classified (incomplete data, --min-berdata): "
+               f"{listed['en']}."))
+    return notes
 
 
 def classification_of(gdf: gpd.GeoDataFrame) -> Classification:

@@ -21,7 +21,13 @@ from .layers import (
     palette_style,
     pocket_categories,
 )
-from .legend import MapDecorations, footer_lines, graduated_items, section_html
+from .legend import (
+    MapDecorations,
+    coverage_note,
+    footer_lines,
+    graduated_items,
+    section_html,
+)
 from .tooltips import tooltip_frame, tooltip_rows
 from .topo import TopologyData, build_topology
 
@@ -107,7 +113,8 @@ def choropleth(
                             incomplete=classification.incomplete_color),
     )
     sections = [section_html(layer_name, f"{layer_name}: {label(column, lang)}",
-                             graduated_items(classification, lang))]
+                             graduated_items(classification, lang),
+                             note=coverage_note(gdf, classification, lang))]
     if level == "desa" and "kecamatan" in fields:  # a kecamatan map's main layer is "kecamatan"
         sections.append(_add_kecamatan_choropleth(m, topology, objects, fields, column, lang))
     if "kantong" in objects:
@@ -166,6 +173,7 @@ def _objects(web, level, column, classification, outlines, kecamatan, pockets, s
             obj = gpd.GeoDataFrame(p, geometry=outlines.geometry.values, crs=4326)
             obj["k"] = kec["kelas"].to_numpy().astype(int)
             obj.attrs["classification"] = kec_class
+            obj.attrs["note"] = coverage_note(kecamatan, kec_class, lang)
             objects["kecamatan"] = obj
             found["kecamatan"] = (f, a)
     if pockets is not None and level == "desa":
@@ -186,7 +194,8 @@ def _add_kecamatan_choropleth(m, topology, objects, fields, column, lang) -> str
                             weight=0.8, incomplete=kec_class.incomplete_color),
     )
     return section_html(name, f"{name}: {label(column, lang)}",
-                        graduated_items(kec_class, lang), shown=False)
+                        graduated_items(kec_class, lang), shown=False,
+                        note=objects["kecamatan"].attrs["note"])
 
 
 def _pocket_object(web: gpd.GeoDataFrame, pockets: pd.DataFrame, lang: str):
