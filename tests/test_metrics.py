@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
@@ -206,7 +208,14 @@ def test_kecamatan_rate_rests_on_complete_desa_in_export_and_map(tmp_path):
 
 
 def test_min_berdata_sets_the_threshold(tmp_path):
+    from povmap import defaults
+    from povmap.classify import classify
+    from povmap.cli import main
     from povmap.pipeline import Options, run
+
+    option = next(p for p in main.commands["map"].params if p.name == "min_berdata")
+    assert option.default == 100 * defaults.MIN_BERDATA == 100 * Options().min_berdata
+    assert inspect.signature(classify).parameters["min_berdata"].default == defaults.MIN_BERDATA
 
     desa, path = _konsel_with_gaps(tmp_path)
     kec = run(desa, path, Options(min_berdata=0.8)).layers["kecamatan"].set_index(

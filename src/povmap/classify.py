@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
+from .defaults import MIN_BERDATA
 from .i18n import LANGS, check_lang, format_number, format_percent, label
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "user")
@@ -23,8 +24,6 @@ NO_DATA_CLASS = -1
 INCOMPLETE_CLASS = -2
 #: A mid grey, darker than "no data", so an incomplete kecamatan never reads as a value class.
 INCOMPLETE_COLOR = "#969696"
-#: Default share of desa with data below which an aggregate is not classified (``--min-berdata``).
-MIN_BERDATA = 0.5
 #: Default colour map per kind of value: reds for poverty, purples for desil (a welfare rank).
 CMAPS = {"persen_desil": "Purples", "kepadatan": "OrRd", "default": "YlOrRd"}
 #: Most decimals a label gets while looking for edges that read differently.

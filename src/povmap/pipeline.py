@@ -10,9 +10,9 @@ import geopandas as gpd
 
 from ._errors import PovmapInputError, Text
 from .boundaries import read_boundaries
-from .classify import MIN_BERDATA, classification_of, classify, incomplete_notes
+from .classify import classification_of, classify, incomplete_notes
 from .counts import read_counts
-from .defaults import FUZZY_THRESHOLD
+from .defaults import FUZZY_THRESHOLD, MIN_BERDATA
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
 from .pockets import UNTESTED, Pockets, find_pockets
