@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import povmap
 from povmap.metrics import summary
@@ -73,3 +77,149 @@ def test_zero_population_gives_no_rate(hss_counts):
     counts.loc[0, ["jumlah_penduduk", "jumlah_miskin_ekstrem"]] = 0
     layer = povmap.add_rates(povmap.join(desa, counts).joined)
     assert np.isnan(layer.set_index("kode_desa").loc["63.06.01.2001", "persen_miskin_ekstrem"])
+
+
+# --- Rates from incomplete data (issue #10, kind 1): only desa with both values count.
+
+@pytest.fixture(scope="module")
+def hss_two_kecamatan(hss_counts):
+    """Joined HSS desa of two kecamatan (35 desa), every count present."""
+    desa = povmap.read_boundaries(need(HSS_DESA))
+    desa = desa[desa["kode_kecamatan"].isin(["63.06.01", "63.06.02"])].reset_index(drop=True)
+    return povmap.join(desa, hss_counts.assign(baris=range(2, 150))).joined
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_aggregated_rate_is_ratio_of_sums_over_complete_desa(hss_two_kecamatan, data):
+    layer = hss_two_kecamatan.copy()
+    n = len(layer)
+    for column in ("jumlah_miskin_ekstrem", "jumlah_penduduk", "jumlah_desil_1"):
+        gaps = data.draw(st.lists(st.booleans(), min_size=n, max_size=n), label=column)
+        layer[column] = layer[column].astype(float).mask(np.array(gaps))
+    layer = povmap.add_rates(layer)
+    kec = povmap.aggregate(layer, "kecamatan").set_index("kode_kecamatan")
+    for code, group in layer.groupby("kode_kecamatan"):
+        row = kec.loc[code]
+        for rate, numerator in (("persen_miskin_ekstrem", "jumlah_miskin_ekstrem"),
+                                ("persen_desil_1", "jumlah_desil_1")):
+            both = group[numerator].notna() & group["jumlah_penduduk"].notna()
+            bottom = group.loc[both, "jumlah_penduduk"].sum()
+            expected = 100 * group.loc[both, numerator].sum() / bottom if bottom else np.nan
+            np.testing.assert_allclose(row[rate], expected, rtol=1e-12)
+        complete = (group["jumlah_miskin_ekstrem"].notna()
+                    & group["jumlah_penduduk"].notna()).sum()
+        assert row["jumlah_desa"] == len(group) and row["desa_berdata"] == complete
+        assert row["jumlah_desa_tanpa_data"] == len(group) - complete
+        counts = group[["jumlah_miskin_ekstrem", "jumlah_penduduk", "jumlah_desil_1",
+                        "jumlah_keluarga_miskin_ekstrem"]]
+        assert row["jumlah_sebagian"] == int(counts.isna().any(axis=None))
+        # Each count sums the desa that have it (NaN when none has).
+        np.testing.assert_allclose(row["jumlah_penduduk"],
+                                   group["jumlah_penduduk"].sum(min_count=1))
+    total = summary(layer)
+    both = layer["jumlah_miskin_ekstrem"].notna() & layer["jumlah_penduduk"].notna()
+    if layer.loc[both, "jumlah_penduduk"].sum() > 0:
+        assert total["persen_miskin_ekstrem"] == pytest.approx(
+            100 * layer.loc[both, "jumlah_miskin_ekstrem"].sum()
+            / layer.loc[both, "jumlah_penduduk"].sum())
+
+
+def _konsel_with_gaps(tmp_path):
+    """Konawe Selatan counts with planted gaps, as Dinsos recaps have them.
+
+    Tinanggea (74.05.01, 24 desa): population 1.000 each and 10, 20, ... 240 people; desa 1-4
+    have "-" for the people, desa 5-6 a blank population, desa 7 no row. Over the 17 complete
+    desa: 10 × (8 + ... + 24) = 2.720 of 17.000 people = 16 %. Andoolo (74.05.03, 10 desa):
+    6 desa with "-", so it rests on 4 of 10 desa (< 50 %).
+    """
+    import geopandas as gpd
+    from conftest import KONSEL_DESA
+
+    raw = gpd.read_file(need(KONSEL_DESA))
+    table = make_counts(raw, seed=7405).astype({"jumlah_miskin_ekstrem": object,
+                                                "jumlah_penduduk": object})
+    tinanggea = np.flatnonzero(table["kode_wilayah"].str.startswith("74.05.01."))
+    assert len(tinanggea) == 24
+    table.loc[tinanggea, "jumlah_penduduk"] = 1000
+    table.loc[tinanggea, "jumlah_miskin_ekstrem"] = 10 * np.arange(1, 25)
+    table.loc[tinanggea, "jumlah_keluarga_miskin_ekstrem"] = 3 * np.arange(1, 25)
+    table.loc[tinanggea, "jumlah_desil_1"] = 500
+    table.loc[tinanggea[:4], "jumlah_miskin_ekstrem"] = "-"
+    table.loc[tinanggea[4:6], "jumlah_penduduk"] = ""
+    andoolo = np.flatnonzero(table["kode_wilayah"].str.startswith("74.05.03."))
+    table.loc[andoolo[:6], "jumlah_miskin_ekstrem"] = "-"
+    table = table.drop(index=tinanggea[6])
+    path = tmp_path / "konsel.csv"
+    table.to_csv(path, index=False)
+    return KONSEL_DESA, path
+
+
+def test_kecamatan_rate_rests_on_complete_desa_in_export_and_map(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    import geopandas as gpd
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from povmap.cli import main
+
+    desa, path = _konsel_with_gaps(tmp_path)
+    out = tmp_path / "bundel"
+    done = CliRunner().invoke(main, ["export", str(desa), str(path), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    kec = gpd.read_file(out / "kecamatan.geojson").set_index("KDCPUM")
+    tinanggea, andoolo = kec.loc["74.05.01"], kec.loc["74.05.03"]
+    assert tinanggea["PRS_ME"] == pytest.approx(16.0, abs=1e-4)  # not 2.830 / 21.000 = 13,48 %
+    assert (tinanggea["JML_DESA"], tinanggea["DESA_BDATA"], tinanggea["DESA_TDATA"]) == (24, 17, 7)
+    # Counts sum the desa that have them, flagged as partial: 2.830 people, 21.000 population.
+    assert (tinanggea["JML_ME"], tinanggea["JML_PDDK"], tinanggea["JML_SBGN"]) == (2830, 21000, 1)
+    assert tinanggea["KELAS"] >= 0
+    assert (andoolo["JML_DESA"], andoolo["DESA_BDATA"], andoolo["KELAS"]) == (10, 4, -2)
+    complete = kec.drop(index=["74.05.01", "74.05.03"])
+    assert (complete["DESA_BDATA"] == complete["JML_DESA"]).all()
+    assert (complete["JML_SBGN"] == 0).all() and (complete["KELAS"] >= 0).all()
+    # The styles draw -2 as the legend does, distinct from "Tidak ada data".
+    ns = {"sld": "http://www.opengis.net/sld", "ogc": "http://www.opengis.net/ogc"}
+    rules = {r.find("sld:Title", ns).text: [e.text for e in r.iterfind(".//ogc:Literal", ns)]
+             for r in ET.parse(out / "kecamatan.sld").getroot().iterfind(".//sld:Rule", ns)}
+    assert rules["Data tidak lengkap"] == ["-2"] and rules["Tidak ada data"] == ["-1"]
+    categories = ET.parse(out / "kecamatan.qml").getroot().iterfind(".//category")
+    assert {c.get("value"): c.get("label") for c in categories}["-2"] == "Data tidak lengkap"
+    fields = pd.read_csv(out / "kamus_data.csv", encoding="utf-8-sig")
+    described = fields[fields["lapisan"] == "kecamatan"].set_index("field")["keterangan"]
+    assert "hanya dari desa tersebut" in described["DESA_BDATA"]
+    assert "JML_DESA − DESA_BDATA" in described["DESA_TDATA"]
+    assert "batas bawah" in described["JML_SBGN"]
+
+    page = tmp_path / "peta.html"
+    done = CliRunner().invoke(main, ["map", str(desa), str(path), "-o", str(page),
+                                     "--tiles", "none"])
+    assert done.exit_code == 0, done.output
+    assert "Andoolo (4 dari 10)" in done.output  # the terminal names the kecamatan left out
+    html = page.read_text(encoding="utf-8")
+    assert "17 dari 24 desa" in html and "4 dari 10 desa" in html  # kecamatan tooltips
+    assert "2.830 (dari desa berdata)" in html
+    # Legend notes: desa and kecamatan sections, and the incomplete entry.
+    assert "338 dari 351 desa berdata</div>" in html
+    assert ("338 dari 351 desa berdata; 1 kecamatan: data tidak lengkap (desa berdata &lt; "
+            "50 %)") in html
+    assert "</span>Data tidak lengkap</div>" in html
+
+
+def test_min_berdata_sets_the_threshold(tmp_path):
+    from povmap import defaults
+    from povmap.classify import classify
+    from povmap.cli import main
+    from povmap.pipeline import Options, run
+
+    option = next(p for p in main.commands["map"].params if p.name == "min_berdata")
+    assert option.default == 100 * defaults.MIN_BERDATA == 100 * Options().min_berdata
+    assert inspect.signature(classify).parameters["min_berdata"].default == defaults.MIN_BERDATA
+
+    desa, path = _konsel_with_gaps(tmp_path)
+    kec = run(desa, path, Options(min_berdata=0.8)).layers["kecamatan"].set_index(
+        "kode_kecamatan")
+    assert kec.loc[["74.05.01", "74.05.03"], "kelas"].tolist() == [-2, -2]  # 17/24 < 80 %
+    kec = run(desa, path, Options(min_berdata=0.0)).layers["kecamatan"]
+    assert (kec["kelas"] >= 0).all()

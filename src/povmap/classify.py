@@ -6,25 +6,43 @@ the SLD/QML styles all read the same object, so they cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError
-from .i18n import format_number, label
+from ._errors import PovmapInputError, Text
+from .defaults import MIN_BERDATA
+from .i18n import LANGS, check_lang, format_number, format_percent, label
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "user")
 NO_DATA_COLOR = "#d9d9d9"
 NO_DATA_CLASS = -1
+#: Class of an aggregate resting on too few desa with data ("data tidak lengkap"): not classified.
+INCOMPLETE_CLASS = -2
+#: A mid grey, darker than "no data", so an incomplete kecamatan never reads as a value class.
+INCOMPLETE_COLOR = "#969696"
 #: Default colour map per kind of value: reds for poverty, purples for desil (a welfare rank).
 CMAPS = {"persen_desil": "Purples", "kepadatan": "OrRd", "default": "YlOrRd"}
+#: Most decimals a label gets while looking for edges that read differently.
+MAX_DECIMALS = 6
+
+_TEXT = {
+    "zero": {"id": "0 (tidak ada)", "en": "0 (none)"},
+    "incomplete": {"id": "Data tidak lengkap", "en": "Incomplete data"},
+}
 
 
 @dataclass(frozen=True)
 class Classification:
     """Class breaks of one column.
+
+    Class 0 holds the values from ``lower`` to ``bins[0]``, class *i* those above ``bins[i-1]``
+    up to ``bins[i]`` (upper edges inclusive, mapclassify's convention), so the labels read
+    ``0,12 – 0,45``, ``> 0,45 – 0,82``: no two classes share a value. A value shared by many areas
+    (most often 0) has a class of its own (listed in ``exact``), labelled with that value alone.
 
     Attributes
     ----------
@@ -39,7 +57,24 @@ class Classification:
     colors
         Hex colour of each class, light to dark.
     decimals
-        Decimals shown in labels.
+        Decimals shown in labels: enough for every class edge to read differently.
+    no_data_color
+        Colour of areas without a value.
+    exact
+        Indexes of the classes that hold one value only (a value shared by many areas).
+    k_requested
+        The number of classes asked for; :attr:`k` is smaller when the data did not allow it.
+    distinct
+        Number of distinct values classified.
+    most_common
+        ``(value, number of areas)`` of the most frequent value, to say why classes are fewer.
+    incomplete
+        Number of areas not classified because they rest on fewer than ``min_berdata`` of their
+        desa (``kelas`` = :data:`INCOMPLETE_CLASS`).
+    min_berdata
+        Share (0 to 1) of desa with data an aggregate needs to be classified.
+    incomplete_color
+        Colour of those areas.
     """
 
     column: str
@@ -49,6 +84,13 @@ class Classification:
     colors: tuple[str, ...]
     decimals: int
     no_data_color: str = NO_DATA_COLOR
+    exact: tuple[int, ...] = ()
+    k_requested: int | None = None
+    distinct: int | None = None
+    most_common: tuple[float, int] | None = None
+    incomplete: int = 0
+    min_berdata: float = MIN_BERDATA
+    incomplete_color: str = INCOMPLETE_COLOR
 
     @property
     def k(self) -> int:
@@ -63,20 +105,74 @@ class Classification:
         return np.where(np.isnan(values), NO_DATA_CLASS, classes)
 
     def color_of(self, classes: np.ndarray) -> list[str]:
-        """Colour per class index, the no-data grey for :data:`NO_DATA_CLASS`."""
-        return [self.colors[c] if c >= 0 else self.no_data_color for c in classes]
+        """Colour per class index; no-data grey and the incomplete colour for those classes."""
+        special = {NO_DATA_CLASS: self.no_data_color, INCOMPLETE_CLASS: self.incomplete_color}
+        return [self.colors[c] if c >= 0 else special[c] for c in classes]
+
+    def intervals(self) -> list[tuple[float, float, bool]]:
+        """``(low, high, low_included)`` of each class; an exact class is ``(v, v, True)``."""
+        edges = [self.lower, *self.bins]
+        return [(hi, hi, True) if i in self.exact or lo == hi else (lo, hi, i == 0)
+                for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))]
 
     def labels(self, lang: str = "id") -> list[str]:
-        """One label per class, e.g. ``0,25 – 1,09``; the unit is in the legend title."""
-        edges = [self.lower, *self.bins]
-        return [
-            f"{format_number(lo, self.decimals, lang)} – {format_number(hi, self.decimals, lang)}"
-            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
-        ]
+        """One label per class, e.g. ``0 (tidak ada)``, ``0,12 – 0,45``, ``> 0,45 – 0,82``.
+
+        The unit is in the legend title. Every map, legend and style takes its labels from here.
+        """
+        def number(value: float) -> str:
+            return format_number(value, self.decimals, lang)
+
+        out = []
+        for low, high, included in self.intervals():
+            if low == high:
+                out.append(_TEXT["zero"][lang] if high == 0 else number(high))
+            else:
+                out.append(f"{'' if included else '> '}{number(low)} – {number(high)}")
+        return out
 
     def no_data_label(self, lang: str = "id") -> str:
         """Legend label of areas without data."""
         return label("no_data", lang)
+
+    def incomplete_label(self, lang: str = "id") -> str:
+        """Legend label of aggregates resting on too few desa with data."""
+        return _TEXT["incomplete"][check_lang(lang)]
+
+    def legend_items(self, lang: str = "id") -> list[tuple[int, str, str]]:
+        """``(class index, label, colour)`` of every legend entry, in legend order.
+
+        The classes light to dark, then "Data tidak lengkap" when some area is in that state,
+        then "Tidak ada data". The HTML and PNG legends and the SLD/QML rules all use this list.
+        """
+        items = list(zip(range(self.k), self.labels(lang), self.colors, strict=True))
+        if self.incomplete:
+            items.append((INCOMPLETE_CLASS, self.incomplete_label(lang), self.incomplete_color))
+        items.append((NO_DATA_CLASS, self.no_data_label(lang), self.no_data_color))
+        return items
+
+    def notes(self, level: str | None = None) -> list[Text]:
+        """What the reader must know about these classes, in both languages.
+
+        Says when fewer classes than asked could be formed, and why (few distinct values, or
+        many areas sharing one value). ``level`` (``"desa"``, ``"kecamatan"``) names the layer.
+        """
+        if not self.k_requested or self.k >= self.k_requested:
+            return []
+        where = {lang: f"{label(f'{level}_layer', lang)}: " if level else "" for lang in LANGS}
+        head_id = (f"{where['id']}hanya {self.k} kelas dapat dibentuk dari {self.k_requested} "
+                   f"yang diminta untuk {label(self.column, 'id').lower()}")
+        head_en = (f"{where['en']}only {self.k} classes could be formed of the "
+                   f"{self.k_requested} asked for {label(self.column, 'en').lower()}")
+        if self.distinct is not None and self.distinct < self.k_requested:
+            return [Text(f"{head_id}: datanya hanya punya {self.distinct} nilai berbeda.",
+                         en=f"{head_en}: the data has only {self.distinct} distinct values.")]
+        value, count = self.most_common or (float("nan"), 0)
+        return [Text(
+            f"{head_id}: banyak wilayah bernilai sama ({count} wilayah bernilai "
+            f"{format_number(value, self.decimals, 'id')}), sehingga batas kelas berimpit.",
+            en=f"{head_en}: many areas share one value ({count} areas at "
+               f"{format_number(value, self.decimals, 'en')}), so class limits coincide.")]
 
 
 def make_classification(
@@ -89,6 +185,11 @@ def make_classification(
     cmap: str | None = None,
 ) -> Classification:
     """Compute class breaks of ``values`` (missing values ignored).
+
+    A value that at least a ``1/k`` share of the areas hold (often 0: no one in extreme poverty)
+    gets a class of its own, and the scheme divides the other values into the remaining classes.
+    mapclassify's own warnings are caught: when fewer classes than ``k`` are possible,
+    :meth:`Classification.notes` says so in Indonesian and English.
 
     Parameters
     ----------
@@ -104,6 +205,15 @@ def make_classification(
         Upper edges of the classes, ascending; the highest value always closes the last class.
     cmap
         A matplotlib colour map name; by default one suited to ``column``.
+
+    Returns
+    -------
+    Classification
+
+    Raises
+    ------
+    PovmapInputError
+        Unknown scheme or colour map, ``k`` outside 2 to 9, breaks not rising, or no value.
     """
     if breaks:
         scheme = "user"
@@ -120,10 +230,18 @@ def make_classification(
             f"Kolom {column!r} tidak berisi satu pun nilai; tidak ada yang dipetakan.",
             en=f"Column {column!r} has no values; nothing to map."
         )
-    bins = _bins(y, scheme, k, breaks)
+    unique, counts = np.unique(y, return_counts=True)
+    if scheme == "user":
+        bins, exact = _user_bins(y, breaks), ()
+    else:
+        bins, exact = _scheme_bins(y, unique, counts, scheme, k)
+    top = int(np.argmax(counts))
     return Classification(
         column=column, scheme=scheme, lower=float(y.min()), bins=tuple(float(b) for b in bins),
-        colors=_colors(cmap or _default_cmap(column), len(bins)), decimals=_decimals(column, y),
+        colors=_colors(cmap or _default_cmap(column), len(bins)),
+        decimals=_decimals(column, y, [float(y.min()), *bins]), exact=exact,
+        k_requested=len(breaks) + 1 if scheme == "user" else k, distinct=int(unique.size),
+        most_common=(float(unique[top]), int(counts[top])),
     )
 
 
@@ -135,12 +253,26 @@ def classify(
     k: int = 5,
     breaks: list[float] | None = None,
     cmap: str | None = None,
+    min_berdata: float = MIN_BERDATA,
 ) -> gpd.GeoDataFrame:
-    """Add ``kelas`` (class index, -1 = no data) to a copy of ``gdf``.
+    """Add ``kelas`` (class index; -1 = no data, -2 = data tidak lengkap) to a copy of ``gdf``.
 
     The :class:`Classification` is kept in ``gdf.attrs["povmap_classification"]`` so that maps and
     styles drawn from the result use exactly these breaks. Parameters as in
-    :func:`make_classification`.
+    :func:`make_classification`, and:
+
+    Parameters
+    ----------
+    min_berdata
+        For an aggregate layer (with ``jumlah_desa`` and ``desa_berdata``, see
+        :func:`povmap.aggregate`): an area whose desa with data are fewer than this share
+        (0 to 1) is not classified (``kelas`` = -2, "Data tidak lengkap") and its value does
+        not move the class breaks. An area with no desa with data is "Tidak ada data" (-1).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``gdf`` with ``kelas`` (int).
     """
     if column not in gdf.columns:
         mappable = [c for c in gdf.columns if c.startswith(("jumlah_", "persen_", "kepadatan_"))]
@@ -149,13 +281,88 @@ def classify(
             en=f"column={column!r} does not exist; columns that can be mapped: "
                f"{', '.join(mappable)}."
         )
-    classification = make_classification(
-        gdf[column], column=column, scheme=scheme, k=k, breaks=breaks, cmap=cmap
+    if not 0 <= min_berdata <= 1:
+        raise PovmapInputError(
+            f"min_berdata={min_berdata} di luar rentang; pilih bagian 0 sampai 1 (0,5 = 50 %).",
+            en=f"min_berdata={min_berdata} is out of range; choose a share from 0 to 1 "
+               "(0.5 = 50 %).")
+    values = pd.to_numeric(gdf[column], errors="coerce").astype(float)
+    short = incomplete_areas(gdf, min_berdata) & values.notna().to_numpy()
+    # The breaks come from the areas that are classified; when no area is, from all values,
+    # so that the legend still reads (every area then shows "Data tidak lengkap").
+    basis = values.where(~short) if (~short & values.notna().to_numpy()).any() else values
+    classification = replace(
+        make_classification(basis, column=column, scheme=scheme, k=k, breaks=breaks, cmap=cmap),
+        incomplete=int(short.sum()), min_berdata=float(min_berdata),
     )
     out = gdf.copy()
-    out["kelas"] = classification.assign(out[column])
+    out["kelas"] = np.where(short, INCOMPLETE_CLASS, classification.assign(values))
     out.attrs["povmap_classification"] = classification
     return out
+
+
+def reclassify(gdf: gpd.GeoDataFrame, previous: Classification) -> gpd.GeoDataFrame:
+    """Classify ``gdf`` again with the choices behind ``previous`` (scheme, classes asked for,
+    user breaks, threshold), e.g. after values were blanked: breaks come from the values now."""
+    breaks = list(previous.bins) if previous.scheme == "user" else None
+    k = previous.k_requested if previous.scheme != "user" and previous.k_requested else 5
+    return classify(gdf.drop(columns="kelas", errors="ignore"), previous.column,
+                    scheme=previous.scheme, k=k, breaks=breaks,
+                    min_berdata=previous.min_berdata)
+
+
+def incomplete_areas(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> np.ndarray:
+    """Whether each area rests on fewer than ``min_berdata`` of its desa (boolean array).
+
+    Uses ``desa_berdata`` and ``jumlah_desa`` of an aggregate layer; False everywhere for a
+    layer without them (a desa layer).
+    """
+    if "desa_berdata" not in gdf.columns or "jumlah_desa" not in gdf.columns:
+        return np.zeros(len(gdf), dtype=bool)
+    n = pd.to_numeric(gdf["desa_berdata"], errors="coerce").fillna(0).to_numpy(float)
+    total = pd.to_numeric(gdf["jumlah_desa"], errors="coerce").fillna(0).to_numpy(float)
+    return (n > 0) & (n < min_berdata * total)
+
+
+def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> list[Text]:
+    """Notes on an aggregate layer resting on part of its desa, for the report and the terminal.
+
+    One note when some area's values come from only part of its desa (how many of how many
+    overall), and one naming the areas not classified ("data tidak lengkap") with their
+    ``desa_berdata`` of ``jumlah_desa``. No note for a layer without those columns.
+    """
+    if "desa_berdata" not in gdf.columns or "jumlah_desa" not in gdf.columns:
+        return []
+    level = next((lv for lv in ("kecamatan", "kabupaten", "provinsi")
+                  if f"nama_{lv}" in gdf.columns), "wilayah")
+    n, total = int(gdf["desa_berdata"].sum()), int(gdf["jumlah_desa"].sum())
+    notes = []
+    if n < total:
+        notes.append(Text(
+            f"Nilai {level} dihitung hanya dari desa yang punya pembilang dan penyebutnya: {n} "
+            f"dari {total} desa berdata (kolom desa_berdata, jumlah_desa).",
+            en=f"{level.capitalize()} values are computed only from the villages that have both "
+               f"their numerator and denominator: {n} of {total} villages have data (columns "
+               "desa_berdata, jumlah_desa)."))
+    if "kelas" in gdf.columns:
+        short = gdf[gdf["kelas"] == INCOMPLETE_CLASS]
+    else:
+        short = gdf[incomplete_areas(gdf, min_berdata)]
+    if len(short):
+        name = f"nama_{level}" if f"nama_{level}" in gdf.columns else f"kode_{level}"
+        listed = {lang: ", ".join(
+            f"{a} ({int(b)} {'dari' if lang == 'id' else 'of'} {int(c)})"
+            for a, b, c in zip(short[name].head(10), short["desa_berdata"].head(10),
+                               short["jumlah_desa"].head(10), strict=True))
+            + (", …" if len(short) > 10 else "") for lang in LANGS}
+        share = {lang: format_percent(100 * min_berdata, 0, lang) for lang in LANGS}
+        notes.append(Text(
+            f"{len(short)} {level} berdata kurang dari {share['id']} desanya dan tidak "
+            f"diklasifikasi (data tidak lengkap, --min-berdata): {listed['id']}.",
+            en=f"{len(short)} {level} areas have data for less than {share['en']} of their "
+               f"villages and are not classified (incomplete data, --min-berdata): "
+               f"{listed['en']}."))
+    return notes
 
 
 def classification_of(gdf: gpd.GeoDataFrame) -> Classification:
@@ -167,20 +374,78 @@ def classification_of(gdf: gpd.GeoDataFrame) -> Classification:
     return found
 
 
-def _bins(y: np.ndarray, scheme: str, k: int, breaks: list[float] | None) -> np.ndarray:
-    if scheme == "user":
-        if not breaks or list(breaks) != sorted(breaks):
-            raise PovmapInputError("breaks harus berisi batas kelas yang naik, mis. 1,2,5.",
-                                   en="breaks must be rising class limits, e.g. 1,2,5.")
-        bins = [b for b in breaks if b < y.max()] + [y.max()]
-        return np.unique(bins)
-    k = min(k, np.unique(y).size)
+def _user_bins(y: np.ndarray, breaks: list[float] | None) -> np.ndarray:
+    if not breaks or list(breaks) != sorted(breaks):
+        raise PovmapInputError("breaks harus berisi batas kelas yang naik, mis. 1,2,5.",
+                               en="breaks must be rising class limits, e.g. 1,2,5.")
+    bins = [b for b in breaks if b < y.max()] + [y.max()]
+    return np.unique(bins)
+
+
+def _scheme_bins(y: np.ndarray, unique: np.ndarray, counts: np.ndarray, scheme: str,
+                 k: int) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Upper edges and the indexes of one-value classes.
+
+    A value held by at least ``n/k`` areas would take a whole quantile class and make two
+    breaks coincide (labels ``0,00 – 0,00`` then ``0,00 – 3,76``): it gets its own class, and
+    the values between such values (segments) share the other classes, in proportion to their
+    number of areas.
+    """
+    if unique.size <= k:  # one class per value: nothing to divide
+        return unique.astype(float), tuple(range(unique.size))
+    heavy = [float(v) for v, c in zip(unique, counts, strict=True) if c >= max(2, y.size / k)]
+    while True:
+        segments = _segments(y, heavy)
+        if len(heavy) + len(segments) <= k:
+            break
+        # Too many pieces for k classes: the least shared value loses its own class.
+        heavy.remove(min(heavy, key=lambda v: int(np.sum(y == v))))
+    shares = _share_classes([s.size for s in segments],
+                            [np.unique(s).size for s in segments], k - len(heavy))
+    pieces: list[tuple[float, np.ndarray, bool]] = [(v, np.array([v]), True) for v in heavy]
+    for segment, n_classes in zip(segments, shares, strict=True):
+        pieces.append((float(segment.min()), _segment_bins(segment, scheme, n_classes), False))
+    bins, exact = [], []
+    for _, edges, one_value in sorted(pieces, key=lambda p: p[0]):
+        if one_value:
+            exact.append(len(bins))
+        bins.extend(float(b) for b in edges)
+    return np.asarray(bins), tuple(exact)
+
+
+def _segments(y: np.ndarray, heavy: list[float]) -> list[np.ndarray]:
+    """The values between consecutive ``heavy`` values (and below/above them), non-empty ones."""
+    edges = [-np.inf, *sorted(heavy), np.inf]
+    rest = y[~np.isin(y, heavy)]
+    found = [rest[(rest > lo) & (rest < hi)] for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    return [s for s in found if s.size]
+
+
+def _share_classes(sizes: list[int], distinct: list[int], available: int) -> list[int]:
+    """Classes per segment: one each, the rest by the largest areas-per-class (D'Hondt)."""
+    shares = [1] * len(sizes)
+    for _ in range(available - len(sizes)):
+        open_ = [i for i in range(len(sizes)) if shares[i] < distinct[i]]
+        if not open_:
+            break
+        best = max(open_, key=lambda i: sizes[i] / (shares[i] + 1))
+        shares[best] += 1
+    return shares
+
+
+def _segment_bins(segment: np.ndarray, scheme: str, k: int) -> np.ndarray:
+    """Upper edges of ``k`` classes of ``segment`` by ``scheme`` (fewer when ties allow less)."""
     if k < 2:
-        return np.array([y.max()])
+        return np.array([segment.max()])
     import mapclassify  # imports matplotlib; only when classes are computed
 
-    classifier = mapclassify.classify(y, scheme=scheme, k=k)
-    return np.unique(classifier.bins)
+    with warnings.catch_warnings():
+        # mapclassify warns in English when ties leave fewer classes ("Not enough unique
+        # values ..."); Classification.notes says it to the user in their language instead.
+        warnings.simplefilter("ignore")
+        classifier = mapclassify.classify(segment, scheme=scheme, k=k)
+    bins = np.unique(np.asarray(classifier.bins, dtype=float))
+    return bins[bins < segment.max()].tolist() + [float(segment.max())]
 
 
 def _default_cmap(column: str) -> str:
@@ -204,8 +469,16 @@ def _colors(cmap: str, n: int) -> tuple[str, ...]:
     return tuple(to_hex(colormap(x)) for x in np.linspace(0.15, 0.95, n))
 
 
-def _decimals(column: str, y: np.ndarray) -> int:
+def _decimals(column: str, y: np.ndarray, edges: list[float]) -> int:
+    """Decimals for labels: by the spread of the values, more until every edge reads differently
+    (so no two classes show the same end value)."""
     if column.startswith("jumlah_"):
-        return 0
-    spread = float(np.nanmax(y) - np.nanmin(y)) if y.size else 0.0
-    return 2 if spread < 10 else 1 if spread < 100 else 0
+        base = 0
+    else:
+        spread = float(np.nanmax(y) - np.nanmin(y)) if y.size else 0.0
+        base = 2 if spread < 10 else 1 if spread < 100 else 0
+    distinct = sorted(set(edges))
+    for decimals in range(base, MAX_DECIMALS + 1):
+        if len({format_number(e, decimals) for e in distinct}) == len(distinct):
+            return decimals
+    return MAX_DECIMALS

@@ -16,7 +16,16 @@ import click
 from ._errors import LANGS, PovmapError
 from ._io import staged_outputs
 from ._privacy import mask_text
-from .defaults import ALPHA, FUZZY_THRESHOLD, MAX_PRECISION, PERMUTATIONS, PRECISION, SEED, SNAP_M
+from .defaults import (
+    ALPHA,
+    FUZZY_THRESHOLD,
+    MAX_PRECISION,
+    MIN_BERDATA,
+    PERMUTATIONS,
+    PRECISION,
+    SEED,
+    SNAP_M,
+)
 
 if TYPE_CHECKING:
     from .pipeline import Options
@@ -184,6 +193,10 @@ def class_options(command):
                      default="quantiles", show_default=True),
         click.option("-k", "k", type=click.IntRange(2, 9), default=5, show_default=True),
         click.option("--breaks", default=None, help="Batas kelas sendiri, mis. 1,2,5,10."),
+        click.option("--min-berdata", type=click.FloatRange(0, 100), default=100 * MIN_BERDATA,
+                     show_default=True, metavar="PERSEN",
+                     help="Kecamatan yang desa berdatanya kurang dari PERSEN % tidak "
+                          "diklasifikasi, tetapi ditandai 'Data tidak lengkap'."),
     ]):
         command = decorator(command)
     return command
@@ -204,6 +217,7 @@ def _options(kw: dict) -> Options:
         pockets=kw.get("kantong", False),
         allow_invalid=kw.get("allow_invalid", False), crs=kw.get("crs"),
         encoding=kw.get("encoding"), keep_duplicates=kw.get("keep_duplicates", False),
+        min_berdata=kw.get("min_berdata", 100 * MIN_BERDATA) / 100,
     )
 
 

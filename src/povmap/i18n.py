@@ -28,6 +28,8 @@ LABELS: dict[str, dict[str, str]] = {
             "Bagian penduduk desil 1 (peringkat kesejahteraan, bukan tingkat kemiskinan)"
         ),
         "kelas": "Kelas",
+        "jumlah_desa": "Jumlah desa",
+        "desa_berdata": "Desa berdata",
         "no_data": "Tidak ada data",
         "desa_layer": "Desa/Kelurahan",
         "kecamatan_layer": "Kecamatan",
@@ -78,6 +80,8 @@ LABELS: dict[str, dict[str, str]] = {
         "jumlah_desil_1": "People in welfare decile 1",
         "persen_desil_1": "Share in welfare decile 1 (a welfare rank, not a poverty rate)",
         "kelas": "Class",
+        "jumlah_desa": "Number of villages",
+        "desa_berdata": "Villages with data",
         "no_data": "No data",
         "desa_layer": "Villages",
         "kecamatan_layer": "Districts",

@@ -1,6 +1,8 @@
 """Rates, densities, and aggregation from desa to kecamatan (and kabupaten).
 
-Rates of an aggregate are always recomputed from the summed counts, never averaged.
+Rates of an aggregate are always recomputed from summed counts, never averaged, and only over the
+desa that have both the numerator and the denominator: a desa with a population but a blank
+count ("-") must not lower the kecamatan rate. Aggregates say how many desa they rest on.
 """
 
 from __future__ import annotations
@@ -20,6 +22,37 @@ RATES = {
     "persen_miskin_ekstrem": ("jumlah_miskin_ekstrem", "jumlah_penduduk"),
     **{f"persen_desil_{d}": (f"jumlah_desil_{d}", "jumlah_penduduk") for d in range(1, 11)},
 }
+#: Density columns: name -> (numerator, area).
+DENSITIES = {"kepadatan_miskin_ekstrem": ("jumlah_miskin_ekstrem", "luas_km2")}
+#: The value whose desa with data an aggregate counts, unless told another one.
+DEFAULT_VALUE = "persen_miskin_ekstrem"
+
+
+def value_inputs(column: str) -> tuple[str, ...]:
+    """The desa columns a value is computed from: a rate's numerator and denominator, a
+    density's count and area, or a count itself.
+
+    Examples
+    --------
+    >>> value_inputs("persen_miskin_ekstrem")
+    ('jumlah_miskin_ekstrem', 'jumlah_penduduk')
+    >>> value_inputs("jumlah_desil_1")
+    ('jumlah_desil_1',)
+    """
+    return RATES.get(column) or DENSITIES.get(column) or (column,)
+
+
+def has_data(gdf: pd.DataFrame, column: str = DEFAULT_VALUE) -> pd.Series:
+    """Whether each area has every input of ``column`` (see :func:`value_inputs`), boolean.
+
+    When the layer has none of those inputs (a table without population, say), an area has data
+    when it has any count.
+    """
+    inputs = [c for c in value_inputs(column) if c in gdf.columns]
+    if inputs:
+        return gdf[inputs].notna().all(axis=1)
+    counts = [c for c in COUNT_COLUMNS if c in gdf.columns]
+    return gdf[counts].notna().any(axis=1) if counts else pd.Series(False, index=gdf.index)
 
 
 def add_rates(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -45,28 +78,62 @@ def add_rates(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _geometry_last(out)
 
 
-def aggregate(gdf: gpd.GeoDataFrame, level: str = "kecamatan") -> gpd.GeoDataFrame:
-    """Sum a joined desa layer up to ``level`` and recompute the rates from the sums.
+def aggregate(gdf: gpd.GeoDataFrame, level: str = "kecamatan", *,
+              column: str = DEFAULT_VALUE) -> gpd.GeoDataFrame:
+    """Sum a joined desa layer up to ``level``; rates only over desa with both of their values.
 
     Geometry is dissolved from the desa (so outlines match the desa fill), with the sliver holes
-    between desa removed. ``jumlah_desa`` counts the desa, ``jumlah_desa_tanpa_data`` those
-    without a row in the counts table: an aggregate over incomplete desa is a lower bound.
+    between desa removed.
+
+    Parameters
+    ----------
+    gdf
+        Joined desa layer (:func:`povmap.join`, canonical columns, counts may be missing).
+    level
+        ``kecamatan``, ``kabupaten`` or ``provinsi``.
+    column
+        The value mapped: ``desa_berdata`` counts the desa that have every input of it (for
+        ``persen_miskin_ekstrem``: ``jumlah_miskin_ekstrem`` and ``jumlah_penduduk``).
 
     Returns
     -------
-    One row per area at ``level``, with canonical columns, summed counts, ``luas_km2`` and rates.
+    geopandas.GeoDataFrame
+        One row per area at ``level`` (CRS of ``gdf``), with canonical columns, ``luas_km2`` and:
+
+        - each count column: the sum over the desa that have that count (NaN when none has);
+        - each rate (``persen_*``, %) = 100 × sum(numerator) / sum(denominator) over the desa
+          that have both; ``kepadatan_miskin_ekstrem`` (per km²) likewise over the desa with a
+          count (their area);
+        - ``jumlah_desa`` (N): desa in the area; ``desa_berdata`` (n): desa with every input of
+          ``column``; ``jumlah_desa_tanpa_data`` = N − n (no row, or a blank count or
+          population);
+        - ``jumlah_sebagian``: 1 when some count sum of the area leaves out a desa (no row, or a
+          blank in that column), so those sums are lower bounds; 0 when every sum is complete.
     """
     out = dissolve(gdf, level)
     key = f"kode_{level}"
+    groups = gdf[key]
     counts = [c for c in COUNT_COLUMNS if c in gdf.columns]
+    found: dict[str, pd.Series] = {}
     if counts:
         # min_count=1: an area whose desa all lack data stays NaN instead of a false 0.
-        sums = gdf.groupby(key)[counts].sum(min_count=1)
-        out = out.merge(sums, left_on=key, right_index=True, how="left")
-    if "baris" in gdf.columns:
-        missing = gdf["baris"].isna().groupby(gdf[key]).sum().rename("jumlah_desa_tanpa_data")
-        out = out.merge(missing, left_on=key, right_index=True, how="left")
-    return add_rates(out)
+        found.update(gdf.groupby(key)[counts].sum(min_count=1).items())
+        found["jumlah_sebagian"] = gdf[counts].isna().any(axis=1).groupby(groups).any()
+    for rate, (numerator, denominator) in {**RATES, **DENSITIES}.items():
+        if numerator in gdf.columns and denominator in gdf.columns:
+            both = gdf[numerator].notna() & gdf[denominator].notna()
+            top = gdf[numerator].where(both).groupby(groups).sum(min_count=1)
+            bottom = gdf[denominator].where(both).groupby(groups).sum(min_count=1)
+            found[rate] = (100.0 if rate in RATES else 1.0) * top / bottom.where(bottom > 0)
+    berdata = has_data(gdf, column).groupby(groups).sum()
+    found["desa_berdata"] = berdata
+    found["jumlah_desa_tanpa_data"] = groups.groupby(groups).size() - berdata
+    table = pd.DataFrame(found)
+    table["jumlah_sebagian"] = table.get("jumlah_sebagian", False)
+    table = table.astype({"desa_berdata": int, "jumlah_desa_tanpa_data": int,
+                          "jumlah_sebagian": int})
+    out = out.merge(table, left_on=key, right_index=True, how="left")
+    return _geometry_last(out)
 
 
 def _geometry_last(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -75,10 +142,14 @@ def _geometry_last(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def summary(gdf: gpd.GeoDataFrame) -> pd.Series:
-    """Totals of the count columns over the whole layer, with rates recomputed from them."""
+    """Totals of the count columns over the whole layer (each over the areas that have it), with
+    rates recomputed from the areas that have both their numerator and their denominator."""
     counts = [c for c in COUNT_COLUMNS if c in gdf.columns]
     totals = gdf[counts].sum(min_count=1)
     for rate, (numerator, denominator) in RATES.items():
-        if numerator in totals and denominator in totals and totals[denominator] > 0:
-            totals[rate] = 100.0 * totals[numerator] / totals[denominator]
+        if numerator in gdf.columns and denominator in gdf.columns:
+            both = gdf[numerator].notna() & gdf[denominator].notna()
+            bottom = gdf.loc[both, denominator].sum()
+            if bottom > 0:
+                totals[rate] = 100.0 * gdf.loc[both, numerator].sum() / bottom
     return totals

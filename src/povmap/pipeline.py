@@ -10,9 +10,9 @@ import geopandas as gpd
 
 from ._errors import PovmapInputError, Text
 from .boundaries import read_boundaries
-from .classify import classify
+from .classify import classification_of, classify, incomplete_notes
 from .counts import read_counts
-from .defaults import FUZZY_THRESHOLD
+from .defaults import FUZZY_THRESHOLD, MIN_BERDATA
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
 from .pockets import UNTESTED, Pockets, find_pockets
@@ -40,6 +40,8 @@ class Options:
     crs: str | None = None
     encoding: str | None = None
     keep_duplicates: bool = False
+    #: Share of desa with data (0 to 1) a kecamatan needs to be classified (``--min-berdata``).
+    min_berdata: float = MIN_BERDATA
 
 
 #: What reading a boundary file may report: BoundaryInfo attribute -> (Indonesian, English).
@@ -147,21 +149,24 @@ def run(
         message = _nothing_matched(counts, boundaries, result.report, bounds, options.level)
         raise PovmapInputError(message, en=message.en)
     finest = add_rates(result.joined)
+    column = _column_to_map(finest, options, result.report)
     layers = {options.level: finest}
     if options.level == "desa":
-        layers["kecamatan"] = aggregate(finest, "kecamatan")
-    column = _column_to_map(finest, options, result.report)
+        layers["kecamatan"] = aggregate(finest, "kecamatan", column=column)
     classified = {
         name: classify(layer, column, scheme=options.scheme, k=options.k,
-                       breaks=list(options.breaks) if options.breaks else None)
+                       breaks=list(options.breaks) if options.breaks else None,
+                       min_berdata=options.min_berdata)
         for name, layer in layers.items()
     }
     pockets = None
     if options.pockets and options.level == "desa":
         pockets = find_pockets(classified["desa"], column, lang=options.lang)
         classified["desa"] = with_pockets(classified["desa"], pockets)
-    for layer in classified.values():
+    for name, layer in classified.items():
         layer.attrs["povmap"] = bounds.attrs.get("povmap")
+        result.report.notes.extend(classification_of(layer).notes(name))
+        result.report.notes.extend(incomplete_notes(layer, options.min_berdata))
     return Result(layers=classified, report=result.report, pockets=pockets,
                   inputs={"boundaries": Path(boundaries), "counts": Path(counts)})
 

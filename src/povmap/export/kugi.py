@@ -59,10 +59,23 @@ def _poverty_fields() -> dict[str, Field]:
                           "Area computed by povmap (equal-area projection)", "povmap"),
         "jumlah_desa": Field("JML_DESA", _INTEGER, "desa", "Jumlah desa/kelurahan",
                              "Number of villages", "povmap"),
+        "desa_berdata": Field(
+            "DESA_BDATA", _INTEGER, "desa", "Desa berdata: desa yang punya pembilang dan "
+            "penyebut nilai yang dipetakan (bawaan JML_ME dan JML_PDDK); persentase dan "
+            "kepadatan wilayah ini dihitung hanya dari desa tersebut", "Villages with data: "
+            "villages having both the numerator and the denominator of the mapped value "
+            "(by default JML_ME and JML_PDDK); the area's shares and density are computed "
+            "from these villages only", "povmap"),
         "jumlah_desa_tanpa_data": Field(
-            "DESA_TDATA", _INTEGER, "desa", "Jumlah desa tanpa baris di tabel jumlah (nilai "
-            "kecamatan adalah batas bawah)", "Villages with no row in the counts table (the "
-            "district value is a lower bound)", "povmap"),
+            "DESA_TDATA", _INTEGER, "desa", "Desa tanpa data: tanpa baris di tabel jumlah, atau "
+            "jumlah atau penduduknya kosong (JML_DESA − DESA_BDATA)", "Villages without data: "
+            "no row in the counts table, or a blank count or population (JML_DESA − "
+            "DESA_BDATA)", "povmap"),
+        "jumlah_sebagian": Field(
+            "JML_SBGN", _INTEGER, "-", "1 = ada desa tanpa nilai di salah satu kolom jumlah: "
+            "jumlah wilayah ini hanya dari desa berdata (batas bawah); 0 = semua jumlah lengkap",
+            "1 = some village lacks a value in a count column: the area's counts sum the "
+            "villages with data only (lower bounds); 0 = every count is complete", "povmap"),
         "jumlah_penduduk": Field("JML_PDDK", _INTEGER, "jiwa", "Jumlah penduduk",
                                  "Population", "tabel"),
         "jumlah_keluarga": Field("JML_KK", _INTEGER, "KK", "Jumlah keluarga",
@@ -73,8 +86,10 @@ def _poverty_fields() -> dict[str, Field]:
             "JML_KK_ME", _INTEGER, "KK", "Keluarga miskin ekstrem",
             "Families in extreme poverty", "tabel"),
         "persen_miskin_ekstrem": Field(
-            "PRS_ME", _REAL, "%", "Persentase penduduk miskin ekstrem (JML_ME / JML_PDDK × 100)",
-            "Share of people in extreme poverty (JML_ME / JML_PDDK × 100)", "povmap"),
+            "PRS_ME", _REAL, "%", "Persentase penduduk miskin ekstrem (JML_ME / JML_PDDK × 100, "
+            "pada kecamatan dijumlahkan hanya atas desa yang punya keduanya)",
+            "Share of people in extreme poverty (JML_ME / JML_PDDK × 100; for a district, "
+            "summed over the villages having both only)", "povmap"),
         "kepadatan_miskin_ekstrem": Field(
             "PADAT_ME", _REAL, "jiwa/km²", "Penduduk miskin ekstrem per km² (JML_ME / LUAS_KM2)",
             "People in extreme poverty per km² (JML_ME / LUAS_KM2)", "povmap"),
@@ -91,8 +106,11 @@ def _poverty_fields() -> dict[str, Field]:
             "tingkat kemiskinan)", f"Share of people in welfare decile {d} (a welfare rank, not "
             "a poverty rate)", "povmap")
     fields["kelas"] = Field("KELAS", _INTEGER, "-", "Kelas peta (0 = terendah; -1 = tidak ada "
-                            "data); warna di berkas .sld/.qml", "Map class (0 = lowest; -1 = no "
-                            "data); colours in the .sld/.qml files", "povmap")
+                            "data; -2 = data tidak lengkap: desa berdata kurang dari batas "
+                            "--min-berdata, tidak diklasifikasi); warna di berkas .sld/.qml",
+                            "Map class (0 = lowest; -1 = no data; -2 = incomplete data: fewer "
+                            "villages with data than --min-berdata, not classified); colours in "
+                            "the .sld/.qml files", "povmap")
     fields["kantong"] = Field("KANTONG", _INTEGER, "-", "Bagian dari kantong kemiskinan (1 ya, 0 "
                               "tidak, kosong = tidak diuji)", "Part of a poverty pocket (1 yes, "
                               "0 no, empty = not tested)", "povmap")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .._io import write_text
 from .._safe_text import clean_xml_tree
-from ..classify import NO_DATA_CLASS, Classification
+from ..classify import INCOMPLETE_CLASS, NO_DATA_CLASS, Classification
 from ..i18n import check_lang, label
 
 #: Outline and opacity of the map (povmap.render): the styles draw polygons the same way.
@@ -24,6 +24,9 @@ OUTLINE = "#555555"
 #: Outline width per layer in pixels (SLD) as on the web map.
 OUTLINE_PX = {"desa": 0.4, "kecamatan": 0.8}
 
+#: SLD rule names of the entries that are not value classes.
+_RULE_NAMES = {NO_DATA_CLASS: "tidak_ada_data", INCOMPLETE_CLASS: "data_tidak_lengkap"}
+
 SLD = "http://www.opengis.net/sld"
 OGC = "http://www.opengis.net/ogc"
 XLINK = "http://www.w3.org/1999/xlink"
@@ -31,12 +34,9 @@ _XSI = "http://www.w3.org/2001/XMLSchema-instance"
 
 
 def _rules(classification: Classification, lang: str = "id") -> list[tuple[int, str, str]]:
-    """``(class index, label, colour)`` per class, then the no-data rule, as the legend shows."""
-    check_lang(lang)
-    found = list(zip(range(classification.k), classification.labels(lang),
-                     classification.colors, strict=True))
-    return [*found, (NO_DATA_CLASS, classification.no_data_label(lang),
-                     classification.no_data_color)]
+    """``(class index, label, colour)`` per legend entry, exactly as the map legend shows them:
+    the classes, "Data tidak lengkap" (``KELAS = -2``) when some area is, "Tidak ada data"."""
+    return classification.legend_items(check_lang(lang))
 
 
 def sld(classification: Classification, *, layer: str, field: str = "KELAS", lang: str = "id",
@@ -74,7 +74,7 @@ def sld(classification: Classification, *, layer: str, field: str = "KELAS", lan
     width = OUTLINE_PX.get(layer, 0.4)
     for index, text, colour in _rules(classification, lang):
         rule = _sub(feature_style, "Rule")
-        _sub(rule, "Name", f"kelas_{index}" if index >= 0 else "tidak_ada_data")
+        _sub(rule, "Name", _RULE_NAMES.get(index, f"kelas_{index}"))
         _sub(rule, "Title", text)
         rule.append(_filter(field, index))
         symbolizer = _sub(rule, "PolygonSymbolizer")

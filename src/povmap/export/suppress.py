@@ -49,7 +49,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from .._errors import PovmapInputError
-from ..classify import Classification, classify
+from ..classify import Classification, reclassify
 from ..counts import COUNT_COLUMNS, PUBLIC_COUNTS
 from ..metrics import RATES
 
@@ -436,7 +436,5 @@ def _apply(gdf: gpd.GeoDataFrame, masks: dict[str, np.ndarray]) -> gpd.GeoDataFr
 
 def _reclassify(gdf: gpd.GeoDataFrame, c: Classification) -> gpd.GeoDataFrame:
     """Same scheme and number of classes, breaks from the published values only."""
-    breaks = list(c.bins) if c.scheme == "user" else None
-    out = classify(gdf.drop(columns="kelas"), c.column, scheme=c.scheme, k=max(c.k, 2),
-                   breaks=breaks)
+    out = reclassify(gdf, c)  # the classes asked for, not the fewer the old values allowed
     return out[list(gdf.columns)]  # kelas back in its place

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..classify import Classification, classification_of, classify
+from ..classify import NO_DATA_CLASS, Classification, classification_of, classify
 from ..i18n import check_lang, label
 from ..simplify import TOLERANCE_M, simplify_coverage
 from .controls import add_basemaps, add_controls
@@ -21,7 +21,13 @@ from .layers import (
     palette_style,
     pocket_categories,
 )
-from .legend import MapDecorations, footer_lines, graduated_items, section_html
+from .legend import (
+    MapDecorations,
+    coverage_note,
+    footer_lines,
+    graduated_items,
+    section_html,
+)
 from .tooltips import tooltip_frame, tooltip_rows
 from .topo import TopologyData, build_topology
 
@@ -103,10 +109,12 @@ def choropleth(
     main = add_polygon_layer(
         m, topology, level, name=layer_name, fields=fields[level][0], aliases=fields[level][1],
         style=palette_style(list(classification.colors), classification.no_data_color,
-                            opacity=0.8, weight=0.4),
+                            opacity=0.8, weight=0.4,
+                            incomplete=classification.incomplete_color),
     )
     sections = [section_html(layer_name, f"{layer_name}: {label(column, lang)}",
-                             graduated_items(classification, lang))]
+                             graduated_items(classification, lang),
+                             note=coverage_note(gdf, classification, lang))]
     if level == "desa" and "kecamatan" in fields:  # a kecamatan map's main layer is "kecamatan"
         sections.append(_add_kecamatan_choropleth(m, topology, objects, fields, column, lang))
     if "kantong" in objects:
@@ -157,12 +165,15 @@ def _objects(web, level, column, classification, outlines, kecamatan, pockets, s
             kec_class = classification_of(kec)
             kec = outlines[["kode_kecamatan", "geometry"]].merge(
                 kec.drop(columns=kec.geometry.name), on="kode_kecamatan", how="left")
-            kec["kelas"] = kec_class.assign(kec[column])
+            # The class computed by classify (it knows "data tidak lengkap"); -1 for an outline
+            # whose kecamatan has no row.
+            kec["kelas"] = kec["kelas"].fillna(NO_DATA_CLASS).astype(int)
             f, a, p = tooltip_frame(kec, tooltip_rows("kecamatan", column), lang, kec_class)
             # The outline layer ignores these properties: one object serves both layers.
             obj = gpd.GeoDataFrame(p, geometry=outlines.geometry.values, crs=4326)
             obj["k"] = kec["kelas"].to_numpy().astype(int)
             obj.attrs["classification"] = kec_class
+            obj.attrs["note"] = coverage_note(kecamatan, kec_class, lang)
             objects["kecamatan"] = obj
             found["kecamatan"] = (f, a)
     if pockets is not None and level == "desa":
@@ -180,10 +191,11 @@ def _add_kecamatan_choropleth(m, topology, objects, fields, column, lang) -> str
         m, topology, "kecamatan", name=name, show=False, zoom_on_click=True,
         fields=fields["kecamatan"][0], aliases=fields["kecamatan"][1],
         style=palette_style(list(kec_class.colors), kec_class.no_data_color, opacity=0.8,
-                            weight=0.8),
+                            weight=0.8, incomplete=kec_class.incomplete_color),
     )
     return section_html(name, f"{name}: {label(column, lang)}",
-                        graduated_items(kec_class, lang), shown=False)
+                        graduated_items(kec_class, lang), shown=False,
+                        note=objects["kecamatan"].attrs["note"])
 
 
 def _pocket_object(web: gpd.GeoDataFrame, pockets: pd.DataFrame, lang: str):

@@ -9,11 +9,23 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+import pandas as pd
 from folium.template import Template
 
 from ..classify import Classification
-from ..i18n import label
+from ..i18n import format_number, format_percent, label
+from ..metrics import has_data
 from .inert import InertMacroElement
+
+#: The legend's note on what the values rest on.
+_COVERAGE = {
+    "id": {"of": "{n} dari {total} desa berdata",
+           "incomplete": "; {m} {level}: {label} (desa berdata < {share})",
+           "kecamatan": "kecamatan", "kabupaten": "kabupaten"},
+    "en": {"of": "{n} of {total} villages with data",
+           "incomplete": "; {m} {level}: {label} (villages with data < {share})",
+           "kecamatan": "districts", "kabupaten": "regencies"},
+}
 
 _SWATCH = (
     '<div class="povmap-item"><span class="povmap-swatch" style="background:{color}"></span>'
@@ -40,22 +52,53 @@ _CSS = """
 
 
 def graduated_items(classification: Classification, lang: str) -> list[tuple[str, str]]:
-    """(colour, label) of each class, light to dark, then the no-data entry."""
-    items = list(zip(classification.colors, classification.labels(lang), strict=True))
-    items.append((classification.no_data_color, classification.no_data_label(lang)))
-    return items
+    """(colour, label) of each class, light to dark, then "Data tidak lengkap" (when some area
+    is) and "Tidak ada data": :meth:`Classification.legend_items`, as the SLD/QML rules."""
+    return [(colour, text) for _, text, colour in classification.legend_items(lang)]
 
 
 def section_html(layer_name: str, heading: str, items: Sequence[tuple[str, str]],
-                 shown: bool = True) -> str:
-    """One legend section, tied to the layer called ``layer_name`` (shown while it is on)."""
+                 shown: bool = True, note: str | None = None) -> str:
+    """One legend section, tied to the layer called ``layer_name`` (shown while it is on);
+    ``note`` is a small line under its entries (e.g. :func:`coverage_note`)."""
     swatches = "".join(_SWATCH.format(color=html.escape(c), text=html.escape(t))
                        for c, t in items)
     style = "" if shown else ' style="display:none"'
+    foot = f'<div class="povmap-foot">{html.escape(note)}</div>' if note else ""
     return (
         f'<div class="povmap-section" data-layer="{html.escape(layer_name)}"{style}>'
-        f"<b>{html.escape(heading)}</b>{swatches}</div>"
+        f"<b>{html.escape(heading)}</b>{swatches}{foot}</div>"
     )
+
+
+def coverage_note(gdf: pd.DataFrame, classification: Classification, lang: str) -> str:
+    """How many desa the mapped values rest on, as the legend says it: "141 dari 148 desa
+    berdata", and for an aggregate layer the areas not classified ("2 kecamatan: data tidak
+    lengkap, desa berdata < 50 %").
+
+    Parameters
+    ----------
+    gdf
+        The classified layer: desa (counted with :func:`povmap.metrics.has_data`) or an
+        aggregate with ``desa_berdata`` and ``jumlah_desa`` (:func:`povmap.aggregate`).
+    classification
+        Its classification (the mapped column, the areas marked incomplete, the threshold).
+    lang
+        ``"id"`` or ``"en"``.
+    """
+    if "desa_berdata" in gdf.columns and "jumlah_desa" in gdf.columns:
+        n, total = gdf["desa_berdata"].sum(), gdf["jumlah_desa"].sum()
+    else:
+        n, total = has_data(gdf, classification.column).sum(), len(gdf)
+    words = _COVERAGE[lang]
+    text = words["of"].format(n=format_number(n, 0, lang), total=format_number(total, 0, lang))
+    if classification.incomplete:
+        level = "kabupaten" if "nama_kecamatan" not in gdf.columns else "kecamatan"
+        text += words["incomplete"].format(
+            m=classification.incomplete, level=words[level],
+            label=classification.incomplete_label(lang).lower(),
+            share=format_percent(100 * classification.min_berdata, 0, lang))
+    return text
 
 
 def title_html(title: str, notes: Sequence[str]) -> str:

@@ -25,7 +25,7 @@ from .._io import atomic_path
 from ..classify import Classification, classification_of
 from ..i18n import check_lang, label
 from .interactive import suppressed_in
-from .legend import footer_lines, graduated_items
+from .legend import coverage_note, footer_lines, graduated_items
 
 FORMATS = (".png", ".pdf")
 #: Text properties of every text from data or options (names, title, source, vintage): drawn as
@@ -80,7 +80,8 @@ def static_map(
     _furnish(ax, classification, title or label("title_default", lang), lang)
     if suppressed is None:
         suppressed = suppressed_in(gdf)
-    foot = footer_lines(source, vintage, suppressed, lang)
+    foot = [coverage_note(gdf, classification, lang),
+            *footer_lines(source, vintage, suppressed, lang)]
     if foot:
         fig.text(0.01, 0.01, "   ·   ".join(foot), fontsize=8, color="#444444", **LITERAL)
     return fig

@@ -14,7 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..classify import NO_DATA_CLASS, Classification
+from ..classify import Classification
 from ..i18n import format_number, format_percent, label
 
 #: Tooltip rows of a desa layer: (column, kind), kind choosing the number format.
@@ -27,8 +27,13 @@ KECAMATAN_TOOLTIP = (
     ("nama_kecamatan", "text"), ("kode_kecamatan", "text"),
     ("jumlah_miskin_ekstrem", "int"), ("jumlah_penduduk", "int"),
     ("persen_miskin_ekstrem", "percent"), ("kepadatan_miskin_ekstrem", "decimal"),
-    ("jumlah_desa", "int"),
+    ("desa_berdata", "berdata"),
 )
+#: The words of the "n dari N desa berdata" row and of a count summed over part of the desa.
+_WORDS = {
+    "id": {"of": "{n} dari {total} desa", "partial": "{value} (dari desa berdata)"},
+    "en": {"of": "{n} of {total} villages", "partial": "{value} (villages with data only)"},
+}
 #: Kinds of the mapped column when it is not in the rows above.
 _KIND_BY_PREFIX = (("jumlah_", "int"), ("persen_", "percent"), ("kepadatan_", "decimal"))
 
@@ -72,7 +77,7 @@ def tooltip_frame(
     aliases: list[str] = []
     for column, kind in (r for r in rows if r[0] in gdf.columns):
         name = f"t{len(fields)}"
-        out[name] = [format_value(v, kind, lang) for v in gdf[column]]
+        out[name] = _texts(gdf, column, kind, lang)
         fields.append(name)
         aliases.append(html.escape(label(column, lang)))
     if classification is not None and "kelas" in gdf.columns:
@@ -83,11 +88,28 @@ def tooltip_frame(
     return fields, aliases, out
 
 
+def _texts(gdf: gpd.GeoDataFrame, column: str, kind: str, lang: str) -> list[str]:
+    """One column's tooltip texts. An aggregate says what it rests on: ``desa_berdata`` reads
+    "11 dari 18 desa", and a count of an area flagged ``jumlah_sebagian`` "1.234 (dari desa
+    berdata)", since it sums only the desa that have it."""
+    words = _WORDS[lang]
+    if kind == "berdata" and "jumlah_desa" in gdf.columns:
+        return [words["of"].format(n=format_value(n, "int", lang),
+                                   total=format_value(t, "int", lang))
+                for n, t in zip(gdf[column], gdf["jumlah_desa"], strict=True)]
+    texts = [format_value(v, "int" if kind == "berdata" else kind, lang) for v in gdf[column]]
+    if column.startswith("jumlah_") and "jumlah_sebagian" in gdf.columns:
+        partial = gdf["jumlah_sebagian"].fillna(0).astype(bool).to_numpy()
+        texts = [words["partial"].format(value=t) if p and t != "–" else t
+                 for t, p in zip(texts, partial, strict=True)]
+    return texts
+
+
 def class_texts(classes: np.ndarray, classification: Classification, lang: str) -> list[str]:
-    """The legend label of each area's class (escaped), 'Tidak ada data' for no data."""
-    labels = [html.escape(t) for t in classification.labels(lang)]
-    missing = html.escape(classification.no_data_label(lang))
-    return [labels[c] if c != NO_DATA_CLASS else missing for c in classes]
+    """The legend label of each area's class (escaped), as the legend names it ('Tidak ada data',
+    'Data tidak lengkap' included)."""
+    labels = {index: html.escape(text) for index, text, _ in classification.legend_items(lang)}
+    return [labels[int(c)] for c in classes]
 
 
 def format_value(value: Any, kind: str, lang: str) -> str:
