@@ -25,7 +25,7 @@ DESA_TOOLTIP = (
     ("nama_desa", "text"), ("nama_kecamatan", "text"), ("kode_desa", "text"),
     ("jumlah_miskin_ekstrem", "int"), ("jumlah_keluarga_miskin_ekstrem", "int"),
     ("jumlah_penduduk", "int"), ("persen_miskin_ekstrem", "percent"),
-    ("kepadatan_miskin_ekstrem", "decimal"), ("jenis_kantong", "pocket"),
+    ("kepadatan_miskin_ekstrem", "decimal"), ("jenis_kantong", "pocket"), ("id_kantong", "text"),
     ("cara_padan", "match"),
 )
 #: ``jumlah_desa`` is shown as "n dari N desa" berdata (with ``jumlah_desa_tanpa_data``).
