@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import HSS_DESA, make_counts, need
 
@@ -43,8 +44,17 @@ def hss_map(tmp_path_factory):
     result = run(tmp / "hss.geojson", tmp / "hss.csv", Options())
     path = tmp / "peta.html"
     save_map(choropleth(result.main, kecamatan=result.layers["kecamatan"], tiles=None,
-                        title="Peta uji"), path)
+                        title="Peta uji", pockets=_pockets(result.main)), path)
     return path, result, hostile_code
+
+
+def _pockets(desa: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Kecamatan Sungai Raya (where KNOWN lies) as one hot pocket, Loksado's desa as cold."""
+    kinds = np.select([desa["nama_kecamatan"] == "Sungai Raya",
+                       desa["nama_kecamatan"] == "Loksado"],
+                      ["kantong", "dingin"], "tidak_signifikan")
+    return pd.DataFrame({"kode_desa": desa["kode_desa"], "jenis_kantong": kinds,
+                         "id_kantong": np.where(kinds == "kantong", "K01", None)})
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +103,126 @@ def _tooltip_of(page, code: str) -> str:
     return page.locator(".leaflet-tooltip").last.inner_text()
 
 
+# Close popups and show the whole kabupaten again, as the page opened.
+RESET_JS = """() => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    map.closePopup();
+    const desa = Object.values(window).find(v => v instanceof L.GeoJSON && v._map
+        && v.getLayers().length && 's' in v.getLayers()[0].feature.properties);
+    map.fitBounds(desa.getBounds(), {animate: false});
+}"""
+
+
+def _popup_of(page, code: str) -> str:
+    """Click the desa ``code`` through Leaflet's API (as :func:`_tooltip_of`); its popup text."""
+    page.evaluate("""(code) => {
+        for (const key of Object.keys(window)) {
+            const v = window[key];
+            if (!(v instanceof L.GeoJSON) || !v._map) continue;
+            for (const l of v.getLayers()) {
+                if (l.feature.properties.t2 === code && 's' in l.feature.properties) {
+                    const c = l.getCenter();
+                    l.fire('click', {latlng: c, layerPoint: v._map.latLngToLayerPoint(c),
+                                     containerPoint: v._map.latLngToContainerPoint(c)}, true);
+                    return;
+                }
+            }
+        }
+    }""", code)
+    popup = page.locator(".leaflet-popup-content")
+    popup.last.wait_for(timeout=3000)
+    return popup.last.inner_text()
+
+
+def _id(value: float, decimals: int = 0) -> str:
+    """``value`` written the Indonesian way, independently of povmap.i18n."""
+    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def test_pocket_desa_popup_holds_its_numbers(page, hss_map):
+    _, result, _ = hss_map
+    row = result.main.set_index("kode_desa").loc[KNOWN]
+    text = _popup_of(page, KNOWN)
+    lines = dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+    assert lines["Desa/Kelurahan"] == row["nama_desa"]
+    assert lines["Penduduk miskin ekstrem (jiwa)"] == _id(row["jumlah_miskin_ekstrem"])
+    assert lines["Keluarga miskin ekstrem (KK)"] == _id(row["jumlah_keluarga_miskin_ekstrem"])
+    assert lines["Jumlah penduduk (jiwa)"] == _id(row["jumlah_penduduk"])
+    assert lines["Persentase penduduk miskin ekstrem"] == \
+        _id(row["persen_miskin_ekstrem"], 2) + " %"
+    assert lines["Jenis kantong"] == "Kantong kemiskinan (tinggi dikelilingi tinggi)"
+    assert lines["Cara padan"] == "kode"
+    page.evaluate("() => { Object.values(window).find(v => v instanceof L.Map).closePopup(); }")
+
+
+def test_search_with_prefix_and_case_highlights_and_opens_popup(page, hss_map):
+    search = page.locator(".leaflet-control-search input.search-input")
+    search.fill("")
+    search.press_sequentially("desa MANDALA murung")  # the file says "Mdl. Murung Mesjid"
+    tips = page.locator(".leaflet-control-search .search-tip")
+    tips.first.wait_for(timeout=5000)
+    assert tips.all_inner_texts() == ["Mdl. Murung Mesjid, Daha Utara"]
+    search.press("Enter")
+    page.wait_for_timeout(600)
+    found = page.evaluate("""() => {
+        const map = Object.values(window).find(v => v instanceof L.Map);
+        for (const v of Object.values(window)) {
+            if (!(v instanceof L.GeoJSON) || !v._map) continue;
+            for (const l of v.getLayers()) {
+                if (l.feature.properties.s && l.feature.properties.s.startsWith('Mdl. ')) {
+                    return {color: l.options.color, weight: l.options.weight,
+                            inView: map.getBounds().contains(l.getBounds()),
+                            zoom: map.getZoom()};
+                }
+            }
+        }
+    }""")
+    assert found["color"] == "#00e5ff" and found["weight"] == 4 and found["inView"]
+    popup = page.locator(".leaflet-popup-content").last.inner_text()
+    assert "Mdl. Murung Mesjid" in popup and "Daha Utara" in popup
+    search.fill("")
+    page.evaluate(RESET_JS)
+    page.wait_for_timeout(400)
+
+
+def test_legend_swatches_look_like_the_map(page):
+    drawn = page.evaluate("""() => {
+        const fills = new Set(), strokes = {};
+        for (const v of Object.values(window)) {
+            if (!(v instanceof L.GeoJSON) || !v._map) continue;
+            for (const l of v.getLayers()) {
+                const o = l.options;
+                if (Object.keys(l.feature.properties).join() === 'k') {  // the pocket outlines
+                    strokes[o.color] = [o.weight, o.dashArray || null];
+                } else if ('s' in l.feature.properties) {
+                    fills.add(o.fillColor);
+                }
+            }
+        }
+        return {fills: [...fills], strokes: strokes};
+    }""")
+    legend = page.evaluate("""() => {
+        const sec = [...document.querySelectorAll('.povmap-section')];
+        const desa = sec.find(s => s.dataset.layer === 'Desa/Kelurahan');
+        const rgb = [...desa.querySelectorAll('span.povmap-swatch')]
+            .map(s => getComputedStyle(s).backgroundColor);
+        const pockets = sec.find(s => s.dataset.layer === 'Kantong kemiskinan');
+        const outlines = [...pockets.querySelectorAll('rect')].map(r => [
+            r.getAttribute('stroke'), Number(r.getAttribute('stroke-width')),
+            r.getAttribute('stroke-dasharray')]);
+        return {rgb: rgb, outlines: outlines};
+    }""")
+
+    def rgb(hex_color: str) -> str:
+        r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+        return f"rgb({r}, {g}, {b})"
+
+    # Every fill on the map has its swatch (the legend also lists classes not drawn).
+    assert {rgb(c) for c in drawn["fills"]} <= set(legend["rgb"])
+    assert sorted(legend["outlines"]) == sorted([c, *v] for c, v in drawn["strokes"].items())
+    assert len(legend["outlines"]) == 2
+
+
 def test_page_loads_offline_without_errors_and_draws_every_desa(page, hss_map):
     assert page.errors == []
     assert page.requests == []  # nothing fetched: no network, no file beside the HTML
@@ -111,8 +241,10 @@ def test_tooltip_of_known_desa(page, hss_map):
     text = _tooltip_of(page, KNOWN)
     assert row["nama_desa"] in text and "Sungai Raya" in text
     assert f"{row['persen_miskin_ekstrem']:.2f}".replace(".", ",") + " %" in text
-    assert f"{int(row['jumlah_penduduk']):,}".replace(",", ".") in text
+    assert f"{int(row['jumlah_miskin_ekstrem']):,}".replace(",", ".") in text
     assert "Persentase penduduk miskin ekstrem" in text
+    # The hover tooltip is short; the click popup has every number (tested above).
+    assert "Jumlah penduduk" not in text
 
 
 def test_hostile_name_is_inert_text(page, hss_map):

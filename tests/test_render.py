@@ -46,11 +46,14 @@ def test_desa_properties_are_formatted_in_python_and_escaped(hss):
     row = hss.main.iloc[0]
     assert desa["t0"][0] == "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;"
     assert desa["t2"][0] == row["kode_desa"]
-    assert desa["t4"][0] == f"{int(row['jumlah_penduduk']):,}".replace(",", ".")
-    assert desa["t5"][0] == f"{row['persen_miskin_ekstrem']:.2f}".replace(".", ",") + " %"
+    assert desa["t3"][0] == f"{int(row['jumlah_miskin_ekstrem']):,}".replace(",", ".")
+    assert desa["t4"][0] == f"{int(row['jumlah_keluarga_miskin_ekstrem']):,}".replace(",", ".")
+    assert desa["t5"][0] == f"{int(row['jumlah_penduduk']):,}".replace(",", ".")
+    assert desa["t6"][0] == f"{row['persen_miskin_ekstrem']:.2f}".replace(".", ",") + " %"
+    assert desa["t8"][0] == {"code": "kode", "name": "nama", "fuzzy": "mirip"}[row["cara_padan"]]
     # The class shown in the tooltip is the legend label of the desa's class.
     labels = hss.classification.labels("id")
-    assert desa["t7"][0] == labels[int(row["kelas"])]
+    assert desa["t9"][0] == labels[int(row["kelas"])]
     assert desa["k"] == [int(k) for k in hss.main["kelas"]]
     # The search label is raw text (the search box renders it with textContent) ...
     assert desa["s"][0] == f"{HOSTILE}, {row['nama_kecamatan']}"
@@ -58,6 +61,11 @@ def test_desa_properties_are_formatted_in_python_and_escaped(hss):
     assert "<img src=x" not in html
     kec = _columns(html)["kecamatan"]
     assert len(kec["k"]) == 11
+    # "n dari N desa" with data, never the raw column name.
+    first = hss.layers["kecamatan"].set_index("kode_kecamatan").loc[kec["t1"][0]]
+    n = int(first["jumlah_desa"] - first["jumlah_desa_tanpa_data"])
+    assert kec["t7"][0] == f"{n} dari {int(first['jumlah_desa'])} desa"
+    assert '"Desa berdata"' in html and "jumlah_desa" not in html
 
 
 def test_legend_layers_and_controls(hss):
@@ -86,7 +94,7 @@ def test_no_basemap_means_no_network_and_english(hss):
     assert "No basemap" in html and "No data" in html and "Villages" in html
     desa = _columns(html)["desa"]
     row = hss.main.iloc[0]
-    assert desa["t4"][0] == f"{int(row['jumlah_penduduk']):,}"
+    assert desa["t5"][0] == f"{int(row['jumlah_penduduk']):,}"
     assert "Inlined by povmap for offline use: topojson-client 3.1.0" in html
 
 
@@ -104,9 +112,19 @@ def test_pockets_layer_with_categorical_legend(hss):
         "id_kantong": ["K01", "K01", None, None, None, None],
     })
     html = choropleth(hss.main, pockets=pockets, tiles=None).get_root().render()
-    kantong = _columns(html)["kantong"]
-    assert kantong["k"] == [0, 0, 1, 2]  # legend order: kantong, pencilan_tinggi, dingin
-    assert kantong["t2"][:2] == ["K01", "K01"]
+    columns = _columns(html)
+    # One outline per pocket (K01's two desa dissolved), in legend order, no popup of its own.
+    assert sorted(columns["kantong"]["k"]) == [0, 1, 2] and list(columns["kantong"]) == ["k"]
+    # Every desa's popup (the desa layer) says its pocket status beside its numbers.
+    assert columns["desa"]["t8"][:6] == [
+        "Kantong kemiskinan (tinggi dikelilingi tinggi)",
+        "Kantong kemiskinan (tinggi dikelilingi tinggi)",
+        "Desa miskin di antara desa sejahtera", "Tidak membentuk kantong (tidak signifikan)",
+        "Tidak ada data", "Kantong rendah (rendah dikelilingi rendah)"]
+    assert columns["desa"]["t8"][6] == "–"
+    # Legend swatches are outlines with the map's stroke colour and dashes.
+    assert 'stroke="#7a0177" stroke-width="3"/>' in html
+    assert 'stroke="#2166ac" stroke-width="3" stroke-dasharray="6 4"/>' in html
     assert '"Kantong kemiskinan"' in html
     assert "Desa miskin di antara desa sejahtera" in html  # the legend text of pencilan_tinggi
 

@@ -12,6 +12,7 @@ from folium.template import Template
 from .._errors import PovmapInputError
 from ..i18n import label
 from .inert import InertMacroElement
+from .search import SEARCH_JS, search_rules
 from .topo import TopoGeoJson, script_json
 
 #: Short basemap names accepted by ``--tiles`` -> folium tile names.
@@ -70,6 +71,8 @@ class PlaceSearch(Search, InertMacroElement):
             propertyName: {{ this.search_label|tojson }},
             initial: false,
             marker: false,
+            firstTipSubmit: true,
+            filterData: ({{ this.search_js }})({{ this.rules }}),
             collapsed: false,
             textPlaceholder: {{ this.placeholder|tojson }},
             textErr: {{ this.text_err|tojson }},
@@ -83,9 +86,20 @@ class PlaceSearch(Search, InertMacroElement):
                 map.fitBounds(latlng.layer.getBounds(), {maxZoom: 14});
             }
         });
-        {{ this.get_name() }}.on('search:locationfound', function(e) {
-            if (e.layer.openTooltip) { e.layer.openTooltip(); }
-        });
+        (function(search, layer) {
+            // The found desa stays outlined and its popup open until the next search.
+            var found = null;
+            search.on('search:locationfound', function(e) {
+                if (found) { layer.resetStyle(found); }
+                found = e.layer;
+                found.setStyle({color: '#00e5ff', weight: 4, opacity: 1});
+                found.bringToFront();
+                // The popup is bound to the layer, not the feature: open it as a click does.
+                var map = layer._map, c = found.getCenter();
+                found.fire('click', {latlng: c, layerPoint: map.latLngToLayerPoint(c),
+                                     containerPoint: map.latLngToContainerPoint(c)}, true);
+            });
+        })({{ this.get_name() }}, {{ this.layer.get_name() }});
         {{ this._parent.get_name() }}.addControl({{ this.get_name() }});
         {% endmacro %}
         """
@@ -95,6 +109,8 @@ class PlaceSearch(Search, InertMacroElement):
         super().__init__(layer, search_label=search_label, geom_type="Polygon",
                          placeholder=label("search_placeholder", lang))
         self.text_err = label("search_not_found", lang)
+        self.search_js = SEARCH_JS
+        self.rules = search_rules()
 
 
 class KecamatanZoom(JSCSSMixin, InertMacroElement):

@@ -13,23 +13,27 @@ from ..i18n import check_lang, label
 from ..simplify import TOLERANCE_M, simplify_coverage
 from .controls import add_basemaps, add_controls
 from .layers import (
+    POCKET_DASH,
+    POCKET_WEIGHT,
     KecamatanLabels,
     add_outline_layer,
     add_polygon_layer,
     category_label,
-    escape_all,
     palette_style,
     pocket_categories,
+    pocket_style,
 )
 from .legend import (
     MapDecorations,
     coverage_note,
     footer_lines,
     graduated_items,
+    outline_swatch,
     section_html,
 )
-from .tooltips import tooltip_frame, tooltip_rows
-from .topo import TopologyData, build_topology
+from .search import search_keys
+from .tooltips import short_fields, tooltip_frame, tooltip_rows
+from .topo import TopoGeoJson, TopologyData, build_topology
 
 #: Columns or attrs by which a layer says some counts were suppressed (small cells hidden).
 SUPPRESSION_FLAGS = ("disamarkan", "sel_kecil_disamarkan", "disensor")
@@ -108,6 +112,7 @@ def choropleth(
     layer_name = label(f"{level}_layer", lang)
     main = add_polygon_layer(
         m, topology, level, name=layer_name, fields=fields[level][0], aliases=fields[level][1],
+        tooltip_fields=short_fields(fields[level], lang),
         style=palette_style(list(classification.colors), classification.no_data_color,
                             opacity=0.8, weight=0.4,
                             incomplete=classification.incomplete_color),
@@ -118,7 +123,7 @@ def choropleth(
     if level == "desa" and "kecamatan" in fields:  # a kecamatan map's main layer is "kecamatan"
         sections.append(_add_kecamatan_choropleth(m, topology, objects, fields, column, lang))
     if "kantong" in objects:
-        sections.append(_add_pockets(m, topology, objects["kantong"], fields["kantong"], lang))
+        sections.append(_add_pockets(m, topology, objects["kantong"], lang))
     if outlines is not None:
         add_outline_layer(m, topology, "kecamatan", lang)
         # Past a few dozen kecamatan the names overlap at the opening zoom: offer, don't show.
@@ -149,6 +154,11 @@ def _classified(gdf: gpd.GeoDataFrame, column: str, scheme: str, k: int,
 def _objects(web, level, column, classification, outlines, kecamatan, pockets, scheme, k,
              breaks, lang):
     """The topology's objects (geometry + compact properties) and each one's tooltip fields."""
+    table = _pocket_table(pockets) if pockets is not None and level == "desa" else None
+    if table is not None:
+        # Every desa's popup says its pocket status: one popup, numbers and pocket together.
+        web = web.drop(columns=[c for c in ("jenis_kantong", "id_kantong") if c in web.columns])
+        web = web.merge(table, on="kode_desa", how="left")
     fields, aliases, props = tooltip_frame(web, tooltip_rows(level, column), lang, classification)
     main = gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326)
     main["k"] = web["kelas"].to_numpy().astype(int)
@@ -156,6 +166,7 @@ def _objects(web, level, column, classification, outlines, kecamatan, pockets, s
         # Raw text: the search box builds its suggestions with textContent.
         main["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"],
                                                  strict=True)]
+        main["q"] = search_keys(web)
     objects = {level: main}
     found = {level: (fields, aliases)}
     if outlines is not None:
@@ -176,11 +187,10 @@ def _objects(web, level, column, classification, outlines, kecamatan, pockets, s
             obj.attrs["note"] = coverage_note(kecamatan, kec_class, lang)
             objects["kecamatan"] = obj
             found["kecamatan"] = (f, a)
-    if pockets is not None and level == "desa":
-        obj, f, a = _pocket_object(web, pockets, lang)
+    if table is not None:
+        obj = _pocket_object(web)
         if len(obj):
             objects["kantong"] = obj
-            found["kantong"] = (f, a)
     return objects, found
 
 
@@ -198,8 +208,8 @@ def _add_kecamatan_choropleth(m, topology, objects, fields, column, lang) -> str
                         note=objects["kecamatan"].attrs["note"])
 
 
-def _pocket_object(web: gpd.GeoDataFrame, pockets: pd.DataFrame, lang: str):
-    """Pocket desa as polygons (the simplified desa geometry) with category index ``k``."""
+def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
+    """``kode_desa``, ``jenis_kantong`` (and ``id_kantong``) of each desa, one row per desa."""
     pockets = getattr(pockets, "desa", pockets)  # a povmap.pockets.Pockets result, or its layer
     cols = [c for c in ("kode_desa", "jenis_kantong", "id_kantong") if c in pockets.columns]
     if "jenis_kantong" not in cols or "kode_desa" not in cols:
@@ -207,36 +217,37 @@ def _pocket_object(web: gpd.GeoDataFrame, pockets: pd.DataFrame, lang: str):
 
         raise PovmapInputError("pockets harus punya kolom kode_desa dan jenis_kantong.",
                                en="pockets must have the columns kode_desa and jenis_kantong.")
-    table = pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
-    colors = pocket_categories(table["jenis_kantong"].tolist())
-    table = table[table["jenis_kantong"].isin(colors)]
-    joined = web[["kode_desa", "nama_desa", "nama_kecamatan", "geometry"]].merge(
-        table, on="kode_desa", how="inner")
+    return pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
+
+
+def _pocket_object(web: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One outline per pocket (its desa dissolved) with category index ``k``.
+
+    Not clickable: a click on a pocket desa reaches the desa layer, whose popup has it all.
+    """
+    colors = pocket_categories(web["jenis_kantong"].tolist())
+    inside = web[web["jenis_kantong"].isin(colors)]
+    ids = inside["id_kantong"] if "id_kantong" in inside else pd.Series(None, index=inside.index)
+    # A desa without a pocket id (an outlier) is outlined on its own.
+    group = inside["jenis_kantong"].astype(str) + ids.map(lambda v: f"|id:{v}").where(
+        ids.notna(), "|desa:" + inside["kode_desa"].astype(str))
+    parts = [(g["jenis_kantong"].iloc[0], shapely.coverage_union_all(g.geometry.values))
+             for _, g in inside.groupby(group, sort=True)]
     cats = list(colors)
-    obj = gpd.GeoDataFrame({
-        "t0": escape_all(joined["nama_desa"].tolist()),
-        "t1": escape_all([category_label(c, lang) for c in joined["jenis_kantong"]]),
-    }, geometry=joined.geometry.values, crs=4326)
-    fields = ["t0", "t1"]
-    aliases = [label("nama_desa", lang), label("jenis_kantong", lang)]
-    if "id_kantong" in joined.columns:
-        obj["t2"] = escape_all(joined["id_kantong"].tolist())
-        fields.append("t2")
-        aliases.append(label("id_kantong", lang))
-    obj["k"] = [cats.index(c) for c in joined["jenis_kantong"]]
+    obj = gpd.GeoDataFrame({"k": [cats.index(c) for c, _ in parts]},
+                           geometry=[p for _, p in parts], crs=4326)
     obj.attrs["categories"] = colors
-    return obj, fields, aliases
+    return obj
 
 
-def _add_pockets(m, topology, obj: gpd.GeoDataFrame, fields, lang: str) -> str:
+def _add_pockets(m, topology, obj: gpd.GeoDataFrame, lang: str) -> str:
     colors: dict[str, str] = obj.attrs["categories"]
     name = label("pockets_layer", lang)
-    add_polygon_layer(
-        m, topology, "kantong", name=name, fields=fields[0], aliases=fields[1],
-        style=palette_style(list(colors.values()), "#000000", opacity=0.35, weight=2.5,
-                            line="#3f007d"),
-    )
-    return section_html(name, name, [(c, category_label(v, lang)) for v, c in colors.items()])
+    TopoGeoJson(topology, "kantong", style=pocket_style(list(colors)), name=name,
+                interactive=False).add_to(m)
+    return section_html(name, name, [
+        (outline_swatch(c, POCKET_WEIGHT, POCKET_DASH.get(v)), category_label(v, lang))
+        for v, c in colors.items()])
 
 
 def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:

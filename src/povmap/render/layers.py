@@ -28,6 +28,10 @@ POCKET_COLORS = {
     "dingin": "#2166ac",
     "pencilan_rendah": "#67a9cf",
 }
+#: Dash pattern of the cold pocket types (hot ones are solid): map stroke and legend swatch.
+POCKET_DASH = {"dingin": "6 4", "pencilan_rendah": "6 4"}
+#: Stroke width (pixels) of the pocket outlines, on the map and in the legend swatch.
+POCKET_WEIGHT = 3
 #: Pocket values meaning "not a pocket": not drawn.
 NOT_A_POCKET = {"", "tidak_signifikan", "tanpa_geometri", "tanpa_data", "none", "nan"}
 _TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -58,11 +62,17 @@ def add_polygon_layer(
     aliases: list[str] | None = None,
     show: bool = True,
     zoom_on_click: bool = False,
+    tooltip_fields: list[str] | None = None,
 ) -> TopoGeoJson:
-    """One interactive polygon layer with tooltip and popup (fields pre-formatted in Python)."""
+    """One interactive polygon layer with tooltip and popup (fields pre-formatted in Python).
+
+    The popup shows every field; the hover tooltip only ``tooltip_fields`` (default: all).
+    """
     tooltip = popup = None
     if fields:
-        tooltip = InertTooltip(fields=fields, aliases=aliases, sticky=True)
+        short = [f for f in fields if tooltip_fields is None or f in tooltip_fields]
+        names = dict(zip(fields, aliases or fields, strict=True))
+        tooltip = InertTooltip(fields=short, aliases=[names[f] for f in short], sticky=True)
         popup = InertPopup(fields=fields, aliases=aliases)
     layer = TopoGeoJson(topology, obj, style=style, name=name, show=show, tooltip=tooltip,
                         popup=popup, highlight=bool(fields), zoom_on_click=zoom_on_click)
@@ -84,6 +94,21 @@ def pocket_categories(values: list[str]) -> dict[str, str]:
     cats = [c for c in POCKET_COLORS if c in present] + sorted(present - set(POCKET_COLORS))
     spare = iter(c for c in _TAB10 if c not in POCKET_COLORS.values())
     return {c: POCKET_COLORS.get(c) or next(spare, "#333333") for c in cats}
+
+
+def pocket_style(categories: list[str]) -> JsCode:
+    """Pocket outlines over the choropleth: coloured stroke by type ``k``, no fill.
+
+    An outline keeps the choropleth colour readable underneath and looks the same in the legend
+    (:func:`povmap.render.legend.outline_swatch`), unlike a translucent fill mixed with the class.
+    """
+    colors = [POCKET_COLORS.get(c, c) for c in categories]
+    dashes = [POCKET_DASH.get(c) for c in categories]
+    return JsCode(
+        "function(f) { var pal = " + json.dumps(colors) + "; var dash = " + json.dumps(dashes)
+        + "; var k = f.properties.k; return {fill: false, color: pal[k], weight: "
+        f"{POCKET_WEIGHT}, opacity: 1, dashArray: dash[k], lineJoin: 'round'}}; }}"
+    )
 
 
 def category_label(value: str, lang: str) -> str:

@@ -43,6 +43,7 @@ _CSS = """
 .povmap-section{margin-top:4px}
 .povmap-swatch{display:inline-block;width:14px;height:14px;margin-right:6px;
   vertical-align:-2px;border:1px solid #777}
+.povmap-swatch.povmap-outline{border:none;width:22px}
 .povmap-foot{margin-top:4px;color:#444}
 .povmap-kec-label{color:#222;font:600 11px sans-serif;white-space:nowrap;
   text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}
@@ -57,12 +58,25 @@ def graduated_items(classification: Classification, lang: str) -> list[tuple[str
     return [(colour, text) for _, text, colour in classification.legend_items(lang)]
 
 
+def outline_swatch(color: str, weight: float, dash: str | None) -> str:
+    """An inline SVG swatch drawn with the same stroke (colour, width, dashes) as the map."""
+    dash_attr = f' stroke-dasharray="{html.escape(dash)}"' if dash else ""
+    return (
+        '<svg class="povmap-swatch povmap-outline" width="22" height="14" viewBox="0 0 22 14">'
+        f'<rect x="{weight / 2}" y="{weight / 2}" width="{22 - weight}" height="{14 - weight}"'
+        f' fill="none" stroke="{html.escape(color)}" stroke-width="{weight}"{dash_attr}/></svg>'
+    )
+
+
 def section_html(layer_name: str, heading: str, items: Sequence[tuple[str, str]],
                  shown: bool = True, note: str | None = None) -> str:
     """One legend section, tied to the layer called ``layer_name`` (shown while it is on);
-    ``note`` is a small line under its entries (e.g. :func:`coverage_note`)."""
-    swatches = "".join(_SWATCH.format(color=html.escape(c), text=html.escape(t))
-                       for c, t in items)
+    ``note`` is a small line under its entries (e.g. :func:`coverage_note`). An item whose colour
+    is an ``<svg`` swatch (:func:`outline_swatch`) is drawn as that swatch."""
+    swatches = "".join(
+        _SWATCH.format(color=html.escape(c), text=html.escape(t)) if not c.startswith("<svg")
+        else f'<div class="povmap-item">{c}{html.escape(t)}</div>'
+        for c, t in items)
     style = "" if shown else ' style="display:none"'
     foot = f'<div class="povmap-foot">{html.escape(note)}</div>' if note else ""
     return (

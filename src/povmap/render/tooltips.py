@@ -16,24 +16,33 @@ import pandas as pd
 
 from ..classify import Classification
 from ..i18n import format_number, format_percent, label
+from .layers import category_label
 
 #: Tooltip rows of a desa layer: (column, kind), kind choosing the number format.
+#: ``pocket`` rows show the pocket type's legend text, ``match`` rows how the join matched the
+#: row (``cara_padan``: kode / nama / mirip).
 DESA_TOOLTIP = (
     ("nama_desa", "text"), ("nama_kecamatan", "text"), ("kode_desa", "text"),
-    ("jumlah_miskin_ekstrem", "int"), ("jumlah_penduduk", "int"),
-    ("persen_miskin_ekstrem", "percent"), ("kepadatan_miskin_ekstrem", "decimal"),
+    ("jumlah_miskin_ekstrem", "int"), ("jumlah_keluarga_miskin_ekstrem", "int"),
+    ("jumlah_penduduk", "int"), ("persen_miskin_ekstrem", "percent"),
+    ("kepadatan_miskin_ekstrem", "decimal"), ("jenis_kantong", "pocket"), ("id_kantong", "text"),
+    ("cara_padan", "match"),
 )
+#: ``jumlah_desa`` is shown as "n dari N desa" berdata (with ``jumlah_desa_tanpa_data``).
 KECAMATAN_TOOLTIP = (
     ("nama_kecamatan", "text"), ("kode_kecamatan", "text"),
-    ("jumlah_miskin_ekstrem", "int"), ("jumlah_penduduk", "int"),
-    ("persen_miskin_ekstrem", "percent"), ("kepadatan_miskin_ekstrem", "decimal"),
-    ("desa_berdata", "berdata"),
+    ("jumlah_miskin_ekstrem", "int"), ("jumlah_keluarga_miskin_ekstrem", "int"),
+    ("jumlah_penduduk", "int"), ("persen_miskin_ekstrem", "percent"),
+    ("kepadatan_miskin_ekstrem", "decimal"), ("desa_berdata", "berdata"),
 )
 #: The words of the "n dari N desa berdata" row and of a count summed over part of the desa.
 _WORDS = {
     "id": {"of": "{n} dari {total} desa", "partial": "{value} (dari desa berdata)"},
     "en": {"of": "{n} of {total} villages", "partial": "{value} (villages with data only)"},
 }
+#: Columns of the short hover tooltip (the click popup shows every row).
+TOOLTIP_COLUMNS = ("nama_desa", "nama_kecamatan", "jumlah_miskin_ekstrem",
+                   "persen_miskin_ekstrem", "jenis_kantong")
 #: Kinds of the mapped column when it is not in the rows above.
 _KIND_BY_PREFIX = (("jumlah_", "int"), ("persen_", "percent"), ("kepadatan_", "decimal"))
 
@@ -112,12 +121,22 @@ def class_texts(classes: np.ndarray, classification: Classification, lang: str) 
     return [labels[int(c)] for c in classes]
 
 
+def short_fields(fields: tuple[list[str], list[str]], lang: str) -> list[str]:
+    """Of (fields, aliases) from :func:`tooltip_frame`, those of the short hover tooltip."""
+    wanted = {html.escape(label(c, lang)) for c in TOOLTIP_COLUMNS}
+    return [f for f, a in zip(*fields, strict=True) if a in wanted]
+
+
 def format_value(value: Any, kind: str, lang: str) -> str:
     """One tooltip value as escaped text; missing values become an en dash."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "–"
     if kind == "text":
         return html.escape(str(value))
+    if kind == "pocket":
+        return html.escape(category_label(str(value), lang))
+    if kind == "match":
+        return html.escape(label(f"cara_padan:{value}", lang).removeprefix("cara_padan:"))
     if kind == "percent":
         return format_percent(float(value), 2, lang)
     return format_number(float(value), 0 if kind == "int" else 1, lang)
