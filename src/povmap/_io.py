@@ -28,7 +28,7 @@ from ._errors import PovmapInputError
 try:  # POSIX; Windows locks with msvcrt below
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 
 @contextlib.contextmanager
@@ -284,14 +284,16 @@ class Outputs:
             folders: Iterable[str | os.PathLike | None] = (),
             inputs: Iterable[str | os.PathLike | None] = ()) -> None:
         """Declare more outputs (and inputs): checked, locked and staged now."""
-        files = [Path(f) for f in files if f is not None]
-        folders = [Path(f) for f in folders if f is not None]
-        inputs = [i for i in inputs if i is not None]
-        check_outputs(files, folders, [*self._inputs, *inputs])
+        new_files = [Path(f) for f in files if f is not None]
+        new_folders = [Path(f) for f in folders if f is not None]
+        new_inputs = [i for i in inputs if i is not None]
+        check_outputs(new_files, new_folders, [*self._inputs, *new_inputs])
         check_outputs([t.final for t in self._targets if isinstance(t, _File)],
-                      [t.final for t in self._targets if isinstance(t, _Folder)], inputs)
-        self._inputs += inputs
-        for path, kind in [*((f, _Folder) for f in folders), *((f, _File) for f in files)]:
+                      [t.final for t in self._targets if isinstance(t, _Folder)], new_inputs)
+        self._inputs += new_inputs
+        kinds: list[tuple[Path, type[_File] | type[_Folder]]] = [
+            *((f, _Folder) for f in new_folders), *((f, _File) for f in new_files)]
+        for path, kind in kinds:
             if self._find(_absolute(path)) is None:
                 target = kind(_absolute(path), self._made)
                 self._targets.append(target)
@@ -307,6 +309,7 @@ class Outputs:
         if found is None:
             self.add([absolute])
             found = self._find(absolute)
+        assert found is not None  # add() has just declared it
         return found
 
     def _find(self, path: Path) -> Path | None:
@@ -390,6 +393,13 @@ class _Target:
                           if p.name.startswith(f"{self.prefix}{kind}-") and p != self.stage)
         return []
 
+    @property
+    def staged(self) -> Path:
+        """The staging folder, made by :meth:`open`."""
+        if self.stage is None:
+            raise RuntimeError(f"{self.final}: staged before open()")
+        return self.stage
+
     def discard(self) -> None:
         if self.stage is not None:
             shutil.rmtree(self.stage, ignore_errors=True)
@@ -437,11 +447,11 @@ class _File(_Target):
             shutil.rmtree(stage, ignore_errors=True)
 
     def commit(self) -> None:
-        staged = self.stage / self.final.name
+        staged = self.staged / self.final.name
         if not staged.exists():
             return  # declared, never written (e.g. an optional output)
         if os.path.lexists(self.final):
-            backup = self.stage / self._OLD
+            backup = self.staged / self._OLD
             try:
                 os.link(self.final, backup, follow_symlinks=False)
             except OSError:  # a filesystem without hard links (FAT on a USB stick)
@@ -525,10 +535,10 @@ class _Folder(_Target):
             for old in self.stale("old"):
                 self._restore_inside(old)
         else:
-            old = self.stale("old")
+            leftovers = self.stale("old")
             # Killed between the two renames of a swap without RENAME_EXCHANGE.
-            if not self.final.exists() and old:
-                os.rename(old[-1], self.final)
+            if not self.final.exists() and leftovers:
+                os.rename(leftovers[-1], self.final)
         for kind in ("stage", "old", "trash"):
             for entry in self.stale(kind):
                 shutil.rmtree(entry, ignore_errors=True)
@@ -538,23 +548,23 @@ class _Folder(_Target):
             self._commit_inside()
             return
         # mkdtemp made the staging folder private (0700); the bundle gets the folder's usual mode.
-        os.chmod(self.stage, self.final.stat().st_mode & 0o7777 if self.final.is_dir()
+        os.chmod(self.staged, self.final.stat().st_mode & 0o7777 if self.final.is_dir()
                  else 0o777 & ~_umask())
         if self.final.is_dir():
             for marker in _MARKERS.intersection(os.listdir(self.final)):
-                shutil.copy2(self.final / marker, self.stage / marker)
-            if _exchange(self.stage, self.final):
+                shutil.copy2(self.final / marker, self.staged / marker)
+            if _exchange(self.staged, self.final):
                 self._old = self.stage  # now holds the earlier bundle
             else:
                 self._old = self.home / f"{self.prefix}old-{os.urandom(4).hex()}"
                 os.rename(self.final, self._old)
-                os.rename(self.stage, self.final)
+                os.rename(self.staged, self.final)
         else:
-            os.rename(self.stage, self.final)
+            os.rename(self.staged, self.final)
         self._swapped = True
 
     def _commit_inside(self) -> None:
-        new = self._entries(self.stage)
+        new = self._entries(self.staged)
         self._old = Path(tempfile.mkdtemp(prefix=f"{self.prefix}old-", dir=self.home))
         moves = {"old": self._entries(self.final), "new": new}
         (self._old / self._NAMES).write_text(json.dumps(moves), encoding="utf-8")
@@ -562,7 +572,7 @@ class _Folder(_Target):
         for name in moves["old"]:
             os.rename(self.final / name, self._old / name)
         for name in new:
-            os.rename(self.stage / name, self.final / name)
+            os.rename(self.staged / name, self.final / name)
         self._swapped = True
 
     def _restore_inside(self, old: Path) -> None:
@@ -586,11 +596,11 @@ class _Folder(_Target):
                 self._restore_inside(self._old)
         elif self._swapped:
             if self._old == self.stage:
-                _exchange(self.stage, self.final)
+                _exchange(self.staged, self.final)
             elif self._old is None:
-                os.rename(self.final, self.stage)
+                os.rename(self.final, self.staged)
             else:
-                os.rename(self.final, self.stage)
+                os.rename(self.final, self.staged)
                 os.rename(self._old, self.final)
         self._old, self._swapped = None, False
 

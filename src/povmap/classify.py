@@ -231,6 +231,7 @@ def make_classification(
             en=f"Column {column!r} has no values; nothing to map."
         )
     unique, counts = np.unique(y, return_counts=True)
+    exact: tuple[int, ...]
     if scheme == "user":
         bins, exact = _user_bins(y, breaks), ()
     else:
@@ -240,7 +241,7 @@ def make_classification(
         column=column, scheme=scheme, lower=float(y.min()), bins=tuple(float(b) for b in bins),
         colors=_colors(cmap or _default_cmap(column), len(bins)),
         decimals=_decimals(column, y, [float(y.min()), *bins]), exact=exact,
-        k_requested=len(breaks) + 1 if scheme == "user" else k, distinct=int(unique.size),
+        k_requested=len(breaks or ()) + 1 if scheme == "user" else k, distinct=int(unique.size),
         most_common=(float(unique[top]), int(counts[top])),
     )
 
@@ -405,7 +406,8 @@ def _scheme_bins(y: np.ndarray, unique: np.ndarray, counts: np.ndarray, scheme: 
     pieces: list[tuple[float, np.ndarray, bool]] = [(v, np.array([v]), True) for v in heavy]
     for segment, n_classes in zip(segments, shares, strict=True):
         pieces.append((float(segment.min()), _segment_bins(segment, scheme, n_classes), False))
-    bins, exact = [], []
+    bins: list[float] = []
+    exact: list[int] = []
     for _, edges, one_value in sorted(pieces, key=lambda p: p[0]):
         if one_value:
             exact.append(len(bins))

@@ -412,9 +412,10 @@ def read_counts(
                                   f"{header.row + 1}). Check the sheet (--sheet) or the "
                                   "table's content.")
     area = _area_columns(body, header.columns)
+    footer_rows = [int(i) + 1 for i in footer[footer].index]
     info = {"path": str(path), "header_row": header.row + 1, "columns": header.names,
             "total_rows": [int(i) + 1 for i in totals[totals].index],
-            "footer_rows": [int(i) + 1 for i in footer[footer].index]}
+            "footer_rows": footer_rows}
     if header.by_name is not None:
         from .p3ke import aggregate_by_name
 
@@ -429,7 +430,7 @@ def read_counts(
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _check_formulas(out, header, path, sheet)
     out = out[~_empty_rows(out)].reset_index(drop=True)
-    out.attrs["povmap"] = {**info, "notes": _footer_notes(info["footer_rows"])}
+    out.attrs["povmap"] = {**info, "notes": _footer_notes(footer_rows)}
     return out
 
 

@@ -656,6 +656,7 @@ def _fuzzy(display: pd.DataFrame, rows: _Rows, areas: pd.DataFrame, level: str) 
         if how != "fuzzy":
             continue
         area = rows.area[i]
+        assert area is not None  # a fuzzy match always has its area
         score = next((s for a, s in rows.candidates[i] if a == area), float("nan"))
         record = {"baris": int(display.at[i, "baris"]),
                   "nama_tabel": display.at[i, f"nama_{level}"]}
