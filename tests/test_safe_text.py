@@ -512,3 +512,27 @@ def test_xlsx_ranking_with_control_characters(formula_pockets, tmp_path):
     names = {c.value for row in openpyxl.load_workbook(ranking).active.iter_rows()
              for c in row if isinstance(c.value, str)}
     assert set(CLEANED) <= names
+
+
+# --- text from data on the terminal ----------------------------------------------------------
+
+ESCAPE_NAME = "Desa\x1b]0;DIAMBIL\x07\x1b[2J"
+
+
+def test_terminal_shows_escape_sequences_instead_of_running_them(tmp_path):
+    boundaries, counts, _ = lahat_with((), tmp_path)
+    table = pd.read_csv(counts, dtype={"kode_wilayah": str})
+    extra = table.iloc[[0]].assign(kode_wilayah="16.04.99.2999", nama_desa=ESCAPE_NAME,
+                                   nama_kecamatan="Kec\x1b[31mMerah")
+    pd.concat([table, extra]).to_csv(counts, index=False)
+    result = CliRunner().invoke(main, ["join", str(boundaries), str(counts), "-o",
+                                       str(tmp_path / "gabung.gpkg")])
+    assert result.exit_code == 0, result.output
+    assert "baris" in result.output and "16.04.99.2999" in result.output  # the row is reported
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b]0;DIAMBIL\\x07" in result.output
+    missing = tmp_path / "tidak\x1b]0;ada\x07.csv"
+    result = CliRunner().invoke(main, ["join", str(boundaries), str(missing), "-o",
+                                       str(tmp_path / "x.gpkg")])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "tidak\\x1b]0;ada\\x07.csv" in result.output

@@ -7,6 +7,9 @@ Two small, pure rules used by every writer of those formats (issue #9):
   "CSV Injection"). In a CSV such a text cell gets a leading ``'`` (:func:`csv_cell`,
   :func:`csv_frame`); in an XLSX every text is stored as a text cell, never as a formula, and those
   cells carry Excel's own "quote prefix" mark (:func:`write_xlsx`). Numbers stay numbers.
+* **Terminal escapes.** A name holding ``\x1b]0;...\x07`` or ``\x1b[2J`` would retitle the
+  window, clear the screen or worse when povmap echoes the row; :func:`terminal_text` shows
+  control characters as ``\x1b``-style escapes instead.
 * **XML characters.** XML 1.0 forbids most C0 control characters (Word's soft line break
   ``\\x0b`` among them), lone surrogates and U+FFFE/U+FFFF; one of them makes a whole SLD or
   ISO 19139 file unreadable. :func:`xml_text` replaces them (line-break-like ones by a space,
@@ -17,15 +20,17 @@ from __future__ import annotations
 
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # the command line imports this module: nothing heavy on import
+    import xml.etree.ElementTree as ET
+
+    import pandas as pd
 
 __all__ = ["FORMULA_START", "clean_xml_tree", "csv_cell", "csv_frame", "csv_row", "csv_text",
-           "starts_formula", "write_xlsx", "xml_text"]
+           "starts_formula", "terminal_text", "write_xlsx", "xml_text"]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV Injection),
 #: with their full-width forms, which some spreadsheet locales also accept.
@@ -39,6 +44,8 @@ _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\ufff
 #: Those that separate words or lines (vertical tab, form feed, the information separators):
 #: a space keeps the words apart.
 _XML_AS_SPACE = frozenset("\x0b\x0c\x1c\x1d\x1e\x1f")
+#: C0 and C1 control characters but tab and line feed: what terminal escape sequences are made of.
+_TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def starts_formula(text: str) -> bool:
@@ -82,6 +89,8 @@ def csv_frame(table: pd.DataFrame) -> pd.DataFrame:
     Numeric columns are left as they are; column names are neutralised too, since they become
     the header row.
     """
+    import pandas as pd
+
     out = table.copy()
     for column in out.columns:
         if not (pd.api.types.is_numeric_dtype(out[column])
@@ -141,6 +150,9 @@ def write_xlsx(table: pd.DataFrame, path: str | os.PathLike, *, sheet_name: str)
 
 def _xlsx_value(value: object) -> object:
     """A plain Python value openpyxl writes as itself (numpy scalars unwrapped, NA as empty)."""
+    import numpy as np
+    import pandas as pd
+
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, np.generic):
@@ -150,6 +162,17 @@ def _xlsx_value(value: object) -> object:
     if isinstance(value, str):
         return xml_text(value)
     return value
+
+
+def terminal_text(text: str) -> str:
+    """``text`` for a terminal: control characters (but tab and newline) shown, never run.
+
+    Examples
+    --------
+    >>> print(terminal_text("Desa\\x1b]0;judul\\x07 Baru"))
+    Desa\\x1b]0;judul\\x07 Baru
+    """
+    return _TERMINAL_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def xml_text(text: str) -> str:

@@ -16,6 +16,7 @@ import click
 from ._errors import LANGS, PovmapError
 from ._io import staged_outputs
 from ._privacy import mask_text
+from ._safe_text import terminal_text
 from .defaults import (
     ALPHA,
     FUZZY_THRESHOLD,
@@ -57,13 +58,13 @@ def _fail_cleanly(command):
             lang = _lang(kwargs)
             # A library's own message may quote a cell: mask NIK and phone numbers in it too.
             text = exc.message(lang) if isinstance(exc, PovmapError) else mask_text(str(exc))
-            click.echo(f"{_FAILED[lang][0]}: {text}", err=True)
+            _say(f"{_FAILED[lang][0]}: {text}")
             sys.exit(1)
         except Exception as exc:
             if os.environ.get("POVMAP_DEBUG"):
                 raise
-            click.echo(_FAILED[_lang(kwargs)][1].format(
-                mask_text(f"{type(exc).__name__}: {exc}")), err=True)
+            _say(_FAILED[_lang(kwargs)][1].format(
+                mask_text(f"{type(exc).__name__}: {exc}")))
             sys.exit(1)
 
     return wrapper
@@ -228,10 +229,15 @@ def _run(boundaries: Path, counts: Path, kw: dict) -> Result:
     return run(boundaries, counts, _options(kw))
 
 
+def _say(text: str) -> None:
+    """A report or an error on stderr; names in it may hold escape sequences: shown, not run."""
+    click.echo(terminal_text(text), err=True)
+
+
 def _echo_report(result: Result, lang: str) -> None:
-    click.echo(result.report.summary(lang), err=True)
+    _say(result.report.summary(lang))
     if result.pockets is not None:
-        click.echo(result.pockets.summary(lang), err=True)
+        _say(result.pockets.summary(lang))
 
 
 def suppress_option(command):
@@ -436,7 +442,7 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
     pockets = find_pockets(result.layers["desa"], column, method=method, alpha=alpha,
                            fdr=not no_fdr, permutations=permutations, seed=seed, snap_m=snap_m,
                            lang=kw["lang"])
-    click.echo(pockets.summary(kw["lang"]), err=True)
+    _say(pockets.summary(kw["lang"]))
     for path in write_pockets(pockets, output, ranking):
         click.echo(str(path))
 
