@@ -589,9 +589,11 @@ def _clean_name(value: object) -> object:
     return " ".join(str(value).split())
 
 
-#: What a correctly decoded place name never holds: U+FFFD (bytes that did not decode) and
-#: control characters (C1 \x80-\x9f is what CP1252 punctuation becomes when read as ISO-8859-1).
-_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ufffd]")
+#: What a correctly decoded place name never holds: U+FFFD (bytes that did not decode), control
+#: characters (C1 \x80-\x9f is what CP1252 punctuation becomes when read as ISO-8859-1), lone
+#: surrogates and Unicode noncharacters (U+FDD0-U+FDEF, U+FFFE, U+FFFF: never text, XML 1.0
+#: forbids the last two and no font draws them).
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffd-\uffff]")
 #: UTF-8 read as CP1252/ISO-8859-1: "Ã©" for "é", "â€™" for "’".
 _MOJIBAKE = re.compile("[\u00c2\u00c3\u00e2][\u0080-\u00bf\u0152-\u2122]")
 

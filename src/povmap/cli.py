@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,13 +43,19 @@ def _fail_cleanly(command):
     """Turn errors into exit 1 with a message, never a traceback.
 
     Input errors carry their own message. Anything else is povmap's fault: the user gets one line
-    saying so, and ``POVMAP_DEBUG=1`` shows the traceback for the bug report.
+    saying so, and ``POVMAP_DEBUG=1`` shows the traceback for the bug report. Library warnings
+    (matplotlib's missing glyphs, numpy, GDAL) never reach the terminal raw: the stages translate
+    the ones a user must know into report notes, and the rest are silenced here, except with
+    ``POVMAP_DEBUG=1``.
     """
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
-            return command(*args, **kwargs)
+            with warnings.catch_warnings():
+                if not os.environ.get("POVMAP_DEBUG"):
+                    warnings.simplefilter("ignore")
+                return command(*args, **kwargs)
         except click.UsageError as exc:
             # A malformed option parsed inside the command (--breaks, --column-map) is wrong
             # usage: click prints it with the usage line and exits 2.
