@@ -18,10 +18,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "povmap"
 #: are the first component under ``povmap`` (``render`` covers ``povmap.render.*``).
 LAYERS: list[tuple[str, set[str]]] = [
     ("helpers", {"_errors", "_io", "_safe_text", "_version", "defaults", "i18n", "_validate",
-                 "_privacy"}),
+                 "_privacy", "_module"}),
     ("read", {"codes", "names", "boundaries", "counts", "p3ke"}),
     ("join", {"join"}),
-    ("analysis", {"metrics", "classify", "pockets", "simplify", "result"}),
+    ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend"}),
     ("outputs", {"render", "export", "manifest", "_offline"}),
     ("pipeline", {"pipeline", "demo"}),
     ("cli", {"cli", "__main__"}),

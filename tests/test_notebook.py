@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import HSS_DESA, KALSEL_DESA, ROOT, need
+from conftest import HSS_DESA, KALSEL_DESA, LAHAT_DESA, ROOT, need
 
 NOTEBOOKS = ROOT / "notebooks"
 
@@ -109,3 +109,20 @@ def _check_public_bundle(bundle: Path) -> None:
             for field in ("JML_ME", "JML_KK_ME"):
                 value = feature["properties"].get(field)
                 assert value is None or not 1 <= value <= 9, (level, feature["id"], field, value)
+
+
+def test_lahat_trend_notebook_executes():
+    need(LAHAT_DESA)
+    folder = NOTEBOOKS / "keluaran_tren"
+    try:
+        outputs = _execute("tren_lahat.ipynb")
+        assert not _errors(outputs), _errors(outputs)
+        text = _stream(outputs)
+        assert "Kabupaten Lahat: 2022: 7,35 % → 2023: 2,68 % → 2024: 1,09 %" in text
+        assert "3 baris berkode edisi lain" in text and "1 desa baru" in text
+        assert any("leaflet" in h.lower() and "Perubahan 2022–2024" in h for h in _html(outputs))
+        written = {p.name for p in folder.iterdir()}
+        assert {"trend.html", "trend.geojson", "ringkasan_kecamatan.xlsx", "trend.png",
+                "manifest.json"} <= written
+    finally:
+        _remove(folder)

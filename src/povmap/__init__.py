@@ -9,6 +9,7 @@ The pipeline, one function per stage, each taking and returning plain (Geo)DataF
     kec = povmap.aggregate(layer, "kecamatan")
     layer = povmap.classify(layer, "persen_miskin_ekstrem", scheme="quantiles", k=5)
     m = povmap.choropleth(layer, kecamatan=kec)
+    t = povmap.trend(gdf, {"2022": counts_2022, "2024": counts_2024}, target=0)
 
 Helpers for codes, names and numbers live in their modules: :mod:`povmap.codes`,
 :mod:`povmap.names`, :mod:`povmap.counts` (``parse_number``), :mod:`povmap.classify`.
@@ -32,6 +33,7 @@ _LAZY = {
     "JoinResult": "join",
     "Options": "pipeline",
     "Pockets": "pockets",
+    "Trend": "trend",
     "add_rates": "metrics",
     "aggregate": "metrics",
     "choropleth": "render",
@@ -54,6 +56,7 @@ __all__ = [
     "Pockets",
     "PovmapError",
     "PovmapInputError",
+    "Trend",
     "__version__",
     "add_rates",
     "aggregate",
@@ -66,14 +69,20 @@ __all__ = [
     "read_counts",
     "run",
     "suppress_below",
+    "trend",
     "write_geojson",
     "write_gpkg",
 ]
 
 
+#: Modules that are also their main function: ``povmap.export(...)`` writes a bundle,
+#: ``povmap.trend(...)`` follows vintages (see :mod:`povmap._module`).
+_CALLABLE_MODULES = ("export", "trend")
+
+
 def __getattr__(name: str) -> Any:
-    if name == "export":  # a callable package: povmap.export(...) writes a bundle
-        return importlib.import_module(".export", __name__)
+    if name in _CALLABLE_MODULES:
+        return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value  # later lookups skip __getattr__
@@ -100,7 +109,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
-    from . import export
+    from . import export, trend
     from ._version import __version__
     from .boundaries import read_boundaries
     from .classify import Classification, classify
@@ -111,3 +120,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
     from .pipeline import Options, run
     from .pockets import Pockets, find_pockets
     from .render import choropleth
+    from .trend import Trend

@@ -27,6 +27,8 @@ from .defaults import (
     PRECISION,
     SEED,
     SNAP_M,
+    TARGET_PERCENT,
+    TOLERANCE_POINTS,
 )
 
 if TYPE_CHECKING:
@@ -153,6 +155,44 @@ def _parse_breaks(value: str | None, lang: str = "id") -> tuple[float, ...] | No
     return breaks
 
 
+#: Options of every command that reads boundary files and counts tables (not the arguments).
+_READ_OPTIONS = [
+    click.option("--layer", default=None, help="Layer dalam berkas batas (GeoPackage)."),
+    click.option("--sheet", default=None, help="Sheet XLSX (nama atau nomor mulai 0)."),
+    click.option("--column-map", multiple=True, metavar="KANONIK=JUDUL",
+                 help="Kolom tabel yang tidak dikenali otomatis, mis. "
+                      "jumlah_penduduk='Jml Penduduk'."),
+    click.option("--columns", "boundary_columns", multiple=True, metavar="KANONIK=KOLOM",
+                 help="Kolom berkas batas, mis. kode_desa=KODE."),
+    click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
+                 show_default=True, help="Pembaca berkas batas."),
+    click.option("--crs", default=None, metavar="EPSG:xxxx",
+                 help="CRS koordinat berkas batas bila berkas tidak menyebutnya (atau salah), "
+                      "mis. EPSG:32750 (UTM 50S)."),
+    click.option("--encoding", default=None, metavar="PENGODEAN",
+                 help="Pengodean teks shapefile (DBF), mis. CP1252 atau UTF-8; bawaan: .cpg, "
+                      "atau ditebak dari isinya."),
+    click.option("--keep-duplicates", is_flag=True,
+                 help="Pertahankan kedua kode bila satu poligon tersimpan di bawah dua kode "
+                      "(bawaan: kode kedua tidak dipakai agar tidak terhitung dua kali)."),
+    click.option("--lang", type=click.Choice(LANGS), default="id", show_default=True),
+    click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=FUZZY_THRESHOLD,
+                 show_default=True,
+                 help="Kemiripan nama minimum (0-100) untuk padanan nama yang salah eja; "
+                      "101 = tanpa padanan mirip."),
+    click.option("--allow-invalid", is_flag=True,
+                 help="Lanjutkan walau ada nilai mustahil (negatif, melebihi penduduk, bukan "
+                      "bilangan bulat, desa ganda); semuanya dicatat di laporan."),
+]
+
+
+def read_options(command):
+    """The reading options (:data:`_READ_OPTIONS`) alone, for commands with other arguments."""
+    for decorator in reversed(_READ_OPTIONS):
+        command = decorator(command)
+    return command
+
+
 def input_options(command):
     """Options every command that reads a boundary file and a counts table shares."""
     for decorator in reversed([
@@ -160,32 +200,7 @@ def input_options(command):
         click.argument("counts", type=click.Path(dir_okay=False, path_type=Path)),
         click.option("--level", type=LEVEL, default="desa", show_default=True,
                      help="Level penggabungan / join level."),
-        click.option("--layer", default=None, help="Layer dalam berkas batas (GeoPackage)."),
-        click.option("--sheet", default=None, help="Sheet XLSX (nama atau nomor mulai 0)."),
-        click.option("--column-map", multiple=True, metavar="KANONIK=JUDUL",
-                     help="Kolom tabel yang tidak dikenali otomatis, mis. "
-                          "jumlah_penduduk='Jml Penduduk'."),
-        click.option("--columns", "boundary_columns", multiple=True, metavar="KANONIK=KOLOM",
-                     help="Kolom berkas batas, mis. kode_desa=KODE."),
-        click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
-                     show_default=True, help="Pembaca berkas batas."),
-        click.option("--crs", default=None, metavar="EPSG:xxxx",
-                     help="CRS koordinat berkas batas bila berkas tidak menyebutnya (atau salah), "
-                          "mis. EPSG:32750 (UTM 50S)."),
-        click.option("--encoding", default=None, metavar="PENGODEAN",
-                     help="Pengodean teks shapefile (DBF), mis. CP1252 atau UTF-8; bawaan: .cpg, "
-                          "atau ditebak dari isinya."),
-        click.option("--keep-duplicates", is_flag=True,
-                     help="Pertahankan kedua kode bila satu poligon tersimpan di bawah dua kode "
-                          "(bawaan: kode kedua tidak dipakai agar tidak terhitung dua kali)."),
-        click.option("--lang", type=click.Choice(LANGS), default="id", show_default=True),
-        click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=FUZZY_THRESHOLD,
-                     show_default=True,
-                     help="Kemiripan nama minimum (0-100) untuk padanan nama yang salah eja; "
-                          "101 = tanpa padanan mirip."),
-        click.option("--allow-invalid", is_flag=True,
-                     help="Lanjutkan walau ada nilai mustahil (negatif, melebihi penduduk, bukan "
-                          "bilangan bulat, desa ganda); semuanya dicatat di laporan."),
+        *_READ_OPTIONS,
     ]):
         command = decorator(command)
     return command
@@ -466,6 +481,62 @@ def _demo_inputs() -> list[Path]:
     from .demo import DEMO_DIR, DEMO_FILES
 
     return [Path(str(DEMO_DIR / name)) for name in DEMO_FILES]
+
+
+@main.command("trend")
+@click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("tables", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--labels", required=True,
+              help="Label periode, dipisah koma, sesuai urutan tabel, mis. 2022,2023,2024.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder keluaran.")
+@click.option("--target", type=click.FloatRange(0, 100), default=TARGET_PERCENT,
+              show_default=True, help="Target persentase penduduk miskin ekstrem (persen).")
+@click.option("--tolerance", type=click.FloatRange(0), default=TOLERANCE_POINTS,
+              help="Arah 'tetap' bila berubah paling banyak sekian poin persen.")
+@click.option("--register", default=None, metavar="p3ke|dtsen[,..]",
+              help="Register tiap periode (satu untuk semua, atau satu per periode); bawaan: "
+                   "dikenali dari kolom tabel.")
+@click.option("--force-compare", is_flag=True,
+              help="Bandingkan juga periode dari register berbeda (P3KE dengan DTSEN).")
+@click.option("--title", default=None, help="Judul peta.")
+@click.option("--source", default=None, help="Sumber data, ditulis di peta.")
+@click.option("--tiles", default="osm", show_default=True,
+              help="Peta dasar: osm, topo, satelit, atau none (tanpa, bekerja luring).")
+@click.option("--cdn", is_flag=True,
+              help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+@read_options
+@_fail_cleanly
+@_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: [kw["boundaries"], *kw["tables"]])
+def trend_command(boundaries, tables, labels, output, target, tolerance, register,
+                  force_compare, title, source, tiles, cdn, **kw) -> None:
+    """Tren antarperiode: perubahan per desa dan selisih dengan target (mis. 0 %)."""
+    from .export.trend import write_trend
+    from .render.controls import basemap_name
+    from .trend import trend
+
+    lang = kw["lang"]
+    names = [lb.strip() for lb in labels.split(",") if lb.strip()]
+    if len(names) != len(tables):
+        raise click.BadParameter(
+            (f"{len(names)} labels for {len(tables)} tables: give one label per table" if
+             lang == "en" else
+             f"{len(names)} label untuk {len(tables)} tabel: beri satu label per tabel"),
+            param_hint="--labels")
+    basemap_name(tiles)  # a wrong --tiles fails before the analysis, not after it
+    options = _options({**kw, "level": "desa"})
+    result = trend(
+        boundaries, dict(zip(names, tables, strict=True)), target=target, tolerance=tolerance,
+        registers=register, force_compare=force_compare,
+        fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid,
+        boundary_options=options.boundary_options(), counts_options=options.counts_options())
+    for name, report in result.reports.items():
+        _say(f"[{name}]\n{report.summary(lang)}")
+    _say(result.summary(lang))
+    for path in write_trend(result, output, lang=lang, title=title, source=source, tiles=tiles,
+                            offline=not cdn, command=sys.argv):
+        click.echo(str(path))
 
 
 @main.command("demo")

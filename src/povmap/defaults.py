@@ -26,3 +26,8 @@ MIN_BERDATA = 0.5
 #: Decimals of GeoJSON coordinates by default (6 ≈ 0.1 m) and the most accepted.
 PRECISION = 6
 MAX_PRECISION = 15
+
+#: ``povmap trend``: a change of at most this many percentage points counts as no change (tetap).
+TOLERANCE_POINTS = 0.1
+#: ``povmap trend``: the target share of the population in extreme poverty, in percent.
+TARGET_PERCENT = 0.0

@@ -43,6 +43,16 @@ class Options:
     #: Share of desa with data (0 to 1) a kecamatan needs to be classified (``--min-berdata``).
     min_berdata: float = MIN_BERDATA
 
+    def boundary_options(self) -> dict:
+        """Keyword arguments of :func:`povmap.read_boundaries` chosen here."""
+        return {"layer": self.layer, "columns": self.boundary_columns, "engine": self.engine,
+                "crs": self.crs, "encoding": self.encoding,
+                "keep_duplicates": self.keep_duplicates}
+
+    def counts_options(self) -> dict:
+        """Keyword arguments of :func:`povmap.read_counts` chosen here."""
+        return {"sheet": self.sheet, "column_map": self.column_map}
+
 
 #: What reading a boundary file may report: BoundaryInfo attribute -> (Indonesian, English).
 _BOUNDARY_NOTES = {
@@ -138,10 +148,8 @@ def run(
     rate live on different scales).
     """
     check_order(boundaries, counts)
-    bounds = read_boundaries(boundaries, layer=options.layer, columns=options.boundary_columns,
-                             engine=options.engine, crs=options.crs, encoding=options.encoding,
-                             keep_duplicates=options.keep_duplicates)
-    table = read_counts(counts, sheet=options.sheet, column_map=options.column_map)
+    bounds = read_boundaries(boundaries, **options.boundary_options())
+    table = read_counts(counts, **options.counts_options())
     result = join(bounds, table, level=options.level, fuzzy_threshold=options.fuzzy_threshold,
                   allow_invalid=options.allow_invalid)
     result.report.notes.extend(boundary_notes(bounds))

@@ -11,17 +11,16 @@ importable as usual (``import povmap.export.kugi``, ``povmap.export.suppress``):
 - :mod:`.shapefile`: zipped shapefile.
 - :mod:`.suppress`: small-cell suppression for public exports.
 - :mod:`.bundle`: all of it into one folder, all or nothing.
+- :mod:`.trend`: the outputs of :func:`povmap.trend` into one folder, all or nothing.
 """
 
-import inspect
-import sys
-import types
-
+from .._module import make_callable
 from .bundle import FORMATS, BundleOptions, export, export_result
 from .kugi import to_kugi
 from .metadata import MetadataConfig, load_config
 from .styles import qml, sld
 from .suppress import suppress_below, suppress_layers
+from .trend import write_trend
 from .writers import write_geojson, write_gpkg
 
 __all__ = [
@@ -38,17 +37,9 @@ __all__ = [
     "to_kugi",
     "write_geojson",
     "write_gpkg",
+    "write_trend",
 ]
 
 
-class _CallableModule(types.ModuleType):
-    # A function named like the package would shadow it as ``povmap.export``, and then
-    # ``import povmap.export.kugi as kugi`` or ``povmap.export.suppress`` fail with a puzzling
-    # ImportError/AttributeError. A callable module keeps both working.
-    __signature__ = inspect.signature(export)
-
-    def __call__(self, *args, **kwargs) -> list:
-        return export(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+# ``povmap.export(...)`` writes a bundle; ``povmap.export.kugi`` and the others stay modules.
+make_callable(__name__, export)

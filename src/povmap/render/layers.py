@@ -39,13 +39,18 @@ _TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
 
 
 def palette_style(colors: list[str], no_data: str, *, opacity: float, weight: float,
-                  line: str = "#555555", incomplete: str | None = None) -> JsCode:
-    """A Leaflet style function colouring by the class index property ``k`` (-1 = no data,
-    -2 = data tidak lengkap, coloured ``incomplete``)."""
+                  line: str = "#555555", incomplete: str | None = None,
+                  key: str = "k") -> JsCode:
+    """A Leaflet style function colouring by the class index property ``key`` (-1 = no data,
+    -2 = data tidak lengkap, coloured ``incomplete``).
+
+    Several layers drawn from one topology object each read their own property (``key``).
+    """
     other = (f"k === -2 ? {json.dumps(incomplete)} : {json.dumps(no_data)}" if incomplete
              else json.dumps(no_data))
     return JsCode(
-        "function(f) { var pal = " + json.dumps(list(colors)) + "; var k = f.properties.k;"
+        "function(f) { var pal = " + json.dumps(list(colors)) + "; var k = f.properties["
+        + json.dumps(key) + "];"
         f" return {{fillColor: k >= 0 ? pal[k] : {other}, fillOpacity: {opacity},"
         f" color: {json.dumps(line)}, weight: {weight}}}; }}"
     )

@@ -1,0 +1,940 @@
+"""Progress toward the target across vintages: per desa change, kecamatan and kabupaten series.
+
+Every vintage (a counts table of one period) is joined to the same boundary layer with
+:func:`povmap.join`, so each has its own :class:`~povmap.join.JoinReport`. Before joining, rows
+whose Kemendagri code belongs to another code-table edition are matched to the current areas
+(:func:`crosswalk`): by code first, then by kecamatan and desa name, then by a desa name that is
+unique in the layer, and every code that changed is reported. Nothing is compared silently:
+
+- a desa with data in one vintage and none in another is kept and marked ``baru`` (new) or
+  ``hilang`` (gone); a gap in a middle vintage is reported;
+- a desa split (pemekaran) or merged between vintages is reported and its change is not computed
+  from areas that are not the same (``arah = tidak_sebanding``);
+- vintages with different count columns are compared only on the measure they all have;
+- P3KE (2022-2024) and DTSEN (2025-) are different registers: vintages of different registers are
+  kept in separate series unless the caller forces one series (``force_compare``).
+
+This module computes; the files (GeoJSON, GeoPackage, HTML, CSV/XLSX, chart, manifest) are
+written by :func:`povmap.export.trend.write_trend`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import PovmapInputError, Text
+from ._module import make_callable
+from .boundaries import boundary_level, read_boundaries
+from .codes import code_level, code_system
+from .counts import read_counts
+from .defaults import TARGET_PERCENT, TOLERANCE_POINTS
+from .i18n import format_number, format_percent
+from .join import JoinReport, _jsonable, join
+from .metrics import RATES
+from .names import FUZZY_THRESHOLD, name_key, normalize_name, similarity
+
+#: Measures a trend can follow, in order of preference: people in extreme poverty first.
+MEASURES = ("jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem", "jumlah_desil_1",
+            "jumlah_keluarga_desil_1")
+REGISTERS = ("p3ke", "dtsen")
+#: Values of ``arah``: the direction of the change from the first to the last vintage.
+DIRECTIONS = ("turun", "tetap", "naik", "baru", "hilang", "tidak_sebanding", "tanpa_data")
+#: The measure a target share of the population applies to.
+TARGET_MEASURE = "jumlah_miskin_ekstrem"
+#: The directions in English, for English summaries (the column keeps the Indonesian words).
+DIRECTIONS_EN = {"turun": "down", "tetap": "no change", "naik": "up", "baru": "new",
+                 "hilang": "gone", "tidak_sebanding": "split/merged", "tanpa_data": "no data"}
+#: A vintage label becomes part of column names: letters, digits, ``_`` and ``-`` only.
+_LABEL = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,19}")
+#: Population check for a split or a merge: the parts add up to the whole within this share.
+_POPULATION_MATCH = 0.10
+#: ... and the area that kept the name lost (split) or gained (merge) at least this share.
+_POPULATION_SHIFT = 0.15
+#: Words a new desa adds to its parent's name (after :func:`povmap.names.normalize_name`).
+_SPLIT_WORDS = {"baru", "jaya", "induk", "lama", "ilir", "ulu", "darat", "laut", "timur", "barat",
+                "utara", "selatan", "tengah", "i", "ii", "iii", "iv", "v", "1", "2", "3", "4", "5"}
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The result of :func:`trend`.
+
+    Attributes
+    ----------
+    desa
+        One row per desa of the boundary layer (EPSG as read): ``kode_desa``, names, per vintage
+        ``<measure>_<label>``, ``jumlah_penduduk_<label>`` and ``<rate>_<label>`` (when the
+        population is known), then ``perubahan_jumlah``, ``perubahan_persen`` (percentage
+        points), ``arah``, ``selisih_target_jiwa``, ``selisih_target_persen`` and ``catatan``.
+    kecamatan
+        One row per kecamatan, then one ``tingkat == "kabupaten"`` line per kabupaten: the same
+        per-vintage totals and rates (recomputed from the sums), the change, the number of desa
+        by direction (``desa_<arah>``) and the gap to the target.
+    labels
+        The vintage labels, oldest first.
+    series
+        The labels compared by ``perubahan_*`` (first and last of it): all labels, or the longest
+        run of one register when registers differ and the comparison was not forced.
+    measures
+        Per label, the count column followed (the series share one).
+    registers
+        Per label, ``"p3ke"``, ``"dtsen"`` or None (not recognised).
+    target
+        The target, in percent of the population (0 = no one in extreme poverty).
+    tolerance
+        ``tetap`` means a change within this many percentage points (or no change in people
+        when the population is unknown).
+    reports
+        Per label, the join report of that vintage.
+    changes
+        What the matching across vintages found: ``kode_berubah``, ``nama_berbeda``, ``baru``,
+        ``hilang``, ``tidak_lengkap``, ``pemekaran``, ``penggabungan``, ``tanpa_wilayah``.
+    notes
+        Bilingual notes (:class:`povmap._errors.Text`) for the map, the summaries and the terminal.
+    forced
+        Whether vintages of different registers were put in one series on request.
+    inputs
+        The files read (``batas``, ``tabel_<label>``), for the manifest.
+    """
+
+    desa: gpd.GeoDataFrame
+    kecamatan: pd.DataFrame
+    labels: tuple[str, ...]
+    series: tuple[str, ...]
+    measures: dict[str, str]
+    registers: dict[str, str | None]
+    target: float
+    tolerance: float
+    reports: dict[str, JoinReport]
+    changes: dict[str, list | dict] = field(default_factory=dict)
+    notes: tuple[Text, ...] = ()
+    forced: bool = False
+    inputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def measure(self) -> str:
+        """The count column the series follows (e.g. ``jumlah_miskin_ekstrem``)."""
+        return self.measures[self.series[0]]
+
+    @property
+    def rate(self) -> str | None:
+        """The rate of :attr:`measure` (e.g. ``persen_miskin_ekstrem``), None if it has none."""
+        return rate_of(self.measure)
+
+    @property
+    def kabupaten(self) -> pd.DataFrame:
+        """The kabupaten line(s) of :attr:`kecamatan`."""
+        return self.kecamatan[self.kecamatan["tingkat"] == "kabupaten"].reset_index(drop=True)
+
+    @property
+    def change_column(self) -> str:
+        """``perubahan_persen`` when rates are known, else ``perubahan_jumlah``."""
+        return ("perubahan_persen" if self.desa["perubahan_persen"].notna().any()
+                else "perubahan_jumlah")
+
+    def column(self, label: str, kind: str = "jumlah") -> str:
+        """The desa/kecamatan column of vintage ``label``: ``kind`` is ``jumlah``, ``persen``
+        or ``penduduk``."""
+        measure = self.measures[label]
+        if kind == "penduduk":
+            return f"jumlah_penduduk_{label}"
+        if kind == "persen":
+            rate = rate_of(measure)
+            return f"{rate}_{label}" if rate else ""
+        return f"{measure}_{label}"
+
+    def report(self) -> dict:
+        """The trend report as plain JSON-ready data (written as ``laporan_tren.json``)."""
+        return _jsonable({
+            "periode": list(self.labels),
+            "seri": list(self.series),
+            "register": self.registers,
+            "register_dipaksa": self.forced,
+            "ukuran": self.measures,
+            "target_persen": self.target,
+            "toleransi_poin": self.tolerance,
+            **self.changes,
+            "catatan": [str(n) for n in self.notes],
+            "catatan_en": [n.en for n in self.notes],
+        })
+
+    def summary(self, lang: str = "id") -> str:
+        """A few lines for the terminal: the kabupaten series, the change and the notes."""
+        lines = []
+        for _, row in self.kabupaten.iterrows():
+            values = []
+            for label in self.labels:
+                rate = self.column(label, "persen")
+                value = (format_percent(row.get(rate), 2, lang) if rate and pd.notna(row.get(rate))
+                         else format_number(row.get(self.column(label)), 0, lang))
+                values.append(f"{label}: {value}")
+            lines.append(f"{row['nama_kecamatan']}: " + " → ".join(values))
+            words = DIRECTIONS_EN if lang == "en" else dict(zip(DIRECTIONS, DIRECTIONS,
+                                                                strict=True))
+            counts = ", ".join(f"{words[a]} {format_number(row.get(f'desa_{a}'), 0, lang)}"
+                               for a in DIRECTIONS if row.get(f"desa_{a}"))
+            lines.append(("  desa: " if lang == "id" else "  villages: ") + counts)
+        lines.extend(f"! {n.en if lang == 'en' else str(n)}" for n in self.notes)
+        return "\n".join(lines)
+
+
+def rate_of(measure: str) -> str | None:
+    """The rate column :data:`povmap.metrics.RATES` computes from ``measure``, if any."""
+    return next((rate for rate, (num, _) in RATES.items() if num == measure), None)
+
+
+def trend(
+    boundaries: gpd.GeoDataFrame | str | os.PathLike,
+    tables: Mapping[str, pd.DataFrame | str | os.PathLike],
+    *,
+    target: float = TARGET_PERCENT,
+    tolerance: float = TOLERANCE_POINTS,
+    registers: Mapping[str, str] | str | None = None,
+    force_compare: bool = False,
+    fuzzy_threshold: float = FUZZY_THRESHOLD,
+    allow_invalid: bool = False,
+    boundary_options: Mapping[str, object] | None = None,
+    counts_options: Mapping[str, object] | None = None,
+) -> Trend:
+    """Follow extreme poverty per desa across vintages, toward a target.
+
+    Parameters
+    ----------
+    boundaries
+        A desa boundary layer (:func:`povmap.read_boundaries`) or its file.
+    tables
+        ``{label: table}``, oldest first: each a counts table (:func:`povmap.read_counts`) or its
+        file. Labels (e.g. ``"2022"``, ``"2024-03"``) become part of column names.
+    target
+        Target share of the population in extreme poverty, in percent (0 by default).
+    tolerance
+        ``arah = tetap`` when the rate changed by at most this many percentage points (0.1 by
+        default); when a desa's population is unknown, when its count did not change.
+    registers
+        ``"p3ke"`` or ``"dtsen"`` for every vintage, or ``{label: register}``; by default
+        recognised from each table's columns (desil above 4 or a DTSEN header: DTSEN; extreme
+        poverty counts, desil 1-4 only or a P3KE header: P3KE).
+    force_compare
+        Put vintages of different registers in one series anyway (the outputs still say that
+        they differ). Without it they are kept apart: the change covers the longest run of
+        vintages of one register.
+    fuzzy_threshold, allow_invalid
+        As in :func:`povmap.join`.
+    boundary_options
+        Keyword arguments of :func:`povmap.read_boundaries` (``layer``, ``columns``, ``crs``,
+        ``encoding`` ...), when ``boundaries`` is a file.
+    counts_options
+        Keyword arguments of :func:`povmap.read_counts` (``sheet``, ``column_map``), when a
+        table is a file.
+
+    Returns
+    -------
+    A :class:`Trend`: the per-desa layer, the kecamatan and kabupaten summaries, the join report of
+    every vintage and what matching across vintages found.
+
+    Raises
+    ------
+    PovmapInputError
+        Fewer than two vintages, a bad label, a kecamatan boundary layer, a vintage that matches
+        no desa, no measure common to the compared vintages, or registers that differ with no two
+        vintages of one register (unless forced).
+    """
+    labels = _check_labels(list(tables))
+    if tolerance < 0:
+        raise PovmapInputError(f"toleransi {tolerance}: gunakan angka ≥ 0 (poin persen).",
+                               en=f"tolerance {tolerance}: use a number ≥ 0 (percentage points).")
+    if not 0 <= target <= 100:
+        raise PovmapInputError(f"--target {target}: gunakan persen antara 0 dan 100.",
+                               en=f"--target {target}: use a percentage between 0 and 100.")
+    bounds = (boundaries if isinstance(boundaries, gpd.GeoDataFrame) else
+              read_boundaries(boundaries, **(boundary_options or {})))
+    if boundary_level(bounds) != "desa":
+        raise PovmapInputError(
+            "Tren dihitung per desa: berkas batas berisi kecamatan. Gunakan lapisan desa "
+            "(--layer).",
+            en="Trends are computed per desa: the boundary file holds kecamatan. Use a desa "
+               "layer (--layer).")
+    bounds = bounds.reset_index(drop=True)
+    counts = {label: (table if isinstance(table, pd.DataFrame) else
+                      read_counts(table, **(counts_options or {})))
+              for label, table in tables.items()}
+    notes: list[Text] = []
+    changes: dict = {"kode_berubah": [], "nama_berbeda": []}
+    reports, joined = {}, {}
+    for label, table in counts.items():
+        table, moved, renamed = crosswalk(bounds, table)
+        changes["kode_berubah"] += [{"periode": label, **m} for m in moved]
+        changes["nama_berbeda"] += [{"periode": label, **r} for r in renamed]
+        result = join(bounds, table, level="desa", fuzzy_threshold=fuzzy_threshold,
+                      allow_invalid=allow_invalid)
+        if moved:
+            result.report.notes.append(Text(
+                f"{len(moved)} baris berkode edisi lain (kode tidak ada di lapisan batas atau "
+                "milik desa bernama lain) diarahkan ke desa bernama sama sebelum penggabungan; "
+                "kode aslinya di laporan_tren.json (kode_berubah).",
+                en=f"{len(moved)} rows coded in another edition (code not in the boundary layer "
+                   "or of a desa with another name) were pointed to the desa of the same name "
+                   "before the join; their codes are in laporan_tren.json (kode_berubah)."))
+        if result.report.matched == 0:
+            source = (table.attrs.get("povmap") or {}).get("path", label)
+            raise PovmapInputError(
+                f"Periode {label} ({source}): tidak satu pun baris cocok dengan desa di lapisan "
+                "batas. Pastikan tabel dan batas untuk kabupaten yang sama.",
+                en=f"Vintage {label} ({source}): no row matches a desa of the boundary layer. "
+                   "Make sure the table and the boundaries are of the same kabupaten.")
+        reports[label], joined[label] = result.report, result.joined
+    found = {label: _register(counts[label]) for label in labels}
+    chosen = _chosen_registers(labels, registers, found)
+    series, forced = _series(labels, chosen, force_compare, notes)
+    measures = _measures(labels, series, joined, notes)
+    desa = _wide(bounds, joined, labels, measures)
+    desa = _changes(desa, series, measures, target, tolerance)
+    changes.update(_presence(desa, labels, measures))
+    changes["pemekaran"] = _splits(desa, series, measures)
+    changes["penggabungan"] = _merges(desa, series, measures, reports)
+    changes["tanpa_wilayah"] = _unplaced(reports, measures, changes["penggabungan"])
+    desa = _incomparable(desa, changes)
+    notes += _change_notes(changes, labels)
+    if measures[series[-1]] != TARGET_MEASURE:
+        notes.append(Text(f"Target {format_percent(target)} berlaku untuk persentase penduduk "
+                          f"miskin ekstrem; seri ini mengikuti {measures[series[-1]]}, jadi "
+                          "selisih dengan target tidak dihitung.",
+                          en=f"The target {format_percent(target, lang='en')} applies to the "
+                             f"share of people in extreme poverty; this series follows "
+                             f"{measures[series[-1]]}, so the gap to the target is not "
+                             "computed."))
+    kecamatan = summarise(desa, labels, series, measures, target)
+    inputs = {f"tabel_{label}": str(table) for label, table in tables.items()
+              if not isinstance(table, pd.DataFrame)}
+    if not isinstance(boundaries, gpd.GeoDataFrame):
+        inputs = {"batas": str(boundaries), **inputs}
+    return Trend(desa=desa, kecamatan=kecamatan, labels=tuple(labels), series=tuple(series),
+                 measures=measures, registers=chosen, target=float(target),
+                 tolerance=float(tolerance), reports=reports, changes=changes,
+                 notes=tuple(notes), forced=forced, inputs=inputs)
+
+
+def _check_labels(labels: list[str]) -> list[str]:
+    if len(labels) < 2:
+        raise PovmapInputError("Tren perlu paling sedikit dua periode (tabel).",
+                               en="A trend needs at least two vintages (tables).")
+    bad = [str(lb) for lb in labels if not _LABEL.fullmatch(str(lb))]
+    if bad:
+        raise PovmapInputError(
+            f"Label periode {', '.join(map(repr, bad))} tidak dapat dipakai: gunakan huruf, "
+            "angka, '_' atau '-' (paling banyak 20), mis. 2022 atau 2024-03.",
+            en=f"Vintage label {', '.join(map(repr, bad))} cannot be used: use letters, "
+               "digits, '_' or '-' (at most 20), e.g. 2022 or 2024-03.")
+    if len(set(labels)) != len(labels):
+        twice = sorted({lb for lb in labels if labels.count(lb) > 1})
+        raise PovmapInputError(f"Label periode dipakai dua kali: {', '.join(twice)}.",
+                               en=f"Vintage label used twice: {', '.join(twice)}.")
+    return [str(lb) for lb in labels]
+
+
+# --- matching across code-table editions ------------------------------------------------------
+
+
+def crosswalk(bounds: gpd.GeoDataFrame, table: pd.DataFrame
+              ) -> tuple[pd.DataFrame, list[dict], list[dict]]:
+    """Point rows coded in another code-table edition to the desa they name.
+
+    Kepmendagri codes change between editions (a desa can move to another kecamatan code).
+    povmap ships no edition crosswalk, so the rows are matched as the join matches names: a row
+    whose desa code is not in the layer is pointed to the desa with its kecamatan and desa name,
+    or else to the only desa of the layer with its name; a row whose code belongs to a desa of
+    another name is pointed to the one desa that has its name, when there is one (a code reused
+    for another desa), and otherwise kept (a desa renamed) and listed.
+
+    Parameters
+    ----------
+    bounds
+        Canonical desa layer.
+    table
+        Canonical counts table (``kode_wilayah`` dotted, ``nama_desa``, ``nama_kecamatan``).
+
+    Returns
+    -------
+    The table with ``kode_wilayah`` rewritten where a match was found (``kode_asli`` keeps the
+    code as written), the rows whose code changed (``baris``, ``kode_asli``, ``kode_desa``,
+    names, ``cara``), and the rows whose code matched a desa of another name.
+    """
+    if ("kode_wilayah" not in table.columns or "nama_desa" not in table.columns
+            or table["kode_wilayah"].isna().all()):
+        return table, [], []
+    raw = table["kode_asli"] if "kode_asli" in table.columns else table["kode_wilayah"]
+    if code_system(raw) == "bps":
+        return table, [], []  # the join matches BPS-coded rows by name and says so
+    table = table.reset_index(drop=True)
+    if "baris" not in table.columns:
+        table = table.assign(baris=np.arange(1, len(table) + 1))
+    codes = list(bounds["kode_desa"])
+    position = {c: i for i, c in enumerate(codes)}
+    desa_keys = [name_key(n) for n in bounds["nama_desa"]]
+    kec_keys = [name_key(n) for n in bounds["nama_kecamatan"]]
+    by_name: dict[str, list[int]] = {}
+    by_pair: dict[tuple[str, str], list[int]] = {}
+    for i, (d, k) in enumerate(zip(desa_keys, kec_keys, strict=True)):
+        by_name.setdefault(d, []).append(i)
+        by_pair.setdefault((k, d), []).append(i)
+    given = [c if isinstance(c, str) and code_level(c) == "desa" else None
+             for c in table["kode_wilayah"]]
+    claimed = {position[c] for c in given if c in position}
+    out = table.copy()
+    moved, renamed = [], []
+    for i, code in enumerate(given):
+        name = table.at[i, "nama_desa"]
+        if code is None or not isinstance(name, str) or not name_key(name):
+            continue
+        kecamatan = table.at[i, "nama_kecamatan"] if "nama_kecamatan" in table.columns else None
+        key = name_key(name)
+        if code in position:
+            area = position[code]
+            if key == desa_keys[area] or similarity(normalize_name(name),
+                                                    normalize_name(bounds.at[area, "nama_desa"])
+                                                    ) >= 70:
+                continue
+            found, how = _by_names(key, kecamatan, by_pair, by_name)
+            record = {"baris": _int(table.at[i, "baris"]), "kode_asli": code,
+                      "nama_desa": name, "nama_desa_batas": bounds.at[area, "nama_desa"]}
+            if found is None or found in claimed:
+                renamed.append(record)
+                continue
+            how = f"kode_dipakai_desa_lain_{how}"
+        else:
+            found, how = _by_names(key, kecamatan, by_pair, by_name)
+            if found is None or found in claimed:
+                continue
+        claimed.add(found)
+        out.at[i, "kode_wilayah"] = codes[found]
+        moved.append({"baris": _int(table.at[i, "baris"]),
+                      "kode_asli": code, "kode_desa": codes[found],
+                      "nama_desa": bounds.at[found, "nama_desa"],
+                      "nama_kecamatan": bounds.at[found, "nama_kecamatan"],
+                      "nama_kecamatan_tabel": kecamatan if isinstance(kecamatan, str) else None,
+                      "cara": how})
+    out.attrs = table.attrs
+    return out, moved, renamed
+
+
+def _by_names(key: str, kecamatan: object, by_pair: dict, by_name: dict
+              ) -> tuple[int | None, str]:
+    """The one desa with this (kecamatan,) desa name, and how it was found."""
+    if isinstance(kecamatan, str) and name_key(kecamatan):
+        found = by_pair.get((name_key(kecamatan), key), [])
+        if len(found) == 1:
+            return found[0], "nama_kecamatan_desa"
+    found = by_name.get(key, [])
+    return (found[0], "nama_desa_unik") if len(found) == 1 else (None, "")
+
+
+# --- registers and the series -----------------------------------------------------------------
+
+
+def _register(table: pd.DataFrame) -> str | None:
+    """``p3ke`` / ``dtsen`` from a table's headers, file name and columns; None if unknown."""
+    info = table.attrs.get("povmap") or {}
+    headers = " ".join(str(h) for h in (info.get("columns") or {}).values()).lower()
+    for register in ("dtsen", "p3ke"):
+        if register in headers:
+            return register
+    stem = Path(str(info.get("path", ""))).stem.lower()
+    hints = [r for r in REGISTERS if r in stem]
+    if len(hints) == 1:
+        return hints[0]
+    high = [d for d in range(5, 11)
+            for c in (f"jumlah_desil_{d}", f"jumlah_keluarga_desil_{d}")
+            if c in table.columns and table[c].notna().any()]
+    if high:
+        return "dtsen"  # P3KE covers desil 1-4 only
+    if any(c in table.columns for c in ("jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem",
+                                        "jumlah_desil_1", "jumlah_keluarga_desil_1")):
+        return "p3ke"
+    return None
+
+
+def _chosen_registers(labels: list[str], given: Mapping[str, str] | str | None,
+                      found: dict[str, str | None]) -> dict[str, str | None]:
+    if given is None:
+        return found
+    if isinstance(given, str):
+        parts = [p.strip().lower() for p in given.split(",") if p.strip()]
+        if len(parts) == 1:
+            given = dict.fromkeys(labels, parts[0])
+        elif len(parts) == len(labels):
+            given = dict(zip(labels, parts, strict=True))
+        else:
+            raise PovmapInputError(
+                f"--register {given}: beri satu register untuk semua periode, atau satu per "
+                f"periode ({len(labels)}), mis. p3ke,p3ke,dtsen.",
+                en=f"--register {given}: give one register for all vintages, or one per vintage "
+                   f"({len(labels)}), e.g. p3ke,p3ke,dtsen.")
+    unknown = sorted({str(v) for v in given.values() if v not in REGISTERS})
+    extra = sorted(set(given) - set(labels))
+    if unknown or extra:
+        raise PovmapInputError(
+            f"--register: {', '.join(unknown + extra)} tidak dikenal; register: p3ke atau dtsen, "
+            f"periode: {', '.join(labels)}.",
+            en=f"--register: {', '.join(unknown + extra)} is unknown; registers: p3ke or dtsen, "
+               f"vintages: {', '.join(labels)}.")
+    return {label: given.get(label, found[label]) for label in labels}
+
+
+def _series(labels: list[str], registers: dict[str, str | None], force: bool,
+            notes: list[Text]) -> tuple[list[str], bool]:
+    """The labels compared: all, or the longest run of one register when registers differ."""
+    known = {r for r in registers.values() if r}
+    listed = ", ".join(f"{lb} {(registers[lb] or '?').upper()}" for lb in labels)
+    if len(known) <= 1:
+        if None in registers.values() and known:
+            notes.append(Text(f"Register sebagian periode tidak dikenali ({listed}); dianggap "
+                              "sama. Sebutkan dengan --register bila berbeda.",
+                              en=f"The register of some vintages was not recognised ({listed}); "
+                                 "taken as the same. Name it with --register if it differs."))
+        return labels, False
+    if force:
+        notes.append(Text(f"PERHATIAN: periode berasal dari register berbeda ({listed}). P3KE dan "
+                          "DTSEN berbeda metode; perubahan di antara keduanya bukan tren dan "
+                          "dibandingkan hanya karena diminta (--force-compare).",
+                          en=f"WARNING: the vintages come from different registers ({listed}). "
+                             "P3KE and DTSEN use different methods; a change between them is "
+                             "not a trend and is compared only because it was asked for "
+                             "(--force-compare)."))
+        return labels, True
+    runs: list[list[str]] = []
+    for label in labels:
+        register = registers[label]
+        previous = runs[-1] if runs else None
+        run_register = next((registers[x] for x in previous if registers[x]), None) if previous \
+            else None
+        if previous is not None and (register is None or run_register in (None, register)):
+            previous.append(label)
+        else:
+            runs.append([label])
+    best = max(runs, key=lambda r: (len(r), labels.index(r[-1])))
+    if len(best) < 2:
+        raise PovmapInputError(
+            f"Periode berasal dari register berbeda ({listed}) dan tidak ada dua periode "
+            "berurutan dari register yang sama: P3KE dan DTSEN tidak dapat dibandingkan sebagai "
+            "tren. Gunakan --force-compare bila tetap ingin membandingkannya.",
+            en=f"The vintages come from different registers ({listed}) and no two consecutive "
+               "vintages share one: P3KE and DTSEN cannot be compared as a trend. Use "
+               "--force-compare to compare them anyway.")
+    apart = [lb for lb in labels if lb not in best]
+    notes.append(Text(f"PERHATIAN: periode berasal dari register berbeda ({listed}). Perubahan "
+                      f"dihitung hanya {best[0]}–{best[-1]} ({(registers[best[-1]] or '?').upper()}"
+                      f"); {', '.join(apart)} ditampilkan terpisah dan tidak dibandingkan "
+                      "(--force-compare untuk memaksa).",
+                      en=f"WARNING: the vintages come from different registers ({listed}). The "
+                         f"change covers only {best[0]}–{best[-1]} "
+                         f"({(registers[best[-1]] or '?').upper()}); {', '.join(apart)} shown "
+                         "apart and not compared (--force-compare to force it)."))
+    return best, False
+
+
+def _measures(labels: list[str], series: list[str], joined: dict[str, gpd.GeoDataFrame],
+              notes: list[Text]) -> dict[str, str]:
+    """The count column followed per vintage: one shared by the whole series."""
+    def present(label: str) -> list[str]:
+        layer = joined[label]
+        return [m for m in MEASURES if m in layer.columns and layer[m].notna().any()]
+
+    available = {label: present(label) for label in labels}
+    common = [m for m in MEASURES if all(m in available[lb] for lb in series)]
+    if not common:
+        listed = "; ".join(f"{lb}: {', '.join(available[lb]) or '-'}" for lb in series)
+        raise PovmapInputError(
+            f"Periode {', '.join(series)} tidak punya kolom jumlah yang sama untuk dibandingkan "
+            f"({listed}). Beri semua tabel kolom yang sama, mis. 'Jumlah Jiwa'.",
+            en=f"Vintages {', '.join(series)} share no count column to compare ({listed}). Give "
+               "every table the same column, e.g. 'Jumlah Jiwa'.")
+    measure = common[0]
+    preferred = next((available[lb][0] for lb in series if available[lb]), measure)
+    if preferred != measure or any(available[lb] != available[series[0]] for lb in series):
+        listed = "; ".join(f"{lb}: {', '.join(available[lb])}" for lb in series)
+        notes.append(Text(f"Kolom jumlah berbeda antarperiode ({listed}); dibandingkan hanya "
+                          f"pada {measure}, yang ada di semua periode.",
+                          en=f"The count columns differ between vintages ({listed}); compared "
+                             f"only on {measure}, which every vintage has."))
+    out = {}
+    for label in labels:
+        if label in series:
+            out[label] = measure
+        elif available[label]:
+            out[label] = available[label][0]
+        else:
+            raise PovmapInputError(
+                f"Periode {label}: tabel tidak berisi jumlah penduduk/keluarga miskin ekstrem "
+                "maupun desil 1.",
+                en=f"Vintage {label}: the table has no counts of people/families in extreme "
+                   "poverty nor of desil 1.")
+    return out
+
+
+# --- the per-desa layer -----------------------------------------------------------------------
+
+
+def _wide(bounds: gpd.GeoDataFrame, joined: dict[str, gpd.GeoDataFrame], labels: list[str],
+          measures: dict[str, str]) -> gpd.GeoDataFrame:
+    keep = [c for c in ("kode_desa", "nama_desa", "kode_kecamatan", "nama_kecamatan",
+                        "kode_kabupaten", "nama_kabupaten", "kode_provinsi", "nama_provinsi")
+            if c in bounds.columns]
+    out = pd.DataFrame(bounds[keep]).copy()
+    for label in labels:
+        layer = joined[label].set_index("kode_desa")
+        measure = measures[label]
+        values = out["kode_desa"].map(layer[measure])
+        out[f"{measure}_{label}"] = values
+        population = (out["kode_desa"].map(layer["jumlah_penduduk"])
+                      if "jumlah_penduduk" in layer.columns else pd.Series(np.nan, out.index))
+        out[f"jumlah_penduduk_{label}"] = population
+        rate = rate_of(measure)
+        if rate and population.notna().any():
+            out[f"{rate}_{label}"] = 100.0 * values / population.where(population > 0)
+    out = gpd.GeoDataFrame(out, geometry=bounds.geometry.values, crs=bounds.crs)
+    out.attrs["povmap"] = bounds.attrs.get("povmap")  # what reading the boundaries found
+    return out
+
+
+def _changes(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str], target: float,
+             tolerance: float) -> gpd.GeoDataFrame:
+    first, last = series[0], series[-1]
+    measure = measures[last]
+    rate = rate_of(measure)
+    out = desa.copy()
+    a, b = out[f"{measure}_{first}"], out[f"{measure}_{last}"]
+    out["perubahan_jumlah"] = b - a
+    ra = out.get(f"{rate}_{first}") if rate else None
+    rb = out.get(f"{rate}_{last}") if rate else None
+    out["perubahan_persen"] = rb - ra if ra is not None and rb is not None else np.nan
+    change_rate = out["perubahan_persen"]
+    by_rate = change_rate.notna()
+    change = np.where(by_rate, change_rate, out["perubahan_jumlah"])
+    limit = np.where(by_rate, tolerance, 0.0)
+    arah = np.select([change < -limit, change > limit], ["turun", "naik"], "tetap").astype(object)
+    arah[a.isna() & b.notna()] = "baru"
+    arah[a.notna() & b.isna()] = "hilang"
+    arah[a.isna() & b.isna()] = "tanpa_data"
+    out["arah"] = arah
+    out["selisih_target_jiwa"], out["selisih_target_persen"] = _gap(
+        measure, b, out[f"jumlah_penduduk_{last}"], rb, target)
+    out["catatan"] = ""
+    return out
+
+
+def _gap(measure: str, count: pd.Series, population: pd.Series, rate: pd.Series | None,
+         target: float) -> tuple[pd.Series | float, pd.Series | float]:
+    """People above the target share, and points above it; NaN for a measure the target is not
+    about (families, desil: a welfare rank is not a poverty rate)."""
+    if measure != TARGET_MEASURE:
+        return np.nan, np.nan
+    people = count - target / 100.0 * population if target else count
+    return people, (rate - target) if rate is not None else np.nan
+
+
+def _presence(desa: gpd.GeoDataFrame, labels: list[str], measures: dict[str, str]) -> dict:
+    """Desa with data in some vintages and not in others."""
+    has = pd.DataFrame({lb: desa[f"{measures[lb]}_{lb}"].notna() for lb in labels})
+    names = ["kode_desa", "nama_desa", "nama_kecamatan"]
+    baru, hilang, gaps = [], [], []
+    for i, row in has.iterrows():
+        present = [lb for lb in labels if row[lb]]
+        if not present or len(present) == len(labels):
+            continue
+        record = {c: desa.at[i, c] for c in names}
+        missing = [lb for lb in labels if not row[lb]]
+        if desa.at[i, "arah"] == "baru":
+            baru.append({**record, "ada_sejak": present[0], "tanpa_data": missing})
+        elif desa.at[i, "arah"] == "hilang":
+            hilang.append({**record, "terakhir_ada": present[-1], "tanpa_data": missing})
+        else:
+            gaps.append({**record, "tanpa_data": missing})
+    return {"baru": baru, "hilang": hilang, "tidak_lengkap": gaps}
+
+
+def _metric(desa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return desa.to_crs(desa.estimate_utm_crs()) if desa.crs and desa.crs.is_geographic else desa
+
+
+def _base_name(name: object) -> str:
+    words = normalize_name(name).split()
+    while len(words) > 1 and words[-1] in _SPLIT_WORDS:
+        words = words[:-1]
+    return "".join(words)
+
+
+def _splits(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str]) -> list[dict]:
+    """Desa split between the first and last vintage: a new desa beside the one it came from.
+
+    Evidence: the new desa's name is its neighbour's with a word added (``Tanjung Raya Baru``,
+    ``Muara Siban II``), or the neighbour's population fell by at least 15 % and the two
+    together have its former population within 10 %.
+    """
+    first, last = series[0], series[-1]
+    measure = measures[last]
+    new = desa.index[desa["arah"] == "baru"]
+    if not len(new):
+        return []
+    metric = _metric(desa)
+    pop_a, pop_b = desa[f"jumlah_penduduk_{first}"], desa[f"jumlah_penduduk_{last}"]
+    found: dict[int, dict] = {}
+    for n in new:
+        geom = metric.geometry.iloc[n]
+        if geom is None or geom.is_empty:
+            continue
+        near = metric.index[metric.geometry.intersects(geom.buffer(50))]
+        for p in near:
+            if p == n or desa.at[p, "arah"] not in ("turun", "tetap", "naik") \
+                    or desa.at[p, "kode_kecamatan"] != desa.at[n, "kode_kecamatan"]:
+                continue
+            by_name = (_base_name(desa.at[n, "nama_desa"]) == _base_name(desa.at[p, "nama_desa"])
+                       and name_key(desa.at[n, "nama_desa"]) != name_key(desa.at[p, "nama_desa"]))
+            whole, part, rest = pop_a.iloc[p], pop_b.iloc[p], pop_b.iloc[n]
+            by_population = bool(
+                pd.notna(whole) and pd.notna(part) and pd.notna(rest) and whole > 0
+                and part <= (1 - _POPULATION_SHIFT) * whole
+                and abs(part + rest - whole) <= _POPULATION_MATCH * whole)
+            if by_name or by_population:
+                entry = found.setdefault(p, {"kode_desa": desa.at[p, "kode_desa"],
+                                             "nama_desa": desa.at[p, "nama_desa"],
+                                             "nama_kecamatan": desa.at[p, "nama_kecamatan"],
+                                             "desa_baru": [], "bukti": []})
+                entry["desa_baru"].append({"kode_desa": desa.at[n, "kode_desa"],
+                                           "nama_desa": desa.at[n, "nama_desa"]})
+                entry["bukti"] = sorted(set(entry["bukti"])
+                                        | ({"nama"} if by_name else set())
+                                        | ({"penduduk"} if by_population else set()))
+    for p, entry in found.items():
+        parts = [p, *[int(np.flatnonzero(desa["kode_desa"] == d["kode_desa"])[0])
+                      for d in entry["desa_baru"]]]
+        entry.update(_combined(desa, [p], parts, first, last, measure))
+    return list(found.values())
+
+
+def _combined(desa, before: list[int], after: list[int], first: str, last: str,
+              measure: str) -> dict:
+    """Change of the area as a whole (the parts together), which is comparable."""
+    rate = rate_of(measure)
+    a = desa.loc[before, f"{measure}_{first}"].sum(min_count=1)
+    b = desa.loc[after, f"{measure}_{last}"].sum(min_count=1)
+    out = {"perubahan_jumlah_gabungan": b - a}
+    pa = desa.loc[before, f"jumlah_penduduk_{first}"].sum(min_count=1)
+    pb = desa.loc[after, f"jumlah_penduduk_{last}"].sum(min_count=1)
+    if rate and pd.notna(pa) and pd.notna(pb) and pa > 0 and pb > 0:
+        out["perubahan_persen_gabungan"] = 100.0 * (b / pb - a / pa)
+    return out
+
+
+def _merges(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str],
+            reports: dict[str, JoinReport]) -> list[dict]:
+    """Desa of the first vintage that are no longer in the layer and joined a desa that is.
+
+    A row of the first vintage that matched no desa (its desa was merged away, so the current
+    layer does not have it) is tied to a desa of the same kecamatan with data in both vintages
+    when the name shows it (the desa kept the row's name, or a name built on it), or when that
+    desa alone in the kecamatan grew by at least 15 % and now has, within 10 %, its former
+    population plus the row's.
+    """
+    first, last = series[0], series[-1]
+    measure = measures[last]
+    report = reports[first]
+    rows = [r for r in report.unmatched_counts
+            if r.get("alasan") in ("kode_tidak_ada", "nama_tidak_ditemukan",
+                                   "kecamatan_tidak_dikenal", "tidak_ada_yang_unggul",
+                                   "mirip_wilayah_terpakai")]
+    if not rows:
+        return []
+    comparable = desa.index[desa["arah"].isin(["turun", "tetap", "naik"])]
+    pop_a, pop_b = desa[f"jumlah_penduduk_{first}"], desa[f"jumlah_penduduk_{last}"]
+    found: dict[int, dict] = {}
+    for row in rows:
+        code = row.get("kode_wilayah")
+        kec_code = ".".join(code.split(".")[:3]) if isinstance(code, str) and \
+            code.count(".") >= 2 else None
+        kec_name = name_key(row.get("nama_kecamatan")) if row.get("nama_kecamatan") else None
+        pool = [i for i in comparable
+                if desa.at[i, "kode_kecamatan"] == kec_code
+                or (kec_name and name_key(desa.at[i, "nama_kecamatan"]) == kec_name)]
+        name = row.get("nama_desa")
+        by_name = [i for i in pool if isinstance(name, str)
+                   and _base_name(name) == _base_name(desa.at[i, "nama_desa"])]
+        extra = row.get("jumlah_penduduk")
+        by_population = [
+            i for i in pool
+            if extra is not None and pd.notna(extra) and pd.notna(pop_a.iloc[i])
+            and pd.notna(pop_b.iloc[i]) and pop_a.iloc[i] > 0
+            and pop_b.iloc[i] >= (1 + _POPULATION_SHIFT) * pop_a.iloc[i]
+            and abs(pop_b.iloc[i] - pop_a.iloc[i] - extra) <= _POPULATION_MATCH * pop_b.iloc[i]]
+        chosen = by_name if len(by_name) == 1 else by_population if len(by_population) == 1 \
+            else []
+        for i in chosen:
+            entry = found.setdefault(i, {"kode_desa": desa.at[i, "kode_desa"],
+                                         "nama_desa": desa.at[i, "nama_desa"],
+                                         "nama_kecamatan": desa.at[i, "nama_kecamatan"],
+                                         "baris_bergabung": [], "bukti": []})
+            entry["baris_bergabung"].append({
+                "periode": first, "baris": row.get("baris"), "kode_asli": row.get("kode_asli"),
+                "nama_desa": name, measure: row.get(measure)})
+            entry["bukti"] = sorted(set(entry["bukti"])
+                                    | ({"nama"} if chosen is by_name else {"penduduk"}))
+    for i, entry in found.items():
+        merged = sum(float(r.get(measure) or 0) for r in entry["baris_bergabung"])
+        a = desa.at[i, f"{measure}_{first}"] + merged
+        entry["perubahan_jumlah_gabungan"] = desa.at[i, f"{measure}_{last}"] - a
+    return list(found.values())
+
+
+def _unplaced(reports: dict[str, JoinReport], measures: dict[str, str], merged: list[dict]
+              ) -> dict[str, dict]:
+    """Per vintage, the rows that matched no desa (and were not tied to a merge)."""
+    tied = {(r["periode"], r["baris"]) for m in merged for r in m["baris_bergabung"]}
+    out = {}
+    for label, report in reports.items():
+        rows = [r for r in [*report.unmatched_counts, *report.ambiguous]
+                if (label, r.get("baris")) not in tied]
+        if rows:
+            measure = measures[label]
+            out[label] = {
+                "baris": len(rows),
+                measure: float(np.nansum([r.get(measure) or 0 for r in rows])),
+                "contoh": [{k: r.get(k) for k in ("baris", "kode_asli", "nama_kecamatan",
+                                                   "nama_desa", "alasan")} for r in rows[:10]],
+            }
+    return out
+
+
+def _incomparable(desa: gpd.GeoDataFrame, changes: dict) -> gpd.GeoDataFrame:
+    out = desa.copy()
+    for kind, word in (("pemekaran", "pemekaran"), ("penggabungan", "penggabungan")):
+        for entry in changes[kind]:
+            rows = out["kode_desa"] == entry["kode_desa"]
+            out.loc[rows, "arah"] = "tidak_sebanding"
+            out.loc[rows, ["perubahan_jumlah", "perubahan_persen"]] = np.nan
+            out.loc[rows, "catatan"] = word
+    for entry in changes["pemekaran"]:
+        for new in entry["desa_baru"]:
+            out.loc[out["kode_desa"] == new["kode_desa"], "catatan"] = \
+                f"pemekaran dari {entry['kode_desa']}"
+    return out
+
+
+def _change_notes(changes: dict, labels: list[str]) -> list[Text]:
+    notes = []
+
+    def add(n: int, indonesian: str, english: str) -> None:
+        if n:
+            notes.append(Text(f"{format_number(n)} {indonesian}",
+                              en=f"{format_number(n, lang='en')} {english}"))
+
+    add(len(changes["kode_berubah"]),
+        "baris berkode edisi lain dipadankan ke desanya lewat nama (laporan_tren.json: "
+        "kode_berubah).",
+        "rows coded in another edition matched to their desa by name (laporan_tren.json: "
+        "kode_berubah).")
+    add(len(changes["nama_berbeda"]),
+        "baris berkode sama tetapi bernama lain (desa berganti nama?): periksa nama_berbeda.",
+        "rows with the same code but another name (a renamed desa?): check nama_berbeda.")
+    add(len(changes["baru"]), "desa baru (tanpa data di periode awal): arah 'baru'.",
+        "new desa (no data in the first vintage): direction 'baru'.")
+    add(len(changes["hilang"]), "desa hilang (tanpa data di periode akhir): arah 'hilang'.",
+        "desa gone (no data in the last vintage): direction 'hilang'.")
+    add(len(changes["tidak_lengkap"]),
+        "desa tanpa data di periode tengah: perubahan dihitung dari periode awal dan akhir.",
+        "desa without data in a middle vintage: the change uses the first and last vintage.")
+    add(len(changes["pemekaran"]),
+        "desa dimekarkan: perubahannya tidak dihitung (wilayah berbeda), lihat pemekaran.",
+        "desa split: their change is not computed (different areas), see pemekaran.")
+    add(len(changes["penggabungan"]),
+        "desa digabung: perubahannya tidak dihitung (wilayah berbeda), lihat penggabungan.",
+        "desa merged: their change is not computed (different areas), see penggabungan.")
+    for label, info in changes["tanpa_wilayah"].items():
+        add(info["baris"], f"baris periode {label} tidak cocok dengan desa mana pun dan tidak "
+            "masuk total (lihat laporan penggabungannya).",
+            f"rows of vintage {label} match no desa and are not in the totals (see its join "
+            "report).")
+    return notes
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+
+def summarise(desa: gpd.GeoDataFrame, labels: list[str], series: list[str],
+              measures: dict[str, str], target: float) -> pd.DataFrame:
+    """Per kecamatan, then per kabupaten: totals, rates, change, desa by direction, gap.
+
+    Totals are sums over the desa with data in that vintage; a rate is recomputed from the sums
+    over the desa whose count and population are both known (never an average of rates).
+
+    Returns
+    -------
+    ``tingkat`` (``kecamatan`` / ``kabupaten``), ``kode_kecamatan``/``nama_kecamatan`` (the
+    kabupaten's code and name on its line), per vintage the count, ``jumlah_penduduk_<label>``,
+    the rate and ``jumlah_desa_berdata_<label>``, then ``perubahan_jumlah``,
+    ``perubahan_persen``, ``desa_<arah>`` for each direction, ``selisih_target_jiwa`` and
+    ``selisih_target_persen``.
+    """
+    frame = pd.DataFrame(desa.drop(columns=desa.geometry.name))
+    kabupaten = ("kode_kabupaten" if "kode_kabupaten" in frame.columns else None)
+    parts = [_aggregate(frame, ["kode_kecamatan", "nama_kecamatan"], labels, series, measures,
+                        target).assign(tingkat="kecamatan")]
+    if kabupaten:
+        kab = frame.assign(kode_kecamatan=frame["kode_kabupaten"],
+                           nama_kecamatan=frame.get("nama_kabupaten", frame["kode_kabupaten"]))
+        parts.append(_aggregate(kab, ["kode_kecamatan", "nama_kecamatan"], labels, series,
+                                measures, target).assign(tingkat="kabupaten"))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["tingkat", *[c for c in out.columns if c != "tingkat"]]]
+
+
+def _aggregate(frame: pd.DataFrame, keys: list[str], labels: list[str], series: list[str],
+               measures: dict[str, str], target: float) -> pd.DataFrame:
+    groups = frame.groupby(keys, sort=True, dropna=False)
+    out = groups.size().rename("jumlah_desa").reset_index()
+    for label in labels:
+        measure = measures[label]
+        value, population = f"{measure}_{label}", f"jumlah_penduduk_{label}"
+        both = frame[value].notna() & frame[population].notna()
+        out[value] = groups[value].sum(min_count=1).to_numpy()
+        out[population] = groups[population].sum(min_count=1).to_numpy()
+        out[f"jumlah_desa_berdata_{label}"] = groups[value].count().to_numpy()
+        rate = rate_of(measure)
+        if rate and f"{rate}_{label}" in frame.columns:
+            num = frame[value].where(both).groupby([frame[k] for k in keys], dropna=False
+                                                   ).sum(min_count=1).to_numpy()
+            den = frame[population].where(both).groupby([frame[k] for k in keys], dropna=False
+                                                        ).sum(min_count=1).to_numpy()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"{rate}_{label}"] = np.where(den > 0, 100.0 * num / den, np.nan)
+    first, last = series[0], series[-1]
+    measure = measures[last]
+    rate = rate_of(measure)
+    out["perubahan_jumlah"] = out[f"{measure}_{last}"] - out[f"{measure}_{first}"]
+    has_rate = rate and f"{rate}_{first}" in out.columns and f"{rate}_{last}" in out.columns
+    out["perubahan_persen"] = (out[f"{rate}_{last}"] - out[f"{rate}_{first}"]) if has_rate \
+        else np.nan
+    for arah in DIRECTIONS:
+        out[f"desa_{arah}"] = groups["arah"].apply(lambda s, a=arah: int((s == a).sum())
+                                                   ).to_numpy()
+    out["selisih_target_jiwa"], out["selisih_target_persen"] = _gap(
+        measure, out[f"{measure}_{last}"], out[f"jumlah_penduduk_{last}"],
+        out[f"{rate}_{last}"] if has_rate else None, target)
+    return out
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# ``povmap.trend(...)`` calls :func:`trend`; ``povmap.trend.Trend`` and the helpers stay reachable.
+make_callable(__name__, trend)
