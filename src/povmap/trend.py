@@ -25,6 +25,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -201,8 +202,8 @@ def trend(
     force_compare: bool = False,
     fuzzy_threshold: float = FUZZY_THRESHOLD,
     allow_invalid: bool = False,
-    boundary_options: Mapping[str, object] | None = None,
-    counts_options: Mapping[str, object] | None = None,
+    boundary_options: Mapping[str, Any] | None = None,
+    counts_options: Mapping[str, Any] | None = None,
 ) -> Trend:
     """Follow extreme poverty per desa across vintages, toward a target.
 
@@ -929,7 +930,7 @@ def _aggregate(frame: pd.DataFrame, keys: list[str], labels: list[str], series: 
     return out
 
 
-def _int(value: object) -> int | None:
+def _int(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):

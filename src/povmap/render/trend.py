@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -157,7 +158,7 @@ def _vintage_classification(trend: Trend) -> tuple[Classification, str]:
     kind = "persen" if trend.rate and all(trend.column(lb, "persen") in trend.desa.columns
                                           for lb in trend.labels) else "jumlah"
     pooled = pd.concat([trend.desa[trend.column(lb, kind)] for lb in trend.labels])
-    column = trend.rate if kind == "persen" else trend.measure
+    column = trend.rate if kind == "persen" and trend.rate else trend.measure
     return make_classification(pooled, column=column, scheme="quantiles", k=5), kind
 
 
@@ -187,7 +188,7 @@ def _series_text(row: pd.Series, columns: list[tuple[str, str]], kind: str, lang
     return html.escape(" → ".join(parts))
 
 
-def _signed(value: object, decimals: int, lang: str, unit: str = "") -> str:
+def _signed(value: Any, decimals: int, lang: str, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     text = format_number(float(value), decimals, lang)
@@ -316,7 +317,7 @@ def _tooltips(trend: Trend, web: gpd.GeoDataFrame, kind: str, change_col: str, g
     ]
     if kind == "persen":
         columns = [(lb, trend.column(lb, "persen")) for lb in trend.labels]
-        rows.append((f"{_t('series', lang)} ({label(trend.rate, lang)})",
+        rows.append((f"{_t('series', lang)} ({label(trend.rate or trend.measure, lang)})",
                      [_series_text(r, columns, "persen", lang) for _, r in web.iterrows()]))
     columns = [(lb, trend.column(lb)) for lb in trend.labels]
     rows.append((f"{_t('series_n', lang)} ({label(trend.measure, lang)})",
@@ -387,13 +388,13 @@ def trend_chart(trend: Trend, *, title: str | None = None, lang: str = "id") -> 
         lambda v, _: format_number(v, decimals, lang) + suffix))
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     ax.grid(axis="y", color="#dddddd")
-    column = trend.rate if kind == "persen" else trend.measure
+    column = trend.rate if kind == "persen" and trend.rate else trend.measure
     ax.set_title(title or _t("chart_title", lang, measure=label(column, lang)), fontsize=13,
                  **LITERAL)
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
-    for text in legend.get_texts():  # kecamatan names are data, never mathematics
-        text.set_parse_math(False)
-        text.set_usetex(False)
+    for entry in legend.get_texts():  # kecamatan names are data, never mathematics
+        entry.set_parse_math(False)
+        entry.set_usetex(False)
     warnings = [n.en if lang == "en" else str(n) for n in trend.notes
                 if str(n).startswith("PERHATIAN")]
     if warnings:
