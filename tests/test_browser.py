@@ -294,3 +294,31 @@ def test_screenshot_shows_the_class_colours(page, hss_map, tmp_path):
               for c in colors]
     assert all(s > 0.005 for s in shares), shares  # every class visible
     assert 0.15 < sum(shares) < 0.9, shares  # the map fills a good part of the view
+
+
+def test_legend_leaves_the_data_free_at_the_opening_view(browser, hss_map, tmp_path):
+    path = hss_map[0]
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
+               else r.abort())
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_timeout(600)
+    boxes = page.evaluate("""() => {
+        const map = Object.values(window).find(v => v instanceof L.Map);
+        const desa = Object.values(window).find(v => v instanceof L.GeoJSON && v._map
+            && v.getLayers().length && 's' in v.getLayers()[0].feature.properties);
+        const b = desa.getBounds(), r = map.getContainer().getBoundingClientRect();
+        const nw = map.latLngToContainerPoint(b.getNorthWest());
+        const se = map.latLngToContainerPoint(b.getSouthEast());
+        const legend = document.querySelector('.povmap-legend').getBoundingClientRect();
+        return {data: [nw.x + r.left, nw.y + r.top, se.x + r.left, se.y + r.top],
+                legend: [legend.left, legend.top, legend.right, legend.bottom],
+                open: document.querySelector('.povmap-legend').open};
+    }""")
+    x0, y0, x1, y1 = boxes["data"]
+    lx0, ly0, lx1, ly1 = boxes["legend"]
+    assert boxes["open"]  # a wide window shows the legend unfolded
+    assert x1 - x0 > 300 and y1 - y0 > 300  # the data still fill a good part of the window
+    assert lx0 >= x1 or lx1 <= x0 or ly0 >= y1 or ly1 <= y0, boxes
+    page.screenshot(path=str(tmp_path / "peta_interaktif.png"))
+    page.close()

@@ -80,11 +80,29 @@ def test_legend_layers_and_controls(hss):
     assert "Sumber: P3KE Kab. HSS" in html and "Periode data: 2024" in html
     assert "Jumlah kecil disamarkan" in html
     for layer in ("Desa/Kelurahan", "Kecamatan", "Batas kecamatan", "Nama kecamatan",
-                  "OpenStreetMap", "Tanpa peta dasar"):
+                  "Peta jalan (OSM)", "Citra satelit", "Tanpa peta dasar"):
         assert f'"{layer}"' in html, layer
+    assert '"Esri.WorldImagery"' not in html
+    # Units in the legend headings; a metric scale bar only.
+    assert "Desa/Kelurahan: Persentase penduduk miskin ekstrem (%)</b>" in html
+    assert "L.control.scale({metric: true, imperial: false})" in html
+    assert "<summary>Legenda</summary>" in html
     assert "L.Control.Search" in html and "Perbesar ke kecamatan" in html
     assert '"preferCanvas": true' in html and "L.control.fullscreen" in html
     assert "tile.openstreetmap.org" in html
+
+
+def test_default_title_names_region_and_year(hss):
+    html = choropleth(hss.main, tiles=None, vintage="P3KE 2024").get_root().render()
+    assert "<b>Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024</b>" in html
+    english = choropleth(hss.main, "jumlah_miskin_ekstrem", tiles="osm", lang="en")
+    html = english.get_root().render()
+    assert "<b>Extreme poverty, Kab. Hulu Sungai Selatan</b>" in html
+    assert "Villages: People in extreme poverty (people)</b>" in html
+    indonesian = choropleth(hss.main, "jumlah_miskin_ekstrem", tiles=None).get_root().render()
+    # The unit already in the label is not written twice.
+    assert "Desa/Kelurahan: Penduduk miskin ekstrem (jiwa)</b>" in indonesian
+    assert '"Street map (OSM)"' in html and '"Satellite imagery"' in html
 
 
 def test_no_basemap_means_no_network_and_english(hss):

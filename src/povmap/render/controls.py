@@ -52,7 +52,9 @@ def add_basemaps(m: folium.Map, tiles: str | None, lang: str) -> None:
     chosen = basemap_name(tiles)
     if chosen is not None:
         for name in dict.fromkeys([chosen, "OpenStreetMap", "Esri.WorldImagery"]):
-            folium.TileLayer(name, name=name, show=name == chosen).add_to(m)
+            # Named for the reader ("Citra satelit"), not by the tile provider's id.
+            folium.TileLayer(name, name=label(f"basemap:{name}", lang),
+                             show=name == chosen).add_to(m)
     folium.FeatureGroup(name=label("no_basemap", lang), overlay=False,
                         show=chosen is None).add_to(m)
 

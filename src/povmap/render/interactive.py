@@ -26,8 +26,10 @@ from .layers import (
 from .legend import (
     MapDecorations,
     coverage_note,
+    default_title,
     footer_lines,
     graduated_items,
+    legend_heading,
     outline_swatch,
     section_html,
 )
@@ -102,7 +104,7 @@ def choropleth(
     web = simplify_coverage(gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)], tolerance)
     outlines = _dissolve(web, "kecamatan") if level == "desa" and "kode_kecamatan" in web else None
 
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
     add_basemaps(m, tiles, lang)
     objects, fields = _objects(web, level, column, classification, outlines, kecamatan,
                                pockets, scheme, k, breaks, lang)
@@ -117,7 +119,7 @@ def choropleth(
                             opacity=0.8, weight=0.4,
                             incomplete=classification.incomplete_color),
     )
-    sections = [section_html(layer_name, f"{layer_name}: {label(column, lang)}",
+    sections = [section_html(layer_name, f"{layer_name}: {legend_heading(column, lang)}",
                              graduated_items(classification, lang),
                              note=coverage_note(gdf, classification, lang))]
     if level == "desa" and "kecamatan" in fields:  # a kecamatan map's main layer is "kecamatan"
@@ -133,11 +135,13 @@ def choropleth(
     if suppressed is None:
         suppressed = suppressed_in(gdf)
     MapDecorations(
-        title or label("title_default", lang), [], sections,
+        title or default_title(gdf, vintage, lang), [], sections,
         footer_lines(source, vintage, suppressed, lang),
+        bounds=web.total_bounds, lang=lang,
     ).add_to(m)
     add_controls(m, search_layer=main if level == "desa" else None, search_label="s",
                  kecamatan=outlines, lang=lang)
+    # The first view; MapDecorations refits it beside the legend once the page is laid out.
     minx, miny, maxx, maxy = web.total_bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
@@ -203,7 +207,7 @@ def _add_kecamatan_choropleth(m, topology, objects, fields, column, lang) -> str
         style=palette_style(list(kec_class.colors), kec_class.no_data_color, opacity=0.8,
                             weight=0.8, incomplete=kec_class.incomplete_color),
     )
-    return section_html(name, f"{name}: {label(column, lang)}",
+    return section_html(name, f"{name}: {legend_heading(column, lang)}",
                         graduated_items(kec_class, lang), shown=False,
                         note=objects["kecamatan"].attrs["note"])
 

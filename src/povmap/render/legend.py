@@ -7,6 +7,8 @@ styles, so they cannot disagree. Every text is escaped: titles and sources are u
 from __future__ import annotations
 
 import html
+import json
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -35,8 +37,9 @@ _CSS = """
 <style>
 .povmap-box{background:#fff;padding:6px 9px;border:1px solid #999;border-radius:4px;
   font:12px/1.35 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.25)}
-.povmap-legend{position:absolute;bottom:26px;right:10px;z-index:800;max-width:290px;
+.povmap-legend{position:absolute;bottom:26px;right:10px;z-index:800;max-width:260px;
   max-height:70vh;overflow:auto}
+.povmap-legend summary{cursor:pointer;font-weight:600}
 .povmap-title{position:absolute;top:10px;left:50%;transform:translateX(-50%);z-index:800;
   max-width:60%;text-align:center}
 .povmap-title b{font-size:15px}
@@ -50,6 +53,43 @@ _CSS = """
 .povmap-zoom select{max-width:190px;font:12px sans-serif}
 </style>
 """
+
+
+#: Unit of a mapped column by its name's prefix (first match), shown in the legend heading.
+UNITS = (("persen_", "%"), ("kepadatan_", "unit:jiwa_km2"), ("jumlah_keluarga", "KK"),
+         ("jumlah_", "unit:jiwa"))
+
+
+def legend_heading(column: str, lang: str) -> str:
+    """The column's label with its unit: ``Persentase penduduk miskin ekstrem (%)``."""
+    text = label(column, lang)
+    unit = next((u for prefix, u in UNITS if column.startswith(prefix)), None)
+    if unit is None:
+        return text
+    unit = label(unit, lang) if unit.startswith("unit:") else unit
+    return text if text.endswith(f"({unit})") else f"{text} ({unit})"
+
+
+def default_title(gdf: pd.DataFrame, vintage: str | None, lang: str) -> str:
+    """"Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024" when the region and year are known.
+
+    The region is the layer's one ``nama_kabupaten`` (else its one ``nama_provinsi``); the
+    period is the year in ``vintage`` (else ``vintage`` itself). Without a region, the generic
+    title.
+    """
+    region = None
+    for column in ("nama_kabupaten", "nama_provinsi"):
+        names = gdf[column].dropna().unique() if column in gdf.columns else []
+        if len(names) == 1:
+            region = re.sub(r"^Kabupaten\s+", "Kab. ", str(names[0]))
+            break
+    if region is None:
+        return label("title_default", lang)
+    title = label("title_region", lang).format(region=region)
+    if vintage:
+        year = re.search(r"\b(19|20)\d\d\b", vintage)
+        title += f", {year.group(0) if year else vintage}"
+    return title
 
 
 def graduated_items(classification: Classification, lang: str) -> list[tuple[str, str]]:
@@ -142,7 +182,8 @@ class MapDecorations(InertMacroElement):
         {% macro header(this, kwargs) %}{{ this.css }}{% endmacro %}
         {% macro html(this, kwargs) %}
         {{ this.title_html }}
-        <div class="povmap-box povmap-legend">{{ this.sections }}{{ this.foot }}</div>
+        <details class="povmap-box povmap-legend" open><summary>{{ this.toggle }}</summary>
+        {{ this.sections }}{{ this.foot }}</details>
         {% endmacro %}
         {% macro script(this, kwargs) %}
         (function(map) {
@@ -162,14 +203,34 @@ class MapDecorations(InertMacroElement):
             }
             map.on('overlayadd', function(e) { toggle(e, true); });
             map.on('overlayremove', function(e) { toggle(e, false); });
+            L.control.scale({metric: true, imperial: false}).addTo(map);
+            // After every control is on the page (scripts run in order, this one later): on a
+            // small screen the legend starts folded; the data are fitted into the space left of
+            // the right-hand column (layer list, legend) and below the title, so no box covers
+            // them at the opening view.
+            setTimeout(function() {
+                var box = map.getContainer(), legend = box.querySelector('.povmap-legend');
+                if (box.clientWidth < 700) { legend.open = false; }
+                var right = 0;
+                box.querySelectorAll('.povmap-legend, .leaflet-top.leaflet-right .leaflet-control'
+                ).forEach(function(el) { right = Math.max(right, el.offsetWidth); });
+                var title = box.querySelector('.povmap-title');
+                var top = title ? title.offsetTop + title.offsetHeight : 0;
+                map.fitBounds({{ this.bounds }}, {paddingTopLeft: [10, top + 10],
+                                                  paddingBottomRight: [right + 20, 10]});
+            }, 0);
         })({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
 
     def __init__(self, title: str, notes: Sequence[str], sections: Sequence[str],
-                 foot: Sequence[str]):
+                 foot: Sequence[str], bounds: Sequence[float] | None = None, lang: str = "id"):
         super().__init__()
+        # (minx, miny, maxx, maxy) in degrees: the opening view, fitted beside the boxes.
+        x0, y0, x1, y1 = bounds if bounds is not None else (-180.0, -85.0, 180.0, 85.0)
+        self.bounds = json.dumps([[float(y0), float(x0)], [float(y1), float(x1)]])
+        self.toggle = html.escape(label("legend_toggle", lang))
         self._name = "MapDecorations"
         self.css = _CSS
         self.title_html = title_html(title, notes)
