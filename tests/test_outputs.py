@@ -492,3 +492,29 @@ def test_output_folder_that_cannot_be_made(tmp_path):
     assert code == 1
     assert f"folder {blocker} tidak dapat ditulis" in text and "tidak_ada" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["berkas.txt"]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_terminated_run_leaves_no_hidden_file(kalsel_raw, inputs, tmp_path, stop):
+    # kill (SIGTERM), a closed terminal or Ctrl-C (SIGINT) unwind the run: the staging folder
+    # and the lock are removed, the earlier bundle stays as it was.
+    boundaries, counts = inputs
+    kalsel_counts = tmp_path / "kalsel.csv"
+    make_counts(kalsel_raw, seed=63).to_csv(kalsel_counts, index=False)
+    out = tmp_path / "bundel"
+    code, text = invoke("export", boundaries, counts, "-o", out)
+    assert code == 0, text
+    old = tree(out)
+
+    def staged() -> bool:
+        return bool(list(tmp_path.glob(".bundel.povmap-stage-*")))
+
+    process = povmap_process("export", need(KALSEL_DESA), kalsel_counts, "-o", out,
+                             "--format", "geojson,gpkg,shp")
+    wait_for(staged, process)
+    os.kill(process.pid, stop)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode in (128 + stop, 130), err
+    assert "Traceback" not in err
+    assert tree(out) == old
+    assert hidden(tmp_path) == []

@@ -5,8 +5,10 @@ Exit codes: 0 success, 1 bad input (a message naming the file, row or column), 2
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -53,11 +55,16 @@ def _fail_cleanly(command):
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
+        _unwind_on_termination()
         try:
             with warnings.catch_warnings():
                 if not os.environ.get("POVMAP_DEBUG"):
                     warnings.simplefilter("ignore")
                 return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            # Ctrl-C: the staged outputs were removed while the exception unwound.
+            _say(_FAILED[_lang(kwargs)][2])
+            sys.exit(130)
         except click.UsageError as exc:
             # A malformed option parsed inside the command (--breaks, --column-map) is wrong
             # usage: click prints it with the usage line and exits 2.
@@ -79,6 +86,21 @@ def _fail_cleanly(command):
     return wrapper
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _unwind_on_termination() -> None:
+    """Make SIGTERM and SIGHUP (kill, a closed terminal, a service manager) unwind the run like
+    Ctrl-C, so that its staged outputs and locks are removed and earlier outputs stay whole.
+    Python's default for them ends the process on the spot, leaving hidden staging folders."""
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            with contextlib.suppress(ValueError):  # not the main thread (an embedding app)
+                signal.signal(number, _terminated)
+
+
 def _lang(kwargs: dict) -> str:
     """The command's ``--lang``, so that its errors are printed in the user's language."""
     return "en" if kwargs.get("lang") == "en" else "id"
@@ -87,9 +109,11 @@ def _lang(kwargs: dict) -> str:
 #: The error prefix, and the line for an error that is povmap's fault, per language.
 _FAILED = {
     "id": ("Galat", "Galat tak terduga di povmap ({}). Tidak ada berkas keluaran yang ditulis. "
-                    "Jalankan ulang dengan POVMAP_DEBUG=1 dan laporkan pesannya."),
+                    "Jalankan ulang dengan POVMAP_DEBUG=1 dan laporkan pesannya.",
+           "Dihentikan. Tidak ada berkas keluaran yang ditulis; keluaran sebelumnya tetap utuh."),
     "en": ("Error", "Unexpected error in povmap ({}). No output file was written. Run again "
-                    "with POVMAP_DEBUG=1 and report the message."),
+                    "with POVMAP_DEBUG=1 and report the message.",
+           "Stopped. No output file was written; earlier outputs are kept whole."),
 }
 
 
