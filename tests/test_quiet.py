@@ -27,8 +27,10 @@ def _layer(tmp_path, name: str):
 @pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\ufdd0"])
 def test_noncharacters_in_names_are_refused(tmp_path, char):
     path, _ = _layer(tmp_path, f"Desa {char} Baru")
-    with pytest.raises(PovmapInputError, match="--encoding"):
+    # A GeoJSON is UTF-8 by definition: the message says to fix the name, not the encoding.
+    with pytest.raises(PovmapInputError, match="Perbaiki nama itu di berkas sumber") as caught:
         read_boundaries(path)
+    assert "--encoding" not in str(caught.value)
 
 
 def test_glyphs_missing_from_the_font_give_no_raw_warning(tmp_path):

@@ -628,6 +628,16 @@ def _check_names(gdf: gpd.GeoDataFrame, level: str, path: Path, encoding: str | 
         positions = np.flatnonzero(bad)
         shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]}: {ascii(names.iloc[i])})"
                           for i in positions[:5])
+        if path.suffix.lower() not in (".shp", ".dbf", ".zip"):
+            # GeoJSON, GeoPackage and FlatGeobuf are UTF-8 by definition: no encoding option can
+            # help, the name itself was saved wrong.
+            raise PovmapInputError(
+                f"{path}: {bad.sum()} nama di kolom {column} berisi karakter yang bukan teks "
+                f"(karakter kontrol, U+FFFD/U+FFFE atau mojibake), mis. fitur ke-{shown}. "
+                "Perbaiki nama itu di berkas sumber (mis. di QGIS), lalu jalankan ulang.",
+                en=f"{path}: {bad.sum()} names in column {column} hold characters that are not "
+                   f"text (control characters, U+FFFD/U+FFFE or mojibake), e.g. feature {shown}. "
+                   "Fix those names in the source file (e.g. in QGIS), then run again.")
         used = encoding or "bawaan GDAL (.cpg atau ISO-8859-1)"
         used_en = encoding or "GDAL's default (.cpg or ISO-8859-1)"
         raise PovmapInputError(
