@@ -443,3 +443,21 @@ def test_zipped_cp1252_shapefile_without_cpg(tmp_path):
     read = povmap.read_boundaries(path)
     assert read.loc[1, "nama_desa"] == "Tinanggea – Seberang"  # noqa: RUF001
     assert read.attrs["povmap"].encoding == "CP1252"
+
+
+def test_missing_kecamatan_names_are_named_with_the_files_columns(tmp_path):
+    # A Lahat layer saved without its kecamatan columns, and a table of kecamatan and desa names
+    # only: the message names the missing column, gives an example for it, and lists the columns
+    # the file has, so the user can pick one for --columns.
+    lahat = gpd.read_file(need(LAHAT_DESA)).drop(columns=["nama_kec", "kode_kec"])
+    path = tmp_path / "lahat_tanpa_kec.gpkg"
+    lahat.to_file(path)
+    counts = make_counts(gpd.read_file(need(LAHAT_DESA)), seed=2).drop(columns="kode_wilayah")
+    counts["nama_desa"] = counts["nama_desa"] + " Lama"  # no desa name alone can match either
+    table = tmp_path / "nama_saja.csv"
+    counts.to_csv(table, index=False)
+    code, text = invoke("join", path, table, "-o", tmp_path / "g.gpkg")
+    assert code == 1, text
+    assert "tidak punya kolom nama untuk nama_kecamatan" in text
+    assert "--columns nama_kecamatan=KOLOM" in text
+    assert "kolom berkas: kode, kode_nodot, nama" in text

@@ -109,6 +109,8 @@ class BoundaryInfo:
     encoding: str | None = None
     missing_names: list[str] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
+    #: The file's own attribute columns, to name them when a canonical column is missing.
+    source_columns: list[str] = field(default_factory=list)
 
 
 def read_boundaries(
@@ -215,7 +217,7 @@ def read_boundaries(
         columns=mapping, repaired=repaired, null_geometry=null, merged_parts=merged,
         duplicates=duplicates, overlaps=overlaps, encoding=encoding,
         missing_names=[c for c in CANONICAL[level] if c.startswith("nama_") and c not in mapping],
-        notes=notes,
+        notes=notes, source_columns=[str(c) for c in raw.columns if c != raw.geometry.name],
     )
     return gdf
 
@@ -694,10 +696,10 @@ def _missing_names(raw: pd.DataFrame, mapping: dict[str, str], level: str, path:
     return [Text(
         f"{path}: kolom nama tidak ditemukan untuk {', '.join(missing)} (dicari: {expected}); "
         f"kolom yang ada: {present}. Tanpa nama, tabel tanpa kode tidak dapat dicocokkan; "
-        "sebutkan kolomnya dengan --columns, mis. --columns nama_kecamatan=KOLOM.",
+        f"sebutkan kolomnya dengan --columns, mis. --columns {missing[0]}=KOLOM.",
         en=f"{path}: no name column found for {', '.join(missing)} (looked for: {expected}); "
            f"columns present: {present}. Without names, tables without codes cannot be "
-           "matched; name the columns with --columns, e.g. --columns nama_kecamatan=COLUMN.")]
+           f"matched; name the columns with --columns, e.g. --columns {missing[0]}=COLUMN.")]
 
 
 @functools.cache

@@ -91,11 +91,15 @@ def _nothing_matched(counts, boundaries, report: JoinReport, bounds, level: str)
                                  r.get("kode_asli") or "") for r in rows[:3])
     area_examples = ", ".join(bounds[key].head(3)) if key in bounds else ""
     # A boundary file without name columns cannot match a table without codes: say so.
-    missing = getattr(bounds.attrs.get("povmap"), "missing_names", None)
+    info = bounds.attrs.get("povmap")
+    missing = getattr(info, "missing_names", None)
+    present = ", ".join(getattr(info, "source_columns", None) or []) or "-"
     names = (f" Berkas batas tidak punya kolom nama untuk {', '.join(missing)}; sebutkan dengan "
-             "--columns, mis. --columns nama_desa=KOLOM." if missing else "")
+             f"--columns, mis. --columns {missing[0]}=KOLOM (kolom berkas: {present})."
+             if missing else "")
     names_en = (f" The boundary file has no name column for {', '.join(missing)}; name it with "
-                "--columns, e.g. --columns nama_desa=COLUMN." if missing else "")
+                f"--columns, e.g. --columns {missing[0]}=COLUMN (the file's columns: {present})."
+                if missing else "")
     return Text(f"Tidak satu pun baris {counts} cocok dengan wilayah di {boundaries}. Pastikan "
                 f"keduanya untuk wilayah dan level yang sama (tabel: {row_examples or '-'}; "
                 f"batas: {area_examples or '-'}), atau pilih --level yang lain.{names}",
