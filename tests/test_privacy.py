@@ -290,3 +290,18 @@ def test_by_name_rows_with_kecamatan_codes_are_not_pooled(tmp_path):
     joined = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path)).joined
     got = joined.set_index("kode_desa")["jumlah_keluarga_desil_1"]
     assert got.reindex(kecamatan["kode"]).tolist() == [1, 2, 3]
+
+
+def test_blank_code_of_an_unmatched_by_name_row_shows_blank_not_nan(tmp_path):
+    raw = gpd.read_file(need(KONSEL_DESA))
+    a = raw.iloc[10]
+    rows = [["NIK", "Desa", "Kecamatan", "Kode Desa", "Desil Kesejahteraan", "ID Keluarga"],
+            ["7405000000000001", a["nama"], a["nama_kec"], a["kode_nodot"], 1, "K1"],
+            ["7405000000000002", a["nama"] + " Lama", a["nama_kec"], "", 1, "K2"]]
+    path = tmp_path / "register.csv"
+    path.write_text("".join(_line(r) for r in rows))
+    result = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path))
+    unmatched = result.report.unmatched_counts
+    assert len(unmatched) == 1
+    assert unmatched[0]["kode_asli"] is None
+    assert "nan" not in result.report.summary("id").split()

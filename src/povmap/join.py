@@ -671,10 +671,17 @@ def _rows(counts, display, which, rows: _Rows, areas, level, count_columns) -> l
     keep = [c for c in ("baris", "kode_asli", "kode_wilayah", *_NAMES) if c in table.columns]
     records = table.loc[which, keep + count_columns].to_dict(orient="records")
     for record, i in zip(records, which, strict=True):
+        # A blank code or name cell (NaN once a by-name register is grouped) is shown blank in
+        # the report and on the terminal, never as "nan".
+        record.update({c: None for c in keep if _blank(record[c])})
         record["alasan"] = rows.reason[i]
         if rows.candidates[i]:
             record["kandidat"] = [_candidate(areas, level, a, s) for a, s in rows.candidates[i]]
     return records
+
+
+def _blank(value: object) -> bool:
+    return not isinstance(value, str) and bool(pd.isna(value))
 
 
 def _candidate(areas: pd.DataFrame, level: str, area: int, score: float) -> dict:
