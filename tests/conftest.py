@@ -117,3 +117,27 @@ def browser():
             "--disable-component-update"])
         yield browser
         browser.close()
+
+
+def open_offline(browser, path: Path, width: int = 1100, height: int = 750):
+    """Open the map at ``path`` with every request but the page's own ``file:``/``data:`` ones
+    aborted (as offline). The page records ``page.errors`` (script errors) and
+    ``page.requests`` (what it tried to fetch from elsewhere): both must stay empty."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def only_local(route):
+        if route.request.url != path.as_uri():
+            requests.append(route.request.url)
+        if route.request.url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_timeout(500)
+    page.errors, page.requests = errors, requests
+    return page

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HSS_DESA, make_counts, need
+from conftest import HSS_DESA, make_counts, need, open_offline
 
 from povmap._offline import save_map
 from povmap.pipeline import Options, run
@@ -59,23 +59,7 @@ def _pockets(desa: gpd.GeoDataFrame) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def page(browser, hss_map):
-    path = hss_map[0]
-    page = browser.new_page(viewport={"width": 1100, "height": 750})
-    errors, requests = [], []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def only_local(route):
-        if route.request.url != path.as_uri():
-            requests.append(route.request.url)
-        if route.request.url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            route.abort()
-
-    page.route("**/*", only_local)
-    page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_timeout(500)
-    page.errors, page.requests = errors, requests
+    page = open_offline(browser, hss_map[0])
     yield page
     page.close()
 

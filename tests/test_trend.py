@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import LAHAT_DESA, need
+from conftest import LAHAT_DESA, need, open_offline
 
 import povmap
 from povmap import PovmapInputError
@@ -411,22 +411,9 @@ def test_cli_failed_run_writes_nothing(tmp_path, vintages):
 def test_trend_map_opens_offline_with_one_path_per_desa(browser, written):
     out, _ = written
     path = out / "trend.html"
-    page = browser.new_page(viewport={"width": 1100, "height": 750})
-    errors, requests = [], []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def only_local(route):
-        if route.request.url != path.as_uri():
-            requests.append(route.request.url)
-        if route.request.url.startswith(("file:", "data:")):
-            route.continue_()
-        else:
-            route.abort()
-
-    page.route("**/*", only_local)
+    page = open_offline(browser, path)
+    errors, requests = page.errors, page.requests
     try:
-        page.goto(path.as_uri(), wait_until="load")
-        page.wait_for_timeout(500)
         layers = page.evaluate("""() => {
             const out = [];
             for (const key of Object.keys(window)) {
