@@ -401,16 +401,23 @@ def test_a_concurrent_run_into_the_same_folder_is_refused(inputs, tmp_path):
     assert hidden(tmp_path) == []
 
 
-def test_export_killed_at_any_point_leaves_the_old_bundle(kalsel_raw, inputs, tmp_path):
-    # SIGKILL (power cut, closed laptop lid, task manager) while the whole province is exported
-    # over a bundle of one kabupaten: the folder stays exactly the old bundle.
+def province_over_a_bundle(kalsel_raw, inputs, tmp_path: Path) -> tuple[Path, Path, dict]:
+    """A Kalimantan Selatan counts table to export over a fresh one-kabupaten bundle ``bundel``:
+    the table, the bundle folder and its files as they were (:func:`tree`)."""
     boundaries, counts = inputs
     kalsel_counts = tmp_path / "kalsel.csv"
     make_counts(kalsel_raw, seed=63).to_csv(kalsel_counts, index=False)
     out = tmp_path / "bundel"
     code, text = invoke("export", boundaries, counts, "-o", out)
     assert code == 0, text
-    old = tree(out)
+    return kalsel_counts, out, tree(out)
+
+
+def test_export_killed_at_any_point_leaves_the_old_bundle(kalsel_raw, inputs, tmp_path):
+    # SIGKILL (power cut, closed laptop lid, task manager) while the whole province is exported
+    # over a bundle of one kabupaten: the folder stays exactly the old bundle.
+    boundaries, counts = inputs
+    kalsel_counts, out, old = province_over_a_bundle(kalsel_raw, inputs, tmp_path)
     old_manifest = check_bundle(out)
     for files in (0, 4, 10):
         def staged(n=files) -> bool:
@@ -498,13 +505,7 @@ def test_output_folder_that_cannot_be_made(tmp_path):
 def test_a_terminated_run_leaves_no_hidden_file(kalsel_raw, inputs, tmp_path, stop):
     # kill (SIGTERM), a closed terminal or Ctrl-C (SIGINT) unwind the run: the staging folder
     # and the lock are removed, the earlier bundle stays as it was.
-    boundaries, counts = inputs
-    kalsel_counts = tmp_path / "kalsel.csv"
-    make_counts(kalsel_raw, seed=63).to_csv(kalsel_counts, index=False)
-    out = tmp_path / "bundel"
-    code, text = invoke("export", boundaries, counts, "-o", out)
-    assert code == 0, text
-    old = tree(out)
+    kalsel_counts, out, old = province_over_a_bundle(kalsel_raw, inputs, tmp_path)
 
     def staged() -> bool:
         return bool(list(tmp_path.glob(".bundel.povmap-stage-*")))

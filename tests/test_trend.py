@@ -428,6 +428,16 @@ def test_trend_map_opens_offline_with_one_path_per_desa(browser, written):
             return out;
         }""")
         assert errors == [] and requests == []
+        # The map opens on Lahat (about 0.9° across), not on the whole world.
+        view = page.evaluate("""() => {
+            for (const key of Object.keys(window)) {
+                if (window[key] instanceof L.Map) {
+                    const b = window[key].getBounds();
+                    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+                }
+            }
+        }""")
+        assert view[2] - view[0] < 5 and 100 < view[0] < 104, view
         desa = [layer for layer in layers if "s" in layer["fields"]]
         # Change, three vintages and the gap: each one path per desa; only the change is shown.
         assert len(desa) == 5 and all(layer["features"] == 378 for layer in desa)
@@ -631,3 +641,22 @@ def test_a_merged_desa_is_found_by_its_name(lahat, vintages):
     assert out.desa.set_index("kode_desa").at[code, "arah"] == "tidak_sebanding"
     before = out.desa.set_index("kode_desa").at[code, "jumlah_miskin_ekstrem_2022"]
     assert entry["perubahan_jumlah_gabungan"] == target["jumlah_miskin_ekstrem"] - before - 40
+
+
+def test_change_of_the_same_desa_beside_the_change_of_totals(result, vintages):
+    # A new desa in 2024 adds its people to the 2024 total: the totals' change is not a change
+    # of the same desa. perubahan_jumlah_sebanding is, and equals the sum of the desa changes.
+    from povmap.export.trend import summary_table
+
+    _, plan = vintages
+    desa = result.desa
+    new = desa.set_index("kode_desa").at[plan["new_2024"], "jumlah_miskin_ekstrem_2024"]
+    kab = result.kecamatan[result.kecamatan["tingkat"] == "kabupaten"].iloc[0]
+    assert kab["perubahan_jumlah_sebanding"] == desa["perubahan_jumlah"].sum()
+    assert kab["perubahan_jumlah"] == kab["perubahan_jumlah_sebanding"] + new
+    kec = result.kecamatan[result.kecamatan["tingkat"] == "kecamatan"].set_index("kode_kecamatan")
+    by_kec = desa.groupby("kode_kecamatan")["perubahan_jumlah"].sum(min_count=1)
+    assert (kec["perubahan_jumlah_sebanding"] == by_kec.reindex(kec.index)).all()
+    table = summary_table(result)
+    line = table[table["tingkat"] == "kabupaten"].iloc[0]
+    assert "1 desa baru/hilang/tidak sebanding" in line["catatan"]

@@ -879,7 +879,8 @@ def summarise(desa: gpd.GeoDataFrame, labels: list[str], series: list[str],
     ``tingkat`` (``kecamatan`` / ``kabupaten``), ``kode_kecamatan``/``nama_kecamatan`` (the
     kabupaten's code and name on its line), per vintage the count, ``jumlah_penduduk_<label>``,
     the rate and ``jumlah_desa_berdata_<label>``, then ``perubahan_jumlah``,
-    ``perubahan_persen``, ``desa_<arah>`` for each direction, ``selisih_target_jiwa`` and
+    ``perubahan_jumlah_sebanding`` (over desa comparable in both periods: the sum of the desa
+    changes), ``perubahan_persen``, ``desa_<arah>`` for each direction, ``selisih_target_jiwa`` and
     ``selisih_target_persen``.
     """
     frame = pd.DataFrame(desa.drop(columns=desa.geometry.name))
@@ -918,6 +919,10 @@ def _aggregate(frame: pd.DataFrame, keys: list[str], labels: list[str], series: 
     measure = measures[last]
     rate = rate_of(measure)
     out["perubahan_jumlah"] = out[f"{measure}_{last}"] - out[f"{measure}_{first}"]
+    # The change over the desa comparable in both periods (baru, hilang, split and merged desa
+    # left out): the sum of the desa rows' changes. Beside the change of the totals it shows
+    # how much of that comes from desa that appeared or vanished.
+    out["perubahan_jumlah_sebanding"] = groups["perubahan_jumlah"].sum(min_count=1).to_numpy()
     has_rate = rate and f"{rate}_{first}" in out.columns and f"{rate}_{last}" in out.columns
     out["perubahan_persen"] = (out[f"{rate}_{last}"] - out[f"{rate}_{first}"]) if has_rate \
         else np.nan

@@ -106,6 +106,14 @@ def summary_table(trend: Trend) -> pd.DataFrame:
     table = trend.kecamatan.copy()
     plain = [str(n) for n in trend.notes if _READING.search(str(n))]
     table["catatan"] = np.where(table["tingkat"] == "kabupaten", " ".join(plain), "")
+    # Where desa appeared, vanished or were split/merged, the totals' change is not a change of
+    # the same desa: say so on the line, beside perubahan_jumlah_sebanding.
+    moved = table[[c for c in ("desa_baru", "desa_hilang", "desa_tidak_sebanding")
+                   if c in table.columns]].sum(axis=1)
+    note = ("perubahan_jumlah memuat " + moved.astype(int).astype(str) + " desa baru/hilang/"
+            "tidak sebanding; perubahan desa yang sama: perubahan_jumlah_sebanding.")
+    table["catatan"] = np.where(moved > 0, (table["catatan"] + " " + note).str.strip(),
+                                table["catatan"])
     for column in table.columns:
         if column.startswith(("persen_", "perubahan_persen", "selisih_target_persen")):
             table[column] = table[column].round(_DECIMALS)

@@ -299,11 +299,10 @@ def trend_map(
               if str(n).startswith("PERHATIAN")]
     foot = [f"{label('source', lang)}: {source}"] if source else []
     foot.append(f"{label('vintage', lang)}: {', '.join(trend.labels)}")
+    # The opening view is the data's extent, fitted beside the title and legend boxes.
     MapDecorations(title or _t("title", lang, first=first, last=last), notes, sections,
-                   foot).add_to(m)
+                   foot, bounds=tuple(web.total_bounds), lang=lang).add_to(m)
     add_controls(m, search_layer=main, search_label="s", kecamatan=outlines, lang=lang)
-    minx, miny, maxx, maxy = web.total_bounds
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
 
 
