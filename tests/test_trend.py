@@ -660,3 +660,15 @@ def test_change_of_the_same_desa_beside_the_change_of_totals(result, vintages):
     table = summary_table(result)
     line = table[table["tingkat"] == "kabupaten"].iloc[0]
     assert "1 desa baru/hilang/tidak sebanding" in line["catatan"]
+
+
+def test_cli_refuses_repeated_labels_and_swapped_files(tmp_path, vintages):
+    path = tmp_path / "a.csv"
+    vintages[0]["2022"].to_csv(path, index=False)
+    run = CliRunner().invoke(main, ["trend", str(need(LAHAT_DESA)), str(path), str(path),
+                                    "--labels", "2022,2022", "-o", str(tmp_path / "out")])
+    assert run.exit_code == 2 and "2022 berulang" in run.output
+    run = CliRunner().invoke(main, ["trend", str(path), str(need(LAHAT_DESA)), str(path),
+                                    "--labels", "2022,2023", "-o", str(tmp_path / "out")])
+    assert run.exit_code == 1 and "BATAS" in run.output.upper(), run.output
+    assert not (tmp_path / "out").exists()

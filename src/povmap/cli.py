@@ -537,6 +537,7 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
                   force_compare, title, source, tiles, cdn, **kw) -> None:
     """Tren antarperiode: perubahan per desa dan selisih dengan target (mis. 0 %)."""
     from .export.trend import write_trend
+    from .pipeline import check_order
     from .render.controls import basemap_name
     from .trend import trend
 
@@ -548,7 +549,15 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
              lang == "en" else
              f"{len(names)} label untuk {len(tables)} tabel: beri satu label per tabel"),
             param_hint="--labels")
+    repeated = sorted({lb for lb in names if names.count(lb) > 1})
+    if repeated:
+        raise click.BadParameter(
+            (f"{', '.join(repeated)} repeated: give each table its own label" if lang == "en"
+             else f"{', '.join(repeated)} berulang: beri tiap tabel label sendiri"),
+            param_hint="--labels")
     basemap_name(tiles)  # a wrong --tiles fails before the analysis, not after it
+    for table in tables:  # a table given where the boundary file belongs, before any reading
+        check_order(boundaries, table)
     options = _options({**kw, "level": "desa"})
     result = trend(
         boundaries, dict(zip(names, tables, strict=True)), target=target, tolerance=tolerance,
