@@ -317,6 +317,9 @@ def test_p3ke_and_dtsen_are_kept_apart(lahat, vintages, tmp_path):
     excel = pd.read_excel(tmp_path / "tren" / "ringkasan_kecamatan.xlsx")
     assert excel["catatan"].iloc[-1].startswith("PERHATIAN: periode berasal dari register")
     assert "2025" in table.columns[table.columns.str.endswith("_2025")][0]
+    # The terminal chains only the compared series; 2025 (DTSEN) stands apart.
+    summary = out.summary("id")
+    assert "→ 2025" not in summary and "(register lain, tidak dibandingkan: 2025:" in summary
 
 
 def test_forced_comparison_uses_the_common_column_and_says_so(lahat, vintages):

@@ -171,13 +171,20 @@ class Trend:
         """A few lines for the terminal: the kabupaten series, the change and the notes."""
         lines = []
         for _, row in self.kabupaten.iterrows():
-            values = []
+            values = {}
             for label in self.labels:
                 rate = self.column(label, "persen")
                 value = (format_percent(row.get(rate), 2, lang) if rate and pd.notna(row.get(rate))
                          else format_number(row.get(self.column(label)), 0, lang))
-                values.append(f"{label}: {value}")
-            lines.append(f"{row['nama_kecamatan']}: " + " → ".join(values))
+                values[label] = f"{label}: {value}"
+            # Only the compared series is chained with arrows: a vintage of another register
+            # (P3KE beside DTSEN) is shown apart, never as a step of the same series.
+            line = " → ".join(values[lb] for lb in self.series)
+            apart = [values[lb] for lb in self.labels if lb not in self.series]
+            if apart:
+                line += (" (other register, not compared: " if lang == "en" else
+                         " (register lain, tidak dibandingkan: ") + "; ".join(apart) + ")"
+            lines.append(f"{row['nama_kecamatan']}: {line}")
             words = DIRECTIONS_EN if lang == "en" else dict(zip(DIRECTIONS, DIRECTIONS,
                                                                 strict=True))
             counts = ", ".join(f"{words[a]} {format_number(row.get(f'desa_{a}'), 0, lang)}"
