@@ -32,6 +32,27 @@ DEMO_DESA = DEMO / "demo_desa.geojson"
 DEMO_COUNTS = DEMO / "demo_counts.csv"
 
 
+def invoke(*args: object) -> tuple[int, str]:
+    """Run the CLI in-process; return the exit code and everything it printed."""
+    result = _cli_runner().invoke(_cli_main(), [str(a) for a in args])
+    assert "Traceback" not in result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def _cli_runner():
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+def _cli_main():
+    from povmap.cli import main
+
+    return main
+
+
 def need(path: Path) -> Path:
     """Skip the test, saying why, when a shared data file is absent."""
     if not path.exists():

@@ -17,12 +17,10 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from click.testing import CliRunner
-from conftest import KAYONG_DESA, KONSEL_DESA, LAHAT_DESA, make_counts, need
+from conftest import KAYONG_DESA, KONSEL_DESA, LAHAT_DESA, invoke, make_counts, need
 
 import povmap
 from povmap.boundaries import CANONICAL, DBF_FIELD_LENGTH
-from povmap.cli import main
 from povmap.pipeline import Options, run
 
 
@@ -31,9 +29,6 @@ def lahat() -> gpd.GeoDataFrame:
     return povmap.read_boundaries(need(LAHAT_DESA))
 
 
-def invoke(*args) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.output
 
 
 def lahat_counts(tmp_path) -> str:

@@ -70,21 +70,26 @@ def _tooltip_of(page, code: str) -> str:
     Canvas paths have no DOM element to hover, so the mouseover event is fired on the feature;
     it propagates to the GeoJSON layer that holds the tooltip, as a real hover does.
     """
-    page.evaluate("""(code) => {
+    _fire(page, code, "mouseover")
+    return page.locator(".leaflet-tooltip").last.inner_text()
+
+
+def _fire(page, code: str, event: str) -> None:
+    """Fire ``event`` at the centre of the desa ``code`` (``t2``) through Leaflet's API."""
+    page.evaluate("""([code, event]) => {
         for (const key of Object.keys(window)) {
             const v = window[key];
             if (!(v instanceof L.GeoJSON) || !v._map) continue;
             for (const l of v.getLayers()) {
                 if (l.feature.properties.t2 === code && 's' in l.feature.properties) {
                     const c = l.getCenter();
-                    l.fire('mouseover', {latlng: c, layerPoint: v._map.latLngToLayerPoint(c),
-                                         containerPoint: v._map.latLngToContainerPoint(c)}, true);
+                    l.fire(event, {latlng: c, layerPoint: v._map.latLngToLayerPoint(c),
+                                   containerPoint: v._map.latLngToContainerPoint(c)}, true);
                     return;
                 }
             }
         }
-    }""", code)
-    return page.locator(".leaflet-tooltip").last.inner_text()
+    }""", [code, event])
 
 
 # Close popups and show the whole kabupaten again, as the page opened.
@@ -99,20 +104,7 @@ RESET_JS = """() => {
 
 def _popup_of(page, code: str) -> str:
     """Click the desa ``code`` through Leaflet's API (as :func:`_tooltip_of`); its popup text."""
-    page.evaluate("""(code) => {
-        for (const key of Object.keys(window)) {
-            const v = window[key];
-            if (!(v instanceof L.GeoJSON) || !v._map) continue;
-            for (const l of v.getLayers()) {
-                if (l.feature.properties.t2 === code && 's' in l.feature.properties) {
-                    const c = l.getCenter();
-                    l.fire('click', {latlng: c, layerPoint: v._map.latLngToLayerPoint(c),
-                                     containerPoint: v._map.latLngToContainerPoint(c)}, true);
-                    return;
-                }
-            }
-        }
-    }""", code)
+    _fire(page, code, "click")
     popup = page.locator(".leaflet-popup-content")
     popup.last.wait_for(timeout=3000)
     return popup.last.inner_text()

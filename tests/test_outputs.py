@@ -18,19 +18,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from click.testing import CliRunner
-from conftest import KALSEL_DESA, KAYONG_DESA, make_counts, need
-
-from povmap.cli import main
-
-
-def invoke(*args: object) -> tuple[int, str]:
-    """Run the CLI in-process; return the exit code and everything it printed."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert "Traceback" not in result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output
+from conftest import KALSEL_DESA, KAYONG_DESA, invoke, make_counts, need
 
 
 def digest(path: Path) -> str:

@@ -18,20 +18,18 @@ import openpyxl
 import pandas as pd
 import pytest
 import shapely
-from click.testing import CliRunner
-from conftest import HSS_DESA, HSS_KECAMATAN, KONSEL_DESA, LAHAT_DESA, SHARED, make_counts, need
+from conftest import (
+    HSS_DESA,
+    HSS_KECAMATAN,
+    KONSEL_DESA,
+    LAHAT_DESA,
+    SHARED,
+    invoke,
+    make_counts,
+    need,
+)
 
-from povmap.cli import main
 from povmap.counts import read_counts
-
-
-def invoke(*args: object) -> tuple[int, str]:
-    """Run the CLI in-process; return the exit code and everything it printed."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    assert "Traceback" not in result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.output
 
 
 def leftovers(folder: Path) -> list[str]:
