@@ -298,3 +298,59 @@ def test_legend_leaves_the_data_free_at_the_opening_view(browser, hss_map, tmp_p
     assert lx0 >= x1 or lx1 <= x0 or ly0 >= y1 or ly1 <= y0, boxes
     page.screenshot(path=str(tmp_path / "peta_interaktif.png"))
     page.close()
+
+
+def _map_js(body: str) -> str:
+    """A page function with ``map`` (the Leaflet map) and ``desa`` (the desa layer) in scope."""
+    return ("(arg) => { const map = Object.values(window).find(v => v instanceof L.Map);"
+            " const desa = Object.values(window).find(v => v instanceof L.GeoJSON && v._map"
+            " && v.getLayers().length && 's' in v.getLayers()[0].feature.properties);"
+            + body + "}")
+
+
+LABEL_BOXES_JS = """() => [...document.querySelectorAll('.povmap-desa-label span')].map(s => {
+    const r = s.getBoundingClientRect();
+    return [s.textContent, r.left, r.top, r.right, r.bottom];
+})"""
+
+
+def _overlapping(boxes: list) -> list:
+    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
+
+
+def test_desa_labels_appear_zoomed_in_without_piling_up(page, hss_map):
+    _, _, hostile_code = hss_map
+    page.evaluate(RESET_JS)
+    page.wait_for_timeout(300)
+    opening = page.evaluate(_map_js("return map.getZoom();"))
+    assert page.evaluate(LABEL_BOXES_JS) == []  # the opening view shows the classes, no names
+    # Zoomed in on Kecamatan Sungai Raya (KNOWN lies there): names, none over another.
+    page.evaluate(_map_js("""
+        const l = desa.getLayers().find(l => l.feature.properties.t2 === arg);
+        map.setView(l.getCenter(), 13, {animate: false});"""), KNOWN)
+    page.wait_for_timeout(300)
+    boxes = page.evaluate(LABEL_BOXES_JS)
+    assert opening < 12 and len(boxes) >= 5, (opening, boxes)
+    assert _overlapping(boxes) == []
+    names = set(hss_map[1].main["nama_desa"])
+    assert {b[0] for b in boxes} <= names
+    # The layer control turns them off and on again ("Nama desa", on by default).
+    control = page.locator(".leaflet-control-layers-overlays label", has_text="Nama desa")
+    checkbox = control.locator("input")
+    assert checkbox.is_checked()
+    checkbox.uncheck()
+    assert page.evaluate(LABEL_BOXES_JS) == []
+    checkbox.check()
+    assert len(page.evaluate(LABEL_BOXES_JS)) == len(boxes)
+    # A name is text, never markup: the hostile name is written out literally at close zoom.
+    page.evaluate(_map_js("""
+        const l = desa.getLayers().find(l => l.feature.properties.t2 === arg);
+        map.setView(l.getCenter(), 17, {animate: false});"""), hostile_code)
+    page.wait_for_timeout(300)
+    assert HOSTILE in [b[0] for b in page.evaluate(LABEL_BOXES_JS)]
+    assert page.locator(".povmap-desa-label img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    page.evaluate(RESET_JS)
+    page.wait_for_timeout(300)
+    assert page.evaluate(LABEL_BOXES_JS) == []

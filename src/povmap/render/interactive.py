@@ -15,6 +15,7 @@ from .controls import add_basemaps, add_controls
 from .layers import (
     POCKET_DASH,
     POCKET_WEIGHT,
+    DesaLabels,
     KecamatanLabels,
     add_outline_layer,
     add_polygon_layer,
@@ -131,6 +132,9 @@ def choropleth(
         # Past a few dozen kecamatan the names overlap at the opening zoom: offer, don't show.
         KecamatanLabels(outlines, label("kecamatan_labels", lang),
                         show=len(outlines) <= MAX_SHOWN_LABELS).add_to(m)
+    if level == "desa":
+        # Readable on a printed screenshot once zoomed in; hidden at the opening view.
+        DesaLabels(web, label("desa_labels", lang)).add_to(m)
 
     if suppressed is None:
         suppressed = suppressed_in(gdf)

@@ -12,6 +12,8 @@ import json
 
 import folium
 import geopandas as gpd
+import numpy as np
+import shapely
 from folium.map import Layer
 from folium.template import Template
 from folium.utilities import JsCode
@@ -34,6 +36,12 @@ POCKET_DASH = {"dingin": "6 4", "pencilan_rendah": "6 4"}
 POCKET_WEIGHT = 3
 #: Pocket values meaning "not a pocket": not drawn.
 NOT_A_POCKET = {"", "tidak_signifikan", "tanpa_geometri", "tanpa_data", "none", "nan"}
+#: Desa names are never drawn below this zoom level (Leaflet zoom; about 38 m per pixel at the
+#: equator): the opening view of a kabupaten (zoom 9-11) shows the pattern of the classes, not 150
+#: names. Above it each name appears once its desa is wide enough to hold it (:class:`DesaLabels`).
+DESA_LABEL_MIN_ZOOM = 12
+#: Font of the desa labels: the page measures each name in it (CSS ``.povmap-desa-label``).
+DESA_LABEL_FONT = "600 11px sans-serif"
 _TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -156,3 +164,80 @@ class KecamatanLabels(Layer, InertMacroElement):
 def escape_all(values: list[object]) -> list[str]:
     """HTML-escaped text of each value ('–' for missing)."""
     return ["–" if v is None or v != v else html.escape(str(v)) for v in values]
+
+
+class DesaLabels(Layer, InertMacroElement):
+    """Desa names that appear as the map zooms in, each once its desa can hold it.
+
+    A name is shown when the zoom is at least :data:`DESA_LABEL_MIN_ZOOM` and the text's box
+    (measured in the page in :data:`DESA_LABEL_FONT`) fits, diagonal included, inside the largest
+    circle inscribed in its desa, at whose centre it is written. Desa do not overlap, so neither
+    do their circles, and so two shown names never pile up, whatever the zoom and however small
+    the desa of a town are. Names are built with textContent: a name is never markup.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function(map) {
+            var group = L.layerGroup(), minZoom = {{ this.min_zoom }};
+            var ctx = document.createElement('canvas').getContext('2d');
+            ctx.font = {{ this.font|tojson }};
+            var items = {{ this.data }}.map(function(d) {
+                var span = document.createElement('span');
+                span.textContent = d[0];
+                // The label's box: text width plus its padding, by a line height of 14 px.
+                var w = ctx.measureText(d[0]).width + 4, h = 14;
+                return {need: Math.sqrt(w * w + h * h), metres: d[3],
+                        cos: Math.cos(d[1] * Math.PI / 180),
+                        marker: L.marker([d[1], d[2]], {
+                            icon: L.divIcon({className: 'povmap-desa-label', html: span,
+                                             iconSize: null, iconAnchor: [0, 0]}),
+                            interactive: false, keyboard: false})};
+            });
+            function update() {
+                if (!map.hasLayer(group)) { return; }
+                var z = map.getZoom();
+                items.forEach(function(it) {
+                    // Web Mercator: metres per pixel at this latitude and zoom.
+                    var mpp = 40075016.686 * it.cos / Math.pow(2, z + 8);
+                    var show = z >= minZoom && it.metres / mpp >= it.need;
+                    if (show !== group.hasLayer(it.marker)) {
+                        if (show) { group.addLayer(it.marker); }
+                        else { group.removeLayer(it.marker); }
+                    }
+                });
+            }
+            map.on('zoomend', update);
+            group.on('add', update);
+            return group;
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, desa: gpd.GeoDataFrame, name: str, show: bool = True,
+                 min_zoom: int = DESA_LABEL_MIN_ZOOM):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "DesaLabels"
+        self.min_zoom = int(min_zoom)
+        self.font = DESA_LABEL_FONT
+        centres, diameters = inscribed_circles(desa)
+        self.data = script_json([
+            [str(n), round(p.y, 5), round(p.x, 5), round(float(d))]
+            for n, p, d in zip(desa["nama_desa"], centres, diameters, strict=True)
+        ])
+
+
+def inscribed_circles(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Centre (in ``gdf``'s CRS) and diameter (metres) of each area's largest inscribed circle.
+
+    Computed in the local UTM zone; the centre is the point of the area farthest from its
+    border (the pole of inaccessibility), where a label sits best.
+    """
+    utm = gdf.geometry.to_crs(gdf.estimate_utm_crs())
+    # A tolerance of 1/100 of the area's size: a precise enough circle at any scale.
+    tolerance = np.maximum(np.sqrt(utm.area.to_numpy()) / 100, 1.0)
+    lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
+    centres = gpd.GeoSeries(shapely.get_point(lines, 0), crs=utm.crs).to_crs(gdf.crs)
+    return centres, 2 * shapely.length(lines)
