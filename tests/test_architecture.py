@@ -19,9 +19,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "povmap"
 LAYERS: list[tuple[str, set[str]]] = [
     ("helpers", {"_errors", "_io", "_safe_text", "_version", "defaults", "i18n", "_validate",
                  "_privacy", "_module"}),
-    ("read", {"codes", "names", "boundaries", "counts", "p3ke"}),
+    ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers"}),
     ("join", {"join"}),
-    ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend"}),
+    ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend",
+                  "targeting"}),
     ("outputs", {"render", "export", "manifest", "_offline"}),
     ("pipeline", {"pipeline", "demo"}),
     ("cli", {"cli", "__main__"}),

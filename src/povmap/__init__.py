@@ -33,6 +33,7 @@ _LAZY = {
     "JoinResult": "join",
     "Options": "pipeline",
     "Pockets": "pockets",
+    "Targeting": "targeting",
     "Trend": "trend",
     "add_rates": "metrics",
     "aggregate": "metrics",
@@ -56,6 +57,7 @@ __all__ = [
     "Pockets",
     "PovmapError",
     "PovmapInputError",
+    "Targeting",
     "Trend",
     "__version__",
     "add_rates",
@@ -69,6 +71,7 @@ __all__ = [
     "read_counts",
     "run",
     "suppress_below",
+    "targeting",
     "trend",
     "write_geojson",
     "write_gpkg",
@@ -76,8 +79,9 @@ __all__ = [
 
 
 #: Modules that are also their main function: ``povmap.export(...)`` writes a bundle,
-#: ``povmap.trend(...)`` follows vintages (see :mod:`povmap._module`).
-_CALLABLE_MODULES = ("export", "trend")
+#: ``povmap.trend(...)`` follows vintages, ``povmap.targeting(...)`` aims programs (see
+#: :mod:`povmap._module`).
+_CALLABLE_MODULES = ("export", "targeting", "trend")
 
 
 def __getattr__(name: str) -> Any:
@@ -109,7 +113,7 @@ sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
-    from . import export, trend
+    from . import export, targeting, trend
     from ._version import __version__
     from .boundaries import read_boundaries
     from .classify import Classification, classify
@@ -120,4 +124,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
     from .pipeline import Options, run
     from .pockets import Pockets, find_pockets
     from .render import choropleth
+    from .targeting import Targeting
     from .trend import Trend
