@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "povmap"
 #: The layers, lowest first. A module may import its own layer and the layers below it. The names
 #: are the first component under ``povmap`` (``render`` covers ``povmap.render.*``).
 LAYERS: list[tuple[str, set[str]]] = [
-    ("helpers", {"_errors", "_io", "_safe_text", "_version", "defaults", "i18n", "_validate",
-                 "_privacy", "_module"}),
+    ("helpers", {"_errors", "_messages", "_io", "_safe_text", "_version", "defaults", "i18n",
+                 "_validate", "_privacy", "_module"}),
     ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers"}),
     ("join", {"join"}),
     ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend",

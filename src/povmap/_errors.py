@@ -1,4 +1,4 @@
-"""Errors povmap raises for bad input, and the bilingual text they and the report notes carry.
+"""Errors povmap raises for bad input; their text comes from the message catalogue.
 
 The CLI turns a :class:`PovmapInputError` into exit code 1 and prints its message, so every message
 must name the file, the row or the column, and say what to do. Every message is written in
@@ -8,29 +8,14 @@ Indonesian and English: ``str(exc)`` is the Indonesian text (the Python API's de
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
+from ._messages import LANGS, Text, message
 from ._privacy import mask_text
 
-LANGS = ("id", "en")
+__all__ = ["LANGS", "PovmapError", "PovmapInputError", "Text", "in_lang"]
 
-
-class Text(str):
-    """Indonesian text that also carries its English translation in :attr:`en`.
-
-    A ``str`` itself, so that lists of notes stay lists of strings (JSON, ``in`` checks, joins)
-    while the terminal can still print them in the user's language with :func:`in_lang`.
-    """
-
-    en: str
-
-    def __new__(cls, text: str, en: str | None = None) -> Text:
-        # Every message and note is a Text or an error: masking here keeps NIK and phone numbers
-        # out of all of them (SECURITY.md, row 2).
-        self = super().__new__(cls, mask_text(str(text)))
-        self.en = str(self) if en is None else mask_text(str(en))
-        return self
-
-    def __reduce__(self):
-        return (Text, (str(self), self.en))
+_E = TypeVar("_E", bound="PovmapError")
 
 
 def in_lang(text: str, lang: str = "id") -> str:
@@ -39,8 +24,7 @@ def in_lang(text: str, lang: str = "id") -> str:
     Plain strings (no translation known) are returned as they are in either language.
     """
     if lang not in LANGS:
-        raise PovmapInputError(f"lang={lang!r}: gunakan 'id' atau 'en'.",
-                               en=f"lang={lang!r}: use 'id' or 'en'.")
+        raise PovmapInputError.from_catalogue("lang.unknown", lang=repr(lang))
     return getattr(text, "en", text) if lang == "en" else str(text)
 
 
@@ -55,10 +39,36 @@ class PovmapError(Exception):
         The same message in English, printed by the CLI with ``--lang en``.
     """
 
+    #: The catalogue id of the message, when it came from :meth:`from_catalogue`.
+    key: str | None = None
+
     def __init__(self, message: str = "", *, en: str | None = None) -> None:
         super().__init__(mask_text(str(message)))
         en = en if en is not None else getattr(message, "en", None)
         self.en = None if en is None else mask_text(str(en))
+
+    @classmethod
+    def from_catalogue(cls: type[_E], key: str, /, **fields: Any) -> _E:
+        """The error whose message is ``key`` in the catalogue (``messages.toml``), filled.
+
+        Parameters
+        ----------
+        key
+            The message id, e.g. ``"join.strict"``.
+        **fields
+            The values of its named fields (data: inserted as they are, never formatted as
+            code; a :class:`Text` value in each language).
+
+        Returns
+        -------
+        PovmapError
+            An error of this class (``PovmapInputError.from_catalogue`` gives a
+            ``PovmapInputError``) carrying both languages, and the id in :attr:`key`.
+        """
+        text = message(key, **fields)
+        exc = cls(text, en=text.en)
+        exc.key = key
+        return exc
 
     def message(self, lang: str = "id") -> str:
         """The message in ``lang`` (``"id"`` or ``"en"``); Indonesian when no English was given."""

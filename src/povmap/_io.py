@@ -138,18 +138,14 @@ def check_outputs(files: Iterable[str | os.PathLike | None] = (),
         out = Path(item)
         source = identities.get(_identity(out))
         if source is not None:
-            raise PovmapInputError(
-                f"{out} adalah berkas masukan ({source}); menulis keluaran ke sana akan "
-                "menimpanya. Pilih nama keluaran lain.",
-                en=f"{out} is an input file ({source}); writing the output there would "
-                   "overwrite it. Choose another output name.")
+            raise PovmapInputError.from_catalogue(
+                "io.input_file_writing_output", out=out, source=source
+            )
         key = _resolved(out)
         if key in seen:
-            raise PovmapInputError(
-                f"{out} dan {seen[key]} adalah berkas keluaran yang sama; yang satu akan "
-                "menimpa yang lain. Beri nama yang berbeda.",
-                en=f"{out} and {seen[key]} are the same output file; one would overwrite the "
-                   "other. Give them different names.")
+            raise PovmapInputError.from_catalogue(
+                "io.same_output_file_would", out=out, seen=seen[key]
+            )
         seen[key] = out
     for item in folders:
         if item is None:
@@ -158,13 +154,9 @@ def check_outputs(files: Iterable[str | os.PathLike | None] = (),
         for source in sources:
             inside = _resolved(source).is_relative_to(folder) or _linked_inside(source, folder)
             if inside:
-                raise PovmapInputError(
-                    f"Folder keluaran {item} berisi berkas masukan {source}; folder itu diganti "
-                    "seluruhnya oleh keluaran baru. Pilih folder keluaran lain, atau pindahkan "
-                    "masukannya dulu.",
-                    en=f"The output folder {item} holds the input file {source}; the folder is "
-                       "replaced whole by the new output. Choose another output folder, or move "
-                       "the input first.")
+                raise PovmapInputError.from_catalogue(
+                    "io.output_folder_holds_input", item=item, source=source
+                )
 
 
 def _resolved(path: Path) -> Path:
@@ -353,11 +345,7 @@ class Outputs:
     def disk_full(self) -> PovmapInputError:
         """The message for a disk that filled up while the outputs were written."""
         where = ", ".join(dict.fromkeys(str(t.home) for t in self._targets)) or "?"
-        return PovmapInputError(
-            f"Disk penuh: tidak ada ruang tersisa untuk menulis keluaran di {where}. Kosongkan "
-            "ruang di disk itu atau pilih folder lain; keluaran yang lama tidak berubah.",
-            en=f"Disk full: no space left to write the output in {where}. Free some space on "
-               "that disk or choose another folder; the earlier output is unchanged.")
+        return PovmapInputError.from_catalogue("io.disk_full_space_left", where=where)
 
 
 class _Target:
@@ -425,10 +413,7 @@ class _File(_Target):
         self._backup: Path | None = None
         self._done = False
         if final.is_dir():
-            raise PovmapInputError(f"{final} adalah folder; tulis nama berkas, mis. {final}/"
-                                   f"hasil.html.",
-                                   en=f"{final} is a folder; give a file name, e.g. {final}/"
-                                      "result.html.")
+            raise PovmapInputError.from_catalogue("io.folder_file_name_result", final=final)
 
     def find(self, path: Path) -> Path | None:
         if self.stage is None:
@@ -487,8 +472,7 @@ class _Folder(_Target):
     def __init__(self, final: Path, made: list[Path]) -> None:
         super().__init__(final, made)
         if final.exists() and not final.is_dir():
-            raise PovmapInputError(f"-o {final}: sudah ada sebagai berkas; beri nama folder.",
-                                   en=f"-o {final}: exists as a file; give a folder name.")
+            raise PovmapInputError.from_catalogue("io.exists_file_folder_name", final=final)
         self.inside = final.is_dir() and (
             os.path.ismount(final) or final.stat().st_dev != final.parent.stat().st_dev
             or not os.access(final.parent, os.W_OK | os.X_OK))
@@ -521,13 +505,9 @@ class _Folder(_Target):
         if foreign:
             listed = ", ".join(foreign[:8]) + (f" … (+{len(foreign) - 8})" if len(foreign) > 8
                                                else "")
-            raise PovmapInputError(
-                f"Folder keluaran {self.final} berisi berkas yang tidak ditulis povmap: {listed}. "
-                "povmap mengganti seluruh isi folder keluarannya; pilih folder baru atau kosong, "
-                "atau pindahkan berkas itu dulu.",
-                en=f"The output folder {self.final} holds files povmap did not write: {listed}. "
-                   "povmap replaces the whole content of its output folder; choose a new or "
-                   "empty folder, or move those files first.")
+            raise PovmapInputError.from_catalogue(
+                "io.output_folder_holds_files", final=self.final, listed=listed
+            )
         self._previous = set(present)
 
     def recover(self) -> None:
@@ -669,19 +649,16 @@ def _acquire(lock: Path, output: Path) -> int:
                 msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         except OSError:
             os.close(fd)
-            raise PovmapInputError(
-                f"{output} sedang ditulis oleh proses povmap lain. Tunggu sampai selesai, lalu "
-                "jalankan lagi (atau pilih keluaran lain).",
-                en=f"{output} is being written by another povmap run. Wait until it has "
-                   "finished, then run again (or choose another output).") from None
+            raise PovmapInputError.from_catalogue(
+                "io.being_written_another_povmap", output=output
+            ) from None
         # The previous holder unlinks the file when it is done; a lock on an unlinked file
         # would not exclude the next run, so take it again.
         with contextlib.suppress(OSError):
             if os.fstat(fd).st_ino == os.stat(lock).st_ino:
                 return fd
         os.close(fd)
-    raise PovmapInputError(f"{lock}: kunci tidak dapat diambil.",
-                           en=f"{lock}: the lock cannot be taken.")
+    raise PovmapInputError.from_catalogue("io.lock_cannot_taken", lock=lock)
 
 
 def _release(fd: int, lock: Path) -> None:
@@ -759,8 +736,7 @@ def _disk_full(exc: BaseException) -> bool:
 
 
 def _unwritable(output: Path, folder: Path, exc: OSError) -> PovmapInputError:
-    return PovmapInputError(
-        f"{output}: folder {folder} tidak dapat ditulis ({exc.strerror or exc}). Pilih folder "
-        "lain untuk keluaran.",
-        en=f"{output}: folder {folder} is not writable ({exc.strerror or exc}). Choose another "
-           "folder for the output.")
+    return PovmapInputError.from_catalogue(
+        "io.folder_writable_choose_another", output=output, folder=folder,
+        value=exc.strerror or exc
+    )

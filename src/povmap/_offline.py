@@ -141,17 +141,16 @@ def _read_static(path: str) -> bytes:
     try:
         return node.read_bytes()
     except FileNotFoundError as exc:  # a broken install or a rule pointing at a missing file
-        raise OfflineAssetError(f"povmap kehilangan aset bawaannya static/{path}; pasang ulang "
-                                "povmap.",
-                                en=f"povmap is missing its vendored asset static/{path}") from exc
+        raise OfflineAssetError.from_catalogue(
+            "offline.povmap_missing_vendored_asset", path=path
+        ) from exc
 
 
 def _data_uri(path: str) -> str:
     ext = posixpath.splitext(path)[1].lower()
     mime = _MIME.get(ext)
     if mime is None:
-        raise OfflineAssetError(f"jenis MIME aset bawaan static/{path} tidak dikenal",
-                                en=f"no MIME type known for vendored asset static/{path}")
+        raise OfflineAssetError.from_catalogue("offline.mime_type_known_vendored", path=path)
     return f"data:{mime};base64,{base64.b64encode(_read_static(path)).decode('ascii')}"
 
 
@@ -270,8 +269,9 @@ def inline_assets(m: folium.Map) -> str:
 
     for marker, advice in _USES_DROPPED:
         if marker in html:
-            raise OfflineAssetError(f"peta ini tidak dapat ditulis untuk dipakai luring: {advice}",
-                                    en=f"cannot write this map for offline use: {advice}")
+            raise OfflineAssetError.from_catalogue(
+                "offline.cannot_write_map_offline", advice=advice
+            )
 
     # folium registers every library in <head>; restricting the rewrite to it keeps user content
     # in the body (popup HTML, GeoJSON properties) from being rewritten by accident.
@@ -289,16 +289,7 @@ def inline_assets(m: folium.Map) -> str:
 
     leftovers = sorted(set(_LEFTOVER_REF.findall(html)))
     if leftovers:
-        raise OfflineAssetError(
-            "peta ini memuat skrip atau stylesheet yang tidak disertakan povmap untuk dipakai "
-            "luring: " + ", ".join(leftovers)
-            + ". Simpan salinannya di src/povmap/static/ (lihat README.md di sana) dan tambahkan "
-            "aturan di povmap/_offline.py, atau simpan peta dengan offline=False.",
-            en="this map loads scripts or stylesheets that povmap does not ship for offline use: "
-               + ", ".join(leftovers)
-               + ". Vendor them under src/povmap/static/ (see its README.md) and add a rule in "
-               "povmap/_offline.py, or save the map with offline=False."
-        )
+        raise OfflineAssetError.from_catalogue("offline.leftovers", assets=", ".join(leftovers))
     return html
 
 

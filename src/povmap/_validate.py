@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text, in_lang
+from ._messages import message, text
 from .i18n import format_number
 
 #: Problem kinds that stop a run unless the user opts to continue (``--allow-invalid``).
@@ -48,16 +49,15 @@ def check_values(counts: pd.DataFrame, count_columns: list[str]) -> list[dict]:
         known = ~np.isnan(values)
         for i in np.flatnonzero(known & (values < 0)):
             problems.append(_problem("negatif", rows[i], column, values[i],
-                                     Text(f"{column} bernilai negatif ({_fmt(values[i])}).",
-                                          en=f"{column} is negative ({_fmt(values[i])}).")))
+                                     message(
+                                         "validate.negative", column=column, value=_fmt(values[i])
+                                     )))
         for i in np.flatnonzero(known & (values != np.round(values))):
             problems.append(_problem(
                 "bukan_bilangan_bulat", rows[i], column, values[i],
-                Text(f"{column} = {_fmt(values[i])} bukan bilangan bulat; jumlah orang atau "
-                     "keluarga harus bulat (periksa pemisah ribuan: 1.234, bukan 1,234).",
-                     en=f"{column} = {_fmt(values[i])} is not a whole number; counts of people "
-                        "or families are whole (check the thousands separator: 1.234, "
-                        "not 1,234).")))
+                message(
+                    "validate.whole_number_counts_people", column=column, value=_fmt(values[i])
+                )))
         cap = _denominator(column, count_columns)
         if cap:
             limit = counts[cap].to_numpy(dtype=float)
@@ -66,10 +66,10 @@ def check_values(counts: pd.DataFrame, count_columns: list[str]) -> list[dict]:
             for i in np.flatnonzero(over):
                 problems.append(_problem(
                     "melebihi_penduduk", rows[i], column, values[i],
-                    Text(f"{column} ({_fmt(values[i])}) lebih besar dari {cap} "
-                         f"({_fmt(limit[i])}).",
-                         en=f"{column} ({_fmt(values[i])}) is larger than {cap} "
-                            f"({_fmt(limit[i])}).")))
+                    message(
+                        "validate.larger_than", column=column, value=_fmt(values[i]), cap=cap,
+                        value2=_fmt(limit[i])
+                    )))
     return sorted(problems, key=lambda p: p["baris"][0])
 
 
@@ -77,15 +77,9 @@ def duplicate_problem(rows: list[int], area: str, same_values: bool) -> dict:
     """The problem of one area given by several rows."""
     if same_values:
         return _problem("ganda_sama", rows, None, None,
-                        Text(f"Wilayah {area} muncul di baris {_rows(rows)} dengan nilai sama; "
-                             "hanya baris pertama dipakai.",
-                             en=f"Area {area} appears in rows {_rows(rows)} with the same "
-                                "values; only the first row is used."))
+                        message("validate.area_appears_rows_same", area=area, value=_rows(rows)))
     return _problem("ganda_berbeda", rows, None, None,
-                    Text(f"Wilayah {area} muncul di baris {_rows(rows)} dengan nilai berbeda; "
-                         "hanya baris pertama dipakai bila dilanjutkan.",
-                         en=f"Area {area} appears in rows {_rows(rows)} with different values; "
-                            "only the first row is used if you continue."))
+                    message("validate.area_appears_rows_different", area=area, value=_rows(rows)))
 
 
 def raise_or_keep(problems: list[dict], *, allow_invalid: bool, source: str) -> None:
@@ -101,20 +95,15 @@ def raise_or_keep(problems: list[dict], *, allow_invalid: bool, source: str) -> 
         return
     shown, extra = blocking[:_SHOWN], len(blocking) - _SHOWN
 
-    def listed(row: str, more: str, lang: str) -> str:
+    def listed(lang: str) -> str:
+        row = text("word.row", lang)
         lines = [f"  - {row} {_rows(p['baris'])}: {in_lang(p['pesan'], lang)}" for p in shown]
+        more = text("validate.more", lang, extra=extra)
         return "\n".join(lines + ([f"  ... {more}"] if extra > 0 else []))
 
-    raise PovmapInputError(
-        f"{source}: {len(blocking)} nilai tidak mungkin benar:\n"
-        f"{listed('baris', f'dan {extra} lainnya', 'id')}\n"
-        "Perbaiki tabelnya, atau jalankan dengan --allow-invalid untuk melanjutkan; setiap masalah "
-        "lalu dicatat di laporan (problems).",
-        en=f"{source}: {len(blocking)} values cannot be true:\n"
-           f"{listed('row', f'and {extra} more', 'en')}\n"
-           "Fix the table, or run with --allow-invalid to continue; every problem is then listed "
-           "in the report (problems)."
-    )
+    raise PovmapInputError.from_catalogue("validate.impossible", source=source,
+                                          n_blocking=len(blocking),
+                                          problems=Text(listed("id"), listed("en")))
 
 
 def _problem(kind: str, rows: int | list[int] | tuple[int, ...], column: str | None,

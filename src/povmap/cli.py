@@ -18,6 +18,7 @@ import click
 
 from ._errors import LANGS, PovmapError
 from ._io import staged_outputs
+from ._messages import text
 from ._privacy import mask_text
 from ._safe_text import terminal_text
 from .defaults import (
@@ -63,7 +64,7 @@ def _fail_cleanly(command):
                 return command(*args, **kwargs)
         except KeyboardInterrupt:
             # Ctrl-C: the staged outputs were removed while the exception unwound.
-            _say(_FAILED[_lang(kwargs)][2])
+            _say(text("cli.stopped", _lang(kwargs)))
             sys.exit(130)
         except click.UsageError as exc:
             # A malformed option parsed inside the command (--breaks, --column-map) is wrong
@@ -73,14 +74,14 @@ def _fail_cleanly(command):
         except (PovmapError, OSError, ValueError) as exc:
             lang = _lang(kwargs)
             # A library's own message may quote a cell: mask NIK and phone numbers in it too.
-            text = exc.message(lang) if isinstance(exc, PovmapError) else mask_text(str(exc))
-            _say(f"{_FAILED[lang][0]}: {text}")
+            message = exc.message(lang) if isinstance(exc, PovmapError) else mask_text(str(exc))
+            _say(text("cli.error", lang, message=message))
             sys.exit(1)
         except Exception as exc:
             if os.environ.get("POVMAP_DEBUG"):
                 raise
-            _say(_FAILED[_lang(kwargs)][1].format(
-                mask_text(f"{type(exc).__name__}: {exc}")))
+            _say(text("cli.unexpected", _lang(kwargs),
+                      error=mask_text(f"{type(exc).__name__}: {exc}")))
             sys.exit(1)
 
     return wrapper
@@ -106,17 +107,6 @@ def _lang(kwargs: dict) -> str:
     return "en" if kwargs.get("lang") == "en" else "id"
 
 
-#: The error prefix, and the line for an error that is povmap's fault, per language.
-_FAILED = {
-    "id": ("Galat", "Galat tak terduga di povmap ({}). Tidak ada berkas keluaran yang ditulis. "
-                    "Jalankan ulang dengan POVMAP_DEBUG=1 dan laporkan pesannya.",
-           "Dihentikan. Tidak ada berkas keluaran yang ditulis; keluaran sebelumnya tetap utuh."),
-    "en": ("Error", "Unexpected error in povmap ({}). No output file was written. Run again "
-                    "with POVMAP_DEBUG=1 and report the message.",
-           "Stopped. No output file was written; earlier outputs are kept whole."),
-}
-
-
 def _writes(files=None, folders=None, inputs=("boundaries", "counts")):
     """Run a command inside one :func:`~povmap._io.staged_outputs`: all its outputs or none.
 
@@ -135,10 +125,7 @@ def _writes(files=None, folders=None, inputs=("boundaries", "counts")):
                 command(*args, **kw)
             if outputs.removed:
                 names = ", ".join(p.name for p in outputs.removed)
-                click.echo(f"Removed from the earlier output, not written by this run: {names}"
-                           if _lang(kw) == "en" else
-                           f"Dihapus dari keluaran sebelumnya (tidak ditulis oleh perintah ini): "
-                           f"{names}", err=True)
+                click.echo(text("cli.removed", _lang(kw), names=names), err=True)
 
         return wrapper
 
@@ -150,9 +137,8 @@ def _parse_pairs(values: tuple[str, ...], option: str, lang: str = "id") -> dict
     for value in values:
         key, sep, header = value.partition("=")
         if not sep or not key.strip() or not header.strip():
-            how = ("write it as canonical=Column Title" if lang == "en" else
-                   "tulis sebagai kanonik=Judul Kolom")
-            raise click.BadParameter(f"{value!r}: {how}", param_hint=option)
+            raise click.BadParameter(text("cli.pair", lang, value=repr(value)),
+                                     param_hint=option)
         pairs[key.strip()] = header.strip()
     return pairs
 
@@ -169,13 +155,11 @@ def _parse_breaks(value: str | None, lang: str = "id") -> tuple[float, ...] | No
             raise ValueError(value)
         breaks = tuple(parse_number(v) if ";" in value else float(v) for v in parts)
     except ValueError:
-        how = ("write class limits like 1,2.5,5 or 1;2,5;5" if lang == "en" else
-               "tulis batas kelas seperti 1,2.5,5 atau 1;2,5;5")
-        raise click.BadParameter(f"{value!r}: {how}", param_hint="--breaks") from None
+        raise click.BadParameter(text("cli.breaks_format", lang, value=repr(value)),
+                                 param_hint="--breaks") from None
     if any(b != b for b in breaks) or list(breaks) != sorted(set(breaks)):
-        how = ("class limits must rise, e.g. 1,2.5,5" if lang == "en" else
-               "batas kelas harus naik, mis. 1,2.5,5")
-        raise click.BadParameter(f"{value!r}: {how}", param_hint="--breaks")
+        raise click.BadParameter(text("cli.breaks_rising", lang, value=repr(value)),
+                                 param_hint="--breaks")
     return breaks
 
 
@@ -275,9 +259,9 @@ def _run(boundaries: Path, counts: Path, kw: dict) -> Result:
     return run(boundaries, counts, _options(kw))
 
 
-def _say(text: str) -> None:
+def _say(line: str) -> None:
     """A report or an error on stderr; names in it may hold escape sequences: shown, not run."""
-    click.echo(terminal_text(text), err=True)
+    click.echo(terminal_text(line), err=True)
 
 
 def _echo_report(result: Result, lang: str) -> None:
@@ -323,12 +307,9 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     if strict and not result.report.complete:
-        raise PovmapError(
-            f"{counts}: {len(result.report.unmatched_counts)} baris tidak cocok dan "
-            f"{len(result.report.ambiguous)} ambigu (--strict). Lihat laporan untuk rinciannya.",
-            en=f"{counts}: {len(result.report.unmatched_counts)} rows unmatched and "
-               f"{len(result.report.ambiguous)} ambiguous (--strict). See the report for details."
-        )
+        raise PovmapError.from_catalogue(
+            "cli.strict", counts=counts, unmatched=len(result.report.unmatched_counts),
+            ambiguous=len(result.report.ambiguous))
     if _check_join_output(output) == "geojson":
         write_geojson(result.main, output, layer=output.stem)
     else:
@@ -342,10 +323,7 @@ def _check_join_output(output: Path) -> str:
     """``"geojson"`` or ``"gpkg"``, the format ``join -o`` writes, by the file's suffix."""
     formats = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
     if output.suffix.lower() not in formats:
-        raise PovmapError(f"-o {output}: join menulis GeoPackage atau GeoJSON; gunakan akhiran "
-                          ".gpkg, .geojson atau .json.",
-                          en=f"-o {output}: join writes a GeoPackage or GeoJSON; use the suffix "
-                             ".gpkg, .geojson or .json.")
+        raise PovmapError.from_catalogue("cli.join_output", output=output)
     return formats[output.suffix.lower()]
 
 
@@ -437,10 +415,7 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
     written = export_result(result, output, settings, command=sys.argv)
     if config.missing():
         missing = ", ".join(config.missing())
-        click.echo(f"Note: the metadata still holds [isi: ...] for {missing}; complete it with "
-                   "--metadata or --organisasi/--email/--lisensi." if kw["lang"] == "en" else
-                   f"Catatan: metadata masih berisi [isi: ...] untuk {missing}; lengkapi dengan "
-                   "--metadata atau --organisasi/--email/--lisensi.", err=True)
+        click.echo(text("cli.metadata_missing", kw["lang"], missing=missing), err=True)
     for path in written:
         click.echo(str(path))
 
@@ -476,10 +451,7 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
     from .pockets import find_pockets
 
     if kw["level"] != "desa":
-        raise PovmapError("--level kecamatan: kantong kemiskinan dicari antar desa; "
-                          "gunakan --level desa.",
-                          en="--level kecamatan: poverty pockets are found among desa; "
-                             "use --level desa.")
+        raise PovmapError.from_catalogue("cli.pockets_level")
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
     # The column the pipeline classified: --column, or what the table allows when the default
@@ -545,15 +517,12 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
     names = [lb.strip() for lb in labels.split(",") if lb.strip()]
     if len(names) != len(tables):
         raise click.BadParameter(
-            (f"{len(names)} labels for {len(tables)} tables: give one label per table" if
-             lang == "en" else
-             f"{len(names)} label untuk {len(tables)} tabel: beri satu label per tabel"),
+            text("cli.labels_count", lang, labels=len(names), tables=len(tables)),
             param_hint="--labels")
     repeated = sorted({lb for lb in names if names.count(lb) > 1})
     if repeated:
         raise click.BadParameter(
-            (f"{', '.join(repeated)} repeated: give each table its own label" if lang == "en"
-             else f"{', '.join(repeated)} berulang: beri tiap tabel label sendiri"),
+            text("cli.labels_repeated", lang, labels=", ".join(repeated)),
             param_hint="--labels")
     basemap_name(tiles)  # a wrong --tiles fails before the analysis, not after it
     for table in tables:  # a table given where the boundary file belongs, before any reading

@@ -89,7 +89,7 @@ def default_title(gdf: pd.DataFrame, vintage: str | None, lang: str) -> str:
             break
     if region is None:
         return label("title_default", lang)
-    title = label("title_region", lang).format(region=region)
+    title = label("title_region", lang, region=region)
     if vintage:
         year = re.search(r"\b(19|20)\d\d\b", vintage)
         title += f", {year.group(0) if year else vintage}"

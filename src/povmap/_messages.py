@@ -1,0 +1,139 @@
+"""The one catalogue of what povmap says to people, in Indonesian and English side by side.
+
+Every user-facing string (error messages, report notes, terminal summaries, map and legend
+labels, CLI help) lives in ``messages.toml`` beside this module, keyed by an id::
+
+    [join.strict]
+    id = "{counts}: {unmatched} baris tidak cocok ..."
+    en = "{counts}: {unmatched} rows unmatched ..."
+
+:func:`text` gives one language, :func:`message` both (a :class:`Text`). Fields are filled with
+named ``{fields}`` only, and the values are data: a place name holding ``{0}`` or
+``{x.__class__}`` comes out as written, never read as a format (see :class:`_Fill`).
+"""
+
+from __future__ import annotations
+
+import functools
+import string
+import sys
+from collections.abc import Mapping
+from importlib.resources import files
+from typing import Any
+
+from ._privacy import mask_text
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10 reads TOML with tomli (a dependency there)
+    import tomli as tomllib
+
+LANGS = ("id", "en")
+
+
+class Text(str):
+    """Indonesian text that also carries its English translation in :attr:`en`.
+
+    A ``str`` itself, so that lists of notes stay lists of strings (JSON, ``in`` checks, joins)
+    while the terminal can still print them in the user's language with :func:`in_lang`.
+    """
+
+    en: str
+
+    def __new__(cls, text: str, en: str | None = None) -> Text:
+        # Every message and note is a Text or an error: masking here keeps NIK and phone numbers
+        # out of all of them (SECURITY.md, row 2).
+        self = super().__new__(cls, mask_text(str(text)))
+        self.en = str(self) if en is None else mask_text(str(en))
+        return self
+
+    def __reduce__(self):
+        return (Text, (str(self), self.en))
+
+
+@functools.cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """Every message by id: ``{"join.strict": {"id": "...", "en": "..."}, ...}``.
+
+    Read once from the package data ``messages.toml``; nested TOML tables give dotted ids.
+    """
+    raw = tomllib.loads(files("povmap").joinpath("messages.toml").read_text(encoding="utf-8"))
+    out: dict[str, dict[str, str]] = {}
+
+    def walk(prefix: str, table: Mapping[str, Any]) -> None:
+        if "id" in table and isinstance(table["id"], str):
+            out[prefix] = {lang: table.get(lang, "") for lang in LANGS}
+            return
+        for key, value in table.items():
+            walk(f"{prefix}.{key}" if prefix else key, value)
+
+    walk("", raw)
+    return out
+
+
+class _Fill(string.Formatter):
+    """``str.format`` with named fields only, whose values are data, in one language.
+
+    The template comes from the catalogue (the project's own text); a field is a plain name,
+    never ``{a.b}`` or ``{a[0]}`` (so no attribute of a value is ever read), and a value is
+    inserted as it is, never parsed again. A :class:`Text` value (a label, a formatted number)
+    gives its text in the language being written.
+    """
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> tuple[Any, str]:
+        if not field_name.isidentifier():
+            raise KeyError(f"message field {field_name!r}: only plain {{names}} are allowed")
+        return kwargs[field_name], field_name
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if isinstance(value, Text):
+            value = value.en if self.lang == "en" else str(value)
+        return format(value, format_spec)
+
+
+def text(key: str, lang: str = "id", /, **fields: Any) -> str:
+    """The message ``key`` in ``lang`` (``"id"`` or ``"en"``), its ``{fields}`` filled.
+
+    Parameters
+    ----------
+    key
+        The message id in ``messages.toml``, e.g. ``"cli.failed"``.
+    lang
+        ``"id"`` (Indonesian, the default) or ``"en"``.
+    **fields
+        The values of the message's named fields; data, inserted as they are (a :class:`Text`
+        value in ``lang``).
+
+    Returns
+    -------
+    str
+        The text, with personal data (NIK, phone numbers) in the values masked.
+
+    Raises
+    ------
+    KeyError
+        ``key`` is not in the catalogue, or a field is missing: a fault of povmap, not of input.
+    ValueError
+        ``lang`` is neither ``"id"`` nor ``"en"``.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"lang={lang!r}: gunakan 'id' atau 'en' / use 'id' or 'en'.")
+    template = catalogue()[key][lang]
+    if not fields:
+        return template
+    return mask_text(_Fill(lang).vformat(template, (), fields))
+
+
+def message(key: str, /, **fields: Any) -> Text:
+    """The message ``key`` in both languages: Indonesian, carrying its English in ``.en``.
+
+    Examples
+    --------
+    >>> note = message("cli.stopped")
+    >>> str(note).startswith("Dihentikan"), note.en.startswith("Stopped")
+    (True, True)
+    """
+    return Text(text(key, "id", **fields), text(key, "en", **fields))
