@@ -6,8 +6,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HSS_DESA, make_counts, need, open_offline
+from conftest import HSS_DESA, KAYONG_DESA, make_counts, need, open_offline
 
+import povmap
 from povmap._offline import save_map
 from povmap.pipeline import Options, run
 from povmap.render import choropleth
@@ -354,3 +355,30 @@ def test_desa_labels_appear_zoomed_in_without_piling_up(page, hss_map):
     page.evaluate(RESET_JS)
     page.wait_for_timeout(300)
     assert page.evaluate(LABEL_BOXES_JS) == []
+
+
+def test_notebook_map_saved_with_the_public_api_draws_offline(browser, tmp_path):
+    """As an analyst does in a notebook: the public API, then ``m.save``; no network at all."""
+    raw = gpd.read_file(need(KAYONG_DESA))
+    make_counts(raw, seed=61).to_csv(tmp_path / "kayong.csv", index=False)
+    desa = povmap.read_boundaries(KAYONG_DESA)
+    result = povmap.join(desa, povmap.read_counts(tmp_path / "kayong.csv"))
+    layer = povmap.classify(povmap.add_rates(result.joined), "persen_miskin_ekstrem")
+    m = povmap.choropleth(layer, kecamatan=povmap.aggregate(layer, "kecamatan"))  # OSM tiles
+    m.save(tmp_path / "peta.html")
+    povmap.save_map(m, tmp_path / "peta2.html")
+    page = open_offline(browser, tmp_path / "peta.html")
+    try:
+        assert page.errors == []
+        # Only basemap tiles were asked for (and refused): every script and style is inline.
+        assert page.requests and all("tile.openstreetmap.org" in u for u in page.requests)
+        shown = [x for x in page.evaluate(LAYERS_JS) if "s" in x["fields"]]
+        assert shown[0]["features"] == shown[0]["drawn"] == len(desa)
+    finally:
+        page.close()
+    page = open_offline(browser, tmp_path / "peta2.html")
+    try:
+        shown = [x for x in page.evaluate(LAYERS_JS) if "s" in x["fields"]]
+        assert page.errors == [] and shown[0]["drawn"] == len(desa)
+    finally:
+        page.close()

@@ -7,6 +7,7 @@ the files it writes are git-ignored and removed afterwards.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -81,9 +82,13 @@ def test_kalsel_pockets_notebook_executes():
         # The map is displayed inline with its pockets layer.
         maps = [h for h in _html(outputs) if "leaflet" in h.lower()]
         assert maps and "Kantong kemiskinan" in maps[0] and "K01" in maps[0]
+        # peta.save wrote the self-contained page: no script or style loaded from elsewhere.
+        saved = (NOTEBOOKS / "peta_kantong_kalsel.html").read_text(encoding="utf-8")
+        assert "Inlined by povmap for offline use: leaflet" in saved
+        assert not re.search(r"<(script|link)\b[^>]*\b(src|href)=", saved)
         _check_public_bundle(bundle)
     finally:
-        _remove(bundle, NOTEBOOKS / "kantong_kalsel.csv")
+        _remove(bundle, NOTEBOOKS / "kantong_kalsel.csv", NOTEBOOKS / "peta_kantong_kalsel.html")
 
 
 def _check_public_bundle(bundle: Path) -> None:

@@ -9,6 +9,7 @@ The pipeline, one function per stage, each taking and returning plain (Geo)DataF
     kec = povmap.aggregate(layer, "kecamatan")
     layer = povmap.classify(layer, "persen_miskin_ekstrem", scheme="quantiles", k=5)
     m = povmap.choropleth(layer, kecamatan=kec)
+    m.save("peta.html")                        # self-contained: opens without internet
     t = povmap.trend(gdf, {"2022": counts_2022, "2024": counts_2024}, target=0)
 
 Helpers for codes, names and numbers live in their modules: :mod:`povmap.codes`,
@@ -44,6 +45,7 @@ _LAZY = {
     "read_boundaries": "boundaries",
     "read_counts": "counts",
     "run": "pipeline",
+    "save_map": "_offline",
     "suppress_below": "export",
     "write_geojson": "export",
     "write_gpkg": "export",
@@ -70,6 +72,7 @@ __all__ = [
     "read_boundaries",
     "read_counts",
     "run",
+    "save_map",
     "suppress_below",
     "targeting",
     "trend",
@@ -114,6 +117,7 @@ sys.modules[__name__].__class__ = _Package
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
     from . import export, targeting, trend
+    from ._offline import save_map
     from ._version import __version__
     from .boundaries import read_boundaries
     from .classify import Classification, classify

@@ -21,13 +21,14 @@ import posixpath
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import IO, Any
 
 import folium
 
 from ._errors import PovmapError
 from ._io import write_text
 
-__all__ = ["OfflineAssetError", "inline_assets", "save_map"]
+__all__ = ["OfflineAssetError", "OfflineMap", "inline_assets", "save_map"]
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,12 @@ def inline_assets(m: folium.Map) -> str:
 
 
 def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = True) -> None:
-    """Write a folium map to an HTML file atomically.
+    """Write a folium map to an HTML file atomically, self-contained by default.
+
+    Examples
+    --------
+    >>> m = povmap.choropleth(layer, kecamatan=kec)      # doctest: +SKIP
+    >>> povmap.save_map(m, "peta.html")   # the same as m.save("peta.html")  # doctest: +SKIP
 
     Parameters
     ----------
@@ -316,3 +322,42 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
     # Render fully before touching the disk: an error while rendering must not cost the old file.
     html = inline_assets(m) if offline else m.get_root().render()
     write_text(path, html)
+
+
+class OfflineMap(folium.Map):
+    """A :class:`folium.Map` whose :meth:`save` writes the self-contained page.
+
+    :func:`povmap.choropleth` returns one, so that ``m.save("peta.html")`` in a notebook
+    writes what ``povmap map`` writes: a page that opens without network (folium's own ``save``
+    writes a page that loads Leaflet from CDNs and shows nothing offline). A subclass rather than
+    a ``save`` patched onto one object: the behaviour belongs to the type, shows in ``help()``,
+    and survives copies; it is still a ``folium.Map`` for everything else (display, plugins).
+    """
+
+    def save(self, outfile: str | os.PathLike[str] | IO[bytes],  # type: ignore[override]
+             close_file: bool = True, *, offline: bool = True, **kwargs: Any) -> None:
+        """Write the map as HTML: self-contained (default) or, with ``offline=False``, folium's
+        page that loads its libraries from CDNs.
+
+        Parameters
+        ----------
+        outfile
+            A path (written atomically, see :func:`save_map`) or a binary file object.
+        close_file
+            Close ``outfile`` afterwards when it is a file object (as folium does).
+        offline
+            See :func:`save_map`.
+
+        Raises
+        ------
+        OfflineAssetError
+            With ``offline=True``, if the map needs an asset povmap cannot inline (e.g. a plugin
+            added to the map); nothing is written.
+        """
+        if isinstance(outfile, (str, os.PathLike)):
+            save_map(self, outfile, offline=offline)
+            return
+        html = inline_assets(self) if offline else self.get_root().render(**kwargs)
+        outfile.write(html.encode("utf-8"))
+        if close_file:
+            outfile.close()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from .._offline import OfflineMap
 from ..classify import NO_DATA_CLASS, Classification, classification_of, classify
 from ..i18n import check_lang, label
 from ..simplify import TOLERANCE_M, simplify_coverage
@@ -59,7 +59,7 @@ def choropleth(
     k: int = 5,
     breaks: list[float] | None = None,
     tolerance: float = TOLERANCE_M,
-) -> folium.Map:
+) -> OfflineMap:
     """Draw a layered choropleth of ``column`` for sharing: small, Indonesian, offline-ready.
 
     Layers (with a layer control): the desa choropleth; the kecamatan choropleth when
@@ -96,6 +96,12 @@ def choropleth(
         Classification, when ``gdf`` is not classified on ``column`` yet.
     tolerance
         Web simplification tolerance in metres (:func:`povmap.simplify.simplify_coverage`).
+
+    Returns
+    -------
+    OfflineMap
+        A :class:`folium.Map` that displays inline in a notebook and whose ``.save(path)``
+        writes the self-contained page (as :func:`povmap.save_map` and ``povmap map`` do).
     """
     check_lang(lang)
     gdf = _classified(gdf, column, scheme, k, breaks)
@@ -105,7 +111,7 @@ def choropleth(
     web = simplify_coverage(gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)], tolerance)
     outlines = _dissolve(web, "kecamatan") if level == "desa" and "kode_kecamatan" in web else None
 
-    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
+    m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True)
     add_basemaps(m, tiles, lang)
     objects, fields = _objects(web, level, column, classification, outlines, kecamatan,
                                pockets, scheme, k, breaks, lang)

@@ -14,7 +14,6 @@ import html
 import math
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -23,6 +22,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from .._offline import OfflineMap
 from ..classify import Classification, make_classification
 from ..i18n import check_lang, format_number, format_percent, label
 from ..simplify import TOLERANCE_M, simplify_coverage
@@ -204,7 +204,7 @@ def trend_map(
     lang: str = "id",
     tiles: str | None = "OpenStreetMap",
     tolerance_m: float = TOLERANCE_M,
-) -> folium.Map:
+) -> OfflineMap:
     """The interactive map of a trend: change, each vintage, and the gap to the target.
 
     Parameters
@@ -223,7 +223,7 @@ def trend_map(
 
     Returns
     -------
-    A folium map; save it with :func:`povmap._offline.save_map` (self-contained HTML).
+    A folium map whose ``.save(path)`` writes the self-contained page (:func:`povmap.save_map`).
     """
     check_lang(lang)
     first, last = trend.series[0], trend.series[-1]
@@ -253,7 +253,7 @@ def trend_map(
                "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326)}
     topology = TopologyData(build_topology(objects))
 
-    m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
+    m = OfflineMap(tiles=None, control_scale=True, prefer_canvas=True)
     add_basemaps(m, tiles, lang)
     topology.add_to(m)
 
