@@ -32,8 +32,9 @@ import pyproj
 import shapely
 
 from ._errors import PovmapInputError, Text
+from ._messages import message
 from .codes import DOTTED_LENGTH, LEVELS, code_level, normalize_code, normalize_codes
-from .i18n import format_number
+from .i18n import format_number, number_text
 
 WGS84 = "EPSG:4326"
 #: World Cylindrical Equal Area: one projection for areas anywhere in Indonesia, never degrees.
@@ -165,12 +166,12 @@ def read_boundaries(
         characters of a wrongly decoded text.
     """
     if engine not in ENGINES:
-        raise PovmapInputError(f"engine={engine!r} tidak dikenal; pilih salah satu dari {ENGINES}.",
-                               en=f"engine={engine!r} is unknown; choose one of {ENGINES}.")
+        raise PovmapInputError.from_catalogue(
+            "boundaries.engine_unknown_choose", engine=engine, engines=ENGINES
+        )
     path = Path(path)
     if not path.exists():
-        raise PovmapInputError(f"Berkas batas wilayah tidak ditemukan: {path}",
-                               en=f"Boundary file not found: {path}")
+        raise PovmapInputError.from_catalogue("boundaries.boundary_file_not_found", path=path)
     _check_shapefile_parts(path)
     layer, notes = _choose_layer(path, layer)
     encoding, said = _shapefile_encoding(path, layer, encoding)
@@ -184,17 +185,13 @@ def read_boundaries(
             warnings.simplefilter("ignore")
             raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine, **options)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
-        raise PovmapInputError(
-            f"{path}: tidak dapat dibaca sebagai berkas batas wilayah ({exc}). "
-            "Gunakan GeoJSON, GeoPackage, FlatGeobuf atau shapefile (boleh di-zip).",
-            en=f"{path}: cannot be read as a boundary file ({exc}). "
-               "Use GeoJSON, GeoPackage, FlatGeobuf or a shapefile (zipped is fine)."
+        raise PovmapInputError.from_catalogue(
+            "boundaries.cannot_read_boundary_file", path=path, exc=exc
         ) from exc
     if not isinstance(raw, gpd.GeoDataFrame) or raw.geometry.name not in raw.columns:
         raise _no_geometry(path, layer)
     if raw.empty:
-        raise PovmapInputError(f"{path}: berkas tidak berisi satu pun wilayah.",
-                               en=f"{path}: the file holds no area.")
+        raise PovmapInputError.from_catalogue("boundaries.file_holds_no_area", path=path)
     raw, source_crs = _assign_crs(raw, crs, path)
     raw, flat = _drop_z(raw)
     notes += flat
@@ -227,8 +224,7 @@ def boundary_level(gdf: gpd.GeoDataFrame) -> str:
     for level in reversed(LEVELS):
         if f"kode_{level}" in gdf.columns:
             return level
-    raise PovmapInputError("Lapisan batas wilayah tidak punya kolom kode_desa atau kode_kecamatan.",
-                           en="The boundary layer has no kode_desa or kode_kecamatan column.")
+    raise PovmapInputError.from_catalogue("boundaries.boundary_layer_no_kode")
 
 
 def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
@@ -254,10 +250,9 @@ def _choose_layer(path: Path, layer: str | None) -> tuple[str | None, list[Text]
     polygonal = [name for name, kind in listed if kind is not None and not _point_or_line(kind)]
     if layer is not None:
         if layer not in names:
-            raise PovmapInputError(f"{path}: layer {layer!r} tidak ada; layer yang ada: "
-                                   f"{', '.join(names)}. Pilih salah satu dengan --layer.",
-                                   en=f"{path}: layer {layer!r} does not exist; layers: "
-                                      f"{', '.join(names)}. Choose one with --layer.")
+            raise PovmapInputError.from_catalogue(
+                "boundaries.layer_does_not_exist", path=path, layer=layer, names=', '.join(names)
+            )
         if layer in tables:
             raise _no_geometry(path, layer, spatial)
         return layer, []
@@ -270,24 +265,21 @@ def _choose_layer(path: Path, layer: str | None) -> tuple[str | None, list[Text]
         if chosen is None and len(found) == 1:
             chosen = found[0]
     if chosen is None:
-        raise PovmapInputError(
-            f"{path} berisi beberapa layer ({', '.join(candidates)}) yang dapat berupa batas "
-            "wilayah; povmap tidak menebak mana yang dimaksud (mis. dua edisi). Pilih satu "
-            f"dengan --layer, mis. --layer {candidates[-1]}.",
-            en=f"{path} has several layers ({', '.join(candidates)}) that could be the "
-               "boundaries; povmap does not guess which one is meant (e.g. two editions). "
-               f"Choose one with --layer, e.g. --layer {candidates[-1]}."
+        raise PovmapInputError.from_catalogue(
+            "boundaries.several_layers_could_boundaries", path=path,
+            candidates=', '.join(candidates), candidates2=candidates[-1]
         )
     notes = []
     if tables:
-        notes.append(Text(f"{path}: tabel tanpa geometri dilewati: {', '.join(tables)}.",
-                          en=f"{path}: tables without geometry skipped: {', '.join(tables)}."))
+        notes.append(message(
+            "boundaries.tables_without_geometry_skipped", path=path, tables=', '.join(tables)
+        ))
     others = [name for name in spatial if name != chosen]
     if others:
-        notes.append(Text(f"{path}: layer {chosen} dibaca; layer lain tidak: {', '.join(others)} "
-                          "(pilih dengan --layer).",
-                          en=f"{path}: layer {chosen} read; other layers not: "
-                             f"{', '.join(others)} (choose with --layer)."))
+        notes.append(message(
+            "boundaries.layer_read_other_layers", path=path, chosen=chosen,
+            others=', '.join(others)
+        ))
     return (chosen if len(listed) > 1 else None), notes
 
 
@@ -303,11 +295,8 @@ def _no_geometry(path: Path, layer: str | None, spatial: list[str] | None = None
               else "")
     others_en = (f" Layers with geometry: {', '.join(spatial)}; choose one with --layer."
                  if spatial else "")
-    return PovmapInputError(
-        f"{where}: tidak berisi geometri (hanya tabel atribut), jadi bukan batas wilayah.{others}"
-        " Untuk shapefile: pastikan berkas .shp dan .shx ikut.",
-        en=f"{where}: holds no geometry (only an attribute table), so it is no boundary "
-           f"file.{others_en} For a shapefile: make sure the .shp and .shx files come with it."
+    return PovmapInputError.from_catalogue(
+        "boundaries.holds_no_geometry_only", where=where, others=Text(others, others_en)
     )
 
 
@@ -342,23 +331,15 @@ def _check_shapefile_parts(path: Path) -> None:
         return
     if suffix == ".zip" and stems and not any("shp" in found for found in stems.values()):
         listed = ", ".join(f"{shown[s]}.{ext}" for s in sorted(stems) for ext in sorted(stems[s]))
-        raise PovmapInputError(
-            f"{path}: zip ini tidak berisi berkas .shp (isinya: {listed}). Shapefile terdiri "
-            "dari beberapa berkas bernama sama (.shp, .shx, .dbf, .prj, .cpg): zip semuanya.",
-            en=f"{path}: this zip holds no .shp file (it has: {listed}). A shapefile is several "
-               "files with one name (.shp, .shx, .dbf, .prj, .cpg): zip all of them."
+        raise PovmapInputError.from_catalogue(
+            "boundaries.zip_holds_no_shp", path=path, listed=listed
         )
     for stem, found in stems.items():
         missing = [f"{shown[stem]}.{ext}" for ext in ("shp", "shx", "dbf") if ext not in found]
         if "shp" in found and missing:
-            raise PovmapInputError(
-                f"{path}: shapefile tidak lengkap, tidak ada {', '.join(missing)} (.shx = indeks "
-                "geometri, .dbf = tabel kode dan nama). Shapefile terdiri dari beberapa berkas "
-                "bernama sama (.shp, .shx, .dbf, .prj, .cpg): salin atau zip semuanya.",
-                en=f"{path}: incomplete shapefile, {', '.join(missing)} missing (.shx = the "
-                   "geometry index, .dbf = the table of codes and names). A shapefile is "
-                   "several files with one name (.shp, .shx, .dbf, .prj, .cpg): copy or zip "
-                   "all of them."
+            raise PovmapInputError.from_catalogue(
+                "boundaries.incomplete_shapefile_missing_shx", path=path,
+                missing=', '.join(missing)
             )
 
 
@@ -374,19 +355,17 @@ def _shapefile_encoding(path: Path, layer: str | None, encoding: str | None
     if encoding and path.suffix.lower() not in (".shp", ".dbf", ".zip"):
         # GeoJSON, GeoPackage and FlatGeobuf text is UTF-8 by their specifications; decoding it
         # otherwise would make the mojibake the option is meant to prevent.
-        return None, Text(f"{path}: --encoding {encoding} diabaikan; teks {path.suffix} selalu "
-                          "UTF-8 (--encoding hanya untuk shapefile).",
-                          en=f"{path}: --encoding {encoding} ignored; {path.suffix} text is "
-                             "always UTF-8 (--encoding is for shapefiles only).")
+        return None, message(
+            "boundaries.encoding_ignored_text_always", path=path, encoding=encoding,
+            suffix=path.suffix
+        )
     if encoding:
         try:
             "".encode(encoding)
         except LookupError:
-            raise PovmapInputError(
-                f"--encoding {encoding}: pengodean teks tidak dikenal; gunakan mis. CP1252, "
-                "UTF-8 atau ISO-8859-1.",
-                en=f"--encoding {encoding}: unknown text encoding; use e.g. CP1252, UTF-8 or "
-                   "ISO-8859-1.") from None
+            raise PovmapInputError.from_catalogue(
+                "boundaries.encoding_unknown_text_encoding", encoding=encoding
+            ) from None
         return encoding, None
     found = _dbf_bytes(path, layer)
     if found is None:
@@ -402,11 +381,7 @@ def _shapefile_encoding(path: Path, layer: str | None, encoding: str | None
             records.decode(candidate)
         except UnicodeDecodeError:
             continue
-        return candidate, Text(
-            f"{name} tanpa berkas .cpg: teksnya dibaca sebagai {candidate} (ditebak dari isinya). "
-            "Bila nama tampak salah, sebutkan pengodeannya dengan --encoding.",
-            en=f"{name} has no .cpg file: its text was read as {candidate} (guessed from its "
-               "bytes). If names look wrong, name the encoding with --encoding.")
+        return candidate, message("boundaries.no_cpg_file_text", name=name, candidate=candidate)
     return None, None
 
 
@@ -456,18 +431,14 @@ def _detect_columns(
     by_lower = {c.lower(): c for c in raw.columns if c != "geometry"}
     for canonical, source in explicit.items():
         if canonical not in _ALIASES:
-            raise PovmapInputError(
-                f"columns: {canonical!r} bukan kolom kanonik; gunakan salah satu dari "
-                f"{sorted(_ALIASES)}.",
-                en=f"columns: {canonical!r} is not a canonical column; use one of "
-                   f"{sorted(_ALIASES)}."
+            raise PovmapInputError.from_catalogue(
+                "boundaries.columns_not_canonical_column", canonical=canonical,
+                _aliases=sorted(_ALIASES)
             )
         if source.lower() not in by_lower:
-            raise PovmapInputError(
-                f"{path}: kolom {source!r} (untuk {canonical}) tidak ada. Kolom yang ada: "
-                f"{', '.join(by_lower.values())}.",
-                en=f"{path}: column {source!r} (for {canonical}) does not exist. Columns: "
-                   f"{', '.join(by_lower.values())}."
+            raise PovmapInputError.from_catalogue(
+                "boundaries.column_does_not_exist", path=path, source=source, canonical=canonical,
+                value=', '.join(by_lower.values())
             )
     mapping = {k: by_lower[v.lower()] for k, v in explicit.items()}
     for canonical, aliases in _ALIASES.items():
@@ -486,13 +457,9 @@ def _detect_columns(
                 mapping[f"nama_{own}"] = by_lower["nama"]
     schema = "kugi" if "kdepum" in by_lower or "kdcpum" in by_lower else "lain"
     if not any(k in mapping for k in ("kode_desa", "kode_kecamatan")):
-        raise PovmapInputError(
-            f"{path}: tidak ditemukan kolom kode Kemendagri desa atau kecamatan (misalnya KDEPUM, "
-            f"KDCPUM, kode_desa). Kolom yang ada: {', '.join(by_lower.values())}. Sebutkan "
-            "kolomnya dengan --columns kode_desa=NAMA_KOLOM.",
-            en=f"{path}: no Kemendagri desa or kecamatan code column found (e.g. KDEPUM, KDCPUM, "
-               f"kode_desa). Columns: {', '.join(by_lower.values())}. Name the column with "
-               "--columns kode_desa=COLUMN_NAME."
+        raise PovmapInputError.from_catalogue(
+            "boundaries.no_kemendagri_desa_kecamatan", path=path,
+            value=', '.join(by_lower.values())
         )
     return mapping, schema
 
@@ -507,12 +474,7 @@ def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str
         if codes.map(code_level).eq(level).mean() > 0.5:
             return level
     tried = ", ".join(mapping[key] for key in ("kode_desa", "kode_kecamatan") if key in mapping)
-    raise PovmapInputError(
-        f"{path}: kolom kode ({tried}) "
-        "tidak berisi kode Kemendagri desa (63.06.01.2001) atau kecamatan (63.06.01).",
-        en=f"{path}: the code columns ({tried}) hold no Kemendagri desa (63.06.01.2001) or "
-           "kecamatan (63.06.01) codes."
-    )
+    raise PovmapInputError.from_catalogue("boundaries.code_columns_hold_no", path=path, tried=tried)
 
 
 def _to_canonical(
@@ -523,11 +485,9 @@ def _to_canonical(
     bad = codes.isna() | codes.map(code_level).ne(level)
     if bad.any():
         rows = [str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10]]
-        raise PovmapInputError(
-            f"{path}: kolom {mapping[own_code]} berisi kode {level} yang tidak sah pada fitur ke-"
-            f"{', '.join(rows)}. Perbaiki kodenya, atau pilih kolom lain dengan --columns.",
-            en=f"{path}: column {mapping[own_code]} holds invalid {level} codes in feature(s) "
-               f"{', '.join(rows)}. Fix the codes, or choose another column with --columns."
+        raise PovmapInputError.from_catalogue(
+            "boundaries.column_holds_invalid_codes", path=path, mapping=mapping[own_code],
+            level=level, rows=', '.join(rows)
         )
     out = pd.DataFrame(index=raw.index)
     out[own_code] = codes
@@ -565,15 +525,9 @@ def _polygons_only(gdf: gpd.GeoDataFrame, level: str, path: Path) -> gpd.GeoData
     if bad.any():
         positions = np.flatnonzero(bad.to_numpy())
         shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]})" for i in positions[:5])
-        raise PovmapInputError(
-            f"{path}: {bad.sum()} dari {len(gdf)} fitur bukan poligon ("
-            f"{', '.join(sorted(set(kinds[bad])))}), mis. fitur ke-{shown}. Batas wilayah harus "
-            "Polygon atau MultiPolygon: gunakan berkas batas desa/kecamatan (bukan titik kantor "
-            "desa atau garis batas), atau hapus/perbaiki fitur tersebut.",
-            en=f"{path}: {bad.sum()} of {len(gdf)} features are not polygons "
-               f"({', '.join(sorted(set(kinds[bad])))}), e.g. feature {shown}. Boundaries "
-               "must be Polygon or MultiPolygon: use a desa/kecamatan boundary file (not "
-               "village office points or boundary lines), or delete/fix those features."
+        raise PovmapInputError.from_catalogue(
+            "boundaries.features_not_polygons_feature", path=path, value=bad.sum(), n_gdf=len(gdf),
+            kinds=', '.join(sorted(set(kinds[bad]))), shown=shown
         )
     return gdf
 
@@ -633,24 +587,15 @@ def _check_names(gdf: gpd.GeoDataFrame, level: str, path: Path, encoding: str | 
         if path.suffix.lower() not in (".shp", ".dbf", ".zip"):
             # GeoJSON, GeoPackage and FlatGeobuf are UTF-8 by definition: no encoding option can
             # help, the name itself was saved wrong.
-            raise PovmapInputError(
-                f"{path}: {bad.sum()} nama di kolom {column} berisi karakter yang bukan teks "
-                f"(karakter kontrol, U+FFFD/U+FFFE atau mojibake), mis. fitur ke-{shown}. "
-                "Perbaiki nama itu di berkas sumber (mis. di QGIS), lalu jalankan ulang.",
-                en=f"{path}: {bad.sum()} names in column {column} hold characters that are not "
-                   f"text (control characters, U+FFFD/U+FFFE or mojibake), e.g. feature {shown}. "
-                   "Fix those names in the source file (e.g. in QGIS), then run again.")
+            raise PovmapInputError.from_catalogue(
+                "boundaries.names_column_hold_characters_2", path=path, value=bad.sum(),
+                column=column, shown=shown
+            )
         used = encoding or "bawaan GDAL (.cpg atau ISO-8859-1)"
         used_en = encoding or "GDAL's default (.cpg or ISO-8859-1)"
-        raise PovmapInputError(
-            f"{path}: {bad.sum()} nama di kolom {column} berisi karakter yang bukan teks "
-            f"(karakter kontrol, U+FFFD atau mojibake), mis. fitur ke-{shown}: pengodean teks "
-            f"berkas ini terbaca salah (dibaca sebagai {used}). Sebutkan pengodean yang benar "
-            "dengan --encoding, mis. --encoding CP1252 (Windows) atau --encoding UTF-8.",
-            en=f"{path}: {bad.sum()} names in column {column} hold characters that are not text "
-               f"(control characters, U+FFFD or mojibake), e.g. feature {shown}: the file's text "
-               f"encoding was read wrong (read as {used_en}). Name the right encoding with "
-               "--encoding, e.g. --encoding CP1252 (Windows) or --encoding UTF-8."
+        raise PovmapInputError.from_catalogue(
+            "boundaries.names_column_hold_characters", path=path, value=bad.sum(), column=column,
+            shown=shown, used=Text(used, used_en)
         )
 
 
@@ -662,11 +607,9 @@ def _assign_crs(raw: gpd.GeoDataFrame, crs: str | None, path: Path
     try:
         parsed = pyproj.CRS.from_user_input(crs)
     except pyproj.exceptions.CRSError:
-        raise PovmapInputError(
-            f"--crs {crs}: sistem koordinat tidak dikenal; tulis kode EPSG, mis. --crs EPSG:32750 "
-            "(UTM zona 50S) atau --crs EPSG:4326 (lon/lat).",
-            en=f"--crs {crs}: unknown coordinate reference system; give an EPSG code, e.g. "
-               "--crs EPSG:32750 (UTM zone 50S) or --crs EPSG:4326 (lon/lat).") from None
+        raise PovmapInputError.from_catalogue(
+            "boundaries.crs_unknown_coordinate_reference", crs=crs
+        ) from None
     return raw.set_crs(parsed, allow_override=True), f"{crs} (--crs)"
 
 
@@ -679,10 +622,7 @@ def _drop_z(raw: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Text]]:
     raw = raw.copy()
     raw[raw.geometry.name] = gpd.GeoSeries(shapely.force_2d(np.asarray(geoms)), index=raw.index,
                                            crs=raw.crs)
-    return raw, [Text(f"{with_z.sum()} fitur punya koordinat Z (ketinggian); Z dibuang, batas "
-                      "wilayah dibaca 2D.",
-                      en=f"{with_z.sum()} features had Z (height) coordinates; Z was dropped, "
-                         "the boundaries are read in 2D.")]
+    return raw, [message("boundaries.features_had_height_coordinates", value=with_z.sum())]
 
 
 def _missing_names(raw: pd.DataFrame, mapping: dict[str, str], level: str, path: Path
@@ -693,13 +633,10 @@ def _missing_names(raw: pd.DataFrame, mapping: dict[str, str], level: str, path:
         return []
     expected = "; ".join(f"{c}: {', '.join(_ALIASES[c])}" for c in missing)
     present = ", ".join(c for c in raw.columns if c != raw.geometry.name)
-    return [Text(
-        f"{path}: kolom nama tidak ditemukan untuk {', '.join(missing)} (dicari: {expected}); "
-        f"kolom yang ada: {present}. Tanpa nama, tabel tanpa kode tidak dapat dicocokkan; "
-        f"sebutkan kolomnya dengan --columns, mis. --columns {missing[0]}=KOLOM.",
-        en=f"{path}: no name column found for {', '.join(missing)} (looked for: {expected}); "
-           f"columns present: {present}. Without names, tables without codes cannot be "
-           f"matched; name the columns with --columns, e.g. --columns {missing[0]}=COLUMN.")]
+    return [message(
+        "boundaries.no_name_column_found", path=path, missing=', '.join(missing),
+        expected=expected, present=present, missing2=missing[0]
+    )]
 
 
 @functools.cache
@@ -767,14 +704,10 @@ def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
         return
     features = np.unique(index[bad])
     shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]})" for i in features[:5])
-    raise PovmapInputError(
-        f"{path}: {len(features)} fitur berisi koordinat yang mustahil (tak hingga, NaN atau "
-        f"lebih dari {format_number(_ABSURD)}), mis. fitur ke-{shown}. Berkasnya rusak: ekspor "
-        "ulang dari sumbernya.",
-        en=f"{path}: {len(features)} features hold impossible coordinates (infinite, NaN or "
-           f"beyond {format_number(_ABSURD, lang='en')}), e.g. feature {shown}. The file is "
-           "damaged: export it again from its source."
-    )
+    raise PovmapInputError.from_catalogue("boundaries.impossible_coordinates", path=path,
+                                          n_features=len(features), limit=number_text(_ABSURD),
+                                          shown=shown)
+
 
 
 def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | None
@@ -788,8 +721,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | Non
     geoms = gdf.geometry.values
     present = ~(geoms.isna() | geoms.is_empty)
     if not present.any():
-        raise PovmapInputError(f"{path}: tidak ada satu pun fitur yang punya geometri.",
-                               en=f"{path}: not one feature has a geometry.")
+        raise PovmapInputError.from_catalogue("boundaries.not_feature_geometry", path=path)
     bounds = tuple(gpd.GeoSeries(geoms[present]).total_bounds)
     provinces = sorted(gdf[f"kode_{level}"].str[:2].dropna().unique())
     crs = gdf.crs
@@ -798,10 +730,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | Non
     if crs is None or crs.is_geographic:
         _check_lonlat(bounds, provinces, path, crs, assigned)
         if crs is None:
-            notes.append(Text(f"{path} tidak menyebut CRS; koordinatnya lon/lat, dibaca sebagai "
-                              "WGS 84 (EPSG:4326).",
-                              en=f"{path} names no CRS; its coordinates are lon/lat, read as "
-                                 "WGS 84 (EPSG:4326)."))
+            notes.append(message("boundaries.names_no_crs_coordinates", path=path))
             out = gdf.set_crs(WGS84)
         elif crs.equals(WGS84, ignore_axis_order=True):
             # OGC:CRS84 (GeoJSON, FlatGeobuf) is EPSG:4326 in lon/lat order: relabel only.
@@ -810,14 +739,11 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | Non
             out = gdf.to_crs(WGS84)
     else:
         if _inside(bounds, (-180, -90, 180, 90)):
-            raise PovmapInputError(
-                f"{path}: CRS-nya {source} (meter), tetapi koordinatnya tampak derajat lon/lat "
-                f"(x {_span(bounds[0], bounds[2])}, y {_span(bounds[1], bounds[3])}). Bila "
-                "memang lon/lat, jalankan dengan --crs EPSG:4326.",
-                en=f"{path}: its CRS is {source} (metres), but the coordinates look like lon/lat "
-                   f"degrees (x {_span(bounds[0], bounds[2], 'en')}, "
-                   f"y {_span(bounds[1], bounds[3], 'en')}). "
-                   "If they are lon/lat, run with --crs EPSG:4326.")
+            raise PovmapInputError.from_catalogue(
+                "boundaries.crs_metres_but_coordinates", path=path, source=source,
+                value=Text(_span(bounds[0], bounds[2]), _span(bounds[0], bounds[2], 'en')),
+                value2=Text(_span(bounds[1], bounds[3]), _span(bounds[1], bounds[3], 'en'))
+            )
         out = gdf.to_crs(WGS84)
     _check_not_emptied(geoms, out.geometry.values, gdf[f"kode_{level}"], path, source)
     after = tuple(gpd.GeoSeries(out.geometry.values[present]).total_bounds)
@@ -840,13 +766,10 @@ def _check_lonlat(bounds, provinces: list[str], path: Path, crs, assigned: str |
     where_en = f"x {_span(minx, maxx, 'en')}, y {_span(miny, maxy, 'en')}"
     indonesia = _extent()
     if _inside((miny, minx, maxy, maxx), indonesia):
-        raise PovmapInputError(
-            f"{path}: lintang dan bujur tampak tertukar ({where}: x seperti lintang, y seperti "
-            f"bujur; {said}). GeoJSON (RFC 7946) dan shapefile menyimpan bujur dulu (x = bujur, "
-            "y = lintang): simpan ulang berkasnya dengan urutan lon, lat.",
-            en=f"{path}: latitude and longitude look swapped ({where_en}: x looks like latitudes, "
-               f"y like longitudes; {said_en}). GeoJSON (RFC 7946) and shapefiles store "
-               "longitude first (x = lon, y = lat): save the file again in lon, lat order.")
+        raise PovmapInputError.from_catalogue(
+            "boundaries.latitude_longitude_look_swapped", path=path, where=Text(where, where_en),
+            said=Text(said, said_en)
+        )
     if _inside(bounds, (-180, -90, 180, 90)):
         if _inside(bounds, _extent(provinces)):
             return
@@ -860,13 +783,9 @@ def _check_lonlat(bounds, provinces: list[str], path: Path, crs, assigned: str |
                 "Boundary files in Indonesia usually use UTM zones 46-54 (EPSG:32746-32754 "
                 "south of the equator, EPSG:32646-32654 north) or TM-3.")
     example = likely[0].split(" ")[0] if likely else "EPSG:32750"
-    raise PovmapInputError(
-        f"{path}: koordinatnya bukan lon/lat derajat ({where}; {said}): tampaknya meter dalam "
-        f"proyeksi peta (mis. UTM). {guess} Sebutkan CRS-nya dengan --crs, mis. --crs "
-        f"{example}, atau simpan ulang berkasnya dengan CRS (.prj).",
-        en=f"{path}: the coordinates are not lon/lat degrees ({where_en}; {said_en}): they look "
-           f"like metres in a map projection (e.g. UTM). {guess_en} Name the CRS with --crs, "
-           f"e.g. --crs {example}, or save the file again with its CRS (.prj)."
+    raise PovmapInputError.from_catalogue(
+        "boundaries.coordinates_not_lon_lat", path=path, where=Text(where, where_en),
+        said=Text(said, said_en), guess=Text(guess, guess_en), example=example
     )
 
 
@@ -882,13 +801,10 @@ def _wrong_place(path: Path, source: str, bounds, provinces: list[str], likely: 
     region_en = f"province {', '.join(provinces)}" if provinces else "Indonesia"
     guess = f" Kemungkinan: {'; '.join(likely[:3])}." if likely else ""
     guess_en = f" Likely: {'; '.join(likely[:3])}." if likely else ""
-    return PovmapInputError(
-        f"{path}: dengan CRS {source}, wilayahnya jatuh di {where}, di luar {region} (bujur / "
-        f"lintang {expected}): CRS-nya salah.{guess} Sebutkan CRS yang benar dengan --crs "
-        "EPSG:xxxx.",
-        en=f"{path}: with CRS {source}, the areas fall at {where_en}, outside {region_en} "
-           f"(lon / lat {expected_en}): the CRS is wrong.{guess_en} Name the right CRS with --crs "
-           "EPSG:xxxx."
+    return PovmapInputError.from_catalogue(
+        "boundaries.crs_areas_fall_outside", path=path, source=source, where=Text(where, where_en),
+        region=Text(region, region_en), expected=Text(expected, expected_en),
+        guess=Text(guess, guess_en)
     )
 
 
@@ -902,13 +818,9 @@ def _check_not_emptied(before, after, codes: pd.Series, path: Path, source: str)
     if not lost.any():
         return
     shown = ", ".join(codes.iloc[np.flatnonzero(lost)[:5]])
-    raise PovmapInputError(
-        f"{path}: {lost.sum()} geometri hilang saat diproyeksikan dari {source} ke EPSG:4326 "
-        f"(mis. {shown}): koordinatnya tidak cocok dengan CRS itu. Sebutkan CRS yang benar "
-        "dengan --crs EPSG:xxxx.",
-        en=f"{path}: {lost.sum()} geometries were lost when projected from {source} to "
-           f"EPSG:4326 (e.g. {shown}): the coordinates do not fit that CRS. Name the right CRS "
-           "with --crs EPSG:xxxx."
+    raise PovmapInputError.from_catalogue(
+        "boundaries.geometries_lost_when_projected", path=path, value=lost.sum(), source=source,
+        shown=shown
     )
 
 
@@ -948,8 +860,9 @@ def dissolve(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     """Dissolve areas to ``level`` (kecamatan, kabupaten, provinsi), names and area kept."""
     own = boundary_level(gdf)
     if level not in LEVELS or LEVELS.index(level) >= LEVELS.index(own):
-        raise PovmapInputError(f"Tidak dapat menggabungkan lapisan {own} ke level {level!r}.",
-                               en=f"Cannot aggregate the {own} layer to level {level!r}.")
+        raise PovmapInputError.from_catalogue(
+            "boundaries.cannot_aggregate_layer_level", own=own, level=level
+        )
     key = f"kode_{level}"
     names = CANONICAL[level]
     grouped = gdf.groupby(key, sort=True)
@@ -1040,23 +953,14 @@ def _overlap_notes(duplicates: list[tuple[str, str]], overlaps: list[tuple[str, 
     if duplicates:
         pairs = ", ".join(f"{a} = {b}" for a, b in duplicates[:10])
         if keep_duplicates:
-            notes.append(Text(
-                f"{len(duplicates)} poligon tersimpan di bawah dua kode ({pairs}); keduanya "
-                "dipertahankan (--keep-duplicates), jadi luas dan jumlah desa kecamatannya "
-                "terhitung dua kali.",
-                en=f"{len(duplicates)} polygons are stored under two codes ({pairs}); both kept "
-                   "(--keep-duplicates), so their kecamatan area and desa count include them "
-                   "twice."))
+            notes.append(message(
+                "boundaries.polygons_stored_under_two", n_duplicates=len(duplicates), pairs=pairs
+            ))
         else:
-            notes.append(Text(
-                f"{len(duplicates)} poligon tersimpan di bawah dua kode ({pairs}); kode kedua "
-                "tidak dipakai agar luas dan jumlah desa tidak terhitung dua kali (baris datanya "
-                "tercatat tak cocok). Perbaiki berkas batasnya, atau pertahankan keduanya dengan "
-                "--keep-duplicates.",
-                en=f"{len(duplicates)} polygons are stored under two codes ({pairs}); the second "
-                   "code is left out so that area and desa counts are not counted twice (its "
-                   "data row is reported unmatched). Fix the boundary file, or keep both with "
-                   "--keep-duplicates."))
+            notes.append(message(
+                "boundaries.polygons_stored_under_two_2", n_duplicates=len(duplicates),
+                pairs=pairs
+            ))
     duplicated = set(duplicates)
     partial = [o for o in overlaps if (o[0], o[1]) not in duplicated]
     if partial:
@@ -1064,11 +968,8 @@ def _overlap_notes(duplicates: list[tuple[str, str]], overlaps: list[tuple[str, 
         listed_en = ", ".join(f"{a} & {b} ({format_number(100 * x, 1, 'en')} %)"
                               for a, b, x in partial[:10])
         limit = format_number(100 * OVERLAP_SHARE, 0)
-        notes.append(Text(
-            f"{len(partial)} pasang wilayah bertumpang tindih lebih dari {limit} % luas yang "
-            f"lebih kecil: {listed}. Luas kecamatannya menghitung bagian itu dua kali; periksa "
-            "berkas batasnya.",
-            en=f"{len(partial)} pairs of areas overlap by more than {limit} % of the smaller "
-               f"one: {listed_en}. Their kecamatan area counts that part twice; check the "
-               "boundary file."))
+        notes.append(message(
+            "boundaries.pairs_areas_overlap_more", n_partial=len(partial), limit=limit,
+            listed=Text(listed, listed_en)
+        ))
     return notes

@@ -22,9 +22,10 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
+from ._messages import message
 from ._privacy import mask
 from .codes import normalize_code
-from .i18n import format_number
+from .i18n import number_text
 
 #: Count columns povmap knows, in the order they are shown.
 COUNT_COLUMNS = (
@@ -126,15 +127,13 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd
     """
     path = Path(path)
     if not path.exists():
-        raise PovmapInputError(f"Berkas tabel tidak ditemukan: {path}",
-                               en=f"Table file not found: {path}")
+        raise PovmapInputError.from_catalogue("counts.table_file_not_found", path=path)
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return _read_excel(path, sheet)
     if suffix in (".csv", ".txt", ".tsv"):
         return _read_csv(path)
-    raise PovmapInputError(f"{path}: jenis berkas {suffix!r} tidak dikenal; gunakan CSV atau XLSX.",
-                           en=f"{path}: unknown file type {suffix!r}; use CSV or XLSX.")
+    raise PovmapInputError.from_catalogue("counts.unknown_file_type_csv", path=path, suffix=suffix)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -149,8 +148,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
-        raise PovmapInputError(f"{path}: CSV tidak dapat dibaca ({exc}).",
-                               en=f"{path}: cannot read the CSV ({exc}).") from exc
+        raise PovmapInputError.from_catalogue("counts.cannot_read_csv", path=path, exc=exc) from exc
     # Title rows have fewer cells than the table under them: pad every row to the widest.
     width = max((len(r) for r in rows), default=0)
     return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
@@ -203,8 +201,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
                    "LibreOffice and save it as .xlsx or CSV." if xls else
                    " Make sure the file is XLSX (not a CSV or another file renamed), or save it "
                    "again as CSV.")
-        raise PovmapInputError(f"{path}: XLSX tidak dapat dibaca ({exc}).{hint}",
-                               en=f"{path}: cannot read the XLSX ({exc}).{hint_en}") from exc
+        raise PovmapInputError.from_catalogue(
+            "counts.cannot_read_xlsx", path=path, exc=exc, hint=Text(hint, hint_en)
+        ) from exc
     with book:
         states = {ws.title: ws.sheet_state for ws in book.book.worksheets}
         missing = _missing_sheets(path)
@@ -240,20 +239,11 @@ def _check_archive(path: Path) -> None:
                  if m.file_size > 10 * 2**20), default=(0.0, None), key=lambda r: r[0])
     if len(members) <= XLSX_MAX_MEMBERS and total <= XLSX_MAX_BYTES and ratio[0] <= XLSX_MAX_RATIO:
         return
-    size, size_en = (format_number(total / 2**20, 0, lang) for lang in ("id", "en"))
-    raise PovmapInputError(
-        f"{path}: XLSX ditolak sebelum dibuka: isinya akan membesar menjadi {size} MB "
-        f"({len(members)} bagian"
-        + (f"; {ratio[1].filename} dipadatkan {format_number(ratio[0], 0)} kali" if ratio[1]
-           else "") +
-        "). Ini bukan tabel biasa (bisa jadi 'zip bomb' atau berkas rusak). Minta berkas aslinya "
-        "lagi, atau buka di Excel/LibreOffice dan simpan ulang sebagai CSV.",
-        en=f"{path}: XLSX refused before opening it: its content would unpack to {size_en} MB "
-           f"({len(members)} parts"
-           + (f"; {ratio[1].filename} compressed {format_number(ratio[0], 0, 'en')} times"
-              if ratio[1] else "") +
-           "). This is not an ordinary table (it may be a 'zip bomb' or a damaged file). Ask for "
-           "the original file again, or open it in Excel/LibreOffice and save it as CSV.")
+    squeezed = (message("counts.xlsx_squeezed", member=ratio[1].filename,
+                        ratio=number_text(ratio[0])) if ratio[1] else Text(""))
+    raise PovmapInputError.from_catalogue(
+        "counts.xlsx_bomb", path=path, size=number_text(total / 2**20), parts=len(members),
+        squeezed=squeezed)
 
 
 def _missing_sheets(path: Path) -> list[str]:
@@ -282,13 +272,9 @@ def _damaged(path: Path, exc: BaseException) -> PovmapInputError:
         what_en = f"a part is missing (a sheet or part the workbook lists: {exc.args[0]})"
     else:
         what, what_en = "data terkompresinya rusak", "its compressed data is damaged"
-    return PovmapInputError(
-        f"{path}: berkas XLSX rusak: {what}. Berkas mungkin terpotong saat diunduh atau disalin. "
-        "Buka di Excel atau LibreOffice (yang dapat memperbaikinya) dan simpan ulang sebagai "
-        ".xlsx atau CSV, atau minta berkasnya dikirim ulang.",
-        en=f"{path}: the XLSX file is damaged: {what_en}. It may have been cut short while "
-           "downloading or copying. Open it in Excel or LibreOffice (which can repair it) and "
-           "save it again as .xlsx or CSV, or ask for the file to be sent again.")
+    return PovmapInputError.from_catalogue(
+        "counts.xlsx_file_damaged_may", path=path, what=Text(what, what_en)
+    )
 
 
 def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> str:
@@ -304,11 +290,8 @@ def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> 
         return folded[str(sheet).strip().lower()]
     if isinstance(sheet, int) and 0 <= sheet < len(names):
         return names[sheet]
-    raise PovmapInputError(
-        f"{path}: sheet {sheet!r} tidak ada; sheet yang ada: {', '.join(names)}. Pilih dengan "
-        "--sheet NAMA atau nomor urut mulai 0.",
-        en=f"{path}: sheet {sheet!r} does not exist; sheets: {', '.join(names)}. "
-           "Choose one with --sheet NAME or its number from 0."
+    raise PovmapInputError.from_catalogue(
+        "counts.sheet_does_not_exist", path=path, sheet=sheet, names=', '.join(names)
     )
 
 
@@ -327,18 +310,14 @@ def recognise_headers(
     found: dict[str, int] = {}
     for canonical, header in (column_map or {}).items():
         if canonical not in HEADER_ALIASES:
-            raise PovmapInputError(
-                f"--column-map: {canonical!r} bukan kolom kanonik; gunakan salah satu dari "
-                f"{', '.join(HEADER_ALIASES)}.",
-                en=f"--column-map: {canonical!r} is not a canonical column; use one of "
-                   f"{', '.join(HEADER_ALIASES)}."
+            raise PovmapInputError.from_catalogue(
+                "counts.column_map_not_canonical", canonical=canonical,
+                header_aliases=', '.join(HEADER_ALIASES)
             )
         if _alias_key(header) not in keys:
-            raise PovmapInputError(
-                f"--column-map: kolom {header!r} tidak ada di tabel. Kolom yang ada: "
-                f"{', '.join(str(h) for h in headers)}.",
-                en=f"--column-map: column {header!r} is not in the table. Columns: "
-                   f"{', '.join(str(h) for h in headers)}."
+            raise PovmapInputError.from_catalogue(
+                "counts.column_map_column_not", header=header,
+                value=', '.join(str(h) for h in headers)
             )
         found[canonical] = keys.index(_alias_key(header))
     if "kode_wilayah" not in found:
@@ -406,11 +385,9 @@ def read_counts(
               pd.Series(False, index=body.index))
     body = body[~footer]
     if body.empty:
-        raise PovmapInputError(f"{path}: tidak ada baris data di bawah judul kolom (baris "
-                               f"{header.row + 1}). Periksa sheet-nya (--sheet) atau isi tabelnya.",
-                               en=f"{path}: no data rows below the header row (row "
-                                  f"{header.row + 1}). Check the sheet (--sheet) or the "
-                                  "table's content.")
+        raise PovmapInputError.from_catalogue(
+            "counts.no_data_rows_below", path=path, value=header.row + 1
+        )
     area = _area_columns(body, header.columns)
     footer_rows = [int(i) + 1 for i in footer[footer].index]
     info = {"path": str(path), "header_row": header.row + 1, "columns": header.names,
@@ -492,10 +469,7 @@ def _footer_notes(rows: list[int]) -> list[Text]:
         return []
     listed = f"{rows[0]}-{rows[-1]}" if len(rows) > 1 else str(rows[0])
     # The rows are named by number only: a signature line holds a person's name.
-    return [Text(f"{len(rows)} baris teks di bawah tabel (baris {listed}: tempat dan tanggal, "
-                 "tanda tangan, sumber) bukan data dan dilewati.",
-                 en=f"{len(rows)} text rows below the table (rows {listed}: place and date, "
-                    "signature, source) are not data and were skipped.")]
+    return [message("counts.text_rows_below_table", n_rows=len(rows), listed=listed)]
 
 
 def _check_formulas(out: pd.DataFrame, header: _Header, path: Path,
@@ -515,15 +489,9 @@ def _check_formulas(out: pd.DataFrame, header: _Header, path: Path,
     found = _formula_cells(path, sheet, cells)
     if found:
         (row, column), formula = next(iter(found.items()))
-        raise PovmapInputError(
-            f"{path}, baris {row}, kolom {header.names[cells[row, column]]!r}: sel berisi rumus "
-            f"{formula} tanpa nilai tersimpan ({len(found)} sel seperti ini; berkas dibuat program "
-            "dan belum pernah dihitung). Buka berkas di Excel atau LibreOffice lalu simpan ulang, "
-            "atau ganti rumusnya dengan angka.",
-            en=f"{path}, row {row}, column {header.names[cells[row, column]]!r}: the cell "
-               f"holds the formula {formula} with no stored value ({len(found)} such cells; "
-               "the file was written by a program and never calculated). Open it in Excel "
-               "or LibreOffice and save it again, or replace the formulas with numbers."
+        raise PovmapInputError.from_catalogue(
+            "counts.row_column_cell_holds", path=path, row=row,
+            names=header.names[cells[row, column]], formula=formula, n_found=len(found)
         )
 
 
@@ -656,17 +624,7 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
                            {k: str(headers[v]) for k, v in columns.items()}, by_name)
     if problem is not None and column_map:
         raise problem[1]
-    raise PovmapInputError(
-        f"{path}: baris judul kolom tidak ditemukan. Tabel perlu kolom wilayah (mis. "
-        "'kode_wilayah', 'Desa/Kelurahan') dan kolom jumlah (mis. 'jumlah_miskin_ekstrem', "
-        "'Jumlah Jiwa', 'jumlah_penduduk'). Sebutkan kolomnya dengan --column-map, "
-        "mis. --column-map jumlah_miskin_ekstrem='Jml Warga'.",
-        en=f"{path}: header row not found. The table needs an area column (e.g. "
-           "'kode_wilayah', 'Desa/Kelurahan') and count columns (e.g. "
-           "'jumlah_miskin_ekstrem', 'Jumlah Jiwa', 'jumlah_penduduk'). Name the "
-           "columns with --column-map, e.g. --column-map "
-           "jumlah_miskin_ekstrem='Jml Warga'."
-    )
+    raise PovmapInputError.from_catalogue("counts.header_row_not_found", path=path)
 
 
 def _refuse_duplicate_counts(headers: list[str], columns: dict[str, int], path: Path,
@@ -679,13 +637,9 @@ def _refuse_duplicate_counts(headers: list[str], columns: dict[str, int], path: 
         same = [i for i, k in enumerate(keys) if k == keys[position]]
         if canonical in COUNT_COLUMNS and len(same) > 1:
             letters = " dan ".join(get_column_letter(i + 1) for i in same)
-            raise PovmapInputError(
-                f"{path}, baris {row}: judul kolom {headers[position]!r} muncul lebih dari sekali "
-                f"(kolom {letters}), jadi tidak jelas mana yang berisi {canonical}. Ubah judul "
-                "kolom yang bukan itu, mis. menjadi 'Jumlah Penduduk'.",
-                en=f"{path}, row {row}: the header {headers[position]!r} appears more than "
-                   f"once (columns {letters}), so it is unclear which one holds {canonical}. "
-                   "Rename the other one, e.g. to 'Jumlah Penduduk'."
+            raise PovmapInputError.from_catalogue(
+                "counts.row_header_appears_more", path=path, row=row, headers=headers[position],
+                letters=letters, canonical=canonical
             )
 
 
@@ -721,12 +675,9 @@ def _parse_column(cells: list[object], index: pd.Index, header: object, path: Pa
         try:
             values[i] = parse_number(cell)
         except ValueError:
-            raise PovmapInputError(
-                f"{path}, baris {index[i] + 1}, kolom {header!r}: {cell!r} bukan angka. "
-                "Tulis angka seperti 1.234 atau 1234, atau kosongkan/isi '-' bila tidak ada data.",
-                en=f"{path}, row {index[i] + 1}, column {header!r}: {cell!r} is not a number. "
-                   "Write numbers like 1.234 or 1234, or leave the cell empty / '-' when "
-                   "there is no data."
+            raise PovmapInputError.from_catalogue(
+                "counts.row_column_not_number", path=path, value=index[i] + 1, header=header,
+                cell=cell
             ) from None
         if abs(values[i]) >= COUNT_LIMIT:
             _refuse_identifier(cell, index[i] + 1, header, path)
@@ -741,13 +692,9 @@ COUNT_LIMIT = 1e9
 def _refuse_identifier(cell: object, row: int, header: object, path: Path) -> None:
     """Stop on an identifier in a count column, showing it masked (SECURITY.md row 2)."""
     text = _code_text(cell)
-    raise PovmapInputError(
-        f"{path}, baris {row}, kolom {header!r}: {mask(text)} bukan jumlah (lebih dari satu "
-        "miliar): tampaknya NIK, nomor KK atau nomor telepon yang tergeser ke kolom jumlah. "
-        "Periksa baris itu (koma tanpa tanda kutip menggeser sel) dan perbaiki tabelnya.",
-        en=f"{path}, row {row}, column {header!r}: {mask(text)} is not a count (over a "
-           "billion): it looks like a NIK, KK or phone number that slid into the count column. "
-           "Check that row (an unquoted comma shifts the cells) and fix the table.")
+    raise PovmapInputError.from_catalogue(
+        "counts.row_column_not_count", path=path, row=row, header=header, value=mask(text)
+    )
 
 
 def _empty_rows(out: pd.DataFrame) -> pd.Series:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ._errors import PovmapInputError, Text, in_lang
 from ._io import write_text
+from ._messages import message, text
 from ._privacy import mask_text, shown
 from ._validate import check_values, duplicate_problem, raise_or_keep
 from .boundaries import boundary_level, dissolve
@@ -44,35 +45,11 @@ METHODS = ("code", "name", "fuzzy")
 _NAMES = ("nama_kabupaten", "nama_kecamatan", "nama_desa")
 #: The table's columns a report or message may show (through :func:`_shown_table`).
 _SHOWN = ("kode_asli", "nama_provinsi", *_NAMES)
-#: Why a row did not match, as written in ``unmatched_counts[*].alasan``, with its explanation.
-REASONS = {
-    "id": {
-        "kode_tidak_ada": "kode tidak ada di lapisan batas dan tidak ada nama untuk dicoba",
-        "tanpa_nama": "tanpa kode yang cocok dan tanpa nama desa",
-        "kode_terpotong": "kode diubah Excel menjadi notasi ilmiah (digit hilang), tanpa nama",
-        "kabupaten_tidak_dikenal": "nama kabupaten tidak dikenal",
-        "kecamatan_tidak_dikenal": "nama kecamatan tidak dikenal",
-        "nama_tidak_ditemukan": "nama tidak ditemukan",
-        "mirip_wilayah_terpakai": "paling mirip wilayah yang sudah punya baris",
-        "baris_ganda": "wilayah yang sama sudah diisi baris lain",
-        "nama_ganda": "nama sama untuk beberapa wilayah",
-        "tidak_ada_yang_unggul": "beberapa wilayah sama miripnya",
-        "bersaing": "beberapa baris menunjuk wilayah yang sama",
-    },
-    "en": {
-        "kode_tidak_ada": "code not in the boundary layer and no name to try",
-        "tanpa_nama": "no matching code and no desa name",
-        "kode_terpotong": "code turned into scientific notation by Excel (digits lost), no name",
-        "kabupaten_tidak_dikenal": "unknown kabupaten name",
-        "kecamatan_tidak_dikenal": "unknown kecamatan name",
-        "nama_tidak_ditemukan": "name not found",
-        "mirip_wilayah_terpakai": "closest to an area that already has a row",
-        "baris_ganda": "the same area already has another row",
-        "nama_ganda": "the name belongs to several areas",
-        "tidak_ada_yang_unggul": "several areas are equally close",
-        "bersaing": "several rows point to the same area",
-    },
-}
+#: Why a row did not match, as written in ``unmatched_counts[*].alasan``; the explanation of
+#: each is ``reason.<alasan>`` in the message catalogue.
+REASONS = ("kode_tidak_ada", "tanpa_nama", "kode_terpotong", "kabupaten_tidak_dikenal",
+           "kecamatan_tidak_dikenal", "nama_tidak_ditemukan", "mirip_wilayah_terpakai",
+           "baris_ganda", "nama_ganda", "tidak_ada_yang_unggul", "bersaing")
 
 
 @dataclass
@@ -115,7 +92,7 @@ class JoinReport:
         check_lang(lang)
         n = lambda v: format_number(v, 0, lang)  # noqa: E731
         by = ", ".join(f"{k}: {n(v)}" for k, v in self.matched_by.items() if v)
-        words = _SUMMARY[lang]
+        words = {key: text(f"join.summary.{key}", lang) for key in _WORDS}
         lines = [
             f"{words['matched']}: {n(self.matched)} ({by or '-'})",
             f"{words['unmatched']}: {n(len(self.unmatched_counts))}",
@@ -126,14 +103,15 @@ class JoinReport:
             lines.append(f"{words['problems']}: {n(len(self.problems))}")
         rows = [*self.unmatched_counts, *self.ambiguous]
         for row in rows[:10]:
-            reason = REASONS[lang].get(row.get("alasan", ""), "")
-            text = " ".join(str(row.get(c) or "") for c in ("kode_asli", "nama_kecamatan",
-                                                              "nama_desa")).strip()
-            lines.append(f"  - {words['row']} {row['baris']}: {text}"
+            alasan = row.get("alasan", "")
+            reason = text(f"reason.{alasan}", lang) if alasan in REASONS else ""
+            shown = " ".join(str(row.get(c) or "") for c in ("kode_asli", "nama_kecamatan",
+                                                               "nama_desa")).strip()
+            lines.append(f"  - {words['row']} {row['baris']}: {shown}"
                          + (f" ({reason})" if reason else ""))
         if len(rows) > 10:
             # map and pockets print only these lines: say where the whole list is.
-            lines.append("  " + words["more"].format(n(len(rows) - 10)))
+            lines.append("  " + text("join.summary.more", lang, n=n(len(rows) - 10)))
         if any(r.get("alasan") == "nama_ganda" and not r.get("nama_kecamatan") for r in rows):
             lines.append("  " + words["add_kecamatan"])
         if self.fuzzy:
@@ -144,33 +122,18 @@ class JoinReport:
                 lines.append(f"  ~ {words['row']} {match['baris']}: {match['nama_tabel']} → "
                              f"{name} ({code}), {words['score']} {n(match['skor'])}")
             if len(self.fuzzy) > 10:
-                lines.append("  " + words["more_fuzzy"].format(n(len(self.fuzzy) - 10)))
+                lines.append("  " + text("join.summary.more_fuzzy", lang,
+                                         n=n(len(self.fuzzy) - 10)))
         lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: "
                      f"{in_lang(p['pesan'], lang)}" for p in self.problems[:10])
         lines.extend(f"! {in_lang(note, lang)}" for note in self.notes)
         return mask_text("\n".join(lines))
 
 
-_SUMMARY = {
-    "id": {"matched": "Baris tabel cocok", "unmatched": "Baris tanpa wilayah",
-           "ambiguous": "Baris ambigu", "areas": "Wilayah tanpa baris data",
-           "problems": "Masalah nilai", "row": "baris",
-           "fuzzy": "Padanan ejaan mirip (periksa)", "score": "skor",
-           "more_fuzzy": "... dan {} lainnya: daftar lengkap di laporan (fuzzy).",
-           "more": "... dan {} baris lain: daftar lengkap di --report (povmap join) atau "
-                   "laporan_penggabungan.json (povmap export).",
-           "add_kecamatan": "Nama desa kembar di lapisan batas: tambahkan kolom Kecamatan (atau "
-                            "kode Kemendagri) ke tabel agar baris ini dapat dipadankan."},
-    "en": {"matched": "Rows matched", "unmatched": "Rows with no area",
-           "ambiguous": "Ambiguous rows", "areas": "Areas with no row",
-           "problems": "Value problems", "row": "row",
-           "fuzzy": "Matched by close spelling (check them)", "score": "score",
-           "more_fuzzy": "... and {} more: the full list is in the report (fuzzy).",
-           "more": "... and {} more rows: the full list is in --report (povmap join) or "
-                   "laporan_penggabungan.json (povmap export).",
-           "add_kecamatan": "Desa names repeat in the boundary layer: add a Kecamatan column (or "
-                            "Kemendagri codes) to the table so that these rows can be matched."},
-}
+
+#: The words of :meth:`JoinReport.summary` (``join.summary.<word>`` in the message catalogue).
+_WORDS = ("matched", "unmatched", "ambiguous", "areas", "problems", "row", "fuzzy", "score",
+          "add_kecamatan")
 
 
 @dataclass
@@ -283,20 +246,14 @@ def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd
     own = boundary_level(boundaries)
     level = level or own
     if level not in ("desa", "kecamatan"):
-        raise PovmapInputError(f"level={level!r} tidak dikenal; pilih 'desa' atau 'kecamatan'.",
-                               en=f"level={level!r} is unknown; choose 'desa' or 'kecamatan'.")
+        raise PovmapInputError.from_catalogue("join.level_unknown_choose_desa", level=level)
     if own == "desa" and level == "kecamatan":
         return level, dissolve(boundaries, "kecamatan")
     if own != level:
         info = boundaries.attrs.get("povmap")
         where = f"{info.path}{f' (layer {info.layer})' if info.layer else ''}: " if info else ""
-        raise PovmapInputError(
-            f"{where}Lapisan batas berisi kecamatan, tetapi level={level!r}: gunakan level "
-            "'kecamatan', pilih layer desa dengan --layer, "
-            "atau berkas batas desa.",
-            en=f"{where}the boundary layer holds kecamatan, but level={level!r}: use "
-               "level 'kecamatan', choose a desa layer with --layer, or a desa boundary "
-               "file."
+        raise PovmapInputError.from_catalogue(
+            "join.boundary_layer_holds_kecamatan", where=where, level=level
         )
     return level, boundaries
 
@@ -314,34 +271,21 @@ def _usable_codes(
     if "kode_wilayah" not in counts.columns or counts["kode_wilayah"].isna().all():
         if not own_names:
             _refuse_truncated_codes(counts, level)
-            raise PovmapInputError(
-                f"{_source(counts)}: tabel tidak punya kode Kemendagri maupun nama {level}; "
-                f"tambahkan kolom kode (mis. 'kode_wilayah') atau nama ('{_label(level)}').",
-                en=f"{_source(counts)}: the table has neither Kemendagri codes nor {level} "
-                   f"names; add a code column (e.g. 'kode_wilayah') or names "
-                   f"('{_label(level)}')."
+            raise PovmapInputError.from_catalogue(
+                "join.table_neither_kemendagri_codes", source=_source(counts), level=level,
+                level_label=_label(level)
             )
-        note = (Text("Tabel tidak punya kode wilayah Kemendagri; padanan lewat nama.",
-                     en="The table has no Kemendagri area codes; matched by name.")
+        note = (message("join.table_no_kemendagri_area")
                 if "kode_asli" not in counts.columns or counts["kode_asli"].isna().all() else
-                Text("Kolom kode tidak berisi kode Kemendagri; padanan lewat nama.",
-                     en="The code column holds no Kemendagri codes; matched by name."))
+                message("join.code_column_holds_no"))
         if "kode_asli" in counts.columns and code_system(counts["kode_asli"]) == "bps":
             note = _bps_note()
         return [None] * n, [None] * n, [note]
     raw = counts["kode_asli"] if "kode_asli" in counts.columns else counts["kode_wilayah"]
     if code_system(raw) == "bps":
         if not own_names:
-            raise PovmapInputError(
-                f"{_source(counts)}: kode di tabel tampaknya kode BPS (mis. 6306010001: kecamatan "
-                "dan desa 3 digit), bukan kode Kemendagri (63.06.01.2001). Keduanya sama panjang "
-                "tetapi penomorannya berbeda, dan tabel tidak punya nama untuk dipadankan. "
-                "Gunakan kode Kemendagri, atau tambahkan kolom nama kecamatan dan desa.",
-                en=f"{_source(counts)}: the table's codes look like BPS codes (e.g. "
-                   "6306010001: 3-digit kecamatan and desa), not Kemendagri codes "
-                   "(63.06.01.2001). Both have the same length but are numbered differently, "
-                   "and the table has no names to match on. Use Kemendagri codes, or add "
-                   "kecamatan and desa name columns."
+            raise PovmapInputError.from_catalogue(
+                "join.table_codes_look_like_2", source=_source(counts)
             )
         return [None] * n, [None] * n, [_bps_note()]
     codes = [c if isinstance(c, str) else None for c in counts["kode_wilayah"]]
@@ -352,28 +296,19 @@ def _usable_codes(
     coarser = sum(LEVELS.index(lv) < LEVELS.index(level) for lv in present)
     example = next(c for c in codes if c)
     if finer > len(present) / 2:
-        raise PovmapInputError(
-            f"{_source(counts)}: kode di tabel adalah kode desa (mis. {example}), tetapi "
-            f"penggabungan dilakukan pada level {level}. Gunakan --level desa.",
-            en=f"{_source(counts)}: the table's codes are desa codes (e.g. {example}), but "
-               f"the join is at {level} level. Use --level desa."
+        raise PovmapInputError.from_catalogue(
+            "join.table_codes_desa_codes", source=_source(counts), example=example, level=level
         )
     if coarser > len(present) / 2:
         found = max(set(present), key=present.count)
         if not own_names:
-            raise PovmapInputError(
-                f"{_source(counts)}: kode di tabel adalah kode {found} (mis. {example}), tetapi "
-                f"penggabungan dilakukan pada level {level} dan tabel tidak punya nama {level}. "
-                f"Gunakan --level {found}, atau tabel dengan kode {level} (mis. 63.06.01.2001).",
-                en=f"{_source(counts)}: the table's codes are {found} codes (e.g. {example}), "
-                   f"but the join is at {level} level and the table has no {level} names. "
-                   f"Use --level {found}, or a table with {level} codes (e.g. 63.06.01.2001)."
+            raise PovmapInputError.from_catalogue(
+                "join.table_codes_codes_but", source=_source(counts), found=found, example=example,
+                level=level
             )
-        notes.append(Text(f"Kode di tabel adalah kode {found} (mis. {example}), bukan kode "
-                          f"{level}: dipakai untuk mempersempit pencarian, {level} dipadankan "
-                          "lewat nama.",
-                          en=f"The table's codes are {found} codes (e.g. {example}), not {level} "
-                             f"codes: used to narrow the search, {level} matched by name."))
+        notes.append(message(
+            "join.table_codes_codes_not", found=found, example=example, level=level
+        ))
     hints = [_kecamatan_hint(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
     usable = [c if lv == level else None for c, lv in zip(codes, levels, strict=True)]
     return usable, hints, notes
@@ -391,20 +326,10 @@ def _refuse_truncated_codes(counts: pd.DataFrame, level: str) -> None:
     rows = ", ".join(str(counts["baris"].iloc[i])
                      for i in cut[:5]) + (" ..." if len(cut) > 5 else "")
     example = counts["kode_asli"].iloc[cut[0]]
-    raise PovmapInputError(
-        f"{_source(counts)}: kode wilayah di tabel diubah Excel menjadi notasi ilmiah (mis. "
-        f"{example}, baris {rows}; {len(cut)} dari {len(counts)} baris): digit terakhirnya "
-        f"hilang, jadi kode tidak dapat dipadankan, dan tabel tidak punya nama {level} untuk "
-        "dicoba. Ambil kodenya lagi dari berkas asal: di Excel, format kolom kode sebagai Teks "
-        "(Format Cells > Text) sebelum menempel atau mengimpor kodenya, lalu simpan/ekspor ulang "
-        f"CSV-nya; atau tambahkan kolom nama kecamatan dan {level}.",
-        en=f"{_source(counts)}: Excel turned the table's area codes into scientific notation "
-           f"(e.g. {example}, rows {rows}; {len(cut)} of {len(counts)} rows): their last "
-           f"digits are lost, so the codes cannot be matched, and the table has no {level} "
-           "names to try instead. Take the codes again from the original file: in Excel, "
-           "format the code column as Text (Format Cells > Text) before pasting or importing "
-           f"the codes, then save/export the CSV again; or add kecamatan and {level} name "
-           "columns.")
+    raise PovmapInputError.from_catalogue(
+        "join.excel_turned_table_area", source=_source(counts), example=example, rows=rows,
+        n_cut=len(cut), n_counts=len(counts), level=level
+    )
 
 
 def _truncated_code_notes(counts: pd.DataFrame, level: str) -> list[str]:
@@ -422,14 +347,10 @@ def _truncated_code_notes(counts: pd.DataFrame, level: str) -> list[str]:
     else:
         how = f"dan baris tanpa nama {level} tidak dapat dipadankan"
         how_en = f"and the rows without a {level} name cannot be matched"
-    return [Text(f"{len(cut)} kode terpotong: diubah spreadsheet menjadi notasi ilmiah (mis. "
-                 f"{example}, baris {rows}), digit terakhirnya hilang, {how}. Format kolom "
-                 "kode sebagai Teks (Format Cells > Text) sebelum menempel kodenya, lalu simpan "
-                 "CSV lagi.",
-                 en=f"{len(cut)} codes cut: turned into scientific notation by a spreadsheet "
-                    f"(e.g. {example}, rows {rows}), their last digits are lost, {how_en}. "
-                    "Format the code column as Text (Format Cells > Text) before pasting the "
-                    "codes, then save the CSV again.")]
+    return [message(
+        "join.codes_cut_turned_into", n_cut=len(cut), example=example, rows=rows,
+        how=Text(how, how_en)
+    )]
 
 
 def _truncated_rows(counts: pd.DataFrame) -> list[int]:
@@ -447,12 +368,7 @@ def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | No
 
 
 def _bps_note() -> Text:
-    return Text("Kode di tabel tampaknya kode BPS (mis. 6306010001), bukan kode Kemendagri "
-                "(63.06.01.2001): penomorannya berbeda, jadi kode tidak dipakai dan baris "
-                "dipadankan lewat nama kecamatan dan desa.",
-                en="The table's codes look like BPS codes (e.g. 6306010001), not Kemendagri "
-                   "codes (63.06.01.2001): they are numbered differently, so the codes are not "
-                   "used and rows are matched by kecamatan and desa name.")
+    return message("join.table_codes_look_like")
 
 
 def _match_codes(rows: _Rows, codes: list[str | None], known: pd.Series) -> None:
@@ -482,14 +398,9 @@ def _check_code_names(
     agree = sum(similarity(normalize_name(a), normalize_name(b)) >= 70 for a, b in pairs)
     if agree >= len(pairs) / 2:
         return codes, hints
-    notes.append(Text(f"Untuk {len(pairs) - agree} dari {len(pairs)} baris, nama di tabel "
-                      "berbeda dari nama wilayah berkode sama: kode tampaknya dari sistem atau "
-                      "edisi lain (mis. kode BPS), jadi tidak dipakai; baris dipadankan lewat "
-                      "nama.",
-                      en=f"For {len(pairs) - agree} of {len(pairs)} rows, the table's name "
-                         "differs from the name of the area with the same code: the codes seem "
-                         "to be of another system or edition (e.g. BPS codes), so they are not "
-                         "used; rows are matched by name."))
+    notes.append(message(
+        "join.rows_table_name_differs", value=len(pairs) - agree, n_pairs=len(pairs)
+    ))
     for i, how in enumerate(rows.how):
         if how == "code":
             rows.area[i], rows.how[i] = None, None
@@ -588,15 +499,9 @@ def _moved_areas(rows: _Rows, counts: pd.DataFrame, display: pd.DataFrame, areas
     example = (f"{display.at[found[0], 'baris']} {display.at[found[0], column]}: "
                f"{areas.at[first, f'kode_{level}']}")
     kecamatan = areas.at[first, "nama_kecamatan"]
-    return [Text(f"{len(found)} baris tidak ditemukan di kecamatannya, tetapi nama desanya ada di "
-                 f"kecamatan lain tanpa baris data (mis. baris {example} di kecamatan "
-                 f"{kecamatan}). Kode tabel mungkin dari edisi lain (desa pindah kecamatan): "
-                 "periksa 'kandidat' di laporan dan perbaiki kode di tabel.",
-                 en=f"{len(found)} rows were not found in their kecamatan, but their desa name "
-                    f"exists in another kecamatan with no data row (e.g. row {example} in "
-                    f"kecamatan {kecamatan}). The table's codes may be of another edition (desa "
-                    "moved to another kecamatan): check 'kandidat' in the report and fix the "
-                    "codes in the table.")]
+    return [message(
+        "join.rows_not_found_their", n_found=len(found), example=example, kecamatan=kecamatan
+    )]
 
 
 def _drop_duplicates(

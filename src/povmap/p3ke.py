@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import Text
+from ._messages import message
 
 #: Header spellings of the by-name columns povmap uses (after lower-casing and folding punctuation
 #: to underscores). Documented in the README.
@@ -202,16 +203,12 @@ def _per_desa(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
 
 
 def _notes(info: dict) -> list[Text]:
-    notes = [Text(f"Tabel by-name P3KE/DTSEN ({info['jenis']}): {info['baris_data']} baris "
-                  "dijumlahkan per desa dan desil; NIK, nama dan alamat tidak dibaca ke hasil.",
-                  en=f"P3KE/DTSEN by-name table ({info['jenis']}): {info['baris_data']} rows "
-                     "summed per desa and desil; NIK, names and addresses are not read into the "
-                     "results.")]
+    notes = [message(
+        "p3ke.ke_dtsen_name_table", jenis=info['jenis'], baris_data=info['baris_data']
+    )]
     if info["dikecualikan"]:
         listed = ", ".join(f"{k}: {v}" for k, v in info["dikecualikan"].items())
-        notes.append(Text(f"Baris tidak dihitung menurut status_keberadaan ({listed}).",
-                          en=f"Rows not counted by status_keberadaan ({listed})."))
+        notes.append(message("p3ke.rows_not_counted_status", listed=listed))
     if info["tanpa_desil"]:
-        notes.append(Text(f"{info['tanpa_desil']} baris tanpa desil 1-10 tidak dihitung.",
-                          en=f"{info['tanpa_desil']} rows without desil 1-10 are not counted."))
+        notes.append(message("p3ke.rows_without_desil_not", tanpa_desil=info['tanpa_desil']))
     return notes
