@@ -8,10 +8,15 @@ import matplotlib.image
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import HSS_DESA, need
+from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
+from matplotlib import patheffects
+from matplotlib.colors import to_hex, to_rgb
+from shapely.geometry import Point
 
 from povmap.cli import main
 from povmap.pipeline import Options, run
+from povmap.render.legend import graduated_items
+from povmap.render.static import LABEL_GID, atlas_pages, save_static, static_map
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +59,99 @@ def test_wrong_suffix_is_exit_1_without_output(hss_csv, tmp_path):
     result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(hss_csv), "-o", str(out)])
     assert result.exit_code == 1
     assert ".png" in result.output and not out.exists()
+
+
+# --- Labels and legend of the static maps, measured on the figures (#11) ---------------------
+
+def _luminance(color: str) -> float:
+    """WCAG 2 relative luminance of a colour."""
+    channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                for c in to_rgb(color)]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _halo(text) -> str | None:
+    """The colour of the outline drawn around ``text`` (a withStroke path effect), if any."""
+    for effect in text.get_path_effects():
+        if isinstance(effect, patheffects.withStroke):
+            return effect._gc.get("foreground")  # the stroke's keyword arguments
+    return None
+
+
+def _check_figure(fig, layer, classification) -> int:
+    """Names apart and readable, legend beside the data; the number of names on dark fills."""
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if t.get_gid() == LABEL_GID]
+    assert labels
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    overlaps = [(labels[i].get_text(), labels[j].get_text())
+                for i, a in enumerate(boxes) for j, b in enumerate(boxes[:i])
+                if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1]
+    assert overlaps == []
+    utm = layer.to_crs(layer.estimate_utm_crs())
+    fills = classification.color_of(utm["kelas"].to_numpy())
+    to_data = ax.transData.inverted()
+    dark = 0
+    for text, box in zip(labels, boxes, strict=True):
+        x, y = to_data.transform(((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2))
+        under = np.flatnonzero(utm.contains(Point(x, y)).to_numpy())
+        if not len(under):
+            continue  # between polygons (a river, the sea): the page is white there
+        fill, color = fills[under[0]], to_hex(text.get_color())
+        if _contrast(color, fill) < 4.5:
+            dark += 1
+            halo = _halo(text)
+            assert halo is not None and _contrast(color, halo) >= 4.5, (text.get_text(), fill)
+    # The legend lies beside the drawn polygons, never over them.
+    legend = ax.get_legend().get_window_extent(renderer)
+    (x0, y0), (x1, y1) = ax.transData.transform(utm.total_bounds.reshape(2, 2))
+    assert legend.x0 >= x1 or legend.x1 <= x0 or legend.y0 >= y1 or legend.y1 <= y0
+    return dark
+
+
+def _legend_texts(fig) -> tuple[str, list[str]]:
+    legend = fig.axes[0].get_legend()
+    return legend.get_title().get_text().replace("\n", " "), [t.get_text()
+                                                            for t in legend.get_texts()]
+
+
+def test_static_labels_apart_with_halo_and_legend_beside_the_data(hss_csv, tmp_path):
+    result = run(need(HSS_DESA), hss_csv, Options())
+    fig = static_map(result.main, kecamatan=result.layers["kecamatan"], vintage="2024")
+    save_static(fig, tmp_path / "peta.png")
+    dark = _check_figure(fig, result.main, result.classification)
+    assert len([t for t in fig.axes[0].texts if t.get_gid() == LABEL_GID]) == 11
+    # The legend reads as the HTML legend: unit in the heading, "> a – b", "Tidak ada data".
+    title, texts = _legend_texts(fig)
+    assert title == "Persentase penduduk miskin ekstrem (%)"
+    assert texts == [text for _, text in graduated_items(result.classification, "id")]
+    assert texts[1].startswith("> ") and texts[-1] == "Tidak ada data"
+    assert fig.axes[0].get_title() == "Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024"
+    # Every atlas page: each kecamatan's desa named, apart and readable.
+    named = 0
+    pages = list(atlas_pages(result.main, kecamatan=result.layers["kecamatan"]))[1:]
+    groups = [desa for _, desa in result.main.groupby("kode_kecamatan", sort=True)]
+    assert len(pages) == len(groups) == 11
+    for page, desa in zip(pages, groups, strict=True):
+        dark += _check_figure(page, desa, result.classification)
+        named += len([t for t in page.axes[0].texts if t.get_gid() == LABEL_GID])
+    assert named >= 0.9 * len(result.main)  # few desa names had to be left out
+    assert dark > 0  # some names lie on a dark class: the halo was needed and checked
+
+
+def test_kalsel_static_map_drops_names_that_would_collide(kalsel_raw, tmp_path):
+    make_counts(kalsel_raw, seed=63).to_csv(tmp_path / "kalsel.csv", index=False)
+    result = run(need(KALSEL_DESA), tmp_path / "kalsel.csv", Options())
+    kecamatan = result.layers["kecamatan"]
+    fig = static_map(result.main, kecamatan=kecamatan)
+    save_static(fig, tmp_path / "kalsel.png")
+    _check_figure(fig, result.main, result.classification)
+    shown = len([t for t in fig.axes[0].texts if t.get_gid() == LABEL_GID])
+    assert 40 <= shown < len(kecamatan)  # 156 names cannot all fit on A4 at a readable size

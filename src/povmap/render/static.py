@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +18,33 @@ import geopandas as gpd
 # Figures are made with matplotlib.figure.Figure, not pyplot: no backend is chosen and no global
 # figure registry is touched, so povmap neither needs a display nor changes the user's settings
 # (savefig picks the Agg or PDF canvas from the file format).
+from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.text import Text
 
 from .._errors import PovmapInputError
 from .._io import atomic_path
 from ..classify import Classification, classification_of
 from ..i18n import check_lang, label
 from .interactive import suppressed_in
-from .legend import coverage_note, footer_lines, graduated_items
+from .layers import inscribed_circles
+from .legend import coverage_note, default_title, footer_lines, graduated_items, legend_heading
 
 FORMATS = (".png", ".pdf")
 #: Text properties of every text from data or options (names, title, source, vintage): drawn as
 #: written. Without them matplotlib would typeset a name such as ``Desa $x^2$`` as mathematics.
 LITERAL: dict[str, Any] = {"parse_math": False, "usetex": False}
+#: Width (points) of the white outline around every place name: dark text stays readable on the
+#: darkest class (#222222 on white is 16:1; on the darkest YlOrRd class it would be 1.5:1).
+HALO_WIDTH = 2.5
+HALO = (patheffects.withStroke(linewidth=HALO_WIDTH, foreground="white"),)
+#: ``gid`` of the place-name texts (kecamatan and desa), as tests and callers find them.
+LABEL_GID = "povmap-label"
+#: Where a name that collides at its point is tried next: offsets in font sizes (x, y).
+_NUDGES = ((0.0, 0.0), (0.0, 0.8), (0.0, -0.8), (1.5, 0.0), (-1.5, 0.0))
 
 
 def static_map(
@@ -66,24 +80,25 @@ def static_map(
     crs = gdf.estimate_utm_crs()
     layer = gdf.to_crs(crs)
     fig = Figure(figsize=(11.69, 8.27), layout="constrained")
+    FigureCanvasAgg(fig)  # a renderer to measure the labels with (savefig picks its own)
     ax = fig.subplots()
     layer.plot(ax=ax, color=classification.color_of(layer["kelas"].to_numpy()),
                edgecolor="#555555", linewidth=0.25)
+    names: list[tuple[str, float, float, float]] = []
     if kecamatan is not None:
         kec = kecamatan.to_crs(crs)
         kec.boundary.plot(ax=ax, color="#222222", linewidth=1.0)
         if label_kecamatan and "nama_kecamatan" in kec.columns:
-            for name, point in zip(kec["nama_kecamatan"], kec.representative_point(),
-                                   strict=True):
-                ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=6.5,
-                            color="#222222", **LITERAL)
-    _furnish(ax, classification, title or label("title_default", lang), lang)
+            names = _anchors(kec, "nama_kecamatan")
+    _furnish(ax, classification, title or default_title(gdf, vintage, lang), lang)
     if suppressed is None:
         suppressed = suppressed_in(gdf)
     foot = [coverage_note(gdf, classification, lang),
             *footer_lines(source, vintage, suppressed, lang)]
     if foot:
         fig.text(0.01, 0.01, "   ·   ".join(foot), fontsize=8, color="#444444", **LITERAL)
+    if names:
+        place_labels(ax, names, fontsize=7, color="#222222", weight="bold")
     return fig
 
 
@@ -120,29 +135,98 @@ def atlas(
     if "kode_kecamatan" not in gdf.columns:
         raise PovmapInputError("Atlas per kecamatan perlu lapisan desa dengan kode_kecamatan.",
                                en="An atlas per kecamatan needs a desa layer with kode_kecamatan.")
-    title = title or label("title_default", lang)
-    common: dict[str, Any] = dict(source=source, vintage=vintage, suppressed=suppressed,
-                                  lang=lang)
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
-        fig = static_map(gdf, kecamatan=kecamatan, title=title, **common)
-        pdf.savefig(fig)
-        for _, desa in gdf.groupby("kode_kecamatan", sort=True):
-            desa = desa.copy()
-            desa.attrs = gdf.attrs  # keep the layer-wide classes on every page
-            name = desa["nama_kecamatan"].iloc[0]
-            fig = static_map(desa, title=f"{title} – {label('nama_kecamatan', lang)} {name}",
-                             label_kecamatan=False, **common)
-            _label_desa(fig.axes[0], desa)
+        for fig in atlas_pages(gdf, kecamatan=kecamatan, title=title, source=source,
+                               vintage=vintage, suppressed=suppressed, lang=lang):
             pdf.savefig(fig)
     return path
 
 
-def _label_desa(ax, desa: gpd.GeoDataFrame) -> None:
-    projected = desa.to_crs(desa.estimate_utm_crs())
-    for name, point in zip(projected["nama_desa"], projected.representative_point(),
-                           strict=True):
-        ax.annotate(str(name), (point.x, point.y), ha="center", fontsize=6, color="#111111",
-                    **LITERAL)
+def atlas_pages(
+    gdf: gpd.GeoDataFrame,
+    *,
+    kecamatan: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    vintage: str | None = None,
+    suppressed: bool | None = None,
+    lang: str = "id",
+) -> Iterator[Figure]:
+    """The pages of :func:`atlas`, one figure at a time: the whole area, then each kecamatan
+    (sorted by code) with its desa named, all in the classes of ``gdf``."""
+    title = title or default_title(gdf, vintage, lang)
+    common: dict[str, Any] = dict(source=source, vintage=vintage, suppressed=suppressed,
+                                  lang=lang)
+    yield static_map(gdf, kecamatan=kecamatan, title=title, **common)
+    for _, desa in gdf.groupby("kode_kecamatan", sort=True):
+        desa = desa.copy()
+        desa.attrs = gdf.attrs  # keep the layer-wide classes on every page
+        name = desa["nama_kecamatan"].iloc[0]
+        fig = static_map(desa, title=f"{title} – {label('nama_kecamatan', lang)} {name}",
+                         label_kecamatan=False, **common)
+        place_labels(fig.axes[0], _anchors(desa.to_crs(desa.estimate_utm_crs()), "nama_desa"),
+                     fontsize=6.5, color="#111111")
+        yield fig
+
+
+def _anchors(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, float, float]]:
+    """(name, x, y, size) of each area: the centre of its largest inscribed circle (where a
+    name sits best) and that circle's diameter, by which the larger areas are named first."""
+    centres, diameters = inscribed_circles(gdf)
+    return [(str(n), p.x, p.y, float(d))
+            for n, p, d in zip(gdf[column], centres, diameters, strict=True)]
+
+
+def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: float,
+                 color: str, weight: str = "normal") -> list[Text]:
+    """Write place names with a white halo, none over another, a scale bar or the north arrow.
+
+    The areas are named from the largest (``size``) down. A name whose box would overlap a name
+    already written (or a text already on the axes) is tried a little above, below, right and
+    left of its point; if it still collides, or would leave the frame, it is left out: a map
+    with fewer names beats one whose names cannot be read. Boxes are measured with the figure's
+    renderer once its layout is settled (matplotlib's own ``Bbox.overlaps``).
+
+    Parameters
+    ----------
+    ax
+        Axes of a figure from :func:`static_map` (data coordinates: UTM metres).
+    names
+        ``(text, x, y, size)`` per area (:func:`_anchors`).
+    fontsize, color, weight
+        Text properties.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        The texts written (``gid`` :data:`LABEL_GID`).
+    """
+    fig = ax.figure
+    fig.draw_without_rendering()  # settle the constrained layout: boxes measured in place
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken = [t.get_window_extent(renderer) for t in ax.texts]
+    # The halo reaches beyond the glyphs: boxes are padded by half its width (points -> px).
+    pad = HALO_WIDTH / 2 * fig.dpi / 72
+    kept: list[Text] = []
+    for name, x, y, _ in sorted(names, key=lambda item: -item[3]):
+        text = ax.annotate(name, (x, y), xytext=(0, 0), textcoords="offset points",
+                           ha="center", va="center", fontsize=fontsize, color=color,
+                           fontweight=weight, path_effects=list(HALO), gid=LABEL_GID,
+                           annotation_clip=False, **LITERAL)
+        text.set_in_layout(False)
+        for dx, dy in _NUDGES:
+            text.xyann = (dx * fontsize, dy * fontsize)
+            box = text.get_window_extent(renderer).padded(pad)
+            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1
+                      and frame.y0 <= box.y0 and box.y1 <= frame.y1)
+            if inside and not any(box.overlaps(other) for other in taken):
+                taken.append(box)
+                kept.append(text)
+                break
+        else:
+            text.remove()
+    return kept
 
 
 def _furnish(ax, classification: Classification, title: str, lang: str) -> None:
@@ -152,9 +236,12 @@ def _furnish(ax, classification: Classification, title: str, lang: str) -> None:
     ax.set_title(title, fontsize=14, fontweight="bold", **LITERAL)
     handles = [Patch(facecolor=c, edgecolor="#777777", label=t)
                for c, t in graduated_items(classification, lang)]
-    legend = ax.legend(handles=handles, title=label(classification.column, lang),
-                       loc="lower right", fontsize=8, title_fontsize=8, frameon=True,
-                       framealpha=0.9)
+    # Beside the frame, never over the data; the heading with its unit and the class labels
+    # are those of the HTML map (legend_heading, Classification.legend_items).
+    heading = "\n".join(textwrap.wrap(legend_heading(classification.column, lang), 28))
+    legend = ax.legend(handles=handles, title=heading, loc="upper left",
+                       bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8,
+                       title_fontsize=8, frameon=True, alignment="left")
     for text in (legend.get_title(), *legend.get_texts()):
         text.set(**LITERAL)
     ax.annotate(label("north", lang), xy=(0.04, 0.96), xytext=(0.04, 0.86),
