@@ -46,7 +46,7 @@ def profile(boundaries: Path, map_limit: int) -> dict[str, float]:
         return out
 
     desa = stage("read boundaries", lambda: povmap.read_boundaries(boundaries))
-    table = counts_for(desa, work / "counts.csv")
+    table = counts_for(desa.gdf, work / "counts.csv")
     counts = stage("read counts", lambda: povmap.read_counts(table))
     joined = stage("join", lambda: povmap.join(desa, counts).joined)
     layer = stage("rates", lambda: povmap.add_rates(joined))

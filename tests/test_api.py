@@ -10,7 +10,7 @@ from povmap.pockets import find_pockets
 
 
 def test_hand_built_table_and_inputs_untouched(hss_raw):
-    desa = povmap.read_boundaries(need(HSS_DESA))
+    desa = povmap.read_boundaries(need(HSS_DESA)).gdf
     counts = make_counts(hss_raw, seed=11)  # no "baris": built in a notebook, not read from a file
     counts.loc[::3, "kode_wilayah"] = None  # a third of the rows must match by name
     counts["nama_desa"] = counts["nama_desa"].str.upper()

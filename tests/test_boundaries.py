@@ -23,49 +23,50 @@ ENGINES = ["pyogrio", "fiona"]
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("path", [HSS_DESA, HSS_KUGI_ZIP, HSS_KUGI_GPKG], ids=lambda p: p.name)
 def test_hss_desa_in_every_schema_and_engine(path, engine, hss_raw):
-    gdf = povmap.read_boundaries(need(path), engine=engine)
-    assert list(gdf.columns[:8]) == CANONICAL["desa"]
-    assert len(gdf) == 148
-    assert gdf.crs.to_epsg() == 4326
-    assert set(gdf["kode_desa"]) == set(hss_raw["kode"])
-    assert gdf["kode_kecamatan"].nunique() == 11
-    by_code = gdf.set_index("kode_desa")
+    bounds = povmap.read_boundaries(need(path), engine=engine)
+    assert list(bounds.gdf.columns[:8]) == CANONICAL["desa"]
+    assert len(bounds.gdf) == 148
+    assert bounds.gdf.crs.to_epsg() == 4326
+    assert set(bounds.gdf["kode_desa"]) == set(hss_raw["kode"])
+    assert bounds.gdf["kode_kecamatan"].nunique() == 11
+    by_code = bounds.gdf.set_index("kode_desa")
     assert by_code.loc["63.06.01.2001", "nama_desa"] == "Hamalau"
     assert by_code.loc["63.06.01.2001", "nama_kecamatan"] == "Sungai Raya"
     # Areas in an equal-area projection: the KUGI LUAS field (km², UTM, rounded) agrees to within
     # UTM's scale factor (0.9996², about 0.08 %) and the rounding.
-    if "LUAS" in gdf.columns:
-        relative = (gdf["luas_km2"] - gdf["LUAS"]).abs() / gdf["LUAS"]
-        assert relative.max() < 0.002 + 0.005 / gdf["LUAS"].min()
-    assert gdf["luas_km2"].sum() == pytest.approx(1697.2, abs=1)
-    info = gdf.attrs["povmap"]
+    if "LUAS" in bounds.gdf.columns:
+        relative = (bounds.gdf["luas_km2"] - bounds.gdf["LUAS"]).abs() / bounds.gdf["LUAS"]
+        assert relative.max() < 0.002 + 0.005 / bounds.gdf["LUAS"].min()
+    assert bounds.gdf["luas_km2"].sum() == pytest.approx(1697.2, abs=1)
+    info = bounds.source
     assert info.schema == ("kugi" if "kugi" in path.name else "lain")
 
 
 def test_utm_shapefile_reprojected_to_same_geometry():
-    lonlat = povmap.read_boundaries(need(HSS_KUGI_GPKG)).set_index("kode_desa")
-    utm = povmap.read_boundaries(need(HSS_KUGI_ZIP)).set_index("kode_desa")
-    assert utm.attrs["povmap"].source_crs == "EPSG:32750"
+    lonlat = povmap.read_boundaries(need(HSS_KUGI_GPKG)).gdf.set_index("kode_desa")
+    read = povmap.read_boundaries(need(HSS_KUGI_ZIP))
+    assert read.source.source_crs == "EPSG:32750"
+    utm = read.gdf.set_index("kode_desa")
     shift = utm.to_crs(32750).centroid.distance(lonlat.loc[utm.index].to_crs(32750).centroid)
     assert shift.max() < 0.01  # metres
 
 
 def test_invalid_geometries_repaired_and_reported():
-    gdf = povmap.read_boundaries(need(LAHAT_DESA))
-    assert sorted(gdf.attrs["povmap"].repaired) == ["16.04.23.2006", "16.04.23.2007"]
-    assert gdf.geometry.is_valid.all()
-    assert gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    bounds = povmap.read_boundaries(need(LAHAT_DESA))
+    assert sorted(bounds.source.repaired) == ["16.04.23.2006", "16.04.23.2007"]
+    assert bounds.gdf.geometry.is_valid.all()
+    assert bounds.gdf.geom_type.isin(["Polygon", "MultiPolygon"]).all()
 
 
 def test_kecamatan_file_detected_as_kecamatan_level():
-    gdf = povmap.read_boundaries(need(HSS_KECAMATAN))
-    assert gdf.attrs["povmap"].level == "kecamatan"
-    assert "kode_desa" not in gdf.columns
-    assert len(gdf) == 11
+    bounds = povmap.read_boundaries(need(HSS_KECAMATAN))
+    assert bounds.source.level == "kecamatan"
+    assert "kode_desa" not in bounds.gdf.columns
+    assert len(bounds.gdf) == 11
 
 
 def test_multipolygon_islands_kept():
-    gdf = povmap.read_boundaries(need(KAYONG_DESA))
+    gdf = povmap.read_boundaries(need(KAYONG_DESA)).gdf
     assert len(gdf) == 43
     assert (gdf.geom_type == "MultiPolygon").sum() == 11
 
@@ -77,7 +78,7 @@ def test_explicit_column_mapping(tmp_path, hss_raw):
     renamed.to_file(path)
     with pytest.raises(povmap.PovmapInputError, match="KODE_DS"):
         povmap.read_boundaries(path)
-    gdf = povmap.read_boundaries(path, columns={"kode_desa": "KODE_DS", "nama_desa": "NAMA_DS"})
+    gdf = povmap.read_boundaries(path, columns={"kode_desa": "KODE_DS", "nama_desa": "NAMA_DS"}).gdf
     assert len(gdf) == 148 and gdf["nama_desa"].notna().all()
     # Parent codes are derived from the desa code even when the file lacks them.
     assert (gdf["kode_kecamatan"] == gdf["kode_desa"].str[:8]).all()
@@ -89,9 +90,9 @@ def test_split_desa_merged_into_one_row(tmp_path, hss_raw):
         gpd.pd.concat([parts, hss_raw.iloc[[0]]]), crs=hss_raw.crs)
     path = tmp_path / "parts.geojson"
     doubled.to_file(path)
-    gdf = povmap.read_boundaries(path)
-    assert len(gdf) == 3
-    assert gdf.attrs["povmap"].merged_parts == ["63.06.01.2001"]
+    bounds = povmap.read_boundaries(path)
+    assert len(bounds.gdf) == 3
+    assert bounds.source.merged_parts == ["63.06.01.2001"]
 
 
 @pytest.mark.parametrize("bad", ["missing.geojson", "not_geo.geojson"])

@@ -26,7 +26,7 @@ from povmap.pipeline import Options, run
 
 @pytest.fixture(scope="module")
 def lahat() -> gpd.GeoDataFrame:
-    return povmap.read_boundaries(need(LAHAT_DESA))
+    return povmap.read_boundaries(need(LAHAT_DESA)).gdf
 
 
 
@@ -61,12 +61,12 @@ def test_utm_geojson_without_crs_stops_naming_the_zone(lahat, tmp_path):
 
 def test_crs_option_reads_utm_geojson_to_the_same_areas(lahat, tmp_path):
     path = utm_without_crs(lahat, tmp_path / "lahat_utm.geojson")
-    gdf = povmap.read_boundaries(path, crs="EPSG:32748")
-    assert gdf.attrs["povmap"].source_crs == "EPSG:32748 (--crs)"
-    assert not gdf.geometry.is_empty.any() and gdf.geometry.notna().all()
-    assert list(gdf["kode_desa"]) == list(lahat["kode_desa"])
-    assert np.allclose(gdf["luas_km2"], lahat["luas_km2"], rtol=1e-6)
-    assert gdf.total_bounds == pytest.approx(lahat.total_bounds, abs=1e-6)
+    bounds = povmap.read_boundaries(path, crs="EPSG:32748")
+    assert bounds.source.source_crs == "EPSG:32748 (--crs)"
+    assert not bounds.gdf.geometry.is_empty.any() and bounds.gdf.geometry.notna().all()
+    assert list(bounds.gdf["kode_desa"]) == list(lahat["kode_desa"])
+    assert np.allclose(bounds.gdf["luas_km2"], lahat["luas_km2"], rtol=1e-6)
+    assert bounds.gdf.total_bounds == pytest.approx(lahat.total_bounds, abs=1e-6)
 
 
 def test_cli_on_utm_without_crs_stops_and_writes_nothing(lahat, tmp_path):
@@ -176,12 +176,13 @@ def test_dbf_without_cpg_is_read_in_its_encoding(encoding, tmp_path):
     gdf.to_file(shp, encoding=encoding)
     shp.with_suffix(".cpg").unlink()
     assert shp.with_suffix(".dbf").read_bytes()[29] == 0  # no language driver either
-    read = povmap.read_boundaries(shp).set_index("kode_desa")
+    read = povmap.read_boundaries(shp)
+    by_code = read.gdf.set_index("kode_desa")
     codes = gdf["kode"]
-    assert read.loc[codes[0], "nama_desa"] == "Lapoa’"  # noqa: RUF001
-    assert read.loc[codes[1], "nama_desa"] == "Tinanggea – Seberang"  # noqa: RUF001
-    assert read.loc[codes[2], "nama_kecamatan"] == "Café"
-    info = read.attrs["povmap"]
+    assert by_code.loc[codes[0], "nama_desa"] == "Lapoa’"  # noqa: RUF001
+    assert by_code.loc[codes[1], "nama_desa"] == "Tinanggea – Seberang"  # noqa: RUF001
+    assert by_code.loc[codes[2], "nama_kecamatan"] == "Café"
+    info = read.source
     assert info.encoding == encoding.upper()
     assert any(f"dibaca sebagai {encoding.upper()}" in note and "--encoding" in note
                for note in info.notes)
@@ -198,7 +199,7 @@ def test_encoding_option_overrides_and_wrong_text_never_passes(tmp_path):
     text = str(err.value)
     assert "batas.shp" in text and "nama_desa" in text and "--encoding" in text
     assert r"'Lapoa\x92'" in text
-    gdf = povmap.read_boundaries(shp, encoding="cp1252")
+    gdf = povmap.read_boundaries(shp, encoding="cp1252").gdf
     assert gdf.loc[0, "nama_desa"] == "Lapoa’"  # noqa: RUF001
 
 
@@ -232,21 +233,21 @@ def test_replacement_characters_in_a_geojson_name_are_refused(tmp_path):
 
 
 def test_truncated_field_names_are_recognised(tmp_path):
-    kayong = povmap.read_boundaries(need(KAYONG_DESA))
+    kayong = povmap.read_boundaries(need(KAYONG_DESA)).gdf
     shp = tmp_path / "kayong.shp"
     kayong.to_file(shp)  # geopandas cuts nama_kecamatan to nama_kecam ...
     fields = pyogrio.read_info(shp)["fields"].tolist()
     assert "nama_kecam" in fields and "kode_provi" in fields
-    gdf = povmap.read_boundaries(shp)
-    mapping = gdf.attrs["povmap"].columns
+    bounds = povmap.read_boundaries(shp)
+    mapping = bounds.source.columns
     for canonical in CANONICAL["desa"]:
         assert mapping[canonical] == canonical[:DBF_FIELD_LENGTH]
-    pd.testing.assert_frame_equal(gdf[CANONICAL["desa"]], kayong[CANONICAL["desa"]])
-    assert gdf.attrs["povmap"].notes == []
+    pd.testing.assert_frame_equal(bounds.gdf[CANONICAL["desa"]], kayong[CANONICAL["desa"]])
+    assert bounds.source.notes == []
 
 
 def test_names_only_table_joins_to_truncated_shapefile(tmp_path):
-    kayong = povmap.read_boundaries(need(KAYONG_DESA))
+    kayong = povmap.read_boundaries(need(KAYONG_DESA)).gdf
     shp = tmp_path / "kayong.shp"
     kayong.to_file(shp)
     counts = make_counts(gpd.read_file(need(KAYONG_DESA))).drop(columns="kode_wilayah")
@@ -258,13 +259,13 @@ def test_names_only_table_joins_to_truncated_shapefile(tmp_path):
 
 
 def test_missing_name_column_says_what_was_there(tmp_path):
-    kayong = povmap.read_boundaries(need(KAYONG_DESA))
+    kayong = povmap.read_boundaries(need(KAYONG_DESA)).gdf
     path = tmp_path / "tanpa_nama_kec.gpkg"
     kayong.drop(columns=["nama_kecamatan", "luas_km2"]).rename(
         columns={"nama_desa": "NAMA"}).to_file(path)
-    gdf = povmap.read_boundaries(path)
-    assert gdf["nama_kecamatan"].isna().all()
-    (note,) = [n for n in gdf.attrs["povmap"].notes if "nama_kecamatan" in n]
+    bounds = povmap.read_boundaries(path)
+    assert bounds.gdf["nama_kecamatan"].isna().all()
+    (note,) = [n for n in bounds.source.notes if "nama_kecamatan" in n]
     assert "tidak ditemukan untuk nama_kecamatan, nama_desa (" in note  # both missing, named
     assert "nama_kec, nama_kecamatan, kecamatan, nama_kecam;" in note  # what was looked for
     present = note.split("kolom yang ada: ")[1].split(".")[0].split(", ")
@@ -294,7 +295,7 @@ def test_two_boundary_layers_stop_listing_them(tmp_path):
     text = str(err.value)
     assert str(path) in text and "(batas_desa_2019, batas_desa_2023)" in text
     assert "--layer" in text and "a_rekap" not in text
-    gdf = povmap.read_boundaries(path, layer="batas_desa_2023")
+    gdf = povmap.read_boundaries(path, layer="batas_desa_2023").gdf
     assert gdf.loc[0, "nama_desa"] == "Lapoa Baru" and len(gdf) == 351
 
 
@@ -305,8 +306,8 @@ def test_table_without_geometry_is_skipped_with_a_note(tmp_path):
                             driver="GPKG")
     gdf.to_file(path, layer="desa")
     read = povmap.read_boundaries(path)
-    assert len(read) == 351 and read.attrs["povmap"].layer == "desa"
-    assert any("tabel tanpa geometri dilewati: a_rekap" in n for n in read.attrs["povmap"].notes)
+    assert len(read.gdf) == 351 and read.source.layer == "desa"
+    assert any("tabel tanpa geometri dilewati: a_rekap" in n for n in read.source.notes)
     with pytest.raises(povmap.PovmapInputError, match=r"\(layer a_rekap\): tidak berisi geometri"):
         povmap.read_boundaries(path, layer="a_rekap")
 
@@ -332,10 +333,10 @@ def test_same_polygon_under_two_codes_is_reported_and_kept_out(lahat, tmp_path):
     copy["nama"] = "Salinan"
     path = tmp_path / "ganda.geojson"
     gpd.GeoDataFrame(pd.concat([raw, copy]), crs=raw.crs).to_file(path)
-    gdf = povmap.read_boundaries(path)
-    info = gdf.attrs["povmap"]
+    bounds = povmap.read_boundaries(path)
+    info = bounds.source
     assert info.duplicates == [("16.04.01.2001", "16.04.01.2099")]
-    assert "16.04.01.2099" not in set(gdf["kode_desa"]) and len(gdf) == 378
+    assert "16.04.01.2099" not in set(bounds.gdf["kode_desa"]) and len(bounds.gdf) == 378
     assert any("16.04.01.2001 = 16.04.01.2099" in n and "--keep-duplicates" in n
                for n in info.notes)
     # The kecamatan keeps its true area and desa count.
@@ -346,21 +347,21 @@ def test_same_polygon_under_two_codes_is_reported_and_kept_out(lahat, tmp_path):
     assert kecamatan.loc["16.04.01", "jumlah_desa"] == len(truth)
     assert kecamatan.loc["16.04.01", "luas_km2"] == pytest.approx(truth["luas_km2"].sum())
     kept = povmap.read_boundaries(path, keep_duplicates=True)
-    assert len(kept) == 379 and kept.attrs["povmap"].duplicates == info.duplicates
+    assert len(kept.gdf) == 379 and kept.source.duplicates == info.duplicates
 
 
 def test_overlapping_desa_are_reported_with_both_codes(tmp_path):
     raw = gpd.read_file(need(LAHAT_DESA))
     path = tmp_path / "tumpang.geojson"
     # Real Lahat has no overlap above 5 % (its largest is 4.3 %): nothing reported.
-    assert povmap.read_boundaries(need(LAHAT_DESA)).attrs["povmap"].overlaps == []
+    assert povmap.read_boundaries(need(LAHAT_DESA)).source.overlaps == []
     moved = raw.copy()
     neighbour = moved.set_index("kode").loc["16.04.01.2002", "geometry"]
     target = moved.index[moved["kode"] == "16.04.01.2001"][0]
     moved.loc[target, "geometry"] = moved.loc[target, "geometry"].union(
         neighbour.buffer(-0.001))
     moved.to_file(path)
-    info = povmap.read_boundaries(path).attrs["povmap"]
+    info = povmap.read_boundaries(path).source
     ((a, b, share),) = info.overlaps
     assert (a, b) == ("16.04.01.2001", "16.04.01.2002") and share > 0.5
     assert info.duplicates == []
@@ -369,15 +370,15 @@ def test_overlapping_desa_are_reported_with_both_codes(tmp_path):
 
 def test_z_coordinates_are_dropped_with_a_note(tmp_path):
     raw = gpd.read_file(need(KAYONG_DESA))
-    flat = povmap.read_boundaries(need(KAYONG_DESA))
+    flat = povmap.read_boundaries(need(KAYONG_DESA)).gdf
     raw["geometry"] = shapely.force_3d(raw.geometry.values, z=12.5)
     path = tmp_path / "z.gpkg"
     raw.to_file(path)
     assert "Z" in pyogrio.read_info(path)["geometry_type"]
-    gdf = povmap.read_boundaries(path)
-    assert not shapely.has_z(gdf.geometry.values).any()
-    assert np.allclose(gdf["luas_km2"], flat["luas_km2"])
-    assert any("43 fitur punya koordinat Z" in n for n in gdf.attrs["povmap"].notes)
+    bounds = povmap.read_boundaries(path)
+    assert not shapely.has_z(bounds.gdf.geometry.values).any()
+    assert np.allclose(bounds.gdf["luas_km2"], flat["luas_km2"])
+    assert any("43 fitur punya koordinat Z" in n for n in bounds.source.notes)
     counts = tmp_path / "jumlah.csv"
     make_counts(gpd.read_file(need(KAYONG_DESA))).to_csv(counts, index=False)
     code, text = invoke("join", path, counts, "-o", tmp_path / "g.gpkg")
@@ -387,7 +388,7 @@ def test_z_coordinates_are_dropped_with_a_note(tmp_path):
 
 
 def test_nothing_matched_names_the_missing_name_columns(tmp_path):
-    kayong = povmap.read_boundaries(need(KAYONG_DESA))
+    kayong = povmap.read_boundaries(need(KAYONG_DESA)).gdf
     path = tmp_path / "tanpa_nama.gpkg"
     kayong.drop(columns=["nama_desa", "nama_kecamatan", "luas_km2"]).to_file(path)
     counts = make_counts(gpd.read_file(need(KAYONG_DESA))).drop(columns="kode_wilayah")
@@ -407,7 +408,7 @@ def test_kept_duplicate_is_never_emptied_on_the_web_map(tmp_path):
     copy["kode"] = "16.04.01.2099"
     path = tmp_path / "ganda.geojson"
     gpd.GeoDataFrame(pd.concat([raw, copy]), crs=raw.crs).to_file(path)
-    gdf = povmap.read_boundaries(path, keep_duplicates=True)
+    gdf = povmap.read_boundaries(path, keep_duplicates=True).gdf
     web = simplify_coverage(gdf).set_index("kode_desa")
     assert not (web.geometry.is_empty | web.geometry.isna()).any()
     original = gdf.set_index("kode_desa").to_crs(32748).area
@@ -420,9 +421,9 @@ def test_encoding_option_leaves_utf8_formats_alone(tmp_path):
     path = tmp_path / "batas.gpkg"
     gdf.to_file(path)
     read = povmap.read_boundaries(path, encoding="cp1252")
-    assert read.loc[0, "nama_desa"] == "Lapoa’"  # noqa: RUF001 - not "Lapoaâ€™"
-    assert read.attrs["povmap"].encoding is None
-    assert any("--encoding cp1252 diabaikan" in n for n in read.attrs["povmap"].notes)
+    assert read.gdf.loc[0, "nama_desa"] == "Lapoa’"  # noqa: RUF001 - not "Lapoaâ€™"
+    assert read.source.encoding is None
+    assert any("--encoding cp1252 diabaikan" in n for n in read.source.notes)
 
 
 def test_zipped_cp1252_shapefile_without_cpg(tmp_path):
@@ -436,8 +437,8 @@ def test_zipped_cp1252_shapefile_without_cpg(tmp_path):
             if part.suffix != ".cpg":
                 archive.write(part, f"BATAS DESA/{part.name}")
     read = povmap.read_boundaries(path)
-    assert read.loc[1, "nama_desa"] == "Tinanggea – Seberang"  # noqa: RUF001
-    assert read.attrs["povmap"].encoding == "CP1252"
+    assert read.gdf.loc[1, "nama_desa"] == "Tinanggea – Seberang"  # noqa: RUF001
+    assert read.source.encoding == "CP1252"
 
 
 def test_missing_kecamatan_names_are_named_with_the_files_columns(tmp_path):

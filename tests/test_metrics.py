@@ -16,7 +16,7 @@ from povmap.metrics import summary
 
 @pytest.fixture(scope="module")
 def kalsel_joined(kalsel_raw):
-    desa = povmap.read_boundaries(need(KALSEL_DESA))
+    desa = povmap.read_boundaries(need(KALSEL_DESA)).gdf
     counts = make_counts(kalsel_raw, seed=63)
     counts.insert(0, "baris", np.arange(2, len(counts) + 2))
     # Leave some desa without data: aggregates must say so, not invent zeros.
@@ -72,7 +72,7 @@ def test_kabupaten_aggregate_and_summary(kalsel_joined):
 
 
 def test_zero_population_gives_no_rate(hss_counts):
-    desa = povmap.read_boundaries(need(HSS_DESA))
+    desa = povmap.read_boundaries(need(HSS_DESA)).gdf
     counts = hss_counts.assign(baris=range(2, 150))
     counts.loc[0, ["jumlah_penduduk", "jumlah_miskin_ekstrem"]] = 0
     layer = povmap.add_rates(povmap.join(desa, counts).joined)
@@ -84,7 +84,7 @@ def test_zero_population_gives_no_rate(hss_counts):
 @pytest.fixture(scope="module")
 def hss_two_kecamatan(hss_counts):
     """Joined HSS desa of two kecamatan (35 desa), every count present."""
-    desa = povmap.read_boundaries(need(HSS_DESA))
+    desa = povmap.read_boundaries(need(HSS_DESA)).gdf
     desa = desa[desa["kode_kecamatan"].isin(["63.06.01", "63.06.02"])].reset_index(drop=True)
     return povmap.join(desa, hss_counts.assign(baris=range(2, 150))).joined
 

@@ -77,7 +77,7 @@ def make_vintages(raw: gpd.GeoDataFrame, seed: int = 1604) -> tuple[dict, dict]:
 
 @pytest.fixture(scope="module")
 def lahat():
-    return povmap.read_boundaries(need(LAHAT_DESA))
+    return povmap.read_boundaries(need(LAHAT_DESA)).gdf
 
 
 @pytest.fixture(scope="module")

@@ -2,15 +2,15 @@
 
 The pipeline, one function per stage, each taking and returning plain (Geo)DataFrames::
 
-    gdf = povmap.read_boundaries("ADMINISTRASIDESA_AR_25K.shp")
+    bounds = povmap.read_boundaries("ADMINISTRASIDESA_AR_25K.shp")  # bounds.gdf, bounds.source
     counts = povmap.read_counts("p3ke_rekap.xlsx")
-    result = povmap.join(gdf, counts)          # result.joined, result.report
+    result = povmap.join(bounds, counts)       # result.joined, result.report
     layer = povmap.add_rates(result.joined)
     kec = povmap.aggregate(layer, "kecamatan")
     layer = povmap.classify(layer, "persen_miskin_ekstrem", scheme="quantiles", k=5)
     m = povmap.choropleth(layer, kecamatan=kec)
     m.save("peta.html")                        # self-contained: opens without internet
-    t = povmap.trend(gdf, {"2022": counts_2022, "2024": counts_2024}, target=0)
+    t = povmap.trend(bounds, {"2022": counts_2022, "2024": counts_2024}, target=0)
 
 Helpers for codes, names and numbers live in their modules: :mod:`povmap.codes`,
 :mod:`povmap.names`, :mod:`povmap.counts` (``parse_number``), :mod:`povmap.classify`.
@@ -29,6 +29,8 @@ from ._errors import PovmapError, PovmapInputError
 #: ``import povmap`` and ``povmap --help`` load neither geopandas' plotting stack, folium nor esda.
 _LAZY = {
     "__version__": "_version",  # importlib.metadata takes as long as click to import
+    "BoundaryInfo": "boundaries",
+    "BoundaryLayer": "boundaries",
     "Classification": "classify",
     "JoinReport": "join",
     "JoinResult": "join",
@@ -52,6 +54,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "BoundaryInfo",
+    "BoundaryLayer",
     "Classification",
     "JoinReport",
     "JoinResult",
@@ -119,7 +123,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
     from . import export, targeting, trend
     from ._offline import save_map
     from ._version import __version__
-    from .boundaries import read_boundaries
+    from .boundaries import BoundaryInfo, BoundaryLayer, read_boundaries
     from .classify import Classification, classify
     from .counts import read_counts
     from .export import suppress_below, write_geojson, write_gpkg

@@ -86,7 +86,7 @@ _ABSURD = 1e8
 
 @dataclass(frozen=True)
 class BoundaryInfo:
-    """What :func:`read_boundaries` found and did, kept in ``gdf.attrs["povmap"]``.
+    """What :func:`read_boundaries` found and did: the ``source`` of a :class:`BoundaryLayer`.
 
     ``duplicates`` pairs ``(kept, left_out)`` codes of one polygon stored under two codes;
     ``overlaps`` holds ``(code_a, code_b, share)`` for areas overlapping by more than
@@ -114,6 +114,30 @@ class BoundaryInfo:
     source_columns: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class BoundaryLayer:
+    """A boundary layer as :func:`read_boundaries` returns it: the areas and how they were read.
+
+    Attributes
+    ----------
+    gdf
+        The areas, one row per area, in EPSG:4326: ``kode_desa``, ``nama_desa`` (desa level
+        only), ``kode_kecamatan`` ... ``nama_provinsi``, ``luas_km2`` (km², equal-area), the
+        source's other columns and 2D polygon ``geometry``.
+    source
+        What reading detected, repaired and left out (:class:`BoundaryInfo`): the join, the
+        report, the manifest and the metadata take it from here.
+
+    Examples
+    --------
+    >>> bounds = povmap.read_boundaries("ADMINISTRASIDESA_AR_25K.shp")  # doctest: +SKIP
+    >>> bounds.gdf.plot(), bounds.source.schema  # doctest: +SKIP
+    """
+
+    gdf: gpd.GeoDataFrame
+    source: BoundaryInfo
+
+
 def read_boundaries(
     path: str | os.PathLike,
     *,
@@ -123,7 +147,7 @@ def read_boundaries(
     crs: str | None = None,
     encoding: str | None = None,
     keep_duplicates: bool = False,
-) -> gpd.GeoDataFrame:
+) -> BoundaryLayer:
     """Read a desa or kecamatan boundary file into canonical columns, in EPSG:4326.
 
     Parameters
@@ -152,10 +176,11 @@ def read_boundaries(
 
     Returns
     -------
-    A GeoDataFrame with ``kode_desa``, ``nama_desa`` (desa level only), ``kode_kecamatan`` ...
-    ``nama_provinsi``, ``luas_km2`` (equal-area), the source's other columns, and 2D polygon
-    ``geometry`` in EPSG:4326, one row per area. What was detected, repaired and left out is in
-    ``gdf.attrs["povmap"]`` (:class:`BoundaryInfo`).
+    BoundaryLayer
+        ``.gdf``: a GeoDataFrame with ``kode_desa``, ``nama_desa`` (desa level only),
+        ``kode_kecamatan`` ... ``nama_provinsi``, ``luas_km2`` (equal-area), the source's other
+        columns, and 2D polygon ``geometry`` in EPSG:4326, one row per area. ``.source``: what
+        was detected, repaired and left out (:class:`BoundaryInfo`).
 
     Raises
     ------
@@ -209,14 +234,13 @@ def read_boundaries(
     notes += _overlap_notes(duplicates, overlaps, keep_duplicates)
     gdf["luas_km2"] = area_km2(gdf)
     gdf = gdf[[c for c in gdf.columns if c != "geometry"] + ["geometry"]]
-    gdf.attrs["povmap"] = BoundaryInfo(
+    return BoundaryLayer(gdf, BoundaryInfo(
         path=str(path), layer=layer, level=level, schema=schema, source_crs=source_crs,
         columns=mapping, repaired=repaired, null_geometry=null, merged_parts=merged,
         duplicates=duplicates, overlaps=overlaps, encoding=encoding,
         missing_names=[c for c in CANONICAL[level] if c.startswith("nama_") and c not in mapping],
         notes=notes, source_columns=[str(c) for c in raw.columns if c != raw.geometry.name],
-    )
-    return gdf
+    ))
 
 
 def boundary_level(gdf: gpd.GeoDataFrame) -> str:

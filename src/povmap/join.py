@@ -28,7 +28,7 @@ from ._io import write_text
 from ._messages import message, text
 from ._privacy import mask_text, shown
 from ._validate import check_values, duplicate_problem, raise_or_keep
-from .boundaries import boundary_level, dissolve
+from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, dissolve
 from .codes import (
     LEVELS,
     code_level,
@@ -163,7 +163,7 @@ class _Rows:
 
 
 def join(
-    boundaries: gpd.GeoDataFrame,
+    boundaries: BoundaryLayer | gpd.GeoDataFrame,
     counts: pd.DataFrame,
     *,
     level: str | None = None,
@@ -175,7 +175,8 @@ def join(
     Parameters
     ----------
     boundaries
-        Canonical boundary layer from :func:`povmap.read_boundaries` (desa or kecamatan).
+        The boundary layer from :func:`povmap.read_boundaries` (desa or kecamatan), or its
+        ``.gdf`` (any GeoDataFrame with the canonical columns); messages then name no file.
     counts
         Canonical counts table from :func:`povmap.read_counts`.
     level
@@ -194,7 +195,9 @@ def join(
     row matched), ``baris`` (the table row) and ``cara_padan`` (how it matched); ``report`` lists
     everything that did not match.
     """
-    level, boundaries = _at_level(boundaries, level)
+    read = boundaries.source if isinstance(boundaries, BoundaryLayer) else None
+    gdf = boundaries.gdf if isinstance(boundaries, BoundaryLayer) else boundaries
+    level, gdf = _at_level(gdf, level, read)
     counts = counts.reset_index(drop=True)
     if "baris" not in counts.columns:
         # A table built in a notebook has no file rows: number its rows 1, 2, ... instead.
@@ -203,7 +206,7 @@ def join(
     source = meta.get("path", "tabel")
     count_columns = [c for c in COUNT_COLUMNS if c in counts.columns]
     problems = check_values(counts, count_columns)
-    areas = boundaries.drop(columns="geometry").reset_index(drop=True)
+    areas = gdf.drop(columns="geometry").reset_index(drop=True)
     codes, hints, notes = _usable_codes(counts, level)
     notes = [*meta.get("notes", []), *_truncated_code_notes(counts, level), *notes]
 
@@ -217,7 +220,7 @@ def join(
     display = _shown_table(counts, areas, by_name="p3ke" in meta)
     notes += _moved_areas(rows, counts, display, areas, level)
     raise_or_keep(problems, allow_invalid=allow_invalid, source=source)
-    return JoinResult(*_assemble(boundaries, areas, counts, display, rows, level, count_columns,
+    return JoinResult(*_assemble(gdf, areas, counts, display, rows, level, count_columns,
                                  notes, problems))
 
 
@@ -242,7 +245,8 @@ def _shown_table(counts: pd.DataFrame, areas: pd.DataFrame, *, by_name: bool) ->
     return out
 
 
-def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd.GeoDataFrame]:
+def _at_level(boundaries: gpd.GeoDataFrame, level: str | None,
+              info: BoundaryInfo | None) -> tuple[str, gpd.GeoDataFrame]:
     own = boundary_level(boundaries)
     level = level or own
     if level not in ("desa", "kecamatan"):
@@ -250,7 +254,6 @@ def _at_level(boundaries: gpd.GeoDataFrame, level: str | None) -> tuple[str, gpd
     if own == "desa" and level == "kecamatan":
         return level, dissolve(boundaries, "kecamatan")
     if own != level:
-        info = boundaries.attrs.get("povmap")
         where = f"{info.path}{f' (layer {info.layer})' if info.layer else ''}: " if info else ""
         raise PovmapInputError.from_catalogue(
             "join.boundary_layer_holds_kecamatan", where=where, level=level

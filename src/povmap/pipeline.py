@@ -9,7 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from ._errors import PovmapInputError, Text
-from .boundaries import read_boundaries
+from .boundaries import BoundaryInfo, read_boundaries
 from .classify import classification_of, classify, incomplete_notes
 from .counts import read_counts
 from .defaults import FUZZY_THRESHOLD, MIN_BERDATA
@@ -65,9 +65,20 @@ _BOUNDARY_NOTES = {
 }
 
 
-def boundary_notes(bounds: gpd.GeoDataFrame) -> list[Text]:
-    """What reading the boundary file repaired or found missing, for the report and the terminal."""
-    info = bounds.attrs.get("povmap")
+def boundary_notes(info: BoundaryInfo | None) -> list[Text]:
+    """What reading the boundary file repaired or found missing, for the report and the terminal.
+
+    Parameters
+    ----------
+    info
+        ``read_boundaries(...).source``, or None when the layer was not read from a file.
+
+    Returns
+    -------
+    list of Text
+        Bilingual notes: geometries repaired, missing or merged (with their codes), then what
+        reading detected and chose (layers skipped, encoding guessed, Z dropped, duplicates).
+    """
     notes = []
     for attribute, (indonesian, english) in _BOUNDARY_NOTES.items():
         codes = getattr(info, attribute, None) if info else None
@@ -79,7 +90,8 @@ def boundary_notes(bounds: gpd.GeoDataFrame) -> list[Text]:
     return notes + list(getattr(info, "notes", []) or [])
 
 
-def _nothing_matched(counts, boundaries, report: JoinReport, bounds, level: str) -> Text:
+def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame,
+                     info: BoundaryInfo, level: str) -> Text:
     """Say why a table and a boundary file have no area in common, with examples of each.
 
     The table's examples come from the report, so that they are shown as the report shows them
@@ -91,9 +103,8 @@ def _nothing_matched(counts, boundaries, report: JoinReport, bounds, level: str)
                                  r.get("kode_asli") or "") for r in rows[:3])
     area_examples = ", ".join(bounds[key].head(3)) if key in bounds else ""
     # A boundary file without name columns cannot match a table without codes: say so.
-    info = bounds.attrs.get("povmap")
-    missing = getattr(info, "missing_names", None)
-    present = ", ".join(getattr(info, "source_columns", None) or []) or "-"
+    missing = info.missing_names
+    present = ", ".join(info.source_columns) or "-"
     names = (f" Berkas batas tidak punya kolom nama untuk {', '.join(missing)}; sebutkan dengan "
              f"--columns, mis. --columns {missing[0]}=KOLOM (kolom berkas: {present})."
              if missing else "")
@@ -156,9 +167,10 @@ def run(
     table = read_counts(counts, **options.counts_options())
     result = join(bounds, table, level=options.level, fuzzy_threshold=options.fuzzy_threshold,
                   allow_invalid=options.allow_invalid)
-    result.report.notes.extend(boundary_notes(bounds))
+    result.report.notes.extend(boundary_notes(bounds.source))
     if result.report.matched == 0:
-        message = _nothing_matched(counts, boundaries, result.report, bounds, options.level)
+        message = _nothing_matched(counts, boundaries, result.report, bounds.gdf, bounds.source,
+                                   options.level)
         raise PovmapInputError(message, en=message.en)
     finest = add_rates(result.joined)
     column = _column_to_map(finest, options, result.report)
@@ -176,11 +188,11 @@ def run(
         pockets = find_pockets(classified["desa"], column, lang=options.lang)
         classified["desa"] = with_pockets(classified["desa"], pockets)
     for name, layer in classified.items():
-        layer.attrs["povmap"] = bounds.attrs.get("povmap")
         result.report.notes.extend(classification_of(layer).notes(name))
         result.report.notes.extend(incomplete_notes(layer, options.min_berdata))
     return Result(layers=classified, report=result.report, pockets=pockets,
-                  inputs={"boundaries": Path(boundaries), "counts": Path(counts)})
+                  inputs={"boundaries": Path(boundaries), "counts": Path(counts)},
+                  boundary=bounds.source)
 
 
 def with_pockets(desa: gpd.GeoDataFrame, pockets: Pockets) -> gpd.GeoDataFrame:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from .boundaries import BoundaryInfo
 from .classify import Classification, classification_of
 from .join import JoinReport
 from .pockets import Pockets
@@ -18,12 +19,28 @@ from .pockets import Pockets
 
 @dataclass
 class Result:
-    """Analysed layers, finest first (``{"desa": ..., "kecamatan": ...}``), and the join report."""
+    """What :func:`povmap.run` gives: the analysed layers and everything known about them.
+
+    Attributes
+    ----------
+    layers
+        Analysed layers, finest first (``{"desa": ..., "kecamatan": ...}``), EPSG:4326.
+    report
+        The join report.
+    inputs
+        The files read, by role (``{"boundaries": ..., "counts": ...}``).
+    pockets
+        The poverty pockets, when asked for.
+    boundary
+        What reading the boundary file found (:class:`povmap.BoundaryInfo`), for the manifest
+        and the metadata.
+    """
 
     layers: dict[str, gpd.GeoDataFrame]
     report: JoinReport
     inputs: dict[str, Path]
     pockets: Pockets | None = None
+    boundary: BoundaryInfo | None = None
 
     @property
     def main(self) -> gpd.GeoDataFrame:

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ._errors import PovmapInputError, Text
 from ._module import make_callable
-from .boundaries import boundary_level, read_boundaries
+from .boundaries import BoundaryLayer, boundary_level, read_boundaries
 from .i18n import format_number
 from .join import JoinReport, join
 from .names import FUZZY_THRESHOLD
@@ -206,7 +206,7 @@ def desil_span(desil: int) -> str:
 
 def targeting(
     register: Register | str | os.PathLike,
-    boundaries: gpd.GeoDataFrame | str | os.PathLike,
+    boundaries: BoundaryLayer | gpd.GeoDataFrame | str | os.PathLike,
     *,
     programs: Iterable[str] | str | None = None,
     desil_sasaran: int = DESIL_SASARAN,
@@ -226,7 +226,7 @@ def targeting(
     register
         A by-name register file (CSV/XLSX, family or individual level) or a :class:`Register`.
     boundaries
-        A desa boundary layer (:func:`povmap.read_boundaries`) or its file.
+        A desa boundary layer (:func:`povmap.read_boundaries`, or its ``.gdf``) or its file.
     programs
         Program ids to measure (``"pkh,bpnt,pbi"``, see :data:`povmap.registers.PROGRAMS`); by
         default every program the register (or the recipients list) has.
@@ -262,8 +262,9 @@ def targeting(
     _check_desil(desil_sasaran, "--desil-sasaran")
     _check_desil(desil_layak, "--desil-layak")
     wanted = check_programs(programs)
-    bounds = (boundaries if isinstance(boundaries, gpd.GeoDataFrame) else
+    bounds = (boundaries if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame) else
               read_boundaries(boundaries, **(boundary_options or {})))
+    bounds = bounds.gdf if isinstance(bounds, BoundaryLayer) else bounds
     if boundary_level(bounds) != "desa":
         raise PovmapInputError(
             "Sasaran dihitung per desa: berkas batas berisi kecamatan. Gunakan lapisan desa "

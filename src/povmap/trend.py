@@ -33,7 +33,7 @@ import pandas as pd
 
 from ._errors import PovmapInputError, Text
 from ._module import make_callable
-from .boundaries import boundary_level, read_boundaries
+from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, read_boundaries
 from .codes import code_level, code_system
 from .counts import read_counts
 from .defaults import TARGET_PERCENT, TOLERANCE_POINTS
@@ -104,6 +104,9 @@ class Trend:
         Whether vintages of different registers were put in one series on request.
     inputs
         The files read (``batas``, ``tabel_<label>``), for the manifest.
+    boundary
+        What reading the boundary file found (:class:`povmap.BoundaryInfo`), for the manifest;
+        None when the boundaries were given as a GeoDataFrame.
     """
 
     desa: gpd.GeoDataFrame
@@ -119,6 +122,7 @@ class Trend:
     notes: tuple[Text, ...] = ()
     forced: bool = False
     inputs: dict[str, str] = field(default_factory=dict)
+    boundary: BoundaryInfo | None = None
 
     @property
     def measure(self) -> str:
@@ -200,7 +204,7 @@ def rate_of(measure: str) -> str | None:
 
 
 def trend(
-    boundaries: gpd.GeoDataFrame | str | os.PathLike,
+    boundaries: BoundaryLayer | gpd.GeoDataFrame | str | os.PathLike,
     tables: Mapping[str, pd.DataFrame | str | os.PathLike],
     *,
     target: float = TARGET_PERCENT,
@@ -217,7 +221,7 @@ def trend(
     Parameters
     ----------
     boundaries
-        A desa boundary layer (:func:`povmap.read_boundaries`) or its file.
+        A desa boundary layer (:func:`povmap.read_boundaries`, or its ``.gdf``) or its file.
     tables
         ``{label: table}``, oldest first: each a counts table (:func:`povmap.read_counts`) or its
         file. Labels (e.g. ``"2022"``, ``"2024-03"``) become part of column names.
@@ -262,8 +266,10 @@ def trend(
     if not 0 <= target <= 100:
         raise PovmapInputError(f"--target {target}: gunakan persen antara 0 dan 100.",
                                en=f"--target {target}: use a percentage between 0 and 100.")
-    bounds = (boundaries if isinstance(boundaries, gpd.GeoDataFrame) else
-              read_boundaries(boundaries, **(boundary_options or {})))
+    read = (boundaries if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame) else
+            read_boundaries(boundaries, **(boundary_options or {})))
+    info = read.source if isinstance(read, BoundaryLayer) else None
+    bounds = read.gdf if isinstance(read, BoundaryLayer) else read
     if boundary_level(bounds) != "desa":
         raise PovmapInputError(
             "Tren dihitung per desa: berkas batas berisi kecamatan. Gunakan lapisan desa "
@@ -322,12 +328,12 @@ def trend(
     kecamatan = summarise(desa, labels, series, measures, target)
     inputs = {f"tabel_{label}": str(table) for label, table in tables.items()
               if not isinstance(table, pd.DataFrame)}
-    if not isinstance(boundaries, gpd.GeoDataFrame):
+    if not isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame):
         inputs = {"batas": str(boundaries), **inputs}
     return Trend(desa=desa, kecamatan=kecamatan, labels=tuple(labels), series=tuple(series),
                  measures=measures, registers=chosen, target=float(target),
                  tolerance=float(tolerance), reports=reports, changes=changes,
-                 notes=tuple(notes), forced=forced, inputs=inputs)
+                 notes=tuple(notes), forced=forced, inputs=inputs, boundary=info)
 
 
 def _check_labels(labels: list[str]) -> list[str]:
@@ -608,7 +614,6 @@ def _wide(bounds: gpd.GeoDataFrame, joined: dict[str, gpd.GeoDataFrame], labels:
         if rate and population.notna().any():
             out[f"{rate}_{label}"] = 100.0 * values / population.where(population > 0)
     out = gpd.GeoDataFrame(out, geometry=bounds.geometry.values, crs=bounds.crs)
-    out.attrs["povmap"] = bounds.attrs.get("povmap")  # what reading the boundaries found
     return out
 
 

@@ -17,6 +17,7 @@ import geopandas as gpd
 from .._errors import PovmapInputError
 from .._io import staged_outputs
 from .._version import __version__
+from ..boundaries import BoundaryInfo
 from ..defaults import PRECISION
 from ..i18n import check_lang, format_number
 from ..manifest import build_manifest, write_manifest
@@ -117,6 +118,7 @@ def export(
     *,
     formats: tuple[str, ...] = ("geojson",),
     stem: str = "povmap",
+    boundary: BoundaryInfo | None = None,
     **options,
 ) -> list[Path]:
     """Write layers (e.g. ``{"desa": joined, "kecamatan": aggregated}``) as a geoportal bundle.
@@ -124,8 +126,9 @@ def export(
     Per layer: ``{name}.geojson`` (RFC 7946, feature id = Kemendagri code), a table in
     ``{stem}.gpkg``, ``{name}_shp.zip``, styles ``{name}.sld``/``{name}.qml`` (when the layer is
     classified), ISO 19139 metadata ``{name}.xml``; and ``kamus_data.csv`` for all layers. Fields
-    use KUGI names and short poverty names (:mod:`.kugi`). Other keyword arguments are the
-    fields of :class:`BundleOptions`.
+    use KUGI names and short poverty names (:mod:`.kugi`). ``boundary`` (``read_boundaries(...)
+    .source``), when given, describes the boundary file in the metadata's lineage. Other keyword
+    arguments are the fields of :class:`BundleOptions`.
 
     Returns
     -------
@@ -135,7 +138,7 @@ def export(
     if settings.suppress_below:
         layers = suppress_layers(layers, settings.suppress_below)
     with staged_outputs(folders=[out_dir]) as outputs:
-        names = _write_layers(layers, outputs.path(out_dir), settings)
+        names = _write_layers(layers, outputs.path(out_dir), settings, boundary=boundary)
     return [Path(out_dir) / name for name in names]
 
 
@@ -153,7 +156,7 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
     with staged_outputs(folders=[out_dir], inputs=result.inputs.values()) as outputs:
         stage = outputs.path(out_dir)
         names = _write_layers(layers, stage, settings, inputs=result.inputs,
-                              processing=_join_text(result))
+                              processing=_join_text(result), boundary=result.boundary)
         if not settings.suppress_below:
             result.report.write(stage / REPORT)
             names.append(REPORT)
@@ -161,7 +164,7 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
         manifest = build_manifest(
             [stage / name for name in names], inputs=result.inputs,
             report=result.report.to_dict(), layers=layers,
-            classification=result.classification, boundary=result.main.attrs.get("povmap"),
+            classification=result.classification, boundary=result.boundary,
             command=command, vintage=settings.vintage,
             editions=_editions(settings.metadata, result.main),
             suppression=suppression.to_dict() if suppression else None,
@@ -172,7 +175,8 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
 
 
 def _write_layers(layers: dict[str, gpd.GeoDataFrame], stage: Path, settings: BundleOptions, *,
-                  inputs: dict[str, Path] | None = None, processing: str = "") -> list[str]:
+                  inputs: dict[str, Path] | None = None, processing: str = "",
+                  boundary: BoundaryInfo | None = None) -> list[str]:
     """Write every file of the bundle but the report and manifest into ``stage``; their names."""
     inputs = inputs or {}
     sources = {key: Path(inputs[name]).name for key, name in
@@ -187,7 +191,7 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], stage: Path, settings: Bu
         description = LayerDescription(
             name=name, level=levels[name], title=titles[name],
             abstract=_abstract(gdf, levels[name], settings, sources),
-            lineage=_lineage(gdf, sources, processing, settings),
+            lineage=_lineage(boundary, sources, processing, settings),
             files=_data_files(name, settings), dictionary=DICTIONARY, vintage=settings.vintage)
         written += _write_described(gdf, exported[name], description, stage, settings)
     return written
@@ -273,9 +277,8 @@ def _abstract(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions,
     return abstract
 
 
-def _lineage(gdf: gpd.GeoDataFrame, sources: dict[str, str], processing: str,
+def _lineage(info: BoundaryInfo | None, sources: dict[str, str], processing: str,
              settings: BundleOptions) -> str:
-    info = gdf.attrs.get("povmap")
     parts = []
     if info is not None:
         parts.append(f"Batas wilayah: {sources.get('batas', Path(info.path).name)} (skema "

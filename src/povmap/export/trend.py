@@ -146,7 +146,7 @@ def build_trend_manifest(trend: Trend, outputs: list[Path], *,
     reports = {label: report.to_dict() for label, report in trend.reports.items()}
     manifest = build_manifest(outputs, inputs=inputs, report=reports[trend.labels[-1]],
                               layers={}, command=command, vintage=", ".join(trend.labels),
-                              boundary=trend.desa.attrs.get("povmap"))
+                              boundary=trend.boundary)
     manifest["penggabungan"] = {
         label: build_manifest([], inputs={}, report=report, layers={})["penggabungan"]
         for label, report in reports.items()}

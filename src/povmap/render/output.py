@@ -57,7 +57,7 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
         manifest = build_manifest([outputs.path(p) for p in written], inputs=result.inputs,
                                   report=result.report.to_dict(), layers=result.layers,
                                   classification=result.classification,
-                                  boundary=result.main.attrs.get("povmap"),
+                                  boundary=result.boundary,
                                   suppression=applied.to_dict() if applied is not None else None)
         write_manifest(manifest_path, manifest)
     return output
