@@ -218,3 +218,200 @@ def test_a_recap_table_is_not_a_register(tmp_path, konsel_raw):
     make_counts(konsel_raw).to_csv(path, index=False)
     with pytest.raises(PovmapInputError, match="bukan register by-name"):
         povmap.targeting(path, KONSEL_DESA)
+
+
+# --- The command and its files -------------------------------------------------------------------
+
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+FORMULA = '=HYPERLINK("http://contoh.invalid","klik")'
+
+
+@pytest.fixture(scope="module")
+def hostile_run(konsel_raw, tmp_path_factory):
+    """``povmap sasaran`` on a DTSEN-like person-level register with a recipients list, where
+    two desa with excluded families are named with HTML and a spreadsheet formula."""
+    from conftest import invoke
+
+    folder = tmp_path_factory.mktemp("sasaran_cli")
+    first = make_register(konsel_raw, seed=21, level="individu", style="dtsen",
+                          with_recipients=True)
+    excluded = first.truth["keluarga_sasaran_tanpa_program"].fillna(0)
+    chosen = [konsel_raw.index[konsel_raw["kode"] == c][0] for c in
+              excluded[excluded > 0].index[:2]]
+    raw = konsel_raw.copy()
+    raw.loc[chosen[0], "nama"] = HOSTILE
+    raw.loc[chosen[1], "nama"] = FORMULA
+    boundaries = folder / "konsel.geojson"
+    raw.to_file(boundaries)
+    generated = make_register(raw, seed=21, level="individu", style="dtsen",
+                              with_recipients=True)
+    register, kpm = folder / "dtsen.xlsx", folder / "kpm.csv"
+    generated.register.to_excel(register, index=False)
+    generated.recipients.to_csv(kpm, index=False)
+    out, verification = folder / "keluaran", folder / "internal" / "verifikasi.xlsx"
+    code, text = invoke("sasaran", boundaries, register, "-o", out, "--recipients", kpm,
+                        "--daftar-verifikasi", verification, "--tiles", "none", "--kantong")
+    assert code == 0, text
+    return generated, out, verification, text, [raw.loc[i, "kode"] for i in chosen]
+
+
+def _all_bytes(path) -> list[tuple[str, bytes]]:
+    """Every file's bytes, and every member of a zip (XLSX) unpacked too."""
+    import zipfile
+
+    out = []
+    for file in ([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())):
+        data = file.read_bytes()
+        out.append((file.name, data))
+        if zipfile.is_zipfile(file):
+            with zipfile.ZipFile(file) as archive:
+                out += [(f"{file.name}:{m}", archive.read(m)) for m in archive.namelist()]
+    return out
+
+
+def test_no_personal_data_in_any_output_byte(hostile_run):
+    generated, out, verification, text, _ = hostile_run
+    files = _all_bytes(out) + _all_bytes(verification)
+    names = {name for name, _ in files}
+    assert {"sasaran.html", "lokus.csv", "lokus.xlsx", "sasaran.gpkg", "manifest.json",
+            "laporan_sasaran.json", "verifikasi.xlsx"} <= names
+    assert any(name.startswith("lokus.xlsx:xl/") for name in names)  # members were read too
+    assert len(generated.pii) > 3000
+    leaks = [(name, value) for value in generated.pii for name, data in files
+             if value.encode() in data]
+    assert leaks == []
+    assert not [v for v in generated.pii if v in text]  # nor on the terminal
+
+
+def test_verification_list_is_internal_and_holds_register_ids_only(hostile_run):
+    import openpyxl
+
+    generated, _, verification, _, _ = hostile_run
+    book = openpyxl.load_workbook(verification, read_only=True)
+    rows = list(book.active.iter_rows(values_only=True))
+    book.close()
+    assert rows[0][0].startswith("INTERNAL - TIDAK UNTUK DIPUBLIKASIKAN")
+    header = rows[1]
+    assert header[:2] == ("id_keluarga", "baris_register")
+    assert not {"nik", "nama", "alamat", "no_hp"} & {str(h).lower() for h in header}
+    ids = {r[0] for r in rows[2:]}
+    assert ids == generated.verification
+    assert ids <= generated.family_ids
+
+
+def test_priority_table_files_and_hostile_names(hostile_run):
+    import openpyxl
+
+    _, out, _, _, codes = hostile_run
+    lokus = pd.read_csv(out / "lokus.csv", dtype={"kode_desa": str})
+    assert list(lokus.columns[:5]) == ["peringkat", "kode_desa", "nama_desa", "kode_kecamatan",
+                                       "nama_kecamatan"]
+    assert "kantong" in lokus.columns
+    by_code = lokus.set_index("kode_desa")
+    assert by_code.at[codes[0], "nama_desa"] == HOSTILE
+    assert by_code.at[codes[1], "nama_desa"] == "'" + FORMULA  # never a formula in a CSV
+    book = openpyxl.load_workbook(out / "lokus.xlsx")
+    cells = [c for row in book.active.iter_rows() for c in row if c.value == FORMULA]
+    assert cells and all(c.data_type == "s" for c in cells)
+    html_text = (out / "sasaran.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html_text  # escaped wherever it is written
+
+
+@pytest.mark.browser
+def test_map_opens_without_errors_and_shows_names_as_text(hostile_run, browser):
+    from conftest import open_offline
+    from test_browser import LAYERS_JS, _popup_of
+
+    _, out, _, _, codes = hostile_run
+    page = open_offline(browser, out / "sasaran.html")
+    try:
+        assert page.errors == [] and page.requests == []
+        layers = page.evaluate(LAYERS_JS)
+        desa = [layer for layer in layers if "s" in layer["fields"]]
+        assert len(desa) >= 3  # exclusion, inclusion, not in register, needs: one per measure
+        assert max(layer["drawn"] for layer in desa) == 351
+        legend = page.locator(".povmap-legend").inner_text()
+        assert "Keluarga sasaran (desil 1) yang tidak menerima program yang diketahui" in legend
+        text = _popup_of(page, codes[0])
+        assert HOSTILE in text and "Keluarga sasaran" in text
+        assert page.evaluate("window.__pwned") is None
+    finally:
+        page.close()
+
+
+def test_suppressed_outputs_hold_no_small_count(family_p3ke, tmp_path):
+    from conftest import invoke
+
+    _, path = family_p3ke
+    out = tmp_path / "publik"
+    code, text = invoke("sasaran", KONSEL_DESA, path, "-o", out, "--suppress-below", "5",
+                        "--tiles", "none")
+    assert code == 0, text
+    assert not (out / "laporan_sasaran.json").exists()
+    layer = gpd.read_file(out / "sasaran.gpkg")
+    counts = [c for c in layer.columns if c.startswith(("keluarga_", "jumlah_", "penerima_",
+                                                        "kebutuhan_"))
+              and not c.endswith("utama")]
+    values = layer[counts].to_numpy(dtype=float)
+    assert not ((values >= 1) & (values < 5)).any()
+    assert layer["disamarkan"].any()
+    # A blanked exclusion count takes the program counts of its desa with it.
+    blanked = layer["keluarga_sasaran_tanpa_program"].isna() & layer["program_diketahui"].fillna(
+        "").astype(bool) & layer["keluarga_sasaran"].notna()
+    assert layer.loc[blanked, "keluarga_sasaran_pkh"].isna().all()
+    lokus = pd.read_csv(out / "lokus.csv")
+    shown = lokus[[c for c in lokus.columns if c in counts]].to_numpy(dtype=float)
+    assert not ((shown >= 1) & (shown < 5)).any()
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["penyamaran"]["ambang"] == 5
+    assert manifest["penggabungan"]["totals"]["jumlah_keluarga"]["matched"] is None
+    assert "disamarkan" in (out / "sasaran.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("case", ["bad_flag", "inside", "csv_list", "recap", "swapped",
+                                  "program"])
+def test_cli_errors_exit_1_naming_the_file_or_column(family_p3ke, konsel_raw, tmp_path, case):
+    from conftest import invoke, make_counts
+
+    generated, path = family_p3ke
+    out = tmp_path / "keluaran"
+    args = [KONSEL_DESA, path, "-o", out, "--tiles", "none"]
+    expect = ""
+    if case == "bad_flag":
+        table = generated.register.copy()
+        table.loc[3, "penerima_bpnt"] = "mungkin"
+        path = tmp_path / "salah.csv"
+        table.to_csv(path, index=False)
+        args[1] = path
+        expect = "salah.csv, row 5, column 'penerima_bpnt'"
+    elif case == "inside":
+        args += ["--daftar-verifikasi", out / "verifikasi.xlsx"]
+        expect = "must not lie in the public output folder"
+    elif case == "csv_list":
+        args += ["--daftar-verifikasi", tmp_path / "verifikasi.csv"]
+        expect = "use an .xlsx file"
+    elif case == "recap":
+        args[1] = tmp_path / "rekap.csv"
+        make_counts(konsel_raw).to_csv(args[1], index=False)
+        expect = "rekap.csv: not a by-name register"
+    elif case == "swapped":
+        args[:2] = [path, KONSEL_DESA]
+        expect = "BOUNDARIES comes first"
+    elif case == "program":
+        args += ["--programs", "pkh,zakat"]
+        expect = "--programs zakat: unknown program"
+    code, text = invoke("sasaran", *args, "--lang", "en")
+    assert code == 1, text
+    assert expect in text
+    assert not out.exists()  # nothing written
+
+
+def test_cli_message_in_indonesian_by_default(family_p3ke, tmp_path):
+    from conftest import invoke
+
+    _, path = family_p3ke
+    code, text = invoke("sasaran", KONSEL_DESA, path, "-o", tmp_path / "k", "--desil-layak",
+                        "12")
+    assert code == 1 and "--desil-layak 12: gunakan bilangan bulat 1 sampai 10" in text

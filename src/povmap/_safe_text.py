@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,7 +109,8 @@ def csv_text(table: pd.DataFrame) -> str:
     return csv_frame(table).to_csv(index=False, lineterminator="\r\n")
 
 
-def write_xlsx(table: pd.DataFrame, path: str | os.PathLike, *, sheet_name: str) -> Path:
+def write_xlsx(table: pd.DataFrame, path: str | os.PathLike, *, sheet_name: str,
+               heading: Sequence[str] = ()) -> Path:
     """Write ``table`` as one sheet: texts as text cells, numbers as numbers, no formula ever.
 
     pandas (through openpyxl) turns any text starting with ``=`` into a live formula. Here every
@@ -125,6 +126,8 @@ def write_xlsx(table: pd.DataFrame, path: str | os.PathLike, *, sheet_name: str)
         The ``.xlsx`` file to write (not atomically: pass a temporary path).
     sheet_name
         Name of the sheet.
+    heading
+        Lines written above the table, one cell each (e.g. "internal, not for publication").
 
     Returns
     -------
@@ -135,6 +138,8 @@ def write_xlsx(table: pd.DataFrame, path: str | os.PathLike, *, sheet_name: str)
     book = Workbook()
     sheet = book.active
     sheet.title = sheet_name
+    for line in heading:
+        sheet.append([_xlsx_value(str(line))])
     sheet.append([_xlsx_value(str(c)) for c in table.columns])
     for row in table.itertuples(index=False, name=None):
         sheet.append([_xlsx_value(v) for v in row])

@@ -541,6 +541,66 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
         click.echo(str(path))
 
 
+@main.command("sasaran")
+@click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("register", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder keluaran (publik): peta, tabel lokus, lapisan, manifes.")
+@click.option("--programs", default=None, metavar="pkh,bpnt,pbi,...",
+              help="Program yang dihitung; bawaan: semua yang ada kolomnya.")
+@click.option("--desil-sasaran", type=int, default=1, show_default=True,
+              help="Keluarga sasaran: desil 1 sampai angka ini.")
+@click.option("--desil-layak", type=int, default=4, show_default=True,
+              help="Penerima di atas desil ini dihitung sebagai kesalahan inklusi.")
+@click.option("--recipients", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Daftar penerima (KPM), dipadankan ke register menurut NIK/KK/id keluarga.")
+@click.option("--daftar-verifikasi", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Daftar verifikasi lapangan (.xlsx, internal; di luar -o).")
+@click.option("--title", default=None, help="Judul peta.")
+@click.option("--source", default=None, help="Sumber data, ditulis di peta.")
+@click.option("--tiles", default="osm", show_default=True,
+              help="Peta dasar: osm, topo, satelit, atau none (tanpa, bekerja luring).")
+@click.option("--cdn", is_flag=True,
+              help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+@suppress_option
+@pockets_option
+@read_options
+@_fail_cleanly
+@_writes(files=lambda kw: [kw["daftar_verifikasi"]], folders=lambda kw: [kw["output"]],
+         inputs=lambda kw: [kw["boundaries"], kw["register"], kw["recipients"]])
+def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil_layak,
+                    recipients, daftar_verifikasi, title, source, tiles, cdn, suppress_below,
+                    kantong, **kw) -> None:
+    """Sasaran program: keluarga desil sasaran tanpa program, penerima di atas desil layak,
+    kebutuhan per desa, tabel lokus."""
+    from .export.sasaran import check_verification, write_targeting
+    from .export.suppress import check_threshold
+    from .pipeline import check_order
+    from .render.controls import basemap_name
+    from .targeting import targeting
+
+    # Every option that can be wrong fails before the analysis, not after it.
+    check_order(boundaries, register)
+    basemap_name(tiles)
+    if suppress_below is not None:
+        check_threshold(suppress_below)
+    if daftar_verifikasi is not None:
+        check_verification(daftar_verifikasi, output)
+    options = _options({**kw, "level": "desa"})
+    result = targeting(
+        register, boundaries, programs=programs, desil_sasaran=desil_sasaran,
+        desil_layak=desil_layak, recipients=recipients, pockets=kantong,
+        fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid,
+        boundary_options=options.boundary_options(), register_options=options.counts_options(),
+        lang=kw["lang"])
+    _say(result.report.summary(kw["lang"]))
+    _say(result.summary(kw["lang"]))
+    for path in write_targeting(result, output, lang=kw["lang"], title=title, source=source,
+                                tiles=tiles, offline=not cdn, suppress_below=suppress_below,
+                                verification=daftar_verifikasi, command=sys.argv):
+        click.echo(str(path))
+
+
 @main.command("demo")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               default=Path("output"), show_default=True, help="Folder keluaran.")

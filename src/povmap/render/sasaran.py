@@ -1,0 +1,266 @@
+"""The targeting map (HTML) of a :class:`povmap.targeting.Targeting`.
+
+It reuses the choropleth's machinery (one TopoJSON topology, pre-formatted and escaped popups,
+legend sections that follow the layer control, search and zoom controls, Indonesian numbers): one
+layer per measure, each a share with its denominator named in the legend: exclusion (target
+families receiving no known program), inclusion (recipients above the eligibility desil),
+recipients not in the register (with a recipients list), and one per need (target families
+lacking a living condition).
+"""
+
+from __future__ import annotations
+
+import html
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from ..classify import Classification, make_classification
+from ..i18n import check_lang, format_number, format_percent, label
+from ..registers import PROGRAM_NAMES
+from ..simplify import TOLERANCE_M, simplify_coverage
+from ..targeting import Targeting, desil_span, need_column, program_column, rate_column
+from .controls import add_basemaps, add_controls
+from .interactive import _dissolve
+from .layers import KecamatanLabels, add_outline_layer, add_polygon_layer, palette_style
+from .legend import MapDecorations, footer_lines, graduated_items, section_html
+from .search import search_keys
+from .topo import TopologyData, build_topology
+
+TEXT = {
+    "id": {
+        "title": "Sasaran program: keluarga desil {span} yang belum terjangkau",
+        "exclusion": "Keluarga sasaran tanpa program",
+        "exclusion_head": "Keluarga sasaran (desil {span}) yang tidak menerima program yang "
+                          "diketahui (% dari keluarga sasaran)",
+        "inclusion": "Penerima di atas desil {layak}",
+        "inclusion_head": "Penerima program dengan desil di atas {layak} (% dari keluarga "
+                          "penerima)",
+        "unfound": "Penerima tidak ada di register",
+        "unfound_head": "Entri daftar penerima yang tidak ditemukan di register (% dari entri "
+                        "di desa itu)",
+        "need": "Kebutuhan: {need}",
+        "need_head": "Keluarga sasaran tanpa {need} (% dari keluarga sasaran yang kondisinya "
+                     "diketahui)",
+        "rank": "Desil adalah peringkat kesejahteraan (desil 1 = 10 % termiskin secara "
+                "nasional), bukan tingkat kemiskinan.",
+        "unknown": "Program yang kolomnya kosong untuk seluruh desa dianggap tidak diketahui, "
+                   "bukan 'tidak menerima'.",
+        "keluarga_register": "Keluarga di register (berdesil)",
+        "sasaran": "Keluarga sasaran (desil {span})",
+        "tanpa_program": "Keluarga sasaran tanpa program",
+        "diketahui": "Program yang diketahui",
+        "penerima": "Keluarga penerima program",
+        "di_atas": "Penerima di atas desil {layak}",
+        "entri": "Entri daftar penerima",
+        "tidak_di_register": "Tidak ditemukan di register",
+        "program": "Sasaran menerima {program}",
+        "kebutuhan": "Sasaran tanpa {need}",
+        "utama": "Kebutuhan utama",
+        "kantong": "Kantong kemiskinan",
+        "yes": "ya", "no": "tidak", "none": "tidak ada",
+        "need:air_minum": "air minum layak", "need:sanitasi": "jamban layak",
+        "need:lantai": "lantai layak", "need:dinding": "dinding layak",
+        "need:atap": "atap layak", "need:listrik": "listrik",
+        "need:bahan_bakar": "bahan bakar memasak bersih",
+    },
+    "en": {
+        "title": "Programme targeting: desil {span} families not yet reached",
+        "exclusion": "Target families without a programme",
+        "exclusion_head": "Target families (desil {span}) receiving no known programme (% of "
+                          "target families)",
+        "inclusion": "Recipients above desil {layak}",
+        "inclusion_head": "Programme recipients above desil {layak} (% of recipient families)",
+        "unfound": "Recipients not in the register",
+        "unfound_head": "Recipients-list entries not found in the register (% of the entries "
+                        "in that village)",
+        "need": "Need: {need}",
+        "need_head": "Target families without {need} (% of target families whose condition "
+                     "is known)",
+        "rank": "A desil is a welfare rank (desil 1 = the poorest 10 % nationally), not a "
+                "poverty rate.",
+        "unknown": "A programme whose column is blank for a whole village is unknown there, not "
+                   "'not received'.",
+        "keluarga_register": "Families in the register (with a desil)",
+        "sasaran": "Target families (desil {span})",
+        "tanpa_program": "Target families without a programme",
+        "diketahui": "Programmes known",
+        "penerima": "Programme recipient families",
+        "di_atas": "Recipients above desil {layak}",
+        "entri": "Recipients-list entries",
+        "tidak_di_register": "Not found in the register",
+        "program": "Target families receiving {program}",
+        "kebutuhan": "Target families without {need}",
+        "utama": "Main need",
+        "kantong": "Poverty pocket",
+        "yes": "yes", "no": "no", "none": "none",
+        "need:air_minum": "safe drinking water", "need:sanitasi": "a decent latrine",
+        "need:lantai": "a decent floor", "need:dinding": "a decent wall",
+        "need:atap": "a decent roof", "need:listrik": "electricity",
+        "need:bahan_bakar": "clean cooking fuel",
+    },
+}
+#: Colour maps: the errors in reds and purples, the needs in browns.
+_CMAPS = {"exclusion": "YlOrRd", "inclusion": "PuRd", "unfound": "BuPu", "need": "YlOrBr"}
+
+
+def _t(key: str, lang: str, **values: object) -> str:
+    return TEXT[lang][key].format(**values)
+
+
+def need_label(condition: str, lang: str = "id") -> str:
+    """What a family lacks for ``condition``, in words (``"air minum layak"``)."""
+    return _t(f"need:{condition}", lang)
+
+
+def _count_rate(count: pd.Series, rate: pd.Series | None, lang: str) -> list[str]:
+    """``3 (25,00 %)``: a count with its share, escaped; an en dash when unknown."""
+    out = []
+    rates = rate if rate is not None else pd.Series([None] * len(count), index=count.index)
+    for n, r in zip(count, rates, strict=True):
+        text = format_number(n, 0, lang)
+        if text != "–" and r is not None and r == r:
+            text += f" ({format_percent(r, 2, lang)})"
+        out.append(html.escape(text))
+    return out
+
+
+def _popup(result: Targeting, web: gpd.GeoDataFrame, lang: str
+           ) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Escaped, pre-formatted popup texts ``t0`` ... and their escaped aliases."""
+    span, layak = desil_span(result.desil_sasaran), result.desil_layak
+    rows: list[tuple[str, list[str]]] = [
+        (label("nama_desa", lang), [html.escape(str(v)) for v in web["nama_desa"]]),
+        (label("nama_kecamatan", lang), [html.escape(str(v)) for v in web["nama_kecamatan"]]),
+        (label("kode_desa", lang), [html.escape(str(v)) for v in web["kode_desa"]]),
+        (_t("keluarga_register", lang), _count_rate(web["jumlah_keluarga_register"], None, lang)),
+        (_t("sasaran", lang, span=span), _count_rate(web["keluarga_sasaran"], None, lang)),
+        (_t("tanpa_program", lang), _count_rate(web["keluarga_sasaran_tanpa_program"],
+                                                web["persen_sasaran_tanpa_program"], lang)),
+        (_t("diketahui", lang), [html.escape(", ".join(
+            PROGRAM_NAMES[p] for p in str(v).split(",") if p in PROGRAM_NAMES)
+            if isinstance(v, str) and v else "–") for v in web["program_diketahui"]]),
+    ]
+    for p in result.programs:
+        count = program_column(p)
+        rows.append((_t("program", lang, program=PROGRAM_NAMES[p]),
+                     _count_rate(web[count], web[rate_column(count)], lang)))
+    rows += [
+        (_t("penerima", lang), _count_rate(web["jumlah_penerima"], None, lang)),
+        (_t("di_atas", lang, layak=layak),
+         _count_rate(web["penerima_di_atas_desil_layak"],
+                     web["persen_penerima_di_atas_desil_layak"], lang)),
+    ]
+    if "penerima_tidak_di_register" in web.columns:
+        rows += [(_t("entri", lang), _count_rate(web["jumlah_entri_penerima"], None, lang)),
+                 (_t("tidak_di_register", lang),
+                  _count_rate(web["penerima_tidak_di_register"],
+                              web["persen_penerima_tidak_di_register"], lang))]
+    for c in result.conditions:
+        count = need_column(c)
+        rows.append((_t("kebutuhan", lang, need=need_label(c, lang)),
+                     _count_rate(web[count], web[rate_column(count)], lang)))
+    if result.conditions:
+        rows.append((_t("utama", lang), [html.escape(need_label(v, lang)) if isinstance(v, str)
+                                         else "–" for v in web["kebutuhan_utama"]]))
+    if "kantong" in web.columns:
+        rows.append((_t("kantong", lang), [
+            "–" if pd.isna(v) else _t("yes" if int(v) == 1 else "no", lang)
+            for v in web["kantong"]]))
+    props = pd.DataFrame({f"t{i}": values for i, (_, values) in enumerate(rows)},
+                         index=web.index)
+    return props, [f"t{i}" for i in range(len(rows))], [html.escape(a) for a, _ in rows]
+
+
+def _layers(result: Targeting, lang: str) -> list[tuple[str, str, str, str]]:
+    """(key, rate column, layer name, legend heading) of each measure the map shows."""
+    span, layak = desil_span(result.desil_sasaran), result.desil_layak
+    out = [("exclusion", "persen_sasaran_tanpa_program", _t("exclusion", lang),
+            _t("exclusion_head", lang, span=span)),
+           ("inclusion", "persen_penerima_di_atas_desil_layak",
+            _t("inclusion", lang, layak=layak), _t("inclusion_head", lang, layak=layak))]
+    if "persen_penerima_tidak_di_register" in result.desa.columns:
+        out.append(("unfound", "persen_penerima_tidak_di_register", _t("unfound", lang),
+                    _t("unfound_head", lang)))
+    for c in result.conditions:
+        words = need_label(c, lang)
+        out.append(("need", rate_column(need_column(c)), _t("need", lang, need=words),
+                    _t("need_head", lang, need=words)))
+    return out
+
+
+def targeting_map(
+    result: Targeting,
+    *,
+    title: str | None = None,
+    source: str | None = None,
+    suppressed: bool = False,
+    lang: str = "id",
+    tiles: str | None = "OpenStreetMap",
+    tolerance_m: float = TOLERANCE_M,
+) -> folium.Map:
+    """The interactive targeting map: a layer per measure, one popup with every number.
+
+    Parameters
+    ----------
+    result
+        From :func:`povmap.targeting` (suppressed for publication, if it is to be published).
+    title, source
+        Map title (default: "Sasaran program: keluarga desil 1 yang belum terjangkau") and
+        data source.
+    suppressed
+        Whether small counts were blanked (a note says so).
+    lang
+        ``"id"`` (default) or ``"en"``.
+    tiles
+        Basemap (``osm``, ``topo``, ``satelit``) or None/``"none"``.
+    tolerance_m
+        Web simplification tolerance in metres.
+
+    Returns
+    -------
+    A folium map; save it with :func:`povmap._offline.save_map` (self-contained HTML).
+    """
+    check_lang(lang)
+    desa = result.desa[~(result.desa.geometry.isna() | result.desa.geometry.is_empty)]
+    web = simplify_coverage(desa, tolerance_m)
+    outlines = _dissolve(web, "kecamatan")
+    props, fields, aliases = _popup(result, web, lang)
+    layers = []
+    for i, (kind, column, name, heading) in enumerate(_layers(result, lang)):
+        if not web[column].notna().any():
+            continue  # nothing known of this measure anywhere: no empty layer
+        classes: Classification = make_classification(web[column], column=column,
+                                                      scheme="quantiles", k=5,
+                                                      cmap=_CMAPS[kind])
+        props[f"k{i}"] = classes.assign(web[column]).astype(int)
+        layers.append((f"k{i}", name, heading, classes))
+    props["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"],
+                                              strict=True)]
+    props["q"] = search_keys(web)
+    objects = {"desa": gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326),
+               "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326)}
+    topology = TopologyData(build_topology(objects))
+
+    m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
+    add_basemaps(m, tiles, lang)
+    topology.add_to(m)
+    sections, main = [], None
+    for j, (key, name, heading, classes) in enumerate(layers):
+        layer = add_polygon_layer(
+            m, topology, "desa", name=name, fields=fields, aliases=aliases, show=j == 0,
+            tooltip_fields=fields[:2] + fields[4:6],
+            style=palette_style(list(classes.colors), classes.no_data_color, opacity=0.8,
+                                weight=0.4, key=key))
+        main = main or layer
+        sections.append(section_html(name, heading, graduated_items(classes, lang),
+                                     shown=j == 0))
+    add_outline_layer(m, topology, "kecamatan", lang)
+    KecamatanLabels(outlines, label("kecamatan_labels", lang), show=len(outlines) <= 40).add_to(m)
+    notes = [_t("rank", lang), _t("unknown", lang)]
+    MapDecorations(title or _t("title", lang, span=desil_span(result.desil_sasaran)), notes,
+                   sections, footer_lines(source, None, suppressed, lang),
+                   bounds=tuple(web.total_bounds), lang=lang).add_to(m)
+    add_controls(m, search_layer=main, search_label="s", kecamatan=outlines, lang=lang)
+    return m
