@@ -21,7 +21,6 @@ NOT_YET: set[str] = {
     "export/metadata.py", "export/pockets.py", "export/suppress.py", "export/writers.py",
     "pipeline.py", "pockets.py", "render/controls.py",
     "render/interactive.py", "render/output.py", "render/static.py", "simplify.py", "trend.py",
-    "registers.py", "targeting.py",
 }
 #: Calls whose first argument is a catalogue id (``label`` takes it without ``label.``).
 LOOKUPS = {"text": "", "message": "", "from_catalogue": "", "label": "label."}

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
+from ._messages import message
 from ._privacy import mask
 from .counts import (
     _area_columns,
@@ -212,26 +213,17 @@ class Register:
     def notes(self) -> list[Text]:
         """What reading left out, in Indonesian and English."""
         info = self.info
-        notes = [Text(f"Register by-name ({'individu' if self.individual else 'keluarga'}): "
-                      f"{info['baris_data']} baris, {len(self.families)} keluarga berdesil; NIK, "
-                      "nama, alamat dan telepon tidak dibaca ke hasil.",
-                      en=f"By-name register ({'individual' if self.individual else 'family'}): "
-                         f"{info['baris_data']} rows, {len(self.families)} families with a desil; "
-                         "NIK, names, addresses and phones are not read into the results.")]
+        notes = [message("sasaran.register_individu" if self.individual else
+                         "sasaran.register_keluarga", rows=info["baris_data"],
+                         families=len(self.families))]
         if info.get("dikecualikan"):
             listed = ", ".join(f"{k}: {v}" for k, v in info["dikecualikan"].items())
-            notes.append(Text(f"Baris tidak dihitung menurut status_keberadaan ({listed}).",
-                              en=f"Rows not counted by status_keberadaan ({listed})."))
+            notes.append(message("sasaran.left_out", listed=listed))
         if info.get("tanpa_desil"):
-            notes.append(Text(f"{info['tanpa_desil']} baris tanpa desil 1-10 tidak dihitung.",
-                              en=f"{info['tanpa_desil']} rows without desil 1-10 are not "
-                                 "counted."))
+            notes.append(message("sasaran.no_desil", n=info["tanpa_desil"]))
         for condition, n in info.get("tidak_dikenali", {}).items():
-            notes.append(Text(
-                f"Kolom {self.columns[condition]!r}: {n} keluarga dengan nilai yang tidak dikenali "
-                f"tidak dihitung untuk kebutuhan {condition}.",
-                en=f"Column {self.columns[condition]!r}: {n} families with an unrecognised value "
-                   f"are not counted for the need {condition}."))
+            notes.append(message("sasaran.unrecognised", column=repr(self.columns[condition]), n=n,
+                                 need=condition))
         return notes
 
 
@@ -286,11 +278,8 @@ def parse_flags(cells: Sequence[object], rows: Sequence[int], header: str,
         elif text in _NO:
             out[i] = 0.0
         else:
-            raise PovmapInputError(
-                f"{path}, baris {rows[i]}, kolom {header!r}: {mask(str(cell))} bukan tanda "
-                "penerima. Gunakan Ya/Tidak, Y/T atau 1/0 (kosong = tidak tercatat).",
-                en=f"{path}, row {rows[i]}, column {header!r}: {mask(str(cell))} is not a "
-                   "recipient flag. Use Ya/Tidak, Y/T or 1/0 (blank = not recorded).")
+            raise PovmapInputError.from_catalogue("sasaran.bad_flag", path=path, row=rows[i],
+                                                  column=repr(header), value=mask(str(cell)))
     return out
 
 
@@ -326,22 +315,14 @@ def check_programs(programs: Iterable[str] | str | None) -> tuple[str, ...] | No
     unknown = [p for p in names if p not in PROGRAMS]
     if unknown or not names:
         known = ", ".join(PROGRAMS)
-        raise PovmapInputError(
-            f"--programs {', '.join(unknown) or '(kosong)'}: program tidak dikenal; gunakan "
-            f"{known}.",
-            en=f"--programs {', '.join(unknown) or '(empty)'}: unknown program; use {known}.")
+        raise PovmapInputError.from_catalogue("sasaran.unknown_program",
+                                              programs=", ".join(unknown) or "-", known=known)
     return tuple(dict.fromkeys(names))
 
 
 def _not_a_register(path: Path) -> PovmapInputError:
     desil = ", ".join(BY_NAME_ALIASES["desil"][:3])
-    return PovmapInputError(
-        f"{path}: bukan register by-name (P3KE/DTSEN). Sasaran memerlukan satu baris per keluarga "
-        f"atau per orang dengan kolom wilayah (kode_kemdagri atau kecamatan dan desa_kelurahan), "
-        f"kolom desil ({desil} ...) dan kolom keluarga atau orang (id_keluarga_P3KE, nik ...).",
-        en=f"{path}: not a by-name register (P3KE/DTSEN). Targeting needs one row per family or "
-           f"person with area columns (kode_kemdagri, or kecamatan and desa_kelurahan), a desil "
-           f"column ({desil} ...) and a family or person column (id_keluarga_P3KE, nik ...).")
+    return PovmapInputError.from_catalogue("sasaran.not_register", path=path, desil=desil)
 
 
 def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
@@ -387,8 +368,7 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     body = body[~_blank_rows(body)]
     body = body[~_total_rows(body, list(header.columns.values()))]
     if body.empty:
-        raise PovmapInputError(f"{path}: tidak ada baris data di bawah judul kolom.",
-                               en=f"{path}: no data rows below the header row.")
+        raise PovmapInputError.from_catalogue("sasaran.no_rows", path=path)
     area = _area_columns(body, header.columns)
     rows = (body.index.to_numpy() + 1).tolist()
     individual = "id_individu" in columns or "hubungan" in columns
@@ -398,11 +378,9 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
         missing = [p for p in wanted if p not in found_programs]
         if missing:
             present = ", ".join(h for h in heads if h)
-            raise PovmapInputError(
-                f"{path}: tidak ada kolom program {', '.join(missing)} (mis. "
-                f"{PROGRAMS[missing[0]][0][0]}). Kolom yang ada: {present}.",
-                en=f"{path}: no program column for {', '.join(missing)} (e.g. "
-                   f"{PROGRAMS[missing[0]][0][0]}). Columns: {present}.")
+            raise PovmapInputError.from_catalogue(
+                "sasaran.no_program_column", path=path, programs=", ".join(missing),
+                example=PROGRAMS[missing[0]][0][0], columns=present)
         found_programs = {p: found_programs[p] for p in wanted}
     found_conditions = _found(keys, {c: cond.aliases for c, cond in CONDITIONS.items()})
 
@@ -420,13 +398,7 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
                              for v in _cells(body, family_column)] if family_column is not None
                             else None)
     if individual and group_column is None:
-        raise PovmapInputError(
-            f"{path}: ekspor per orang tanpa kolom id keluarga (id_keluarga_P3KE, id_keluarga, "
-            "no_kk ...): keluarga tidak dapat disusun. Gunakan ekspor per keluarga, atau sertakan "
-            "kolom id keluarga.",
-            en=f"{path}: a per-person export without a family id column (id_keluarga_P3KE, "
-               "id_keluarga, no_kk ...): families cannot be put together. Use the per-family "
-               "export, or include the family id column.")
+        raise PovmapInputError.from_catalogue("sasaran.no_family_id", path=path)
     if individual:
         assert group_column is not None
         groups = [_hash("kelompok", v) for v in _cells(body, group_column)]
@@ -563,12 +535,7 @@ def read_recipients(path: str | os.PathLike, register: Register, *,
             found = (row, heads, keys, ids, program_col, flags)
             break
     if found is None:
-        raise PovmapInputError(
-            f"{path}: daftar penerima perlu kolom NIK, no_kk atau id_keluarga_P3KE dan kolom "
-            "program (program, jenis_bantuan ...) atau kolom penerima_pkh, penerima_bpnt ...",
-            en=f"{path}: a recipients list needs a NIK, no_kk or id_keluarga_P3KE column and a "
-               "program column (program, jenis_bantuan ...) or penerima_pkh, penerima_bpnt ... "
-               "columns.")
+        raise PovmapInputError.from_catalogue("sasaran.recipients_header", path=path)
     row, heads, keys, ids, program_col, flags = found
     body = table.iloc[row + 1:]
     body = body[~_blank_rows(body)]
@@ -593,12 +560,9 @@ def read_recipients(path: str | os.PathLike, register: Register, *,
                 continue
             program = next((p for p, rx in pattern if rx.search(text)), None)
             if program is None:
-                raise PovmapInputError(
-                    f"{path}, baris {rows[i]}, kolom {heads[program_col]!r}: program "
-                    f"{mask(str(cell))} tidak dikenal; gunakan PKH, BPNT/Sembako, PBI-JK, "
-                    "BLT DD, BPUM atau PIP.",
-                    en=f"{path}, row {rows[i]}, column {heads[program_col]!r}: unknown program "
-                       f"{mask(str(cell))}; use PKH, BPNT/Sembako, PBI-JK, BLT DD, BPUM or PIP.")
+                raise PovmapInputError.from_catalogue(
+                    "sasaran.recipients_program", path=path, row=rows[i],
+                    column=repr(heads[program_col]), value=mask(str(cell)))
             entries.append((program, rows[i], desa_keys[i], per_row[i]))
     for program, position in flags.items():
         values = parse_flags(_cells(body, position), rows, heads[position], path)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
+from ._messages import message, text
 from ._module import make_callable
 from .boundaries import BoundaryLayer, boundary_level, read_boundaries
 from .i18n import format_number
@@ -176,25 +177,17 @@ class Targeting:
         def n(column: str) -> str:
             return format_number(d[column].sum(min_count=1), 0, lang) if column in d else "–"
 
-        span = desil_span(self.desil_sasaran)
         lines = [
-            (f"Target families (desil {span}): {n('keluarga_sasaran')}; "
-             f"receiving no known program: {n('keluarga_sasaran_tanpa_program')}" if en else
-             f"Keluarga sasaran (desil {span}): {n('keluarga_sasaran')}; tidak "
-             f"menerima program yang diketahui: {n('keluarga_sasaran_tanpa_program')}"),
-            (f"Recipients above desil {self.desil_layak}: {n('penerima_di_atas_desil_layak')} of "
-             f"{n('jumlah_penerima')}" if en else
-             f"Penerima di atas desil {self.desil_layak}: {n('penerima_di_atas_desil_layak')} "
-             f"dari {n('jumlah_penerima')}"),
+            text("sasaran.summary_target", lang, span=desil_span(self.desil_sasaran),
+                 target=n("keluarga_sasaran"), excluded=n("keluarga_sasaran_tanpa_program")),
+            text("sasaran.summary_inclusion", lang, layak=self.desil_layak,
+                 above=n("penerima_di_atas_desil_layak"), recipients=n("jumlah_penerima")),
         ]
         if self.recipients_total is not None:
             total = self.recipients_total
-            lines.append(
-                f"Recipients list: {format_number(total['tidak_di_register'], 0, lang)} of "
-                f"{format_number(total['entri'], 0, lang)} entries not found in the register"
-                if en else
-                f"Daftar penerima: {format_number(total['tidak_di_register'], 0, lang)} dari "
-                f"{format_number(total['entri'], 0, lang)} entri tidak ditemukan di register")
+            lines.append(text("sasaran.summary_recipients", lang,
+                              unfound=format_number(total["tidak_di_register"], 0, lang),
+                              entries=format_number(total["entri"], 0, lang)))
         lines.extend(f"! {note.en if en else str(note)}" for note in self.notes)
         return "\n".join(lines)
 
@@ -266,22 +259,14 @@ def targeting(
               read_boundaries(boundaries, **(boundary_options or {})))
     bounds = bounds.gdf if isinstance(bounds, BoundaryLayer) else bounds
     if boundary_level(bounds) != "desa":
-        raise PovmapInputError(
-            "Sasaran dihitung per desa: berkas batas berisi kecamatan. Gunakan lapisan desa "
-            "(--layer).",
-            en="Targeting is computed per desa: the boundary file holds kecamatan. Use a desa "
-               "layer (--layer).")
+        raise PovmapInputError.from_catalogue("sasaran.kecamatan_layer")
     bounds = bounds.reset_index(drop=True)
     reg = (register if isinstance(register, Register) else
            read_register(register, **(register_options or {})))
     notes: list[Text] = list(reg.notes())
     report, codes = _place(bounds, reg.desa, reg.path, fuzzy_threshold, allow_invalid)
     if report.matched == 0:
-        raise PovmapInputError(
-            f"{reg.path}: tidak satu pun desa register cocok dengan desa di lapisan batas. "
-            "Pastikan register dan batas untuk kabupaten yang sama.",
-            en=f"{reg.path}: no desa of the register matches a desa of the boundary layer. "
-               "Make sure the register and the boundaries are of the same kabupaten.")
+        raise PovmapInputError.from_catalogue("sasaran.no_match", path=reg.path)
     families = reg.families.assign(kode_desa=reg.families["_desa"].map(codes))
 
     rec: Recipients | None = None
@@ -295,19 +280,12 @@ def targeting(
     if wanted is not None:
         missing = [p for p in wanted if p not in available]
         if missing:
-            raise PovmapInputError(
-                f"--programs {', '.join(missing)}: tidak ada kolom program itu di {reg.path}"
-                + (" maupun di daftar penerima" if rec else "") + " (mis. "
-                f"{PROGRAMS[missing[0]][0][0]}).",
-                en=f"--programs {', '.join(missing)}: {reg.path} has no column for it"
-                   + (" and neither has the recipients list" if rec else "") + " (e.g. "
-                   f"{PROGRAMS[missing[0]][0][0]}).")
+            raise PovmapInputError.from_catalogue(
+                "sasaran.programs_missing_list" if rec else "sasaran.programs_missing",
+                programs=", ".join(missing), path=reg.path, example=PROGRAMS[missing[0]][0][0])
         available = tuple(p for p in available if p in wanted)
     if not available:
-        notes.append(Text("Register tidak punya kolom program (penerima_pkh, penerima_bpnt ...): "
-                          "kesalahan eksklusi dan inklusi tidak dapat dihitung.",
-                          en="The register has no program columns (penerima_pkh, penerima_bpnt "
-                             "...): exclusion and inclusion errors cannot be computed."))
+        notes.append(message("sasaran.no_program_columns"))
     conditions = tuple(c for c in CONDITIONS if f"kurang_{c}" in families.columns)
 
     counted = families[families["kode_desa"].notna()]
@@ -344,8 +322,8 @@ def targeting(
 
 def _check_desil(value: object, option: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 10:
-        raise PovmapInputError(f"{option} {value!r}: gunakan bilangan bulat 1 sampai 10.",
-                               en=f"{option} {value!r}: use a whole number from 1 to 10.")
+        raise PovmapInputError.from_catalogue("sasaran.desil_option", option=option,
+                                              value=repr(value))
 
 
 def _place(bounds: gpd.GeoDataFrame, table: pd.DataFrame, path: str, fuzzy_threshold: float,
@@ -433,13 +411,8 @@ def _add_recipients(desa: pd.DataFrame, bounds: gpd.GeoDataFrame, rec: Recipient
     """Entries of the list and those not found in the register, per desa where it says where."""
     total = {"entri": int(rec.entries.sum()), "tidak_di_register": int(len(rec.unfound))}
     if rec.desa is None:
-        notes.append(Text(
-            f"{rec.path}: daftar penerima tanpa kolom wilayah: penerima yang tidak ada di "
-            f"register ({total['tidak_di_register']} dari {total['entri']} entri) tidak dapat "
-            "ditempatkan per desa.",
-            en=f"{rec.path}: the recipients list has no area columns: recipients not in the "
-               f"register ({total['tidak_di_register']} of {total['entri']} entries) cannot be "
-               "placed per desa."))
+        notes.append(message("sasaran.recipients_no_area", path=rec.path,
+                             unfound=total["tidak_di_register"], entries=total["entri"]))
         return desa, None, total
     report, codes = _place(bounds, rec.desa, rec.path, fuzzy_threshold, allow_invalid)
     entries = rec.entries.rename(index=codes.to_dict()).groupby(level=0).sum()
@@ -460,27 +433,12 @@ def _notes(reg: Register, desa: pd.DataFrame, programs: tuple[str, ...], desil_l
         unknown = int((desa["keluarga_sasaran"] > 0).sum() - desa.loc[
             desa["keluarga_sasaran"] > 0, column].notna().sum())
         if unknown:
-            notes.append(Text(
-                f"Program {PROGRAM_NAMES[p]}: kolomnya kosong untuk semua keluarga di {unknown} "
-                "desa; di sana program ini tidak diketahui (bukan 'tidak menerima') dan tidak "
-                "dihitung.",
-                en=f"Program {PROGRAM_NAMES[p]}: its column is blank for every family in "
-                   f"{unknown} desa; there the program is unknown (not 'not received') and is "
-                   "not counted."))
+            notes.append(message("sasaran.program_unknown_desa", program=PROGRAM_NAMES[p],
+                                 n=unknown))
     if programs and families["desil"].max() <= desil_layak:
-        notes.append(Text(
-            f"Register hanya memuat desil 1-{int(families['desil'].max())}: penerima di atas "
-            f"desil {desil_layak} tidak tercatat di dalamnya (P3KE hanya memuat desil 1-4), jadi "
-            "kesalahan inklusi hanya terlihat dengan register DTSEN (desil 1-10) atau daftar "
-            "penerima (--recipients).",
-            en=f"The register holds desil 1-{int(families['desil'].max())} only: recipients "
-               f"above desil {desil_layak} are not in it (P3KE holds desil 1-4), so inclusion "
-               "errors show only with a DTSEN register (desil 1-10) or a recipients list "
-               "(--recipients)."))
-    notes.append(Text("Desil adalah peringkat kesejahteraan (desil 1 = 10 % termiskin secara "
-                      "nasional), bukan tingkat kemiskinan.",
-                      en="A desil is a welfare rank (desil 1 = the poorest 10 % nationally), not "
-                         "a poverty rate."))
+        notes.append(message("sasaran.p3ke_desil", top=int(families["desil"].max()),
+                             layak=desil_layak))
+    notes.append(message("sasaran.desil_rank"))
     return notes
 
 
@@ -491,10 +449,7 @@ def _with_pockets(desa: gpd.GeoDataFrame, lang: str, notes: list[Text]) -> gpd.G
     jenis = desa["kode_desa"].map(found.desa.set_index("kode_desa")["jenis_kantong"])
     out = desa.copy()
     out["kantong"] = (jenis == "kantong").astype("Int64").where(~jenis.isin(UNTESTED))
-    notes.append(Text("Kantong: klaster desa dengan banyak keluarga sasaran (Moran lokal pada "
-                      "keluarga_sasaran, dikoreksi FDR).",
-                      en="Pockets: clusters of desa with many target families (local Moran on "
-                         "keluarga_sasaran, FDR-corrected)."))
+    notes.append(message("sasaran.pockets"))
     geometry = out.geometry.name
     return out[[c for c in out.columns if c != geometry] + [geometry]]
 

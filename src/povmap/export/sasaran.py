@@ -30,6 +30,7 @@ import pandas as pd
 
 from .._errors import PovmapInputError, Text
 from .._io import atomic_path, staged_outputs, write_text
+from .._messages import message
 from .._safe_text import csv_text, write_xlsx
 from ..targeting import Targeting, priority_table, program_column
 from .suppress import FLAG, check_threshold
@@ -40,9 +41,6 @@ REPORT = "laporan_sasaran.json"
 LOKUS = "lokus"
 MAP = "sasaran.html"
 LAYER = "sasaran.gpkg"
-#: The first line of the verification list.
-INTERNAL = ("INTERNAL - TIDAK UNTUK DIPUBLIKASIKAN. Daftar verifikasi lapangan: cari keluarga "
-            "menurut id_keluarga di sistem dinas sendiri. / Internal - not for publication.")
 
 
 def suppress_targeting(result: Targeting, n: int) -> tuple[Targeting, dict]:
@@ -170,8 +168,10 @@ def write_targeting(
         if verification is not None:
             target = outputs.path(verification)
             with atomic_path(target) as tmp:
+                # The first line says, in both languages, that the list must not be published.
+                internal = message("sasaran.internal")
                 write_xlsx(result.verification, tmp, sheet_name="verifikasi",
-                           heading=[INTERNAL])
+                           heading=[f"{internal} / {internal.en}"])
         inputs = {k: Path(v) for k, v in result.inputs.items() if Path(v).is_file()}
         manifest = build_manifest(written, inputs=inputs, report=result.report.to_dict(),
                                   layers={}, command=command,
@@ -214,22 +214,11 @@ def check_verification(path: str | os.PathLike, out_dir: str | os.PathLike,
     (given ``result``) that cannot be made because the register has no family id of its own."""
     path, folder = Path(path), Path(out_dir)
     if path.suffix.lower() != ".xlsx":
-        raise PovmapInputError(
-            f"--daftar-verifikasi {path}: gunakan berkas .xlsx.",
-            en=f"--daftar-verifikasi {path}: use an .xlsx file.")
+        raise PovmapInputError.from_catalogue("sasaran.verification_suffix", path=path)
     if folder.resolve() in path.resolve().parents:
-        raise PovmapInputError(
-            f"--daftar-verifikasi {path}: daftar internal ini tidak boleh berada di folder "
-            f"keluaran publik {folder}; simpan di tempat lain.",
-            en=f"--daftar-verifikasi {path}: this internal list must not lie in the public "
-               f"output folder {folder}; save it elsewhere.")
+        raise PovmapInputError.from_catalogue("sasaran.verification_inside", path=path,
+                                              folder=folder)
     if result is not None and len(result.verification) and result.verification[
             "id_keluarga"].isna().all():
-        raise PovmapInputError(
-            "--daftar-verifikasi: register tidak punya kolom id keluarga sendiri "
-            "(id_keluarga_P3KE, id_keluarga ...), jadi keluarga tidak dapat disebut tanpa data "
-            "pribadi. Gunakan ekspor yang memuat id keluarga.",
-            en="--daftar-verifikasi: the register has no family id column of its own "
-               "(id_keluarga_P3KE, id_keluarga ...), so families cannot be named without "
-               "personal data. Use an export that carries the family id.")
+        raise PovmapInputError.from_catalogue("sasaran.verification_no_id")
     return path

@@ -16,6 +16,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from .._messages import text
 from ..classify import Classification, make_classification
 from ..i18n import check_lang, format_number, format_percent, label
 from ..registers import PROGRAM_NAMES
@@ -28,90 +29,18 @@ from .legend import MapDecorations, footer_lines, graduated_items, section_html
 from .search import search_keys
 from .topo import TopologyData, build_topology
 
-TEXT = {
-    "id": {
-        "title": "Sasaran program: keluarga desil {span} yang belum terjangkau",
-        "exclusion": "Keluarga sasaran tanpa program",
-        "exclusion_head": "Keluarga sasaran (desil {span}) yang tidak menerima program yang "
-                          "diketahui (% dari keluarga sasaran)",
-        "inclusion": "Penerima di atas desil {layak}",
-        "inclusion_head": "Penerima program dengan desil di atas {layak} (% dari keluarga "
-                          "penerima)",
-        "unfound": "Penerima tidak ada di register",
-        "unfound_head": "Entri daftar penerima yang tidak ditemukan di register (% dari entri "
-                        "di desa itu)",
-        "need": "Kebutuhan: {need}",
-        "need_head": "Keluarga sasaran tanpa {need} (% dari keluarga sasaran yang kondisinya "
-                     "diketahui)",
-        "rank": "Desil adalah peringkat kesejahteraan (desil 1 = 10 % termiskin secara "
-                "nasional), bukan tingkat kemiskinan.",
-        "unknown": "Program yang kolomnya kosong untuk seluruh desa dianggap tidak diketahui, "
-                   "bukan 'tidak menerima'.",
-        "keluarga_register": "Keluarga di register (berdesil)",
-        "sasaran": "Keluarga sasaran (desil {span})",
-        "tanpa_program": "Keluarga sasaran tanpa program",
-        "diketahui": "Program yang diketahui",
-        "penerima": "Keluarga penerima program",
-        "di_atas": "Penerima di atas desil {layak}",
-        "entri": "Entri daftar penerima",
-        "tidak_di_register": "Tidak ditemukan di register",
-        "program": "Sasaran menerima {program}",
-        "kebutuhan": "Sasaran tanpa {need}",
-        "utama": "Kebutuhan utama",
-        "kantong": "Kantong kemiskinan",
-        "yes": "ya", "no": "tidak", "none": "tidak ada",
-        "need:air_minum": "air minum layak", "need:sanitasi": "jamban layak",
-        "need:lantai": "lantai layak", "need:dinding": "dinding layak",
-        "need:atap": "atap layak", "need:listrik": "listrik",
-        "need:bahan_bakar": "bahan bakar memasak bersih",
-    },
-    "en": {
-        "title": "Programme targeting: desil {span} families not yet reached",
-        "exclusion": "Target families without a programme",
-        "exclusion_head": "Target families (desil {span}) receiving no known programme (% of "
-                          "target families)",
-        "inclusion": "Recipients above desil {layak}",
-        "inclusion_head": "Programme recipients above desil {layak} (% of recipient families)",
-        "unfound": "Recipients not in the register",
-        "unfound_head": "Recipients-list entries not found in the register (% of the entries "
-                        "in that village)",
-        "need": "Need: {need}",
-        "need_head": "Target families without {need} (% of target families whose condition "
-                     "is known)",
-        "rank": "A desil is a welfare rank (desil 1 = the poorest 10 % nationally), not a "
-                "poverty rate.",
-        "unknown": "A programme whose column is blank for a whole village is unknown there, not "
-                   "'not received'.",
-        "keluarga_register": "Families in the register (with a desil)",
-        "sasaran": "Target families (desil {span})",
-        "tanpa_program": "Target families without a programme",
-        "diketahui": "Programmes known",
-        "penerima": "Programme recipient families",
-        "di_atas": "Recipients above desil {layak}",
-        "entri": "Recipients-list entries",
-        "tidak_di_register": "Not found in the register",
-        "program": "Target families receiving {program}",
-        "kebutuhan": "Target families without {need}",
-        "utama": "Main need",
-        "kantong": "Poverty pocket",
-        "yes": "yes", "no": "no", "none": "none",
-        "need:air_minum": "safe drinking water", "need:sanitasi": "a decent latrine",
-        "need:lantai": "a decent floor", "need:dinding": "a decent wall",
-        "need:atap": "a decent roof", "need:listrik": "electricity",
-        "need:bahan_bakar": "clean cooking fuel",
-    },
-}
 #: Colour maps: the errors in reds and purples, the needs in browns.
 _CMAPS = {"exclusion": "YlOrRd", "inclusion": "PuRd", "unfound": "BuPu", "need": "YlOrBr"}
 
 
 def _t(key: str, lang: str, **values: object) -> str:
-    return TEXT[lang][key].format(**values)
+    """The map's words: ``sasaran.map.<key>`` of the catalogue (``messages.toml``)."""
+    return text(f"sasaran.map.{key}", lang, **values)
 
 
 def need_label(condition: str, lang: str = "id") -> str:
     """What a family lacks for ``condition``, in words (``"air minum layak"``)."""
-    return _t(f"need:{condition}", lang)
+    return text(f"sasaran.need.{condition}", lang)
 
 
 def _count_rate(count: pd.Series, rate: pd.Series | None, lang: str) -> list[str]:
@@ -258,7 +187,7 @@ def targeting_map(
                                      shown=j == 0))
     add_outline_layer(m, topology, "kecamatan", lang)
     KecamatanLabels(outlines, label("kecamatan_labels", lang), show=len(outlines) <= 40).add_to(m)
-    notes = [_t("rank", lang), _t("unknown", lang)]
+    notes = [text("sasaran.desil_rank", lang), _t("unknown", lang)]
     MapDecorations(title or _t("title", lang, span=desil_span(result.desil_sasaran)), notes,
                    sections, footer_lines(source, None, suppressed, lang),
                    bounds=tuple(web.total_bounds), lang=lang).add_to(m)
