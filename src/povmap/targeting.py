@@ -305,7 +305,7 @@ def targeting(
         desa = _with_pockets(desa, lang, notes)
     verification = verification_list(counted, desa, available, desil_sasaran, desil_layak)
     inputs = {}
-    if not isinstance(boundaries, gpd.GeoDataFrame):
+    if not isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame):
         inputs["batas"] = str(boundaries)
     if not isinstance(register, Register):
         inputs["register"] = str(register)
