@@ -16,12 +16,7 @@ from povmap.i18n import label, number_text
 
 SRC = Path(povmap.__file__).resolve().parent
 #: Modules whose inline ``en=`` texts are not in the catalogue yet (empties as they convert).
-NOT_YET: set[str] = {
-    "classify.py", "demo.py", "export/bundle.py", "export/kugi.py",
-    "export/metadata.py", "export/pockets.py", "export/suppress.py", "export/writers.py",
-    "pipeline.py", "pockets.py", "render/controls.py",
-    "render/interactive.py", "render/output.py", "render/static.py", "simplify.py", "trend.py",
-}
+NOT_YET: set[str] = set()
 #: Calls whose first argument is a catalogue id (``label`` takes it without ``label.``).
 LOOKUPS = {"text": "", "message": "", "from_catalogue": "", "label": "label."}
 

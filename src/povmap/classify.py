@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
+from ._messages import message, text
 from .defaults import MIN_BERDATA
-from .i18n import LANGS, check_lang, format_number, format_percent, label
+from .i18n import LANGS, check_lang, format_number, format_percent, label, number_text
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "user")
 NO_DATA_COLOR = "#d9d9d9"
@@ -28,11 +29,6 @@ INCOMPLETE_COLOR = "#969696"
 CMAPS = {"persen_desil": "Purples", "kepadatan": "OrRd", "default": "YlOrRd"}
 #: Most decimals a label gets while looking for edges that read differently.
 MAX_DECIMALS = 6
-
-_TEXT = {
-    "zero": {"id": "0 (tidak ada)", "en": "0 (none)"},
-    "incomplete": {"id": "Data tidak lengkap", "en": "Incomplete data"},
-}
 
 
 @dataclass(frozen=True)
@@ -126,7 +122,7 @@ class Classification:
         out = []
         for low, high, included in self.intervals():
             if low == high:
-                out.append(_TEXT["zero"][lang] if high == 0 else number(high))
+                out.append(text("classify.zero", lang) if high == 0 else number(high))
             else:
                 out.append(f"{'' if included else '> '}{number(low)} – {number(high)}")
         return out
@@ -137,7 +133,7 @@ class Classification:
 
     def incomplete_label(self, lang: str = "id") -> str:
         """Legend label of aggregates resting on too few desa with data."""
-        return _TEXT["incomplete"][check_lang(lang)]
+        return text("classify.incomplete", check_lang(lang))
 
     def legend_items(self, lang: str = "id") -> list[tuple[int, str, str]]:
         """``(class index, label, colour)`` of every legend entry, in legend order.
@@ -165,14 +161,15 @@ class Classification:
         head_en = (f"{where['en']}only {self.k} classes could be formed of the "
                    f"{self.k_requested} asked for {label(self.column, 'en').lower()}")
         if self.distinct is not None and self.distinct < self.k_requested:
-            return [Text(f"{head_id}: datanya hanya punya {self.distinct} nilai berbeda.",
-                         en=f"{head_en}: the data has only {self.distinct} distinct values.")]
+            return [message(
+                "classify.data_only_distinct_values", head=Text(head_id, head_en),
+                distinct=self.distinct
+            )]
         value, count = self.most_common or (float("nan"), 0)
-        return [Text(
-            f"{head_id}: banyak wilayah bernilai sama ({count} wilayah bernilai "
-            f"{format_number(value, self.decimals, 'id')}), sehingga batas kelas berimpit.",
-            en=f"{head_en}: many areas share one value ({count} areas at "
-               f"{format_number(value, self.decimals, 'en')}), so class limits coincide.")]
+        return [message(
+            "classify.many_areas_share_value", head=Text(head_id, head_en), count=count,
+            value=number_text(value, self.decimals)
+        )]
 
 
 def make_classification(
@@ -218,18 +215,15 @@ def make_classification(
     if breaks:
         scheme = "user"
     if scheme not in SCHEMES:
-        raise PovmapInputError(f"scheme={scheme!r} tidak dikenal; pilih salah satu dari {SCHEMES}.",
-                               en=f"scheme={scheme!r} is unknown; choose one of {SCHEMES}.")
+        raise PovmapInputError.from_catalogue(
+            "classify.scheme_unknown_choose", scheme=scheme, schemes=SCHEMES
+        )
     if not 2 <= k <= 9:
-        raise PovmapInputError(f"k={k} di luar rentang; pilih 2 sampai 9 kelas.",
-                               en=f"k={k} is out of range; choose 2 to 9 classes.")
+        raise PovmapInputError.from_catalogue("classify.out_range_choose_classes", k=k)
     y = np.asarray(values, dtype=float)
     y = y[~np.isnan(y)]
     if y.size == 0:
-        raise PovmapInputError(
-            f"Kolom {column!r} tidak berisi satu pun nilai; tidak ada yang dipetakan.",
-            en=f"Column {column!r} has no values; nothing to map."
-        )
+        raise PovmapInputError.from_catalogue("classify.column_no_values_nothing", column=column)
     unique, counts = np.unique(y, return_counts=True)
     exact: tuple[int, ...]
     if scheme == "user":
@@ -277,16 +271,13 @@ def classify(
     """
     if column not in gdf.columns:
         mappable = [c for c in gdf.columns if c.startswith(("jumlah_", "persen_", "kepadatan_"))]
-        raise PovmapInputError(
-            f"column={column!r} tidak ada; kolom yang bisa dipetakan: {', '.join(mappable)}.",
-            en=f"column={column!r} does not exist; columns that can be mapped: "
-               f"{', '.join(mappable)}."
+        raise PovmapInputError.from_catalogue(
+            "classify.column_does_not_exist", column=column, mappable=', '.join(mappable)
         )
     if not 0 <= min_berdata <= 1:
-        raise PovmapInputError(
-            f"min_berdata={min_berdata} di luar rentang; pilih bagian 0 sampai 1 (0,5 = 50 %).",
-            en=f"min_berdata={min_berdata} is out of range; choose a share from 0 to 1 "
-               "(0.5 = 50 %).")
+        raise PovmapInputError.from_catalogue(
+            "classify.min_berdata_out_range", min_berdata=min_berdata
+        )
     values = pd.to_numeric(gdf[column], errors="coerce").astype(float)
     short = incomplete_areas(gdf, min_berdata) & values.notna().to_numpy()
     # The breaks come from the areas that are classified; when no area is, from all values,
@@ -339,12 +330,10 @@ def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> lis
     n, total = int(gdf["desa_berdata"].sum()), int(gdf["jumlah_desa"].sum())
     notes = []
     if n < total:
-        notes.append(Text(
-            f"Nilai {level} dihitung hanya dari desa yang punya pembilang dan penyebutnya: {n} "
-            f"dari {total} desa berdata (kolom desa_berdata, jumlah_desa).",
-            en=f"{level.capitalize()} values are computed only from the villages that have both "
-               f"their numerator and denominator: {n} of {total} villages have data (columns "
-               "desa_berdata, jumlah_desa)."))
+        notes.append(message(
+            "classify.values_computed_only_villages", level=Text(level, level.capitalize()), n=n,
+            total=total
+        ))
     if "kelas" in gdf.columns:
         short = gdf[gdf["kelas"] == INCOMPLETE_CLASS]
     else:
@@ -357,12 +346,10 @@ def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> lis
                                short["jumlah_desa"].head(10), strict=True))
             + (", …" if len(short) > 10 else "") for lang in LANGS}
         share = {lang: format_percent(100 * min_berdata, 0, lang) for lang in LANGS}
-        notes.append(Text(
-            f"{len(short)} {level} berdata kurang dari {share['id']} desanya dan tidak "
-            f"diklasifikasi (data tidak lengkap, --min-berdata): {listed['id']}.",
-            en=f"{len(short)} {level} areas have data for less than {share['en']} of their "
-               f"villages and are not classified (incomplete data, --min-berdata): "
-               f"{listed['en']}."))
+        notes.append(message(
+            "classify.areas_data_less_than", n_short=len(short), level=level,
+            share=Text(share['id'], share['en']), listed=Text(listed['id'], listed['en'])
+        ))
     return notes
 
 
@@ -370,15 +357,13 @@ def classification_of(gdf: gpd.GeoDataFrame) -> Classification:
     """The classification :func:`classify` attached to ``gdf``."""
     found = gdf.attrs.get("povmap_classification")
     if found is None:
-        raise PovmapInputError("Lapisan belum diklasifikasi; panggil povmap.classify dulu.",
-                               en="The layer is not classified yet; call povmap.classify first.")
+        raise PovmapInputError.from_catalogue("classify.layer_not_classified_yet")
     return found
 
 
 def _user_bins(y: np.ndarray, breaks: list[float] | None) -> np.ndarray:
     if not breaks or list(breaks) != sorted(breaks):
-        raise PovmapInputError("breaks harus berisi batas kelas yang naik, mis. 1,2,5.",
-                               en="breaks must be rising class limits, e.g. 1,2,5.")
+        raise PovmapInputError.from_catalogue("classify.breaks_must_rising_class")
     bins = [b for b in breaks if b < y.max()] + [y.max()]
     return np.unique(bins)
 
@@ -465,8 +450,9 @@ def _colors(cmap: str, n: int) -> tuple[str, ...]:
     try:
         colormap = colormaps[cmap]
     except KeyError:
-        raise PovmapInputError(f"cmap={cmap!r} bukan nama colour map matplotlib.",
-                               en=f"cmap={cmap!r} is not a matplotlib colour map name.") from None
+        raise PovmapInputError.from_catalogue(
+            "classify.cmap_not_matplotlib_colour", cmap=cmap
+        ) from None
     # Skip the palest end so the lowest class still differs from the no-data grey and the basemap.
     return tuple(to_hex(colormap(x)) for x in np.linspace(0.15, 0.95, n))
 

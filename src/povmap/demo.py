@@ -31,12 +31,7 @@ def demo_paths() -> Iterator[tuple[Path, Path]]:
         When the package data is missing (a broken installation).
     """
     if not all((DEMO_DIR / name).is_file() for name in DEMO_FILES):
-        raise PovmapInputError(
-            f"Data contoh tidak ditemukan di {DEMO_DIR}. Pasang ulang povmap "
-            "(pip install --force-reinstall povmap).",
-            en=f"Demo data not found in {DEMO_DIR}. Reinstall povmap "
-               "(pip install --force-reinstall povmap)."
-        )
+        raise PovmapInputError.from_catalogue("demo.demo_data_not_found", demo_dir=DEMO_DIR)
     with contextlib.ExitStack() as stack:
         # A plain path when installed as files; a temporary copy when imported from a zip.
         boundaries, counts = (stack.enter_context(resources.as_file(DEMO_DIR / name))

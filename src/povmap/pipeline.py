@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from ._errors import PovmapInputError, Text
+from ._messages import message
 from .boundaries import BoundaryInfo, read_boundaries
 from .classify import classification_of, classify, incomplete_notes
 from .counts import read_counts
@@ -54,15 +55,9 @@ class Options:
         return {"sheet": self.sheet, "column_map": self.column_map}
 
 
-#: What reading a boundary file may report: BoundaryInfo attribute -> (Indonesian, English).
-_BOUNDARY_NOTES = {
-    "repaired": ("geometri tidak valid diperbaiki (make_valid)",
-                 "invalid geometries repaired (make_valid)"),
-    "null_geometry": ("wilayah tanpa geometri (tidak tergambar di peta)",
-                      "areas without geometry (not drawn on the map)"),
-    "merged_parts": ("wilayah tersimpan sebagai beberapa fitur dan digabung",
-                     "areas stored as several features and merged"),
-}
+#: What reading a boundary file may report: BoundaryInfo attributes, each with its note
+#: ``pipeline.boundary_note.<attribute>`` in the message catalogue.
+_BOUNDARY_NOTES = ("repaired", "null_geometry", "merged_parts")
 
 
 def boundary_notes(info: BoundaryInfo | None) -> list[Text]:
@@ -80,18 +75,18 @@ def boundary_notes(info: BoundaryInfo | None) -> list[Text]:
         reading detected and chose (layers skipped, encoding guessed, Z dropped, duplicates).
     """
     notes = []
-    for attribute, (indonesian, english) in _BOUNDARY_NOTES.items():
+    for attribute in _BOUNDARY_NOTES:
         codes = getattr(info, attribute, None) if info else None
         if codes:
             listed = ", ".join(codes[:10])
-            notes.append(Text(f"{len(codes)} {indonesian}: {listed}",
-                              en=f"{len(codes)} {english}: {listed}"))
+            notes.append(message(f"pipeline.boundary_note.{attribute}", n=len(codes),
+                                 listed=listed))
     # What reading detected and chose: layers skipped, encoding guessed, Z dropped, duplicates.
     return notes + list(getattr(info, "notes", []) or [])
 
 
 def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame,
-                     info: BoundaryInfo, level: str) -> Text:
+                     info: BoundaryInfo, level: str) -> PovmapInputError:
     """Say why a table and a boundary file have no area in common, with examples of each.
 
     The table's examples come from the report, so that they are shown as the report shows them
@@ -105,18 +100,11 @@ def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoData
     # A boundary file without name columns cannot match a table without codes: say so.
     missing = info.missing_names
     present = ", ".join(info.source_columns) or "-"
-    names = (f" Berkas batas tidak punya kolom nama untuk {', '.join(missing)}; sebutkan dengan "
-             f"--columns, mis. --columns {missing[0]}=KOLOM (kolom berkas: {present})."
-             if missing else "")
-    names_en = (f" The boundary file has no name column for {', '.join(missing)}; name it with "
-                f"--columns, e.g. --columns {missing[0]}=COLUMN (the file's columns: {present})."
-                if missing else "")
-    return Text(f"Tidak satu pun baris {counts} cocok dengan wilayah di {boundaries}. Pastikan "
-                f"keduanya untuk wilayah dan level yang sama (tabel: {row_examples or '-'}; "
-                f"batas: {area_examples or '-'}), atau pilih --level yang lain.{names}",
-                en=f"No row of {counts} matches an area of {boundaries}. Make sure both are for "
-                   f"the same region and level (table: {row_examples or '-'}; boundaries: "
-                   f"{area_examples or '-'}), or choose another --level.{names_en}")
+    names = (message("pipeline.no_name_columns", missing=", ".join(missing),
+                     first=missing[0], present=present) if missing else Text(""))
+    return PovmapInputError.from_catalogue(
+        "pipeline.no_row_matches_area", counts=counts, boundaries=boundaries,
+        rows=row_examples or "-", areas=area_examples or "-", names=names)
 
 
 #: File suffixes of counts tables and of boundary files, to tell when the two are given swapped.
@@ -140,18 +128,11 @@ def check_order(boundaries: str | os.PathLike, counts: str | os.PathLike) -> Non
     if first.suffix.lower() not in TABLE_SUFFIXES:
         return
     if second.suffix.lower() in BOUNDARY_SUFFIXES:
-        raise PovmapInputError(
-            f"Urutan berkas tampaknya tertukar: {first.name} adalah tabel dan {second.name} "
-            "berkas batas wilayah. Berkas BATAS WILAYAH ditulis lebih dulu, lalu tabelnya: "
-            f"povmap ... {second} {first} ...",
-            en=f"The files seem swapped: {first.name} is a table and {second.name} a boundary "
-               "file. BOUNDARIES comes first, then the table: "
-               f"povmap ... {second} {first} ...")
-    raise PovmapInputError(
-        f"{first}: berkas pertama harus berkas batas wilayah (GeoJSON, GeoPackage, shapefile atau "
-        "zip-nya), bukan tabel. Urutannya: povmap ... BATAS TABEL ...",
-        en=f"{first}: the first file must be a boundary file (GeoJSON, GeoPackage, shapefile or "
-           "its zip), not a table. The order is: povmap ... BOUNDARIES TABLE ...")
+        raise PovmapInputError.from_catalogue(
+            "pipeline.files_seem_swapped_table", name=first.name, name2=second.name, second=second,
+            first=first
+        )
+    raise PovmapInputError.from_catalogue("pipeline.first_file_must_boundary", first=first)
 
 
 def run(
@@ -169,9 +150,8 @@ def run(
                   allow_invalid=options.allow_invalid)
     result.report.notes.extend(boundary_notes(bounds.source))
     if result.report.matched == 0:
-        message = _nothing_matched(counts, boundaries, result.report, bounds.gdf, bounds.source,
-                                   options.level)
-        raise PovmapInputError(message, en=message.en)
+        raise _nothing_matched(counts, boundaries, result.report, bounds.gdf, bounds.source,
+                               options.level)
     finest = add_rates(result.joined)
     column = _column_to_map(finest, options, result.report)
     layers = {options.level: finest}
@@ -220,21 +200,12 @@ def _column_to_map(layer: gpd.GeoDataFrame, options: Options, report: JoinReport
         return options.column
     for column in _FALLBACK_COLUMNS:
         if column in layer.columns and layer[column].notna().any():
-            report.notes.append(Text(f"Tabel tidak memberi {options.column}; yang dipetakan: "
-                                     f"{column}.",
-                                     en=f"The table does not give {options.column}; mapped "
-                                        f"instead: {column}."))
+            report.notes.append(message(
+                "pipeline.table_does_not_mapped", column=options.column, column2=column
+            ))
             return column
     counts = [c for c in layer.columns if c.startswith("jumlah_") and c != "jumlah_penduduk"]
     if not counts:
         source = report.totals and ", ".join(report.totals) or "-"
-        raise PovmapInputError(
-            f"Tabel tidak berisi jumlah penduduk atau keluarga miskin ekstrem maupun desil (kolom "
-            f"jumlah yang terbaca: {source}). Beri judul kolomnya 'Jumlah Jiwa' atau 'Jumlah KK', "
-            "atau sebutkan dengan --column-map jumlah_miskin_ekstrem='Judul Kolom'.",
-            en=f"The table has no counts of extreme poor people or families, nor desil "
-               f"counts (count columns read: {source}). Title the column 'Jumlah Jiwa' or "
-               "'Jumlah KK', or name it with --column-map "
-               "jumlah_miskin_ekstrem='Column Title'."
-        )
+        raise PovmapInputError.from_catalogue("pipeline.table_no_counts_extreme", source=source)
     return options.column

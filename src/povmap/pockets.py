@@ -36,8 +36,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.stats import false_discovery_control
 
 from ._errors import PovmapInputError
+from ._messages import Text, text
 from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
-from .i18n import check_lang, format_number, format_percent, label
+from .i18n import check_lang, format_number, format_percent, label, number_text
 from .metrics import RATES
 
 METHODS = ("moran", "getis_ord")
@@ -116,14 +117,11 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
     The weights, with the islands that were handled.
     """
     if snap_m < 0 or k_islands < 1:
-        raise PovmapInputError(
-            f"snap_m={snap_m}, k_islands={k_islands}: snap_m tidak boleh negatif dan k_islands "
-            "minimal 1.",
-            en=f"snap_m={snap_m}, k_islands={k_islands}: snap_m must not be negative and "
-               "k_islands must be at least 1.")
+        raise PovmapInputError.from_catalogue(
+            "pockets.snap_islands_snap_must", snap_m=snap_m, k_islands=k_islands
+        )
     if len(gdf) < 2:
-        raise PovmapInputError(f"Hanya {len(gdf)} desa: bobot spasial perlu minimal 2 desa.",
-                               en=f"Only {len(gdf)} desa: spatial weights need at least 2 desa.")
+        raise PovmapInputError.from_catalogue("pockets.only_desa_spatial_weights", n_gdf=len(gdf))
     crs = gdf.estimate_utm_crs()
     projected = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(crs).make_valid().values, crs=crs)
     with warnings.catch_warnings():
@@ -210,35 +208,19 @@ class Pockets:
     def summary(self, lang: str = "id") -> str:
         """Pockets, desa in them, outliers, islands linked; and a note when too few permutations
         keep the FDR correction from finding small pockets at all."""
-        text, note = _SUMMARY[check_lang(lang)]
+        check_lang(lang)
         counts = self.desa["jenis_kantong"].value_counts()
         values = {key: int(counts.get(key, 0)) for key in JENIS} | {
             "pockets": len(self.wilayah), "islands": self.weights.n_islands,
             "needed": self.fdr_minimum, "permutations": self.permutations}
         shown = {key: format_number(value, lang=lang) for key, value in values.items()}
-        untested = _UNTESTED_NOTE[check_lang(lang)] if counts.get("tanpa_geometri") else ""
-        return (text.format(**shown) + untested.format(**shown)
-                + (note.format(**shown) if self.fdr_minimum > 10 else ""))
-
-
-#: :meth:`Pockets.summary`: the findings, and the note on too few permutations.
-_SUMMARY = {
-    "id": ("{pockets} kantong kemiskinan ({kantong} desa), {pencilan_tinggi} desa miskin di antara "
-           "desa sejahtera; {islands} desa pulau dihubungkan ke desa terdekat.",
-           " Catatan: dengan {permutations} permutasi, minimal {needed} desa harus signifikan "
-           "bersamaan agar lolos koreksi FDR; naikkan --permutations."),
-    "en": ("{pockets} poverty pockets ({kantong} villages), {pencilan_tinggi} poor villages among "
-           "better-off ones; {islands} island villages linked to their nearest neighbours.",
-           " Note: with {permutations} permutations at least {needed} villages must be "
-           "significant together to pass the FDR correction; raise --permutations."),
-}
-
-#: :meth:`Pockets.summary`: desa with data but no geometry, which could not be tested.
-_UNTESTED_NOTE = {
-    "id": " {tanpa_geometri} desa tanpa geometri tidak diuji (tetap ada di tabel peringkat).",
-    "en": " {tanpa_geometri} villages without geometry were not tested (they stay in the "
-          "ranking).",
-}
+        # The findings; desa with data but no geometry, which could not be tested; and a note
+        # when too few permutations keep the FDR correction from finding small pockets.
+        return (text("pockets.summary", lang, **shown)
+                + (text("pockets.untested", lang, **shown) if counts.get("tanpa_geometri")
+                   else "")
+                + (text("pockets.few_permutations", lang, **shown) if self.fdr_minimum > 10
+                   else ""))
 
 
 def find_pockets(
@@ -304,12 +286,7 @@ def find_pockets(
     _check_testable(column, raw, has_value, usable)
     y = value[usable]
     if np.ptp(y) == 0:
-        raise PovmapInputError(
-            f"Kolom {column!r}: semua desa bernilai sama (setelah penghalusan Bayes empiris, "
-            "perbedaan antardesa tidak melebihi kebetulan); tidak ada kantong yang dapat dicari.",
-            en=f"Column {column!r}: every desa has the same value (after empirical Bayes "
-               "smoothing, differences between desa are within chance); no pockets can "
-               "be found.")
+        raise PovmapInputError.from_catalogue("pockets.column_every_desa_same", column=column)
     weights = weights_for(gdf[usable], snap_m, k_islands=k_islands)
     statistic, p_value, jenis = _local_test(y, weights.w, method, permutations, seed)
     q_value = benjamini_hochberg(p_value) if fdr else p_value
@@ -356,30 +333,25 @@ def _check_testable(column: str, raw: np.ndarray, has_value: np.ndarray,
                     usable: np.ndarray) -> None:
     """Stop, saying what is really wrong, when no pocket can be tested."""
     if has_value.sum() < 3:
-        raise PovmapInputError(
-            f"Kolom {column!r}: hanya {int(has_value.sum())} desa bernilai; kantong kemiskinan "
-            "perlu minimal 3 desa dengan data.",
-            en=f"Column {column!r}: only {int(has_value.sum())} desa have a value; poverty "
-               "pockets need at least 3 desa with data.")
+        raise PovmapInputError.from_catalogue(
+            "pockets.column_only_desa_value", column=column, n_value=int(has_value.sum())
+        )
     if usable.sum() < 3:
-        raise PovmapInputError(
-            f"Kolom {column!r}: {int(has_value.sum())} desa bernilai, tetapi hanya "
-            f"{int(usable.sum())} yang punya geometri; kantong kemiskinan perlu minimal 3 desa "
-            "dengan data dan geometri. Periksa berkas batas wilayah.",
-            en=f"Column {column!r}: {int(has_value.sum())} desa have a value but only "
-               f"{int(usable.sum())} have a geometry; poverty pockets need at least 3 desa with "
-               "data and geometry. Check the boundary file.")
+        raise PovmapInputError.from_catalogue(
+            "pockets.column_desa_value_but", column=column, n_value=int(has_value.sum()),
+            n_usable=int(usable.sum())
+        )
     tested = raw[usable]
     if np.ptp(tested) == 0:
         shown = {lang: (format_percent(tested[0], lang=lang) if column in RATES
                         else format_number(tested[0], decimals=2, lang=lang))
                  for lang in ("id", "en")}
         n = int(usable.sum())
-        raise PovmapInputError(
-            f"Kolom {column!r}: semua {format_number(n)} desa bernilai sama ({shown['id']}); "
-            "nilainya tidak bervariasi, jadi tidak ada kantong yang dapat diuji.",
-            en=f"Column {column!r}: all {format_number(n, lang='en')} desa have the same value "
-               f"({shown['en']}); the values do not vary, so no pocket can be tested.")
+        raise PovmapInputError.from_catalogue(
+            "pockets.column_all_desa_same", column=column,
+            n=number_text(n),
+            shown=Text(shown['id'], shown['en'])
+        )
 
 
 def _has_counts(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
@@ -393,31 +365,25 @@ def _check_options(gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float
                    permutations: int, lang: str) -> None:
     check_lang(lang)
     if gdf.crs is None:
-        raise PovmapInputError("Lapisan desa tidak punya CRS; baca dengan povmap.read_boundaries "
-                               "agar koordinat dikenali.",
-                               en="The desa layer has no CRS; read it with "
-                                  "povmap.read_boundaries so that its coordinates are known.")
+        raise PovmapInputError.from_catalogue("pockets.desa_layer_no_crs")
     if "kode_desa" not in gdf.columns:
-        raise PovmapInputError("Lapisan tidak punya kolom 'kode_desa': kantong kemiskinan dicari "
-                               "pada lapisan desa hasil povmap.join / povmap.run.",
-                               en="The layer has no 'kode_desa' column: poverty pockets are found "
-                                  "on the desa layer from povmap.join / povmap.run.")
+        raise PovmapInputError.from_catalogue("pockets.layer_no_kode_desa")
     if column not in gdf.columns:
-        raise PovmapInputError(
-            f"Kolom {column!r} tidak ada di lapisan desa; hitung dulu dengan povmap.add_rates "
-            f"atau pilih salah satu dari: {', '.join(map(str, gdf.columns))}.",
-            en=f"Column {column!r} is not in the desa layer; compute it with "
-               f"povmap.add_rates or choose one of: {', '.join(map(str, gdf.columns))}.")
+        raise PovmapInputError.from_catalogue(
+            "pockets.column_not_desa_layer", column=column,
+            columns=', '.join(map(str, gdf.columns))
+        )
     if method not in METHODS:
-        raise PovmapInputError(f"method={method!r} tidak dikenal; pilih {' atau '.join(METHODS)}.",
-                               en=f"method={method!r} is unknown; choose {' or '.join(METHODS)}.")
+        raise PovmapInputError.from_catalogue(
+            "pockets.method_unknown_choose", method=method,
+            methods=Text(' atau '.join(METHODS), ' or '.join(METHODS))
+        )
     if not 0 < alpha < 1:
-        raise PovmapInputError(f"alpha={alpha}: tingkat signifikansi harus di antara 0 dan 1.",
-                               en=f"alpha={alpha}: the significance level must be between 0 and 1.")
+        raise PovmapInputError.from_catalogue("pockets.alpha_significance_level_must", alpha=alpha)
     if permutations < 99:
-        raise PovmapInputError(f"permutations={permutations}: gunakan minimal 99 (disarankan 999).",
-                               en=f"permutations={permutations}: use at least 99 "
-                                  "(999 recommended).")
+        raise PovmapInputError.from_catalogue(
+            "pockets.permutations_least_recommended", permutations=permutations
+        )
 
 
 def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, np.ndarray, bool]:

@@ -74,13 +74,10 @@ def clean_coverage(
     A copy of ``gdf`` in its UTM CRS whose polygons share identical edges and do not overlap.
     """
     if gdf.crs is None:
-        raise PovmapInputError("Lapisan batas tidak punya CRS; tetapkan dulu (mis. EPSG:4326).",
-                               en="The boundary layer has no CRS; set one first (e.g. EPSG:4326).")
+        raise PovmapInputError.from_catalogue("simplify.boundary_layer_no_crs")
     if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
         bad = gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty][:5].tolist()
-        raise PovmapInputError(f"Lapisan batas berisi geometri kosong (baris {bad}); hapus dulu.",
-                               en=f"The boundary layer has empty geometries (rows {bad}); "
-                                  "remove them first.")
+        raise PovmapInputError.from_catalogue("simplify.boundary_layer_empty_geometries", bad=bad)
     projected = gdf.to_crs(gdf.estimate_utm_crs())
     geoms = shapely.make_valid(projected.geometry.values)
     # make_valid may turn a bow-tie into a collection with stray lines: keep the polygonal part.

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import PovmapInputError, Text
+from ._messages import message, text
 from ._module import make_callable
 from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, read_boundaries
 from .codes import code_level, code_system
@@ -50,9 +51,6 @@ REGISTERS = ("p3ke", "dtsen")
 DIRECTIONS = ("turun", "tetap", "naik", "baru", "hilang", "tidak_sebanding", "tanpa_data")
 #: The measure a target share of the population applies to.
 TARGET_MEASURE = "jumlah_miskin_ekstrem"
-#: The directions in English, for English summaries (the column keeps the Indonesian words).
-DIRECTIONS_EN = {"turun": "down", "tetap": "no change", "naik": "up", "baru": "new",
-                 "hilang": "gone", "tidak_sebanding": "split/merged", "tanpa_data": "no data"}
 #: A vintage label becomes part of column names: letters, digits, ``_`` and ``-`` only.
 _LABEL = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,19}")
 #: Population check for a split or a merge: the parts add up to the whole within this share.
@@ -186,14 +184,13 @@ class Trend:
             line = " → ".join(values[lb] for lb in self.series)
             apart = [values[lb] for lb in self.labels if lb not in self.series]
             if apart:
-                line += (" (other register, not compared: " if lang == "en" else
-                         " (register lain, tidak dibandingkan: ") + "; ".join(apart) + ")"
+                line += text("trend.summary_apart", lang, apart="; ".join(apart))
             lines.append(f"{row['nama_kecamatan']}: {line}")
-            words = DIRECTIONS_EN if lang == "en" else dict(zip(DIRECTIONS, DIRECTIONS,
-                                                                strict=True))
-            counts = ", ".join(f"{words[a]} {format_number(row.get(f'desa_{a}'), 0, lang)}"
+            # The column keeps the Indonesian words; an English summary translates them.
+            counts = ", ".join(f"{text(f'direction.{a}', lang)} "
+                               f"{format_number(row.get(f'desa_{a}'), 0, lang)}"
                                for a in DIRECTIONS if row.get(f"desa_{a}"))
-            lines.append(("  desa: " if lang == "id" else "  villages: ") + counts)
+            lines.append(text("trend.summary_desa", lang, counts=counts))
         lines.extend(f"! {n.en if lang == 'en' else str(n)}" for n in self.notes)
         return "\n".join(lines)
 
@@ -261,21 +258,17 @@ def trend(
     """
     labels = _check_labels(list(tables))
     if tolerance < 0:
-        raise PovmapInputError(f"toleransi {tolerance}: gunakan angka ≥ 0 (poin persen).",
-                               en=f"tolerance {tolerance}: use a number ≥ 0 (percentage points).")
+        raise PovmapInputError.from_catalogue(
+            "trend.tolerance_number_percentage_points", tolerance=tolerance
+        )
     if not 0 <= target <= 100:
-        raise PovmapInputError(f"--target {target}: gunakan persen antara 0 dan 100.",
-                               en=f"--target {target}: use a percentage between 0 and 100.")
+        raise PovmapInputError.from_catalogue("trend.target_percentage_between", target=target)
     read = (boundaries if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame) else
             read_boundaries(boundaries, **(boundary_options or {})))
     info = read.source if isinstance(read, BoundaryLayer) else None
     bounds = read.gdf if isinstance(read, BoundaryLayer) else read
     if boundary_level(bounds) != "desa":
-        raise PovmapInputError(
-            "Tren dihitung per desa: berkas batas berisi kecamatan. Gunakan lapisan desa "
-            "(--layer).",
-            en="Trends are computed per desa: the boundary file holds kecamatan. Use a desa "
-               "layer (--layer).")
+        raise PovmapInputError.from_catalogue("trend.trends_computed_per_desa")
     bounds = bounds.reset_index(drop=True)
     counts = {label: (table if isinstance(table, pd.DataFrame) else
                       read_counts(table, **(counts_options or {})))
@@ -290,20 +283,14 @@ def trend(
         result = join(bounds, table, level="desa", fuzzy_threshold=fuzzy_threshold,
                       allow_invalid=allow_invalid)
         if moved:
-            result.report.notes.append(Text(
-                f"{len(moved)} baris berkode edisi lain (kode tidak ada di lapisan batas atau "
-                "milik desa bernama lain) diarahkan ke desa bernama sama sebelum penggabungan; "
-                "kode aslinya di laporan_tren.json (kode_berubah).",
-                en=f"{len(moved)} rows coded in another edition (code not in the boundary layer "
-                   "or of a desa with another name) were pointed to the desa of the same name "
-                   "before the join; their codes are in laporan_tren.json (kode_berubah)."))
+            result.report.notes.append(message(
+                "trend.rows_coded_another_edition", n_moved=len(moved)
+            ))
         if result.report.matched == 0:
             source = (table.attrs.get("povmap") or {}).get("path", label)
-            raise PovmapInputError(
-                f"Periode {label} ({source}): tidak satu pun baris cocok dengan desa di lapisan "
-                "batas. Pastikan tabel dan batas untuk kabupaten yang sama.",
-                en=f"Vintage {label} ({source}): no row matches a desa of the boundary layer. "
-                   "Make sure the table and the boundaries are of the same kabupaten.")
+            raise PovmapInputError.from_catalogue(
+                "trend.vintage_no_row_matches", label=label, source=source
+            )
         reports[label], joined[label] = result.report, result.joined
     found = {label: _register(counts[label]) for label in labels}
     chosen = _chosen_registers(labels, registers, found)
@@ -318,13 +305,11 @@ def trend(
     desa = _incomparable(desa, changes)
     notes += _change_notes(changes, labels)
     if measures[series[-1]] != TARGET_MEASURE:
-        notes.append(Text(f"Target {format_percent(target)} berlaku untuk persentase penduduk "
-                          f"miskin ekstrem; seri ini mengikuti {measures[series[-1]]}, jadi "
-                          "selisih dengan target tidak dihitung.",
-                          en=f"The target {format_percent(target, lang='en')} applies to the "
-                             f"share of people in extreme poverty; this series follows "
-                             f"{measures[series[-1]]}, so the gap to the target is not "
-                             "computed."))
+        notes.append(message(
+            "trend.target_applies_share_people",
+            target=Text(format_percent(target), format_percent(target, lang='en')),
+            measures=measures[series[-1]]
+        ))
     kecamatan = summarise(desa, labels, series, measures, target)
     inputs = {f"tabel_{label}": str(table) for label, table in tables.items()
               if not isinstance(table, pd.DataFrame)}
@@ -338,19 +323,17 @@ def trend(
 
 def _check_labels(labels: list[str]) -> list[str]:
     if len(labels) < 2:
-        raise PovmapInputError("Tren perlu paling sedikit dua periode (tabel).",
-                               en="A trend needs at least two vintages (tables).")
+        raise PovmapInputError.from_catalogue("trend.trend_needs_least_two")
     bad = [str(lb) for lb in labels if not _LABEL.fullmatch(str(lb))]
     if bad:
-        raise PovmapInputError(
-            f"Label periode {', '.join(map(repr, bad))} tidak dapat dipakai: gunakan huruf, "
-            "angka, '_' atau '-' (paling banyak 20), mis. 2022 atau 2024-03.",
-            en=f"Vintage label {', '.join(map(repr, bad))} cannot be used: use letters, "
-               "digits, '_' or '-' (at most 20), e.g. 2022 or 2024-03.")
+        raise PovmapInputError.from_catalogue(
+            "trend.vintage_label_cannot_used", bad=', '.join(map(repr, bad))
+        )
     if len(set(labels)) != len(labels):
         twice = sorted({lb for lb in labels if labels.count(lb) > 1})
-        raise PovmapInputError(f"Label periode dipakai dua kali: {', '.join(twice)}.",
-                               en=f"Vintage label used twice: {', '.join(twice)}.")
+        raise PovmapInputError.from_catalogue(
+            "trend.vintage_label_used_twice", twice=', '.join(twice)
+        )
     return [str(lb) for lb in labels]
 
 
@@ -486,19 +469,16 @@ def _chosen_registers(labels: list[str], given: Mapping[str, str] | str | None,
         elif len(parts) == len(labels):
             given = dict(zip(labels, parts, strict=True))
         else:
-            raise PovmapInputError(
-                f"--register {given}: beri satu register untuk semua periode, atau satu per "
-                f"periode ({len(labels)}), mis. p3ke,p3ke,dtsen.",
-                en=f"--register {given}: give one register for all vintages, or one per vintage "
-                   f"({len(labels)}), e.g. p3ke,p3ke,dtsen.")
+            raise PovmapInputError.from_catalogue(
+                "trend.register_register_all_vintages", given=given, n_labels=len(labels)
+            )
     unknown = sorted({str(v) for v in given.values() if v not in REGISTERS})
     extra = sorted(set(given) - set(labels))
     if unknown or extra:
-        raise PovmapInputError(
-            f"--register: {', '.join(unknown + extra)} tidak dikenal; register: p3ke atau dtsen, "
-            f"periode: {', '.join(labels)}.",
-            en=f"--register: {', '.join(unknown + extra)} is unknown; registers: p3ke or dtsen, "
-               f"vintages: {', '.join(labels)}.")
+        raise PovmapInputError.from_catalogue(
+            "trend.register_unknown_registers_ke", value=', '.join(unknown + extra),
+            labels=', '.join(labels)
+        )
     return {label: given.get(label, found[label]) for label in labels}
 
 
@@ -509,19 +489,10 @@ def _series(labels: list[str], registers: dict[str, str | None], force: bool,
     listed = ", ".join(f"{lb} {(registers[lb] or '?').upper()}" for lb in labels)
     if len(known) <= 1:
         if None in registers.values() and known:
-            notes.append(Text(f"Register sebagian periode tidak dikenali ({listed}); dianggap "
-                              "sama. Sebutkan dengan --register bila berbeda.",
-                              en=f"The register of some vintages was not recognised ({listed}); "
-                                 "taken as the same. Name it with --register if it differs."))
+            notes.append(message("trend.register_some_vintages_not", listed=listed))
         return labels, False
     if force:
-        notes.append(Text(f"PERHATIAN: periode berasal dari register berbeda ({listed}). P3KE dan "
-                          "DTSEN berbeda metode; perubahan di antara keduanya bukan tren dan "
-                          "dibandingkan hanya karena diminta (--force-compare).",
-                          en=f"WARNING: the vintages come from different registers ({listed}). "
-                             "P3KE and DTSEN use different methods; a change between them is "
-                             "not a trend and is compared only because it was asked for "
-                             "(--force-compare)."))
+        notes.append(message("trend.warning_vintages_come_different_2", listed=listed))
         return labels, True
     runs: list[list[str]] = []
     for label in labels:
@@ -535,22 +506,14 @@ def _series(labels: list[str], registers: dict[str, str | None], force: bool,
             runs.append([label])
     best = max(runs, key=lambda r: (len(r), labels.index(r[-1])))
     if len(best) < 2:
-        raise PovmapInputError(
-            f"Periode berasal dari register berbeda ({listed}) dan tidak ada dua periode "
-            "berurutan dari register yang sama: P3KE dan DTSEN tidak dapat dibandingkan sebagai "
-            "tren. Gunakan --force-compare bila tetap ingin membandingkannya.",
-            en=f"The vintages come from different registers ({listed}) and no two consecutive "
-               "vintages share one: P3KE and DTSEN cannot be compared as a trend. Use "
-               "--force-compare to compare them anyway.")
+        raise PovmapInputError.from_catalogue(
+            "trend.vintages_come_different_registers", listed=listed
+        )
     apart = [lb for lb in labels if lb not in best]
-    notes.append(Text(f"PERHATIAN: periode berasal dari register berbeda ({listed}). Perubahan "
-                      f"dihitung hanya {best[0]}–{best[-1]} ({(registers[best[-1]] or '?').upper()}"
-                      f"); {', '.join(apart)} ditampilkan terpisah dan tidak dibandingkan "
-                      "(--force-compare untuk memaksa).",
-                      en=f"WARNING: the vintages come from different registers ({listed}). The "
-                         f"change covers only {best[0]}–{best[-1]} "
-                         f"({(registers[best[-1]] or '?').upper()}); {', '.join(apart)} shown "
-                         "apart and not compared (--force-compare to force it)."))
+    notes.append(message(
+        "trend.warning_vintages_come_different", listed=listed, best=best[0], best2=best[-1],
+        value=(registers[best[-1]] or '?').upper(), apart=', '.join(apart)
+    ))
     return best, False
 
 
@@ -565,19 +528,14 @@ def _measures(labels: list[str], series: list[str], joined: dict[str, gpd.GeoDat
     common = [m for m in MEASURES if all(m in available[lb] for lb in series)]
     if not common:
         listed = "; ".join(f"{lb}: {', '.join(available[lb]) or '-'}" for lb in series)
-        raise PovmapInputError(
-            f"Periode {', '.join(series)} tidak punya kolom jumlah yang sama untuk dibandingkan "
-            f"({listed}). Beri semua tabel kolom yang sama, mis. 'Jumlah Jiwa'.",
-            en=f"Vintages {', '.join(series)} share no count column to compare ({listed}). Give "
-               "every table the same column, e.g. 'Jumlah Jiwa'.")
+        raise PovmapInputError.from_catalogue(
+            "trend.vintages_share_no_count", series=', '.join(series), listed=listed
+        )
     measure = common[0]
     preferred = next((available[lb][0] for lb in series if available[lb]), measure)
     if preferred != measure or any(available[lb] != available[series[0]] for lb in series):
         listed = "; ".join(f"{lb}: {', '.join(available[lb])}" for lb in series)
-        notes.append(Text(f"Kolom jumlah berbeda antarperiode ({listed}); dibandingkan hanya "
-                          f"pada {measure}, yang ada di semua periode.",
-                          en=f"The count columns differ between vintages ({listed}); compared "
-                             f"only on {measure}, which every vintage has."))
+        notes.append(message("trend.count_columns_differ_between", listed=listed, measure=measure))
     out = {}
     for label in labels:
         if label in series:
@@ -585,11 +543,7 @@ def _measures(labels: list[str], series: list[str], joined: dict[str, gpd.GeoDat
         elif available[label]:
             out[label] = available[label][0]
         else:
-            raise PovmapInputError(
-                f"Periode {label}: tabel tidak berisi jumlah penduduk/keluarga miskin ekstrem "
-                "maupun desil 1.",
-                en=f"Vintage {label}: the table has no counts of people/families in extreme "
-                   "poverty nor of desil 1.")
+            raise PovmapInputError.from_catalogue("trend.vintage_table_no_counts", label=label)
     return out
 
 
@@ -844,8 +798,10 @@ def _change_notes(changes: dict, labels: list[str]) -> list[Text]:
 
     def add(n: int, indonesian: str, english: str) -> None:
         if n:
-            notes.append(Text(f"{format_number(n)} {indonesian}",
-                              en=f"{format_number(n, lang='en')} {english}"))
+            notes.append(message(
+                "trend.message", n=Text(format_number(n), format_number(n, lang='en')),
+                indonesian=Text(indonesian, english)
+            ))
 
     add(len(changes["kode_berubah"]),
         "baris berkode edisi lain dipadankan ke desanya lewat nama (laporan_tren.json: "

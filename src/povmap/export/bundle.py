@@ -16,6 +16,7 @@ import geopandas as gpd
 
 from .._errors import PovmapInputError
 from .._io import staged_outputs
+from .._messages import Text, text
 from .._version import __version__
 from ..boundaries import BoundaryInfo
 from ..defaults import PRECISION
@@ -35,33 +36,6 @@ MANIFEST = "manifest.json"
 #: Format name and version per data format, in the order the metadata lists the files.
 _FORMAT_NAMES = {"gpkg": ("GeoPackage", "1.2"), "geojson": ("GeoJSON", "RFC 7946"),
                  "shp": ("ESRI Shapefile (zip)", "1.0")}
-_TEXT = {
-    "id": {
-        "desa": "desa/kelurahan",
-        "kecamatan": "kecamatan",
-        "topic": "Kemiskinan ekstrem per",
-        "abstract": "Penduduk miskin ekstrem di {n} {level} di {areas}: jumlah jiwa dan keluarga, "
-                    "persentase terhadap jumlah penduduk, dan jumlah per km², dari tabel jumlah "
-                    "{table}{period} yang digabung dengan batas wilayah berdasarkan kode "
-                    "Kemendagri. Bagian desil kesejahteraan adalah peringkat, bukan tingkat "
-                    "kemiskinan.",
-        "classes": " {k} kelas peta ({scheme}) pada {column}; warnanya di berkas .sld/.qml.",
-        "suppressed": " Jumlah di bawah {n} dan nilai yang dapat mengungkapnya dikosongkan "
-                      "(DISAMARKAN = 1).",
-    },
-    "en": {
-        "desa": "village",
-        "kecamatan": "district",
-        "topic": "Extreme poverty by",
-        "abstract": "People in extreme poverty in {n} {level} areas of {areas}: counts of "
-                    "people and families, the share of the population and the number per km², "
-                    "from the counts table {table}{period} joined to the boundaries by "
-                    "Kemendagri code. A welfare decile share is a rank, not a poverty rate.",
-        "classes": " {k} map classes ({scheme}) on {column}; colours in the .sld/.qml files.",
-        "suppressed": " Counts below {n} and the values that would give them back are blanked "
-                      "(DISAMARKAN = 1).",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -101,10 +75,11 @@ class BundleOptions:
         """Raise :class:`~povmap.PovmapInputError` for a bad option before anything is written."""
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown or not self.formats:
-            raise PovmapInputError(f"--format {','.join(unknown) or '(kosong)'} tidak dikenal; "
-                                   f"pilih dari {', '.join(FORMATS)}.",
-                                   en=f"--format {','.join(unknown) or '(empty)'} is unknown; "
-                                      f"choose from {', '.join(FORMATS)}.")
+            raise PovmapInputError.from_catalogue(
+                "bundle.format_unknown_choose",
+                value=Text(','.join(unknown) or '(kosong)', ','.join(unknown) or '(empty)'),
+                formats=', '.join(FORMATS)
+            )
         check_precision(self.precision)
         check_lang(self.lang)
         if self.suppress_below is not None:
@@ -252,28 +227,29 @@ def _own_code(level: str) -> str:
 
 
 def _title(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions) -> str:
-    text = _TEXT[settings.lang]
+    level_name = text(f"bundle.{level}", settings.lang)
     if settings.title:
-        return f"{settings.title} ({text[level]})"
+        return f"{settings.title} ({level_name})"
     areas = area_names(gdf)[:4] or ["Indonesia"]
     where = ", ".join(areas[:3]) + (" …" if len(areas) > 3 else "")
     vintage = f" ({settings.vintage})" if settings.vintage else ""
-    return f"{text['topic']} {text[level]}, {where}{vintage}"
+    return f"{text('bundle.topic', settings.lang)} {level_name}, {where}{vintage}"
 
 
 def _abstract(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions,
               sources: dict[str, str]) -> str:
-    text = _TEXT[settings.lang]
-    abstract = text["abstract"].format(
-        n=format_number(len(gdf), lang=settings.lang), level=text[level],
+    lang = settings.lang
+    abstract = text(
+        "bundle.abstract", lang, n=format_number(len(gdf), lang=lang),
+        level=text(f"bundle.{level}", lang),
         areas=", ".join(area_names(gdf)), table=sources.get("tabel", "P3KE/DTSEN"),
         period=f" ({settings.vintage})" if settings.vintage else "")
     classification = gdf.attrs.get("povmap_classification")
     if classification is not None:
-        abstract += text["classes"].format(k=classification.k, scheme=classification.scheme,
-                                           column=classification.column)
+        abstract += text("bundle.classes", lang, k=classification.k,
+                         scheme=classification.scheme, column=classification.column)
     if settings.suppress_below:
-        abstract += text["suppressed"].format(n=settings.suppress_below)
+        abstract += text("bundle.suppressed", lang, n=settings.suppress_below)
     return abstract
 
 

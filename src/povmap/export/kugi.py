@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._errors import PovmapInputError
 from .._io import write_text
+from .._messages import catalogue, text
 from .._safe_text import csv_row
 
 #: Canonical column -> KUGI field (Kemendagri codes and names), from the top level down.
@@ -124,28 +125,6 @@ def _poverty_fields() -> dict[str, Field]:
 #: Canonical poverty column -> exported field, in output order.
 POVERTY_FIELDS: dict[str, Field] = _poverty_fields()
 
-_ADMIN_TEXT = {
-    "KDPPUM": ("Kode provinsi (Kemendagri)", "Province code (Kemendagri)"),
-    "WADMPR": ("Nama provinsi", "Province name"),
-    "KDPKAB": ("Kode kabupaten/kota (Kemendagri)", "Regency/city code (Kemendagri)"),
-    "WADMKK": ("Nama kabupaten/kota", "Regency/city name"),
-    "KDCPUM": ("Kode kecamatan (Kemendagri)", "District code (Kemendagri)"),
-    "WADMKC": ("Nama kecamatan", "District name"),
-    "KDEPUM": ("Kode desa/kelurahan (Kemendagri)", "Village code (Kemendagri)"),
-    "WADMKD": ("Nama desa/kelurahan", "Village name"),
-    "NAMOBJ": ("Nama objek (unsur rupabumi)", "Object name"),
-    "FCODE": ("Kode unsur KUGI", "KUGI feature code"),
-    "REMARK": ("Catatan", "Remark"),
-    "METADATA": ("Rujukan metadata sumber", "Source metadata reference"),
-    "SRS_ID": ("Sistem referensi sumber", "Source reference system"),
-    "TIPADM": ("Tipe administrasi", "Administrative type"),
-    "UUPP": ("Dasar hukum pembentukan", "Legal basis"),
-    "LUAS": ("Luas menurut berkas sumber", "Area as given in the source file"),
-    "KDPBPS": ("Kode provinsi (BPS)", "Province code (BPS)"),
-    "KDBBPS": ("Kode kabupaten/kota (BPS)", "Regency/city code (BPS)"),
-    "KDCBPS": ("Kode kecamatan (BPS)", "District code (BPS)"),
-    "KDEBPS": ("Kode desa (BPS)", "Village code (BPS)"),
-}
 
 
 def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
@@ -165,12 +144,10 @@ def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     decimals, and the geometry.
     """
     if level not in ("desa", "kecamatan"):
-        raise PovmapInputError(f"level={level!r}: ekspor mendukung lapisan desa atau kecamatan.",
-                               en=f"level={level!r}: export supports desa or kecamatan layers.")
+        raise PovmapInputError.from_catalogue("kugi.level_export_supports_desa", level=level)
     own = f"kode_{level}"
     if own not in gdf.columns:
-        raise PovmapInputError(f"Lapisan {level} tidak punya kolom {own}; tidak dapat diekspor.",
-                               en=f"The {level} layer has no {own} column; cannot export it.")
+        raise PovmapInputError.from_catalogue("kugi.layer_no_column_cannot", level=level, own=own)
     columns: dict[str, pd.Series] = {}
     for canonical, kugi in KUGI_ADMIN.items():
         if canonical in gdf.columns:
@@ -259,7 +236,9 @@ def describe(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None
         for name in names:
             field = by_name.get(name)
             if field is None:
-                keterangan, description = _ADMIN_TEXT.get(name, (name, name))
+                key = f"kugi.{name}"  # a KUGI field's description, else its own name
+                keterangan, description = ((text(key, "id"), text(key, "en"))
+                                           if key in catalogue() else (name, name))
                 field = Field(name, _field_type(gdf[name]),
                               "sesuai sumber" if name == "LUAS" else "-", keterangan, description,
                               "batas")

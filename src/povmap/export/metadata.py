@@ -93,31 +93,31 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
     """
     path = Path(path)
     if not path.exists():
-        raise PovmapInputError(f"--metadata {path}: berkas tidak ditemukan.",
-                               en=f"--metadata {path}: file not found.")
+        raise PovmapInputError.from_catalogue("metadata.metadata_file_not_found", path=path)
     data = _parse(path)
     if not isinstance(data, dict):
-        raise PovmapInputError(f"--metadata {path}: isinya harus berupa pasangan kunci/nilai.",
-                               en=f"--metadata {path}: it must hold key/value pairs.")
+        raise PovmapInputError.from_catalogue("metadata.metadata_must_hold_key", path=path)
     known = {f.name for f in fields(MetadataConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise PovmapInputError(f"--metadata {path}: kunci {', '.join(unknown)} tidak dikenal; "
-                               f"kunci yang dikenal: {', '.join(sorted(known))}.",
-                               en=f"--metadata {path}: unknown key(s) {', '.join(unknown)}; "
-                                  f"known keys: {', '.join(sorted(known))}.")
+        raise PovmapInputError.from_catalogue(
+            "metadata.metadata_unknown_key_known", path=path, unknown=', '.join(unknown),
+            known=', '.join(sorted(known))
+        )
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key == "kata_kunci":
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, list):
-                raise PovmapInputError(f"--metadata {path}: kata_kunci harus berupa daftar.",
-                                       en=f"--metadata {path}: kata_kunci must be a list.")
+                raise PovmapInputError.from_catalogue(
+                    "metadata.metadata_kata_kunci_must", path=path
+                )
             values[key] = tuple(str(v) for v in value)
         elif isinstance(value, (dict, list)):
-            raise PovmapInputError(f"--metadata {path}: kunci {key} harus berupa teks.",
-                                   en=f"--metadata {path}: key {key} must be text.")
+            raise PovmapInputError.from_catalogue(
+                "metadata.metadata_key_must_text", path=path, key=key
+            )
         else:
             values[key] = str(value)
     return MetadataConfig(**values)
@@ -126,16 +126,14 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
 def _parse(path: Path) -> object:
     toml = path.suffix.lower() == ".toml"
     if toml and tomllib is None:
-        raise PovmapInputError(f"--metadata {path}: TOML perlu Python 3.11; gunakan JSON.",
-                               en=f"--metadata {path}: TOML needs Python 3.11; use JSON.")
+        raise PovmapInputError.from_catalogue("metadata.metadata_toml_needs_python", path=path)
     try:
         text = path.read_text(encoding="utf-8")
         return tomllib.loads(text) if toml else json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError is a ValueError too
-        raise PovmapInputError(f"--metadata {path}: tidak dapat dibaca ({exc}). Gunakan TOML "
-                               "(kunci = \"nilai\") atau JSON.",
-                               en=f"--metadata {path}: cannot be read ({exc}). Use TOML "
-                                  "(key = \"value\") or JSON.") from exc
+        raise PovmapInputError.from_catalogue(
+            "metadata.metadata_cannot_read_toml", path=path, exc=exc
+        ) from exc
 
 
 def with_options(config: MetadataConfig | None, **options: str | None) -> MetadataConfig:

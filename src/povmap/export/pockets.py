@@ -66,8 +66,7 @@ def output_paths(output: str | os.PathLike,
     output = Path(output)
     suffix = output.suffix.lower()
     if suffix not in (".geojson", ".json", ".gpkg"):
-        raise PovmapInputError(f"-o {output}: gunakan akhiran .geojson atau .gpkg.",
-                               en=f"-o {output}: use the suffix .geojson or .gpkg.")
+        raise PovmapInputError.from_catalogue("pocket_files.suffix_geojson_gpkg", output=output)
     paths = {"desa": output}
     if suffix != ".gpkg":
         paths["wilayah"] = output.with_name(f"{output.stem}_wilayah{output.suffix}")

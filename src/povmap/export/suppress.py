@@ -132,11 +132,9 @@ def check_threshold(n: object) -> int:
         For anything but a whole number of at least :data:`MIN_THRESHOLD`.
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < MIN_THRESHOLD:
-        raise PovmapInputError(
-            f"--suppress-below {n!r}: gunakan bilangan bulat ≥ {MIN_THRESHOLD}, mis. 10 (dengan "
-            "2, setiap jumlah kecil yang dikosongkan pasti bernilai 1).",
-            en=f"--suppress-below {n!r}: use a whole number ≥ {MIN_THRESHOLD}, e.g. 10 (with 2, "
-               "every blanked small count would be known to be 1).")
+        raise PovmapInputError.from_catalogue(
+            "suppress.suppress_below_whole_number", n=n, min_threshold=MIN_THRESHOLD
+        )
     return int(n)
 
 
@@ -232,12 +230,9 @@ def _group_index(desa_kec: pd.Series, kec_codes: pd.Series) -> np.ndarray:
     position = {code: i for i, code in enumerate(kec_codes)}
     missing = sorted(set(desa_kec) - set(position))
     if missing:
-        raise PovmapInputError(
-            f"Lapisan kecamatan tidak memuat kecamatan {', '.join(map(str, missing[:5]))} dari "
-            "lapisan desa; buat lapisan kecamatan dengan povmap.aggregate dari desa yang sama.",
-            en=f"The kecamatan layer lacks kecamatan {', '.join(map(str, missing[:5]))} of "
-               "the desa layer; build the kecamatan layer with povmap.aggregate from the "
-               "same desa.")
+        raise PovmapInputError.from_catalogue(
+            "suppress.kecamatan_layer_lacks_kecamatan", missing=', '.join(map(str, missing[:5]))
+        )
     return desa_kec.map(position).to_numpy(dtype=int)
 
 
@@ -346,13 +341,9 @@ class _Table:
         if self.total_public:
             self.total_public = False
             return True
-        raise PovmapInputError(
-            f"Kolom {self.column}: jumlah kecil di kecamatan ke-{pinned[0] + 1} tidak dapat "
-            "disamarkan tanpa celah (tidak ada sel lain untuk dikosongkan). Gunakan ambang "
-            "--suppress-below yang lain, atau jangan publikasikan kolom ini.",
-            en=f"Column {self.column}: small counts in kecamatan no. {pinned[0] + 1} cannot be "
-               "suppressed safely (no other cell is left to blank). Use another "
-               "--suppress-below threshold, or do not publish this column.")
+        raise PovmapInputError.from_catalogue(
+            "suppress.column_small_counts_kecamatan", column=self.column, value=pinned[0] + 1
+        )
 
     def _pinned_in_region(self) -> list[int]:
         """Kecamatan whose blanked total or blanked desa the region's equations pin."""

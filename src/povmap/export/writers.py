@@ -17,6 +17,7 @@ import pyogrio
 
 from .._errors import PovmapInputError
 from .._io import atomic_path
+from .._messages import Text
 from ..defaults import MAX_PRECISION, PRECISION
 
 WGS84 = "EPSG:4326"
@@ -33,8 +34,9 @@ def check_precision(precision: int) -> int:
         For any other number, naming ``--precision``.
     """
     if not 0 <= precision <= MAX_PRECISION:
-        raise PovmapInputError(f"--precision {precision}: pilih 0 sampai {MAX_PRECISION} desimal.",
-                               en=f"--precision {precision}: choose 0 to {MAX_PRECISION} decimals.")
+        raise PovmapInputError.from_catalogue(
+            "writers.precision_choose_decimals", precision=precision, max_precision=MAX_PRECISION
+        )
     return precision
 
 
@@ -66,11 +68,11 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
         ids = out[id_field]
         duplicated = ids[ids.duplicated()].astype(str).unique()
         if len(duplicated) or ids.isna().any():
-            raise PovmapInputError(
-                f"{path}: kolom {id_field} harus unik dan terisi untuk id fitur; kode ganda/"
-                f"kosong: {', '.join(duplicated[:5]) or '(kosong)'}.",
-                en=f"{path}: column {id_field} must be unique and filled to serve as feature id; "
-                   f"duplicate/empty codes: {', '.join(duplicated[:5]) or '(empty)'}.")
+            raise PovmapInputError.from_catalogue(
+                "writers.column_must_unique_filled", path=path, id_field=id_field,
+                codes=Text(", ".join(duplicated[:5]) or "(kosong)",
+                           ", ".join(duplicated[:5]) or "(empty)")
+            )
         out.insert(0, _ID_COLUMN, ids.astype(str))
         options["ID_FIELD"] = _ID_COLUMN
     if description:

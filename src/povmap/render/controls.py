@@ -37,9 +37,9 @@ def basemap_name(tiles: str | None) -> str | None:
     known = {v.lower(): v for v in BASEMAPS.values()}
     if key in known:
         return known[key]
-    raise PovmapInputError(
-        f"--tiles {tiles!r} tidak dikenal; pilih none, {', '.join(sorted(set(BASEMAPS)))}.",
-        en=f"--tiles {tiles!r} is unknown; choose none, {', '.join(sorted(set(BASEMAPS)))}."
+    raise PovmapInputError.from_catalogue(
+        "controls.tiles_unknown_choose_none", tiles=tiles,
+        basemaps=', '.join(sorted(set(BASEMAPS)))
     )
 
 

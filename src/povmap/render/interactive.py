@@ -229,8 +229,7 @@ def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
     if "jenis_kantong" not in cols or "kode_desa" not in cols:
         from .._errors import PovmapInputError
 
-        raise PovmapInputError("pockets harus punya kolom kode_desa dan jenis_kantong.",
-                               en="pockets must have the columns kode_desa and jenis_kantong.")
+        raise PovmapInputError.from_catalogue("interactive.pockets_must_columns_kode")
     return pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
 
 

@@ -14,20 +14,11 @@ from collections.abc import Sequence
 import pandas as pd
 from folium.template import Template
 
+from .._messages import text
 from ..classify import Classification
 from ..i18n import format_number, format_percent, label
 from ..metrics import has_data
 from .inert import InertMacroElement
-
-#: The legend's note on what the values rest on.
-_COVERAGE = {
-    "id": {"of": "{n} dari {total} desa berdata",
-           "incomplete": "; {m} {level}: {label} (desa berdata < {share})",
-           "kecamatan": "kecamatan", "kabupaten": "kabupaten"},
-    "en": {"of": "{n} of {total} villages with data",
-           "incomplete": "; {m} {level}: {label} (villages with data < {share})",
-           "kecamatan": "districts", "kabupaten": "regencies"},
-}
 
 _SWATCH = (
     '<div class="povmap-item"><span class="povmap-swatch" style="background:{color}"></span>'
@@ -148,15 +139,15 @@ def coverage_note(gdf: pd.DataFrame, classification: Classification, lang: str) 
         n, total = gdf["desa_berdata"].sum(), gdf["jumlah_desa"].sum()
     else:
         n, total = has_data(gdf, classification.column).sum(), len(gdf)
-    words = _COVERAGE[lang]
-    text = words["of"].format(n=format_number(n, 0, lang), total=format_number(total, 0, lang))
+    note = text("legend.of", lang, n=format_number(n, 0, lang),
+                total=format_number(total, 0, lang))
     if classification.incomplete:
         level = "kabupaten" if "nama_kecamatan" not in gdf.columns else "kecamatan"
-        text += words["incomplete"].format(
-            m=classification.incomplete, level=words[level],
-            label=classification.incomplete_label(lang).lower(),
-            share=format_percent(100 * classification.min_berdata, 0, lang))
-    return text
+        note += text("legend.incomplete", lang, m=classification.incomplete,
+                     level=text(f"legend.{level}", lang),
+                     label=classification.incomplete_label(lang).lower(),
+                     share=format_percent(100 * classification.min_berdata, 0, lang))
+    return note
 
 
 def title_html(title: str, notes: Sequence[str]) -> str:

@@ -20,8 +20,7 @@ def check_map_output(output: Path) -> str:
     """The suffix of a map output (``.html``, ``.htm``, ``.png`` or ``.pdf``), or an input error."""
     suffix = output.suffix.lower()
     if suffix not in (".html", ".htm", ".png", ".pdf"):
-        raise PovmapInputError(f"-o {output}: gunakan akhiran .html (interaktif), .png atau .pdf.",
-                               en=f"-o {output}: use the suffix .html (interactive), .png or .pdf.")
+        raise PovmapInputError.from_catalogue("output.suffix_html_interactive_png", output=output)
     return suffix
 
 

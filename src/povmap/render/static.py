@@ -106,8 +106,7 @@ def save_static(fig: Figure, path: str | os.PathLike) -> Path:
     """Write a figure as PNG (200 dpi) or PDF, atomically; the format follows the suffix."""
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
-        raise PovmapInputError(f"-o {path}: peta statis harus berakhiran .png atau .pdf.",
-                               en=f"-o {path}: a static map must end in .png or .pdf.")
+        raise PovmapInputError.from_catalogue("static.static_map_must_end", path=path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=200, format=path.suffix.lower().lstrip("."))
     return path
@@ -130,11 +129,9 @@ def atlas(
     """
     path = Path(path)
     if path.suffix.lower() != ".pdf":
-        raise PovmapInputError(f"--atlas {path}: atlas ditulis sebagai PDF (.pdf).",
-                               en=f"--atlas {path}: the atlas is written as a PDF (.pdf).")
+        raise PovmapInputError.from_catalogue("static.atlas_atlas_written_pdf", path=path)
     if "kode_kecamatan" not in gdf.columns:
-        raise PovmapInputError("Atlas per kecamatan perlu lapisan desa dengan kode_kecamatan.",
-                               en="An atlas per kecamatan needs a desa layer with kode_kecamatan.")
+        raise PovmapInputError.from_catalogue("static.atlas_per_kecamatan_needs")
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
         for fig in atlas_pages(gdf, kecamatan=kecamatan, title=title, source=source,
                                vintage=vintage, suppressed=suppressed, lang=lang):

@@ -14,6 +14,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from .._messages import text
 from ..classify import Classification
 from ..i18n import format_number, format_percent, label
 from .layers import category_label
@@ -35,11 +36,6 @@ KECAMATAN_TOOLTIP = (
     ("jumlah_penduduk", "int"), ("persen_miskin_ekstrem", "percent"),
     ("kepadatan_miskin_ekstrem", "decimal"), ("desa_berdata", "berdata"),
 )
-#: The words of the "n dari N desa berdata" row and of a count summed over part of the desa.
-_WORDS = {
-    "id": {"of": "{n} dari {total} desa", "partial": "{value} (dari desa berdata)"},
-    "en": {"of": "{n} of {total} villages", "partial": "{value} (villages with data only)"},
-}
 #: Columns of the short hover tooltip (the click popup shows every row).
 TOOLTIP_COLUMNS = ("nama_desa", "nama_kecamatan", "jumlah_miskin_ekstrem",
                    "persen_miskin_ekstrem", "jenis_kantong")
@@ -101,15 +97,14 @@ def _texts(gdf: gpd.GeoDataFrame, column: str, kind: str, lang: str) -> list[str
     """One column's tooltip texts. An aggregate says what it rests on: ``desa_berdata`` reads
     "11 dari 18 desa", and a count of an area flagged ``jumlah_sebagian`` "1.234 (dari desa
     berdata)", since it sums only the desa that have it."""
-    words = _WORDS[lang]
     if kind == "berdata" and "jumlah_desa" in gdf.columns:
-        return [words["of"].format(n=format_value(n, "int", lang),
-                                   total=format_value(t, "int", lang))
+        return [text("tooltip.of", lang, n=format_value(n, "int", lang),
+                     total=format_value(t, "int", lang))
                 for n, t in zip(gdf[column], gdf["jumlah_desa"], strict=True)]
     texts = [format_value(v, "int" if kind == "berdata" else kind, lang) for v in gdf[column]]
     if column.startswith("jumlah_") and "jumlah_sebagian" in gdf.columns:
         partial = gdf["jumlah_sebagian"].fillna(0).astype(bool).to_numpy()
-        texts = [words["partial"].format(value=t) if p and t != "–" else t
+        texts = [text("tooltip.partial", lang, value=t) if p and t != "–" else t
                  for t, p in zip(texts, partial, strict=True)]
     return texts
 

@@ -22,6 +22,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from .._messages import text
 from .._offline import OfflineMap
 from ..classify import Classification, make_classification
 from ..i18n import check_lang, format_number, format_percent, label
@@ -39,66 +40,10 @@ DIRECTION_COLORS = {"baru": "#9e9ac8", "hilang": "#737373", "tidak_sebanding": "
 #: Colour of "target reached" (at or below the target) in the gap layer.
 REACHED_COLOR = "#1a9850"
 
-TEXT = {
-    "id": {
-        "title": "Perubahan kemiskinan ekstrem {first}–{last}",
-        "change_layer": "Perubahan {first}–{last}",
-        "change_pp": "Perubahan persentase {first}–{last} (poin persen)",
-        "change_n": "Perubahan jumlah {first}–{last} (jiwa)",
-        "better": "Turun (biru) = lebih baik; naik (merah) = lebih buruk.",
-        "tolerance": "Tetap: berubah paling banyak {tol} poin persen.",
-        "vintage_layer": "Periode {label}",
-        "gap_layer": "Selisih dengan target {target}",
-        "gap_pp": "Selisih persentase {last} dengan target {target} (poin persen)",
-        "gap_n": "Selisih jumlah {last} dengan target (jiwa)",
-        "reached": "Target tercapai",
-        "series": "Seri",
-        "series_n": "Jumlah",
-        "change": "Perubahan",
-        "direction": "Arah",
-        "gap": "Selisih dengan target",
-        "arah:turun": "Turun", "arah:tetap": "Tetap", "arah:naik": "Naik",
-        "arah:baru": "Desa baru (tanpa data di awal)",
-        "arah:hilang": "Hilang (tanpa data di akhir)",
-        "arah:tidak_sebanding": "Dimekarkan/digabung: tidak dibandingkan",
-        "arah:tanpa_data": "Tidak ada data",
-        "points": "poin",
-        "chart_title": "{measure}: kabupaten dan kecamatan",
-        "target_line": "Target {target}",
-        "apart": "(register lain, tidak dibandingkan)",
-    },
-    "en": {
-        "title": "Change in extreme poverty {first}–{last}",
-        "change_layer": "Change {first}–{last}",
-        "change_pp": "Change in the share {first}–{last} (percentage points)",
-        "change_n": "Change in the count {first}–{last} (people)",
-        "better": "Down (blue) = better; up (red) = worse.",
-        "tolerance": "No change: at most {tol} percentage points.",
-        "vintage_layer": "Vintage {label}",
-        "gap_layer": "Gap to the target {target}",
-        "gap_pp": "Gap of {last} to the target {target} (percentage points)",
-        "gap_n": "Gap of the {last} count to the target (people)",
-        "reached": "Target reached",
-        "series": "Series",
-        "series_n": "Count",
-        "change": "Change",
-        "direction": "Direction",
-        "gap": "Gap to the target",
-        "arah:turun": "Down", "arah:tetap": "No change", "arah:naik": "Up",
-        "arah:baru": "New desa (no data at first)",
-        "arah:hilang": "Gone (no data at last)",
-        "arah:tidak_sebanding": "Split/merged: not compared",
-        "arah:tanpa_data": "No data",
-        "points": "points",
-        "chart_title": "{measure}: kabupaten and kecamatan",
-        "target_line": "Target {target}",
-        "apart": "(other register, not compared)",
-    },
-}
 
 
 def _t(key: str, lang: str, **values: object) -> str:
-    return TEXT[lang][key].format(**values)
+    return text(f"trend_map.{key}", lang, **values)
 
 
 def _nice(value: float) -> float:
