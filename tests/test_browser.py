@@ -309,10 +309,13 @@ def _map_js(body: str) -> str:
             + body + "}")
 
 
-LABEL_BOXES_JS = """() => [...document.querySelectorAll('.povmap-desa-label span')].map(s => {
-    const r = s.getBoundingClientRect();
-    return [s.textContent, r.left, r.top, r.right, r.bottom];
-})"""
+# The shown place names (kecamatan and desa) and their boxes on the screen.
+LABEL_BOXES_JS = """(kind) => [...document.querySelectorAll(
+        kind ? `.povmap-${kind}-label span` : '.povmap-kec-label span, .povmap-desa-label span')]
+    .filter(s => getComputedStyle(s).visibility !== 'hidden').map(s => {
+        const r = s.getBoundingClientRect();
+        return [s.textContent, r.left, r.top, r.right, r.bottom];
+    })"""
 
 
 def _overlapping(boxes: list) -> list:
@@ -325,15 +328,17 @@ def test_desa_labels_appear_zoomed_in_without_piling_up(page, hss_map):
     page.evaluate(RESET_JS)
     page.wait_for_timeout(300)
     opening = page.evaluate(_map_js("return map.getZoom();"))
-    assert page.evaluate(LABEL_BOXES_JS) == []  # the opening view shows the classes, no names
+    assert page.evaluate(LABEL_BOXES_JS, "desa") == []  # the opening view: classes, no desa
+    kecamatan = page.evaluate(LABEL_BOXES_JS, "kec")
+    assert len(kecamatan) >= 8 and _overlapping(kecamatan) == []  # of 11, none over another
     # Zoomed in on Kecamatan Sungai Raya (KNOWN lies there): names, none over another.
     page.evaluate(_map_js("""
         const l = desa.getLayers().find(l => l.feature.properties.t2 === arg);
         map.setView(l.getCenter(), 13, {animate: false});"""), KNOWN)
     page.wait_for_timeout(300)
-    boxes = page.evaluate(LABEL_BOXES_JS)
+    boxes = page.evaluate(LABEL_BOXES_JS, "desa")
     assert opening < 12 and len(boxes) >= 5, (opening, boxes)
-    assert _overlapping(boxes) == []
+    assert _overlapping(page.evaluate(LABEL_BOXES_JS, "")) == []  # desa and kecamatan names
     names = set(hss_map[1].main["nama_desa"])
     assert {b[0] for b in boxes} <= names
     # The layer control turns them off and on again ("Nama desa", on by default).
@@ -341,20 +346,22 @@ def test_desa_labels_appear_zoomed_in_without_piling_up(page, hss_map):
     checkbox = control.locator("input")
     assert checkbox.is_checked()
     checkbox.uncheck()
-    assert page.evaluate(LABEL_BOXES_JS) == []
+    page.wait_for_timeout(100)
+    assert page.evaluate(LABEL_BOXES_JS, "desa") == []
     checkbox.check()
-    assert len(page.evaluate(LABEL_BOXES_JS)) == len(boxes)
+    page.wait_for_timeout(100)
+    assert len(page.evaluate(LABEL_BOXES_JS, "desa")) == len(boxes)
     # A name is text, never markup: the hostile name is written out literally at close zoom.
     page.evaluate(_map_js("""
         const l = desa.getLayers().find(l => l.feature.properties.t2 === arg);
         map.setView(l.getCenter(), 17, {animate: false});"""), hostile_code)
     page.wait_for_timeout(300)
-    assert HOSTILE in [b[0] for b in page.evaluate(LABEL_BOXES_JS)]
+    assert HOSTILE in [b[0] for b in page.evaluate(LABEL_BOXES_JS, "desa")]
     assert page.locator(".povmap-desa-label img").count() == 0
     assert page.evaluate("window.__pwned") is None
     page.evaluate(RESET_JS)
     page.wait_for_timeout(300)
-    assert page.evaluate(LABEL_BOXES_JS) == []
+    assert page.evaluate(LABEL_BOXES_JS, "desa") == []
 
 
 def test_notebook_map_saved_with_the_public_api_draws_offline(browser, tmp_path):
@@ -382,3 +389,43 @@ def test_notebook_map_saved_with_the_public_api_draws_offline(browser, tmp_path)
         assert page.errors == [] and shown[0]["drawn"] == len(desa)
     finally:
         page.close()
+
+
+def test_each_desa_is_filled_with_the_swatch_of_its_legend_class(page, hss_map):
+    """The fill Leaflet computed for every desa is the swatch beside its class's legend label,
+    and the labels are the classes' own ("> a – b" after the first: no shared end values)."""
+    _, result, _ = hss_map
+    fills = dict(page.evaluate("""() => {
+        const out = [];
+        for (const v of Object.values(window)) {
+            if (!(v instanceof L.GeoJSON) || !v._map) continue;
+            for (const l of v.getLayers()) {
+                if ('s' in l.feature.properties) out.push([l.feature.properties.t2,
+                                                          l.options.fillColor]);
+            }
+        }
+        return out;
+    }"""))
+    legend = page.evaluate("""() => {
+        const desa = [...document.querySelectorAll('.povmap-section')]
+            .find(s => s.dataset.layer === 'Desa/Kelurahan');
+        return [...desa.querySelectorAll('.povmap-item')].map(item => [
+            item.textContent, getComputedStyle(item.querySelector('.povmap-swatch'))
+                .backgroundColor]);
+    }""")
+    labels = [text for text, _ in legend]
+    classification = result.classification
+    assert labels == [*classification.labels("id"), "Tidak ada data"]
+    assert not labels[0].startswith(">") and all(t.startswith("> ") for t in labels[1:-1])
+    swatch = dict(legend)
+    names = {i: text for i, text, _ in classification.legend_items("id")}
+    kelas = result.main.set_index("kode_desa")["kelas"]
+    assert len(fills) == len(kelas) == 148
+
+    def rgb(hex_color: str) -> str:
+        r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+        return f"rgb({r}, {g}, {b})"
+
+    wrong = {code: (fill, names[int(kelas[code])]) for code, fill in fills.items()
+             if rgb(fill) != swatch[names[int(kelas[code])]]}
+    assert wrong == {}

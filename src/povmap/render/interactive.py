@@ -17,6 +17,7 @@ from .layers import (
     POCKET_WEIGHT,
     DesaLabels,
     KecamatanLabels,
+    LabelDeclutter,
     add_outline_layer,
     add_polygon_layer,
     category_label,
@@ -111,7 +112,8 @@ def choropleth(
     web = simplify_coverage(gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)], tolerance)
     outlines = _dissolve(web, "kecamatan") if level == "desa" and "kode_kecamatan" in web else None
 
-    m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True)
+    # Quarter zoom steps: the opening view fits the data beside the legend more closely.
+    m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True, zoom_snap=0.25)
     add_basemaps(m, tiles, lang)
     objects, fields = _objects(web, level, column, classification, outlines, kecamatan,
                                pockets, scheme, k, breaks, lang)
@@ -141,6 +143,7 @@ def choropleth(
     if level == "desa":
         # Readable on a printed screenshot once zoomed in; hidden at the opening view.
         DesaLabels(web, label("desa_labels", lang)).add_to(m)
+    LabelDeclutter().add_to(m)
 
     if suppressed is None:
         suppressed = suppressed_in(gdf)

@@ -131,7 +131,8 @@ def category_label(value: str, lang: str) -> str:
 
 
 class KecamatanLabels(Layer, InertMacroElement):
-    """Kecamatan names as text labels (built with textContent, so a name is never markup)."""
+    """Kecamatan names as text labels at the centre of each kecamatan's largest inscribed circle
+    (built with textContent, so a name is never markup)."""
 
     _template = Template(
         """
@@ -143,7 +144,7 @@ class KecamatanLabels(Layer, InertMacroElement):
                 return L.marker([d[1], d[2]], {
                     icon: L.divIcon({className: 'povmap-kec-label', html: span,
                                      iconSize: null, iconAnchor: [0, 0]}),
-                    interactive: false, keyboard: false
+                    interactive: false, keyboard: false, zIndexOffset: 1000
                 });
             })
         );
@@ -154,11 +155,56 @@ class KecamatanLabels(Layer, InertMacroElement):
     def __init__(self, kecamatan: gpd.GeoDataFrame, name: str, show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "KecamatanLabels"
-        points = kecamatan.geometry.representative_point()
+        centres, diameters = inscribed_circles(kecamatan)
+        # Largest first: where two names collide, LabelDeclutter keeps the first.
+        order = np.argsort(-diameters, kind="stable")
+        names = kecamatan["nama_kecamatan"].to_numpy()
         self.data = script_json([
-            [str(n), round(p.y, 4), round(p.x, 4)]
-            for n, p in zip(kecamatan["nama_kecamatan"], points, strict=True)
+            [str(names[i]), round(centres.iloc[i].y, 4), round(centres.iloc[i].x, 4)]
+            for i in order
         ])
+
+
+class LabelDeclutter(InertMacroElement):
+    """Hides a place name whose box would overlap a name already shown, after every zoom.
+
+    Kecamatan names come first (largest kecamatan first, :class:`KecamatanLabels`), then the
+    desa names (which never overlap one another, :class:`DesaLabels`): a desa name under a
+    kecamatan name gives way. Measured in the page, so the real font decides.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function(map) {
+            var pending = false;
+            function declutter() {
+                pending = false;
+                var box = map.getContainer(), shown = [];
+                ['.povmap-kec-label span', '.povmap-desa-label span'].forEach(function(sel) {
+                    box.querySelectorAll(sel).forEach(function(span) {
+                        span.style.visibility = '';
+                        var r = span.getBoundingClientRect();
+                        var hit = shown.some(function(o) {
+                            return r.left < o.right && o.left < r.right
+                                && r.top < o.bottom && o.top < r.bottom;
+                        });
+                        if (hit) { span.style.visibility = 'hidden'; } else { shown.push(r); }
+                    });
+                });
+            }
+            // After the label layers have updated for the new view.
+            map.on('zoomend moveend overlayadd overlayremove', function() {
+                if (!pending) { pending = true; setTimeout(declutter, 0); }
+            });
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "LabelDeclutter"
 
 
 def escape_all(values: list[object]) -> list[str]:

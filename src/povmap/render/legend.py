@@ -39,12 +39,12 @@ _CSS = """
   vertical-align:-2px;border:1px solid #777}
 .povmap-swatch.povmap-outline{border:none;width:22px}
 .povmap-foot{margin-top:4px;color:#444}
-.povmap-kec-label{color:#222;font:700 11px sans-serif;white-space:nowrap;text-transform:uppercase;
-  letter-spacing:.05em;
+.povmap-kec-label span,.povmap-desa-label span{position:absolute;transform:translate(-50%,-50%);
+  padding:0 2px;white-space:nowrap;line-height:14px;
   text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}
-.povmap-desa-label span{position:absolute;transform:translate(-50%,-50%);padding:0 2px;
-  color:#111;font:600 11px sans-serif;white-space:nowrap;line-height:14px;
-  text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}
+.povmap-kec-label span{color:#222;font:700 11px sans-serif;text-transform:uppercase;
+  letter-spacing:.05em}
+.povmap-desa-label span{color:#111;font:600 11px sans-serif}
 .povmap-zoom select{max-width:190px;font:12px sans-serif}
 </style>
 """

@@ -30,7 +30,13 @@ from ..simplify import TOLERANCE_M, simplify_coverage
 from ..trend import Trend
 from .controls import add_basemaps, add_controls
 from .interactive import _dissolve
-from .layers import KecamatanLabels, add_outline_layer, add_polygon_layer, palette_style
+from .layers import (
+    KecamatanLabels,
+    LabelDeclutter,
+    add_outline_layer,
+    add_polygon_layer,
+    palette_style,
+)
 from .legend import MapDecorations, graduated_items, section_html
 from .static import LITERAL
 from .topo import TopologyData, build_topology
@@ -236,6 +242,7 @@ def trend_map(
                                      gap_items, shown=False))
     add_outline_layer(m, topology, "kecamatan", lang)
     KecamatanLabels(outlines, label("kecamatan_labels", lang), show=len(outlines) <= 40).add_to(m)
+    LabelDeclutter().add_to(m)
 
     notes = [_t("better", lang)]
     if change_col == "perubahan_persen":
