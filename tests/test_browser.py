@@ -380,13 +380,13 @@ def test_notebook_map_saved_with_the_public_api_draws_offline(browser, tmp_path)
         # Only basemap tiles were asked for (and refused): every script and style is inline.
         assert page.requests and all("tile.openstreetmap.org" in u for u in page.requests)
         shown = [x for x in page.evaluate(LAYERS_JS) if "s" in x["fields"]]
-        assert shown[0]["features"] == shown[0]["drawn"] == len(desa)
+        assert shown[0]["features"] == shown[0]["drawn"] == len(desa.gdf)
     finally:
         page.close()
     page = open_offline(browser, tmp_path / "peta2.html")
     try:
         shown = [x for x in page.evaluate(LAYERS_JS) if "s" in x["fields"]]
-        assert page.errors == [] and shown[0]["drawn"] == len(desa)
+        assert page.errors == [] and shown[0]["drawn"] == len(desa.gdf)
     finally:
         page.close()
 
