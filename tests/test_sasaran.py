@@ -45,6 +45,12 @@ def individual_dtsen(konsel_raw, tmp_path_factory):
     return generated, path, kpm
 
 
+@pytest.fixture(scope="module")
+def family_result(family_p3ke):
+    """``povmap.targeting`` of the family-level register with the default options."""
+    return povmap.targeting(family_p3ke[1], KONSEL_DESA)
+
+
 def _compare(desa: pd.DataFrame, truth: pd.DataFrame) -> dict[str, int]:
     """Columns whose values differ from the truth (NaN = NaN), with the number of desa."""
     got = desa.set_index("kode_desa")
@@ -58,9 +64,9 @@ def _compare(desa: pd.DataFrame, truth: pd.DataFrame) -> dict[str, int]:
     return bad
 
 
-def test_family_register_counts_equal_the_truth_per_desa(family_p3ke):
-    generated, path = family_p3ke
-    result = povmap.targeting(path, KONSEL_DESA)
+def test_family_register_counts_equal_the_truth_per_desa(family_p3ke, family_result):
+    generated = family_p3ke[0]
+    result = family_result
     assert len(result.desa) == 351
     assert _compare(result.desa, generated.truth) == {}
     assert result.programs == ("pkh", "bpnt", "pbi", "blt_dd", "bpum")
@@ -89,9 +95,8 @@ def test_other_desil_choices_equal_the_truth(konsel_raw, tmp_path):
     assert _compare(result.desa, generated.truth) == {}
 
 
-def test_rates_name_their_denominator(family_p3ke):
-    generated, path = family_p3ke
-    result = povmap.targeting(path, KONSEL_DESA)
+def test_rates_name_their_denominator(family_result):
+    result = family_result
     desa = result.desa
     for rate, (count, denominator) in result.rates().items():
         assert rate in desa.columns
@@ -101,9 +106,9 @@ def test_rates_name_their_denominator(family_p3ke):
                                                              "keluarga_sasaran")
 
 
-def test_a_program_blank_for_a_whole_desa_is_unknown_not_no(family_p3ke, tmp_path):
-    generated, path = family_p3ke
-    result = povmap.targeting(path, KONSEL_DESA).desa.set_index("kode_desa")
+def test_a_program_blank_for_a_whole_desa_is_unknown_not_no(family_p3ke, family_result, tmp_path):
+    generated = family_p3ke[0]
+    result = family_result.desa.set_index("kode_desa")
     register = generated.register
     first_kec = register["kecamatan"].iloc[0]
     codes = register.loc[register["kecamatan"] == first_kec, "kode_kemdagri"]
@@ -127,9 +132,9 @@ def test_a_program_blank_for_a_whole_desa_is_unknown_not_no(family_p3ke, tmp_pat
     assert "blt_dd" in again.at[with_target[0], "program_diketahui"]
 
 
-def test_a_desa_with_no_program_known_has_no_exclusion_count(family_p3ke):
-    generated, path = family_p3ke
-    result = povmap.targeting(path, KONSEL_DESA).desa
+def test_a_desa_with_no_program_known_has_no_exclusion_count(family_p3ke, family_result):
+    generated = family_p3ke[0]
+    result = family_result.desa
     # The generator blanks every program in the sixth desa of the layer.
     code = generated.truth.index[5]
     row = result.set_index("kode_desa").loc[code]
@@ -152,9 +157,8 @@ def test_verification_list_holds_only_register_family_ids(individual_dtsen):
                                                   "di_atas_desil_layak"}
 
 
-def test_priority_table_orders_desa_by_excluded_families(family_p3ke):
-    _, path = family_p3ke
-    result = povmap.targeting(path, KONSEL_DESA)
+def test_priority_table_orders_desa_by_excluded_families(family_result):
+    result = family_result
     lokus = result.lokus
     assert (lokus["keluarga_sasaran"] > 0).all()
     excluded = lokus["keluarga_sasaran_tanpa_program"].to_numpy()
@@ -170,9 +174,8 @@ def test_priority_table_orders_desa_by_excluded_families(family_p3ke):
             assert row["jumlah_kebutuhan_utama"] == max(v for v in needs.values() if v == v)
 
 
-def test_result_is_a_frozen_dataclass_without_attrs(family_p3ke):
-    _, path = family_p3ke
-    result = povmap.targeting(path, KONSEL_DESA)
+def test_result_is_a_frozen_dataclass_without_attrs(family_result):
+    result = family_result
     assert isinstance(result, povmap.Targeting)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.desil_layak = 5  # type: ignore[misc]
