@@ -75,7 +75,8 @@ def recap_rows() -> list[list[object]]:
 def test_xlsx_recap_two_row_header_below_titles_totals_skipped(tmp_path):
     path = tmp_path / "rekap.xlsx"
     pd.DataFrame(recap_rows()).to_excel(path, header=False, index=False)
-    counts = read_counts(path)
+    read = read_counts(path)
+    counts = read.frame
     assert counts["baris"].tolist() == [7, 8, 11]
     assert counts["nama_desa"].tolist() == ["Desa Sungai Raya Utara", "Kel. Baruh Jaya",
                                             "Batu Laki"]
@@ -84,8 +85,7 @@ def test_xlsx_recap_two_row_header_below_titles_totals_skipped(tmp_path):
     assert counts["jumlah_keluarga_miskin_ekstrem"].tolist()[:2] == [1234, 12]
     assert math.isnan(counts["jumlah_keluarga_miskin_ekstrem"].iloc[2])
     assert counts["jumlah_miskin_ekstrem"].sum() == 3503
-    meta = counts.attrs["povmap"]
-    assert meta["header_row"] == 5 and meta["total_rows"] == [9, 12, 13]
+    assert read.source.header_row == 5 and read.source.total_rows == [9, 12, 13]
 
 
 def test_second_sheet_chosen_by_name(tmp_path):
@@ -95,7 +95,7 @@ def test_second_sheet_chosen_by_name(tmp_path):
                                                                   index=False)
         pd.DataFrame({"kode_wilayah": ["63.06.01.2001"], "jumlah_jiwa": [5]}).to_excel(
             writer, sheet_name="Data", index=False)
-    assert read_counts(path, sheet="Data")["jumlah_miskin_ekstrem"].tolist() == [5]
+    assert read_counts(path, sheet="Data").frame["jumlah_miskin_ekstrem"].tolist() == [5]
     with pytest.raises(PovmapInputError, match="baris judul kolom"):
         read_counts(path)
     with pytest.raises(PovmapInputError, match="--sheet"):
@@ -110,7 +110,7 @@ def test_cp1252_semicolon_csv_with_accents_and_thousands(tmp_path):
             ";JUMLAH;;1.241;13.235\n")
     path = tmp_path / "rekap.csv"
     path.write_bytes(text.encode("cp1252"))
-    counts = read_counts(path)
+    counts = read_counts(path).frame
     assert counts["kode_wilayah"].tolist() == ["63.06.01.2001", "63.06.01.2002"]
     assert counts["kode_asli"].tolist() == ["6306012001", "63 06 01 2002"]
     assert counts["nama_desa"].iloc[0] == "Jenti’an Désa"
@@ -127,7 +127,7 @@ def test_cp1252_semicolon_csv_with_accents_and_thousands(tmp_path):
 def test_recognised_headers(tmp_path, header, canonical):
     pd.DataFrame({"Desa/Kelurahan": ["Baru"], "Kecamatan": ["X"], "kode_kemendagri": ["6306"],
                   header: ["1.000"]}).to_csv(tmp_path / "t.csv", index=False)
-    counts = read_counts(tmp_path / "t.csv")
+    counts = read_counts(tmp_path / "t.csv").frame
     assert counts[canonical].tolist() == [1000]
     assert {"nama_desa", "nama_kecamatan", "kode_wilayah"} <= set(counts.columns)
     assert header.lower().replace(" ", "_") in HEADER_ALIASES[canonical] or header == "Desil 1"
@@ -137,7 +137,7 @@ def test_column_map_overrides_and_names_what_is_wrong(tmp_path):
     pd.DataFrame({"Wilayah": ["63.06.01.2001"], "Warga Rentan": ["2.000"], "Jumlah Jiwa": [5]}
                  ).to_csv(tmp_path / "t.csv", index=False)
     counts = read_counts(tmp_path / "t.csv", column_map={
-        "kode_wilayah": "Wilayah", "jumlah_miskin_ekstrem": "Warga Rentan"})
+        "kode_wilayah": "Wilayah", "jumlah_miskin_ekstrem": "Warga Rentan"}).frame
     assert counts["jumlah_miskin_ekstrem"].tolist() == [2000]
     with pytest.raises(PovmapInputError, match="'Tidak Ada' tidak ada di tabel"):
         read_counts(tmp_path / "t.csv", column_map={"kode_wilayah": "Tidak Ada"})
@@ -155,4 +155,4 @@ def test_bad_number_names_file_row_and_column(tmp_path):
 def test_non_integer_people_are_read_and_left_to_validation(tmp_path):
     pd.DataFrame({"kode_wilayah": ["6306012001"], "Jumlah Jiwa": ["2,5"]}).to_csv(
         tmp_path / "t.csv", index=False)
-    assert read_counts(tmp_path / "t.csv")["jumlah_miskin_ekstrem"].tolist() == [2.5]
+    assert read_counts(tmp_path / "t.csv").frame["jumlah_miskin_ekstrem"].tolist() == [2.5]

@@ -160,7 +160,7 @@ def test_hss_recap_sheet_every_real_row_right_fakes_and_missing_reported(hss_raw
     truth = write_recap_xlsx(table, path)
 
     counts = povmap.read_counts(path)
-    assert len(counts) == len(table)  # title, header, blank and JUMLAH rows are not data
+    assert len(counts.frame) == len(table)  # title, header, blank and JUMLAH rows are not data
     result = povmap.join(hss, counts)
     report = result.report
     assert assert_no_wrong_match(result, truth) == len(table) - len(FAKES)

@@ -74,7 +74,8 @@ def test_individual_export_counts_per_desa_and_desil(hss_raw, tmp_path):
     people = individual_export(hss_raw)
     path = tmp_path / "p3ke_individu.xlsx"
     people.to_excel(path, index=False)
-    counts = povmap.read_counts(path)
+    read = povmap.read_counts(path)
+    counts = read.frame
 
     want = expected(people)
     for row in counts.itertuples():
@@ -85,7 +86,7 @@ def test_individual_export_counts_per_desa_and_desil(hss_raw, tmp_path):
             got_families = getattr(row, f"jumlah_keluarga_desil_{d}")
             assert got_people == (want.loc[key, "orang"] if key in want.index else 0)
             assert got_families == (want.loc[key, "keluarga"] if key in want.index else 0)
-    info = counts.attrs["povmap"]["p3ke"]
+    info = read.source.p3ke
     gone = people["status_keberadaan"].value_counts()
     assert info["dikecualikan"] == {
         "meninggal": gone["Meninggal"], "pindah": gone["Pindah"],
@@ -111,8 +112,8 @@ def test_family_export_with_household_size(hss_raw, tmp_path):
         jumlah_anggota_keluarga=("nik", "size")).reset_index()
     families.loc[::25, "desil_kesejahteraan"] = "-"  # not ranked: left out and counted
     families.to_csv(tmp_path / "p3ke_keluarga.csv", index=False, sep=";")
-    counts = povmap.read_counts(tmp_path / "p3ke_keluarga.csv")
-    info = counts.attrs["povmap"]["p3ke"]
+    read = povmap.read_counts(tmp_path / "p3ke_keluarga.csv")
+    counts, info = read.frame, read.source.p3ke
     assert info["jenis"] == "keluarga" and info["tanpa_desil"] == len(families[::25])
     ranked = families.drop(index=families.index[::25])
     families_total = sum(counts[f"jumlah_keluarga_desil_{d}"].sum() for d in range(1, 5))
@@ -154,7 +155,7 @@ def test_dtsen_desil_1_to_10_and_names_only(hss_raw, tmp_path, header):
         "kecamatan": picks["nama_kec"].to_numpy(), "desa": picks["nama"].to_numpy(),
         header: rng.integers(1, 11, size=500)})
     table.to_csv(tmp_path / "dtsen.csv", index=False)
-    counts = povmap.read_counts(tmp_path / "dtsen.csv")
+    counts = povmap.read_counts(tmp_path / "dtsen.csv").frame
     assert [f"jumlah_desil_{d}" in counts.columns for d in range(1, 11)] == [True] * 10
     assert sum(counts[f"jumlah_desil_{d}"].sum() for d in range(1, 11)) == 500
     result = povmap.join(povmap.read_boundaries(HSS_DESA), counts)

@@ -84,8 +84,9 @@ def test_recap_two_row_header_beside_one_row_header_keeps_every_column(hss_count
     # "Jumlah Penduduk" made the top row a header by itself, so "Jumlah" over KK/Jiwa was lost,
     # and the blank row above the header was read as its merged top half.
     path = dinsos_recap(tmp_path / "rekap.xlsx", hss_counts)
-    counts = read_counts(path)
-    assert counts.attrs["povmap"]["header_row"] == 5
+    read = read_counts(path)
+    counts = read.frame
+    assert read.source.header_row == 5
     assert len(counts) == 148
     assert counts["jumlah_miskin_ekstrem"].sum() == hss_counts["jumlah_miskin_ekstrem"].sum()
     assert counts["jumlah_keluarga_miskin_ekstrem"].sum() == \
@@ -195,7 +196,7 @@ def test_table_with_both_bps_and_kemendagri_codes(hss_counts, tmp_path):
     })
     path = tmp_path / "dua_kode.csv"
     table.to_csv(path, index=False)
-    assert read_counts(path).attrs["povmap"]["columns"]["kode_wilayah"] == \
+    assert read_counts(path).source.columns["kode_wilayah"] == \
         "Kode Desa (Kemendagri)"
     code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "j.gpkg")
     assert code == 0 and "(code: 148)" in out
@@ -480,7 +481,7 @@ def test_sheets_named_by_year_hidden_first_sheet_and_a_missing_sheet(hss_counts,
     path = tmp_path / "rekap_tahunan.xlsx"
     book.save(path)
     total = hss_counts["jumlah_miskin_ekstrem"].sum()
-    assert read_counts(path)["jumlah_miskin_ekstrem"].sum() == total  # first visible sheet
+    assert read_counts(path).frame["jumlah_miskin_ekstrem"].sum() == total  # first visible sheet
     # "--sheet 2024" is the sheet named 2024, not the 2025th sheet.
     code, out = invoke("join", need(HSS_DESA), path, "--sheet", "2024", "-o", tmp_path / "j.gpkg",
                        "--report", tmp_path / "r.json")
@@ -498,8 +499,9 @@ def test_utf8_bom_semicolons_and_trailing_empty_columns(hss_counts, tmp_path):
               for d in hss_counts.itertuples()]
     path = tmp_path / "bom.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
-    counts = read_counts(path)
-    assert counts.attrs["povmap"]["columns"]["kode_wilayah"] == "Kode Wilayah"  # BOM stripped
+    read = read_counts(path)
+    counts = read.frame
+    assert read.source.columns["kode_wilayah"] == "Kode Wilayah"  # BOM stripped
     assert counts["jumlah_penduduk"].sum() == hss_counts["jumlah_penduduk"].sum()
     assert len(counts) == 148
 

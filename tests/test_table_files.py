@@ -179,11 +179,12 @@ def test_desa_with_blank_counts_above_the_signature_stays_data(tmp_path):
     path, counts = recap_with_signature(raw, tmp_path / "rekap.xlsx",
                                         ["Jumlah KK", "Jumlah Jiwa", "Jumlah Penduduk"],
                                         blank_last=True)
-    table = povmap.read_counts(path)
+    read = povmap.read_counts(path)
+    table = read.frame
     assert len(table) == 60
     assert table["nama_desa"].iloc[-1] == counts["nama_desa"].iloc[-1]
     assert np.isnan(table["jumlah_miskin_ekstrem"].iloc[-1])
-    assert table.attrs["povmap"]["footer_rows"] == [66, 68, 69, 71, 72, 73, 74]
+    assert read.source.footer_rows == [66, 68, 69, 71, 72, 73, 74]
 
 
 @pytest.mark.parametrize(("header", "canonical"), [
@@ -199,7 +200,7 @@ def test_desa_with_blank_counts_above_the_signature_stays_data(tmp_path):
 def test_common_header_variants(header, canonical, tmp_path):
     pd.DataFrame({"Kecamatan": ["Andoolo"], "Nama Desa/Kelurahan": ["Lapoa"],
                   header: ["1.234"]}).to_csv(tmp_path / "t.csv", index=False)
-    counts = povmap.read_counts(tmp_path / "t.csv")
+    counts = povmap.read_counts(tmp_path / "t.csv").frame
     assert counts[canonical].tolist() == [1234.0]
     assert counts["nama_desa"].tolist() == ["Lapoa"]
 

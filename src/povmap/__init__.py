@@ -3,7 +3,7 @@
 The pipeline, one function per stage, each taking and returning plain (Geo)DataFrames::
 
     bounds = povmap.read_boundaries("ADMINISTRASIDESA_AR_25K.shp")  # bounds.gdf, bounds.source
-    counts = povmap.read_counts("p3ke_rekap.xlsx")
+    counts = povmap.read_counts("p3ke_rekap.xlsx")  # counts.frame, counts.source
     result = povmap.join(bounds, counts)       # result.joined, result.report
     layer = povmap.add_rates(result.joined)
     kec = povmap.aggregate(layer, "kecamatan")
@@ -32,6 +32,8 @@ _LAZY = {
     "BoundaryInfo": "boundaries",
     "BoundaryLayer": "boundaries",
     "Classification": "classify",
+    "CountsInfo": "counts",
+    "CountsTable": "counts",
     "JoinReport": "join",
     "JoinResult": "join",
     "Options": "pipeline",
@@ -57,6 +59,8 @@ __all__ = [
     "BoundaryInfo",
     "BoundaryLayer",
     "Classification",
+    "CountsInfo",
+    "CountsTable",
     "JoinReport",
     "JoinResult",
     "Options",
@@ -125,7 +129,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
     from ._version import __version__
     from .boundaries import BoundaryInfo, BoundaryLayer, read_boundaries
     from .classify import Classification, classify
-    from .counts import read_counts
+    from .counts import CountsInfo, CountsTable, read_counts
     from .export import suppress_below, write_geojson, write_gpkg
     from .join import JoinReport, JoinResult, join
     from .metrics import add_rates, aggregate

@@ -14,7 +14,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -38,6 +38,62 @@ COUNT_COLUMNS = (
 )
 #: Counts never suppressed: population totals are published by BPS and Dukcapil anyway.
 PUBLIC_COUNTS = ("jumlah_penduduk", "jumlah_keluarga")
+
+
+@dataclass(frozen=True)
+class CountsInfo:
+    """What :func:`read_counts` found in a table: the ``source`` of a :class:`CountsTable`.
+
+    Attributes
+    ----------
+    path
+        The file read.
+    header_row
+        Spreadsheet row number (1-based) of the header; None for a by-name register whose rows
+        were aggregated.
+    columns
+        ``{canonical column: header as written}`` of every column used.
+    total_rows, footer_rows
+        Spreadsheet row numbers of total rows ("JUMLAH") and of the text under the table
+        (place, date, signature), neither of them data.
+    notes
+        Bilingual sentences (:class:`povmap._errors.Text`) for the join report and the terminal.
+    p3ke
+        For a P3KE/DTSEN by-name export, what aggregating it counted and left out:
+        ``jenis`` (``"keluarga"`` or ``"individu"``), ``baris_data``, ``dikecualikan``
+        (``{status: rows}``) and ``tanpa_desil``; None for a table of counts.
+    """
+
+    path: str
+    header_row: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    total_rows: list[int] = field(default_factory=list)
+    footer_rows: list[int] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
+    p3ke: dict | None = None
+
+    @property
+    def by_name(self) -> bool:
+        """Whether the table was a by-name register (its values may be personal data)."""
+        return self.p3ke is not None
+
+
+@dataclass(frozen=True)
+class CountsTable:
+    """A counts table as :func:`read_counts` returns it: the rows and how they were read.
+
+    Attributes
+    ----------
+    frame
+        One row per area: ``baris``, ``kode_wilayah``, ``kode_asli``, the name columns and the
+        count columns found (see :func:`read_counts`).
+    source
+        What reading found (:class:`CountsInfo`): the file, the header, the rows that are not
+        data, the notes and, for a by-name register, what was left out.
+    """
+
+    frame: pd.DataFrame
+    source: CountsInfo
 
 def _header_key(header: object) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
@@ -349,7 +405,7 @@ def read_counts(
     *,
     sheet: str | int | None = None,
     column_map: dict[str, str] | None = None,
-) -> pd.DataFrame:
+) -> CountsTable:
     """Read a counts table into canonical columns, one row per data row of the file.
 
     Title rows above the header, a second header row under merged cells ("Jumlah" over "KK" and
@@ -369,10 +425,19 @@ def read_counts(
 
     Returns
     -------
-    A DataFrame with ``baris`` (the row number a spreadsheet shows), ``kode_wilayah`` (dotted
-    Kemendagri form, None if absent or not a code), ``kode_asli`` (as written), the name columns
-    found and the count columns found (floats, NaN where blank). ``attrs["povmap"]`` records the
-    header row, the columns used, the total rows skipped and notes for the join report.
+    CountsTable
+        ``.frame``: a DataFrame with ``baris`` (the row number a spreadsheet shows),
+        ``kode_wilayah`` (dotted Kemendagri form, None if absent or not a code), ``kode_asli``
+        (as written), the name columns found and the count columns found (floats, NaN where
+        blank). ``.source`` (:class:`CountsInfo`): the header row, the columns used, the total
+        and footer rows skipped, notes for the join report and, for a by-name register, what
+        was left out.
+
+    Raises
+    ------
+    PovmapInputError
+        If the file cannot be read, no header is recognised, a ``column_map`` header is absent,
+        no data row is left, or a number cannot be read (the message names row and column).
     """
     path = Path(path)
     table = read_table(path, sheet=sheet)
@@ -390,15 +455,14 @@ def read_counts(
         )
     area = _area_columns(body, header.columns)
     footer_rows = [int(i) + 1 for i in footer[footer].index]
-    info = {"path": str(path), "header_row": header.row + 1, "columns": header.names,
-            "total_rows": [int(i) + 1 for i in totals[totals].index],
-            "footer_rows": footer_rows}
+    info = CountsInfo(path=str(path), header_row=header.row + 1, columns=header.names,
+                      total_rows=[int(i) + 1 for i in totals[totals].index],
+                      footer_rows=footer_rows)
     if header.by_name is not None:
-        from .p3ke import aggregate_by_name
+        from .p3ke import aggregate_by_name, notes_of
 
-        out = aggregate_by_name(body, area, header.by_name, path)
-        out.attrs["povmap"] = {**info, **out.attrs["povmap"]}
-        return out
+        out, left_out = aggregate_by_name(body, area, header.by_name, path)
+        return CountsTable(out, replace(info, p3ke=left_out, notes=notes_of(left_out)))
     out = area
     for canonical, position in header.columns.items():
         if canonical in COUNT_COLUMNS:
@@ -407,8 +471,7 @@ def read_counts(
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _check_formulas(out, header, path, sheet)
     out = out[~_empty_rows(out)].reset_index(drop=True)
-    out.attrs["povmap"] = {**info, "notes": _footer_notes(footer_rows)}
-    return out
+    return CountsTable(out, replace(info, notes=_footer_notes(footer_rows)))
 
 
 #: Text of the lines under a recap that are not data: the place and date, who signs (title, NIP),

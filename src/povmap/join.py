@@ -37,7 +37,7 @@ from .codes import (
     normalize_code,
     parent_code,
 )
-from .counts import COUNT_COLUMNS
+from .counts import COUNT_COLUMNS, CountsInfo, CountsTable
 from .i18n import check_lang, format_number
 from .names import FUZZY_THRESHOLD, AreaIndex, name_key, similarity
 
@@ -164,7 +164,7 @@ class _Rows:
 
 def join(
     boundaries: BoundaryLayer | gpd.GeoDataFrame,
-    counts: pd.DataFrame,
+    counts: CountsTable | pd.DataFrame,
     *,
     level: str | None = None,
     fuzzy_threshold: float = FUZZY_THRESHOLD,
@@ -178,7 +178,9 @@ def join(
         The boundary layer from :func:`povmap.read_boundaries` (desa or kecamatan), or its
         ``.gdf`` (any GeoDataFrame with the canonical columns); messages then name no file.
     counts
-        Canonical counts table from :func:`povmap.read_counts`.
+        The counts table from :func:`povmap.read_counts`, or any DataFrame with the canonical
+        columns (a table built in a notebook: its rows are numbered 1, 2, ... and messages name
+        it "tabel").
     level
         ``"desa"`` or ``"kecamatan"``; by default the level of ``boundaries``. A desa layer joined
         at kecamatan level is dissolved to kecamatan first.
@@ -198,17 +200,17 @@ def join(
     read = boundaries.source if isinstance(boundaries, BoundaryLayer) else None
     gdf = boundaries.gdf if isinstance(boundaries, BoundaryLayer) else boundaries
     level, gdf = _at_level(gdf, level, read)
-    counts = counts.reset_index(drop=True)
+    info = counts.source if isinstance(counts, CountsTable) else CountsInfo(path="tabel")
+    counts = (counts.frame if isinstance(counts, CountsTable) else counts).reset_index(drop=True)
     if "baris" not in counts.columns:
         # A table built in a notebook has no file rows: number its rows 1, 2, ... instead.
         counts = counts.assign(baris=np.arange(1, len(counts) + 1))
-    meta = counts.attrs.get("povmap") or {}
-    source = meta.get("path", "tabel")
+    source = info.path
     count_columns = [c for c in COUNT_COLUMNS if c in counts.columns]
     problems = check_values(counts, count_columns)
     areas = gdf.drop(columns="geometry").reset_index(drop=True)
-    codes, hints, notes = _usable_codes(counts, level)
-    notes = [*meta.get("notes", []), *_truncated_code_notes(counts, level), *notes]
+    codes, hints, notes = _usable_codes(counts, level, source)
+    notes = [*info.notes, *_truncated_code_notes(counts, level), *notes]
 
     rows = _Rows.empty(len(counts))
     _match_codes(rows, codes, areas[f"kode_{level}"])
@@ -217,7 +219,7 @@ def join(
     pending = _match_names(rows, counts, index, level, hints, fuzzy_threshold)
     _match_fuzzy(rows, counts, index, level, pending, fuzzy_threshold)
     problems += _drop_duplicates(rows, counts, areas, level, count_columns)
-    display = _shown_table(counts, areas, by_name="p3ke" in meta)
+    display = _shown_table(counts, areas, by_name=info.by_name)
     notes += _moved_areas(rows, counts, display, areas, level)
     raise_or_keep(problems, allow_invalid=allow_invalid, source=source)
     return JoinResult(*_assemble(gdf, areas, counts, display, rows, level, count_columns,
@@ -262,7 +264,7 @@ def _at_level(boundaries: gpd.GeoDataFrame, level: str | None,
 
 
 def _usable_codes(
-    counts: pd.DataFrame, level: str
+    counts: pd.DataFrame, level: str, source: str
 ) -> tuple[list[str | None], list[str | None], list[str]]:
     """Codes to match at ``level``, kecamatan hints for name matching, and notes.
 
@@ -273,9 +275,9 @@ def _usable_codes(
     own_names = f"nama_{level}" in counts.columns and counts[f"nama_{level}"].notna().any()
     if "kode_wilayah" not in counts.columns or counts["kode_wilayah"].isna().all():
         if not own_names:
-            _refuse_truncated_codes(counts, level)
+            _refuse_truncated_codes(counts, level, source)
             raise PovmapInputError.from_catalogue(
-                "join.table_neither_kemendagri_codes", source=_source(counts), level=level,
+                "join.table_neither_kemendagri_codes", source=source, level=level,
                 level_label=_label(level)
             )
         note = (message("join.table_no_kemendagri_area")
@@ -288,7 +290,7 @@ def _usable_codes(
     if code_system(raw) == "bps":
         if not own_names:
             raise PovmapInputError.from_catalogue(
-                "join.table_codes_look_like_2", source=_source(counts)
+                "join.table_codes_look_like_2", source=source
             )
         return [None] * n, [None] * n, [_bps_note()]
     codes = [c if isinstance(c, str) else None for c in counts["kode_wilayah"]]
@@ -300,13 +302,13 @@ def _usable_codes(
     example = next(c for c in codes if c)
     if finer > len(present) / 2:
         raise PovmapInputError.from_catalogue(
-            "join.table_codes_desa_codes", source=_source(counts), example=example, level=level
+            "join.table_codes_desa_codes", source=source, example=example, level=level
         )
     if coarser > len(present) / 2:
         found = max(set(present), key=present.count)
         if not own_names:
             raise PovmapInputError.from_catalogue(
-                "join.table_codes_codes_but", source=_source(counts), found=found, example=example,
+                "join.table_codes_codes_but", source=source, found=found, example=example,
                 level=level
             )
         notes.append(message(
@@ -317,7 +319,7 @@ def _usable_codes(
     return usable, hints, notes
 
 
-def _refuse_truncated_codes(counts: pd.DataFrame, level: str) -> None:
+def _refuse_truncated_codes(counts: pd.DataFrame, level: str, source: str) -> None:
     """Codes that a spreadsheet cut to ``6.30601E+09`` and no names to fall back on: say so.
 
     The table does have a code column, so "add a code column" would send the user looking for the
@@ -330,7 +332,7 @@ def _refuse_truncated_codes(counts: pd.DataFrame, level: str) -> None:
                      for i in cut[:5]) + (" ..." if len(cut) > 5 else "")
     example = counts["kode_asli"].iloc[cut[0]]
     raise PovmapInputError.from_catalogue(
-        "join.excel_turned_table_area", source=_source(counts), example=example, rows=rows,
+        "join.excel_turned_table_area", source=source, example=example, rows=rows,
         n_cut=len(cut), n_counts=len(counts), level=level
     )
 
@@ -603,10 +605,6 @@ def _candidate(areas: pd.DataFrame, level: str, area: int, score: float) -> dict
 
 def _cell(counts: pd.DataFrame, i: int, column: str) -> object:
     return counts.at[i, column] if column in counts.columns else None
-
-
-def _source(counts: pd.DataFrame) -> str:
-    return (counts.attrs.get("povmap") or {}).get("path", "tabel")
 
 
 def _label(level: str) -> str:

@@ -89,7 +89,7 @@ def _excluded(status: str) -> bool:
 
 def aggregate_by_name(
     body: pd.DataFrame, area: pd.DataFrame, columns: dict[str, int], path: Path
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict]:
     """Count people and families per desa and desil.
 
     Parameters
@@ -106,9 +106,13 @@ def aggregate_by_name(
 
     Returns
     -------
-    One row per desa: the area columns (first row of the desa; ``baris`` is its first sheet row),
-    ``jumlah_desil_d`` (people) and ``jumlah_keluarga_desil_d`` (families) for d = 1 up to the
-    highest desil present (at least 4). ``attrs["povmap"]["p3ke"]`` says what was left out.
+    frame : pandas.DataFrame
+        One row per desa: the area columns (first row of the desa; ``baris`` is its first sheet
+        row), ``jumlah_desil_d`` (people) and ``jumlah_keluarga_desil_d`` (families) for d = 1
+        up to the highest desil present (at least 4).
+    left_out : dict
+        What was counted and left out (:attr:`povmap.counts.CountsInfo.p3ke`); its notes are
+        :func:`notes_of`.
     """
     cells = {name: body.iloc[:, pos].tolist() for name, pos in columns.items()}
     n = len(body)
@@ -143,8 +147,7 @@ def aggregate_by_name(
         "dikecualikan": {k: int(v) for k, v in sorted(left_out.items())},
         "tanpa_desil": int((~gone & np.isnan(desil)).sum()),
     }
-    out.attrs["povmap"] = {"path": str(path), "p3ke": info, "notes": _notes(info)}
-    return out
+    return out, info
 
 
 def _area_keys(area: pd.DataFrame) -> list[str]:
@@ -202,7 +205,20 @@ def _per_desa(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return out.sort_values("baris").reset_index(drop=True)
 
 
-def _notes(info: dict) -> list[Text]:
+def notes_of(info: dict) -> list[Text]:
+    """The report's notes on a by-name register: what was counted and what was left out.
+
+    Parameters
+    ----------
+    info
+        The ``left_out`` dict of :func:`aggregate_by_name` (``jenis``, ``baris_data``,
+        ``dikecualikan``, ``tanpa_desil``).
+
+    Returns
+    -------
+    list of Text
+        Bilingual notes for the join report and the terminal.
+    """
     notes = [message(
         "p3ke.ke_dtsen_name_table", jenis=info['jenis'], baris_data=info['baris_data']
     )]

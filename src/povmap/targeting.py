@@ -38,6 +38,7 @@ from ._errors import PovmapInputError, Text
 from ._messages import message, text
 from ._module import make_callable
 from .boundaries import BoundaryLayer, boundary_level, read_boundaries
+from .counts import CountsInfo, CountsTable
 from .i18n import format_number
 from .join import JoinReport, join
 from .names import FUZZY_THRESHOLD
@@ -334,8 +335,8 @@ def _place(bounds: gpd.GeoDataFrame, table: pd.DataFrame, path: str, fuzzy_thres
     marked as a by-name register).
     """
     rows = table.reset_index()
-    rows.attrs["povmap"] = {"path": path, "p3ke": {}}
-    result = join(bounds, rows.drop(columns="_desa"), level="desa",
+    named = CountsTable(rows.drop(columns="_desa"), CountsInfo(path=path, p3ke={}))
+    result = join(bounds, named, level="desa",
                   fuzzy_threshold=fuzzy_threshold, allow_invalid=allow_invalid)
     matched = result.joined.dropna(subset=["baris"])
     by_row = dict(zip(matched["baris"].astype(int), matched["kode_desa"], strict=True))

@@ -36,7 +36,7 @@ from ._messages import message, text
 from ._module import make_callable
 from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, read_boundaries
 from .codes import code_level, code_system
-from .counts import read_counts
+from .counts import CountsInfo, CountsTable, read_counts
 from .defaults import TARGET_PERCENT, TOLERANCE_POINTS
 from .i18n import format_number, format_percent
 from .join import JoinReport, _jsonable, join
@@ -202,7 +202,7 @@ def rate_of(measure: str) -> str | None:
 
 def trend(
     boundaries: BoundaryLayer | gpd.GeoDataFrame | str | os.PathLike,
-    tables: Mapping[str, pd.DataFrame | str | os.PathLike],
+    tables: Mapping[str, CountsTable | pd.DataFrame | str | os.PathLike],
     *,
     target: float = TARGET_PERCENT,
     tolerance: float = TOLERANCE_POINTS,
@@ -220,8 +220,8 @@ def trend(
     boundaries
         A desa boundary layer (:func:`povmap.read_boundaries`, or its ``.gdf``) or its file.
     tables
-        ``{label: table}``, oldest first: each a counts table (:func:`povmap.read_counts`) or its
-        file. Labels (e.g. ``"2022"``, ``"2024-03"``) become part of column names.
+        ``{label: table}``, oldest first: each a counts table (:func:`povmap.read_counts`, or a
+        DataFrame) or its file. Labels (e.g. ``"2022"``, ``"2024-03"``) become part of column names.
     target
         Target share of the population in extreme poverty, in percent (0 by default).
     tolerance
@@ -270,29 +270,34 @@ def trend(
     if boundary_level(bounds) != "desa":
         raise PovmapInputError.from_catalogue("trend.trends_computed_per_desa")
     bounds = bounds.reset_index(drop=True)
-    counts = {label: (table if isinstance(table, pd.DataFrame) else
+    counts = {label: (table if isinstance(table, CountsTable | pd.DataFrame) else
                       read_counts(table, **(counts_options or {})))
               for label, table in tables.items()}
+    # What reading each file found (None for a table built in Python): path, headers, notes.
+    sources = {label: t.source if isinstance(t, CountsTable) else None
+               for label, t in counts.items()}
     notes: list[Text] = []
     changes: dict = {"kode_berubah": [], "nama_berbeda": []}
     reports, joined = {}, {}
     for label, table in counts.items():
-        table, moved, renamed = crosswalk(bounds, table)
+        frame, moved, renamed = crosswalk(
+            bounds, table.frame if isinstance(table, CountsTable) else table)
         changes["kode_berubah"] += [{"periode": label, **m} for m in moved]
         changes["nama_berbeda"] += [{"periode": label, **r} for r in renamed]
-        result = join(bounds, table, level="desa", fuzzy_threshold=fuzzy_threshold,
-                      allow_invalid=allow_invalid)
+        source = sources[label]
+        result = join(bounds, frame if source is None else CountsTable(frame, source),
+                      level="desa", fuzzy_threshold=fuzzy_threshold, allow_invalid=allow_invalid)
         if moved:
             result.report.notes.append(message(
                 "trend.rows_coded_another_edition", n_moved=len(moved)
             ))
         if result.report.matched == 0:
-            source = (table.attrs.get("povmap") or {}).get("path", label)
+            where = source.path if source is not None else label
             raise PovmapInputError.from_catalogue(
-                "trend.vintage_no_row_matches", label=label, source=source
+                "trend.vintage_no_row_matches", label=label, source=where
             )
         reports[label], joined[label] = result.report, result.joined
-    found = {label: _register(counts[label]) for label in labels}
+    found = {label: _register(counts[label], sources[label]) for label in labels}
     chosen = _chosen_registers(labels, registers, found)
     series, forced = _series(labels, chosen, force_compare, notes)
     measures = _measures(labels, series, joined, notes)
@@ -418,7 +423,6 @@ def crosswalk(bounds: gpd.GeoDataFrame, table: pd.DataFrame
                       "nama_kecamatan": bounds.at[found, "nama_kecamatan"],
                       "nama_kecamatan_tabel": kecamatan if isinstance(kecamatan, str) else None,
                       "cara": how})
-    out.attrs = table.attrs
     return out, moved, renamed
 
 
@@ -436,14 +440,14 @@ def _by_names(key: str, kecamatan: object, by_pair: dict, by_name: dict
 # --- registers and the series -----------------------------------------------------------------
 
 
-def _register(table: pd.DataFrame) -> str | None:
+def _register(table: CountsTable | pd.DataFrame, info: CountsInfo | None) -> str | None:
     """``p3ke`` / ``dtsen`` from a table's headers, file name and columns; None if unknown."""
-    info = table.attrs.get("povmap") or {}
-    headers = " ".join(str(h) for h in (info.get("columns") or {}).values()).lower()
+    table = table.frame if isinstance(table, CountsTable) else table
+    headers = " ".join(str(h) for h in (info.columns if info else {}).values()).lower()
     for register in ("dtsen", "p3ke"):
         if register in headers:
             return register
-    stem = Path(str(info.get("path", ""))).stem.lower()
+    stem = Path(info.path).stem.lower() if info else ""
     hints = [r for r in REGISTERS if r in stem]
     if len(hints) == 1:
         return hints[0]
