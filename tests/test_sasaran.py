@@ -418,3 +418,30 @@ def test_cli_message_in_indonesian_by_default(family_p3ke, tmp_path):
     code, text = invoke("sasaran", KONSEL_DESA, path, "-o", tmp_path / "k", "--desil-layak",
                         "12")
     assert code == 1 and "--desil-layak 12: gunakan bilangan bulat 1 sampai 10" in text
+
+
+def test_export_bundle_carries_the_targeting_layers(family_p3ke, konsel_raw, tmp_path):
+    import json
+
+    from conftest import invoke, make_counts
+
+    generated, register = family_p3ke
+    counts = tmp_path / "rekap.csv"
+    make_counts(konsel_raw, seed=7).to_csv(counts, index=False)
+    out = tmp_path / "bundel"
+    code, text = invoke("export", KONSEL_DESA, counts, "-o", out, "--format", "geojson,gpkg,shp",
+                        "--sasaran", register, "--suppress-below", "5")
+    assert code == 0, text
+    layer = gpd.read_file(out / "sasaran_desa.geojson")
+    assert len(layer) == 351 and "keluarga_sasaran_tanpa_program" in layer.columns
+    counts_columns = [c for c in layer.columns if c.startswith(("keluarga_", "jumlah_",
+                                                                "penerima_", "kebutuhan_"))
+                      and not c.endswith("utama")]
+    values = layer[counts_columns].to_numpy(dtype=float)
+    assert not ((values >= 1) & (values < 5)).any()
+    assert gpd.read_file(out / "sasaran.gpkg", layer="sasaran_desa").shape[0] == 351
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    listed = {item["berkas"] for item in manifest["keluaran"]}
+    assert {"sasaran_desa.geojson", "sasaran.gpkg", "lokus.csv", "desa.geojson"} <= listed
+    files = _all_bytes(out)
+    assert [(n, v) for v in generated.pii for n, data in files if v.encode() in data] == []

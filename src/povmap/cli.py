@@ -394,10 +394,16 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @click.option("--email", default=None, help="Email kontak metadata.")
 @click.option("--lisensi", default=None, help="Lisensi data, mis. 'CC BY 4.0'.")
 @pockets_option
+@click.option("--sasaran", "sasaran_register", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, metavar="REGISTER",
+              help="Register by-name: tambahkan lapisan sasaran program (sasaran_desa) dan "
+                   "lokus.csv ke bundel.")
 @_fail_cleanly
-@_writes(folders=lambda kw: [kw["output"]], inputs=("boundaries", "counts", "metadata_config"))
+@_writes(folders=lambda kw: [kw["output"]],
+         inputs=("boundaries", "counts", "metadata_config", "sasaran_register"))
 def export_command(boundaries, counts, output, formats, suppress_below, precision,
-                   metadata_config, vintage, title, organisasi, email, lisensi, **kw) -> None:
+                   metadata_config, vintage, title, organisasi, email, lisensi, sasaran_register,
+                   **kw) -> None:
     """Tulis bundel geoportal: GeoJSON, GeoPackage, SLD/QML, metadata, kamus data, manifes."""
     from .export import BundleOptions, export_result
     from .export.metadata import load_config, with_options
@@ -412,12 +418,33 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
     ).checked()  # bad options fail before the analysis, not after it
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
-    written = export_result(result, output, settings, command=sys.argv)
+    also = None
+    if sasaran_register is not None:
+        also = _targeting_layers(boundaries, sasaran_register, settings, kw)
+    written = export_result(result, output, settings, command=sys.argv, also=also)
     if config.missing():
         missing = ", ".join(config.missing())
         click.echo(text("cli.metadata_missing", kw["lang"], missing=missing), err=True)
     for path in written:
         click.echo(str(path))
+
+
+def _targeting_layers(boundaries: Path, register: Path, settings, kw: dict):
+    """``export --sasaran``: the targeting of ``register``, as a writer of its bundle layers."""
+    from .export.sasaran import write_targeting_layers
+    from .pipeline import check_order
+    from .targeting import targeting
+
+    check_order(boundaries, register)
+    options = _options({**kw, "level": "desa"})
+    found = targeting(register, boundaries, fuzzy_threshold=options.fuzzy_threshold,
+                      allow_invalid=options.allow_invalid,
+                      boundary_options=options.boundary_options(),
+                      register_options=options.counts_options(), lang=kw["lang"])
+    _say(found.summary(kw["lang"]))
+    return lambda folder: write_targeting_layers(found, folder, formats=settings.formats,
+                                                 precision=settings.precision,
+                                                 suppress_below=settings.suppress_below)
 
 
 @main.command("pockets")

@@ -9,6 +9,7 @@ than none), and never a file of an earlier bundle that this one does not list.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,11 +119,14 @@ def export(
 
 
 def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
-                  command: list[str] | None = None) -> list[Path]:
+                  command: list[str] | None = None,
+                  also: Callable[[Path], list[str]] | None = None) -> list[Path]:
     """Write the bundle of a :class:`povmap.pipeline.Result`, its join report and manifest.
 
     With ``suppress_below`` the bundle is meant for the public: the join report (whose
     unmatched rows carry their values) is left out and the manifest keeps only totals.
+    ``also(folder)`` writes more files into the staged folder (e.g. the targeting layers of
+    ``povmap export --sasaran``) and returns their names; the manifest lists them too.
     """
     settings = options.checked()
     layers = result.layers
@@ -135,6 +139,8 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
         if not settings.suppress_below:
             result.report.write(stage / REPORT)
             names.append(REPORT)
+        if also is not None:
+            names += also(stage)
         suppression = next(iter(layers.values())).attrs.get("povmap_suppression")
         manifest = build_manifest(
             [stage / name for name in names], inputs=result.inputs,

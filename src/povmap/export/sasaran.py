@@ -34,7 +34,7 @@ from .._messages import message
 from .._safe_text import csv_text, write_xlsx
 from ..targeting import Targeting, priority_table, program_column
 from .suppress import FLAG, check_threshold
-from .writers import write_gpkg
+from .writers import write_geojson, write_gpkg
 
 MANIFEST = "manifest.json"
 REPORT = "laporan_sasaran.json"
@@ -185,6 +185,32 @@ def write_targeting(
         names.append(MANIFEST)
     paths = [Path(out_dir) / name for name in names]
     return paths + ([Path(verification)] if verification is not None else [])
+
+
+def write_targeting_layers(result: Targeting, folder: str | os.PathLike, *,
+                           formats: tuple[str, ...] = ("geojson", "gpkg"),
+                           precision: int = 6, suppress_below: int | None = None) -> list[str]:
+    """The targeting layer and priority table for a geoportal bundle (``povmap export
+    --sasaran``), written into ``folder`` (the bundle's staged folder).
+
+    Files: ``sasaran_desa.geojson`` (RFC 7946, feature id = ``kode_desa``) and ``sasaran.gpkg``
+    (table ``sasaran_desa``) as ``formats`` ask, and ``lokus.csv``; columns under their canonical
+    Indonesian names (README, *Contracts for scripts*), suppressed like the bundle when
+    ``suppress_below`` is given. Returns the names written.
+    """
+    public = (suppress_targeting(result, suppress_below)[0] if suppress_below is not None
+              else result)
+    folder = Path(folder)
+    names = []
+    if "geojson" in formats:
+        write_geojson(public.desa, folder / "sasaran_desa.geojson", layer="sasaran_desa",
+                      precision=precision, id_field="kode_desa")
+        names.append("sasaran_desa.geojson")
+    if "gpkg" in formats:
+        write_gpkg({"sasaran_desa": public.desa}, folder / LAYER, multi=True)
+        names.append(LAYER)
+    write_text(folder / f"{LOKUS}.csv", csv_text(lokus_table(public)))
+    return [*names, f"{LOKUS}.csv"]
 
 
 def settings(result: Targeting) -> dict:
