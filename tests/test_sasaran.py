@@ -445,3 +445,26 @@ def test_export_bundle_carries_the_targeting_layers(family_p3ke, konsel_raw, tmp
     assert {"sasaran_desa.geojson", "sasaran.gpkg", "lokus.csv", "desa.geojson"} <= listed
     files = _all_bytes(out)
     assert [(n, v) for v in generated.pii for n, data in files if v.encode() in data] == []
+
+
+def test_recipients_list_without_area_columns_gives_a_total_only(individual_dtsen, tmp_path):
+    generated, path, _ = individual_dtsen
+    kpm = tmp_path / "kpm_tanpa_wilayah.csv"
+    generated.recipients.drop(columns=["Kode Wilayah", "Kecamatan", "Desa"]).to_csv(
+        kpm, index=False)
+    result = povmap.targeting(path, KONSEL_DESA, recipients=kpm)
+    assert result.recipients_total["tidak_di_register"] == 40
+    assert "penerima_tidak_di_register" not in result.desa.columns
+    assert any("tanpa kolom wilayah" in n for n in result.notes)
+    # Who receives PKH and BPNT still follows the list, linked by NIK or family id.
+    truth = generated.truth.drop(columns=["jumlah_entri_penerima",
+                                          "penerima_tidak_di_register"])
+    assert _compare(result.desa, truth) == {}
+
+
+def test_person_rows_without_a_family_id_are_refused(individual_dtsen, tmp_path):
+    generated, _, _ = individual_dtsen
+    path = tmp_path / "tanpa_id.csv"
+    generated.register.drop(columns=["ID Keluarga", "No KK"]).to_csv(path, index=False)
+    with pytest.raises(PovmapInputError, match="tanpa_id.csv: ekspor per orang tanpa kolom id"):
+        povmap.targeting(path, KONSEL_DESA)
