@@ -170,7 +170,7 @@ def test_legend_swatches_look_like_the_map(page):
             for (const l of v.getLayers()) {
                 const o = l.options;
                 if (Object.keys(l.feature.properties).join() === 'k') {  // the pocket outlines
-                    strokes[o.color] = [o.weight, o.dashArray || null];
+                    strokes[o.color] = [o.weight, o.dashArray || null];  // (and white casing)
                 } else if ('s' in l.feature.properties) {
                     fills.add(o.fillColor);
                 }
@@ -196,8 +196,11 @@ def test_legend_swatches_look_like_the_map(page):
 
     # Every fill on the map has its swatch (the legend also lists classes not drawn).
     assert {rgb(c) for c in drawn["fills"]} <= set(legend["rgb"])
-    assert sorted(legend["outlines"]) == sorted([c, *v] for c, v in drawn["strokes"].items())
-    assert len(legend["outlines"]) == 2
+    # Each swatch: the white casing, then the type's stroke, as drawn on the map.
+    assert {tuple(o) for o in legend["outlines"]} == {(c, *v) for c, v in
+                                                       drawn["strokes"].items()}
+    assert [o[0] for o in legend["outlines"]].count("#ffffff") == 2
+    assert len(legend["outlines"]) == 4
 
 
 def test_page_loads_offline_without_errors_and_draws_every_desa(page, hss_map):
@@ -287,9 +290,14 @@ def test_legend_leaves_the_data_free_at_the_opening_view(browser, hss_map, tmp_p
         const b = desa.getBounds(), r = map.getContainer().getBoundingClientRect();
         const nw = map.latLngToContainerPoint(b.getNorthWest());
         const se = map.latLngToContainerPoint(b.getSouthEast());
-        const legend = document.querySelector('.povmap-legend').getBoundingClientRect();
+        const box = el => { const b = el.getBoundingClientRect();
+                            return [b.left, b.top, b.right, b.bottom]; };
+        const legend = box(document.querySelector('.povmap-legend'));
+        // Title, zoom buttons, search, layer list, kecamatan select.
+        const others = [...document.querySelectorAll('.povmap-title, .leaflet-control')]
+            .filter(el => !el.closest('.leaflet-bottom')).map(box);
         return {data: [nw.x + r.left, nw.y + r.top, se.x + r.left, se.y + r.top],
-                legend: [legend.left, legend.top, legend.right, legend.bottom],
+                legend: legend, others: others,
                 open: document.querySelector('.povmap-legend').open};
     }""")
     x0, y0, x1, y1 = boxes["data"]
@@ -297,6 +305,10 @@ def test_legend_leaves_the_data_free_at_the_opening_view(browser, hss_map, tmp_p
     assert boxes["open"]  # a wide window shows the legend unfolded
     assert x1 - x0 > 300 and y1 - y0 > 300  # the data still fill a good part of the window
     assert lx0 >= x1 or lx1 <= x0 or ly0 >= y1 or ly1 <= y0, boxes
+    # Nor do the title and the controls: the data are fitted below or beside them.
+    assert len(boxes["others"]) >= 5
+    for cx0, cy0, cx1, cy1 in boxes["others"]:
+        assert cx0 >= x1 or cx1 <= x0 or cy0 >= y1 or cy1 <= y0, boxes
     page.screenshot(path=str(tmp_path / "peta_interaktif.png"))
     page.close()
 

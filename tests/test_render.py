@@ -143,6 +143,9 @@ def test_pockets_layer_with_categorical_legend(hss):
     # Legend swatches are outlines with the map's stroke colour and dashes.
     assert 'stroke="#7a0177" stroke-width="3"/>' in html
     assert 'stroke="#2166ac" stroke-width="3" stroke-dasharray="6 4"/>' in html
+    # Over a white casing, as on the map: a pocket outline stays visible on the darkest class.
+    assert 'stroke="#ffffff" stroke-width="6"/>' in html
+    assert "color: '#ffffff', weight: 6" in html
     assert '"Kantong kemiskinan"' in html
     assert "Desa miskin di antara desa sejahtera" in html  # the legend text of pencilan_tinggi
 

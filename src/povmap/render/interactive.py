@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from ..i18n import check_lang, label
 from ..simplify import TOLERANCE_M, simplify_coverage
 from .controls import add_basemaps, add_controls
 from .layers import (
+    POCKET_CASING,
     POCKET_DASH,
     POCKET_WEIGHT,
     DesaLabels,
@@ -22,6 +24,7 @@ from .layers import (
     add_polygon_layer,
     category_label,
     palette_style,
+    pocket_casing_style,
     pocket_categories,
     pocket_style,
 )
@@ -259,10 +262,14 @@ def _pocket_object(web: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _add_pockets(m, topology, obj: gpd.GeoDataFrame, lang: str) -> str:
     colors: dict[str, str] = obj.attrs["categories"]
     name = label("pockets_layer", lang)
-    TopoGeoJson(topology, "kantong", style=pocket_style(list(colors)), name=name,
-                interactive=False).add_to(m)
+    # One entry in the layer control: the white casing and the coloured outline over it.
+    group = folium.FeatureGroup(name=name).add_to(m)
+    for style in (pocket_casing_style(), pocket_style(list(colors))):
+        TopoGeoJson(topology, "kantong", style=style, name=name, control=False,
+                    interactive=False).add_to(group)
     return section_html(name, name, [
-        (outline_swatch(c, POCKET_WEIGHT, POCKET_DASH.get(v)), category_label(v, lang))
+        (outline_swatch(c, POCKET_WEIGHT, POCKET_DASH.get(v), casing=POCKET_CASING),
+         category_label(v, lang))
         for v, c in colors.items()])
 
 

@@ -34,6 +34,9 @@ POCKET_COLORS = {
 POCKET_DASH = {"dingin": "6 4", "pencilan_rendah": "6 4"}
 #: Stroke width (pixels) of the pocket outlines, on the map and in the legend swatch.
 POCKET_WEIGHT = 3
+#: A white band under every pocket outline, this many pixels wider than it: a pocket is where
+#: the classes are darkest, and a purple line alone vanishes on the darkest red.
+POCKET_CASING = 3
 #: Pocket values meaning "not a pocket": not drawn.
 NOT_A_POCKET = {"", "tidak_signifikan", "tanpa_geometri", "tanpa_data", "none", "nan"}
 #: Desa names are never drawn below this zoom level (Leaflet zoom; about 38 m per pixel at the
@@ -124,6 +127,14 @@ def pocket_style(categories: list[str]) -> JsCode:
     )
 
 
+def pocket_casing_style() -> JsCode:
+    """The white band drawn under the pocket outlines (:data:`POCKET_CASING`)."""
+    return JsCode(
+        "function(f) { return {fill: false, color: '#ffffff', weight: "
+        f"{POCKET_WEIGHT + POCKET_CASING}, opacity: 1, lineJoin: 'round'}}; }}"
+    )
+
+
 def category_label(value: str, lang: str) -> str:
     """Legend text of a pocket type (``kantong:<value>`` in i18n), else the value made readable."""
     found = label(f"kantong:{value}", lang)
@@ -193,10 +204,12 @@ class LabelDeclutter(InertMacroElement):
                     });
                 });
             }
-            // After the label layers have updated for the new view.
-            map.on('zoomend moveend overlayadd overlayremove', function() {
+            // After the label layers have updated for the new view (and once at the start).
+            function later() {
                 if (!pending) { pending = true; setTimeout(declutter, 0); }
-            });
+            }
+            map.on('zoomend moveend overlayadd overlayremove', later);
+            later();
         })({{ this._parent.get_name() }});
         {% endmacro %}
         """

@@ -37,7 +37,7 @@ _CSS = """
 .povmap-section{margin-top:4px}
 .povmap-swatch{display:inline-block;width:14px;height:14px;margin-right:6px;
   vertical-align:-2px;border:1px solid #777}
-.povmap-swatch.povmap-outline{border:none;width:22px}
+.povmap-swatch.povmap-outline{border:none;width:26px;height:16px;vertical-align:-4px}
 .povmap-foot{margin-top:4px;color:#444}
 .povmap-kec-label span,.povmap-desa-label span{position:absolute;transform:translate(-50%,-50%);
   padding:0 2px;white-space:nowrap;line-height:14px;
@@ -45,6 +45,11 @@ _CSS = """
 .povmap-kec-label span{color:#222;font:700 11px sans-serif;text-transform:uppercase;
   letter-spacing:.05em}
 .povmap-desa-label span{color:#111;font:600 11px sans-serif}
+.leaflet-popup-content table,.leaflet-tooltip table{font:12px/1.3 sans-serif;
+  border-collapse:collapse}
+.leaflet-popup-content th,.leaflet-tooltip th{text-align:left;font-weight:600;color:#333;
+  padding:1px 10px 1px 0;vertical-align:top}
+.leaflet-popup-content td,.leaflet-tooltip td{padding:1px 0;vertical-align:top}
 .povmap-zoom select{max-width:190px;font:12px sans-serif}
 </style>
 """
@@ -93,14 +98,19 @@ def graduated_items(classification: Classification, lang: str) -> list[tuple[str
     return [(colour, text) for _, text, colour in classification.legend_items(lang)]
 
 
-def outline_swatch(color: str, weight: float, dash: str | None) -> str:
-    """An inline SVG swatch drawn with the same stroke (colour, width, dashes) as the map."""
+def outline_swatch(color: str, weight: float, dash: str | None, casing: float = 0) -> str:
+    """An inline SVG swatch drawn with the same stroke (colour, width, dashes) as the map, over
+    a white band ``casing`` pixels wider when the map draws one."""
     dash_attr = f' stroke-dasharray="{html.escape(dash)}"' if dash else ""
-    return (
-        '<svg class="povmap-swatch povmap-outline" width="22" height="14" viewBox="0 0 22 14">'
-        f'<rect x="{weight / 2}" y="{weight / 2}" width="{22 - weight}" height="{14 - weight}"'
-        f' fill="none" stroke="{html.escape(color)}" stroke-width="{weight}"{dash_attr}/></svg>'
-    )
+    outer = weight + casing
+    rects = [] if not casing else [
+        f'<rect x="{outer / 2}" y="{outer / 2}" width="{26 - outer}" height="{16 - outer}"'
+        f' fill="none" stroke="#ffffff" stroke-width="{outer}"/>']
+    rects.append(
+        f'<rect x="{outer / 2}" y="{outer / 2}" width="{26 - outer}" height="{16 - outer}"'
+        f' fill="none" stroke="{html.escape(color)}" stroke-width="{weight}"{dash_attr}/>')
+    return ('<svg class="povmap-swatch povmap-outline" width="26" height="16" '
+            f'viewBox="0 0 26 16">{"".join(rects)}</svg>')
 
 
 def section_html(layer_name: str, heading: str, items: Sequence[tuple[str, str]],
@@ -211,8 +221,22 @@ class MapDecorations(InertMacroElement):
                 ).forEach(function(el) { right = Math.max(right, el.offsetWidth); });
                 var title = box.querySelector('.povmap-title');
                 var top = title ? title.offsetTop + title.offsetHeight : 0;
-                map.fitBounds({{ this.bounds }}, {paddingTopLeft: [10, top + 10],
-                                                  paddingBottomRight: [right + 20, 10]});
+                // The left-hand column (zoom, search): the data go below it or beside it,
+                // whichever leaves them larger.
+                var leftW = 0, leftH = 0;
+                box.querySelectorAll('.leaflet-top.leaflet-left .leaflet-control').forEach(
+                    function(el) {
+                        leftW = Math.max(leftW, el.offsetLeft + el.offsetWidth);
+                        leftH = Math.max(leftH, el.offsetTop + el.offsetHeight);
+                    });
+                var bounds = L.latLngBounds({{ this.bounds }});
+                var options = [[10, Math.max(top, leftH) + 10], [leftW + 10, top + 10]];
+                var best = options.map(function(tl) {
+                    return map.getBoundsZoom(bounds, false,
+                                             L.point(tl[0] + right + 20, tl[1] + 10));
+                });
+                var tl = best[1] > best[0] ? options[1] : options[0];
+                map.fitBounds(bounds, {paddingTopLeft: tl, paddingBottomRight: [right + 20, 10]});
             }, 0);
         })({{ this._parent.get_name() }});
         {% endmacro %}

@@ -204,7 +204,8 @@ def trend_map(
                "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326)}
     topology = TopologyData(build_topology(objects))
 
-    m = OfflineMap(tiles=None, control_scale=True, prefer_canvas=True)
+    # Metric scale only (MapDecorations adds it); quarter zoom steps, as the choropleth.
+    m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True, zoom_snap=0.25)
     add_basemaps(m, tiles, lang)
     topology.add_to(m)
 
