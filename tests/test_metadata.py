@@ -26,6 +26,7 @@ def text(root: ET.Element, path: str) -> list[str]:
 @pytest.fixture(scope="module")
 def bundle(hss_raw, tmp_path_factory):
     base = tmp_path_factory.mktemp("meta")
+    # Keys and --lisensi as povmap 0.1 spelt them: still read (tests/test_cli_lang.py has both).
     make_counts(hss_raw, seed=3).to_csv(base / "hss.csv", index=False)
     (base / "kontak.toml").write_text(
         'organisasi = "Dinas Kominfo Kabupaten Hulu Sungai Selatan"\n'
@@ -101,7 +102,7 @@ def test_placeholders_without_config(hss_raw):
     assert set(text(root, ".//gmd:organisationName/gco:CharacterString")) == {
         "[isi: organisasi]"}
     assert text(root, ".//gmd:useLimitation/gco:CharacterString")[0].startswith("[isi: lisensi")
-    assert MetadataConfig().missing() == ["organisasi", "email", "lisensi"]
+    assert MetadataConfig().missing() == ["organization", "email", "license"]
     # The same layer, region and vintage keep their identifier: the portal updates the record.
     again = ET.fromstring(iso19139(hss_raw, layer, MetadataConfig()).encode("utf-8"))
     assert text(root, "gmd:fileIdentifier/gco:CharacterString") == text(
@@ -112,7 +113,7 @@ def test_json_config_and_bad_keys(tmp_path):
     good = tmp_path / "meta.json"
     good.write_text(json.dumps({"organisasi": "Bappeda", "kata_kunci": "a, b"}))
     config = load_config(good)
-    assert config.organisasi == "Bappeda" and config.kata_kunci == ("a", "b")
+    assert config.organization == "Bappeda" and config.keywords == ("a", "b")
     bad = tmp_path / "meta.toml"
     bad.write_text('organisasi = "Bappeda"\nemial = "x@y"\n')
     with pytest.raises(PovmapInputError, match="emial"):

@@ -6,7 +6,9 @@ Exit codes: 0 success, 1 bad input (a message naming the file, row or column), 2
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
+import importlib
 import os
 import signal
 import sys
@@ -18,7 +20,7 @@ import click
 
 from ._errors import LANGS, PovmapError
 from ._io import staged_outputs
-from ._messages import text
+from ._messages import catalogue, text
 from ._privacy import mask_text
 from ._safe_text import terminal_text
 from .defaults import (
@@ -42,6 +44,31 @@ if TYPE_CHECKING:
 # use it, so that ``povmap --help`` and a usage error answer at once.
 
 LEVEL = click.Choice(["desa", "kecamatan"])
+#: The language of the command line being run (:func:`argv_lang`): the default of ``--lang``,
+#: and the language of its help and of click's own words.
+_LANG: contextvars.ContextVar[str] = contextvars.ContextVar("povmap_lang", default="id")
+
+
+class _Option(click.Option):
+    """An option that also answers to its spelling of an earlier release, without showing it."""
+
+    def __init__(self, *args, old: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.old = old
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        shown = self.opts
+        self.opts = [opt for opt in shown if opt != self.old]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+def renamed_option(new: str, old: str, name: str, **kwargs):
+    """Option ``new`` (English, the name shown), answering to ``old`` (its Indonesian spelling
+    up to povmap 0.1) for one more release; the value reaches the command as ``name``."""
+    return click.option(new, old, name, cls=_Option, old=old, **kwargs)
 
 
 def _fail_cleanly(command):
@@ -165,32 +192,19 @@ def _parse_breaks(value: str | None, lang: str = "id") -> tuple[float, ...] | No
 
 #: Options of every command that reads boundary files and counts tables (not the arguments).
 _READ_OPTIONS = [
-    click.option("--layer", default=None, help="Layer dalam berkas batas (GeoPackage)."),
-    click.option("--sheet", default=None, help="Sheet XLSX (nama atau nomor mulai 0)."),
-    click.option("--column-map", multiple=True, metavar="KANONIK=JUDUL",
-                 help="Kolom tabel yang tidak dikenali otomatis, mis. "
-                      "jumlah_penduduk='Jml Penduduk'."),
-    click.option("--columns", "boundary_columns", multiple=True, metavar="KANONIK=KOLOM",
-                 help="Kolom berkas batas, mis. kode_desa=KODE."),
+    click.option("--layer", default=None),
+    click.option("--sheet", default=None),
+    click.option("--column-map", multiple=True),
+    click.option("--columns", "boundary_columns", multiple=True),
     click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
-                 show_default=True, help="Pembaca berkas batas."),
-    click.option("--crs", default=None, metavar="EPSG:xxxx",
-                 help="CRS koordinat berkas batas bila berkas tidak menyebutnya (atau salah), "
-                      "mis. EPSG:32750 (UTM 50S)."),
-    click.option("--encoding", default=None, metavar="PENGODEAN",
-                 help="Pengodean teks shapefile (DBF), mis. CP1252 atau UTF-8; bawaan: .cpg, "
-                      "atau ditebak dari isinya."),
-    click.option("--keep-duplicates", is_flag=True,
-                 help="Pertahankan kedua kode bila satu poligon tersimpan di bawah dua kode "
-                      "(bawaan: kode kedua tidak dipakai agar tidak terhitung dua kali)."),
-    click.option("--lang", type=click.Choice(LANGS), default="id", show_default=True),
+                 show_default=True),
+    click.option("--crs", default=None, metavar="EPSG:xxxx"),
+    click.option("--encoding", default=None),
+    click.option("--keep-duplicates", is_flag=True),
+    click.option("--lang", type=click.Choice(LANGS), default=lambda: _LANG.get()),
     click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=FUZZY_THRESHOLD,
-                 show_default=True,
-                 help="Kemiripan nama minimum (0-100) untuk padanan nama yang salah eja; "
-                      "101 = tanpa padanan mirip."),
-    click.option("--allow-invalid", is_flag=True,
-                 help="Lanjutkan walau ada nilai mustahil (negatif, melebihi penduduk, bukan "
-                      "bilangan bulat, desa ganda); semuanya dicatat di laporan."),
+                 show_default=True),
+    click.option("--allow-invalid", is_flag=True),
 ]
 
 
@@ -206,8 +220,7 @@ def input_options(command):
     for decorator in reversed([
         click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path)),
         click.argument("counts", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option("--level", type=LEVEL, default="desa", show_default=True,
-                     help="Level penggabungan / join level."),
+        click.option("--level", type=LEVEL, default="desa", show_default=True),
         *_READ_OPTIONS,
     ]):
         command = decorator(command)
@@ -217,17 +230,15 @@ def input_options(command):
 def class_options(command):
     """Options choosing the mapped value and its classes."""
     for decorator in reversed([
-        click.option("--column", default="persen_miskin_ekstrem", show_default=True,
-                     help="Nilai yang dipetakan / value to map."),
+        click.option("--column", default="persen_miskin_ekstrem", show_default=True),
         click.option("--scheme", type=click.Choice(["quantiles", "fisher_jenks", "equal_interval",
                                                     "natural_breaks"]),
                      default="quantiles", show_default=True),
         click.option("-k", "k", type=click.IntRange(2, 9), default=5, show_default=True),
-        click.option("--breaks", default=None, help="Batas kelas sendiri, mis. 1,2,5,10."),
-        click.option("--min-berdata", type=click.FloatRange(0, 100), default=100 * MIN_BERDATA,
-                     show_default=True, metavar="PERSEN",
-                     help="Kecamatan yang desa berdatanya kurang dari PERSEN % tidak "
-                          "diklasifikasi, tetapi ditandai 'Data tidak lengkap'."),
+        click.option("--breaks", default=None),
+        renamed_option("--min-coverage", "--min-berdata", "min_coverage",
+                       type=click.FloatRange(0, 100), default=100 * MIN_BERDATA,
+                       show_default=True),
     ]):
         command = decorator(command)
     return command
@@ -245,10 +256,10 @@ def _options(kw: dict) -> Options:
         column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
         k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks"), kw["lang"]),
         fuzzy_threshold=kw.get("fuzzy_threshold", FUZZY_THRESHOLD),
-        pockets=kw.get("kantong", False),
+        pockets=kw.get("pockets", False),
         allow_invalid=kw.get("allow_invalid", False), crs=kw.get("crs"),
         encoding=kw.get("encoding"), keep_duplicates=kw.get("keep_duplicates", False),
-        min_berdata=kw.get("min_berdata", 100 * MIN_BERDATA) / 100,
+        min_berdata=kw.get("min_coverage", 100 * MIN_BERDATA) / 100,
     )
 
 
@@ -272,31 +283,137 @@ def _echo_report(result: Result, lang: str) -> None:
 
 def suppress_option(command):
     """``--suppress-below N``: small-cell suppression for anything published."""
-    return click.option("--suppress-below", type=int, default=None, metavar="N",
-                        help="Untuk publikasi: kosongkan jumlah 1 sampai N-1 (dan nilai yang "
-                             "dapat mengungkapnya), tandai DISAMARKAN.")(command)
+    return click.option("--suppress-below", type=int, default=None, metavar="N")(command)
 
 
 def pockets_option(command):
-    """``--kantong``: find poverty pockets and add them to the map or the bundle."""
-    return click.option("--kantong", is_flag=True,
-                        help="Cari kantong kemiskinan (Moran lokal, FDR) dan sertakan sebagai "
-                             "lapisan / find poverty pockets and include them.")(command)
+    """``--pockets``: find poverty pockets and add them to the map or the bundle."""
+    return renamed_option("--pockets", "--kantong", "pockets", is_flag=True)(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: click's modules that look their words up with gettext (``_`` and ``ngettext``).
+_CLICK_MODULES = ("core", "decorators", "exceptions", "formatting", "parser", "types")
+
+
+def argv_lang(args: list[str]) -> str:
+    """The language a command line asks for: its last ``--lang``, wherever it stands (also after
+    a usage error), else ``POVMAP_LANG``, else Indonesian.
+
+    Examples
+    --------
+    >>> argv_lang(["map", "--lang", "en"]), argv_lang(["map", "--lang=en", "x"])
+    ('en', 'en')
+    """
+    lang = os.environ.get("POVMAP_LANG", "id")
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args):
+            lang = args[i + 1]
+        elif arg.startswith("--lang="):
+            lang = arg.partition("=")[2]
+    return lang if lang in LANGS else "id"
+
+
+@contextlib.contextmanager
+def _click_speaks(lang: str):
+    """click's own words (``Usage:``, ``Missing argument``, ``Show this message and exit.``) in
+    ``lang`` while a command line is parsed and run.
+
+    click looks them up through gettext, with ``_`` and ``ngettext`` bound in each of its modules;
+    povmap ships no ``.mo`` files, so for the run those names look in the catalogue's ``click.*``
+    entries (keyed by click's English), and click's own functions are put back afterwards.
+    """
+    if lang == "en":
+        yield
+        return
+    words = {entry["en"]: entry[lang] for key, entry in catalogue().items()
+             if key.startswith("click.")}
+
+    def gettext(message: str) -> str:
+        return words.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    saved = []
+    for name in _CLICK_MODULES:
+        module = importlib.import_module(f"click.{name}")
+        for attr, ours in (("_", gettext), ("ngettext", ngettext)):
+            if hasattr(module, attr):
+                saved.append((module, attr, getattr(module, attr)))
+                setattr(module, attr, ours)
+    try:
+        yield
+    finally:
+        for module, attr, theirs in saved:
+            setattr(module, attr, theirs)
+
+
+def _help_in(group: click.Group, lang: str) -> None:
+    """Set the help of every command and option from the catalogue, in ``lang``.
+
+    ``help.command.<command>``; an option's ``help.<command>.<option>`` or else
+    ``help.option.<option>``; ``metavar.<option>`` where its value has a name of its own.
+    """
+    entries = catalogue()
+    group.subcommand_metavar = text("help.subcommand_metavar", lang)
+    for name, command in [("povmap", group), *group.commands.items()]:
+        if f"help.command.{name}" in entries:
+            command.help = text(f"help.command.{name}", lang)
+        command.options_metavar = text("help.options_metavar", lang)
+        for param in command.params:
+            if not isinstance(param, click.Option):
+                continue
+            for key in (f"help.{name}.{param.name}", f"help.option.{param.name}"):
+                if key in entries:
+                    param.help = text(key, lang)
+                    break
+            if f"metavar.{param.name}" in entries:
+                param.metavar = text(f"metavar.{param.name}", lang)
+
+
+class _Command(click.Command):
+    """A povmap command: ``--help`` says what it does in the run's language."""
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)
+        if option is not None:  # click makes it once per command, in the first run's language
+            option.help = text("click.help", _LANG.get())
+        return option
+
+
+class _Povmap(_Command, click.Group):
+    """The ``povmap`` group: parses and runs a command line in the language it asks for
+    (:func:`argv_lang`), help texts, usage errors and click's own words included."""
+
+    command_class = _Command
+
+    def main(self, args=None, *rest, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        lang = argv_lang(args)
+        token = _LANG.set(lang)
+        try:
+            _help_in(self, lang)
+            with _click_speaks(lang):
+                return super().main(args, *rest, **extra)
+        finally:
+            _LANG.reset(token)
+
+
+@click.group(cls=_Povmap, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="povmap")
-def main() -> None:
-    """povmap: peta kemiskinan ekstrem per desa (extreme poverty maps per village)."""
+# Read before parsing (argv_lang): `povmap --lang en map ...` runs the command in English.
+@click.option("--lang", type=click.Choice(LANGS), default=lambda: _LANG.get())
+def main(lang: str) -> None:
+    """The ``povmap`` command (help text: ``help.command.povmap`` in messages.toml)."""
 
 
 @main.command("join")
 @input_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Lapisan hasil (.gpkg atau .geojson).")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Laporan penggabungan (JSON).")
-@click.option("--strict", is_flag=True, help="Gagal (exit 1) bila ada baris tak cocok/ambigu.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--strict", is_flag=True)
 @_fail_cleanly
 @_writes(files=lambda kw: [kw["output"], kw["report"]])
 def join_command(boundaries, counts, output, report, strict, **kw) -> None:
@@ -330,17 +447,14 @@ def _check_join_output(output: Path) -> str:
 @main.command("map")
 @input_options
 @class_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Peta HTML (interaktif), atau .png/.pdf (statis, untuk slide dan laporan).")
-@click.option("--title", default=None, help="Judul peta.")
-@click.option("--source", default=None, help="Sumber data, ditulis di legenda.")
-@click.option("--vintage", default=None, help="Periode data, mis. 'P3KE 2024'.")
-@click.option("--tiles", default="osm", show_default=True,
-              help="Peta dasar: osm, topo, satelit, atau none (tanpa, bekerja luring).")
-@click.option("--cdn", is_flag=True,
-              help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--title", default=None)
+@click.option("--source", default=None)
+@click.option("--vintage", default=None)
+@click.option("--tiles", default="osm", show_default=True)
+@click.option("--cdn", is_flag=True)
 @click.option("--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Juga tulis atlas PDF, satu halaman per kecamatan.")
+              default=None)
 @suppress_option
 @pockets_option
 @_fail_cleanly
@@ -378,21 +492,18 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @main.command("export")
 @input_options
 @class_options
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder keluaran.")
-@click.option("--format", "formats", default="geojson,gpkg", show_default=True,
-              help="Format, dipisah koma: geojson,gpkg,shp.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--format", "formats", default="geojson,gpkg", show_default=True)
 @suppress_option
 @click.option("--precision", type=click.IntRange(0, MAX_PRECISION), default=PRECISION,
-              show_default=True,
-              help="Desimal koordinat GeoJSON (6 ≈ 0,1 m).")
+              show_default=True)
 @click.option("--metadata", "metadata_config", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Berkas TOML/JSON berisi kontak, lisensi, edisi untuk metadata.")
-@click.option("--vintage", default=None, help="Periode data, mis. 'P3KE 2024'.")
-@click.option("--title", default=None, help="Judul lapisan (level ditambahkan).")
-@click.option("--organisasi", default=None, help="Organisasi kontak metadata.")
-@click.option("--email", default=None, help="Email kontak metadata.")
-@click.option("--lisensi", default=None, help="Lisensi data, mis. 'CC BY 4.0'.")
+              default=None)
+@click.option("--vintage", default=None)
+@click.option("--title", default=None)
+@renamed_option("--organization", "--organisasi", "organization", default=None)
+@click.option("--email", default=None)
+@renamed_option("--license", "--lisensi", "license", default=None)
 @pockets_option
 @click.option("--sasaran", "sasaran_register", type=click.Path(dir_okay=False, path_type=Path),
               default=None, metavar="REGISTER",
@@ -402,19 +513,19 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @_writes(folders=lambda kw: [kw["output"]],
          inputs=("boundaries", "counts", "metadata_config", "sasaran_register"))
 def export_command(boundaries, counts, output, formats, suppress_below, precision,
-                   metadata_config, vintage, title, organisasi, email, lisensi, sasaran_register,
-                   **kw) -> None:
+                   metadata_config, vintage, title, organization, email, license,
+                   sasaran_register, **kw) -> None:
     """Tulis bundel geoportal: GeoJSON, GeoPackage, SLD/QML, metadata, kamus data, manifes."""
     from .export import BundleOptions, export_result
     from .export.metadata import load_config, with_options
 
     config = with_options(load_config(metadata_config) if metadata_config else None,
-                          organisasi=organisasi, email=email, lisensi=lisensi,
-                          periode_data=vintage)
+                          organization=organization, email=email, license=license,
+                          data_period=vintage)
     settings = BundleOptions(
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
-        precision=precision, lang=kw["lang"], title=title or config.judul,
-        vintage=vintage or config.periode_data, metadata=config, suppress_below=suppress_below,
+        precision=precision, lang=kw["lang"], title=title or config.title,
+        vintage=vintage or config.data_period, metadata=config, suppress_below=suppress_below,
     ).checked()  # bad options fail before the analysis, not after it
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
@@ -449,26 +560,18 @@ def _targeting_layers(boundaries: Path, register: Path, settings, kw: dict):
 
 @main.command("pockets")
 @input_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Desa dalam kantong (.geojson, wilayahnya ke NAMA_wilayah.geojson; atau .gpkg "
-                   "dengan dua layer).")
-@click.option("--column", default="persen_miskin_ekstrem", show_default=True,
-              help="Nilai yang diuji / value tested.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--column", default="persen_miskin_ekstrem", show_default=True)
 @click.option("--method", type=click.Choice(["moran", "getis_ord"]), default="moran",
-              show_default=True, help="Moran lokal (kantong dan pencilan) atau Getis-Ord Gi*.")
+              show_default=True)
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=ALPHA,
-              show_default=True, help="Tingkat signifikansi.")
-@click.option("--no-fdr", is_flag=True, help="Tanpa koreksi FDR (Benjamini-Hochberg).")
+              show_default=True)
+@click.option("--no-fdr", is_flag=True)
 @click.option("--permutations", type=click.IntRange(99), default=PERMUTATIONS,
-              show_default=True,
-              help="Jumlah permutasi bersyarat.")
-@click.option("--seed", type=int, default=SEED, show_default=True,
-              help="Benih acak: masukan dan benih sama, hasil sama.")
-@click.option("--snap", "snap_m", type=click.FloatRange(0), default=SNAP_M, show_default=True,
-              help="Celah (meter) antar desa yang masih dihitung bertetangga.")
-@click.option("--ranking", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Tabel prioritas desa (.csv, atau .xlsx untuk Excel); bawaan "
-                   "NAMA_peringkat.csv.")
+              show_default=True)
+@click.option("--seed", type=int, default=SEED, show_default=True)
+@click.option("--snap", "snap_m", type=click.FloatRange(0), default=SNAP_M, show_default=True)
+@click.option("--ranking", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @_fail_cleanly
 @_writes(files=lambda kw: _pocket_paths(kw["output"], kw["ranking"]))
 def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m,
@@ -510,25 +613,17 @@ def _demo_inputs() -> list[Path]:
 @click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("tables", nargs=-1, required=True,
                 type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--labels", required=True,
-              help="Label periode, dipisah koma, sesuai urutan tabel, mis. 2022,2023,2024.")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder keluaran.")
+@click.option("--labels", required=True)
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--target", type=click.FloatRange(0, 100), default=TARGET_PERCENT,
-              show_default=True, help="Target persentase penduduk miskin ekstrem (persen).")
-@click.option("--tolerance", type=click.FloatRange(0), default=TOLERANCE_POINTS,
-              help="Arah 'tetap' bila berubah paling banyak sekian poin persen.")
-@click.option("--register", default=None, metavar="p3ke|dtsen[,..]",
-              help="Register tiap periode (satu untuk semua, atau satu per periode); bawaan: "
-                   "dikenali dari kolom tabel.")
-@click.option("--force-compare", is_flag=True,
-              help="Bandingkan juga periode dari register berbeda (P3KE dengan DTSEN).")
-@click.option("--title", default=None, help="Judul peta.")
-@click.option("--source", default=None, help="Sumber data, ditulis di peta.")
-@click.option("--tiles", default="osm", show_default=True,
-              help="Peta dasar: osm, topo, satelit, atau none (tanpa, bekerja luring).")
-@click.option("--cdn", is_flag=True,
-              help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+              show_default=True)
+@click.option("--tolerance", type=click.FloatRange(0), default=TOLERANCE_POINTS)
+@click.option("--register", default=None, metavar="p3ke|dtsen[,..]")
+@click.option("--force-compare", is_flag=True)
+@click.option("--title", default=None)
+@click.option("--source", default=None)
+@click.option("--tiles", default="osm", show_default=True)
+@click.option("--cdn", is_flag=True)
 @read_options
 @_fail_cleanly
 @_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: [kw["boundaries"], *kw["tables"]])
@@ -630,8 +725,8 @@ def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil
 
 @main.command("demo")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("output"), show_default=True, help="Folder keluaran.")
-@click.option("--lang", type=click.Choice(LANGS), default="id", show_default=True)
+              default=Path("output"), show_default=True)
+@click.option("--lang", type=click.Choice(LANGS), default=lambda: _LANG.get())
 @_fail_cleanly
 @_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: _demo_inputs())
 def demo_command(output, lang) -> None:

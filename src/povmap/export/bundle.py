@@ -292,8 +292,8 @@ def _join_text(result) -> str:
 def _editions(config: MetadataConfig | None, gdf: gpd.GeoDataFrame) -> dict[str, str | None]:
     """Code table and boundary edition: from the user's config, else the KUGI METADATA field."""
     config = config or MetadataConfig()
-    boundary = config.edisi_batas
+    boundary = config.boundary_edition
     if boundary is None and "METADATA" in gdf.columns:
         values = gdf["METADATA"].dropna().astype(str).unique()
         boundary = values[0] if len(values) == 1 else None
-    return {"tabel_kode": config.tabel_kode, "batas_wilayah": boundary}
+    return {"tabel_kode": config.code_table, "batas_wilayah": boundary}

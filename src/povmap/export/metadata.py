@@ -6,9 +6,12 @@ dates, vintage, sources, lineage, formats, the data dictionary) and leaves the c
 as visible placeholders (``[isi: ...]``) unless the user gives them with options or a small
 TOML/JSON file (keys: the fields of :class:`MetadataConfig`), e.g.::
 
-    organisasi = "Dinas Kominfo Kabupaten Hulu Sungai Selatan"
+    organization = "Dinas Kominfo Kabupaten Hulu Sungai Selatan"
     email = "geoportal@hulusungaiselatankab.go.id"
-    lisensi = "CC BY 4.0"
+    license = "CC BY 4.0"
+
+The Indonesian keys of povmap 0.1 (``organisasi``, ``lisensi``, ``judul`` ...: :data:`OLD_KEYS`)
+are still read.
 """
 
 from __future__ import annotations
@@ -48,6 +51,16 @@ def _placeholder(name: str) -> str:
     return f"[isi: {name}]"
 
 
+#: Keys of a metadata file (and :class:`MetadataConfig` fields) up to povmap 0.1, in Indonesian,
+#: by their new names; files written with them keep working for one more release.
+OLD_KEYS = {"judul": "title", "abstrak": "abstract", "tujuan": "purpose",
+            "organisasi": "organization", "nama_kontak": "contact_name", "jabatan": "position",
+            "telepon": "phone", "alamat": "address", "kota": "city", "provinsi": "province",
+            "kode_pos": "postal_code", "negara": "country", "lisensi": "license",
+            "kata_kunci": "keywords", "sumber_data": "data_source", "periode_data": "data_period",
+            "edisi_batas": "boundary_edition", "tabel_kode": "code_table"}
+
+
 @dataclass(frozen=True)
 class MetadataConfig:
     """What povmap cannot know: who publishes the layer, under what licence, and editions.
@@ -56,29 +69,29 @@ class MetadataConfig:
     ``[isi: ...]`` placeholder (see :meth:`missing`).
     """
 
-    judul: str | None = None
-    abstrak: str | None = None
-    tujuan: str | None = None
-    organisasi: str | None = None
-    nama_kontak: str | None = None
-    jabatan: str | None = None
+    title: str | None = None
+    abstract: str | None = None
+    purpose: str | None = None
+    organization: str | None = None
+    contact_name: str | None = None
+    position: str | None = None
     email: str | None = None
-    telepon: str | None = None
-    alamat: str | None = None
-    kota: str | None = None
-    provinsi: str | None = None
-    kode_pos: str | None = None
-    negara: str = "Indonesia"
+    phone: str | None = None
+    address: str | None = None
+    city: str | None = None
+    province: str | None = None
+    postal_code: str | None = None
+    country: str = "Indonesia"
     url: str | None = None
-    lisensi: str | None = None
-    kata_kunci: tuple[str, ...] = ()
-    sumber_data: str | None = None
-    periode_data: str | None = None
-    edisi_batas: str | None = None
-    tabel_kode: str | None = None
+    license: str | None = None
+    keywords: tuple[str, ...] = ()
+    data_source: str | None = None
+    data_period: str | None = None
+    boundary_edition: str | None = None
+    code_table: str | None = None
 
     #: The fields a geoportal record needs and only the user can fill.
-    REQUIRED = ("organisasi", "email", "lisensi")
+    REQUIRED = ("organization", "email", "license")
 
     def missing(self) -> list[str]:
         """Required fields still empty (written as placeholders)."""
@@ -97,6 +110,7 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
     data = _parse(path)
     if not isinstance(data, dict):
         raise PovmapInputError.from_catalogue("metadata.metadata_must_hold_key", path=path)
+    data = _renamed(data, path)
     known = {f.name for f in fields(MetadataConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
@@ -106,12 +120,12 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
         )
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "kata_kunci":
+        if key == "keywords":
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, list):
                 raise PovmapInputError.from_catalogue(
-                    "metadata.metadata_kata_kunci_must", path=path
+                    "metadata.keywords_must_be_list", path=path
                 )
             values[key] = tuple(str(v) for v in value)
         elif isinstance(value, (dict, list)):
@@ -121,6 +135,19 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
         else:
             values[key] = str(value)
     return MetadataConfig(**values)
+
+
+def _renamed(data: dict, path: Path) -> dict:
+    """``data`` with the keys of earlier releases (:data:`OLD_KEYS`) under their new names."""
+    out = {}
+    for key, value in data.items():
+        new = OLD_KEYS.get(key, key)
+        if new in out:
+            old = next(old for old, name in OLD_KEYS.items() if name == new)
+            raise PovmapInputError.from_catalogue("metadata.key_twice", path=path, key=new,
+                                                  old=old)
+        out[new] = value
+    return out
 
 
 def _parse(path: Path) -> object:
@@ -223,22 +250,22 @@ def _identification(root: ET.Element, gdf: gpd.GeoDataFrame, layer: LayerDescrip
                     config: MetadataConfig, date: dt.date) -> None:
     info = _nest(root, "identificationInfo", "MD_DataIdentification")
     citation = _nest(info, "citation", "CI_Citation")
-    _text(citation, "title", config.judul or layer.title)
+    _text(citation, "title", config.title or layer.title)
     for kind in ("creation", "publication"):
         _date(citation, date, kind)
     if layer.vintage:
         _text(citation, "edition", layer.vintage)
-    _text(info, "abstract", config.abstrak or layer.abstract)
-    _text(info, "purpose", config.tujuan or "Penentuan sasaran dan pemantauan penanggulangan "
+    _text(info, "abstract", config.abstract or layer.abstract)
+    _text(info, "purpose", config.purpose or "Penentuan sasaran dan pemantauan penanggulangan "
           "kemiskinan ekstrem di tingkat desa/kelurahan.")
     _code(info, "status", "MD_ProgressCode", "completed")
     _party(_nest(info, "pointOfContact"), config, "custodian")
     keywords = ["kemiskinan ekstrem", "kemiskinan", "desa", "kecamatan", *layer.keywords,
-                *config.kata_kunci]
+                *config.keywords]
     _keywords(info, dict.fromkeys(keywords), "theme")
     _keywords(info, dict.fromkeys(area_names(gdf)), "place")
     constraints = _nest(info, "resourceConstraints", "MD_LegalConstraints")
-    licence = config.lisensi or _placeholder("lisensi, mis. CC BY 4.0")
+    licence = config.license or _placeholder("lisensi, mis. CC BY 4.0")
     _text(constraints, "useLimitation", licence)
     _code(constraints, "useConstraints", "MD_RestrictionCode", "license")
     _text(constraints, "otherConstraints", licence)
@@ -297,18 +324,18 @@ def _lineage(root: ET.Element, layer: LayerDescription) -> None:
 
 def _party(parent: ET.Element, config: MetadataConfig, role: str) -> None:
     party = _nest(parent, "CI_ResponsibleParty")
-    _text(party, "individualName", config.nama_kontak or _placeholder("nama kontak"))
-    _text(party, "organisationName", config.organisasi or _placeholder("organisasi"))
-    _text(party, "positionName", config.jabatan or _placeholder("jabatan"))
+    _text(party, "individualName", config.contact_name or _placeholder("nama kontak"))
+    _text(party, "organisationName", config.organization or _placeholder("organisasi"))
+    _text(party, "positionName", config.position or _placeholder("jabatan"))
     contact = _nest(party, "contactInfo", "CI_Contact")
     phone = _nest(contact, "phone", "CI_Telephone")
-    _text(phone, "voice", config.telepon or _placeholder("telepon"))
+    _text(phone, "voice", config.phone or _placeholder("telepon"))
     address = _nest(contact, "address", "CI_Address")
-    _text(address, "deliveryPoint", config.alamat or _placeholder("alamat"))
-    _text(address, "city", config.kota or _placeholder("kota"))
-    _text(address, "administrativeArea", config.provinsi or _placeholder("provinsi"))
-    _text(address, "postalCode", config.kode_pos or _placeholder("kode pos"))
-    _text(address, "country", config.negara)
+    _text(address, "deliveryPoint", config.address or _placeholder("alamat"))
+    _text(address, "city", config.city or _placeholder("kota"))
+    _text(address, "administrativeArea", config.province or _placeholder("provinsi"))
+    _text(address, "postalCode", config.postal_code or _placeholder("kode pos"))
+    _text(address, "country", config.country)
     _text(address, "electronicMailAddress", config.email or _placeholder("email"))
     _code(party, "role", "CI_RoleCode", role)
 
