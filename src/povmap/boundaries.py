@@ -315,12 +315,10 @@ def _no_geometry(path: Path, layer: str | None, spatial: list[str] | None = None
                  ) -> PovmapInputError:
     """The error for a layer (or a whole file) that holds a table without geometry."""
     where = f"{path}" + (f" (layer {layer})" if layer else "")
-    others = (f" Layer bergeometri: {', '.join(spatial)}; pilih dengan --layer." if spatial
-              else "")
-    others_en = (f" Layers with geometry: {', '.join(spatial)}; choose one with --layer."
-                 if spatial else "")
+    others = (message("boundaries.layers_with_geometry", layers=", ".join(spatial)) if spatial
+              else Text(""))
     return PovmapInputError.from_catalogue(
-        "boundaries.holds_no_geometry_only", where=where, others=Text(others, others_en)
+        "boundaries.holds_no_geometry_only", where=where, others=others
     )
 
 
@@ -615,11 +613,10 @@ def _check_names(gdf: gpd.GeoDataFrame, level: str, path: Path, encoding: str | 
                 "boundaries.names_column_hold_characters_2", path=path, value=bad.sum(),
                 column=column, shown=shown
             )
-        used = encoding or "bawaan GDAL (.cpg atau ISO-8859-1)"
-        used_en = encoding or "GDAL's default (.cpg or ISO-8859-1)"
+        used = Text(encoding) if encoding else message("boundaries.gdal_default_encoding")
         raise PovmapInputError.from_catalogue(
             "boundaries.names_column_hold_characters", path=path, value=bad.sum(), column=column,
-            shown=shown, used=Text(used, used_en)
+            shown=shown, used=used
         )
 
 
@@ -719,6 +716,11 @@ def _span(low: float, high: float, lang: str = "id") -> str:
     return f"{format_number(low, 2, lang)} … {format_number(high, 2, lang)}"
 
 
+def _span_text(low: float, high: float) -> Text:
+    """:func:`_span` in both languages, for a message field."""
+    return Text(_span(low, high), _span(low, high, "en"))
+
+
 def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
     """Stop on infinite, NaN or absurdly large coordinates (a damaged or hostile file)."""
     geoms = np.asarray(gdf.geometry.values)
@@ -780,19 +782,15 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | Non
 def _check_lonlat(bounds, provinces: list[str], path: Path, crs, assigned: str | None) -> None:
     """Raise, saying what the coordinates look like, when they are not lon/lat in Indonesia."""
     minx, miny, maxx, maxy = bounds
-    said = ("--crs " + assigned.split(" ")[0] if assigned else
-            "berkas tidak menyebut CRS (tanpa .prj)" if crs is None else
-            f"dibaca sebagai lon/lat {crs.to_string()}, seperti setiap GeoJSON tanpa anggota crs")
-    said_en = ("--crs " + assigned.split(" ")[0] if assigned else
-               "the file names no CRS (no .prj)" if crs is None else
-               f"read as lon/lat {crs.to_string()}, as is every GeoJSON without a crs member")
-    where = f"x {_span(minx, maxx)}, y {_span(miny, maxy)}"
-    where_en = f"x {_span(minx, maxx, 'en')}, y {_span(miny, maxy, 'en')}"
+    said = (Text("--crs " + assigned.split(" ")[0]) if assigned else
+            message("boundaries.said_no_crs") if crs is None else
+            message("boundaries.said_lonlat", crs=crs.to_string()))
+    where = Text(f"x {_span(minx, maxx)}, y {_span(miny, maxy)}",
+                 f"x {_span(minx, maxx, 'en')}, y {_span(miny, maxy, 'en')}")
     indonesia = _extent()
     if _inside((miny, minx, maxy, maxx), indonesia):
         raise PovmapInputError.from_catalogue(
-            "boundaries.latitude_longitude_look_swapped", path=path, where=Text(where, where_en),
-            said=Text(said, said_en)
+            "boundaries.latitude_longitude_look_swapped", path=path, where=where, said=said
         )
     if _inside(bounds, (-180, -90, 180, 90)):
         if _inside(bounds, _extent(provinces)):
@@ -800,35 +798,29 @@ def _check_lonlat(bounds, provinces: list[str], path: Path, crs, assigned: str |
         raise _wrong_place(path, assigned or (crs.to_string() if crs else WGS84), bounds,
                            provinces, [])
     likely = _likely_crs(bounds, provinces)
-    guess = (f"Kemungkinan: {'; '.join(likely[:3])}." if likely else
-             "Berkas batas di Indonesia biasanya memakai UTM zona 46-54 (EPSG:32746-32754 "
-             "untuk selatan khatulistiwa, EPSG:32646-32654 untuk utara) atau TM-3.")
-    guess_en = (f"Likely: {'; '.join(likely[:3])}." if likely else
-                "Boundary files in Indonesia usually use UTM zones 46-54 (EPSG:32746-32754 "
-                "south of the equator, EPSG:32646-32654 north) or TM-3.")
+    guess = (message("boundaries.likely", likely="; ".join(likely[:3])) if likely else
+             message("boundaries.usual_utm"))
     example = likely[0].split(" ")[0] if likely else "EPSG:32750"
     raise PovmapInputError.from_catalogue(
-        "boundaries.coordinates_not_lon_lat", path=path, where=Text(where, where_en),
-        said=Text(said, said_en), guess=Text(guess, guess_en), example=example
+        "boundaries.coordinates_not_lon_lat", path=path, where=where, said=said, guess=guess,
+        example=example
     )
 
 
 def _wrong_place(path: Path, source: str, bounds, provinces: list[str], likely: list[str]
                  ) -> PovmapInputError:
     extent = _extent(provinces)
-    where = f"bujur {_span(bounds[0], bounds[2])}, lintang {_span(bounds[1], bounds[3])}"
-    where_en = (f"lon {_span(bounds[0], bounds[2], 'en')}, "
-                f"lat {_span(bounds[1], bounds[3], 'en')}")
-    expected = f"{_span(extent[0], extent[2])} / {_span(extent[1], extent[3])}"
-    expected_en = f"{_span(extent[0], extent[2], 'en')} / {_span(extent[1], extent[3], 'en')}"
-    region = f"provinsi {', '.join(provinces)}" if provinces else "Indonesia"
-    region_en = f"province {', '.join(provinces)}" if provinces else "Indonesia"
-    guess = f" Kemungkinan: {'; '.join(likely[:3])}." if likely else ""
-    guess_en = f" Likely: {'; '.join(likely[:3])}." if likely else ""
+    where = message("boundaries.where_lonlat", lon=_span_text(bounds[0], bounds[2]),
+                    lat=_span_text(bounds[1], bounds[3]))
+    expected = Text(f"{_span(extent[0], extent[2])} / {_span(extent[1], extent[3])}",
+                    f"{_span(extent[0], extent[2], 'en')} / {_span(extent[1], extent[3], 'en')}")
+    region = (message("boundaries.region_provinces", provinces=", ".join(provinces))
+              if provinces else Text("Indonesia"))
+    guess = (message("boundaries.likely_note", likely="; ".join(likely[:3])) if likely
+             else Text(""))
     return PovmapInputError.from_catalogue(
-        "boundaries.crs_areas_fall_outside", path=path, source=source, where=Text(where, where_en),
-        region=Text(region, region_en), expected=Text(expected, expected_en),
-        guess=Text(guess, guess_en)
+        "boundaries.crs_areas_fall_outside", path=path, source=source, where=where,
+        region=region, expected=expected, guess=guess
     )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from ._errors import PovmapInputError, Text
 from ._messages import message, text
 from .defaults import MIN_BERDATA
-from .i18n import LANGS, check_lang, format_number, format_percent, label, number_text
+from .i18n import LANGS, check_lang, format_number, label, number_text, percent_text
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "user")
 NO_DATA_COLOR = "#d9d9d9"
@@ -155,19 +155,17 @@ class Classification:
         """
         if not self.k_requested or self.k >= self.k_requested:
             return []
-        where = {lang: f"{label(f'{level}_layer', lang)}: " if level else "" for lang in LANGS}
-        head_id = (f"{where['id']}hanya {self.k} kelas dapat dibentuk dari {self.k_requested} "
-                   f"yang diminta untuk {label(self.column, 'id').lower()}")
-        head_en = (f"{where['en']}only {self.k} classes could be formed of the "
-                   f"{self.k_requested} asked for {label(self.column, 'en').lower()}")
+        where = (Text(*(f"{label(f'{level}_layer', lang)}: " for lang in LANGS)) if level
+                 else Text(""))
+        head = message("classify.fewer_classes", where=where, k=self.k,
+                       requested=self.k_requested,
+                       column=Text(*(label(self.column, lang).lower() for lang in LANGS)))
         if self.distinct is not None and self.distinct < self.k_requested:
-            return [message(
-                "classify.data_only_distinct_values", head=Text(head_id, head_en),
-                distinct=self.distinct
-            )]
+            return [message("classify.data_only_distinct_values", head=head,
+                            distinct=self.distinct)]
         value, count = self.most_common or (float("nan"), 0)
         return [message(
-            "classify.many_areas_share_value", head=Text(head_id, head_en), count=count,
+            "classify.many_areas_share_value", head=head, count=count,
             value=number_text(value, self.decimals)
         )]
 
@@ -340,15 +338,14 @@ def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> lis
         short = gdf[incomplete_areas(gdf, min_berdata)]
     if len(short):
         name = f"nama_{level}" if f"nama_{level}" in gdf.columns else f"kode_{level}"
-        listed = {lang: ", ".join(
-            f"{a} ({int(b)} {'dari' if lang == 'id' else 'of'} {int(c)})"
+        listed = Text(*(", ".join(
+            text("classify.of_desa", lang, area=a, n=int(b), total=int(c))
             for a, b, c in zip(short[name].head(10), short["desa_berdata"].head(10),
                                short["jumlah_desa"].head(10), strict=True))
-            + (", …" if len(short) > 10 else "") for lang in LANGS}
-        share = {lang: format_percent(100 * min_berdata, 0, lang) for lang in LANGS}
+            + (", …" if len(short) > 10 else "") for lang in LANGS))
         notes.append(message(
             "classify.areas_data_less_than", n_short=len(short), level=level,
-            share=Text(share['id'], share['en']), listed=Text(listed['id'], listed['en'])
+            share=percent_text(100 * min_berdata, 0), listed=listed
         ))
     return notes
 

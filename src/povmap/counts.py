@@ -248,17 +248,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     except Exception as exc:
         if isinstance(exc, _DAMAGED) and _starts_as_zip(path):
             raise _damaged(path, exc) from exc
-        xls = path.suffix.lower() == ".xls"
-        hint = (" Berkas .xls (Excel 97-2003) tidak didukung: buka di Excel atau LibreOffice dan "
-                "simpan sebagai .xlsx atau CSV." if xls else
-                " Pastikan berkasnya XLSX (bukan CSV atau berkas lain yang diganti namanya), atau "
-                "simpan ulang sebagai CSV.")
-        hint_en = (" .xls files (Excel 97-2003) are not supported: open the file in Excel or "
-                   "LibreOffice and save it as .xlsx or CSV." if xls else
-                   " Make sure the file is XLSX (not a CSV or another file renamed), or save it "
-                   "again as CSV.")
+        hint = message("counts.hint_xls" if path.suffix.lower() == ".xls" else "counts.hint_xlsx")
         raise PovmapInputError.from_catalogue(
-            "counts.cannot_read_xlsx", path=path, exc=exc, hint=Text(hint, hint_en)
+            "counts.cannot_read_xlsx", path=path, exc=exc, hint=hint
         ) from exc
     with book:
         states = {ws.title: ws.sheet_state for ws in book.book.worksheets}
@@ -321,16 +313,12 @@ def _missing_sheets(path: Path) -> list[str]:
 def _damaged(path: Path, exc: BaseException) -> PovmapInputError:
     """The message for an XLSX whose archive opens but whose content is damaged."""
     if isinstance(exc, ElementTree.ParseError):
-        what = "isinya terpotong atau rusak (XML sheet atau workbook tidak lengkap)"
-        what_en = "its content is cut short or damaged (incomplete sheet or workbook XML)"
+        what = message("counts.damaged_xml")
     elif isinstance(exc, KeyError):
-        what = f"bagian berkas hilang (sheet atau bagian yang didaftar workbook: {exc.args[0]})"
-        what_en = f"a part is missing (a sheet or part the workbook lists: {exc.args[0]})"
+        what = message("counts.damaged_part_missing", part=exc.args[0])
     else:
-        what, what_en = "data terkompresinya rusak", "its compressed data is damaged"
-    return PovmapInputError.from_catalogue(
-        "counts.xlsx_file_damaged_may", path=path, what=Text(what, what_en)
-    )
+        what = message("counts.damaged_compressed")
+    return PovmapInputError.from_catalogue("counts.xlsx_file_damaged_may", path=path, what=what)
 
 
 def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> str:

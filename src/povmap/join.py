@@ -348,13 +348,11 @@ def _truncated_code_notes(counts: pd.DataFrame, level: str) -> list[str]:
     example = counts["kode_asli"].iloc[cut[0]]
     names = counts[f"nama_{level}"] if f"nama_{level}" in counts.columns else None
     if names is not None and all(isinstance(names.iloc[i], str) for i in cut):
-        how, how_en = "jadi dipadankan lewat nama", "so they were matched by name"
+        how = message("join.cut_matched_by_name")
     else:
-        how = f"dan baris tanpa nama {level} tidak dapat dipadankan"
-        how_en = f"and the rows without a {level} name cannot be matched"
+        how = message("join.cut_without_name", level=level)
     return [message(
-        "join.codes_cut_turned_into", n_cut=len(cut), example=example, rows=rows,
-        how=Text(how, how_en)
+        "join.codes_cut_turned_into", n_cut=len(cut), example=example, rows=rows, how=how
     )]
 
 

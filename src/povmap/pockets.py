@@ -38,7 +38,7 @@ from scipy.stats import false_discovery_control
 from ._errors import PovmapInputError
 from ._messages import Text, text
 from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
-from .i18n import check_lang, format_number, format_percent, label, number_text
+from .i18n import check_lang, format_number, label, number_text, percent_text
 from .metrics import RATES
 
 METHODS = ("moran", "getis_ord")
@@ -343,15 +343,10 @@ def _check_testable(column: str, raw: np.ndarray, has_value: np.ndarray,
         )
     tested = raw[usable]
     if np.ptp(tested) == 0:
-        shown = {lang: (format_percent(tested[0], lang=lang) if column in RATES
-                        else format_number(tested[0], decimals=2, lang=lang))
-                 for lang in ("id", "en")}
-        n = int(usable.sum())
+        shown = percent_text(tested[0]) if column in RATES else number_text(tested[0], 2)
         raise PovmapInputError.from_catalogue(
-            "pockets.column_all_desa_same", column=column,
-            n=number_text(n),
-            shown=Text(shown['id'], shown['en'])
-        )
+            "pockets.column_all_desa_same", column=column, n=number_text(int(usable.sum())),
+            shown=shown)
 
 
 def _has_counts(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:

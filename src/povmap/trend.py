@@ -38,7 +38,7 @@ from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, read_bounda
 from .codes import code_level, code_system
 from .counts import CountsInfo, CountsTable, read_counts
 from .defaults import TARGET_PERCENT, TOLERANCE_POINTS
-from .i18n import format_number, format_percent
+from .i18n import format_number, format_percent, number_text
 from .join import JoinReport, _jsonable, join
 from .metrics import RATES
 from .names import FUZZY_THRESHOLD, name_key, normalize_name, similarity
@@ -797,42 +797,17 @@ def _incomparable(desa: gpd.GeoDataFrame, changes: dict) -> gpd.GeoDataFrame:
     return out
 
 
+#: The changes :func:`_change_notes` counts, in the order the notes list them.
+_CHANGE_NOTES = ("kode_berubah", "nama_berbeda", "baru", "hilang", "tidak_lengkap", "pemekaran",
+                 "penggabungan")
+
+
 def _change_notes(changes: dict, labels: list[str]) -> list[Text]:
-    notes = []
-
-    def add(n: int, indonesian: str, english: str) -> None:
-        if n:
-            notes.append(message(
-                "trend.message", n=Text(format_number(n), format_number(n, lang='en')),
-                indonesian=Text(indonesian, english)
-            ))
-
-    add(len(changes["kode_berubah"]),
-        "baris berkode edisi lain dipadankan ke desanya lewat nama (laporan_tren.json: "
-        "kode_berubah).",
-        "rows coded in another edition matched to their desa by name (laporan_tren.json: "
-        "kode_berubah).")
-    add(len(changes["nama_berbeda"]),
-        "baris berkode sama tetapi bernama lain (desa berganti nama?): periksa nama_berbeda.",
-        "rows with the same code but another name (a renamed desa?): check nama_berbeda.")
-    add(len(changes["baru"]), "desa baru (tanpa data di periode awal): arah 'baru'.",
-        "new desa (no data in the first vintage): direction 'baru'.")
-    add(len(changes["hilang"]), "desa hilang (tanpa data di periode akhir): arah 'hilang'.",
-        "desa gone (no data in the last vintage): direction 'hilang'.")
-    add(len(changes["tidak_lengkap"]),
-        "desa tanpa data di periode tengah: perubahan dihitung dari periode awal dan akhir.",
-        "desa without data in a middle vintage: the change uses the first and last vintage.")
-    add(len(changes["pemekaran"]),
-        "desa dimekarkan: perubahannya tidak dihitung (wilayah berbeda), lihat pemekaran.",
-        "desa split: their change is not computed (different areas), see pemekaran.")
-    add(len(changes["penggabungan"]),
-        "desa digabung: perubahannya tidak dihitung (wilayah berbeda), lihat penggabungan.",
-        "desa merged: their change is not computed (different areas), see penggabungan.")
-    for label, info in changes["tanpa_wilayah"].items():
-        add(info["baris"], f"baris periode {label} tidak cocok dengan desa mana pun dan tidak "
-            "masuk total (lihat laporan penggabungannya).",
-            f"rows of vintage {label} match no desa and are not in the totals (see its join "
-            "report).")
+    """One note per kind of change found (``trend.change.<kind>`` in the message catalogue)."""
+    notes = [message(f"trend.change.{kind}", n=number_text(len(changes[kind])))
+             for kind in _CHANGE_NOTES if changes[kind]]
+    notes += [message("trend.change.tanpa_wilayah", n=number_text(info["baris"]), label=label)
+              for label, info in changes["tanpa_wilayah"].items() if info["baris"]]
     return notes
 
 

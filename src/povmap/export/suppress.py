@@ -49,6 +49,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 from .._errors import PovmapInputError
+from .._messages import message
 from ..classify import Classification, reclassify
 from ..counts import COUNT_COLUMNS, PUBLIC_COUNTS
 from ..metrics import RATES
@@ -211,8 +212,8 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
                     report.total_hidden.append(column)
             _record(report, column, name, layers[name], masks[name][column], n)
     out = {name: _apply(gdf, masks[name]) for name, gdf in layers.items()}
-    report.notes.extend(f"{column}: total wilayah tidak dipublikasikan (tidak ada sel lain untuk "
-                        "melindungi jumlah kecil)." for column in report.total_hidden)
+    report.notes.extend(message("suppress.total_hidden", column=column)
+                        for column in report.total_hidden)
     report.derived = sorted({c for gdf in layers.values() for column in report.columns
                              for c in (*DERIVED.get(column, []), *POCKET_COLUMNS)
                              if c in gdf.columns})
