@@ -417,7 +417,7 @@ def main(lang: str) -> None:
 @_fail_cleanly
 @_writes(files=lambda kw: [kw["output"], kw["report"]])
 def join_command(boundaries, counts, output, report, strict, **kw) -> None:
-    """Gabungkan tabel jumlah ke batas wilayah dan tulis laporannya."""
+    """``povmap join`` (help text: ``help.command.join`` in messages.toml)."""
     from .export import write_geojson, write_gpkg
 
     _check_join_output(output)
@@ -462,7 +462,7 @@ def _check_join_output(output: Path) -> str:
                            kw["atlas_path"]])
 def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
                 suppress_below, **kw) -> None:
-    """Buat peta choropleth: HTML interaktif, atau PNG/PDF statis."""
+    """``povmap map`` (help text: ``help.command.map`` in messages.toml)."""
     from .export.suppress import check_threshold, suppress_layers
     from .render.controls import basemap_name
     from .render.output import check_map_output, write_map
@@ -506,16 +506,14 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @renamed_option("--license", "--lisensi", "license", default=None)
 @pockets_option
 @click.option("--sasaran", "sasaran_register", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, metavar="REGISTER",
-              help="Register by-name: tambahkan lapisan sasaran program (sasaran_desa) dan "
-                   "lokus.csv ke bundel.")
+              default=None, metavar="REGISTER")
 @_fail_cleanly
 @_writes(folders=lambda kw: [kw["output"]],
          inputs=("boundaries", "counts", "metadata_config", "sasaran_register"))
 def export_command(boundaries, counts, output, formats, suppress_below, precision,
                    metadata_config, vintage, title, organization, email, license,
                    sasaran_register, **kw) -> None:
-    """Tulis bundel geoportal: GeoJSON, GeoPackage, SLD/QML, metadata, kamus data, manifes."""
+    """``povmap export`` (help text: ``help.command.export`` in messages.toml)."""
     from .export import BundleOptions, export_result
     from .export.metadata import load_config, with_options
 
@@ -576,7 +574,7 @@ def _targeting_layers(boundaries: Path, register: Path, settings, kw: dict):
 @_writes(files=lambda kw: _pocket_paths(kw["output"], kw["ranking"]))
 def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m,
                     ranking, **kw) -> None:
-    """Cari kantong kemiskinan (klaster spasial) dan urutkan desa prioritas."""
+    """``povmap pockets`` (help text: ``help.command.pockets`` in messages.toml)."""
     from .export.pockets import write_pockets
     from .pockets import find_pockets
 
@@ -629,7 +627,7 @@ def _demo_inputs() -> list[Path]:
 @_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: [kw["boundaries"], *kw["tables"]])
 def trend_command(boundaries, tables, labels, output, target, tolerance, register,
                   force_compare, title, source, tiles, cdn, **kw) -> None:
-    """Tren antarperiode: perubahan per desa dan selisih dengan target (mis. 0 %)."""
+    """``povmap trend`` (help text: ``help.command.trend`` in messages.toml)."""
     from .export.trend import write_trend
     from .pipeline import check_order
     from .render.controls import basemap_name
@@ -666,24 +664,17 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
 @main.command("sasaran")
 @click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("register", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder keluaran (publik): peta, tabel lokus, lapisan, manifes.")
-@click.option("--programs", default=None, metavar="pkh,bpnt,pbi,...",
-              help="Program yang dihitung; bawaan: semua yang ada kolomnya.")
-@click.option("--desil-sasaran", type=int, default=1, show_default=True,
-              help="Keluarga sasaran: desil 1 sampai angka ini.")
-@click.option("--desil-layak", type=int, default=4, show_default=True,
-              help="Penerima di atas desil ini dihitung sebagai kesalahan inklusi.")
-@click.option("--recipients", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Daftar penerima (KPM), dipadankan ke register menurut NIK/KK/id keluarga.")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--programs", default=None, metavar="pkh,bpnt,pbi,...")
+@click.option("--desil-sasaran", type=int, default=1, show_default=True)
+@click.option("--desil-layak", type=int, default=4, show_default=True)
+@click.option("--recipients", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--daftar-verifikasi", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Daftar verifikasi lapangan (.xlsx, internal; di luar -o).")
-@click.option("--title", default=None, help="Judul peta.")
-@click.option("--source", default=None, help="Sumber data, ditulis di peta.")
-@click.option("--tiles", default="osm", show_default=True,
-              help="Peta dasar: osm, topo, satelit, atau none (tanpa, bekerja luring).")
-@click.option("--cdn", is_flag=True,
-              help="Muat Leaflet dari CDN (halaman lebih kecil, perlu internet).")
+              default=None)
+@click.option("--title", default=None)
+@click.option("--source", default=None)
+@click.option("--tiles", default="osm", show_default=True)
+@click.option("--cdn", is_flag=True)
 @suppress_option
 @pockets_option
 @read_options
@@ -692,9 +683,8 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
          inputs=lambda kw: [kw["boundaries"], kw["register"], kw["recipients"]])
 def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil_layak,
                     recipients, daftar_verifikasi, title, source, tiles, cdn, suppress_below,
-                    kantong, **kw) -> None:
-    """Sasaran program: keluarga desil sasaran tanpa program, penerima di atas desil layak,
-    kebutuhan per desa, tabel lokus."""
+                    pockets, **kw) -> None:
+    """``povmap sasaran`` (help text: ``help.command.sasaran`` in messages.toml)."""
     from .export.sasaran import check_verification, write_targeting
     from .export.suppress import check_threshold
     from .pipeline import check_order
@@ -711,7 +701,7 @@ def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil
     options = _options({**kw, "level": "desa"})
     result = targeting(
         register, boundaries, programs=programs, desil_sasaran=desil_sasaran,
-        desil_layak=desil_layak, recipients=recipients, pockets=kantong,
+        desil_layak=desil_layak, recipients=recipients, pockets=pockets,
         fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid,
         boundary_options=options.boundary_options(), register_options=options.counts_options(),
         lang=kw["lang"])
@@ -730,7 +720,7 @@ def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil
 @_fail_cleanly
 @_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: _demo_inputs())
 def demo_command(output, lang) -> None:
-    """Jalankan seluruh alur pada wilayah contoh (fiktif) bawaan."""
+    """``povmap demo`` (help text: ``help.command.demo`` in messages.toml)."""
     from .demo import run_demo
 
     for path in run_demo(output, lang=lang):
