@@ -11,7 +11,7 @@ import pytest
 
 import povmap
 from povmap._errors import PovmapInputError
-from povmap._messages import Text, _Fill, catalogue, message, text
+from povmap._messages import Text, _Fill, catalogue, entry, keys, message, text
 from povmap.i18n import label, number_text
 
 SRC = Path(povmap.__file__).resolve().parent
@@ -47,6 +47,11 @@ def test_every_message_has_both_languages_with_the_same_fields():
     # A copy of the Indonesian text is no translation (a word such as "Kecamatan" may be both).
     same = [key for key, v in entries.items() if v["id"] == v["en"] and len(v["id"]) > 20]
     assert same == []
+
+
+def test_entries_read_one_by_one_are_the_whole_file_parsed():
+    """A run parses only the entries it uses (startup): they must read as tomllib reads them."""
+    assert {key: entry(key) for key in keys()} == catalogue()
 
 
 def test_fields_are_plain_names():

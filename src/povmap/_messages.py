@@ -15,6 +15,7 @@ named ``{fields}`` only, and the values are data: a place name holding ``{0}`` o
 from __future__ import annotations
 
 import functools
+import re
 import string
 import sys
 from collections.abc import Mapping
@@ -51,13 +52,67 @@ class Text(str):
         return (Text, (str(self), self.en))
 
 
+#: A table header of the catalogue (``[join.strict]``, ``[label."kantong:kantong"]``).
+_HEADER = re.compile(r"^\[([^\[\]\n]+)\][ \t]*$", re.M)
+#: One part of a dotted header: a quoted key or a bare one.
+_PART = re.compile(r'\s*(?:"([^"]*)"|([A-Za-z0-9_-]+))\s*(?:\.|$)')
+
+
+@functools.cache
+def _source() -> str:
+    return files("povmap").joinpath("messages.toml").read_text(encoding="utf-8")
+
+
+@functools.cache
+def _index() -> dict[str, tuple[int, int]]:
+    """Where each entry's lines are in ``messages.toml``, by id.
+
+    Parsing the whole file takes about as long as starting click, and a run needs a few entries
+    (``povmap --help`` about a hundred): each entry is parsed when first used (:func:`entry`),
+    from its own lines. :func:`catalogue` parses the whole file, and the tests check that both
+    read the same.
+    """
+    source = _source()
+    headers = list(_HEADER.finditer(source))
+    spans = {}
+    for this, after in zip(headers, [*headers[1:], None], strict=True):
+        key = ".".join(quoted or bare for quoted, bare in _PART.findall(this.group(1)))
+        spans[key] = (this.end(), after.start() if after else len(source))
+    return spans
+
+
+@functools.cache
+def entry(key: str) -> dict[str, str]:
+    """The message ``key``: ``{"id": "...", "en": "..."}``.
+
+    Raises
+    ------
+    KeyError
+        No message has this id.
+    """
+    start, end = _index()[key]
+    table = tomllib.loads(_source()[start:end])
+    return {lang: table.get(lang, "") for lang in LANGS}
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue has a message ``key``."""
+    return key in _index()
+
+
+def keys() -> list[str]:
+    """Every message id, in the order of ``messages.toml``."""
+    return list(_index())
+
+
 @functools.cache
 def catalogue() -> dict[str, dict[str, str]]:
     """Every message by id: ``{"join.strict": {"id": "...", "en": "..."}, ...}``.
 
-    Read once from the package data ``messages.toml``; nested TOML tables give dotted ids.
+    The whole of ``messages.toml`` parsed at once (the tests; a run reads single entries with
+    :func:`entry`); nested TOML tables give dotted ids.
     """
-    raw = tomllib.loads(files("povmap").joinpath("messages.toml").read_text(encoding="utf-8"))
+    raw = tomllib.loads(_source())
     out: dict[str, dict[str, str]] = {}
 
     def walk(prefix: str, table: Mapping[str, Any]) -> None:
@@ -121,7 +176,7 @@ def text(key: str, lang: str = "id", /, **fields: Any) -> str:
     """
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r}: gunakan 'id' atau 'en' / use 'id' or 'en'.")
-    template = catalogue()[key][lang]
+    template = entry(key)[lang]
     if not fields:
         return template
     return mask_text(_Fill(lang).vformat(template, (), fields))

@@ -20,7 +20,7 @@ import click
 
 from ._errors import LANGS, PovmapError
 from ._io import staged_outputs
-from ._messages import catalogue, text
+from ._messages import entry, has, keys, text
 from ._privacy import mask_text
 from ._safe_text import terminal_text
 from .defaults import (
@@ -327,8 +327,7 @@ def _click_speaks(lang: str):
     if lang == "en":
         yield
         return
-    words = {entry["en"]: entry[lang] for key, entry in catalogue().items()
-             if key.startswith("click.")}
+    words = {entry(key)["en"]: entry(key)[lang] for key in keys() if key.startswith("click.")}
 
     def gettext(message: str) -> str:
         return words.get(message, message)
@@ -356,20 +355,19 @@ def _help_in(group: click.Group, lang: str) -> None:
     ``help.command.<command>``; an option's ``help.<command>.<option>`` or else
     ``help.option.<option>``; ``metavar.<option>`` where its value has a name of its own.
     """
-    entries = catalogue()
     group.subcommand_metavar = text("help.subcommand_metavar", lang)
     for name, command in [("povmap", group), *group.commands.items()]:
-        if f"help.command.{name}" in entries:
+        if has(f"help.command.{name}"):
             command.help = text(f"help.command.{name}", lang)
         command.options_metavar = text("help.options_metavar", lang)
         for param in command.params:
             if not isinstance(param, click.Option):
                 continue
             for key in (f"help.{name}.{param.name}", f"help.option.{param.name}"):
-                if key in entries:
+                if has(key):
                     param.help = text(key, lang)
                     break
-            if f"metavar.{param.name}" in entries:
+            if has(f"metavar.{param.name}"):
                 param.metavar = text(f"metavar.{param.name}", lang)
 
 

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from ._errors import LANGS, PovmapInputError
-from ._messages import Text, catalogue, text
+from ._messages import Text, has, text
 
 
 def check_lang(lang: str) -> str:
@@ -32,7 +32,7 @@ def label(key: str, lang: str = "id", **fields: Any) -> str:
     ('Desa/Kelurahan', 'Village', 'kolom_lain')
     """
     check_lang(lang)
-    return text(f"label.{key}", lang, **fields) if f"label.{key}" in catalogue() else key
+    return text(f"label.{key}", lang, **fields) if has(f"label.{key}") else key
 
 
 def number_text(value: float | int | None, decimals: int = 0) -> Text:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .._errors import PovmapInputError
 from .._io import write_text
-from .._messages import catalogue, text
+from .._messages import has, text
 from .._safe_text import csv_row
 
 #: Canonical column -> KUGI field (Kemendagri codes and names), from the top level down.
@@ -238,7 +238,7 @@ def describe(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None
             if field is None:
                 key = f"kugi.{name}"  # a KUGI field's description, else its own name
                 keterangan, description = ((text(key, "id"), text(key, "en"))
-                                           if key in catalogue() else (name, name))
+                                           if has(key) else (name, name))
                 field = Field(name, _field_type(gdf[name]),
                               "sesuai sumber" if name == "LUAS" else "-", keterangan, description,
                               "batas")
