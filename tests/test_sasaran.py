@@ -468,3 +468,21 @@ def test_person_rows_without_a_family_id_are_refused(individual_dtsen, tmp_path)
     generated.register.drop(columns=["ID Keluarga", "No KK"]).to_csv(path, index=False)
     with pytest.raises(PovmapInputError, match="tanpa_id.csv: ekspor per orang tanpa kolom id"):
         povmap.targeting(path, KONSEL_DESA)
+
+
+def test_an_address_shifted_into_the_desa_column_stays_masked(family_p3ke, tmp_path):
+    from conftest import invoke
+
+    generated, _ = family_p3ke
+    table = generated.register.copy()
+    address = "JL. MELATI GANG TUJUH NO 12"
+    table.loc[10, ["kode_kemdagri", "desa_kelurahan"]] = ["", address]
+    path = tmp_path / "geser.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "keluaran"
+    code, text = invoke("sasaran", KONSEL_DESA, path, "-o", out, "--tiles", "none")
+    assert code == 0, text
+    report = (out / "laporan_sasaran.json").read_text(encoding="utf-8")
+    assert "J" + "*" * (len(address) - 1) in report  # the unmatched row, masked
+    leaks = [name for name, data in _all_bytes(out) if address.encode() in data]
+    assert leaks == [] and address not in text
