@@ -347,8 +347,26 @@ def _place(bounds: gpd.GeoDataFrame, table: pd.DataFrame, path: str, fuzzy_thres
 
 def measure(families: pd.DataFrame, programs: tuple[str, ...], conditions: tuple[str, ...],
             desil_sasaran: int, desil_layak: int) -> pd.DataFrame:
-    """The counts per desa from one row per family (``kode_desa``, ``desil``, ``program_<p>``,
-    ``kurang_<c>``); index ``kode_desa``. See the module docstring for each measure."""
+    """The counts per desa from one row per family (see the module docstring for each measure).
+
+    Parameters
+    ----------
+    families
+        One row per family of a matched desa: ``kode_desa``, ``desil`` (1-10),
+        ``program_<p>`` and ``kurang_<c>`` (floats: 1, 0, NaN = unknown).
+    programs, conditions
+        The programs and conditions to count.
+    desil_sasaran, desil_layak
+        Target families are in desil 1 to ``desil_sasaran``; recipients above ``desil_layak``
+        are inclusion errors.
+
+    Returns
+    -------
+    One row per desa having families (index ``kode_desa``): ``jumlah_keluarga_register``,
+    ``keluarga_sasaran``, ``keluarga_sasaran_tanpa_program``, ``jumlah_penerima``,
+    ``penerima_di_atas_desil_layak``, ``keluarga_sasaran_<p>``, ``kebutuhan_<c>``,
+    ``keluarga_sasaran_<c>_diketahui`` (floats, NaN = unknown) and ``program_diketahui``.
+    """
     flags = [f"program_{p}" for p in programs]
     group = families.groupby("kode_desa")
     # A program is known in a desa when any family there has a value for it.
@@ -471,6 +489,18 @@ def priority_table(desa: pd.DataFrame, conditions: tuple[str, ...]) -> pd.DataFr
     then by target families, then by name. ``jumlah_kebutuhan_utama`` and
     ``persen_kebutuhan_utama`` are the count and share of target families lacking
     ``kebutuhan_utama``.
+
+    Parameters
+    ----------
+    desa
+        :attr:`Targeting.desa` (or its suppressed copy: blanked values sort last, so the order
+        reveals nothing of them).
+    conditions
+        The conditions measured.
+
+    Returns
+    -------
+    The columns of :data:`LOKUS_COLUMNS` present, one row per desa with target families.
     """
     table = pd.DataFrame(desa.drop(columns=desa.geometry.name) if isinstance(
         desa, gpd.GeoDataFrame) else desa)
@@ -493,6 +523,18 @@ def verification_list(families: pd.DataFrame, desa: pd.DataFrame, programs: tupl
                       desil_sasaran: int, desil_layak: int) -> pd.DataFrame:
     """The families a field officer should verify: excluded target families and recipients above
     the eligibility desil, of matched desa, by the register's own family id (no personal data).
+
+    Parameters
+    ----------
+    families
+        One row per family of a matched desa (:attr:`povmap.registers.Register.families` with
+        ``kode_desa``).
+    desa
+        The per-desa layer (which programs are known where; desa and kecamatan names).
+    programs
+        The programs measured.
+    desil_sasaran, desil_layak
+        As in :func:`targeting`.
 
     Returns
     -------
