@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import matplotlib.image
@@ -15,6 +16,7 @@ from shapely.geometry import Point
 
 from povmap.cli import main
 from povmap.pipeline import Options, run
+from povmap.render.layers import DesaLabels
 from povmap.render.legend import graduated_items
 from povmap.render.static import LABEL_GID, atlas_pages, save_static, static_map
 
@@ -155,3 +157,19 @@ def test_kalsel_static_map_drops_names_that_would_collide(kalsel_raw, tmp_path):
     _check_figure(fig, result.main, result.classification)
     shown = len([t for t in fig.axes[0].texts if t.get_gid() == LABEL_GID])
     assert 40 <= shown < len(kecamatan)  # 156 names cannot all fit on A4 at a readable size
+
+
+def test_areas_without_a_name_or_a_geometry_get_no_label(hss_csv):
+    """A desa whose geometry is missing or whose name is blank is drawn as it is, unnamed: never
+    'None' or 'nan' on the map, and no failure computing where its name would go."""
+    result = run(need(HSS_DESA), hss_csv, Options())
+    desa = result.main.copy()
+    desa.loc[desa.index[0], "geometry"] = None
+    desa.loc[desa.index[1], "nama_desa"] = None
+    desa.loc[desa.index[2], "nama_desa"] = "  "
+    named = {str(n) for n in desa["nama_desa"].iloc[3:]}
+    texts = [t.get_text() for page in atlas_pages(desa)
+             for t in page.axes[0].texts if t.get_gid() == LABEL_GID]
+    assert texts and set(texts) <= named
+    points = json.loads(DesaLabels(desa, "Nama desa").data)
+    assert len(points) == len(desa) - 3 and {p[0] for p in points} == named

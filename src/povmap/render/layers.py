@@ -166,14 +166,9 @@ class KecamatanLabels(Layer, InertMacroElement):
     def __init__(self, kecamatan: gpd.GeoDataFrame, name: str, show: bool = True):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "KecamatanLabels"
-        centres, diameters = inscribed_circles(kecamatan)
         # Largest first: where two names collide, LabelDeclutter keeps the first.
-        order = np.argsort(-diameters, kind="stable")
-        names = kecamatan["nama_kecamatan"].to_numpy()
-        self.data = script_json([
-            [str(names[i]), round(centres.iloc[i].y, 4), round(centres.iloc[i].x, 4)]
-            for i in order
-        ])
+        self.data = script_json([[n, round(y, 4), round(x, 4)]
+                                 for n, x, y, _ in label_points(kecamatan, "nama_kecamatan")])
 
 
 class LabelDeclutter(InertMacroElement):
@@ -281,22 +276,29 @@ class DesaLabels(Layer, InertMacroElement):
         self._name = "DesaLabels"
         self.min_zoom = int(min_zoom)
         self.font = DESA_LABEL_FONT
-        centres, diameters = inscribed_circles(desa)
-        self.data = script_json([
-            [str(n), round(p.y, 5), round(p.x, 5), round(float(d))]
-            for n, p, d in zip(desa["nama_desa"], centres, diameters, strict=True)
-        ])
+        self.data = script_json([[n, round(y, 5), round(x, 5), round(d)]
+                                 for n, x, y, d in label_points(desa, "nama_desa")])
 
 
-def inscribed_circles(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, np.ndarray]:
-    """Centre (in ``gdf``'s CRS) and diameter (metres) of each area's largest inscribed circle.
+def label_points(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, float, float]]:
+    """Where to write each area's name: ``(name, x, y, diameter)``, largest area first.
 
-    Computed in the local UTM zone; the centre is the point of the area farthest from its
-    border (the pole of inaccessibility), where a label sits best.
+    ``x, y`` (in ``gdf``'s CRS) is the centre of the area's largest inscribed circle, the point
+    farthest from its border, where a label sits best; ``diameter`` is that circle's, in
+    metres (computed in the local UTM zone). Areas without a name or a geometry get no label.
     """
-    utm = gdf.geometry.to_crs(gdf.estimate_utm_crs())
+    names = gdf[column]
+    keep = (names.notna() & names.astype(str).str.strip().ne("")
+            & gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    areas = gdf[keep]
+    if not len(areas):
+        return []
+    utm = areas.geometry.to_crs(areas.estimate_utm_crs())
     # A tolerance of 1/100 of the area's size: a precise enough circle at any scale.
     tolerance = np.maximum(np.sqrt(utm.area.to_numpy()) / 100, 1.0)
     lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
     centres = gpd.GeoSeries(shapely.get_point(lines, 0), crs=utm.crs).to_crs(gdf.crs)
-    return centres, 2 * shapely.length(lines)
+    diameters = 2 * shapely.length(lines)
+    points = [(str(n), p.x, p.y, float(d))
+              for n, p, d in zip(areas[column], centres, diameters, strict=True)]
+    return sorted(points, key=lambda item: -item[3])

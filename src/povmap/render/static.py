@@ -30,7 +30,7 @@ from .._io import atomic_path
 from ..classify import Classification, classification_of
 from ..i18n import check_lang, label
 from .interactive import suppressed_in
-from .layers import inscribed_circles
+from .layers import label_points
 from .legend import coverage_note, default_title, footer_lines, graduated_items, legend_heading
 
 FORMATS = (".png", ".pdf")
@@ -89,7 +89,7 @@ def static_map(
         kec = kecamatan.to_crs(crs)
         kec.boundary.plot(ax=ax, color="#222222", linewidth=1.0)
         if label_kecamatan and "nama_kecamatan" in kec.columns:
-            names = _anchors(kec, "nama_kecamatan")
+            names = label_points(kec, "nama_kecamatan")
     _furnish(ax, classification, title or default_title(gdf, vintage, lang), lang)
     if suppressed is None:
         suppressed = suppressed_in(gdf)
@@ -161,26 +161,19 @@ def atlas_pages(
         name = desa["nama_kecamatan"].iloc[0]
         fig = static_map(desa, title=f"{title} – {label('nama_kecamatan', lang)} {name}",
                          label_kecamatan=False, **common)
-        place_labels(fig.axes[0], _anchors(desa.to_crs(desa.estimate_utm_crs()), "nama_desa"),
+        place_labels(fig.axes[0], label_points(desa.to_crs(desa.estimate_utm_crs()), "nama_desa"),
                      fontsize=6.5, color="#111111")
         yield fig
-
-
-def _anchors(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, float, float]]:
-    """(name, x, y, size) of each area: the centre of its largest inscribed circle (where a
-    name sits best) and that circle's diameter, by which the larger areas are named first."""
-    centres, diameters = inscribed_circles(gdf)
-    return [(str(n), p.x, p.y, float(d))
-            for n, p, d in zip(gdf[column], centres, diameters, strict=True)]
 
 
 def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: float,
                  color: str, weight: str = "normal") -> list[Text]:
     """Write place names with a white halo, none over another, a scale bar or the north arrow.
 
-    The areas are named from the largest (``size``) down. A name whose box would overlap a name
-    already written (or a text already on the axes) is tried a little above, below, right and
-    left of its point; if it still collides, or would leave the frame, it is left out: a map
+    The areas are named in the order given (largest first from
+    :func:`~povmap.render.layers.label_points`). A name whose box would overlap a name already
+    written (or a text already on the axes) is tried a little above, below, right and left of
+    its point; if it still collides, or would leave the frame, it is left out: a map
     with fewer names beats one whose names cannot be read. Boxes are measured with the figure's
     renderer once its layout is settled (matplotlib's own ``Bbox.overlaps``).
 
@@ -189,7 +182,7 @@ def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: 
     ax
         Axes of a figure from :func:`static_map` (data coordinates: UTM metres).
     names
-        ``(text, x, y, size)`` per area (:func:`_anchors`).
+        ``(text, x, y, size)`` per area (:func:`povmap.render.layers.label_points`).
     fontsize, color, weight
         Text properties.
 
@@ -206,7 +199,7 @@ def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: 
     # The halo reaches beyond the glyphs: boxes are padded by half its width (points -> px).
     pad = HALO_WIDTH / 2 * fig.dpi / 72
     kept: list[Text] = []
-    for name, x, y, _ in sorted(names, key=lambda item: -item[3]):
+    for name, x, y, _ in names:
         text = ax.annotate(name, (x, y), xytext=(0, 0), textcoords="offset points",
                            ha="center", va="center", fontsize=fontsize, color=color,
                            fontweight=weight, path_effects=list(HALO), gid=LABEL_GID,
