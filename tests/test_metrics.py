@@ -213,7 +213,7 @@ def test_min_berdata_sets_the_threshold(tmp_path):
     from povmap.cli import main
     from povmap.pipeline import Options, run
 
-    option = next(p for p in main.commands["map"].params if p.name == "min_berdata")
+    option = next(p for p in main.commands["map"].params if p.name == "min_coverage")
     assert option.default == 100 * defaults.MIN_BERDATA == 100 * Options().min_berdata
     assert inspect.signature(classify).parameters["min_berdata"].default == defaults.MIN_BERDATA
 

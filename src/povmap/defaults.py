@@ -20,7 +20,7 @@ ALPHA = 0.05
 SNAP_M = 50.0
 
 #: Share of its desa with data (0 to 1) below which a kecamatan is not classified but shown as
-#: "Data tidak lengkap" (``--min-berdata``, in percent on the command line).
+#: "Data tidak lengkap" (``--min-coverage``, in percent on the command line).
 MIN_BERDATA = 0.5
 
 #: Decimals of GeoJSON coordinates by default (6 ≈ 0.1 m) and the most accepted.

@@ -41,7 +41,7 @@ class Options:
     crs: str | None = None
     encoding: str | None = None
     keep_duplicates: bool = False
-    #: Share of desa with data (0 to 1) a kecamatan needs to be classified (``--min-berdata``).
+    #: Share of desa with data (0 to 1) a kecamatan needs to be classified (``--min-coverage``).
     min_berdata: float = MIN_BERDATA
 
     def boundary_options(self) -> dict:
