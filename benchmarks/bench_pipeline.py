@@ -51,7 +51,7 @@ def profile(boundaries: Path, map_limit: int) -> dict[str, float]:
     joined = stage("join", lambda: povmap.join(desa, counts).joined)
     layer = stage("rates", lambda: povmap.add_rates(joined))
     kec = stage("aggregate", lambda: povmap.aggregate(layer, "kecamatan"))
-    layer = stage("classify", lambda: povmap.classify(layer))
+    layer = stage("classify", lambda: povmap.classify(layer).gdf)
     # Pockets and the HTML map are kabupaten/province tools; a national layer skips them.
     if len(layer) <= map_limit:
         stage("pockets", lambda: find_pockets(layer))

@@ -161,3 +161,34 @@ def test_no_import_cycles():
 
 def test_cycle_finder_finds_a_cycle():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+# --- no hidden state between stages (#12) -------------------------------------------------------
+
+
+def _attrs_uses(source: str) -> list[int]:
+    """Lines that read or write pandas ``.attrs`` (``x.attrs``, ``getattr(x, "attrs")``)."""
+    def named(node: ast.AST) -> bool:
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant) and node.args[1].value == "attrs")
+
+    return sorted(node.lineno for node in ast.walk(ast.parse(source))
+                  if (isinstance(node, ast.Attribute) and node.attr == "attrs") or named(node))
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_stage_hands_facts_over_in_attrs(name):
+    # What a stage finds beside its table is returned beside it (BoundaryLayer, CountsTable,
+    # Classified, Suppressed, Result): pandas drops .attrs in many operations (concat, merge
+    # of some kinds, file round trips), so a fact kept there is lost without a word.
+    uses = _attrs_uses(MODULES[name].read_text(encoding="utf-8"))
+    assert not uses, f"{MODULES[name]}: .attrs at line(s) {uses}"
+
+
+def test_the_attrs_finder_finds_reads_writes_and_getattr():
+    source = ("a.attrs['x'] = 1\n"
+              "b = gdf.attrs.get('povmap')\n"
+              "c = getattr(layer, 'attrs', {})\n"
+              "d = layer.attributes\n")
+    assert _attrs_uses(source) == [1, 2, 3]

@@ -383,7 +383,7 @@ def test_notebook_map_saved_with_the_public_api_draws_offline(browser, tmp_path)
     desa = povmap.read_boundaries(KAYONG_DESA)
     result = povmap.join(desa, povmap.read_counts(tmp_path / "kayong.csv"))
     layer = povmap.classify(povmap.add_rates(result.joined), "persen_miskin_ekstrem")
-    m = povmap.choropleth(layer, kecamatan=povmap.aggregate(layer, "kecamatan"))  # OSM tiles
+    m = povmap.choropleth(layer, kecamatan=povmap.aggregate(layer.gdf, "kecamatan"))  # OSM tiles
     m.save(tmp_path / "peta.html")
     povmap.save_map(m, tmp_path / "peta2.html")
     page = open_offline(browser, tmp_path / "peta.html")

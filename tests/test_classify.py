@@ -111,7 +111,7 @@ def test_zero_gets_its_own_class_and_labels_do_not_overlap_on_lahat(tmp_path):
     page = choropleth(layer, kecamatan=result.layers["kecamatan"], tiles=None).get_root().render()
     for text in c.labels("id"):
         assert f"</span>{html.escape(text)}</div>" in page
-    fig = static_map(layer)
+    fig = static_map(result.classified())
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [t for _, t in legend]
 
 

@@ -287,28 +287,28 @@ def test_one_small_desa_is_not_kecamatan_minus_the_others():
                          "jumlah_penduduk": [500.0, 800.0, 700.0, 900.0, 950.0]})
     kec = desa.groupby("kode_kecamatan", as_index=False)[
         ["jumlah_miskin_ekstrem", "jumlah_penduduk"]].sum()
-    out = suppress_layers({"desa": desa, "kecamatan": kec}, 10)
+    done = suppress_layers({"desa": desa, "kecamatan": kec}, 10)
+    out = done.layers
     d = out["desa"].set_index("kode_desa")
     # The small desa, and the smallest other desa of its kecamatan (25), not the larger one.
     assert d["jumlah_miskin_ekstrem"].isna().tolist() == [True, False, True, False, False]
     assert d[FLAG].tolist() == [True, False, True, False, False]
     assert out["kecamatan"]["jumlah_miskin_ekstrem"].notna().all()
-    report = out["desa"].attrs["povmap_suppression"].to_dict()
+    report = done.report.to_dict()
     assert report["sel_primer"]["jumlah_miskin_ekstrem"] == 1
     assert report["sel_sekunder"]["jumlah_miskin_ekstrem"] == 1
 
 
 def test_suppression_blanks_rates_and_recomputes_classes(hss_raw, tmp_path):
     result = povmap.run(need(HSS_DESA), _counts_file(hss_raw, tmp_path))
-    out = suppress_layers(result.layers, 120)
-    desa = out["desa"]
+    out = suppress_layers({name: result.classified(name) for name in result.layers}, 120).layers
+    desa, classes = out["desa"].gdf, out["desa"].classification
     blanked = desa["jumlah_miskin_ekstrem"].isna() & result.main["jumlah_miskin_ekstrem"].notna()
     assert blanked.any()
     assert desa.loc[blanked, "persen_miskin_ekstrem"].isna().all()
     assert desa.loc[blanked, "kepadatan_miskin_ekstrem"].isna().all()
     assert (desa.loc[blanked, "kelas"] == -1).all() and desa.loc[blanked, FLAG].all()
     assert desa["jumlah_penduduk"].equals(result.main["jumlah_penduduk"])
-    classes = desa.attrs["povmap_classification"]
     hidden = set(result.main.loc[blanked, "persen_miskin_ekstrem"].round(12))
     assert not hidden & {round(b, 12) for b in (classes.lower, *classes.bins)}
     assert set(SENSITIVE) >= {"jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem"}

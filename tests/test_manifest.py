@@ -89,7 +89,8 @@ def test_small_public_total_is_blanked(hss_raw, tmp_path):
     path = tmp_path / "counts.csv"
     counts.to_csv(path, index=False)
     result = povmap.run(need(HSS_DESA), path)
-    facts = {"inputs": result.inputs, "report": result.report.to_dict(), "layers": result.layers,
+    facts = {"inputs": result.inputs, "report": result.report.to_dict(),
+             "classifications": result.classifications,
              "classification": result.classification}
     manifest = build_manifest([], **facts, suppression={"ambang": 10}, public=True)
     assert manifest["penggabungan"]["totals"]["jumlah_miskin_ekstrem"] == {"matched": None}

@@ -7,6 +7,7 @@ cluster of poor desa, so that they reach the pocket layer and the top of the pri
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import json
 import re
@@ -217,7 +218,7 @@ def test_static_png_draws_texts_as_written(hostile):
 
     _, boundaries, counts, _ = hostile
     result = run(boundaries, counts, Options())
-    fig = static_map(result.main, kecamatan=result.layers["kecamatan"], title=TITLE,
+    fig = static_map(result.classified(), kecamatan=result.layers["kecamatan"], title=TITLE,
                      source=SOURCE)
     texts = {t.get_text(): t for t in fig.findobj(Text) if t.get_text()}
     for text in (TITLE, KECAMATAN):
@@ -490,7 +491,9 @@ def test_xml_outputs_parse_with_control_characters_in_names(formula_pockets, tmp
     kecamatan["nama_kabupaten"] = "Lahat\x08\x0bKab"
     kecamatan.iloc[0, kecamatan.columns.get_loc("nama_kecamatan")] = "Kec\x07Satu"
     out = tmp_path / "bundel"
-    export({"desa": desa, "kecamatan": kecamatan}, out, formats=("geojson", "shp"),
+    # The desa layer keeps its classes (styles are written), the kecamatan layer goes unstyled.
+    classified = dataclasses.replace(result.classified(), gdf=desa)
+    export({"desa": classified, "kecamatan": kecamatan}, out, formats=("geojson", "shp"),
            title="Judul\x0c2024")
     parsed = _parse_every_xml(out)
     assert {"desa.xml", "desa.sld", "desa.qml", "kecamatan.xml"} <= set(parsed)

@@ -126,7 +126,7 @@ def _legend_texts(fig) -> tuple[str, list[str]]:
 
 def test_static_labels_apart_with_halo_and_legend_beside_the_data(hss_csv, tmp_path):
     result = run(need(HSS_DESA), hss_csv, Options())
-    fig = static_map(result.main, kecamatan=result.layers["kecamatan"], vintage="2024")
+    fig = static_map(result.classified(), kecamatan=result.layers["kecamatan"], vintage="2024")
     save_static(fig, tmp_path / "peta.png")
     dark = _check_figure(fig, result.main, result.classification)
     assert len([t for t in fig.axes[0].texts if t.get_gid() == LABEL_GID]) == 11
@@ -138,7 +138,7 @@ def test_static_labels_apart_with_halo_and_legend_beside_the_data(hss_csv, tmp_p
     assert fig.axes[0].get_title() == "Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024"
     # Every atlas page: each kecamatan's desa named, apart and readable.
     named = 0
-    pages = list(atlas_pages(result.main, kecamatan=result.layers["kecamatan"]))[1:]
+    pages = list(atlas_pages(result.classified(), kecamatan=result.layers["kecamatan"]))[1:]
     groups = [desa for _, desa in result.main.groupby("kode_kecamatan", sort=True)]
     assert len(pages) == len(groups) == 11
     for page, desa in zip(pages, groups, strict=True):
@@ -152,7 +152,7 @@ def test_kalsel_static_map_drops_names_that_would_collide(kalsel_raw, tmp_path):
     make_counts(kalsel_raw, seed=63).to_csv(tmp_path / "kalsel.csv", index=False)
     result = run(need(KALSEL_DESA), tmp_path / "kalsel.csv", Options())
     kecamatan = result.layers["kecamatan"]
-    fig = static_map(result.main, kecamatan=kecamatan)
+    fig = static_map(result.classified(), kecamatan=kecamatan)
     save_static(fig, tmp_path / "kalsel.png")
     _check_figure(fig, result.main, result.classification)
     shown = len([t for t in fig.axes[0].texts if t.get_gid() == LABEL_GID])

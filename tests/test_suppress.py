@@ -234,8 +234,8 @@ def test_real_kalsel_layers_pin_no_cell(kalsel_raw):
     for layer in (desa, kec):
         layer["persen_miskin_ekstrem"] = 100 * layer["jumlah_miskin_ekstrem"] / layer[
             "jumlah_penduduk"]
-    out = suppress_layers({"desa": desa, "kecamatan": kec}, N)
-    report = out["desa"].attrs["povmap_suppression"]
+    done = suppress_layers({"desa": desa, "kecamatan": kec}, N)
+    out, report = done.layers, done.report
     for column, rate in (("jumlah_miskin_ekstrem", "persen_miskin_ekstrem"),
                          ("jumlah_keluarga_miskin_ekstrem", None)):
         truth = dict(zip(desa["kode_desa"], desa[column], strict=True)) | dict(
@@ -255,8 +255,8 @@ def test_generated_tables_pin_no_cell(seed):
     desa = pd.DataFrame({"kode_desa": [f"{k}.{2001 + i}" for i, k in enumerate(kode_kec)],
                          "kode_kecamatan": kode_kec, "jumlah_miskin_ekstrem": values})
     kec = desa.groupby("kode_kecamatan", as_index=False)[["jumlah_miskin_ekstrem"]].sum()
-    out = suppress_layers({"desa": desa, "kecamatan": kec}, N)
-    report = out["desa"].attrs["povmap_suppression"]
+    done = suppress_layers({"desa": desa, "kecamatan": kec}, N)
+    out, report = done.layers, done.report
     truth = dict(zip(desa["kode_desa"], values, strict=True)) | dict(
         zip(kec["kode_kecamatan"], kec["jumlah_miskin_ekstrem"], strict=True))
     total = None if report.total_hidden else values.sum()
@@ -264,8 +264,8 @@ def test_generated_tables_pin_no_cell(seed):
     ranges = audit(out["desa"], out["kecamatan"], total, "jumlah_miskin_ekstrem", truth, CANONICAL)
     assert pinned(ranges) == {}, (desa, kec)
     # One layer alone, against its own total.
-    alone = povmap.suppress_below(desa, N)
-    hidden = alone.attrs["povmap_suppression"].total_hidden
+    done = povmap.suppress_below(desa, N)
+    alone, hidden = done.layer, done.report.total_hidden
     ranges = audit(alone, None, None if hidden else values.sum(), "jumlah_miskin_ekstrem", truth,
                    CANONICAL)
     assert pinned(ranges) == {}, desa
@@ -301,7 +301,7 @@ def test_pocket_flags_of_blanked_desa_are_blanked(hss_raw, tmp_path):
     counts.to_csv(path, index=False)
     result = povmap.run(need(HSS_DESA), path, povmap.pipeline.Options(
         column="persen_miskin_ekstrem", pockets=True))
-    out = suppress_layers(result.layers, 120)["desa"]
+    out = suppress_layers(result.layers, 120).layers["desa"]
     blanked = out[FLAG].to_numpy()
     assert blanked.any() and (~blanked).any()
     assert result.layers["desa"].loc[blanked, "kantong"].notna().all()  # tested before
@@ -332,7 +332,7 @@ def test_map_draws_no_pocket_flag_on_a_blanked_desa(hss_raw, tmp_path, monkeypat
     real = output.choropleth
 
     def spy(gdf, *args, **kwargs):
-        drawn["layer"], drawn["pockets"] = gdf, kwargs["pockets"]
+        drawn["layer"], drawn["pockets"] = gdf.gdf, kwargs["pockets"]
         return real(gdf, *args, **kwargs)
 
     monkeypatch.setattr(output, "choropleth", spy)

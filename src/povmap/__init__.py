@@ -1,6 +1,7 @@
 """povmap: extreme poverty maps per desa for Indonesian local governments.
 
-The pipeline, one function per stage, each taking and returning plain (Geo)DataFrames::
+The pipeline, one function per stage; what a stage finds beside its table comes back beside it
+(``.gdf``/``.frame`` and ``.source``, ``.classification``), never hidden in ``.attrs``::
 
     bounds = povmap.read_boundaries("ADMINISTRASIDESA_AR_25K.shp")  # bounds.gdf, bounds.source
     counts = povmap.read_counts("p3ke_rekap.xlsx")  # counts.frame, counts.source
@@ -8,7 +9,7 @@ The pipeline, one function per stage, each taking and returning plain (Geo)DataF
     layer = povmap.add_rates(result.joined)
     kec = povmap.aggregate(layer, "kecamatan")
     layer = povmap.classify(layer, "persen_miskin_ekstrem", scheme="quantiles", k=5)
-    m = povmap.choropleth(layer, kecamatan=kec)
+    m = povmap.choropleth(layer, kecamatan=kec)   # layer.gdf, layer.classification
     m.save("peta.html")                        # self-contained: opens without internet
     t = povmap.trend(bounds, {"2022": counts_2022, "2024": counts_2024}, target=0)
 
@@ -23,7 +24,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from ._errors import PovmapError, PovmapInputError
+from ._errors import PovmapError, PovmapInputError, PovmapWarning
 
 #: Public name -> the module that defines it. Imported on first use (PEP 562), so that
 #: ``import povmap`` and ``povmap --help`` load neither geopandas' plotting stack, folium nor esda.
@@ -32,6 +33,7 @@ _LAZY = {
     "BoundaryInfo": "boundaries",
     "BoundaryLayer": "boundaries",
     "Classification": "classify",
+    "Classified": "classify",
     "CountsInfo": "counts",
     "CountsTable": "counts",
     "JoinReport": "join",
@@ -59,6 +61,7 @@ __all__ = [
     "BoundaryInfo",
     "BoundaryLayer",
     "Classification",
+    "Classified",
     "CountsInfo",
     "CountsTable",
     "JoinReport",
@@ -67,6 +70,7 @@ __all__ = [
     "Pockets",
     "PovmapError",
     "PovmapInputError",
+    "PovmapWarning",
     "Targeting",
     "Trend",
     "__version__",
@@ -128,7 +132,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the names above, eagerly
     from ._offline import save_map
     from ._version import __version__
     from .boundaries import BoundaryInfo, BoundaryLayer, read_boundaries
-    from .classify import Classification, classify
+    from .classify import Classification, Classified, classify
     from .counts import CountsInfo, CountsTable, read_counts
     from .export import suppress_below, write_geojson, write_gpkg
     from .join import JoinReport, JoinResult, join

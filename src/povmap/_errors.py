@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from ._messages import LANGS, Text, message
 from ._privacy import mask_text
 
-__all__ = ["LANGS", "PovmapError", "PovmapInputError", "Text", "in_lang"]
+__all__ = ["LANGS", "PovmapError", "PovmapInputError", "PovmapWarning", "Text", "in_lang"]
 
 _E = TypeVar("_E", bound="PovmapError")
 
@@ -85,3 +85,16 @@ def _rebuild(cls: type[PovmapError], message: str, en: str | None) -> PovmapErro
 
 class PovmapInputError(PovmapError, ValueError):
     """The input (a file, a column, a row, a parameter value) is not usable as given."""
+
+
+class PovmapWarning(UserWarning):
+    """A choice povmap made for a Python user that they must know of, in povmap's own words.
+
+    E.g. :func:`povmap.classify` mapping a count because the table gives no population: the same
+    note the CLI prints and writes to the report. ``str(w)`` is Indonesian, ``w.en`` English.
+    Filter it as any warning (``warnings.filterwarnings("ignore", category=PovmapWarning)``).
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(str(text))
+        self.en = getattr(text, "en", str(text))

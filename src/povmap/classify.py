@@ -13,12 +13,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError, Text
+from ._errors import PovmapInputError, PovmapWarning, Text
 from ._messages import message, text
+from .counts import COUNT_COLUMNS
 from .defaults import MIN_BERDATA
 from .i18n import LANGS, check_lang, format_number, label, number_text, percent_text
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "user")
+#: The column mapped unless another is chosen.
+DEFAULT_COLUMN = "persen_miskin_ekstrem"
+#: What to map when the default column cannot be computed, e.g. a P3KE by-name export gives desil
+#: counts and no population. A desil share is a welfare rank, never labelled a poverty rate.
+FALLBACK_COLUMNS = ("persen_desil_1", "jumlah_desil_1", "jumlah_keluarga_desil_1",
+                    "jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem")
 NO_DATA_COLOR = "#d9d9d9"
 NO_DATA_CLASS = -1
 #: Class of an aggregate resting on too few desa with data ("data tidak lengkap"): not classified.
@@ -238,24 +245,104 @@ def make_classification(
     )
 
 
+@dataclass(frozen=True)
+class Classified:
+    """A layer and its classes, as :func:`classify` returns them and maps and styles take them.
+
+    Attributes
+    ----------
+    gdf
+        The layer (CRS as given, usually EPSG:4326) with ``kelas``: the class index of each area
+        (0 = lowest, -1 = no data, -2 = data tidak lengkap).
+    classification
+        The breaks, colours and labels of those classes: the HTML and PNG legends and the
+        SLD/QML styles drawn from this layer all use it.
+    note
+        What the reader must know about the column mapped, when povmap chose it (the table gives
+        no population, so a count or desil share is mapped instead); None otherwise.
+
+    Examples
+    --------
+    >>> layer = povmap.classify(povmap.add_rates(joined))  # doctest: +SKIP
+    >>> layer.classification.labels(), layer.gdf["kelas"]  # doctest: +SKIP
+    >>> povmap.choropleth(layer)  # the same classes, no column to repeat  # doctest: +SKIP
+    """
+
+    gdf: gpd.GeoDataFrame
+    classification: Classification
+    note: Text | None = None
+
+    @property
+    def column(self) -> str:
+        """The classified column."""
+        return self.classification.column
+
+
+def column_to_map(gdf: pd.DataFrame, column: str = DEFAULT_COLUMN) -> tuple[str, Text | None]:
+    """The column to map: ``column``, or when the default is absent, the first fallback.
+
+    One rule for the CLI and the Python API: a table without population gives no
+    ``persen_miskin_ekstrem``, so the first of :data:`FALLBACK_COLUMNS` that holds a value is
+    mapped instead, with a note saying so. A column other than the default is never replaced.
+
+    Parameters
+    ----------
+    gdf
+        The joined layer with rates (:func:`povmap.add_rates`).
+    column
+        The column asked for.
+
+    Returns
+    -------
+    column : str
+        The column to map.
+    note : Text or None
+        The bilingual note when a fallback was chosen.
+
+    Raises
+    ------
+    PovmapInputError
+        The default column is absent and the layer has no count at all to map (the message
+        lists the count columns read).
+    """
+    if column in gdf.columns or column != DEFAULT_COLUMN:
+        return column, None
+    for fallback in FALLBACK_COLUMNS:
+        if fallback in gdf.columns and gdf[fallback].notna().any():
+            return fallback, message("pipeline.table_does_not_mapped", column=column,
+                                     column2=fallback)
+    if not [c for c in gdf.columns if c.startswith("jumlah_") and c != "jumlah_penduduk"]:
+        read = ", ".join(c for c in COUNT_COLUMNS if c in gdf.columns) or "-"
+        raise PovmapInputError.from_catalogue("pipeline.table_no_counts_extreme", source=read)
+    return column, None
+
+
 def classify(
     gdf: gpd.GeoDataFrame,
-    column: str = "persen_miskin_ekstrem",
+    column: str = DEFAULT_COLUMN,
     *,
     scheme: str = "quantiles",
     k: int = 5,
     breaks: list[float] | None = None,
     cmap: str | None = None,
     min_berdata: float = MIN_BERDATA,
-) -> gpd.GeoDataFrame:
-    """Add ``kelas`` (class index; -1 = no data, -2 = data tidak lengkap) to a copy of ``gdf``.
+) -> Classified:
+    """Classify ``column`` of ``gdf``: a copy with ``kelas`` and the :class:`Classification`.
 
-    The :class:`Classification` is kept in ``gdf.attrs["povmap_classification"]`` so that maps and
-    styles drawn from the result use exactly these breaks. Parameters as in
-    :func:`make_classification`, and:
+    Maps, static maps, styles and exports drawn from the result use exactly these breaks
+    (``povmap.choropleth(classified)``). When ``column`` is the default
+    (``persen_miskin_ekstrem``) and the table gave no population, the first of
+    :data:`FALLBACK_COLUMNS` with values is classified instead, as the CLI does: the result's
+    ``note`` says so and a :class:`povmap.PovmapWarning` shows it.
 
     Parameters
     ----------
+    gdf
+        A layer with ``column`` (e.g. :func:`povmap.add_rates` or :func:`povmap.aggregate`).
+    column
+        The column to classify.
+    scheme, k, breaks, cmap
+        As in :func:`make_classification`.
     min_berdata
         For an aggregate layer (with ``jumlah_desa`` and ``desa_berdata``, see
         :func:`povmap.aggregate`): an area whose desa with data are fewer than this share
@@ -264,9 +351,19 @@ def classify(
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        A copy of ``gdf`` with ``kelas`` (int).
+    Classified
+        ``.gdf``: a copy of ``gdf`` with ``kelas`` (int); ``.classification``; ``.note``.
+
+    Raises
+    ------
+    PovmapInputError
+        ``column`` is absent (the message lists the columns that can be mapped), the layer has
+        no count to fall back on, ``min_berdata`` is outside 0 to 1, or the classes cannot be
+        formed (see :func:`make_classification`).
     """
+    column, note = column_to_map(gdf, column)
+    if note is not None:
+        warnings.warn(PovmapWarning(note), stacklevel=2)
     if column not in gdf.columns:
         mappable = [c for c in gdf.columns if c.startswith(("jumlah_", "persen_", "kepadatan_"))]
         raise PovmapInputError.from_catalogue(
@@ -287,11 +384,10 @@ def classify(
     )
     out = gdf.copy()
     out["kelas"] = np.where(short, INCOMPLETE_CLASS, classification.assign(values))
-    out.attrs["povmap_classification"] = classification
-    return out
+    return Classified(out, classification, note)
 
 
-def reclassify(gdf: gpd.GeoDataFrame, previous: Classification) -> gpd.GeoDataFrame:
+def reclassify(gdf: gpd.GeoDataFrame, previous: Classification) -> Classified:
     """Classify ``gdf`` again with the choices behind ``previous`` (scheme, classes asked for,
     user breaks, threshold), e.g. after values were blanked: breaks come from the values now."""
     breaks = list(previous.bins) if previous.scheme == "user" else None
@@ -350,12 +446,29 @@ def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> lis
     return notes
 
 
-def classification_of(gdf: gpd.GeoDataFrame) -> Classification:
-    """The classification :func:`classify` attached to ``gdf``."""
-    found = gdf.attrs.get("povmap_classification")
-    if found is None:
+def classified(layer: Classified | gpd.GeoDataFrame) -> Classified:
+    """``layer`` itself when it is :class:`Classified`; else an error saying to classify first.
+
+    For the outputs that draw given classes and never choose them (static maps, styles).
+
+    Parameters
+    ----------
+    layer
+        What an output was given.
+
+    Returns
+    -------
+    Classified
+        ``layer``.
+
+    Raises
+    ------
+    PovmapInputError
+        ``layer`` is a plain GeoDataFrame.
+    """
+    if not isinstance(layer, Classified):
         raise PovmapInputError.from_catalogue("classify.layer_not_classified_yet")
-    return found
+    return layer
 
 
 def _user_bins(y: np.ndarray, breaks: list[float] | None) -> np.ndarray:

@@ -461,7 +461,7 @@ def _check_join_output(output: Path) -> str:
 def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
                 suppress_below, **kw) -> None:
     """``povmap map`` (help text: ``help.command.map`` in messages.toml)."""
-    from .export.suppress import check_threshold, suppress_layers
+    from .export.suppress import check_threshold, suppress_result
     from .render.controls import basemap_name
     from .render.output import check_map_output, write_map
 
@@ -477,7 +477,7 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
         # The same protection as the geoportal bundle: a published map must not single out
         # households either, in the tooltips, the legend, the kecamatan layer or the pockets
         # (drawn from the suppressed desa layer, whose blanked rows have no pocket flag).
-        result.layers = suppress_layers(result.layers, suppress_below)
+        result = suppress_result(result, suppress_below)
         if result.pockets is not None:
             pockets = result.layers["desa"]
     write_map(result, output, title=title, source=source, tiles=tiles, lang=kw["lang"],

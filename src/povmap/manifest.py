@@ -10,17 +10,15 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 
-import geopandas as gpd
-
 from ._io import sha256, write_text
 from ._version import __version__
 from .boundaries import BoundaryInfo
-from .classify import Classification, classification_of
+from .classify import Classification
 from .counts import PUBLIC_COUNTS
 
 
 def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: dict,
-                   layers: Mapping[str, gpd.GeoDataFrame],
+                   classifications: Mapping[str, Classification] | None = None,
                    classification: Classification | None = None,
                    boundary: BoundaryInfo | None = None, command: list[str] | None = None,
                    vintage: str | None = None, editions: dict | None = None,
@@ -37,11 +35,11 @@ def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: d
         The files read, by role (``{"boundaries": ..., "counts": ...}``); hashed here.
     report
         The join report as a dict (:meth:`povmap.join.JoinReport.to_dict`).
-    layers
-        The layers actually written (suppressed ones when suppressed); their classifications
-        are recorded.
+    classifications
+        The classes of the layers actually written (suppressed ones when suppressed), by layer
+        name: all are recorded.
     classification
-        The classes recorded when no layer carries one.
+        The classes recorded as the map's when ``classifications`` is empty.
     boundary
         What reading the boundary file found (:class:`povmap.boundaries.BoundaryInfo`).
     command
@@ -51,8 +49,7 @@ def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: d
     editions
         ``{"tabel_kode": ..., "batas_wilayah": ...}`` when known.
     suppression
-        What small-cell suppression did (``Suppression.to_dict()``); by default what the layers
-        written say they had applied (:func:`povmap.export.suppress_layers`), if anything.
+        What small-cell suppression did (``Suppression.to_dict()``), if it was applied.
     public
         For a public output: the join statistics keep only matched totals, and a total under the
         suppression threshold, or one suppression could not protect, is blanked too. Always so
@@ -63,8 +60,7 @@ def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: d
     The manifest as a JSON-ready dict.
     """
     public = public or suppression is not None
-    classifications = {name: classification_of(gdf) for name, gdf in layers.items()
-                       if gdf.attrs.get("povmap_classification") is not None}
+    classifications = dict(classifications or {})
     shown = next(iter(classifications.values()), classification)
     joined = {k: report[k] for k in ("level", "matched", "matched_by")}
     joined["totals"] = _totals(report["totals"], public, suppression or {})

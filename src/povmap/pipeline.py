@@ -11,7 +11,7 @@ import geopandas as gpd
 from ._errors import PovmapInputError, Text
 from ._messages import message
 from .boundaries import BoundaryInfo, read_boundaries
-from .classify import classification_of, classify, incomplete_notes
+from .classify import DEFAULT_COLUMN, classify, column_to_map, incomplete_notes
 from .counts import read_counts
 from .defaults import FUZZY_THRESHOLD, MIN_BERDATA
 from .join import JoinReport, join
@@ -25,7 +25,7 @@ class Options:
     """Choices a user makes on the command line or in a notebook."""
 
     level: str = "desa"
-    column: str = "persen_miskin_ekstrem"
+    column: str = DEFAULT_COLUMN
     scheme: str = "quantiles"
     k: int = 5
     breaks: tuple[float, ...] | None = None
@@ -153,7 +153,9 @@ def run(
         raise _nothing_matched(counts, boundaries, result.report, bounds.gdf, bounds.source,
                                options.level)
     finest = add_rates(result.joined)
-    column = _column_to_map(finest, options, result.report)
+    column, fallback = column_to_map(finest, options.column)
+    if fallback is not None:
+        result.report.notes.append(fallback)
     layers = {options.level: finest}
     if options.level == "desa":
         layers["kecamatan"] = aggregate(finest, "kecamatan", column=column)
@@ -163,21 +165,23 @@ def run(
                        min_berdata=options.min_berdata)
         for name, layer in layers.items()
     }
+    analysed = {name: c.gdf for name, c in classified.items()}
     pockets = None
     if options.pockets and options.level == "desa":
-        pockets = find_pockets(classified["desa"], column, lang=options.lang)
-        classified["desa"] = with_pockets(classified["desa"], pockets)
-    for name, layer in classified.items():
-        result.report.notes.extend(classification_of(layer).notes(name))
+        pockets = find_pockets(analysed["desa"], column, lang=options.lang)
+        analysed["desa"] = with_pockets(analysed["desa"], pockets)
+    for name, layer in analysed.items():
+        result.report.notes.extend(classified[name].classification.notes(name))
         result.report.notes.extend(incomplete_notes(layer, options.min_berdata))
-    return Result(layers=classified, report=result.report, pockets=pockets,
+    return Result(layers=analysed, report=result.report, pockets=pockets,
                   inputs={"boundaries": Path(boundaries), "counts": Path(counts)},
-                  boundary=bounds.source)
+                  boundary=bounds.source,
+                  classifications={name: c.classification for name, c in classified.items()})
 
 
 def with_pockets(desa: gpd.GeoDataFrame, pockets: Pockets) -> gpd.GeoDataFrame:
     """Add ``jenis_kantong``, ``id_kantong`` and the flag ``kantong`` (1 in a pocket, 0 tested and
-    not in one, empty when not tested) to the desa layer, keeping its classification."""
+    not in one, empty when not tested) to a copy of the desa layer (its ``kelas`` kept)."""
     found = pockets.desa.set_index("kode_desa")
     out = desa.copy()
     jenis = out["kode_desa"].map(found["jenis_kantong"])
@@ -186,26 +190,3 @@ def with_pockets(desa: gpd.GeoDataFrame, pockets: Pockets) -> gpd.GeoDataFrame:
     out["kantong"] = (jenis == "kantong").astype("Int64").where(~jenis.isin(UNTESTED))
     geometry = out.geometry.name
     return out[[c for c in out.columns if c != geometry] + [geometry]]
-
-
-#: What to map when the default column cannot be computed, e.g. a P3KE by-name export gives desil
-#: counts and no population. A desil share is a welfare rank, never labelled a poverty rate.
-_FALLBACK_COLUMNS = ("persen_desil_1", "jumlah_desil_1", "jumlah_keluarga_desil_1",
-                     "jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem")
-
-
-def _column_to_map(layer: gpd.GeoDataFrame, options: Options, report: JoinReport) -> str:
-    """``options.column``, or when the default is absent from the data, the first fallback."""
-    if options.column in layer.columns or options.column != Options.column:
-        return options.column
-    for column in _FALLBACK_COLUMNS:
-        if column in layer.columns and layer[column].notna().any():
-            report.notes.append(message(
-                "pipeline.table_does_not_mapped", column=options.column, column2=column
-            ))
-            return column
-    counts = [c for c in layer.columns if c.startswith("jumlah_") and c != "jumlah_penduduk"]
-    if not counts:
-        source = report.totals and ", ".join(report.totals) or "-"
-        raise PovmapInputError.from_catalogue("pipeline.table_no_counts_extreme", source=source)
-    return options.column

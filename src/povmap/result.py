@@ -6,13 +6,13 @@ importing the pipeline that makes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 
 from .boundaries import BoundaryInfo
-from .classify import Classification, classification_of
+from .classify import Classification, Classified
 from .join import JoinReport
 from .pockets import Pockets
 
@@ -34,6 +34,13 @@ class Result:
     boundary
         What reading the boundary file found (:class:`povmap.BoundaryInfo`), for the manifest
         and the metadata.
+    classifications
+        The classes of each layer, by the names of ``layers`` (each layer classified on its own
+        values with the same scheme); :meth:`classified` pairs a layer with its classes.
+    suppression
+        What small-cell suppression blanked, once applied to ``layers``
+        (:func:`povmap.export.suppress.suppress_result`), as ``Suppression.to_dict()``: the
+        manifest's ``penyamaran``; None before.
     """
 
     layers: dict[str, gpd.GeoDataFrame]
@@ -41,6 +48,8 @@ class Result:
     inputs: dict[str, Path]
     pockets: Pockets | None = None
     boundary: BoundaryInfo | None = None
+    classifications: dict[str, Classification] = field(default_factory=dict)
+    suppression: dict | None = None
 
     @property
     def main(self) -> gpd.GeoDataFrame:
@@ -50,4 +59,20 @@ class Result:
     @property
     def classification(self) -> Classification:
         """The class breaks of the finest layer."""
-        return classification_of(self.main)
+        return self.classifications[next(iter(self.layers))]
+
+    def classified(self, name: str | None = None) -> Classified:
+        """Layer ``name`` with its classes, for maps, static maps and styles.
+
+        Parameters
+        ----------
+        name
+            A key of :attr:`layers` (``"desa"``, ``"kecamatan"``); by default the finest.
+
+        Returns
+        -------
+        Classified
+            The layer (with ``kelas``) and its :class:`~povmap.Classification`.
+        """
+        name = name or next(iter(self.layers))
+        return Classified(self.layers[name], self.classifications[name])

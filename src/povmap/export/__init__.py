@@ -19,7 +19,7 @@ from .bundle import FORMATS, BundleOptions, export, export_result
 from .kugi import to_kugi
 from .metadata import MetadataConfig, load_config
 from .styles import qml, sld
-from .suppress import suppress_below, suppress_layers
+from .suppress import Suppressed, Suppression, suppress_below, suppress_layers, suppress_result
 from .trend import write_trend
 from .writers import write_geojson, write_gpkg
 
@@ -33,7 +33,10 @@ __all__ = [
     "qml",
     "sld",
     "suppress_below",
+    "Suppressed",
+    "Suppression",
     "suppress_layers",
+    "suppress_result",
     "to_kugi",
     "write_geojson",
     "write_gpkg",

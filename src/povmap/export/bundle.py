@@ -9,7 +9,7 @@ than none), and never a file of an earlier bundle that this one does not list.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from .._io import staged_outputs
 from .._messages import Text, text
 from .._version import __version__
 from ..boundaries import BoundaryInfo
+from ..classify import Classification, Classified
 from ..defaults import PRECISION
 from ..i18n import check_lang, format_number
 from ..manifest import build_manifest, write_manifest
@@ -27,7 +28,7 @@ from .kugi import describe, to_kugi, write_dictionary
 from .metadata import LayerDescription, MetadataConfig, area_names, write_metadata
 from .shapefile import write_shapefile_zip
 from .styles import write_styles
-from .suppress import check_threshold, suppress_layers
+from .suppress import check_threshold, suppress_layers, suppress_result
 from .writers import check_precision, write_geojson, write_gpkg
 
 FORMATS = ("geojson", "gpkg", "shp")
@@ -89,7 +90,7 @@ class BundleOptions:
 
 
 def export(
-    layers: dict[str, gpd.GeoDataFrame],
+    layers: Mapping[str, gpd.GeoDataFrame | Classified],
     out_dir: str | os.PathLike,
     *,
     formats: tuple[str, ...] = ("geojson",),
@@ -97,14 +98,15 @@ def export(
     boundary: BoundaryInfo | None = None,
     **options,
 ) -> list[Path]:
-    """Write layers (e.g. ``{"desa": joined, "kecamatan": aggregated}``) as a geoportal bundle.
+    """Write layers (e.g. ``{"desa": classified, "kecamatan": aggregated}``) as a geoportal bundle.
 
     Per layer: ``{name}.geojson`` (RFC 7946, feature id = Kemendagri code), a table in
-    ``{stem}.gpkg``, ``{name}_shp.zip``, styles ``{name}.sld``/``{name}.qml`` (when the layer is
-    classified), ISO 19139 metadata ``{name}.xml``; and ``kamus_data.csv`` for all layers. Fields
-    use KUGI names and short poverty names (:mod:`.kugi`). ``boundary`` (``read_boundaries(...)
-    .source``), when given, describes the boundary file in the metadata's lineage. Other keyword
-    arguments are the fields of :class:`BundleOptions`.
+    ``{stem}.gpkg``, ``{name}_shp.zip``, styles ``{name}.sld``/``{name}.qml`` (for a classified
+    layer, :func:`povmap.classify`: the styles draw its classes), ISO 19139 metadata
+    ``{name}.xml``; and ``kamus_data.csv`` for all layers. Fields use KUGI names and short
+    poverty names (:mod:`.kugi`). ``boundary`` (``read_boundaries(...).source``), when given,
+    describes the boundary file in the metadata's lineage. Other keyword arguments are the
+    fields of :class:`BundleOptions`.
 
     Returns
     -------
@@ -112,7 +114,7 @@ def export(
     """
     settings = BundleOptions(formats=tuple(formats), stem=stem, **options).checked()
     if settings.suppress_below:
-        layers = suppress_layers(layers, settings.suppress_below)
+        layers = suppress_layers(layers, settings.suppress_below).layers
     with staged_outputs(folders=[out_dir]) as outputs:
         names = _write_layers(layers, outputs.path(out_dir), settings, boundary=boundary)
     return [Path(out_dir) / name for name in names]
@@ -129,9 +131,9 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
     ``povmap export --sasaran``) and returns their names; the manifest lists them too.
     """
     settings = options.checked()
-    layers = result.layers
     if settings.suppress_below:
-        layers = suppress_layers(layers, settings.suppress_below)
+        result = suppress_result(result, settings.suppress_below)
+    layers = {name: result.classified(name) for name in result.layers}
     with staged_outputs(folders=[out_dir], inputs=result.inputs.values()) as outputs:
         stage = outputs.path(out_dir)
         names = _write_layers(layers, stage, settings, inputs=result.inputs,
@@ -141,24 +143,27 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
             names.append(REPORT)
         if also is not None:
             names += also(stage)
-        suppression = next(iter(layers.values())).attrs.get("povmap_suppression")
         manifest = build_manifest(
             [stage / name for name in names], inputs=result.inputs,
-            report=result.report.to_dict(), layers=layers,
+            report=result.report.to_dict(), classifications=result.classifications,
             classification=result.classification, boundary=result.boundary,
             command=command, vintage=settings.vintage,
             editions=_editions(settings.metadata, result.main),
-            suppression=suppression.to_dict() if suppression else None,
+            suppression=result.suppression,
             public=bool(settings.suppress_below))
         write_manifest(stage / MANIFEST, manifest)
         names.append(MANIFEST)
     return [Path(out_dir) / name for name in names]
 
 
-def _write_layers(layers: dict[str, gpd.GeoDataFrame], stage: Path, settings: BundleOptions, *,
-                  inputs: dict[str, Path] | None = None, processing: str = "",
-                  boundary: BoundaryInfo | None = None) -> list[str]:
+def _write_layers(given: Mapping[str, gpd.GeoDataFrame | Classified], stage: Path,
+                  settings: BundleOptions, *, inputs: dict[str, Path] | None = None,
+                  processing: str = "", boundary: BoundaryInfo | None = None) -> list[str]:
     """Write every file of the bundle but the report and manifest into ``stage``; their names."""
+    layers = {name: layer.gdf if isinstance(layer, Classified) else layer
+              for name, layer in given.items()}
+    classes = {name: layer.classification if isinstance(layer, Classified) else None
+               for name, layer in given.items()}
     inputs = inputs or {}
     sources = {key: Path(inputs[name]).name for key, name in
                (("batas", "boundaries"), ("tabel", "counts")) if name in inputs}
@@ -171,10 +176,10 @@ def _write_layers(layers: dict[str, gpd.GeoDataFrame], stage: Path, settings: Bu
     for name, gdf in layers.items():
         description = LayerDescription(
             name=name, level=levels[name], title=titles[name],
-            abstract=_abstract(gdf, levels[name], settings, sources),
+            abstract=_abstract(gdf, levels[name], settings, sources, classes[name]),
             lineage=_lineage(boundary, sources, processing, settings),
             files=_data_files(name, settings), dictionary=DICTIONARY, vintage=settings.vintage)
-        written += _write_described(gdf, exported[name], description, stage, settings)
+        written += _write_described(classes[name], exported[name], description, stage, settings)
     return written
 
 
@@ -195,13 +200,12 @@ def _write_data(exported: dict[str, gpd.GeoDataFrame], stage: Path, settings: Bu
     return written
 
 
-def _write_described(layer: gpd.GeoDataFrame, exported: gpd.GeoDataFrame,
+def _write_described(classification: Classification | None, exported: gpd.GeoDataFrame,
                      description: LayerDescription, stage: Path,
                      settings: BundleOptions) -> list[str]:
     """A layer's styles (when classified) and metadata, then the shapefile zip carrying both."""
     name = description.name
     written, in_zip = [], []
-    classification = layer.attrs.get("povmap_classification")
     if classification is not None:
         sld_path, qml_path = write_styles(classification, stage, layer=name, lang=settings.lang,
                                           title=description.title)
@@ -243,14 +247,13 @@ def _title(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions) -> str:
 
 
 def _abstract(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions,
-              sources: dict[str, str]) -> str:
+              sources: dict[str, str], classification: Classification | None) -> str:
     lang = settings.lang
     abstract = text(
         "bundle.abstract", lang, n=format_number(len(gdf), lang=lang),
         level=text(f"bundle.{level}", lang),
         areas=", ".join(area_names(gdf)), table=sources.get("tabel", "P3KE/DTSEN"),
         period=f" ({settings.vintage})" if settings.vintage else "")
-    classification = gdf.attrs.get("povmap_classification")
     if classification is not None:
         abstract += text("bundle.classes", lang, k=classification.k,
                          scheme=classification.scheme, column=classification.column)

@@ -174,7 +174,7 @@ def write_targeting(
                            heading=[f"{internal} / {internal.en}"])
         inputs = {k: Path(v) for k, v in result.inputs.items() if Path(v).is_file()}
         manifest = build_manifest(written, inputs=inputs, report=result.report.to_dict(),
-                                  layers={}, command=command,
+                                  command=command,
                                   suppression=({**suppression, "total_wilayah_tidak_dipublikasikan":
                                                 ["jumlah_keluarga"]} if suppression else None))
         for key in ("klasifikasi", "klasifikasi_lapisan"):

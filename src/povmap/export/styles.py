@@ -46,7 +46,7 @@ def sld(classification: Classification, *, layer: str, field: str = "KELAS", lan
     Parameters
     ----------
     classification
-        The classes of the map (``povmap.classify.classification_of(layer)``).
+        The classes of the map (``povmap.classify(...).classification``).
     layer
         The layer name (``NamedLayer/Name``), e.g. ``desa``.
     field

@@ -41,7 +41,8 @@ N must be at least 3: with N = 2 every small cell is 1, so a blanked small cell 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -50,9 +51,10 @@ from scipy.optimize import linprog
 
 from .._errors import PovmapInputError
 from .._messages import message
-from ..classify import Classification, reclassify
+from ..classify import Classification, Classified, reclassify
 from ..counts import COUNT_COLUMNS, PUBLIC_COUNTS
 from ..metrics import RATES
+from ..result import Result
 
 #: Counts that are suppressed when small.
 SENSITIVE = tuple(c for c in COUNT_COLUMNS if c not in PUBLIC_COUNTS)
@@ -139,44 +141,94 @@ def check_threshold(n: object) -> int:
     return int(n)
 
 
-def suppress_below(gdf: gpd.GeoDataFrame, n: int) -> gpd.GeoDataFrame:
+@dataclass(frozen=True)
+class Suppressed:
+    """Layers after small-cell suppression, and what was blanked.
+
+    Attributes
+    ----------
+    layers
+        The layers by name, copied and suppressed, of the kind given: a GeoDataFrame stays a
+        GeoDataFrame; a :class:`povmap.classify.Classified` layer comes back classified anew on
+        the published values (same scheme and number of classes).
+    report
+        What was blanked (:class:`Suppression`; ``report.to_dict()`` is the manifest's
+        ``penyamaran``).
+    """
+
+    layers: dict[str, gpd.GeoDataFrame | Classified]
+    report: Suppression
+
+    @property
+    def layer(self) -> gpd.GeoDataFrame | Classified:
+        """The first (for :func:`suppress_below`, the only) layer."""
+        return next(iter(self.layers.values()))
+
+
+def suppress_below(layer: gpd.GeoDataFrame | Classified, n: int) -> Suppressed:
     """Blank counts under ``n`` (and the rates made from them) in one layer, and flag the rows.
 
     Parameters
     ----------
-    gdf
-        A desa or kecamatan layer with count columns (e.g. ``povmap.run(...).main``).
+    layer
+        A desa or kecamatan layer with count columns (e.g. ``povmap.run(...).main``), or a
+        classified one (``povmap.classify(...)``, ``povmap.run(...).classified()``).
     n
         Threshold: counts 1 to ``n - 1`` are blanked; at least 3.
 
     Returns
     -------
-    A copy with blanked values (NaN), a boolean ``disamarkan`` column, the classes recomputed
-    when the layer was classified, and :class:`Suppression` in ``attrs["povmap_suppression"]``.
-    The layer is protected against its own total (see the module docstring).
+    Suppressed
+        ``.layer``: a copy with blanked values (NaN) and a boolean ``disamarkan`` column,
+        classified anew when ``layer`` was classified; ``.report``: :class:`Suppression`. The
+        layer is protected against its own total (see the module docstring).
 
     Raises
     ------
     PovmapInputError
         For a threshold under 3, or a layer that cannot be protected.
     """
-    return suppress_layers({"lapisan": gdf}, n)["lapisan"]
+    return suppress_layers({"lapisan": layer}, n)
 
 
-def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gpd.GeoDataFrame]:
+def suppress_result(result: Result, n: int) -> Result:
+    """The run ``result`` with its layers suppressed together (:func:`suppress_layers`).
+
+    Returns
+    -------
+    Result
+        A copy whose ``layers`` are suppressed, ``classifications`` recomputed on the published
+        values and ``suppression`` the report (``Suppression.to_dict()``); the join report,
+        inputs and pockets as they were.
+
+    Raises
+    ------
+    PovmapInputError
+        As :func:`suppress_layers`.
+    """
+    done = suppress_layers({name: result.classified(name) for name in result.layers}, n)
+    layers = {name: layer for name, layer in done.layers.items() if isinstance(layer, Classified)}
+    return replace(result, layers={name: c.gdf for name, c in layers.items()},
+                   classifications={name: c.classification for name, c in layers.items()},
+                   suppression=done.report.to_dict())
+
+
+def suppress_layers(layers: Mapping[str, gpd.GeoDataFrame | Classified], n: int) -> Suppressed:
     """Suppress small cells in a desa layer and its kecamatan aggregate together.
 
     Parameters
     ----------
     layers
         ``{"desa": ..., "kecamatan": ...}`` as from ``povmap.run`` (the kecamatan counts the sums
-        of the desa counts); a single layer of any name is protected on its own.
+        of the desa counts), each a GeoDataFrame or a classified layer; a single layer of any
+        name is protected on its own.
     n
         Threshold: counts 1 to ``n - 1`` are blanked; at least 3.
 
     Returns
     -------
-    The layers, copied and suppressed (see :func:`suppress_below`).
+    Suppressed
+        The layers, copied and suppressed (see :func:`suppress_below`), and the report.
 
     Raises
     ------
@@ -185,15 +237,18 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
         cells that no further suppression can protect.
     """
     n = check_threshold(n)
-    desa, kec = layers.get("desa"), layers.get("kecamatan")
+    given = dict(layers)
+    frames = {name: (layer.gdf if isinstance(layer, Classified) else layer)
+              for name, layer in given.items()}
+    desa, kec = frames.get("desa"), frames.get("kecamatan")
     linked = [] if desa is None or kec is None or "kode_kecamatan" not in desa.columns else [
         c for c in SENSITIVE if c in desa.columns and c in kec.columns]
     group = (_group_index(desa["kode_kecamatan"], kec["kode_kecamatan"])
              if linked and desa is not None and kec is not None else None)
     report = Suppression(n=n)
-    masks: dict[str, dict[str, np.ndarray]] = {name: {} for name in layers}
+    masks: dict[str, dict[str, np.ndarray]] = {name: {} for name in frames}
     for column in SENSITIVE:
-        present = [name for name, gdf in layers.items() if column in gdf.columns]
+        present = [name for name, gdf in frames.items() if column in gdf.columns]
         if not present:
             continue
         report.columns.append(column)
@@ -205,22 +260,19 @@ def suppress_layers(layers: dict[str, gpd.GeoDataFrame], n: int) -> dict[str, gp
                 report.total_hidden.append(column)
         for name in present:
             if column not in masks[name]:
-                values = _values(layers[name][column])
+                values = _values(frames[name][column])
                 table = _Table(values, np.zeros(len(values), int), None, n, column)
                 masks[name][column] = table.protect()[0]
                 if not table.total_public and column not in report.total_hidden:
                     report.total_hidden.append(column)
-            _record(report, column, name, layers[name], masks[name][column], n)
-    out = {name: _apply(gdf, masks[name]) for name, gdf in layers.items()}
+            _record(report, column, name, frames[name], masks[name][column], n)
+    out = {name: _apply(layer, masks[name]) for name, layer in given.items()}
     report.notes.extend(message("suppress.total_hidden", column=column)
                         for column in report.total_hidden)
-    report.derived = sorted({c for gdf in layers.values() for column in report.columns
+    report.derived = sorted({c for gdf in frames.values() for column in report.columns
                              for c in (*DERIVED.get(column, []), *POCKET_COLUMNS)
                              if c in gdf.columns})
-    for gdf in out.values():
-        gdf.attrs["povmap_suppression"] = report
-        gdf.attrs["povmap_disamarkan"] = bool(gdf[FLAG].any())
-    return out
+    return Suppressed(out, report)
 
 
 def _values(series: pd.Series) -> np.ndarray:
@@ -406,7 +458,9 @@ def _record(report: Suppression, column: str, layer: str, gdf: gpd.GeoDataFrame,
     counts["sekunder"][column] = int((mask & ~primary).sum())
 
 
-def _apply(gdf: gpd.GeoDataFrame, masks: dict[str, np.ndarray]) -> gpd.GeoDataFrame:
+def _apply(layer: gpd.GeoDataFrame | Classified, masks: dict[str, np.ndarray]
+           ) -> gpd.GeoDataFrame | Classified:
+    gdf = layer.gdf if isinstance(layer, Classified) else layer
     out = gdf.copy()
     flag = np.zeros(len(out), bool)
     for column, mask in masks.items():
@@ -420,13 +474,12 @@ def _apply(gdf: gpd.GeoDataFrame, masks: dict[str, np.ndarray]) -> gpd.GeoDataFr
         if target in out.columns:
             out[target] = out[target].mask(flag)
     out[FLAG] = flag
-    classification = gdf.attrs.get("povmap_classification")
-    if classification is not None and "kelas" in out.columns:
-        out = _reclassify(out, classification)
+    if isinstance(layer, Classified):
+        return _reclassify(out, layer.classification)
     return out
 
 
-def _reclassify(gdf: gpd.GeoDataFrame, c: Classification) -> gpd.GeoDataFrame:
+def _reclassify(gdf: gpd.GeoDataFrame, c: Classification) -> Classified:
     """Same scheme and number of classes, breaks from the published values only."""
     out = reclassify(gdf, c)  # the classes asked for, not the fewer the old values allowed
-    return out[list(gdf.columns)]  # kelas back in its place
+    return replace(out, gdf=out.gdf[[*gdf.columns, *(["kelas"] if "kelas" not in gdf else [])]])

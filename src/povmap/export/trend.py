@@ -145,10 +145,10 @@ def build_trend_manifest(trend: Trend, outputs: list[Path], *,
     inputs = {name: Path(path) for name, path in trend.inputs.items() if Path(path).is_file()}
     reports = {label: report.to_dict() for label, report in trend.reports.items()}
     manifest = build_manifest(outputs, inputs=inputs, report=reports[trend.labels[-1]],
-                              layers={}, command=command, vintage=", ".join(trend.labels),
+                              command=command, vintage=", ".join(trend.labels),
                               boundary=trend.boundary)
     manifest["penggabungan"] = {
-        label: build_manifest([], inputs={}, report=report, layers={})["penggabungan"]
+        label: build_manifest([], inputs={}, report=report)["penggabungan"]
         for label, report in reports.items()}
     del manifest["klasifikasi"], manifest["klasifikasi_lapisan"], manifest["penyamaran"]
     return manifest | {

@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 
 from .._offline import OfflineMap
-from ..classify import NO_DATA_CLASS, Classification, classification_of, classify
+from ..classify import DEFAULT_COLUMN, NO_DATA_CLASS, Classified, classify
 from ..i18n import check_lang, label
 from ..simplify import TOLERANCE_M, simplify_coverage
 from .controls import add_basemaps, add_controls
@@ -42,16 +42,16 @@ from .search import search_keys
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
 from .topo import TopoGeoJson, TopologyData, build_topology
 
-#: Columns or attrs by which a layer says some counts were suppressed (small cells hidden).
+#: Columns by which a layer says some counts were suppressed (small cells hidden).
 SUPPRESSION_FLAGS = ("disamarkan", "sel_kecil_disamarkan", "disensor")
 MAX_SHOWN_LABELS = 40
 
 
 def choropleth(
-    gdf: gpd.GeoDataFrame,
-    column: str = "persen_miskin_ekstrem",
+    layer: Classified | gpd.GeoDataFrame,
+    column: str | None = None,
     *,
-    kecamatan: gpd.GeoDataFrame | None = None,
+    kecamatan: Classified | gpd.GeoDataFrame | None = None,
     pockets: pd.DataFrame | object | None = None,
     title: str | None = None,
     source: str | None = None,
@@ -74,14 +74,18 @@ def choropleth(
 
     Parameters
     ----------
-    gdf
-        Joined layer (desa or kecamatan) with rates, from :func:`povmap.add_rates`; if it was
-        classified with :func:`povmap.classify` on ``column``, those breaks are used.
+    layer
+        A classified layer (:func:`povmap.classify`): its classes are drawn as they are; or a
+        joined layer (desa or kecamatan, EPSG:4326) with rates (:func:`povmap.add_rates`),
+        classified here on ``column`` with ``scheme``, ``k`` and ``breaks``.
     column
-        The value to map.
+        The value to map: by default the classified column of ``layer``, else
+        ``persen_miskin_ekstrem`` (with the fallback of :func:`povmap.classify` for a table
+        without population). A column other than the classified one is classified anew.
     kecamatan
         The kecamatan layer with aggregated values (:func:`povmap.aggregate`), drawn as a
-        second choropleth (hidden at first).
+        second choropleth (hidden at first), classified on its own values unless it is a
+        classified layer of the same column.
     pockets
         Per-desa poverty pockets with ``kode_desa`` and ``jenis_kantong`` (optionally
         ``id_kantong``), e.g. ``povmap.pockets.find_pockets(...)`` or its ``.desa`` layer; the
@@ -90,14 +94,14 @@ def choropleth(
         Title, data source and data vintage (e.g. "P3KE 2024") shown on the map.
     suppressed
         Whether small counts were suppressed (a note is shown); by default read from the layer's
-        ``disamarkan`` flag column or ``attrs``.
+        ``disamarkan`` flag column.
     lang
         ``"id"`` (default) or ``"en"``.
     tiles
         Basemap shown first (``osm``, ``cartodb``, a folium tile name) or None/``"none"`` for
         no basemap: then the page needs no network at all.
     scheme, k, breaks
-        Classification, when ``gdf`` is not classified on ``column`` yet.
+        Classification, when ``layer`` is not classified on ``column`` yet.
     tolerance
         Web simplification tolerance in metres (:func:`povmap.simplify.simplify_coverage`).
 
@@ -108,8 +112,10 @@ def choropleth(
         writes the self-contained page (as :func:`povmap.save_map` and ``povmap map`` do).
     """
     check_lang(lang)
-    gdf = _classified(gdf, column, scheme, k, breaks)
-    classification = classification_of(gdf)
+    drawn = _classified(layer, column, scheme, k, breaks)
+    gdf, classification, column = drawn.gdf, drawn.classification, drawn.column
+    kec = (_classified(kecamatan, column, scheme, k, breaks)
+           if kecamatan is not None and column in _frame(kecamatan).columns else None)
     level = "desa" if "kode_desa" in gdf.columns else "kecamatan"
     # An area without geometry cannot be drawn; reading reported it (BoundaryInfo.null_geometry).
     web = simplify_coverage(gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)], tolerance)
@@ -118,8 +124,8 @@ def choropleth(
     # Quarter zoom steps: the opening view fits the data beside the legend more closely.
     m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True, zoom_snap=0.25)
     add_basemaps(m, tiles, lang)
-    objects, fields = _objects(web, level, column, classification, outlines, kecamatan,
-                               pockets, scheme, k, breaks, lang)
+    objects, fields, pocket_colors = _objects(web, level, column, classification, outlines, kec,
+                                              pockets, lang)
     topology = TopologyData(build_topology(objects))
     topology.add_to(m)
 
@@ -135,9 +141,10 @@ def choropleth(
                              graduated_items(classification, lang),
                              note=coverage_note(gdf, classification, lang))]
     if level == "desa" and "kecamatan" in fields:  # a kecamatan map's main layer is "kecamatan"
-        sections.append(_add_kecamatan_choropleth(m, topology, objects, fields, column, lang))
+        assert kec is not None  # the kecamatan fields come from its classified layer
+        sections.append(_add_kecamatan_choropleth(m, topology, fields, kec, lang))
     if "kantong" in objects:
-        sections.append(_add_pockets(m, topology, objects["kantong"], lang))
+        sections.append(_add_pockets(m, topology, pocket_colors, lang))
     if outlines is not None:
         add_outline_layer(m, topology, "kecamatan", lang)
         # Past a few dozen kecamatan the names overlap at the opening zoom: offer, don't show.
@@ -163,17 +170,22 @@ def choropleth(
     return m
 
 
-def _classified(gdf: gpd.GeoDataFrame, column: str, scheme: str, k: int,
-                breaks: list[float] | None) -> gpd.GeoDataFrame:
-    found = gdf.attrs.get("povmap_classification")
-    if found is None or found.column != column or "kelas" not in gdf.columns:
-        return classify(gdf, column, scheme=scheme, k=k, breaks=breaks)
-    return gdf
+def _frame(layer: Classified | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return layer.gdf if isinstance(layer, Classified) else layer
 
 
-def _objects(web, level, column, classification, outlines, kecamatan, pockets, scheme, k,
-             breaks, lang):
-    """The topology's objects (geometry + compact properties) and each one's tooltip fields."""
+def _classified(layer: Classified | gpd.GeoDataFrame, column: str | None, scheme: str, k: int,
+                breaks: list[float] | None) -> Classified:
+    """``layer`` as classified when it is classified on ``column``; else classified here."""
+    if isinstance(layer, Classified) and column in (None, layer.column):
+        return layer
+    return classify(_frame(layer), column or DEFAULT_COLUMN, scheme=scheme, k=k, breaks=breaks)
+
+
+def _objects(web, level, column, classification, outlines, kec: Classified | None, pockets,
+             lang):
+    """The topology's objects (geometry + compact properties), each one's tooltip fields, and
+    the colour of each pocket category drawn."""
     table = _pocket_table(pockets) if pockets is not None and level == "desa" else None
     if table is not None:
         # Every desa's popup says its pocket status: one popup, numbers and pocket together.
@@ -191,31 +203,29 @@ def _objects(web, level, column, classification, outlines, kecamatan, pockets, s
     found = {level: (fields, aliases)}
     if outlines is not None:
         objects["kecamatan"] = gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326)
-        if kecamatan is not None and column in kecamatan.columns:
-            kec = _classified(kecamatan, column, scheme, k, breaks)
-            kec_class = classification_of(kec)
-            kec = outlines[["kode_kecamatan", "geometry"]].merge(
-                kec.drop(columns=kec.geometry.name), on="kode_kecamatan", how="left")
+        if kec is not None:
+            kec_class = kec.classification
+            values = outlines[["kode_kecamatan", "geometry"]].merge(
+                kec.gdf.drop(columns=kec.gdf.geometry.name), on="kode_kecamatan", how="left")
             # The class computed by classify (it knows "data tidak lengkap"); -1 for an outline
             # whose kecamatan has no row.
-            kec["kelas"] = kec["kelas"].fillna(NO_DATA_CLASS).astype(int)
-            f, a, p = tooltip_frame(kec, tooltip_rows("kecamatan", column), lang, kec_class)
+            values["kelas"] = values["kelas"].fillna(NO_DATA_CLASS).astype(int)
+            f, a, p = tooltip_frame(values, tooltip_rows("kecamatan", column), lang, kec_class)
             # The outline layer ignores these properties: one object serves both layers.
             obj = gpd.GeoDataFrame(p, geometry=outlines.geometry.values, crs=4326)
-            obj["k"] = kec["kelas"].to_numpy().astype(int)
-            obj.attrs["classification"] = kec_class
-            obj.attrs["note"] = coverage_note(kecamatan, kec_class, lang)
+            obj["k"] = values["kelas"].to_numpy().astype(int)
             objects["kecamatan"] = obj
             found["kecamatan"] = (f, a)
+    colors: dict[str, str] = {}
     if table is not None:
-        obj = _pocket_object(web)
+        obj, colors = _pocket_object(web)
         if len(obj):
             objects["kantong"] = obj
-    return objects, found
+    return objects, found, colors
 
 
-def _add_kecamatan_choropleth(m, topology, objects, fields, column, lang) -> str:
-    kec_class: Classification = objects["kecamatan"].attrs["classification"]
+def _add_kecamatan_choropleth(m, topology, fields, kec: Classified, lang) -> str:
+    kec_class = kec.classification
     name = label("kecamatan_layer", lang)
     add_polygon_layer(
         m, topology, "kecamatan", name=name, show=False, zoom_on_click=True,
@@ -223,9 +233,9 @@ def _add_kecamatan_choropleth(m, topology, objects, fields, column, lang) -> str
         style=palette_style(list(kec_class.colors), kec_class.no_data_color, opacity=0.8,
                             weight=0.8, incomplete=kec_class.incomplete_color),
     )
-    return section_html(name, f"{name}: {legend_heading(column, lang)}",
+    return section_html(name, f"{name}: {legend_heading(kec.column, lang)}",
                         graduated_items(kec_class, lang), shown=False,
-                        note=objects["kecamatan"].attrs["note"])
+                        note=coverage_note(kec.gdf, kec_class, lang))
 
 
 def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
@@ -239,8 +249,9 @@ def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
 
 
-def _pocket_object(web: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One outline per pocket (its desa dissolved) with category index ``k``.
+def _pocket_object(web: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """One outline per pocket (its desa dissolved) with category index ``k``, and the colour of
+    each category (``k`` indexes them).
 
     Not clickable: a click on a pocket desa reaches the desa layer, whose popup has it all.
     """
@@ -255,12 +266,10 @@ def _pocket_object(web: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     cats = list(colors)
     obj = gpd.GeoDataFrame({"k": [cats.index(c) for c, _ in parts]},
                            geometry=[p for _, p in parts], crs=4326)
-    obj.attrs["categories"] = colors
-    return obj
+    return obj, colors
 
 
-def _add_pockets(m, topology, obj: gpd.GeoDataFrame, lang: str) -> str:
-    colors: dict[str, str] = obj.attrs["categories"]
+def _add_pockets(m, topology, colors: dict[str, str], lang: str) -> str:
     name = label("pockets_layer", lang)
     # One entry in the layer control: the white casing and the coloured outline over it.
     group = folium.FeatureGroup(name=name).add_to(m)
@@ -284,8 +293,6 @@ def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
 
 def suppressed_in(gdf: gpd.GeoDataFrame) -> bool:
     """Whether the layer says small counts were blanked (export's ``disamarkan`` flag)."""
-    if any(gdf.attrs.get(f"povmap_{flag}") for flag in SUPPRESSION_FLAGS):
-        return True
     return any(
         flag in gdf.columns and bool(np.asarray(gdf[flag].fillna(False), dtype=bool).any())
         for flag in SUPPRESSION_FLAGS

@@ -36,27 +36,29 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
     manifest_path = output.with_suffix(".manifest.json")
     with staged_outputs([output, manifest_path, atlas_path],
                         inputs=result.inputs.values()) as outputs:
-        kecamatan = result.layers.get("kecamatan")
+        # Each layer with the classes the run gave it (scheme, k, breaks, --min-berdata).
+        kecamatan = result.classified("kecamatan") if "kecamatan" in result.layers else None
         if suffix in (".png", ".pdf"):
-            fig = static_map(result.main, kecamatan=kecamatan, title=title, source=source,
+            fig = static_map(result.classified(), kecamatan=kecamatan, title=title, source=source,
                              vintage=vintage, lang=lang)
             save_static(fig, output)
         else:
-            m = choropleth(result.main, result.classification.column, kecamatan=kecamatan,
+            m = choropleth(result.classified(), kecamatan=kecamatan,
                            pockets=pockets if pockets is not None else result.pockets, title=title,
                            source=source, vintage=vintage, lang=lang, tiles=tiles)
             save_map(m, output, offline=offline)
         written = [output]
         if atlas_path is not None:
-            written.append(atlas(result.main, atlas_path, kecamatan=kecamatan, title=title,
+            written.append(atlas(result.classified(), atlas_path, kecamatan=kecamatan, title=title,
                                  source=source, vintage=vintage, lang=lang))
         # A map of suppressed layers (--suppress-below) says what was blanked, as a bundle does.
-        applied = result.main.attrs.get("povmap_suppression")
+        applied = result.suppression
         # Hashed where they are staged: the manifest is written before the files are moved in.
         manifest = build_manifest([outputs.path(p) for p in written], inputs=result.inputs,
-                                  report=result.report.to_dict(), layers=result.layers,
+                                  report=result.report.to_dict(),
+                                  classifications=result.classifications,
                                   classification=result.classification,
                                   boundary=result.boundary,
-                                  suppression=applied.to_dict() if applied is not None else None)
+                                  suppression=applied)
         write_manifest(manifest_path, manifest)
     return output

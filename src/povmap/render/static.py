@@ -27,7 +27,7 @@ from matplotlib.text import Text
 
 from .._errors import PovmapInputError
 from .._io import atomic_path
-from ..classify import Classification, classification_of
+from ..classify import Classification, Classified, classified
 from ..i18n import check_lang, label
 from .interactive import suppressed_in
 from .layers import label_points
@@ -48,9 +48,9 @@ _NUDGES = ((0.0, 0.0), (0.0, 0.8), (0.0, -0.8), (1.5, 0.0), (-1.5, 0.0))
 
 
 def static_map(
-    gdf: gpd.GeoDataFrame,
+    layer: Classified,
     *,
-    kecamatan: gpd.GeoDataFrame | None = None,
+    kecamatan: gpd.GeoDataFrame | Classified | None = None,
     title: str | None = None,
     source: str | None = None,
     vintage: str | None = None,
@@ -62,10 +62,12 @@ def static_map(
 
     Parameters
     ----------
-    gdf
-        Classified desa (or kecamatan) layer: its ``kelas`` and classification give the colours.
+    layer
+        Classified desa (or kecamatan) layer (:func:`povmap.classify`, or
+        ``povmap.run(...).classified()``): its ``kelas`` and classification give the colours.
     kecamatan
-        Kecamatan polygons drawn as outlines (and labelled) on top.
+        Kecamatan polygons (a GeoDataFrame or a classified layer) drawn as outlines (and
+        labelled) on top.
     title, source, vintage, suppressed, lang
         As in :func:`povmap.choropleth`.
     label_kecamatan
@@ -74,19 +76,24 @@ def static_map(
     Returns
     -------
     The matplotlib figure (A4 landscape); save it with :func:`save_static`.
+
+    Raises
+    ------
+    PovmapInputError
+        ``layer`` is a plain GeoDataFrame, not classified.
     """
     check_lang(lang)
-    classification = classification_of(gdf)
+    gdf, classification = classified(layer).gdf, layer.classification
     crs = gdf.estimate_utm_crs()
-    layer = gdf.to_crs(crs)
+    projected = gdf.to_crs(crs)
     fig = Figure(figsize=(11.69, 8.27), layout="constrained")
     FigureCanvasAgg(fig)  # a renderer to measure the labels with (savefig picks its own)
     ax = fig.subplots()
-    layer.plot(ax=ax, color=classification.color_of(layer["kelas"].to_numpy()),
+    projected.plot(ax=ax, color=classification.color_of(projected["kelas"].to_numpy()),
                edgecolor="#555555", linewidth=0.25)
     names: list[tuple[str, float, float, float]] = []
     if kecamatan is not None:
-        kec = kecamatan.to_crs(crs)
+        kec = (kecamatan.gdf if isinstance(kecamatan, Classified) else kecamatan).to_crs(crs)
         kec.boundary.plot(ax=ax, color="#222222", linewidth=1.0)
         if label_kecamatan and "nama_kecamatan" in kec.columns:
             names = label_points(kec, "nama_kecamatan")
@@ -113,10 +120,10 @@ def save_static(fig: Figure, path: str | os.PathLike) -> Path:
 
 
 def atlas(
-    gdf: gpd.GeoDataFrame,
+    layer: Classified,
     path: str | os.PathLike,
     *,
-    kecamatan: gpd.GeoDataFrame | None = None,
+    kecamatan: gpd.GeoDataFrame | Classified | None = None,
     title: str | None = None,
     source: str | None = None,
     vintage: str | None = None,
@@ -125,24 +132,24 @@ def atlas(
 ) -> Path:
     """A PDF atlas: the whole area, then one page per kecamatan with the same classes.
 
-    Parameters as in :func:`static_map`; ``gdf`` must be a classified desa layer.
+    Parameters as in :func:`static_map`; ``layer`` must be a classified desa layer.
     """
     path = Path(path)
     if path.suffix.lower() != ".pdf":
         raise PovmapInputError.from_catalogue("static.atlas_atlas_written_pdf", path=path)
-    if "kode_kecamatan" not in gdf.columns:
+    if "kode_kecamatan" not in classified(layer).gdf.columns:
         raise PovmapInputError.from_catalogue("static.atlas_per_kecamatan_needs")
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
-        for fig in atlas_pages(gdf, kecamatan=kecamatan, title=title, source=source,
+        for fig in atlas_pages(layer, kecamatan=kecamatan, title=title, source=source,
                                vintage=vintage, suppressed=suppressed, lang=lang):
             pdf.savefig(fig)
     return path
 
 
 def atlas_pages(
-    gdf: gpd.GeoDataFrame,
+    layer: Classified,
     *,
-    kecamatan: gpd.GeoDataFrame | None = None,
+    kecamatan: gpd.GeoDataFrame | Classified | None = None,
     title: str | None = None,
     source: str | None = None,
     vintage: str | None = None,
@@ -150,16 +157,17 @@ def atlas_pages(
     lang: str = "id",
 ) -> Iterator[Figure]:
     """The pages of :func:`atlas`, one figure at a time: the whole area, then each kecamatan
-    (sorted by code) with its desa named, all in the classes of ``gdf``."""
+    (sorted by code) with its desa named, all in the classes of ``layer``."""
+    gdf, classification = classified(layer).gdf, layer.classification
     title = title or default_title(gdf, vintage, lang)
     common: dict[str, Any] = dict(source=source, vintage=vintage, suppressed=suppressed,
                                   lang=lang)
-    yield static_map(gdf, kecamatan=kecamatan, title=title, **common)
+    yield static_map(layer, kecamatan=kecamatan, title=title, **common)
     for _, desa in gdf.groupby("kode_kecamatan", sort=True):
-        desa = desa.copy()
-        desa.attrs = gdf.attrs  # keep the layer-wide classes on every page
         name = desa["nama_kecamatan"].iloc[0]
-        fig = static_map(desa, title=f"{title} – {label('nama_kecamatan', lang)} {name}",
+        # The layer-wide classes on every page: a kecamatan's colours match the first page.
+        fig = static_map(Classified(desa, classification),
+                         title=f"{title} – {label('nama_kecamatan', lang)} {name}",
                          label_kecamatan=False, **common)
         place_labels(fig.axes[0], label_points(desa.to_crs(desa.estimate_utm_crs()), "nama_desa"),
                      fontsize=6.5, color="#111111")
