@@ -54,71 +54,35 @@ class Field:
     origin: str  # "batas", "tabel" or "povmap": where the value comes from
 
 
+def _field(name: str, kind: str, unit: str, key: str, origin: str, **fields: object) -> Field:
+    """A :class:`Field` whose descriptions are ``field.<key>`` in the message catalogue."""
+    return Field(name, kind, unit, text(f"field.{key}", "id", **fields),
+                 text(f"field.{key}", "en", **fields), origin)
+
+
 def _poverty_fields() -> dict[str, Field]:
     fields = {
-        "luas_km2": Field("LUAS_KM2", _REAL, "km²", "Luas dihitung povmap (proyeksi luas sama)",
-                          "Area computed by povmap (equal-area projection)", "povmap"),
-        "jumlah_desa": Field("JML_DESA", _INTEGER, "desa", "Jumlah desa/kelurahan",
-                             "Number of villages", "povmap"),
-        "desa_berdata": Field(
-            "DESA_BDATA", _INTEGER, "desa", "Desa berdata: desa yang punya pembilang dan "
-            "penyebut nilai yang dipetakan (bawaan JML_ME dan JML_PDDK); persentase dan "
-            "kepadatan wilayah ini dihitung hanya dari desa tersebut", "Villages with data: "
-            "villages having both the numerator and the denominator of the mapped value "
-            "(by default JML_ME and JML_PDDK); the area's shares and density are computed "
-            "from these villages only", "povmap"),
-        "jumlah_desa_tanpa_data": Field(
-            "DESA_TDATA", _INTEGER, "desa", "Desa tanpa data: tanpa baris di tabel jumlah, atau "
-            "jumlah atau penduduknya kosong (JML_DESA − DESA_BDATA)", "Villages without data: "
-            "no row in the counts table, or a blank count or population (JML_DESA − "
-            "DESA_BDATA)", "povmap"),
-        "jumlah_sebagian": Field(
-            "JML_SBGN", _INTEGER, "-", "1 = ada desa tanpa nilai di salah satu kolom jumlah: "
-            "jumlah wilayah ini hanya dari desa berdata (batas bawah); 0 = semua jumlah lengkap",
-            "1 = some village lacks a value in a count column: the area's counts sum the "
-            "villages with data only (lower bounds); 0 = every count is complete", "povmap"),
-        "jumlah_penduduk": Field("JML_PDDK", _INTEGER, "jiwa", "Jumlah penduduk",
-                                 "Population", "tabel"),
-        "jumlah_keluarga": Field("JML_KK", _INTEGER, "KK", "Jumlah keluarga",
-                                 "Number of families", "tabel"),
-        "jumlah_miskin_ekstrem": Field("JML_ME", _INTEGER, "jiwa", "Penduduk miskin ekstrem",
-                                       "People in extreme poverty", "tabel"),
-        "jumlah_keluarga_miskin_ekstrem": Field(
-            "JML_KK_ME", _INTEGER, "KK", "Keluarga miskin ekstrem",
-            "Families in extreme poverty", "tabel"),
-        "persen_miskin_ekstrem": Field(
-            "PRS_ME", _REAL, "%", "Persentase penduduk miskin ekstrem (JML_ME / JML_PDDK × 100, "
-            "pada kecamatan dijumlahkan hanya atas desa yang punya keduanya)",
-            "Share of people in extreme poverty (JML_ME / JML_PDDK × 100; for a district, "
-            "summed over the villages having both only)", "povmap"),
-        "kepadatan_miskin_ekstrem": Field(
-            "PADAT_ME", _REAL, "jiwa/km²", "Penduduk miskin ekstrem per km² (JML_ME / LUAS_KM2)",
-            "People in extreme poverty per km² (JML_ME / LUAS_KM2)", "povmap"),
+        "luas_km2": _field("LUAS_KM2", _REAL, "km²", "luas_km2", "povmap"),
+        "jumlah_desa": _field("JML_DESA", _INTEGER, "desa", "jml_desa", "povmap"),
+        "desa_berdata": _field("DESA_BDATA", _INTEGER, "desa", "desa_bdata", "povmap"),
+        "jumlah_desa_tanpa_data": _field("DESA_TDATA", _INTEGER, "desa", "desa_tdata", "povmap"),
+        "jumlah_sebagian": _field("JML_SBGN", _INTEGER, "-", "jml_sbgn", "povmap"),
+        "jumlah_penduduk": _field("JML_PDDK", _INTEGER, "jiwa", "jml_pddk", "tabel"),
+        "jumlah_keluarga": _field("JML_KK", _INTEGER, "KK", "jml_kk", "tabel"),
+        "jumlah_miskin_ekstrem": _field("JML_ME", _INTEGER, "jiwa", "jml_me", "tabel"),
+        "jumlah_keluarga_miskin_ekstrem": _field("JML_KK_ME", _INTEGER, "KK", "jml_kk_me",
+                                                 "tabel"),
+        "persen_miskin_ekstrem": _field("PRS_ME", _REAL, "%", "prs_me", "povmap"),
+        "kepadatan_miskin_ekstrem": _field("PADAT_ME", _REAL, "jiwa/km²", "padat_me", "povmap"),
     }
     for d in range(1, 11):
-        fields[f"jumlah_desil_{d}"] = Field(
-            f"JML_D{d}", _INTEGER, "jiwa", f"Penduduk desil kesejahteraan {d}",
-            f"People in welfare decile {d}", "tabel")
-        fields[f"jumlah_keluarga_desil_{d}"] = Field(
-            f"JML_KK_D{d}", _INTEGER, "KK", f"Keluarga desil kesejahteraan {d}",
-            f"Families in welfare decile {d}", "tabel")
-        fields[f"persen_desil_{d}"] = Field(
-            f"PRS_D{d}", _REAL, "%", f"Bagian penduduk desil {d} (peringkat kesejahteraan, bukan "
-            "tingkat kemiskinan)", f"Share of people in welfare decile {d} (a welfare rank, not "
-            "a poverty rate)", "povmap")
-    fields["kelas"] = Field("KELAS", _INTEGER, "-", "Kelas peta (0 = terendah; -1 = tidak ada "
-                            "data; -2 = data tidak lengkap: desa berdata kurang dari batas "
-                            "--min-berdata, tidak diklasifikasi); warna di berkas .sld/.qml",
-                            "Map class (0 = lowest; -1 = no data; -2 = incomplete data: fewer "
-                            "villages with data than --min-berdata, not classified); colours in "
-                            "the .sld/.qml files", "povmap")
-    fields["kantong"] = Field("KANTONG", _INTEGER, "-", "Bagian dari kantong kemiskinan (1 ya, 0 "
-                              "tidak, kosong = tidak diuji)", "Part of a poverty pocket (1 yes, "
-                              "0 no, empty = not tested)", "povmap")
-    fields["disamarkan"] = Field("DISAMARKAN", _INTEGER, "-", "1 = ada jumlah kecil yang "
-                                 "disamarkan (dikosongkan) untuk melindungi privasi",
-                                 "1 = a small count was suppressed (blanked) to protect privacy",
-                                 "povmap")
+        fields[f"jumlah_desil_{d}"] = _field(f"JML_D{d}", _INTEGER, "jiwa", "jml_d", "tabel", d=d)
+        fields[f"jumlah_keluarga_desil_{d}"] = _field(f"JML_KK_D{d}", _INTEGER, "KK", "jml_kk_d",
+                                                      "tabel", d=d)
+        fields[f"persen_desil_{d}"] = _field(f"PRS_D{d}", _REAL, "%", "prs_d", "povmap", d=d)
+    fields["kelas"] = _field("KELAS", _INTEGER, "-", "kelas", "povmap")
+    fields["kantong"] = _field("KANTONG", _INTEGER, "-", "kantong", "povmap")
+    fields["disamarkan"] = _field("DISAMARKAN", _INTEGER, "-", "disamarkan", "povmap")
     return fields
 
 
