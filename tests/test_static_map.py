@@ -14,6 +14,7 @@ from matplotlib import patheffects
 from matplotlib.colors import to_hex, to_rgb
 from shapely.geometry import Point
 
+from povmap.classify import Classified
 from povmap.cli import main
 from povmap.pipeline import Options, run
 from povmap.render.layers import DesaLabels
@@ -168,7 +169,7 @@ def test_areas_without_a_name_or_a_geometry_get_no_label(hss_csv):
     desa.loc[desa.index[1], "nama_desa"] = None
     desa.loc[desa.index[2], "nama_desa"] = "  "
     named = {str(n) for n in desa["nama_desa"].iloc[3:]}
-    texts = [t.get_text() for page in atlas_pages(desa)
+    texts = [t.get_text() for page in atlas_pages(Classified(desa, result.classification))
              for t in page.axes[0].texts if t.get_gid() == LABEL_GID]
     assert texts and set(texts) <= named
     points = json.loads(DesaLabels(desa, "Nama desa").data)
