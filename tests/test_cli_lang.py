@@ -156,3 +156,22 @@ def test_export_with_the_new_options_fills_the_metadata(tmp_path):
     assert result.exit_code == 0, result.output
     xml = (tmp_path / "out" / "desa.xml").read_text(encoding="utf-8")
     assert "Bappeda Contoh" in xml and "CC BY 4.0" in xml and "[isi: organisasi]" not in xml
+
+
+def test_min_coverage_keeps_its_old_python_name_for_one_release():
+    """``classify(min_berdata=...)`` (povmap 0.1) classifies exactly as ``min_coverage``."""
+    from conftest import DEMO_COUNTS, DEMO_DESA
+
+    import povmap
+
+    joined = povmap.join(povmap.read_boundaries(DEMO_DESA).gdf,
+                         povmap.read_counts(DEMO_COUNTS)).joined
+    # 60 % of one kecamatan's desa lose their population: it rests on 40 % of its desa.
+    first = joined["kode_kecamatan"] == joined["kode_kecamatan"].iloc[0]
+    blank = joined.index[first][: int(0.6 * first.sum())]
+    joined.loc[blank, "jumlah_penduduk"] = float("nan")
+    kec = povmap.aggregate(povmap.add_rates(joined), "kecamatan")
+    default = povmap.classify(kec).gdf["kelas"].tolist()
+    new = povmap.classify(kec, min_coverage=0.3).gdf["kelas"].tolist()
+    assert -2 in default and -2 not in new
+    assert povmap.classify(kec, min_berdata=0.3).gdf["kelas"].tolist() == new

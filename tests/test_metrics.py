@@ -214,12 +214,14 @@ def test_min_berdata_sets_the_threshold(tmp_path):
     from povmap.pipeline import Options, run
 
     option = next(p for p in main.commands["map"].params if p.name == "min_coverage")
-    assert option.default == 100 * defaults.MIN_BERDATA == 100 * Options().min_berdata
-    assert inspect.signature(classify).parameters["min_berdata"].default == defaults.MIN_BERDATA
+    assert option.default == 100 * defaults.MIN_COVERAGE == 100 * Options().min_coverage
+    assert inspect.signature(classify).parameters["min_coverage"].default == defaults.MIN_COVERAGE
+    # The names of povmap 0.1 still work for one release.
+    assert Options(min_berdata=0.8).min_coverage == 0.8 and defaults.MIN_BERDATA == 0.5
 
     desa, path = _konsel_with_gaps(tmp_path)
-    kec = run(desa, path, Options(min_berdata=0.8)).layers["kecamatan"].set_index(
+    kec = run(desa, path, Options(min_coverage=0.8)).layers["kecamatan"].set_index(
         "kode_kecamatan")
     assert kec.loc[["74.05.01", "74.05.03"], "kelas"].tolist() == [-2, -2]  # 17/24 < 80 %
-    kec = run(desa, path, Options(min_berdata=0.0)).layers["kecamatan"]
+    kec = run(desa, path, Options(min_coverage=0.0)).layers["kecamatan"]
     assert (kec["kelas"] >= 0).all()

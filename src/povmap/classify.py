@@ -16,7 +16,7 @@ import pandas as pd
 from ._errors import PovmapInputError, PovmapWarning, Text
 from ._messages import message, text
 from .counts import COUNT_COLUMNS
-from .defaults import MIN_BERDATA
+from .defaults import MIN_COVERAGE
 from .i18n import LANGS, check_lang, format_number, label, number_text, percent_text
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "user")
@@ -72,9 +72,9 @@ class Classification:
     most_common
         ``(value, number of areas)`` of the most frequent value, to say why classes are fewer.
     incomplete
-        Number of areas not classified because they rest on fewer than ``min_berdata`` of their
+        Number of areas not classified because they rest on fewer than ``min_coverage`` of their
         desa (``kelas`` = :data:`INCOMPLETE_CLASS`).
-    min_berdata
+    min_coverage
         Share (0 to 1) of desa with data an aggregate needs to be classified.
     incomplete_color
         Colour of those areas.
@@ -92,7 +92,7 @@ class Classification:
     distinct: int | None = None
     most_common: tuple[float, int] | None = None
     incomplete: int = 0
-    min_berdata: float = MIN_BERDATA
+    min_coverage: float = MIN_COVERAGE
     incomplete_color: str = INCOMPLETE_COLOR
 
     @property
@@ -325,7 +325,8 @@ def classify(
     k: int = 5,
     breaks: list[float] | None = None,
     cmap: str | None = None,
-    min_berdata: float = MIN_BERDATA,
+    min_coverage: float = MIN_COVERAGE,
+    min_berdata: float | None = None,
 ) -> Classified:
     """Classify ``column`` of ``gdf``: a copy with ``kelas`` and the :class:`Classification`.
 
@@ -343,11 +344,13 @@ def classify(
         The column to classify.
     scheme, k, breaks, cmap
         As in :func:`make_classification`.
-    min_berdata
+    min_coverage
         For an aggregate layer (with ``jumlah_desa`` and ``desa_berdata``, see
         :func:`povmap.aggregate`): an area whose desa with data are fewer than this share
         (0 to 1) is not classified (``kelas`` = -2, "Data tidak lengkap") and its value does
         not move the class breaks. An area with no desa with data is "Tidak ada data" (-1).
+    min_berdata
+        The name of ``min_coverage`` up to povmap 0.1, kept for one release.
 
     Returns
     -------
@@ -358,7 +361,7 @@ def classify(
     ------
     PovmapInputError
         ``column`` is absent (the message lists the columns that can be mapped), the layer has
-        no count to fall back on, ``min_berdata`` is outside 0 to 1, or the classes cannot be
+        no count to fall back on, ``min_coverage`` is outside 0 to 1, or the classes cannot be
         formed (see :func:`make_classification`).
     """
     column, note = column_to_map(gdf, column)
@@ -369,18 +372,20 @@ def classify(
         raise PovmapInputError.from_catalogue(
             "classify.column_does_not_exist", column=column, mappable=', '.join(mappable)
         )
-    if not 0 <= min_berdata <= 1:
+    if min_berdata is not None:  # the name up to povmap 0.1
+        min_coverage = min_berdata
+    if not 0 <= min_coverage <= 1:
         raise PovmapInputError.from_catalogue(
-            "classify.min_berdata_out_range", min_berdata=min_berdata
+            "classify.min_coverage_out_range", min_coverage=min_coverage
         )
     values = pd.to_numeric(gdf[column], errors="coerce").astype(float)
-    short = incomplete_areas(gdf, min_berdata) & values.notna().to_numpy()
+    short = incomplete_areas(gdf, min_coverage) & values.notna().to_numpy()
     # The breaks come from the areas that are classified; when no area is, from all values,
     # so that the legend still reads (every area then shows "Data tidak lengkap").
     basis = values.where(~short) if (~short & values.notna().to_numpy()).any() else values
     classification = replace(
         make_classification(basis, column=column, scheme=scheme, k=k, breaks=breaks, cmap=cmap),
-        incomplete=int(short.sum()), min_berdata=float(min_berdata),
+        incomplete=int(short.sum()), min_coverage=float(min_coverage),
     )
     out = gdf.copy()
     out["kelas"] = np.where(short, INCOMPLETE_CLASS, classification.assign(values))
@@ -394,11 +399,11 @@ def reclassify(gdf: gpd.GeoDataFrame, previous: Classification) -> Classified:
     k = previous.k_requested if previous.scheme != "user" and previous.k_requested else 5
     return classify(gdf.drop(columns="kelas", errors="ignore"), previous.column,
                     scheme=previous.scheme, k=k, breaks=breaks,
-                    min_berdata=previous.min_berdata)
+                    min_coverage=previous.min_coverage)
 
 
-def incomplete_areas(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> np.ndarray:
-    """Whether each area rests on fewer than ``min_berdata`` of its desa (boolean array).
+def incomplete_areas(gdf: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> np.ndarray:
+    """Whether each area rests on fewer than ``min_coverage`` of its desa (boolean array).
 
     Uses ``desa_berdata`` and ``jumlah_desa`` of an aggregate layer; False everywhere for a
     layer without them (a desa layer).
@@ -407,10 +412,10 @@ def incomplete_areas(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> np.
         return np.zeros(len(gdf), dtype=bool)
     n = pd.to_numeric(gdf["desa_berdata"], errors="coerce").fillna(0).to_numpy(float)
     total = pd.to_numeric(gdf["jumlah_desa"], errors="coerce").fillna(0).to_numpy(float)
-    return (n > 0) & (n < min_berdata * total)
+    return (n > 0) & (n < min_coverage * total)
 
 
-def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> list[Text]:
+def incomplete_notes(gdf: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> list[Text]:
     """Notes on an aggregate layer resting on part of its desa, for the report and the terminal.
 
     One note when some area's values come from only part of its desa (how many of how many
@@ -431,7 +436,7 @@ def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> lis
     if "kelas" in gdf.columns:
         short = gdf[gdf["kelas"] == INCOMPLETE_CLASS]
     else:
-        short = gdf[incomplete_areas(gdf, min_berdata)]
+        short = gdf[incomplete_areas(gdf, min_coverage)]
     if len(short):
         name = f"nama_{level}" if f"nama_{level}" in gdf.columns else f"kode_{level}"
         listed = Text(*(", ".join(
@@ -441,7 +446,7 @@ def incomplete_notes(gdf: pd.DataFrame, min_berdata: float = MIN_BERDATA) -> lis
             + (", …" if len(short) > 10 else "") for lang in LANGS))
         notes.append(message(
             "classify.areas_data_less_than", n_short=len(short), level=level,
-            share=percent_text(100 * min_berdata, 0), listed=listed
+            share=percent_text(100 * min_coverage, 0), listed=listed
         ))
     return notes
 

@@ -27,7 +27,7 @@ from .defaults import (
     ALPHA,
     FUZZY_THRESHOLD,
     MAX_PRECISION,
-    MIN_BERDATA,
+    MIN_COVERAGE,
     PERMUTATIONS,
     PRECISION,
     SEED,
@@ -237,7 +237,7 @@ def class_options(command):
         click.option("-k", "k", type=click.IntRange(2, 9), default=5, show_default=True),
         click.option("--breaks", default=None),
         renamed_option("--min-coverage", "--min-berdata", "min_coverage",
-                       type=click.FloatRange(0, 100), default=100 * MIN_BERDATA,
+                       type=click.FloatRange(0, 100), default=100 * MIN_COVERAGE,
                        show_default=True),
     ]):
         command = decorator(command)
@@ -259,7 +259,7 @@ def _options(kw: dict) -> Options:
         pockets=kw.get("pockets", False),
         allow_invalid=kw.get("allow_invalid", False), crs=kw.get("crs"),
         encoding=kw.get("encoding"), keep_duplicates=kw.get("keep_duplicates", False),
-        min_berdata=kw.get("min_coverage", 100 * MIN_BERDATA) / 100,
+        min_coverage=kw.get("min_coverage", 100 * MIN_COVERAGE) / 100,
     )
 
 

@@ -21,7 +21,9 @@ SNAP_M = 50.0
 
 #: Share of its desa with data (0 to 1) below which a kecamatan is not classified but shown as
 #: "Data tidak lengkap" (``--min-coverage``, in percent on the command line).
-MIN_BERDATA = 0.5
+MIN_COVERAGE = 0.5
+#: The name of :data:`MIN_COVERAGE` up to povmap 0.1, kept for one release.
+MIN_BERDATA = MIN_COVERAGE
 
 #: Decimals of GeoJSON coordinates by default (6 ≈ 0.1 m) and the most accepted.
 PRECISION = 6

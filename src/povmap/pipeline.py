@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +13,7 @@ from ._messages import message
 from .boundaries import BoundaryInfo, read_boundaries
 from .classify import DEFAULT_COLUMN, classify, column_to_map, incomplete_notes
 from .counts import read_counts
-from .defaults import FUZZY_THRESHOLD, MIN_BERDATA
+from .defaults import FUZZY_THRESHOLD, MIN_COVERAGE
 from .join import JoinReport, join
 from .metrics import add_rates, aggregate
 from .pockets import UNTESTED, Pockets, find_pockets
@@ -42,7 +42,13 @@ class Options:
     encoding: str | None = None
     keep_duplicates: bool = False
     #: Share of desa with data (0 to 1) a kecamatan needs to be classified (``--min-coverage``).
-    min_berdata: float = MIN_BERDATA
+    min_coverage: float = MIN_COVERAGE
+    #: The name of ``min_coverage`` up to povmap 0.1: ``Options(min_berdata=0.8)`` still works.
+    min_berdata: InitVar[float | None] = None
+
+    def __post_init__(self, min_berdata: float | None) -> None:
+        if min_berdata is not None:
+            object.__setattr__(self, "min_coverage", min_berdata)
 
     def boundary_options(self) -> dict:
         """Keyword arguments of :func:`povmap.read_boundaries` chosen here."""
@@ -162,7 +168,7 @@ def run(
     classified = {
         name: classify(layer, column, scheme=options.scheme, k=options.k,
                        breaks=list(options.breaks) if options.breaks else None,
-                       min_berdata=options.min_berdata)
+                       min_coverage=options.min_coverage)
         for name, layer in layers.items()
     }
     analysed = {name: c.gdf for name, c in classified.items()}
@@ -172,7 +178,7 @@ def run(
         analysed["desa"] = with_pockets(analysed["desa"], pockets)
     for name, layer in analysed.items():
         result.report.notes.extend(classified[name].classification.notes(name))
-        result.report.notes.extend(incomplete_notes(layer, options.min_berdata))
+        result.report.notes.extend(incomplete_notes(layer, options.min_coverage))
     return Result(layers=analysed, report=result.report, pockets=pockets,
                   inputs={"boundaries": Path(boundaries), "counts": Path(counts)},
                   boundary=bounds.source,

@@ -156,7 +156,7 @@ def coverage_note(gdf: pd.DataFrame, classification: Classification, lang: str) 
         note += text("legend.incomplete", lang, m=classification.incomplete,
                      level=text(f"legend.{level}", lang),
                      label=classification.incomplete_label(lang).lower(),
-                     share=format_percent(100 * classification.min_berdata, 0, lang))
+                     share=format_percent(100 * classification.min_coverage, 0, lang))
     return note
 
 
