@@ -39,6 +39,8 @@ def test_help_is_indonesian_by_default_and_english_with_lang_en():
     assert "Perintah:" in invoke("--help")[1]
     assert "Commands:" in invoke("--help", "--lang=en")[1]
     assert "Tampilkan pesan ini" in invoke("join", "-h")[1]
+    assert ", versi 0" in invoke("--version")[1]
+    assert ", version 0" in invoke("--version", "--lang", "en")[1]
 
 
 @pytest.mark.parametrize(("lang", "expected"), [

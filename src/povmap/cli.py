@@ -399,8 +399,16 @@ class _Povmap(_Command, click.Group):
             _LANG.reset(token)
 
 
+class _VersionLine(str):
+    """``povmap --version``'s line in the run's language: click fills it in when it prints it
+    (``message % {"prog": ..., "version": ...}``), after the language is known."""
+
+    def __mod__(self, values):
+        return text("click.version_line", _LANG.get()) % values
+
+
 @click.group(cls=_Povmap, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="povmap")
+@click.version_option(package_name="povmap", message=_VersionLine())
 # Read before parsing (argv_lang): `povmap --lang en map ...` runs the command in English.
 @click.option("--lang", type=click.Choice(LANGS), default=lambda: _LANG.get())
 def main(lang: str) -> None:
