@@ -74,16 +74,18 @@ def main() -> None:
     kecamatan = result.layers["kecamatan"]
     source = "Data dibangkitkan untuk contoh, bukan data resmi"
 
-    fig = static_map(result.main, kecamatan=kecamatan, vintage="2024", source=source)
+    pockets = povmap.find_pockets(result.main)
+    fig = static_map(result.classified(), kecamatan=kecamatan, vintage="2024", source=source,
+                     pockets=pockets)
     fig.savefig(DOCS / "peta_statis.png", dpi=110)
-    pages = atlas_pages(result.main, kecamatan=kecamatan, vintage="2024", source=source)
+    pages = atlas_pages(result.classified(), kecamatan=kecamatan, vintage="2024", source=source,
+                        pockets=pockets)
     next(pages)
     next(pages).savefig(DOCS / "atlas_halaman.png", dpi=110)
 
-    pockets = povmap.find_pockets(result.main)
-    povmap.choropleth(result.main, kecamatan=kecamatan, vintage="2024", source=source,
+    povmap.choropleth(result.classified(), kecamatan=kecamatan, vintage="2024", source=source,
                       tiles=None).save(work / "peta.html")
-    povmap.choropleth(result.main, kecamatan=kecamatan, pockets=pockets, vintage="2024",
+    povmap.choropleth(result.classified(), kecamatan=kecamatan, pockets=pockets, vintage="2024",
                       source=source, tiles=None).save(work / "kantong.html")
     trend = povmap.trend(HSS_DESA, {"2022": work / "2022.csv", "2024": work / "2024.csv"})
     trend_map(trend, source=source, tiles=None).save(work / "tren.html")

@@ -9,9 +9,10 @@ import matplotlib.image
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
+from conftest import HSS_DESA, KALSEL_DESA, invoke, make_counts, need
 from matplotlib import patheffects
 from matplotlib.colors import to_hex, to_rgb
+from matplotlib.legend import Legend
 from shapely.geometry import Point
 
 from povmap.classify import Classified
@@ -112,10 +113,18 @@ def _check_figure(fig, layer, classification) -> int:
             dark += 1
             halo = _halo(text)
             assert halo is not None and _contrast(color, halo) >= 4.5, (text.get_text(), fill)
-    # The legend lies beside the drawn polygons, never over them.
-    legend = ax.get_legend().get_window_extent(renderer)
+    # The legends (classes, pockets) lie beside the drawn polygons, never over them.
     (x0, y0), (x1, y1) = ax.transData.transform(utm.total_bounds.reshape(2, 2))
-    assert legend.x0 >= x1 or legend.x1 <= x0 or legend.y0 >= y1 or legend.y1 <= y0
+    legends = [a.get_window_extent(renderer) for a in [*ax.get_children(), *fig.legends]
+               if isinstance(a, Legend)]
+    page = fig.bbox
+    assert all(page.x0 <= b.x0 and b.x1 <= page.x1 and page.y0 <= b.y0 and b.y1 <= page.y1
+               for b in legends)  # whole on the page
+    assert legends
+    for box in legends:
+        assert box.x0 >= x1 or box.x1 <= x0 or box.y0 >= y1 or box.y1 <= y0
+    for a, b in zip(legends, legends[1:], strict=False):
+        assert not a.overlaps(b)
     return dark
 
 
@@ -136,7 +145,7 @@ def test_static_labels_apart_with_halo_and_legend_beside_the_data(hss_csv, tmp_p
     assert title == "Persentase penduduk miskin ekstrem (%)"
     assert texts == [text for _, text in graduated_items(result.classification, "id")]
     assert texts[1].startswith("> ") and texts[-1] == "Tidak ada data"
-    assert fig.axes[0].get_title() == "Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024"
+    assert fig.get_suptitle() == "Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024"
     # Every atlas page: each kecamatan's desa named, apart and readable.
     named = 0
     pages = list(atlas_pages(result.classified(), kecamatan=result.layers["kecamatan"]))[1:]
@@ -174,3 +183,28 @@ def test_areas_without_a_name_or_a_geometry_get_no_label(hss_csv):
     assert texts and set(texts) <= named
     points = json.loads(DesaLabels(desa, "Nama desa").data)
     assert len(points) == len(desa) - 3 and {p[0] for p in points} == named
+
+
+def test_png_with_pockets_draws_them_as_the_html_map_does(tmp_path, hss_raw):
+    """``povmap map -o peta.png --kantong`` draws the pockets (before, the PNG left them out)."""
+    table = make_counts(hss_raw, seed=6306)
+    points = hss_raw.to_crs(32750).geometry.representative_point()
+    centre = points[hss_raw["nama_kec"].eq("Sungai Raya").to_numpy()].union_all().centroid
+    near = (points.distance(centre).rank(method="first") <= 15).to_numpy()
+    table.loc[near, "jumlah_miskin_ekstrem"] = (table.loc[near, "jumlah_penduduk"] // 5)
+    table.to_csv(tmp_path / "hss.csv", index=False)
+    out = tmp_path / "peta.png"
+    code, output = invoke("map", need(HSS_DESA), tmp_path / "hss.csv", "-o", out, "--kantong")
+    assert code == 0 and out.exists(), output
+    result = run(need(HSS_DESA), tmp_path / "hss.csv", Options(pockets=True))
+    fig = static_map(result.classified(), kecamatan=result.layers["kecamatan"],
+                     pockets=result.pockets)
+    _check_figure(fig, result.main, result.classification)
+    texts = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_legend().get_texts()]
+    # Under the classes: a blank line, the heading, the pocket types present.
+    classes = len(result.classification.legend_items("id"))
+    assert texts[classes:classes + 3] == ["", "Kantong kemiskinan",
+                                          "Kantong kemiskinan (tinggi dikelilingi tinggi)"]
+    # The PNG has the hot pocket's colour (#7a0177) on its outline.
+    pixels = (matplotlib.image.imread(out)[..., :3] * 255).round().astype(int).reshape(-1, 3)
+    assert (np.abs(pixels - np.array([0x7A, 0x01, 0x77])).max(axis=1) <= 3).sum() > 200

@@ -249,9 +249,11 @@ def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
 
 
-def _pocket_object(web: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
-    """One outline per pocket (its desa dissolved) with category index ``k``, and the colour of
-    each category (``k`` indexes them).
+def _pocket_object(web: gpd.GeoDataFrame, union=shapely.coverage_union_all
+                   ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+    """One outline per pocket (its desa dissolved with ``union``: the fast coverage union on
+    the cleaned web coverage, :func:`shapely.union_all` on raw boundaries) with category index
+    ``k``, and the colour of each category (``k`` indexes them).
 
     Not clickable: a click on a pocket desa reaches the desa layer, whose popup has it all.
     """
@@ -261,11 +263,11 @@ def _pocket_object(web: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, s
     # A desa without a pocket id (an outlier) is outlined on its own.
     group = inside["jenis_kantong"].astype(str) + ids.map(lambda v: f"|id:{v}").where(
         ids.notna(), "|desa:" + inside["kode_desa"].astype(str))
-    parts = [(g["jenis_kantong"].iloc[0], shapely.coverage_union_all(g.geometry.values))
+    parts = [(g["jenis_kantong"].iloc[0], union(g.geometry.values))
              for _, g in inside.groupby(group, sort=True)]
     cats = list(colors)
     obj = gpd.GeoDataFrame({"k": [cats.index(c) for c, _ in parts]},
-                           geometry=[p for _, p in parts], crs=4326)
+                           geometry=[p for _, p in parts], crs=web.crs)
     return obj, colors
 
 

@@ -38,19 +38,19 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
                         inputs=result.inputs.values()) as outputs:
         # Each layer with the classes the run gave it (scheme, k, breaks, --min-berdata).
         kecamatan = result.classified("kecamatan") if "kecamatan" in result.layers else None
+        pockets = pockets if pockets is not None else result.pockets
         if suffix in (".png", ".pdf"):
             fig = static_map(result.classified(), kecamatan=kecamatan, title=title, source=source,
-                             vintage=vintage, lang=lang)
+                             vintage=vintage, lang=lang, pockets=pockets)
             save_static(fig, output)
         else:
-            m = choropleth(result.classified(), kecamatan=kecamatan,
-                           pockets=pockets if pockets is not None else result.pockets, title=title,
+            m = choropleth(result.classified(), kecamatan=kecamatan, pockets=pockets, title=title,
                            source=source, vintage=vintage, lang=lang, tiles=tiles)
             save_map(m, output, offline=offline)
         written = [output]
         if atlas_path is not None:
             written.append(atlas(result.classified(), atlas_path, kecamatan=kecamatan, title=title,
-                                 source=source, vintage=vintage, lang=lang))
+                                 source=source, vintage=vintage, lang=lang, pockets=pockets))
         # A map of suppressed layers (--suppress-below) says what was blanked, as a bundle does.
         applied = result.suppression
         # Hashed where they are staged: the manifest is written before the files are moved in.

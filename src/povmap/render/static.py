@@ -14,14 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 # Figures are made with matplotlib.figure.Figure, not pyplot: no backend is chosen and no global
 # figure registry is touched, so povmap neither needs a display nor changes the user's settings
 # (savefig picks the Agg or PDF canvas from the file format).
 from matplotlib import patheffects
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.text import Text
 
@@ -29,8 +33,8 @@ from .._errors import PovmapInputError
 from .._io import atomic_path
 from ..classify import Classification, Classified, classified
 from ..i18n import check_lang, label
-from .interactive import suppressed_in
-from .layers import label_points
+from .interactive import _pocket_object, _pocket_table, suppressed_in
+from .layers import POCKET_CASING, POCKET_DASH, POCKET_WEIGHT, category_label, label_points
 from .legend import coverage_note, default_title, footer_lines, graduated_items, legend_heading
 
 FORMATS = (".png", ".pdf")
@@ -41,6 +45,9 @@ LITERAL: dict[str, Any] = {"parse_math": False, "usetex": False}
 #: darkest class (#222222 on white is 16:1; on the darkest YlOrRd class it would be 1.5:1).
 HALO_WIDTH = 2.5
 HALO = (patheffects.withStroke(linewidth=HALO_WIDTH, foreground="white"),)
+#: Gaps between neighbouring desa narrower than twice this (metres) are closed in the pocket
+#: outlines of static maps (:func:`_close_union`).
+POCKET_CLOSE_M = 50.0
 #: ``gid`` of the place-name texts (kecamatan and desa), as tests and callers find them.
 LABEL_GID = "povmap-label"
 #: Where a name that collides at its point is tried next: offsets in font sizes (x, y).
@@ -57,6 +64,7 @@ def static_map(
     suppressed: bool | None = None,
     lang: str = "id",
     label_kecamatan: bool = True,
+    pockets: object | None = None,
 ) -> Figure:
     """A static choropleth of a classified layer (see :func:`povmap.classify`).
 
@@ -71,7 +79,10 @@ def static_map(
     title, source, vintage, suppressed, lang
         As in :func:`povmap.choropleth`.
     label_kecamatan
-        Write the kecamatan names at their representative points.
+        Write the kecamatan names (at the centre of each one's largest inscribed circle).
+    pockets
+        Per-desa poverty pockets (as in :func:`povmap.choropleth`): drawn as outlines over a
+        white casing, with their own legend, as in the HTML map.
 
     Returns
     -------
@@ -90,14 +101,16 @@ def static_map(
     FigureCanvasAgg(fig)  # a renderer to measure the labels with (savefig picks its own)
     ax = fig.subplots()
     projected.plot(ax=ax, color=classification.color_of(projected["kelas"].to_numpy()),
-               edgecolor="#555555", linewidth=0.25)
+                   edgecolor="#555555", linewidth=0.25)
     names: list[tuple[str, float, float, float]] = []
     if kecamatan is not None:
         kec = (kecamatan.gdf if isinstance(kecamatan, Classified) else kecamatan).to_crs(crs)
         kec.boundary.plot(ax=ax, color="#222222", linewidth=1.0)
         if label_kecamatan and "nama_kecamatan" in kec.columns:
             names = label_points(kec, "nama_kecamatan")
-    _furnish(ax, classification, title or default_title(gdf, vintage, lang), lang)
+    extra = (_draw_pockets(ax, projected, pockets, lang)
+             if pockets is not None and "kode_desa" in projected.columns else [])
+    _furnish(ax, classification, title or default_title(gdf, vintage, lang), lang, extra)
     if suppressed is None:
         suppressed = suppressed_in(gdf)
     foot = [coverage_note(gdf, classification, lang),
@@ -129,6 +142,7 @@ def atlas(
     vintage: str | None = None,
     suppressed: bool | None = None,
     lang: str = "id",
+    pockets: object | None = None,
 ) -> Path:
     """A PDF atlas: the whole area, then one page per kecamatan with the same classes.
 
@@ -141,7 +155,8 @@ def atlas(
         raise PovmapInputError.from_catalogue("static.atlas_per_kecamatan_needs")
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
         for fig in atlas_pages(layer, kecamatan=kecamatan, title=title, source=source,
-                               vintage=vintage, suppressed=suppressed, lang=lang):
+                               vintage=vintage, suppressed=suppressed, lang=lang,
+                               pockets=pockets):
             pdf.savefig(fig)
     return path
 
@@ -155,13 +170,14 @@ def atlas_pages(
     vintage: str | None = None,
     suppressed: bool | None = None,
     lang: str = "id",
+    pockets: object | None = None,
 ) -> Iterator[Figure]:
     """The pages of :func:`atlas`, one figure at a time: the whole area, then each kecamatan
     (sorted by code) with its desa named, all in the classes of ``layer``."""
     gdf, classification = classified(layer).gdf, layer.classification
     title = title or default_title(gdf, vintage, lang)
     common: dict[str, Any] = dict(source=source, vintage=vintage, suppressed=suppressed,
-                                  lang=lang)
+                                  lang=lang, pockets=pockets)
     yield static_map(layer, kecamatan=kecamatan, title=title, **common)
     for _, desa in gdf.groupby("kode_kecamatan", sort=True):
         name = desa["nama_kecamatan"].iloc[0]
@@ -227,13 +243,55 @@ def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: 
     return kept
 
 
-def _furnish(ax, classification: Classification, title: str, lang: str) -> None:
-    """Title, legend, north arrow and scale bar; no axes (the coordinates are UTM metres)."""
+def _draw_pockets(ax, layer: gpd.GeoDataFrame, pockets: object, lang: str) -> list[Artist]:
+    """Pocket outlines over a white casing, in the colours and dashes of the HTML map; returns
+    their legend entries (a heading, then one line per pocket type present)."""
+    table = _pocket_table(pockets)
+    desa = layer.drop(columns=[c for c in ("jenis_kantong", "id_kantong") if c in layer.columns])
+    outlines, colors = _pocket_object(desa.merge(table, on="kode_desa", how="left"),
+                                      _close_union)
+    if not len(outlines):
+        return []
+    width = POCKET_WEIGHT * 0.6  # pixels on the screen -> points on the page
+    handles: list[Artist] = [Patch(visible=False, label=""),  # a blank line, then the heading
+                             Patch(visible=False, label=label("pockets_layer", lang))]
+    for k, (kind, color) in enumerate(colors.items()):
+        # Dashed (cold types) as on the map; dashes scale with the line width.
+        style: tuple[float, tuple[float, ...]] = (0.0, (3.0, 2.0) if POCKET_DASH.get(kind)
+                                                   else (1.0, 0.0))
+        edges = outlines[outlines["k"] == k].boundary
+        edges.plot(ax=ax, color="white", linewidth=width + POCKET_CASING * 0.6, zorder=3)
+        edges.plot(ax=ax, color=color, linewidth=width, linestyle=style, zorder=3.1)
+        text = "\n".join(textwrap.wrap(category_label(kind, lang), 30))
+        handles.append(Line2D([], [], color=color, linewidth=width, linestyle=style, label=text))
+    return handles
+
+
+def _close_union(geoms: np.ndarray) -> object:
+    """The union of raw desa polygons without the slits between neighbours.
+
+    Boundary files are no clean coverage: neighbours leave gaps a few metres wide, which a plain
+    union keeps as slivers, drawn as lines across the pocket. Closing (grow, then shrink, by
+    :data:`POCKET_CLOSE_M` metres, mitred so that corners stay sharp) removes them.
+    """
+    union = shapely.union_all(geoms)
+    return shapely.buffer(shapely.buffer(union, POCKET_CLOSE_M, join_style="mitre"),
+                          -POCKET_CLOSE_M, join_style="mitre")
+
+
+def _furnish(ax, classification: Classification, title: str, lang: str,
+             extra: list[Artist]) -> None:
+    """Title, legend (the classes, then ``extra`` entries: a blank line, a heading and its
+    entries), north arrow and scale bar; no axes (the coordinates are UTM metres)."""
     ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=14, fontweight="bold", **LITERAL)
-    handles = [Patch(facecolor=c, edgecolor="#777777", label=t)
-               for c, t in graduated_items(classification, lang)]
+    # The data limits give way to the aspect, not the frame: the legend beside the frame
+    # stays where the layout left room for it.
+    ax.set_aspect("equal", adjustable="datalim")
+    # Over the page, not the axes: a long atlas title is never cut at the page's edge.
+    ax.figure.suptitle(title, fontsize=14, fontweight="bold", **LITERAL)
+    handles: list[Artist] = [Patch(facecolor=c, edgecolor="#777777", label=t)
+                             for c, t in graduated_items(classification, lang)]
+    handles += extra
     # Beside the frame, never over the data; the heading with its unit and the class labels
     # are those of the HTML map (legend_heading, Classification.legend_items).
     heading = "\n".join(textwrap.wrap(legend_heading(classification.column, lang), 28))
@@ -242,6 +300,8 @@ def _furnish(ax, classification: Classification, title: str, lang: str) -> None:
                        title_fontsize=8, frameon=True, alignment="left")
     for text in (legend.get_title(), *legend.get_texts()):
         text.set(**LITERAL)
+    if extra:  # the heading of the extra entries, in bold like the legend's title
+        legend.get_texts()[len(handles) - len(extra) + 1].set_fontweight("bold")
     ax.annotate(label("north", lang), xy=(0.04, 0.96), xytext=(0.04, 0.86),
                 xycoords="axes fraction", ha="center", va="center", fontsize=12,
                 fontweight="bold", arrowprops=dict(facecolor="black", width=4, headwidth=12))
