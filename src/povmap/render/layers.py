@@ -186,17 +186,24 @@ class LabelDeclutter(InertMacroElement):
             var pending = false;
             function declutter() {
                 pending = false;
-                var box = map.getContainer(), shown = [];
-                ['.povmap-kec-label span', '.povmap-desa-label span'].forEach(function(sel) {
-                    box.querySelectorAll(sel).forEach(function(span) {
-                        span.style.visibility = '';
-                        var r = span.getBoundingClientRect();
-                        var hit = shown.some(function(o) {
+                var box = map.getContainer(), view = box.getBoundingClientRect(), shown = [];
+                var spans = [].concat(
+                    [].slice.call(box.querySelectorAll('.povmap-kec-label span')),
+                    [].slice.call(box.querySelectorAll('.povmap-desa-label span')));
+                // All boxes read at once (visibility does not move them), then compared:
+                // only the names on the screen, so a large map stays quick.
+                var rects = spans.map(function(span) { return span.getBoundingClientRect(); });
+                spans.forEach(function(span, i) {
+                    var r = rects[i], hit = false;
+                    if (r.right > view.left && r.left < view.right
+                            && r.bottom > view.top && r.top < view.bottom) {
+                        hit = shown.some(function(o) {
                             return r.left < o.right && o.left < r.right
                                 && r.top < o.bottom && o.top < r.bottom;
                         });
-                        if (hit) { span.style.visibility = 'hidden'; } else { shown.push(r); }
-                    });
+                        if (!hit) { shown.push(r); }
+                    }
+                    span.style.visibility = hit ? 'hidden' : '';
                 });
             }
             // After the label layers have updated for the new view (and once at the start).
