@@ -18,8 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "povmap"
 #: are the first component under ``povmap`` (``render`` covers ``povmap.render.*``).
 LAYERS: list[tuple[str, set[str]]] = [
     ("helpers", {"_errors", "_messages", "_io", "_safe_text", "_version", "defaults", "i18n",
-                 "_validate", "_privacy", "_module"}),
-    ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers"}),
+                 "_validate", "_privacy", "_module", "_progress"}),
+    ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers", "scale"}),
     ("join", {"join"}),
     ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend",
                   "targeting"}),

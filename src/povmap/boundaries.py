@@ -33,6 +33,7 @@ import shapely
 
 from ._errors import PovmapInputError, Text
 from ._messages import message
+from ._progress import step
 from .codes import DOTTED_LENGTH, LEVELS, code_level, normalize_code, normalize_codes
 from .i18n import format_number, number_text
 
@@ -873,7 +874,15 @@ SLIVER_HOLE_M2 = 200_000.0
 
 
 def dissolve(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
-    """Dissolve areas to ``level`` (kecamatan, kabupaten, provinsi), names and area kept."""
+    """Dissolve areas to ``level`` (kecamatan, kabupaten, provinsi), names and area kept.
+
+    The outline of each parent is the union of its areas, computed for all parents at once: each
+    parent's polygons become one (overlapping) MultiPolygon and GEOS's zero-width buffer, which
+    nodes all their rings in one pass, returns their union. On the national layer (83,403 desa)
+    this is several times faster than a ``union_all`` per kecamatan and gives the same outlines
+    (area difference below 1e-9 of the total, see ``benchmarks/README.md``). Holes smaller than
+    :data:`SLIVER_HOLE_M2` (slivers between desa, not enclaves) are removed.
+    """
     own = boundary_level(gdf)
     if level not in LEVELS or LEVELS.index(level) >= LEVELS.index(own):
         raise PovmapInputError.from_catalogue(
@@ -885,36 +894,42 @@ def dissolve(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     out = grouped[[c for c in names if c != key]].first()
     out["jumlah_desa" if own == "desa" else "jumlah_wilayah"] = grouped.size()
     out["luas_km2"] = grouped["luas_km2"].sum() if "luas_km2" in gdf.columns else np.nan
-    geometry = gpd.GeoSeries(gdf.geometry.values, index=gdf[key].values, crs=gdf.crs)
-    dissolved = geometry.groupby(level=0).agg(lambda s: shapely.union_all(s.values))
-    out = gpd.GeoDataFrame(out.reset_index(), geometry=_drop_sliver_holes(
-        gpd.GeoSeries(dissolved.loc[out.index].values, crs=gdf.crs)
-    ).values, crs=gdf.crs)
+    group = out.index.get_indexer(gdf[key])
+    parts, row = shapely.get_parts(np.asarray(gdf.geometry.values), return_index=True)
+    polygonal = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (group[row] >= 0)
+    merged = shapely.multipolygons(parts[polygonal], indices=group[row[polygonal]],
+                                   out=np.full(len(out), None, dtype=object))
+    union = shapely.buffer(merged, 0)
+    out = gpd.GeoDataFrame(out.reset_index(), geometry=_drop_sliver_holes(union, gdf.crs),
+                           crs=gdf.crs)
     return out[[*names, *[c for c in out.columns if c not in names]]]
 
 
-def _drop_sliver_holes(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Remove interior rings smaller than :data:`SLIVER_HOLE_M2`, measured in an equal-area CRS."""
-    projected = geoms.to_crs(EQUAL_AREA)
-    return gpd.GeoSeries(
-        [_keep_large_holes(g, p) for g, p in zip(geoms.values, projected.values, strict=True)],
-        crs=geoms.crs,
-    )
+def _drop_sliver_holes(geoms: np.ndarray, crs) -> np.ndarray:
+    """Remove interior rings smaller than :data:`SLIVER_HOLE_M2`, measured in an equal-area CRS.
+
+    All polygons at once: their rings are taken apart, the holes measured, and the polygons
+    rebuilt from their shells and the holes kept (a one-part result stays a Polygon).
+    """
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    rings, part = shapely.get_rings(parts, return_index=True)
+    shell = np.r_[True, part[1:] != part[:-1]]
+    keep = shell.copy()
+    if (~shell).any():
+        holes = gpd.GeoSeries(shapely.polygons(rings[~shell]), crs=crs)
+        keep[~shell] = holes.to_crs(EQUAL_AREA).area.to_numpy() >= SLIVER_HOLE_M2
+    polygons = shapely.polygons(rings[keep], indices=part[keep])
+    out = np.full(len(geoms), None, dtype=object)
+    shapely.multipolygons(polygons, indices=owner, out=out)
+    single = np.bincount(owner, minlength=len(geoms)) == 1
+    out[single] = polygons[np.searchsorted(owner, np.flatnonzero(single))]
+    # An empty union (no polygon in the group) stays an empty polygon, not a missing one.
+    out[~shapely.is_missing(geoms) & shapely.is_missing(out)] = shapely.Polygon()
+    return out
 
 
-def _keep_large_holes(geom, projected):
-    if geom is None or geom.is_empty:
-        return geom
-    parts = getattr(geom, "geoms", [geom])
-    projected_parts = getattr(projected, "geoms", [projected])
-    polygons = []
-    for part, ppart in zip(parts, projected_parts, strict=True):
-        if part.geom_type != "Polygon":
-            continue
-        holes = [h for h, ph in zip(part.interiors, ppart.interiors, strict=True)
-                 if shapely.Polygon(ph).area >= SLIVER_HOLE_M2]
-        polygons.append(shapely.Polygon(part.exterior, holes))
-    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+#: Pairs of neighbouring areas intersected at once when looking for overlaps.
+_PAIRS = 10_000
 
 
 def _duplicates_and_overlaps(
@@ -940,11 +955,18 @@ def _duplicates_and_overlaps(
         return gdf, [], []
     areas = shapely.area(geoms)
     small, large = np.minimum(areas[left], areas[right]), np.maximum(areas[left], areas[right])
-    try:
-        shared = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    except shapely.errors.GEOSException:
-        # A robustness failure of GEOS on nearly coincident edges: a 1 m grid settles it.
-        shared = shapely.area(shapely.intersection(geoms[left], geoms[right], grid_size=1.0))
+    shared = np.empty(len(left))
+    with step("progress.overlaps", total=len(left)) as advance:
+        # In chunks: a bar can move, and a robustness failure of GEOS on nearly coincident edges
+        # is settled on a 1 m grid for its chunk only, not by redoing every pair.
+        for start in range(0, len(left), _PAIRS):
+            a, b = geoms[left[start:start + _PAIRS]], geoms[right[start:start + _PAIRS]]
+            try:
+                shared[start:start + len(a)] = shapely.area(shapely.intersection(a, b))
+            except shapely.errors.GEOSException:
+                shared[start:start + len(a)] = shapely.area(
+                    shapely.intersection(a, b, grid_size=1.0))
+            advance(len(a))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(small > 0, shared / small, 0.0)
         same = np.where(large > 0, shared / large, 0.0) >= DUPLICATE_SHARE

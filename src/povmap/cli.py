@@ -85,7 +85,7 @@ def _fail_cleanly(command):
     def wrapper(*args, **kwargs):
         _unwind_on_termination()
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _progress_bars(kwargs):
                 if not os.environ.get("POVMAP_DEBUG"):
                     warnings.simplefilter("ignore")
                 return command(*args, **kwargs)
@@ -112,6 +112,15 @@ def _fail_cleanly(command):
             sys.exit(1)
 
     return wrapper
+
+
+def _progress_bars(kwargs: dict):
+    """Progress bars for the command's slow steps, on a terminal unless ``povmap --quiet``."""
+    from ._progress import session
+
+    context = click.get_current_context(silent=True)
+    root = context.find_root().obj if context is not None else None
+    return session(_lang(kwargs), quiet=bool(root and root.get("quiet")))
 
 
 def _terminated(signum: int, frame: object) -> None:
@@ -411,8 +420,11 @@ class _VersionLine(str):
 @click.version_option(package_name="povmap", message=_VersionLine())
 # Read before parsing (argv_lang): `povmap --lang en map ...` runs the command in English.
 @click.option("--lang", type=click.Choice(LANGS), default=lambda: _LANG.get())
-def main(lang: str) -> None:
+@click.option("-q", "--quiet", is_flag=True)
+@click.pass_context
+def main(ctx: click.Context, lang: str, quiet: bool) -> None:
     """The ``povmap`` command (help text: ``help.command.povmap`` in messages.toml)."""
+    ctx.obj = {"quiet": quiet}
 
 
 @main.command("join")

@@ -10,6 +10,7 @@ import geopandas as gpd
 
 from ._errors import PovmapInputError, Text
 from ._messages import message
+from ._progress import step
 from .boundaries import BoundaryInfo, read_boundaries
 from .classify import DEFAULT_COLUMN, classify, column_to_map, incomplete_notes
 from .counts import read_counts
@@ -150,10 +151,13 @@ def run(
     rate live on different scales).
     """
     check_order(boundaries, counts)
-    bounds = read_boundaries(boundaries, **options.boundary_options())
-    table = read_counts(counts, **options.counts_options())
-    result = join(bounds, table, level=options.level, fuzzy_threshold=options.fuzzy_threshold,
-                  allow_invalid=options.allow_invalid)
+    with step("progress.read_boundaries", name=Path(boundaries).name):
+        bounds = read_boundaries(boundaries, **options.boundary_options())
+    with step("progress.read_counts", name=Path(counts).name):
+        table = read_counts(counts, **options.counts_options())
+    with step("progress.join"):
+        result = join(bounds, table, level=options.level,
+                      fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid)
     result.report.notes.extend(boundary_notes(bounds.source))
     if result.report.matched == 0:
         raise _nothing_matched(counts, boundaries, result.report, bounds.gdf, bounds.source,
@@ -164,17 +168,20 @@ def run(
         result.report.notes.append(fallback)
     layers = {options.level: finest}
     if options.level == "desa":
-        layers["kecamatan"] = aggregate(finest, "kecamatan", column=column)
-    classified = {
-        name: classify(layer, column, scheme=options.scheme, k=options.k,
-                       breaks=list(options.breaks) if options.breaks else None,
-                       min_coverage=options.min_coverage)
-        for name, layer in layers.items()
-    }
+        with step("progress.aggregate", level="kecamatan"):
+            layers["kecamatan"] = aggregate(finest, "kecamatan", column=column)
+    with step("progress.classify"):
+        classified = {
+            name: classify(layer, column, scheme=options.scheme, k=options.k,
+                           breaks=list(options.breaks) if options.breaks else None,
+                           min_coverage=options.min_coverage)
+            for name, layer in layers.items()
+        }
     analysed = {name: c.gdf for name, c in classified.items()}
     pockets = None
     if options.pockets and options.level == "desa":
-        pockets = find_pockets(analysed["desa"], column, lang=options.lang)
+        with step("progress.pockets"):
+            pockets = find_pockets(analysed["desa"], column, lang=options.lang)
         analysed["desa"] = with_pockets(analysed["desa"], pockets)
     for name, layer in analysed.items():
         result.report.notes.extend(classified[name].classification.notes(name))

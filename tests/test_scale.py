@@ -1,0 +1,189 @@
+"""National scale: povmap's own GeoJSON writer against GDAL's, per-province files, progress."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
+
+import povmap
+from povmap._progress import session, step
+from povmap.export.kugi import to_kugi
+from povmap.export.writers import _for_output, write_geojson
+
+
+@pytest.fixture(scope="module")
+def kalsel_kugi(kalsel_raw):
+    desa = povmap.read_boundaries(need(KALSEL_DESA))
+    counts = make_counts(kalsel_raw, seed=11).iloc[5:]  # some desa without data: nulls
+    return to_kugi(povmap.add_rates(povmap.join(desa, counts).joined), "desa")
+
+
+def _gdal_geojson(gdf, path, precision):
+    """What povmap wrote before it wrote GeoJSON itself: GDAL's RFC 7946 driver."""
+    out = _for_output(gdf)
+    out[out.geometry.name] = out.geometry.set_precision(10.0 ** -precision)
+    out.insert(0, "__id", out["KDEPUM"])
+    pyogrio.write_dataframe(out, path, driver="GeoJSON", layer="desa", RFC7946="YES",
+                            COORDINATE_PRECISION=precision, WRITE_NAME="YES", ID_FIELD="__id",
+                            DESCRIPTION="Desa Kalsel")
+
+
+@pytest.mark.parametrize("precision", [6, 5])
+def test_geojson_means_what_gdal_wrote(kalsel_kugi, tmp_path, precision):
+    ours, gdal = tmp_path / "ours.geojson", tmp_path / "gdal.geojson"
+    write_geojson(kalsel_kugi, ours, layer="desa", precision=precision, id_field="KDEPUM",
+                  description="Desa Kalsel")
+    _gdal_geojson(kalsel_kugi, gdal, precision)
+    a, b = json.loads(ours.read_bytes()), json.loads(gdal.read_bytes())
+    assert {k: v for k, v in a.items() if k != "features"} == {
+        k: v for k, v in b.items() if k != "features"}
+    assert a["name"] == "desa" and "crs" not in a
+    assert len(a["features"]) == len(b["features"]) == 2008
+    # Same ids, same properties with the same types (integers stay integers, blanks are null).
+    assert [f["id"] for f in a["features"]] == [f["id"] for f in b["features"]]
+    assert [f["properties"] for f in a["features"]] == [f["properties"] for f in b["features"]]
+    assert any(f["properties"]["JML_ME"] is None for f in a["features"])
+    # Coordinates: at most `precision` decimals, shells counter-clockwise, valid polygons ...
+    text = ours.read_text()
+    geometry = "".join(re.findall(r'"coordinates":([^}]*)', text))
+    decimals = [len(n.split(".")[1]) for n in re.findall(r"\d+\.\d+", geometry)]
+    assert max(decimals) <= precision
+    mine = np.array([shapely.geometry.shape(f["geometry"]) for f in a["features"]])
+    theirs = np.array([shapely.geometry.shape(f["geometry"]) for f in b["features"]])
+    assert shapely.is_valid(mine).all()
+    shells = shapely.get_exterior_ring(shapely.get_parts(mine))
+    assert shapely.is_ccw(shells).all()
+    # ... and the same shapes: GDAL's path snap-rounds every polygon, ours only those rounding
+    # breaks, so a ring may start at another vertex and a sliver one grid cell wide that GEOS
+    # would collapse may remain (Kalsel at 6 decimals: one desa, 0.4 m²): the two never differ
+    # by more than a band one grid cell wide along the outline.
+    same = shapely.equals_exact(shapely.normalize(mine), shapely.normalize(theirs), 0)
+    assert same.mean() > 0.99
+    apart = shapely.area(shapely.symmetric_difference(mine[~same], theirs[~same]))
+    assert (apart <= 10.0 ** -precision * shapely.length(theirs[~same])).all()
+
+
+def test_ogrinfo_reads_our_geojson(kalsel_kugi, tmp_path):
+    if shutil.which("ogrinfo") is None:
+        pytest.skip("GDAL ogrinfo not installed (apt-get install gdal-bin)")
+    path = tmp_path / "desa.geojson"
+    write_geojson(kalsel_kugi, path, layer="desa", id_field="KDEPUM")
+    info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Layer name: desa" in info and "Feature Count: 2008" in info
+    assert "JML_ME: Integer" in info and "PRS_ME: Real" in info
+    back = pyogrio.read_dataframe(path)
+    assert back["KDEPUM"].tolist() == kalsel_kugi["KDEPUM"].tolist()
+
+
+def test_empty_and_missing_geometries_as_gdal_writes_them(tmp_path):
+    layer = gpd.GeoDataFrame({"KODE": ["a", "b", "c"], "n": pd.array([1, None, 3], "Int64")},
+                             geometry=[shapely.box(110, -3, 110.5, -2.5), shapely.Polygon(),
+                                       None], crs=4326)
+    ours, gdal = tmp_path / "ours.geojson", tmp_path / "gdal.geojson"
+    write_geojson(layer, ours, layer="x")
+    pyogrio.write_dataframe(layer, gdal, driver="GeoJSON", layer="x", RFC7946="YES",
+                            COORDINATE_PRECISION=6)
+    assert json.loads(ours.read_bytes()) == json.loads(gdal.read_bytes())
+    features = json.loads(ours.read_bytes())["features"]
+    assert features[1]["geometry"] == {"type": "Polygon", "coordinates": []}
+    assert features[2]["geometry"] is None and features[1]["properties"]["n"] is None
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("terminal", "quiet", "shown"),
+                         [(True, False, True), (True, True, False), (False, False, False)])
+def test_progress_bars_only_on_a_terminal_and_not_quiet(monkeypatch, terminal, quiet, shown):
+    err = _Terminal() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    with session("en", quiet=quiet), step("progress.write", total=3, name="desa.geojson") as go:
+        go(3)
+    assert ("Writing desa.geojson" in err.getvalue()) is shown
+    # Outside a session (the Python API, a notebook) a step shows nothing and costs nothing.
+    with step("progress.join") as go:
+        go()
+    assert "Joining" not in err.getvalue()
+
+
+def test_no_progress_bar_in_captured_cli_output(hss_counts_csv, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "povmap.cli", "export", str(need(HSS_DESA)),
+                           str(hss_counts_csv), "-o", str(tmp_path / "out"), "--format",
+                           "geojson"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "━" not in done.stderr + done.stdout and "Menulis" not in done.stderr
+
+
+def _register(desa, rows: int, seed: int, *, family_id: bool = True) -> pd.DataFrame:
+    """A generated individual-level register over the desa of ``desa`` (shared raw schema)."""
+    rng = np.random.default_rng(seed)
+    family = rng.integers(0, rows // 4, rows)
+    where = family % len(desa)
+    codes = desa["kode"].to_numpy()[where]
+    # Some desa write their code undotted, as exports from spreadsheets do.
+    codes = np.where(where % 5 == 0, np.char.replace(codes.astype(str), ".", ""), codes)
+    desil = rng.choice(["1", "Desil 2", "3.0", "desil 4 (rentan)", "5", "11", ""], rows)
+    status = rng.choice(["Ditemukan", "MENINGGAL DUNIA", "Tidak ditemukan", "pindah",
+                         "Ditemukan - pindah alamat", ""], rows, p=[.8, .05, .05, .04, .03, .03])
+    frame = pd.DataFrame({
+        "ID_INDIVIDU": np.arange(rows), "NIK": [f"63{i:014d}" for i in range(rows)],
+        "Nama Lengkap": "Warga", "Kode Wilayah": codes,
+        "Nama Desa": desa["nama"].to_numpy()[where], "Desil Kesejahteraan": desil,
+        "Status Keberadaan": status,
+        "Hubungan Dengan Kepala Keluarga": np.where(rng.random(rows) < .3, "Kepala Keluarga",
+                                                    "Anak")})
+    if family_id:
+        frame.insert(1, "ID Keluarga P3KE", [f"K{f:07d}" for f in family])
+    return frame
+
+
+@pytest.mark.parametrize("family_id", [True, False])
+def test_duckdb_register_counts_equal_the_pandas_path(hss_raw, tmp_path, family_id):
+    pytest.importorskip("duckdb")
+    from povmap.scale import aggregate_register
+
+    path = tmp_path / "register.csv"
+    register = _register(hss_raw, 6000, seed=7, family_id=family_id)
+    if not family_id:  # one spelling per desa: families are then summed, not counted distinct
+        register["Kode Wilayah"] = hss_raw["kode"].to_numpy()[
+            hss_raw["kode"].str.replace(".", "").searchsorted(
+                register["Kode Wilayah"].str.replace(".", ""))]
+    register.to_csv(path, index=False)
+    ours = aggregate_register(path)
+    expected = povmap.read_counts(path)
+    pd.testing.assert_frame_equal(ours, expected, check_dtype=False)
+    assert ours.attrs["povmap"]["p3ke"] == expected.attrs["povmap"]["p3ke"]
+    assert ours.attrs["povmap"]["p3ke"]["dikecualikan"]["meninggal"] > 0
+    assert not {"NIK", "Nama Lengkap"} & set(ours.columns)
+    parquet = tmp_path / "register.parquet"
+    if importlib.util.find_spec("pyarrow") is not None:
+        register.astype(str).to_parquet(parquet)
+        pd.testing.assert_frame_equal(aggregate_register(parquet), ours)
+
+
+def test_duckdb_refuses_rows_without_a_desa_code(hss_raw, tmp_path):
+    pytest.importorskip("duckdb")
+    from povmap.scale import aggregate_register
+
+    register = _register(hss_raw, 400, seed=3)
+    register.loc[17, "Kode Wilayah"] = "-"
+    path = tmp_path / "register.csv"
+    register.to_csv(path, index=False)
+    with pytest.raises(povmap.PovmapInputError, match=r"1 baris tanpa kode desa.*- \(baris 19\)"):
+        aggregate_register(path)
