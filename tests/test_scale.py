@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -187,3 +188,22 @@ def test_duckdb_refuses_rows_without_a_desa_code(hss_raw, tmp_path):
     register.to_csv(path, index=False)
     with pytest.raises(povmap.PovmapInputError, match=r"1 baris tanpa kode desa.*- \(baris 19\)"):
         aggregate_register(path)
+
+
+def test_boundaries_never_read_through_arrow(hss_raw, hss_counts_csv, tmp_path):
+    # PYOGRIO_USE_ARROW=1 makes geopandas read through Arrow, where GDAL's FlatGeobuf stream
+    # gives a feature without geometry an invalid offset and pyarrow then crashes the interpreter
+    # (or, without pyarrow, the file is refused as unreadable). povmap reads without Arrow.
+    layer = hss_raw.copy()
+    layer.loc[5, "geometry"] = None
+    path = tmp_path / "hss.fgb"
+    layer.to_file(path, driver="FlatGeobuf", SPATIAL_INDEX="NO")
+    done = subprocess.run([sys.executable, "-m", "povmap.cli", "export", str(path),
+                           str(hss_counts_csv), "-o", str(tmp_path / "out"), "--format",
+                           "geojson"], capture_output=True, text=True,
+                          env={**os.environ, "PYOGRIO_USE_ARROW": "1"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"1 wilayah tanpa geometri (tidak tergambar di peta): {layer.loc[5, 'kode']}" in (
+        done.stdout)
+    desa = json.loads((tmp_path / "out" / "desa.geojson").read_bytes())["features"]
+    assert len(desa) == 148 and sum(f["geometry"] is None for f in desa) == 1

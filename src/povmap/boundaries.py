@@ -203,7 +203,12 @@ def read_boundaries(
     encoding, said = _shapefile_encoding(path, layer, encoding)
     if said:
         notes.append(said)
-    options = {"encoding": encoding} if encoding else {}
+    options: dict[str, object] = {"encoding": encoding} if encoding else {}
+    if engine == "pyogrio":
+        # Never through Arrow, whatever PYOGRIO_USE_ARROW says: GDAL 3.12's FlatGeobuf Arrow
+        # stream gives a feature without geometry an invalid offset (the national file has one),
+        # and pyarrow then reads out of bounds and kills the interpreter (benchmarks/README.md).
+        options["use_arrow"] = False
     try:
         with warnings.catch_warnings():
             # GDAL's and shapely's warnings (a NaN coordinate, an odd field) are not for the
@@ -894,15 +899,31 @@ def dissolve(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     out = grouped[[c for c in names if c != key]].first()
     out["jumlah_desa" if own == "desa" else "jumlah_wilayah"] = grouped.size()
     out["luas_km2"] = grouped["luas_km2"].sum() if "luas_km2" in gdf.columns else np.nan
-    group = out.index.get_indexer(gdf[key])
-    parts, row = shapely.get_parts(np.asarray(gdf.geometry.values), return_index=True)
-    polygonal = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (group[row] >= 0)
-    merged = shapely.multipolygons(parts[polygonal], indices=group[row[polygonal]],
-                                   out=np.full(len(out), None, dtype=object))
-    union = shapely.buffer(merged, 0)
+    geoms, group = np.asarray(gdf.geometry.values), out.index.get_indexer(gdf[key])
+    if own == "desa" and level != "kecamatan" and "kode_kecamatan" in gdf.columns:
+        # Kecamatan first: a kabupaten or province is then the union of a few large outlines
+        # instead of thousands of noisy desa rings (the union is the same, faster).
+        kecamatan = gdf.groupby("kode_kecamatan", sort=False)[key].first()
+        geoms = _unions(geoms, kecamatan.index.get_indexer(gdf["kode_kecamatan"]),
+                        len(kecamatan))
+        group = out.index.get_indexer(kecamatan.to_numpy())
+    union = _unions(geoms, group, len(out))
     out = gpd.GeoDataFrame(out.reset_index(), geometry=_drop_sliver_holes(union, gdf.crs),
                            crs=gdf.crs)
     return out[[*names, *[c for c in out.columns if c not in names]]]
+
+
+def _unions(geoms: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """The union of the polygons of each group ``0 .. n-1`` (``group`` -1: left out), at once.
+
+    Each group's polygons become one (overlapping) MultiPolygon, and GEOS's zero-width buffer of
+    it, which nodes all its rings in one pass, is their union.
+    """
+    parts, row = shapely.get_parts(geoms, return_index=True)
+    polygonal = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (group[row] >= 0)
+    merged = shapely.multipolygons(parts[polygonal], indices=group[row[polygonal]],
+                                   out=np.full(n, None, dtype=object))
+    return shapely.buffer(merged, 0)
 
 
 def _drop_sliver_holes(geoms: np.ndarray, crs) -> np.ndarray:
