@@ -6,6 +6,7 @@ import inspect
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
@@ -80,6 +81,20 @@ def test_dissolve_equals_the_exact_union_per_area(kalsel_joined, level):
     area = exact.to_crs(6933).area.to_numpy()
     assert (apart <= 1e-6 * area).all()
     assert ours.to_crs(6933).area.sum() == pytest.approx(area.sum(), rel=1e-9)
+
+
+def test_dissolve_of_desa_in_any_order(kalsel_joined):
+    # Files need not list desa by kecamatan (two kabupaten files appended, say): the outlines and
+    # sums do not depend on the order of the rows.
+    layer, _ = kalsel_joined
+    shuffled = layer.sample(frac=1, random_state=4)
+    for level in ("kecamatan", "kabupaten"):
+        ours = povmap.aggregate(shuffled, level)
+        expected = povmap.aggregate(layer, level)
+        # Sums in another order may differ in the last bit of a float, nothing more.
+        pd.testing.assert_frame_equal(ours.drop(columns="geometry"),
+                                      expected.drop(columns="geometry"), rtol=1e-12)
+        assert shapely.equals(ours.geometry.values, expected.geometry.values).all()
 
 
 def test_kabupaten_aggregate_and_summary(kalsel_joined):

@@ -17,7 +17,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
+from conftest import HSS_DESA, KALSEL_DESA, KAYONG_DESA, invoke, make_counts, need
 
 import povmap
 from povmap._progress import session, step
@@ -27,7 +27,7 @@ from povmap.export.writers import _for_output, write_geojson
 
 @pytest.fixture(scope="module")
 def kalsel_kugi(kalsel_raw):
-    desa = povmap.read_boundaries(need(KALSEL_DESA))
+    desa = povmap.read_boundaries(need(KALSEL_DESA)).gdf
     counts = make_counts(kalsel_raw, seed=11).iloc[5:]  # some desa without data: nulls
     return to_kugi(povmap.add_rates(povmap.join(desa, counts).joined), "desa")
 
@@ -168,14 +168,15 @@ def test_duckdb_register_counts_equal_the_pandas_path(hss_raw, tmp_path, family_
     register.to_csv(path, index=False)
     ours = aggregate_register(path)
     expected = povmap.read_counts(path)
-    pd.testing.assert_frame_equal(ours, expected, check_dtype=False)
-    assert ours.attrs["povmap"]["p3ke"] == expected.attrs["povmap"]["p3ke"]
-    assert ours.attrs["povmap"]["p3ke"]["dikecualikan"]["meninggal"] > 0
-    assert not {"NIK", "Nama Lengkap"} & set(ours.columns)
+    pd.testing.assert_frame_equal(ours.frame, expected.frame, check_dtype=False)
+    assert ours.source.p3ke == expected.source.p3ke
+    assert ours.source.notes == expected.source.notes
+    assert ours.source.p3ke["dikecualikan"]["meninggal"] > 0
+    assert not {"NIK", "Nama Lengkap"} & set(ours.frame.columns)
     parquet = tmp_path / "register.parquet"
     if importlib.util.find_spec("pyarrow") is not None:
         register.astype(str).to_parquet(parquet)
-        pd.testing.assert_frame_equal(aggregate_register(parquet), ours)
+        pd.testing.assert_frame_equal(aggregate_register(parquet).frame, ours.frame)
 
 
 def test_duckdb_refuses_rows_without_a_desa_code(hss_raw, tmp_path):
@@ -204,6 +205,35 @@ def test_boundaries_never_read_through_arrow(hss_raw, hss_counts_csv, tmp_path):
                           env={**os.environ, "PYOGRIO_USE_ARROW": "1"})
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"1 wilayah tanpa geometri (tidak tergambar di peta): {layer.loc[5, 'kode']}" in (
-        done.stdout)
+        done.stdout + done.stderr)
     desa = json.loads((tmp_path / "out" / "desa.geojson").read_bytes())["features"]
     assert len(desa) == 148 and sum(f["geometry"] is None for f in desa) == 1
+
+
+def test_split_provinsi_writes_one_geojson_per_province(hss_raw, tmp_path):
+    # Two provinces in one layer: Hulu Sungai Selatan (63) and Kayong Utara (61).
+    kayong = gpd.read_file(need(KAYONG_DESA))
+    both = pd.concat([hss_raw, kayong], ignore_index=True)
+    boundaries, table = tmp_path / "dua.geojson", tmp_path / "jumlah.csv"
+    both.to_file(boundaries)
+    make_counts(both, seed=2).to_csv(table, index=False)
+    whole, split = tmp_path / "utuh", tmp_path / "pisah"
+    for out, extra in ((whole, []), (split, ["--split", "provinsi"])):
+        code, said = invoke("export", boundaries, table, "-o", out, "--format", "geojson", *extra)
+        assert code == 0, said
+    files = sorted(p.name for p in split.glob("*.geojson"))
+    assert files == ["desa_61.geojson", "desa_63.geojson", "kecamatan_61.geojson",
+                     "kecamatan_63.geojson"]
+    for layer in ("desa", "kecamatan"):
+        full = json.loads((whole / f"{layer}.geojson").read_bytes())["features"]
+        parts = {code: json.loads((split / f"{layer}_{code}.geojson").read_bytes())
+                 for code in ("61", "63")}
+        assert {c: p["name"] for c, p in parts.items()} == {c: f"{layer}_{c}" for c in parts}
+        for code, part in parts.items():
+            assert {f["properties"]["KDPPUM"] for f in part["features"]} == {code}
+        # Together the province files hold exactly the features of the unsplit file.
+        joined = sorted(f["id"] for p in parts.values() for f in p["features"])
+        assert joined == sorted(f["id"] for f in full)
+    manifest = json.loads((split / "manifest.json").read_bytes())
+    assert "desa_61.geojson" in json.dumps(manifest) and "desa.geojson" not in json.dumps(manifest)
+    assert "desa_63.geojson" in (split / "desa.xml").read_text(encoding="utf-8")

@@ -920,8 +920,11 @@ def _unions(geoms: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     it, which nodes all its rings in one pass, is their union.
     """
     parts, row = shapely.get_parts(geoms, return_index=True)
-    polygonal = (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (group[row] >= 0)
-    merged = shapely.multipolygons(parts[polygonal], indices=group[row[polygonal]],
+    keep = np.flatnonzero(
+        (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (group[row] >= 0))
+    # GEOS builds collections from sorted indices; areas need not come sorted by their parent.
+    keep = keep[np.argsort(group[row[keep]], kind="stable")]
+    merged = shapely.multipolygons(parts[keep], indices=group[row[keep]],
                                    out=np.full(n, None, dtype=object))
     return shapely.buffer(merged, 0)
 

@@ -522,6 +522,7 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @renamed_option("--organization", "--organisasi", "organization", default=None)
 @click.option("--email", default=None)
 @renamed_option("--license", "--lisensi", "license", default=None)
+@click.option("--split", type=click.Choice(["provinsi"]), default=None)
 @pockets_option
 @click.option("--sasaran", "sasaran_register", type=click.Path(dir_okay=False, path_type=Path),
               default=None, metavar="REGISTER")
@@ -530,7 +531,7 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
          inputs=("boundaries", "counts", "metadata_config", "sasaran_register"))
 def export_command(boundaries, counts, output, formats, suppress_below, precision,
                    metadata_config, vintage, title, organization, email, license,
-                   sasaran_register, **kw) -> None:
+                   sasaran_register, split, **kw) -> None:
     """``povmap export`` (help text: ``help.command.export`` in messages.toml)."""
     from .export import BundleOptions, export_result
     from .export.metadata import load_config, with_options
@@ -542,6 +543,7 @@ def export_command(boundaries, counts, output, formats, suppress_below, precisio
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
         precision=precision, lang=kw["lang"], title=title or config.title,
         vintage=vintage or config.data_period, metadata=config, suppress_below=suppress_below,
+        split=split,
     ).checked()  # bad options fail before the analysis, not after it
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])

@@ -27,15 +27,15 @@ import pandas as pd
 
 from ._errors import PovmapInputError, Text
 from .codes import code_level, normalize_codes
-from .counts import HEADER_ALIASES, _alias_key, _header_key
-from .p3ke import _HEAD, EXCLUDED_STATUS, _notes, by_name_columns, is_by_name
+from .counts import HEADER_ALIASES, CountsInfo, CountsTable, _alias_key, _header_key
+from .p3ke import _HEAD, EXCLUDED_STATUS, by_name_columns, is_by_name, notes_of
 
 #: Name columns carried per desa (the first row's value), as :func:`povmap.read_counts` does.
 _NAMES = ("nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
 
 
 def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
-                       threads: int | None = None) -> pd.DataFrame:
+                       threads: int | None = None) -> CountsTable:
     """Count people and families per desa and desil of a by-name register, in DuckDB.
 
     Parameters
@@ -53,12 +53,12 @@ def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
 
     Returns
     -------
-    pandas.DataFrame
-        What :func:`povmap.read_counts` gives for the same register: one row per desa with
-        ``baris`` (its first data row, the header being row 1), ``kode_asli``, ``kode_wilayah``
-        (dotted), the name columns the register has, and ``jumlah_desil_d`` (people) and
-        ``jumlah_keluarga_desil_d`` (families) for d = 1 up to the highest desil present (at least
-        4), as floats. ``attrs["povmap"]`` holds the path, what was left out and the notes.
+    povmap.counts.CountsTable
+        What :func:`povmap.read_counts` gives for the same register: ``frame`` has one row per
+        desa with ``baris`` (its first data row, the header being row 1), ``kode_asli``,
+        ``kode_wilayah`` (dotted), the name columns the register has, and ``jumlah_desil_d``
+        (people) and ``jumlah_keluarga_desil_d`` (families) for d = 1 up to the highest desil
+        present (at least 4), as floats; ``source.p3ke`` says what was left out.
 
     Raises
     ------
@@ -88,9 +88,12 @@ def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
     out = _per_desa(per_group, columns, path)
     info = {"jenis": "individu" if columns["individual"] else "keluarga", "baris_data": rows,
             "dikecualikan": left_out, "tanpa_desil": no_desil}
-    out.attrs["povmap"] = {"path": str(path), "p3ke": info, "notes": _notes(info),
-                           "engine": "duckdb"}
-    return out
+    used: dict[str, str] = {"kode_wilayah": columns["kode"]}
+    used.update({name: columns[name] for name in ("desil", "status", "id_keluarga",
+                                                   "id_individu", "hubungan", "anggota")
+                 if name in columns})
+    return CountsTable(out, CountsInfo(path=str(path), columns={**used, **columns["names"]},
+                                       notes=notes_of(info), p3ke=info))
 
 
 def _source(con, path: Path) -> str:

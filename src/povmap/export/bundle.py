@@ -32,6 +32,8 @@ from .suppress import check_threshold, suppress_layers, suppress_result
 from .writers import check_precision, write_geojson, write_gpkg
 
 FORMATS = ("geojson", "gpkg", "shp")
+#: How GeoJSON may be split: not at all, or one file per province (KUGI ``KDPPUM``).
+SPLITS = (None, "provinsi")
 DICTIONARY = "kamus_data.csv"
 REPORT = "laporan_penggabungan.json"
 MANIFEST = "manifest.json"
@@ -62,6 +64,9 @@ class BundleOptions:
         Blank counts 1 to N-1 and whatever would give them back (see :mod:`.suppress`).
     stem
         Base name of the GeoPackage.
+    split
+        ``"provinsi"``: one GeoJSON per province and layer (``desa_63.geojson``: the province
+        code), as national geoportals load them, instead of one per layer.
     """
 
     formats: tuple[str, ...] = ("geojson",)
@@ -72,6 +77,7 @@ class BundleOptions:
     metadata: MetadataConfig | None = None
     suppress_below: int | None = None
     stem: str = "povmap"
+    split: str | None = None
 
     def checked(self) -> BundleOptions:
         """Raise :class:`~povmap.PovmapInputError` for a bad option before anything is written."""
@@ -84,6 +90,9 @@ class BundleOptions:
             )
         check_precision(self.precision)
         check_lang(self.lang)
+        if self.split not in SPLITS:
+            raise PovmapInputError.from_catalogue("bundle.split_unknown", split=self.split,
+                                                  choices=", ".join(filter(None, SPLITS)))
         if self.suppress_below is not None:
             check_threshold(self.suppress_below)
         return self
@@ -170,7 +179,8 @@ def _write_layers(given: Mapping[str, gpd.GeoDataFrame | Classified], stage: Pat
     levels = {name: _level(gdf) for name, gdf in layers.items()}
     exported = {name: to_kugi(gdf, levels[name]) for name, gdf in layers.items()}
     titles = {name: _title(gdf, levels[name], settings) for name, gdf in layers.items()}
-    written = _write_data(exported, stage, settings, levels, titles)
+    geojson = {name: _geojson_parts(gdf, name, settings) for name, gdf in exported.items()}
+    written = _write_data(exported, stage, settings, levels, titles, geojson)
     write_dictionary(stage / DICTIONARY, describe(exported, sources))
     written.append(DICTIONARY)
     for name, gdf in layers.items():
@@ -178,26 +188,38 @@ def _write_layers(given: Mapping[str, gpd.GeoDataFrame | Classified], stage: Pat
             name=name, level=levels[name], title=titles[name],
             abstract=_abstract(gdf, levels[name], settings, sources, classes[name]),
             lineage=_lineage(boundary, sources, processing, settings),
-            files=_data_files(name, settings), dictionary=DICTIONARY, vintage=settings.vintage)
+            files=_data_files(name, settings, list(geojson[name])), dictionary=DICTIONARY,
+            vintage=settings.vintage)
         written += _write_described(classes[name], exported[name], description, stage, settings)
     return written
 
 
 def _write_data(exported: dict[str, gpd.GeoDataFrame], stage: Path, settings: BundleOptions,
-                levels: dict[str, str], titles: dict[str, str]) -> list[str]:
-    """The GeoPackage (one table per layer) and a GeoJSON per layer, as the formats ask."""
+                levels: dict[str, str], titles: dict[str, str],
+                geojson: dict[str, dict[str, gpd.GeoDataFrame]]) -> list[str]:
+    """The GeoPackage (one table per layer) and the GeoJSON files, as the formats ask."""
     written = []
     if "gpkg" in settings.formats:
         gpkg = f"{settings.stem}.gpkg"
         write_gpkg(exported, stage / gpkg, descriptions=titles, multi=True)
         written.append(gpkg)
     if "geojson" in settings.formats:
-        for name, gdf in exported.items():
-            write_geojson(gdf, stage / f"{name}.geojson", layer=name,
-                          precision=settings.precision, id_field=_own_code(levels[name]),
-                          description=titles[name])
-            written.append(f"{name}.geojson")
+        for name, parts in geojson.items():
+            for file, part in parts.items():
+                write_geojson(part, stage / file, layer=Path(file).stem,
+                              precision=settings.precision, id_field=_own_code(levels[name]),
+                              description=titles[name])
+                written.append(file)
     return written
+
+
+def _geojson_parts(gdf: gpd.GeoDataFrame, name: str,
+                   settings: BundleOptions) -> dict[str, gpd.GeoDataFrame]:
+    """``{file name: rows}`` of layer ``name``'s GeoJSON: the whole layer, or one per province."""
+    if settings.split != "provinsi":
+        return {f"{name}.geojson": gdf}
+    codes = gdf["KDPPUM"].astype(str)
+    return {f"{name}_{code}.geojson": gdf[codes == code] for code in sorted(codes.unique())}
 
 
 def _write_described(classification: Classification | None, exported: gpd.GeoDataFrame,
@@ -221,11 +243,12 @@ def _write_described(classification: Classification | None, exported: gpd.GeoDat
     return written
 
 
-def _data_files(name: str, settings: BundleOptions) -> tuple[tuple[str, str, str], ...]:
+def _data_files(name: str, settings: BundleOptions,
+                geojson: list[str]) -> tuple[tuple[str, str, str], ...]:
     """``(file, format name, version)`` of each data file holding layer ``name``."""
-    files = {"gpkg": f"{settings.stem}.gpkg", "geojson": f"{name}.geojson",
-             "shp": f"{name}_shp.zip"}
-    return tuple((files[f], *_FORMAT_NAMES[f]) for f in _FORMAT_NAMES if f in settings.formats)
+    files = {"gpkg": [f"{settings.stem}.gpkg"], "geojson": geojson, "shp": [f"{name}_shp.zip"]}
+    return tuple((file, *_FORMAT_NAMES[f]) for f in _FORMAT_NAMES if f in settings.formats
+                 for file in files[f])
 
 
 def _level(gdf: gpd.GeoDataFrame) -> str:
