@@ -73,7 +73,8 @@ def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
     path = Path(path)
     if not path.exists():
         raise PovmapInputError.from_catalogue("scale.not_found", path=path)
-    con = duckdb.connect(config={"memory_limit": memory_limit,
+    # DuckDB draws its own progress bar on a long query; a library prints nothing.
+    con = duckdb.connect(config={"memory_limit": memory_limit, "enable_progress_bar": False,
                                  **({"threads": threads} if threads else {})})
     try:
         source = _source(con, path)
