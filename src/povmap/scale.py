@@ -73,9 +73,10 @@ def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
     path = Path(path)
     if not path.exists():
         raise PovmapInputError.from_catalogue("scale.not_found", path=path)
-    # DuckDB draws its own progress bar on a long query; a library prints nothing.
-    con = duckdb.connect(config={"memory_limit": memory_limit, "enable_progress_bar": False,
+    con = duckdb.connect(config={"memory_limit": memory_limit,
                                  **({"threads": threads} if threads else {})})
+    # DuckDB draws its own progress bar on a long query; a library prints nothing.
+    con.execute("SET enable_progress_bar = false")
     try:
         source = _source(con, path)
         headers = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
