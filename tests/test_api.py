@@ -128,3 +128,34 @@ def test_classify_without_population_falls_back_as_the_cli_does(tmp_path):
     # A column other than the default is never replaced: it is an error naming the columns.
     with pytest.raises(povmap.PovmapInputError, match="column='persen_desil_1' tidak ada"):
         povmap.classify(layer, "persen_desil_1")
+
+
+def test_aggregate_and_pockets_take_what_classify_returns(tmp_path):
+    bounds = povmap.read_boundaries(need(KAYONG_DESA))
+    result = povmap.join(bounds, povmap.read_counts(_kayong(tmp_path)))
+    layer = povmap.add_rates(result.joined)
+    classified = povmap.classify(layer, scheme="quantiles", k=4)
+
+    kec = povmap.aggregate(classified, "kecamatan")
+    expected = povmap.aggregate(classified.gdf, "kecamatan")
+    pd.testing.assert_frame_equal(kec.drop(columns="geometry"),
+                                  expected.drop(columns="geometry"))
+    assert kec["jumlah_miskin_ekstrem"].sum() == layer["jumlah_miskin_ekstrem"].sum()
+
+    pockets = find_pockets(classified, permutations=999)
+    same = find_pockets(classified.gdf, permutations=999)
+    pd.testing.assert_frame_equal(pockets.desa.drop(columns="geometry"),
+                                  same.desa.drop(columns="geometry"))
+    assert len(pockets.desa) == len(layer)
+
+    # Anything else is a clear error in both languages, naming the function and what it got.
+    for function, name in ((povmap.aggregate, "aggregate"), (find_pockets, "find_pockets")):
+        for wrong, kind in ((result, "JoinResult"), (pd.DataFrame(layer), "DataFrame"),
+                            (str(KAYONG_DESA), "str")):
+            with pytest.raises(povmap.PovmapInputError) as caught:
+                function(wrong)
+            assert caught.value.key == "classify.layer_not_geodataframe"
+            assert str(caught.value) == (f"{name}: lapisan harus GeoDataFrame desa atau hasil "
+                                         f"povmap.classify, bukan {kind}.")
+            assert caught.value.en == (f"{name}: the layer must be a desa GeoDataFrame or the "
+                                       f"result of povmap.classify, not {kind}.")

@@ -476,6 +476,38 @@ def classified(layer: Classified | gpd.GeoDataFrame) -> Classified:
     return layer
 
 
+def layer_frame(layer: Classified | gpd.GeoDataFrame, function: str) -> gpd.GeoDataFrame:
+    """The table of ``layer``: its ``.gdf`` when :class:`Classified`, else ``layer`` itself.
+
+    For the stages that read a layer's columns and need no classes (:func:`povmap.aggregate`,
+    :func:`povmap.find_pockets`), so that the result of :func:`classify` can be passed on as it is.
+
+    Parameters
+    ----------
+    layer
+        What ``function`` was given as its layer.
+    function
+        The public function's name, for the message.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer's table, not copied.
+
+    Raises
+    ------
+    PovmapInputError
+        ``layer`` is neither a GeoDataFrame nor a :class:`Classified` (a path, a plain
+        DataFrame, a :class:`~povmap.join.JoinResult`, ...).
+    """
+    if isinstance(layer, Classified):
+        return layer.gdf
+    if isinstance(layer, gpd.GeoDataFrame):
+        return layer
+    raise PovmapInputError.from_catalogue("classify.layer_not_geodataframe", function=function,
+                                          given=type(layer).__name__)
+
+
 def _user_bins(y: np.ndarray, breaks: list[float] | None) -> np.ndarray:
     if not breaks or list(breaks) != sorted(breaks):
         raise PovmapInputError.from_catalogue("classify.breaks_must_rising_class")

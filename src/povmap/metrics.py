@@ -12,6 +12,7 @@ import pandas as pd
 
 # dissolve lives with the boundaries (join needs it too); re-exported as povmap.metrics.dissolve.
 from .boundaries import dissolve
+from .classify import Classified, layer_frame
 from .counts import COUNT_COLUMNS
 
 __all__ = ["RATES", "add_rates", "aggregate", "dissolve", "summary"]
@@ -78,7 +79,7 @@ def add_rates(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _geometry_last(out)
 
 
-def aggregate(gdf: gpd.GeoDataFrame, level: str = "kecamatan", *,
+def aggregate(gdf: gpd.GeoDataFrame | Classified, level: str = "kecamatan", *,
               column: str = DEFAULT_VALUE) -> gpd.GeoDataFrame:
     """Sum a joined desa layer up to ``level``; rates only over desa with both of their values.
 
@@ -88,7 +89,9 @@ def aggregate(gdf: gpd.GeoDataFrame, level: str = "kecamatan", *,
     Parameters
     ----------
     gdf
-        Joined desa layer (:func:`povmap.join`, canonical columns, counts may be missing).
+        Joined desa layer (:func:`povmap.join`, canonical columns, counts may be missing), or
+        the :class:`~povmap.classify.Classified` that :func:`povmap.classify` made of it (its
+        ``.gdf`` is summed; the classes are not carried over).
     level
         ``kecamatan``, ``kabupaten`` or ``provinsi``.
     column
@@ -109,7 +112,14 @@ def aggregate(gdf: gpd.GeoDataFrame, level: str = "kecamatan", *,
           population);
         - ``jumlah_sebagian``: 1 when some count sum of the area leaves out a desa (no row, or a
           blank in that column), so those sums are lower bounds; 0 when every sum is complete.
+
+    Raises
+    ------
+    PovmapInputError
+        ``gdf`` is neither a GeoDataFrame nor a ``Classified``; or ``level`` is not a level
+        above the layer's own (``kecamatan`` < ``kabupaten`` < ``provinsi``).
     """
+    gdf = layer_frame(gdf, "aggregate")
     out = dissolve(gdf, level)
     key = f"kode_{level}"
     groups = gdf[key]

@@ -37,6 +37,7 @@ from scipy.stats import false_discovery_control
 
 from ._errors import PovmapInputError
 from ._messages import Text, text
+from .classify import Classified, layer_frame
 from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
 from .i18n import check_lang, format_number, label, number_text, percent_text
 from .metrics import RATES
@@ -224,7 +225,7 @@ class Pockets:
 
 
 def find_pockets(
-    gdf: gpd.GeoDataFrame,
+    gdf: gpd.GeoDataFrame | Classified,
     column: str = "persen_miskin_ekstrem",
     *,
     method: str = "moran",
@@ -245,7 +246,9 @@ def find_pockets(
         ``povmap.add_rates(povmap.join(...).joined)``. Desa without a value (no row in the counts
         table, no population) are not tested and get ``jenis_kantong = "tanpa_data"``; desa with
         data but no geometry are not tested either and get ``"tanpa_geometri"``. Both stay in
-        :attr:`Pockets.desa`, and in the priority table when they have counts.
+        :attr:`Pockets.desa`, and in the priority table when they have counts. The
+        :class:`~povmap.classify.Classified` from :func:`povmap.classify` is taken too (its
+        ``.gdf``).
     column
         The value tested. A rate from :data:`povmap.metrics.RATES` whose counts are present is
         smoothed by empirical Bayes first; any other column is tested as it is.
@@ -275,9 +278,12 @@ def find_pockets(
     Raises
     ------
     PovmapInputError
-        For bad options, fewer than 3 desa with a value and a geometry, or values that do not
+        For a layer that is neither a GeoDataFrame nor a ``Classified``, bad options (no CRS,
+        no ``kode_desa``, no ``column``, unknown ``method``, ``alpha`` outside (0, 1), too few
+        ``permutations``, unknown ``lang``), fewer than 3 desa with a value and a geometry, or values that do not
         vary (before or after smoothing): no pocket can be tested then.
     """
+    gdf = layer_frame(gdf, "find_pockets")
     _check_options(gdf, column, method, alpha, permutations, lang)
     value, raw, smoothed = _tested_value(gdf, column)
     has_value = np.isfinite(value)
