@@ -280,8 +280,8 @@ def find_pockets(
     PovmapInputError
         For a layer that is neither a GeoDataFrame nor a ``Classified``, bad options (no CRS,
         no ``kode_desa``, no ``column``, unknown ``method``, ``alpha`` outside (0, 1), too few
-        ``permutations``, unknown ``lang``), fewer than 3 desa with a value and a geometry, or values that do not
-        vary (before or after smoothing): no pocket can be tested then.
+        ``permutations``, unknown ``lang``), fewer than 3 desa with a value and a geometry,
+        or values that do not vary (before or after smoothing): no pocket can be tested then.
     """
     gdf = layer_frame(gdf, "find_pockets")
     _check_options(gdf, column, method, alpha, permutations, lang)
