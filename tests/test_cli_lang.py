@@ -83,7 +83,8 @@ def test_click_is_left_as_it_was():
 
 
 def _options():
-    for name, command in main.commands.items():
+    """Every shown option: the group's (``povmap --quiet``) and each command's."""
+    for name, command in [("povmap", main), *main.commands.items()]:
         for param in command.params:
             if isinstance(param, click.Option) and not param.hidden:
                 yield name, param
