@@ -84,7 +84,19 @@ def _rebuild(cls: type[PovmapError], message: str, en: str | None) -> PovmapErro
 
 
 class PovmapInputError(PovmapError, ValueError):
-    """The input (a file, a column, a row, a parameter value) is not usable as given."""
+    """The input (a file, a column, a row, a parameter value) is not usable as given.
+
+    The CLI prints its message (Indonesian, or English with ``--lang en``) and exits with 1.
+
+    Parameters
+    ----------
+    message
+        The Indonesian message, naming the file, row or column and what to do; a
+        :class:`~povmap._messages.Text` carries its English too. NIK and phone numbers in it
+        are masked.
+    en
+        The same message in English, when ``message`` is a plain ``str``.
+    """
 
 
 class PovmapWarning(UserWarning):
@@ -93,6 +105,12 @@ class PovmapWarning(UserWarning):
     E.g. :func:`povmap.classify` mapping a count because the table gives no population: the same
     note the CLI prints and writes to the report. ``str(w)`` is Indonesian, ``w.en`` English.
     Filter it as any warning (``warnings.filterwarnings("ignore", category=PovmapWarning)``).
+
+    Parameters
+    ----------
+    text
+        The note: a :class:`~povmap._messages.Text` (Indonesian, with its English in ``.en``)
+        or a plain ``str`` (then ``en`` is the same text).
     """
 
     def __init__(self, text: str) -> None:

@@ -318,6 +318,9 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, offline: bool = Tru
     ------
     OfflineAssetError
         With ``offline=True``, if the map needs an asset povmap cannot inline. Nothing is written.
+    PovmapInputError
+        ``path`` cannot be written safely (a folder of that name, locked by another run, a full
+        disk); the old file stays.
     """
     # Render fully before touching the disk: an error while rendering must not cost the old file.
     html = inline_assets(m) if offline else m.get_root().render()

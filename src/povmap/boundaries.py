@@ -89,12 +89,42 @@ _ABSURD = 1e8
 class BoundaryInfo:
     """What :func:`read_boundaries` found and did: the ``source`` of a :class:`BoundaryLayer`.
 
-    ``duplicates`` pairs ``(kept, left_out)`` codes of one polygon stored under two codes;
-    ``overlaps`` holds ``(code_a, code_b, share)`` for areas overlapping by more than
-    :data:`OVERLAP_SHARE` of the smaller one (share as a fraction); ``encoding`` is the text
-    encoding povmap read a shapefile with (``--encoding`` or detected); ``missing_names`` the
-    canonical name columns no source column was found for; ``notes`` are bilingual sentences
-    for the report and the terminal.
+    Attributes
+    ----------
+    path
+        The file read, as given.
+    layer
+        The layer read from a multi-layer file (GeoPackage, FileGDB); None for a single layer.
+    level
+        ``"desa"`` or ``"kecamatan"``: the lowest level whose code column was found.
+    schema
+        ``"kugi"`` for BIG's KUGI attribute names (``KDEPUM``/``KDCPUM``), ``"lain"`` otherwise.
+    source_crs
+        The file's CRS before the layer was brought to EPSG:4326, as a label (``"... (--crs)"``
+        when ``--crs`` replaced it).
+    columns
+        ``{canonical: source}``: the source column each canonical column was read from.
+    repaired
+        Codes of the areas whose invalid geometry was repaired (``shapely.make_valid``,
+        method ``"structure"``).
+    null_geometry
+        Codes of the areas left with no geometry (missing, empty, or of no area once repaired).
+    merged_parts
+        Codes stored on several features (the islands of one desa), merged into one area.
+    duplicates
+        ``(kept, left_out)`` codes of one polygon stored under two codes.
+    overlaps
+        ``(code_a, code_b, share)`` for areas overlapping by more than :data:`OVERLAP_SHARE`
+        of the smaller one (share as a fraction).
+    encoding
+        The text encoding povmap read a shapefile with (``--encoding`` or detected); None for
+        formats that declare theirs.
+    missing_names
+        The canonical name columns (``nama_*``) no source column was found for.
+    notes
+        Bilingual sentences (:class:`~povmap._messages.Text`) for the report and the terminal.
+    source_columns
+        The file's own attribute columns, to name them when a canonical column is missing.
     """
 
     path: str
@@ -111,7 +141,6 @@ class BoundaryInfo:
     encoding: str | None = None
     missing_names: list[str] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
-    #: The file's own attribute columns, to name them when a canonical column is missing.
     source_columns: list[str] = field(default_factory=list)
 
 

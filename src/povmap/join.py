@@ -56,11 +56,38 @@ REASONS = ("kode_tidak_ada", "tanpa_nama", "kode_terpotong", "kabupaten_tidak_di
 class JoinReport:
     """What the join did. The JSON form (:meth:`to_dict`) is a contract: see DESIGN.md.
 
-    ``fuzzy`` names every row matched by a close spelling: ``baris``, ``nama_tabel`` (the name as
-    the table writes it), the area's code and names, and ``skor`` (0-100), so that each can be
-    checked. ``problems`` lists values that cannot be true (negative counts, counts above their
-    population, non-integer people, one area given twice); a join only returns with blocking
-    problems when the caller allowed it (``allow_invalid``).
+    Attributes
+    ----------
+    level
+        ``"desa"`` or ``"kecamatan"``: the level the table was joined at.
+    matched
+        Number of table rows matched to exactly one area.
+    matched_by
+        Matched rows by method: ``{"code": n, "name": n, "fuzzy": n}``.
+    unmatched_counts
+        One dict per table row that matched no area: ``baris`` (the file row), the row's codes
+        and area names as shown in reports (masked from a by-name register, SECURITY.md row 2),
+        its counts, ``alasan`` (why: a key of :data:`REASONS`) and, when close names exist,
+        ``kandidat`` (their codes, names and score).
+    unmatched_boundaries
+        One dict per area no row matched: ``kode_<level>``, ``nama_<level>`` (and
+        ``nama_kecamatan`` for desa). Their counts stay NaN in the joined layer.
+    ambiguous
+        The rows whose name fits several areas equally well, as in ``unmatched_counts``; they
+        are not joined.
+    totals
+        Per count column: ``{"input", "matched", "unmatched"}`` sums (jiwa or KK, blanks as 0),
+        with ``input == matched + unmatched`` (ambiguous and duplicate rows count as unmatched).
+    notes
+        Bilingual sentences for the report and the terminal (codes truncated by Excel, areas
+        that moved kecamatan, ...).
+    problems
+        Values that cannot be true (negative counts, counts above their population, non-integer
+        people, one area given twice), one dict per cell; a join only returns with them when the
+        caller allowed it (``allow_invalid``).
+    fuzzy
+        Every row matched by a close spelling: ``baris``, ``nama_tabel`` (the name as the table
+        writes it), the area's code and names, and ``skor`` (0-100), so that each can be checked.
     """
 
     level: str
@@ -138,7 +165,19 @@ _WORDS = ("matched", "unmatched", "ambiguous", "areas", "problems", "row", "fuzz
 
 @dataclass
 class JoinResult:
-    """The joined layer (every boundary area, counts where a row matched) and its report."""
+    """The joined layer (every boundary area, counts where a row matched) and its report.
+
+    Attributes
+    ----------
+    joined
+        Every area of the boundary layer (EPSG:4326), its canonical columns and ``luas_km2``
+        (km²), the count columns (``jumlah_penduduk``, ``jumlah_miskin_ekstrem`` in jiwa,
+        ``jumlah_keluarga_miskin_ekstrem`` in KK, ``jumlah_desil_*``; NaN where no row
+        matched), ``baris`` (the table row, nullable integer) and ``cara_padan`` (``"code"``,
+        ``"name"`` or ``"fuzzy"``).
+    report
+        What matched, what did not and why (:class:`JoinReport`).
+    """
 
     joined: gpd.GeoDataFrame
     report: JoinReport
@@ -196,6 +235,14 @@ def join(
     A :class:`JoinResult`: ``joined`` has every area of ``boundaries`` (count columns NaN where no
     row matched), ``baris`` (the table row) and ``cara_padan`` (how it matched); ``report`` lists
     everything that did not match.
+
+    Raises
+    ------
+    PovmapInputError
+        ``level`` is not ``"desa"`` or ``"kecamatan"`` or is below the layer's own level; the
+        layer has no ``kode_*`` column; the table has neither Kemendagri codes nor area names,
+        or has only codes of another level or BPS codes (no names to match by); or, unless
+        ``allow_invalid``, impossible values (the message names each row and column).
     """
     read = boundaries.source if isinstance(boundaries, BoundaryLayer) else None
     gdf = boundaries.gdf if isinstance(boundaries, BoundaryLayer) else boundaries

@@ -63,9 +63,18 @@ def add_rates(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     population is missing or zero), ``persen_desil_d`` likewise for desil counts, and
     ``kepadatan_miskin_ekstrem`` = people in extreme poverty per km² of ``luas_km2``.
 
+    Parameters
+    ----------
+    gdf
+        A joined layer (:func:`povmap.join`) with the count columns (``jumlah_miskin_ekstrem``
+        and ``jumlah_penduduk`` in jiwa, ``jumlah_desil_1`` ... ``jumlah_desil_10``) and
+        ``luas_km2`` (km², computed in EPSG:6933 by :func:`povmap.read_boundaries`), any CRS.
+
     Returns
     -------
-    A copy of ``gdf`` with the columns whose inputs are present.
+    geopandas.GeoDataFrame
+        A copy of ``gdf`` with the columns whose inputs are present: ``persen_miskin_ekstrem``
+        and ``persen_desil_d`` (%), ``kepadatan_miskin_ekstrem`` (jiwa/km²); geometry last.
     """
     out = gdf.copy()
     for rate, (numerator, denominator) in RATES.items():

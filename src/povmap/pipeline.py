@@ -23,7 +23,58 @@ from .result import Result
 
 @dataclass(frozen=True)
 class Options:
-    """Choices a user makes on the command line or in a notebook."""
+    """Choices a user makes on the command line or in a notebook.
+
+    Each field is passed to the stage that uses it, with that stage's default.
+
+    Attributes
+    ----------
+    level
+        ``"desa"`` or ``"kecamatan"``: the level the table is joined and mapped at.
+    column
+        The column mapped and classified (``persen_miskin_ekstrem``, %, by default).
+    scheme
+        Classification scheme: ``"quantiles"``, ``"fisher_jenks"``, ``"equal_interval"``,
+        ``"natural_breaks"`` or ``"user"`` (with ``breaks``).
+    k
+        Number of classes.
+    breaks
+        Upper class edges, rising, in the unit of ``column`` (for ``scheme="user"``).
+    lang
+        ``"id"`` or ``"en"``: the language of labels, notes and messages.
+    engine
+        ``"pyogrio"`` or ``"fiona"``: the library reading the boundary file.
+    layer
+        The layer of a multi-layer boundary file (``--layer``).
+    sheet
+        The sheet of an Excel counts table, by name or position (``--sheet``).
+    column_map
+        ``{canonical: source}`` columns of the counts table (``--column-map``).
+    boundary_columns
+        ``{canonical: source}`` columns of the boundary file (``--columns``).
+    fuzzy_threshold
+        Similarity (0-100, rapidfuzz) a misspelt name must reach to match; 101 turns fuzzy
+        matching off.
+    allow_invalid
+        Join despite impossible values, reporting them (``--allow-invalid``).
+    pockets
+        Also find poverty pockets (:func:`povmap.find_pockets`, ``--pockets``).
+    crs
+        The CRS of the boundary file, replacing what the file says (``--crs``), e.g.
+        ``"EPSG:32750"``.
+    encoding
+        The text encoding of a shapefile's attributes (``--encoding``); detected by default.
+    keep_duplicates
+        Keep both areas when one polygon is stored under two codes.
+    min_coverage
+        Share of its desa with data (0 to 1) a kecamatan needs to be classified
+        (``--min-coverage``, in percent on the command line).
+
+    Parameters
+    ----------
+    min_berdata
+        The name of ``min_coverage`` up to povmap 0.1: ``Options(min_berdata=0.8)`` still works.
+    """
 
     level: str = "desa"
     column: str = DEFAULT_COLUMN
@@ -42,9 +93,7 @@ class Options:
     crs: str | None = None
     encoding: str | None = None
     keep_duplicates: bool = False
-    #: Share of desa with data (0 to 1) a kecamatan needs to be classified (``--min-coverage``).
     min_coverage: float = MIN_COVERAGE
-    #: The name of ``min_coverage`` up to povmap 0.1: ``Options(min_berdata=0.8)`` still works.
     min_berdata: InitVar[float | None] = None
 
     def __post_init__(self, min_berdata: float | None) -> None:
@@ -149,6 +198,34 @@ def run(
 
     Each layer is classified on its own values with the same scheme (a kecamatan rate and a desa
     rate live on different scales).
+
+    Parameters
+    ----------
+    boundaries
+        The boundary file (any file OGR reads: GeoJSON, GeoPackage, shapefile, zipped
+        shapefile), desa or kecamatan; read by :func:`povmap.read_boundaries`.
+    counts
+        The counts table (CSV, XLSX, or a P3KE/DTSEN export), read by
+        :func:`povmap.read_counts`.
+    options
+        The choices of the run (:class:`Options`): level, column, classes, reading options.
+
+    Returns
+    -------
+    Result
+        ``layers``: ``{"desa": ..., "kecamatan": ...}`` (``{"kecamatan": ...}`` at kecamatan
+        level), EPSG:4326, with the count columns (jiwa, KK), the rates of
+        :func:`povmap.add_rates` (%, jiwa/km²), ``luas_km2`` (km²), ``kelas`` and, at kecamatan,
+        the coverage columns of :func:`povmap.aggregate`; ``report`` (the join report with every
+        note); ``classifications`` per layer; ``pockets`` with ``options.pockets`` at desa level.
+
+    Raises
+    ------
+    PovmapInputError
+        A counts table given where the boundary file belongs; anything
+        :func:`~povmap.read_boundaries`, :func:`~povmap.read_counts`, :func:`~povmap.join`,
+        :func:`~povmap.classify` or :func:`~povmap.find_pockets` refuses; or no row of the
+        table matched any area (the message gives examples of both sides' codes and names).
     """
     check_order(boundaries, counts)
     with step("progress.read_boundaries", name=Path(boundaries).name):

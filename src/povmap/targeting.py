@@ -133,6 +133,9 @@ class Targeting:
         The files read, for the manifest.
     register_kind
         ``"keluarga"`` or ``"individu"``.
+    pockets
+        Whether pockets of target families were looked for (``kantong`` in ``desa`` and
+        ``lokus``).
     """
 
     desa: gpd.GeoDataFrame

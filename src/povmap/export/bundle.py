@@ -113,13 +113,39 @@ def export(
     ``{stem}.gpkg``, ``{name}_shp.zip``, styles ``{name}.sld``/``{name}.qml`` (for a classified
     layer, :func:`povmap.classify`: the styles draw its classes), ISO 19139 metadata
     ``{name}.xml``; and ``kamus_data.csv`` for all layers. Fields use KUGI names and short
-    poverty names (:mod:`.kugi`). ``boundary`` (``read_boundaries(...).source``), when given,
-    describes the boundary file in the metadata's lineage. Other keyword arguments are the
-    fields of :class:`BundleOptions`.
+    poverty names (:mod:`.kugi`). GeoJSON is in EPSG:4326 (RFC 7946), coordinates rounded to
+    ``precision`` decimals.
+
+    Parameters
+    ----------
+    layers
+        Layer name -> desa or kecamatan layer with canonical columns (count columns in jiwa and
+        KK, rates in %, ``luas_km2`` in km²), plain or :class:`~povmap.classify.Classified`.
+    out_dir
+        The bundle folder; replaced whole when everything is written, untouched otherwise.
+    formats
+        Any of :data:`FORMATS`: ``"geojson"``, ``"gpkg"``, ``"shp"``.
+    stem
+        File name of the GeoPackage (``{stem}.gpkg``).
+    boundary
+        ``read_boundaries(...).source``, when given: describes the boundary file in the
+        metadata's lineage.
+    **options
+        The other fields of :class:`BundleOptions` (``precision``, ``lang``, ``title``,
+        ``vintage``, ``metadata``, ``suppress_below``, ``split``).
 
     Returns
     -------
-    The paths written, inside ``out_dir``.
+    list of pathlib.Path
+        The paths written, inside ``out_dir``.
+
+    Raises
+    ------
+    PovmapInputError
+        An unknown format, ``precision``, ``lang``, ``split`` or a ``suppress_below`` under 3
+        (before anything is written); cells small-cell suppression cannot protect; an output
+        folder that is an input, is locked by another run, holds foreign files or cannot be
+        written, or a full disk.
     """
     settings = BundleOptions(formats=tuple(formats), stem=stem, **options).checked()
     if settings.suppress_below:
@@ -138,6 +164,33 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
     unmatched rows carry their values) is left out and the manifest keeps only totals.
     ``also(folder)`` writes more files into the staged folder (e.g. the targeting layers of
     ``povmap export --sasaran``) and returns their names; the manifest lists them too.
+
+    Parameters
+    ----------
+    result
+        The result of :func:`povmap.run`: its layers (written with their classes), report,
+        inputs and boundary facts.
+    out_dir
+        The bundle folder; replaced whole when everything is written, untouched otherwise.
+    options
+        The bundle's settings (:class:`BundleOptions`).
+    command
+        The command line that made the bundle, recorded in the manifest.
+    also
+        Writes more files into the staged folder given to it and returns their names.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The paths written, inside ``out_dir``: the layers' files, ``kamus_data.csv``, the
+        join report ``laporan_penggabungan.json`` (unless ``suppress_below``), the files of
+        ``also`` and ``manifest.json``.
+
+    Raises
+    ------
+    PovmapInputError
+        As :func:`export`: a bad option, cells suppression cannot protect, or an output that
+        cannot be written safely.
     """
     settings = options.checked()
     if settings.suppress_below:

@@ -105,7 +105,12 @@ def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     Returns
     -------
     A new frame with only the exported fields, counts as nullable integers, rates rounded to 4
-    decimals, and the geometry.
+    decimals, and the geometry (CRS of ``gdf``).
+
+    Raises
+    ------
+    PovmapInputError
+        ``level`` is not ``"desa"`` or ``"kecamatan"``, or ``gdf`` has no ``kode_<level>``.
     """
     if level not in ("desa", "kecamatan"):
         raise PovmapInputError.from_catalogue("kugi.level_export_supports_desa", level=level)

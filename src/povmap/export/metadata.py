@@ -66,7 +66,43 @@ class MetadataConfig:
     """What povmap cannot know: who publishes the layer, under what licence, and editions.
 
     Every field is optional; an empty contact or licence field is written as a visible
-    ``[isi: ...]`` placeholder (see :meth:`missing`).
+    ``[isi: ...]`` placeholder (see :meth:`missing`). The ISO 19115/19139 element each fills
+    is named; a config file may also use the Indonesian keys of earlier releases
+    (:data:`OLD_KEYS`: ``organisasi``, ``lisensi``, ...).
+
+    Attributes
+    ----------
+    title
+        ``CI_Citation/title``; by default the layer's own title.
+    abstract
+        ``abstract``; by default the layer's description.
+    purpose
+        ``purpose``; by default "Penentuan sasaran dan pemantauan penanggulangan kemiskinan
+        ekstrem di tingkat desa/kelurahan."
+    organization, contact_name, position
+        The point of contact and metadata contact (``CI_ResponsibleParty``:
+        ``organisationName``, ``individualName``, ``positionName``); ``organization`` is required.
+    email, phone, address, city, province, postal_code, country
+        The contact's ``CI_Contact`` (``electronicMailAddress``, ``voice``, ``deliveryPoint``,
+        ``city``, ``administrativeArea``, ``postalCode``, ``country``); ``email`` is required,
+        ``country`` is ``"Indonesia"`` by default.
+    url
+        Base address the files will be published at: each ``CI_OnlineResource/linkage`` is
+        ``url/<file>`` (the bare file name without it).
+    license
+        ``useLimitation`` of the legal constraints, e.g. ``"CC BY 4.0"``; required.
+    keywords
+        Theme keywords added to povmap's own (``kemiskinan ekstrem``, ``desa`` ...).
+    data_source
+        Where the counts come from, as the publisher names them. Accepted in the file but not
+        written to the XML yet: the lineage names the files read.
+    data_period
+        The period of the counts: the citation's ``edition`` when ``--vintage`` is not given.
+    boundary_edition
+        The edition of the boundary file (``batas_wilayah`` in the manifest); by default the
+        KUGI ``METADATA`` field when the layer has a single value of it.
+    code_table
+        The edition of the Kemendagri code table (``tabel_kode`` in the manifest).
     """
 
     title: str | None = None
@@ -101,8 +137,23 @@ class MetadataConfig:
 def load_config(path: str | os.PathLike) -> MetadataConfig:
     """Read a :class:`MetadataConfig` from a ``.toml`` or ``.json`` file.
 
-    Raises :class:`~povmap.PovmapInputError` naming the file and the key when a key is unknown or
-    the file cannot be parsed.
+    Parameters
+    ----------
+    path
+        A TOML or JSON file holding one table of :class:`MetadataConfig` keys (English, or the
+        Indonesian keys of earlier releases); ``keywords`` a list or a comma-separated text.
+
+    Returns
+    -------
+    MetadataConfig
+        The values read; keys not given keep their defaults.
+
+    Raises
+    ------
+    PovmapInputError
+        Naming the file (and the key): the file does not exist or cannot be parsed, holds no
+        table, has an unknown key, a key under its old and its new name, ``keywords`` that is
+        not a list, or another value that is not text.
     """
     path = Path(path)
     if not path.exists():

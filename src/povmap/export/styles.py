@@ -55,6 +55,18 @@ def sld(classification: Classification, *, layer: str, field: str = "KELAS", lan
         Language of the rule titles.
     title
         Style title; by default the mapped value's label.
+
+    Returns
+    -------
+    str
+        The SLD XML: one ``Rule`` per legend entry (the classes, then ``KELAS = -2`` "Data
+        tidak lengkap" when some area is, then ``KELAS = -1`` "Tidak ada data"), filtered on
+        ``field``, with the map's fill colours and outline width.
+
+    Raises
+    ------
+    PovmapInputError
+        ``lang`` is neither ``"id"`` nor ``"en"``.
     """
     ET.register_namespace("sld", SLD)
     ET.register_namespace("ogc", OGC)
@@ -92,8 +104,29 @@ def qml(classification: Classification, *, layer: str = "desa", field: str = "KE
         lang: str = "id") -> str:
     """A QGIS style (QML, categorized on ``field``): same classes, colours and labels as the map.
 
-    Parameters as in :func:`sld`. Written in the QGIS 3 format (``Option`` maps, read by QGIS
-    3.26 and later, the current long-term releases).
+    Written in the QGIS 3 format (``Option`` maps, read by QGIS 3.26 and later, the current
+    long-term releases).
+
+    Parameters
+    ----------
+    classification
+        The classes of the map (``povmap.classify(...).classification``).
+    layer
+        The layer name (``desa`` or ``kecamatan``): sets the outline width, as on the map.
+    field
+        The class index field of the exported layer.
+    lang
+        Language of the category labels.
+
+    Returns
+    -------
+    str
+        The QML document: one category per legend entry, as the rules of :func:`sld`.
+
+    Raises
+    ------
+    PovmapInputError
+        ``lang`` is neither ``"id"`` nor ``"en"``.
     """
     root = ET.Element("qgis", {"version": "3.28.0", "styleCategories": "Symbology"})
     renderer = ET.SubElement(root, "renderer-v2", {

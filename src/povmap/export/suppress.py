@@ -194,6 +194,14 @@ def suppress_below(layer: gpd.GeoDataFrame | Classified, n: int) -> Suppressed:
 def suppress_result(result: Result, n: int) -> Result:
     """The run ``result`` with its layers suppressed together (:func:`suppress_layers`).
 
+    Parameters
+    ----------
+    result
+        The result of :func:`povmap.run` (its ``layers`` and ``classifications``).
+    n
+        The threshold: every count from 1 to ``n - 1`` (jiwa or KK) is blanked, with the
+        complementary cells that would let it be recomputed (3 at least).
+
     Returns
     -------
     Result

@@ -61,6 +61,12 @@ def write_trend(
     Returns
     -------
     The paths written, in ``out_dir``.
+
+    Raises
+    ------
+    PovmapInputError
+        ``lang`` is unknown; or an output cannot be written safely (it is an input, is locked
+        by another run, holds foreign files, or the disk is full); nothing is written then.
     """
     from .._offline import save_map
     from ..manifest import write_manifest

@@ -72,6 +72,11 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
     description
         The FeatureCollection's ``description`` (e.g. the title).
 
+    Returns
+    -------
+    pathlib.Path
+        ``path``, written atomically (replaced only once complete).
+
     Raises
     ------
     PovmapInputError
@@ -218,8 +223,29 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike, *,
                descriptions: dict[str, str] | None = None, multi: bool = False) -> Path:
     """Write several layers (``{table name: frame}``) into one GeoPackage, atomically.
 
-    ``descriptions`` (``{table name: text}``) go into the GeoPackage's ``gpkg_contents``;
-    ``multi`` writes every polygon as a MultiPolygon, so a table has one geometry type.
+    Parameters
+    ----------
+    layers
+        ``{table name: layer}``; each table keeps its layer's CRS (povmap's layers are in
+        EPSG:4326). Columns starting with ``_`` are povmap's own and are left out; nullable
+        integer counts stay integers.
+    path
+        The ``.gpkg`` file; replaced only once every table is written.
+    descriptions
+        ``{table name: text}`` for the GeoPackage's ``gpkg_contents``.
+    multi
+        Write every polygon as a MultiPolygon, so a table has one geometry type.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    PovmapInputError
+        ``path`` cannot be written safely (locked by another run, a folder of that name, a full
+        disk); the old file stays.
     """
     path = Path(path)
     with atomic_path(path) as tmp:

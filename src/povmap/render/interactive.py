@@ -110,6 +110,13 @@ def choropleth(
     OfflineMap
         A :class:`folium.Map` that displays inline in a notebook and whose ``.save(path)``
         writes the self-contained page (as :func:`povmap.save_map` and ``povmap map`` do).
+
+    Raises
+    ------
+    PovmapInputError
+        ``lang`` is unknown; or, when ``layer`` is not classified on ``column`` yet, anything
+        :func:`povmap.classify` refuses (no such column, no value in it, an unknown scheme, bad
+        ``k`` or ``breaks``).
     """
     check_lang(lang)
     drawn = _classified(layer, column, scheme, k, breaks)

@@ -94,7 +94,26 @@ def default_title(gdf: pd.DataFrame, vintage: str | None, lang: str) -> str:
 
 def graduated_items(classification: Classification, lang: str) -> list[tuple[str, str]]:
     """(colour, label) of each class, light to dark, then "Data tidak lengkap" (when some area
-    is) and "Tidak ada data": :meth:`Classification.legend_items`, as the SLD/QML rules."""
+    is) and "Tidak ada data": :meth:`Classification.legend_items`, as the SLD/QML rules.
+
+    Parameters
+    ----------
+    classification
+        The classes of the map (``povmap.classify(...).classification``).
+    lang
+        ``"id"`` or ``"en"``: the language of the labels and of their numbers (``1,5`` or
+        ``1.5``).
+
+    Returns
+    -------
+    list of (str, str)
+        ``(colour "#rrggbb", label)`` per legend entry, in the legend's order.
+
+    Raises
+    ------
+    PovmapInputError
+        ``lang`` is neither ``"id"`` nor ``"en"``.
+    """
     return [(colour, text) for _, text, colour in classification.legend_items(lang)]
 
 

@@ -123,7 +123,26 @@ def static_map(
 
 
 def save_static(fig: Figure, path: str | os.PathLike) -> Path:
-    """Write a figure as PNG (200 dpi) or PDF, atomically; the format follows the suffix."""
+    """Write a figure as PNG (200 dpi) or PDF, atomically; the format follows the suffix.
+
+    Parameters
+    ----------
+    fig
+        A figure of :func:`static_map` (or any matplotlib figure).
+    path
+        The file to write, ending in ``.png`` or ``.pdf``; replaced only once fully written.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    PovmapInputError
+        ``path`` ends in neither ``.png`` nor ``.pdf``; or it cannot be written safely (locked
+        by another run, a full disk).
+    """
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise PovmapInputError.from_catalogue("static.static_map_must_end", path=path)
@@ -146,7 +165,29 @@ def atlas(
 ) -> Path:
     """A PDF atlas: the whole area, then one page per kecamatan with the same classes.
 
-    Parameters as in :func:`static_map`; ``layer`` must be a classified desa layer.
+    Each page is A4 landscape, drawn in the layer's UTM zone (from EPSG:4326); the kecamatan
+    pages name their desa.
+
+    Parameters
+    ----------
+    layer
+        Classified desa layer (:func:`povmap.classify`) with ``kode_kecamatan`` and
+        ``nama_kecamatan``: its ``kelas`` and classification colour every page.
+    path
+        The PDF to write; replaced only once every page is written.
+    kecamatan, title, source, vintage, suppressed, lang, pockets
+        As in :func:`static_map`; the title of a kecamatan page is followed by its name.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    PovmapInputError
+        ``path`` does not end in ``.pdf``; ``layer`` is not classified or has no
+        ``kode_kecamatan``; ``lang`` is unknown; or the PDF cannot be written safely.
     """
     path = Path(path)
     if path.suffix.lower() != ".pdf":

@@ -75,7 +75,13 @@ def tooltip_frame(
 
     Returns
     -------
-    Field names, aliases, and a frame (same index as ``gdf``) holding the fields.
+    Field names, aliases, and a frame (same index as ``gdf``) holding the fields: numbers
+    written the Indonesian way for ``"id"`` (``1.234``, ``1,09 %``), every text HTML-escaped.
+
+    Raises
+    ------
+    PovmapInputError
+        ``lang`` is neither ``"id"`` nor ``"en"``.
     """
     out = pd.DataFrame(index=gdf.index)
     fields: list[str] = []
