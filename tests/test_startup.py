@@ -77,3 +77,25 @@ def test_unknown_attribute_is_an_attribute_error():
         assert "no_such_thing" in str(exc)
     else:
         raise AssertionError("povmap.no_such_thing did not raise")
+
+
+def test_html_map_modules_leave_out_pockets_suppression_and_static_maps():
+    # What ``povmap map -o peta.html`` imports: esda/libpysal (pockets, seconds of scipy.stats
+    # and sklearn), scipy.optimize (suppression) and matplotlib's PDF backend (static maps) load
+    # only when --kantong, --suppress-below or a PNG/PDF/atlas asks for them.
+    script = (f"import sys; sys.path.insert(0, {SRC!r}); "
+              "import povmap.pipeline, povmap.export.suppress, povmap.render.controls, "
+              "povmap.render.output; import json; print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    heavy = {"esda", "libpysal", "scipy.optimize", "scipy.stats", "povmap.render.static",
+             "matplotlib.backends.backend_pdf"}
+    assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_static_maps_still_reachable_from_the_render_package():
+    import povmap.render
+
+    assert povmap.render.static_map.__module__ == "povmap.render.static"
+    assert povmap.render.atlas.__module__ == "povmap.render.static"

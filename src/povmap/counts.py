@@ -681,12 +681,13 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
 def _refuse_duplicate_counts(headers: list[str], columns: dict[str, int], path: Path,
                              row: int) -> None:
     """Two count columns with the same title: which one holds the numbers cannot be guessed."""
-    from openpyxl.utils import get_column_letter
-
     keys = [_header_key(h) for h in headers]
     for canonical, position in columns.items():
         same = [i for i, k in enumerate(keys) if k == keys[position]]
         if canonical in COUNT_COLUMNS and len(same) > 1:
+            # Imported only here: openpyxl takes a quarter second, and a CSV never needs it.
+            from openpyxl.utils import get_column_letter
+
             letters = " dan ".join(get_column_letter(i + 1) for i in same)
             raise PovmapInputError.from_catalogue(
                 "counts.row_header_appears_more", path=path, row=row, headers=headers[position],

@@ -24,16 +24,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import esda
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from esda.smoothing import Empirical_Bayes
-from libpysal.weights import W, fill_diagonal, fuzzy_contiguity
-from scipy.sparse.csgraph import connected_components
-from scipy.stats import false_discovery_control
 
 from ._errors import PovmapInputError
 from ._messages import Text, text
@@ -41,6 +37,11 @@ from .classify import Classified, layer_frame
 from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
 from .i18n import check_lang, format_number, label, number_text, percent_text
 from .metrics import RATES
+
+# esda, libpysal and scipy.stats take seconds to import (scipy's distributions, sklearn): they are
+# imported where a pocket analysis runs, not by every command that only carries a Pockets along.
+if TYPE_CHECKING:
+    from libpysal.weights import W
 
 METHODS = ("moran", "getis_ord")
 
@@ -123,6 +124,8 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         )
     if len(gdf) < 2:
         raise PovmapInputError.from_catalogue("pockets.only_desa_spatial_weights", n_gdf=len(gdf))
+    from libpysal.weights import W, fuzzy_contiguity
+
     crs = gdf.estimate_utm_crs()
     projected = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(crs).make_valid().values, crs=crs)
     with warnings.catch_warnings():
@@ -332,6 +335,8 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5])).round(4).tolist()
     [0.04, 0.0533, 0.0533, 0.5]
     """
+    from scipy.stats import false_discovery_control
+
     return false_discovery_control(np.asarray(p_values, dtype=float), method="bh")
 
 
@@ -401,6 +406,8 @@ def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, np.nd
     raw = events[ok] / base[ok]
     unsmoothed[ok] = 100.0 * raw
     if ok.sum() >= 2 and np.ptp(raw) > 0:  # equal rates: nothing to smooth (esda divides by 0)
+        from esda.smoothing import Empirical_Bayes
+
         # Rates are in percent like the column; esda smooths proportions.
         smoothed = Empirical_Bayes(events[ok], base[ok]).r.ravel()
         mean = events[ok].sum() / base[ok].sum()
@@ -418,6 +425,9 @@ def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, np.nd
 def _local_test(y: np.ndarray, w: W, method: str, permutations: int,
                 seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Statistic, pseudo p-value and cluster type (before significance) per desa."""
+    import esda
+    from libpysal.weights import W, fill_diagonal
+
     # n_jobs=1: the seeded permutations are reproducible only on one process.
     # keep_simulations=False: n x permutations floats would not fit for a national layer.
     # esda row-standardises the weights it is given in place: give it a copy.
@@ -459,6 +469,8 @@ def _pocket_ids(w: W, jenis: np.ndarray, analysed: gpd.GeoDataFrame, column: str
     ids = np.full(len(jenis), None, dtype=object)
     if not len(members):
         return ids
+    from scipy.sparse.csgraph import connected_components
+
     sub = w.sparse.tocsr()[members][:, members]
     _, component = connected_components(sub, directed=False)
     numerator = RATES.get(column, (None,))[0]

@@ -47,7 +47,6 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
 
 from .._errors import PovmapInputError
 from .._messages import message
@@ -441,6 +440,10 @@ def feasible_ranges(a: np.ndarray, b: np.ndarray, lower: np.ndarray,
     -------
     ``(len(lower), 2)`` array of ``[min, max]`` per cell, by linear programming (HiGHS).
     """
+    # Imported here: scipy.optimize takes a second to import, and only suppression with linked
+    # totals needs it (not every map or export that imports this module).
+    from scipy.optimize import linprog
+
     bounds_ = [(lo, None if np.isinf(hi) else hi) for lo, hi in zip(lower, upper, strict=True)]
     out = np.empty((len(lower), 2))
     for k in range(len(lower)):

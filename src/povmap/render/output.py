@@ -13,7 +13,6 @@ from .._offline import save_map
 from ..manifest import build_manifest, write_manifest
 from ..result import Result
 from .interactive import choropleth
-from .static import atlas, save_static, static_map
 
 
 def check_map_output(output: Path) -> str:
@@ -40,6 +39,9 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
         kecamatan = result.classified("kecamatan") if "kecamatan" in result.layers else None
         pockets = pockets if pockets is not None else result.pockets
         if suffix in (".png", ".pdf"):
+            # matplotlib only for the maps that need it: an HTML map alone does not load it.
+            from .static import save_static, static_map
+
             fig = static_map(result.classified(), kecamatan=kecamatan, title=title, source=source,
                              vintage=vintage, lang=lang, pockets=pockets)
             save_static(fig, output)
@@ -49,6 +51,8 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
             save_map(m, output, offline=offline)
         written = [output]
         if atlas_path is not None:
+            from .static import atlas
+
             written.append(atlas(result.classified(), atlas_path, kecamatan=kecamatan, title=title,
                                  source=source, vintage=vintage, lang=lang, pockets=pockets))
         # A map of suppressed layers (--suppress-below) says what was blanked, as a bundle does.
