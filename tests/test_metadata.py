@@ -140,3 +140,16 @@ def test_every_date_is_the_date_given(hss_raw):
     xml = iso19139(hss_raw, layer, MetadataConfig(), date=dt.date(2024, 3, 1))
     dates = text(ET.fromstring(xml.encode("utf-8")), ".//gco:Date")
     assert dates == ["2024-03-01"] * 4  # stamp, creation, publication, data dictionary
+
+
+def test_data_source_is_the_lineage_source(hss_raw):
+    # A config's data_source (sumber_data in 0.1 files) was read but never written.
+    layer = LayerDescription("desa", "desa", "Judul", "Abstrak", "Dibaca: hss.csv", ())
+    config = MetadataConfig(data_source="P3KE Kemenko PMK 2024")
+    root = ET.fromstring(iso19139(hss_raw, layer, config).encode("utf-8"))
+    lineage = "gmd:dataQualityInfo/gmd:DQ_DataQuality/gmd:lineage/gmd:LI_Lineage"
+    assert text(root, f"{lineage}/gmd:statement/gco:CharacterString") == ["Dibaca: hss.csv"]
+    assert text(root, f"{lineage}/gmd:source/gmd:LI_Source/gmd:description/gco:CharacterString") \
+        == ["P3KE Kemenko PMK 2024"]
+    bare = ET.fromstring(iso19139(hss_raw, layer, MetadataConfig()).encode("utf-8"))
+    assert not text(bare, f"{lineage}/gmd:source/gmd:LI_Source/gmd:description/gco:CharacterString")

@@ -94,8 +94,8 @@ class MetadataConfig:
     keywords
         Theme keywords added to povmap's own (``kemiskinan ekstrem``, ``desa`` ...).
     data_source
-        Where the counts come from, as the publisher names them. Accepted in the file but not
-        written to the XML yet: the lineage names the files read.
+        Where the counts come from, as the publisher names them (e.g. ``"P3KE Kemenko PMK"``):
+        the lineage's ``LI_Source/description``, beside the statement naming the files read.
     data_period
         The period of the counts: the citation's ``edition`` when ``--vintage`` is not given.
     boundary_edition
@@ -268,7 +268,7 @@ def iso19139(gdf: gpd.GeoDataFrame, layer: LayerDescription, config: MetadataCon
     if layer.dictionary:
         _feature_catalogue(root, layer.dictionary, date)
     _distribution(root, layer, config)
-    _lineage(root, layer)
+    _lineage(root, layer, config)
     # Names and config values may carry characters XML 1.0 forbids (Word's \x0b line break).
     ET.indent(clean_xml_tree(root))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
@@ -367,10 +367,14 @@ def _distribution(root: ET.Element, layer: LayerDescription, config: MetadataCon
         _text(resource, "description", name)
 
 
-def _lineage(root: ET.Element, layer: LayerDescription) -> None:
+def _lineage(root: ET.Element, layer: LayerDescription, config: MetadataConfig) -> None:
     quality = _nest(root, "dataQualityInfo", "DQ_DataQuality")
     _code(_nest(quality, "scope", "DQ_Scope"), "level", "MD_ScopeCode", "dataset")
-    _text(_nest(quality, "lineage", "LI_Lineage"), "statement", layer.lineage)
+    lineage = _nest(quality, "lineage", "LI_Lineage")
+    _text(lineage, "statement", layer.lineage)
+    if config.data_source:
+        # ISO 19115 LI_Lineage: statement, then source(s) (LI_Source/description).
+        _text(_nest(lineage, "source", "LI_Source"), "description", config.data_source)
 
 
 def _party(parent: ET.Element, config: MetadataConfig, role: str) -> None:
