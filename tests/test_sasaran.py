@@ -486,3 +486,36 @@ def test_an_address_shifted_into_the_desa_column_stays_masked(family_p3ke, tmp_p
     assert "J" + "*" * (len(address) - 1) in report  # the unmatched row, masked
     leaks = [name for name, data in _all_bytes(out) if address.encode() in data]
     assert leaks == [] and address not in text
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_suppression_on_a_small_kabupaten_is_said_on_the_terminal(lang, tmp_path):
+    """Kayong Utara (43 desa): most desa have fewer than 5 target families, so suppression
+    empties most of the priority table; the terminal and the manifest say so."""
+    import json
+
+    from conftest import KAYONG_DESA, invoke
+
+    raw = gpd.read_file(need(KAYONG_DESA))
+    path = tmp_path / "p3ke.csv"
+    make_register(raw, seed=5, level="keluarga", style="p3ke").register.to_csv(path, index=False)
+    out = tmp_path / "publik"
+    code, text = invoke("sasaran", KAYONG_DESA, path, "-o", out, "--suppress-below", "5",
+                        "--tiles", "none", "--lang", lang)
+    assert code == 0, text
+    layer = gpd.read_file(out / "sasaran.gpkg")
+    suppressed = int(layer["disamarkan"].sum())
+    written = len(pd.read_csv(out / "lokus.csv"))
+    unsuppressed = len(povmap.targeting(path, KAYONG_DESA).lokus)
+    assert suppressed > 0 and written < unsuppressed
+    if lang == "id":
+        assert f"{suppressed} dari {len(layer)} desa punya angka yang dikosongkan" in text
+        assert (f"lokus) hanya memuat {written} desa: {unsuppressed - written} desa keluar"
+                in text)
+    else:
+        assert f"{suppressed} of {len(layer)} villages have blanked values" in text
+        assert f"holds only {written} villages: {unsuppressed - written} villages left" in text
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["penyamaran"]
+    assert record["desa_disamarkan"] == suppressed and record["desa"] == len(layer)
+    assert record["lokus_tertulis"] == written
+    assert record["lokus_tanpa_penyamaran"] == unsuppressed

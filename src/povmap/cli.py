@@ -705,7 +705,12 @@ def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil
                     recipients, daftar_verifikasi, title, source, tiles, cdn, suppress_below,
                     pockets, **kw) -> None:
     """``povmap sasaran`` (help text: ``help.command.sasaran`` in messages.toml)."""
-    from .export.sasaran import check_verification, write_targeting
+    from .export.sasaran import (
+        check_verification,
+        suppress_targeting,
+        suppression_summary,
+        write_targeting,
+    )
     from .export.suppress import check_threshold
     from .pipeline import check_order
     from .render.controls import basemap_name
@@ -727,6 +732,8 @@ def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil
         lang=kw["lang"])
     _say(result.report.summary(kw["lang"]))
     _say(result.summary(kw["lang"]))
+    if suppress_below is not None:
+        _say(suppression_summary(suppress_targeting(result, suppress_below)[1], kw["lang"]))
     for path in write_targeting(result, output, lang=kw["lang"], title=title, source=source,
                                 tiles=tiles, offline=not cdn, suppress_below=suppress_below,
                                 verification=daftar_verifikasi, command=sys.argv):

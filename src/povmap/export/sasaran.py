@@ -30,7 +30,7 @@ import pandas as pd
 
 from .._errors import PovmapInputError, Text
 from .._io import atomic_path, staged_outputs, write_text
-from .._messages import message
+from .._messages import message, text
 from .._safe_text import csv_text, write_xlsx
 from ..targeting import Targeting, priority_table, program_column
 from .suppress import FLAG, check_threshold
@@ -76,7 +76,12 @@ def suppress_targeting(result: Targeting, n: int) -> tuple[Targeting, dict]:
     desa[FLAG] = blank.any(axis=1)
     public = dataclasses.replace(result, desa=desa,
                                  lokus=priority_table(desa, result.conditions))
+    # Desa, never people: how many desa carry a blank, and how many desa with target families
+    # left the priority table because their count of target families was blanked.
     record: dict[str, object] = {"ambang": n, "kolom": counts,
+              "desa_disamarkan": int(desa[FLAG].sum()), "desa": int(len(desa)),
+              "lokus_tanpa_penyamaran": int(len(result.lokus)),
+              "lokus_tertulis": int(len(public.lokus)),
               "sel_primer": {c: int(primary[:, j].sum()) for j, c in enumerate(counts)},
               "sel_sekunder": {c: int((blank & ~primary)[:, j].sum())
                                for j, c in enumerate(counts)},
@@ -84,6 +89,36 @@ def suppress_targeting(result: Targeting, n: int) -> tuple[Targeting, dict]:
                                                if c in hidden or d in hidden),
               "total_wilayah_tidak_dipublikasikan": counts}
     return public, record
+
+
+def suppression_summary(record: dict, lang: str = "id") -> str:
+    """The terminal line of a suppression: desa with a blanked cell, and the rows the priority
+    table lost to it (a short or empty ``lokus.csv`` is then the suppression, not the data).
+
+    Parameters
+    ----------
+    record
+        The second value of :func:`suppress_targeting`.
+    lang
+        ``"id"`` or ``"en"``.
+
+    Returns
+    -------
+    str
+        One or two lines.
+    """
+    from ..i18n import format_number
+
+    def n(key: str) -> str:
+        return format_number(record[key], 0, lang)
+
+    lines = [text("sasaran.suppressed_desa", lang, threshold=record["ambang"],
+                  suppressed=n("desa_disamarkan"), total=n("desa"))]
+    dropped = int(record["lokus_tanpa_penyamaran"]) - int(record["lokus_tertulis"])
+    if dropped:
+        lines.append(text("sasaran.suppressed_lokus", lang, dropped=format_number(
+            dropped, 0, lang), written=n("lokus_tertulis")))
+    return "\n".join(lines)
 
 
 def lokus_table(result: Targeting) -> pd.DataFrame:
