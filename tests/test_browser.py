@@ -162,6 +162,32 @@ def test_search_with_prefix_and_case_highlights_and_opens_popup(page, hss_map):
     page.wait_for_timeout(400)
 
 
+@pytest.mark.parametrize(("typed", "desa_starts"), [("kandangan", "Kandangan "),
+                                                     ("sei raya", "Sungai Raya ")])
+def test_search_lists_hits_on_the_desa_name_first(page, typed, desa_starts):
+    # "kandangan" once offered "Batang Kulur Kanan, Sungai Raya" first (a loose match), and
+    # "sei raya" "Hamalau, Sungai Raya" (a kecamatan-name hit) above desa "Sungai Raya Utara".
+    search = page.locator(".leaflet-control-search input.search-input")
+    search.fill("")
+    search.press_sequentially(typed)
+    tips = page.locator(".leaflet-control-search .search-tip")
+    tips.first.wait_for(timeout=5000)
+    texts = tips.all_inner_texts()
+    assert texts[0].split(", ")[0].startswith(desa_starts), texts[:5]
+    hits = [t for t in texts if t.startswith(desa_starts)]
+    assert texts[:len(hits)] == sorted(hits)  # every such desa before any other hit
+    search.press("ArrowDown")
+    search.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.last.wait_for(timeout=3000)
+    lines = dict(line.split("\t", 1) for line in popup.last.inner_text().splitlines()
+                 if "\t" in line)
+    assert lines["Desa/Kelurahan"] == texts[0].split(", ")[0]
+    search.fill("")
+    page.evaluate(RESET_JS)
+    page.wait_for_timeout(400)
+
+
 def test_legend_swatches_look_like_the_map(page):
     drawn = page.evaluate("""() => {
         const fills = new Set(), strokes = {};

@@ -6,6 +6,8 @@ a leading area prefix dropped, the abbreviations of :data:`povmap.names.ABBREVIA
 expanded). A typed word matches a key word that starts with it, or that abbreviates it
 (``mdl`` is in ``mandala`` letter by letter, first letter first): "Desa Mandala Murung" finds
 "Mdl. Murung Mesjid". The text as typed, anywhere in "Desa, Kecamatan", still matches too.
+The suggestions come best first (Enter opens the first): the desa's own name typed whole, then
+its beginning, then words of it, then hits needing the kecamatan name, then the looser ones.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import geopandas as gpd
 
 from ..names import _DOTTED_ONLY, ABBREVIATIONS, PREFIXES, ROMAN, normalize_name
 from .topo import script_json
+
+#: Between the desa's and the kecamatan's words in a key: folded names hold single spaces only.
+KEY_SEPARATOR = "  "
 
 #: The page's text folding and matching; ``RULES`` is filled in from :mod:`povmap.names`.
 SEARCH_JS = """
@@ -43,24 +48,41 @@ function(rules) {
         }
         return j === short.length;
     }
-    function matches(typed, key) {
-        var words = key.split(' ');
+    function matches(typed, words, fuzzy) {
         return typed.every(function(t) {
             return words.some(function(w) {
-                return w.indexOf(t) === 0 || abbreviates(w, t);
+                return w.indexOf(t) === 0 || (fuzzy && abbreviates(w, t));
             });
         });
     }
+    // 0 the desa's own name, 1 its prefix, 2 word prefixes inside it, 3 with the kecamatan
+    // name, 4 anything looser; -1 no match. The best first: Enter opens the first.
+    function rank(typed, raw, title, key) {
+        var parts = key.split(rules.separator), desa = parts[0], name = desa.split(' ');
+        var words = name.concat(parts.length > 1 ? parts[1].split(' ') : []);
+        var text = typed.join(' ');
+        if (typed.length) {
+            if (desa === text) return 0;
+            if (desa.indexOf(text) === 0) return 1;
+            if (matches(typed, name, false)) return 2;
+            if (matches(typed, words, false)) return 3;
+            if (matches(typed, words, true)) return 4;
+        }
+        // The text as typed anywhere in "Desa, Kecamatan".
+        return raw && title.toLowerCase().indexOf(raw) >= 0 ? 4 : -1;
+    }
     return function(text, records) {
-        var typed = fold(text), raw = String(text).toLowerCase(), found = {};
+        var typed = fold(text), raw = String(text).toLowerCase(), hits = [], found = {};
         for (var title in records) {
             var layer = records[title].layer;
-            // The text as typed anywhere in "Desa, Kecamatan", or the folded words.
-            if (title.toLowerCase().indexOf(raw) >= 0
-                    || (typed.length && layer && matches(typed, layer.feature.properties.q))) {
-                found[title] = records[title];
-            }
+            var r = rank(typed, raw, title, layer ? layer.feature.properties.q : '');
+            if (r >= 0) hits.push({title: title, rank: r});
         }
+        hits.sort(function(a, b) {
+            return a.rank - b.rank || a.title.localeCompare(b.title, 'id');
+        });
+        // Leaflet-search lists the tips in the key order of the returned object.
+        hits.forEach(function(h) { found[h.title] = records[h.title]; });
         return found;
     };
 }
@@ -77,13 +99,15 @@ def search_keys(gdf: gpd.GeoDataFrame) -> list[str]:
 
     Returns
     -------
-    One lower-case ASCII key per row, e.g. ``"mdl murung mesjid daha utara"``.
+    One lower-case ASCII key per row, the desa's words and the kecamatan's words separated by
+    two spaces (the page ranks hits on the desa's own name first), e.g.
+    ``"mandala murung mesjid  daha utara"``.
     """
-    return [f"{normalize_name(d)} {normalize_name(k)}".strip()
+    return [f"{normalize_name(d)}{KEY_SEPARATOR}{normalize_name(k)}"
             for d, k in zip(gdf["nama_desa"], gdf["nama_kecamatan"], strict=True)]
 
 
 def search_rules() -> str:
     """The folding rules of :func:`povmap.names.normalize_name`, as JSON for the page."""
     return script_json({"prefixes": list(PREFIXES), "abbreviations": ABBREVIATIONS,
-                        "dotted": sorted(_DOTTED_ONLY), "roman": ROMAN})
+                        "dotted": sorted(_DOTTED_ONLY), "roman": ROMAN, "separator": KEY_SEPARATOR})
