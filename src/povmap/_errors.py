@@ -8,12 +8,13 @@ Indonesian and English: ``str(exc)`` is the Indonesian text (the Python API's de
 
 from __future__ import annotations
 
+import errno
 from typing import Any, TypeVar
 
 from ._messages import LANGS, Text, message
 from ._privacy import mask_text
 
-__all__ = ["LANGS", "PovmapError", "PovmapInputError", "PovmapWarning", "Text", "in_lang"]
+__all__ = ["LANGS", "PovmapError", "PovmapInputError", "PovmapWarning", "Text", "in_lang", "reason"]
 
 _E = TypeVar("_E", bound="PovmapError")
 
@@ -116,3 +117,58 @@ class PovmapWarning(UserWarning):
     def __init__(self, text: str) -> None:
         super().__init__(str(text))
         self.en = getattr(text, "en", str(text))
+
+
+#: The catalogue's words for what the system said, by errno: (when reading, when writing).
+_OS_REASONS = {
+    errno.ENOENT: ("reason.not_found_read", "reason.not_found_write"),
+    errno.ENOTDIR: ("reason.not_found_read", "reason.not_found_write"),
+    errno.EACCES: ("reason.no_permission_read", "reason.no_permission_write"),
+    errno.EPERM: ("reason.no_permission_read", "reason.no_permission_write"),
+    errno.EROFS: ("reason.read_only", "reason.read_only"),
+    errno.ENOSPC: ("reason.disk_full", "reason.disk_full"),
+    errno.EDQUOT: ("reason.disk_full", "reason.disk_full"),
+    errno.EISDIR: ("reason.is_folder", "reason.is_folder"),
+}
+#: Library errors by class name (pandas and openpyxl are not imported for a name): a file that
+#: is not text, a CSV that does not parse, an "XLSX" that is no zip or not a workbook.
+_NAMED_REASONS = {
+    "UnicodeDecodeError": "reason.not_utf8",
+    "Error": "reason.not_csv",  # csv.Error (checked with its module below)
+    "ParserError": "reason.not_csv",
+    "EmptyDataError": "reason.not_csv",
+    "BadZipFile": "reason.not_zip",
+    "InvalidFileException": "reason.not_xlsx",
+}
+
+
+def reason(exc: BaseException, action: str = "", *, writing: bool = False) -> Text:
+    """Why ``exc`` happened and what to do, in the catalogue's words (both languages).
+
+    A library's or the system's own text (``No such file or directory``, pandas' English) never
+    stands for the reason in a message: the common cases have catalogue entries; any other keeps
+    its text only as a detail at the end, after ``action``.
+
+    Parameters
+    ----------
+    exc
+        The error caught while reading or writing a file.
+    action
+        What the user should do when the error is not one povmap knows (a catalogue
+        :class:`Text`, e.g. "use GeoJSON, GeoPackage ..."); the library's text follows it.
+    writing
+        Whether the file was being written (a missing folder is then the target folder).
+
+    Returns
+    -------
+    Text
+        A clause to put after ``{path}: ... :`` in a message.
+    """
+    if isinstance(exc, OSError) and exc.errno in _OS_REASONS:
+        return message(_OS_REASONS[exc.errno][writing])
+    for cls in type(exc).__mro__:
+        key = _NAMED_REASONS.get(cls.__name__)
+        if key and (cls.__name__ != "Error" or cls.__module__ == "_csv"):
+            return message(key)
+    detail = mask_text(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
+    return message("reason.other", action=action or message("reason.check_file"), detail=detail)

@@ -23,7 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ._errors import PovmapInputError
+from ._errors import PovmapInputError, reason
 
 try:  # POSIX; Windows locks with msvcrt below
     import fcntl
@@ -738,5 +738,5 @@ def _disk_full(exc: BaseException) -> bool:
 def _unwritable(output: Path, folder: Path, exc: OSError) -> PovmapInputError:
     return PovmapInputError.from_catalogue(
         "io.folder_writable_choose_another", output=output, folder=folder,
-        value=exc.strerror or exc
+        reason=reason(exc, writing=True)
     )

@@ -31,7 +31,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from ._errors import PovmapInputError, Text
+from ._errors import PovmapInputError, Text, reason
 from ._messages import message
 from ._progress import step
 from .codes import DOTTED_LENGTH, LEVELS, code_level, normalize_code, normalize_codes
@@ -246,7 +246,8 @@ def read_boundaries(
             raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine, **options)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
         raise PovmapInputError.from_catalogue(
-            "boundaries.cannot_read_boundary_file", path=path, exc=exc
+            "boundaries.cannot_read_boundary_file", path=path,
+            reason=reason(exc, message("boundaries.use_boundary_format"))
         ) from exc
     if not isinstance(raw, gpd.GeoDataFrame) or raw.geometry.name not in raw.columns:
         raise _no_geometry(path, layer)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._errors import LANGS, PovmapError
+from ._errors import LANGS, PovmapError, in_lang, reason
 from ._io import staged_outputs
 from ._messages import entry, has, keys, text
+from ._messages import message as errors_message
 from ._privacy import mask_text
 from ._safe_text import terminal_text
 from .defaults import (
@@ -101,7 +102,15 @@ def _fail_cleanly(command):
         except (PovmapError, OSError, ValueError) as exc:
             lang = _lang(kwargs)
             # A library's own message may quote a cell: mask NIK and phone numbers in it too.
-            message = exc.message(lang) if isinstance(exc, PovmapError) else mask_text(str(exc))
+            if isinstance(exc, PovmapError):
+                message = exc.message(lang)
+            elif isinstance(exc, OSError):
+                # The system's own words ("No such file or directory") are English: say it
+                # in the catalogue's, naming the file.
+                message = in_lang(errors_message("cli.os_error", path=exc.filename or "-",
+                                                 reason=reason(exc)), lang)
+            else:
+                message = mask_text(str(exc))
             _say(text("cli.error", lang, message=message))
             sys.exit(1)
         except Exception as exc:

@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError, Text
+from ._errors import PovmapInputError, Text, reason
 from ._messages import message
 from ._privacy import mask
 from .codes import normalize_code
@@ -204,7 +204,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
-        raise PovmapInputError.from_catalogue("counts.cannot_read_csv", path=path, exc=exc) from exc
+        raise PovmapInputError.from_catalogue("counts.cannot_read_csv", path=path,
+                                              reason=reason(exc)) from exc
     # Title rows have fewer cells than the table under them: pad every row to the widest.
     width = max((len(r) for r in rows), default=0)
     return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
@@ -248,9 +249,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     except Exception as exc:
         if isinstance(exc, _DAMAGED) and _starts_as_zip(path):
             raise _damaged(path, exc) from exc
-        hint = message("counts.hint_xls" if path.suffix.lower() == ".xls" else "counts.hint_xlsx")
+        # An .xls is named as such; any other file gets the reason its content gave.
+        why = (message("counts.hint_xls") if path.suffix.lower() == ".xls"
+               else reason(exc, message("counts.hint_xlsx")))
         raise PovmapInputError.from_catalogue(
-            "counts.cannot_read_xlsx", path=path, exc=exc, hint=hint
+            "counts.cannot_read_xlsx", path=path, reason=why
         ) from exc
     with book:
         states = {ws.title: ws.sheet_state for ws in book.book.worksheets}

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError, Text
+from ._errors import PovmapInputError, Text, reason
+from ._messages import message
 from .codes import code_level, normalize_codes
 from .counts import HEADER_ALIASES, CountsInfo, CountsTable, _alias_key, _header_key
 from .p3ke import _HEAD, EXCLUDED_STATUS, by_name_columns, is_by_name, notes_of
@@ -83,8 +84,9 @@ def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
         columns = _columns(headers, path)
         per_group, rows, no_desil, left_out = _query(con, source, columns)
     except duckdb.Error as exc:
-        raise PovmapInputError.from_catalogue("scale.unreadable", path=path,
-                                              error=exc) from exc
+        raise PovmapInputError.from_catalogue(
+            "scale.unreadable", path=path,
+            reason=reason(exc, message("scale.use_csv_or_parquet"))) from exc
     finally:
         con.close()
     out = _per_desa(per_group, columns, path)

@@ -27,8 +27,9 @@ from typing import Any
 
 import geopandas as gpd
 
-from .._errors import PovmapInputError
+from .._errors import PovmapInputError, reason
 from .._io import write_text
+from .._messages import message
 from .._safe_text import clean_xml_tree
 
 try:
@@ -210,7 +211,8 @@ def _parse(path: Path) -> object:
         return tomllib.loads(text) if toml else json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError is a ValueError too
         raise PovmapInputError.from_catalogue(
-            "metadata.metadata_cannot_read_toml", path=path, exc=exc
+            "metadata.metadata_cannot_read_toml", path=path,
+            reason=reason(exc, message("metadata.use_toml_or_json"))
         ) from exc
 
 
