@@ -287,7 +287,7 @@ def test_xlsx_cut_short_is_damaged_and_other_files_are_not_xlsx(lahat_xlsx, tmp_
         povmap.read_counts(cut)
     renamed = tmp_path / "tabel.xlsx"
     renamed.write_text("kode,jumlah\n1604012001,5\n")
-    with pytest.raises(PovmapInputError, match="Pastikan berkasnya XLSX"):
+    with pytest.raises(PovmapInputError, match=r"bukan berkas XLSX \(isinya bukan arsip zip\)"):
         povmap.read_counts(renamed)
 
 
