@@ -519,3 +519,29 @@ def test_suppression_on_a_small_kabupaten_is_said_on_the_terminal(lang, tmp_path
     assert record["desa_disamarkan"] == suppressed and record["desa"] == len(layer)
     assert record["lokus_tertulis"] == written
     assert record["lokus_tanpa_penyamaran"] == unsuppressed
+
+
+def test_desa_without_geometry_are_named_as_not_on_the_map(tmp_path):
+    """Null geometries in the boundary file: the terminal and the report say which desa the map
+    cannot draw, with the note ``map``, ``export`` and ``pockets`` give."""
+    import json
+
+    from conftest import LAHAT_DESA, invoke
+
+    raw = gpd.read_file(need(LAHAT_DESA))
+    path = tmp_path / "p3ke.csv"
+    make_register(raw, seed=8, level="keluarga", style="p3ke").register.to_csv(path, index=False)
+    holes = raw.copy()
+    holes.loc[[3, 17], "geometry"] = None
+    batas = tmp_path / "lahat_lubang.geojson"
+    holes.to_file(batas, driver="GeoJSON")
+    out = tmp_path / "publik"
+    code, text = invoke("sasaran", batas, path, "-o", out, "--tiles", "none")
+    assert code == 0, text
+    assert "2 wilayah tanpa geometri (tidak tergambar di peta)" in text
+    report = json.loads((out / "laporan_sasaran.json").read_text(encoding="utf-8"))
+    assert any("2 areas without geometry (not drawn on the map)" in n
+               for n in report["catatan_en"])
+    code, text = invoke("sasaran", batas, path, "-o", tmp_path / "en", "--tiles", "none",
+                        "--lang", "en")
+    assert code == 0 and "2 areas without geometry (not drawn on the map)" in text

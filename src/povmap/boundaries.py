@@ -279,6 +279,36 @@ def read_boundaries(
     ))
 
 
+#: What reading a boundary file may report: BoundaryInfo attributes, each with its note
+#: ``pipeline.boundary_note.<attribute>`` in the message catalogue.
+_BOUNDARY_NOTES = ("repaired", "null_geometry", "merged_parts")
+
+
+def boundary_notes(info: BoundaryInfo | None) -> list[Text]:
+    """What reading the boundary file repaired or found missing, for the report and the terminal.
+
+    Parameters
+    ----------
+    info
+        ``read_boundaries(...).source``, or None when the layer was not read from a file.
+
+    Returns
+    -------
+    list of Text
+        Bilingual notes: geometries repaired, missing or merged (with their codes), then what
+        reading detected and chose (layers skipped, encoding guessed, Z dropped, duplicates).
+    """
+    notes = []
+    for attribute in _BOUNDARY_NOTES:
+        codes = getattr(info, attribute, None) if info else None
+        if codes:
+            listed = ", ".join(codes[:10])
+            notes.append(message(f"pipeline.boundary_note.{attribute}", n=len(codes),
+                                 listed=listed))
+    # What reading detected and chose: layers skipped, encoding guessed, Z dropped, duplicates.
+    return notes + list(getattr(info, "notes", []) or [])
+
+
 def boundary_level(gdf: gpd.GeoDataFrame) -> str:
     """Level of a canonical boundary layer: the lowest level whose code column it has."""
     for level in reversed(LEVELS):

@@ -11,7 +11,7 @@ import geopandas as gpd
 from ._errors import PovmapInputError, Text
 from ._messages import message
 from ._progress import step
-from .boundaries import BoundaryInfo, read_boundaries
+from .boundaries import BoundaryInfo, boundary_notes, read_boundaries
 from .classify import DEFAULT_COLUMN, classify, column_to_map, incomplete_notes
 from .counts import read_counts
 from .defaults import FUZZY_THRESHOLD, MIN_COVERAGE
@@ -109,36 +109,6 @@ class Options:
     def counts_options(self) -> dict:
         """Keyword arguments of :func:`povmap.read_counts` chosen here."""
         return {"sheet": self.sheet, "column_map": self.column_map}
-
-
-#: What reading a boundary file may report: BoundaryInfo attributes, each with its note
-#: ``pipeline.boundary_note.<attribute>`` in the message catalogue.
-_BOUNDARY_NOTES = ("repaired", "null_geometry", "merged_parts")
-
-
-def boundary_notes(info: BoundaryInfo | None) -> list[Text]:
-    """What reading the boundary file repaired or found missing, for the report and the terminal.
-
-    Parameters
-    ----------
-    info
-        ``read_boundaries(...).source``, or None when the layer was not read from a file.
-
-    Returns
-    -------
-    list of Text
-        Bilingual notes: geometries repaired, missing or merged (with their codes), then what
-        reading detected and chose (layers skipped, encoding guessed, Z dropped, duplicates).
-    """
-    notes = []
-    for attribute in _BOUNDARY_NOTES:
-        codes = getattr(info, attribute, None) if info else None
-        if codes:
-            listed = ", ".join(codes[:10])
-            notes.append(message(f"pipeline.boundary_note.{attribute}", n=len(codes),
-                                 listed=listed))
-    # What reading detected and chose: layers skipped, encoding guessed, Z dropped, duplicates.
-    return notes + list(getattr(info, "notes", []) or [])
 
 
 def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame,

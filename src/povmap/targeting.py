@@ -37,7 +37,7 @@ import pandas as pd
 from ._errors import PovmapInputError, Text
 from ._messages import message, text
 from ._module import make_callable
-from .boundaries import BoundaryLayer, boundary_level, read_boundaries
+from .boundaries import BoundaryLayer, boundary_level, boundary_notes, read_boundaries
 from .counts import CountsInfo, CountsTable
 from .i18n import format_number
 from .join import JoinReport, join
@@ -261,13 +261,16 @@ def targeting(
     wanted = check_programs(programs)
     bounds = (boundaries if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame) else
               read_boundaries(boundaries, **(boundary_options or {})))
+    # What reading repaired or found missing (desa without geometry are not on the map), as
+    # ``map``, ``export`` and ``pockets`` say it.
+    read_notes = boundary_notes(bounds.source) if isinstance(bounds, BoundaryLayer) else []
     bounds = bounds.gdf if isinstance(bounds, BoundaryLayer) else bounds
     if boundary_level(bounds) != "desa":
         raise PovmapInputError.from_catalogue("sasaran.kecamatan_layer")
     bounds = bounds.reset_index(drop=True)
     reg = (register if isinstance(register, Register) else
            read_register(register, **(register_options or {})))
-    notes: list[Text] = list(reg.notes())
+    notes: list[Text] = [*read_notes, *reg.notes()]
     report, codes = _place(bounds, reg.desa, reg.path, fuzzy_threshold, allow_invalid)
     if report.matched == 0:
         raise PovmapInputError.from_catalogue("sasaran.no_match", path=reg.path)
