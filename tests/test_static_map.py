@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import re
 
+import geopandas as gpd
 import matplotlib.image
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import HSS_DESA, KALSEL_DESA, invoke, make_counts, need
+from conftest import HSS_DESA, KALSEL_DESA, KAYONG_DESA, invoke, make_counts, need
 from matplotlib import patheffects
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.legend import Legend
+from matplotlib.patches import FancyArrow, Rectangle
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from shapely.geometry import Point
 
 from povmap.classify import Classified
 from povmap.cli import main
+from povmap.i18n import label
 from povmap.pipeline import Options, run
 from povmap.render.layers import DesaLabels
 from povmap.render.legend import graduated_items
@@ -156,6 +161,42 @@ def test_static_labels_apart_with_halo_and_legend_beside_the_data(hss_csv, tmp_p
         named += len([t for t in page.axes[0].texts if t.get_gid() == LABEL_GID])
     assert named >= 0.9 * len(result.main)  # few desa names had to be left out
     assert dark > 0  # some names lie on a dark class: the halo was needed and checked
+
+
+def _furniture_boxes(fig) -> list[Bbox]:
+    """Window extents of the north arrow (its word and arrow) and of the scale bar (its black
+    segment and its texts), wherever and however they are drawn."""
+    renderer = fig.canvas.get_renderer()
+    north = label("north", "id")
+
+    def furniture(artist) -> bool:
+        if isinstance(artist, Text):
+            return artist.get_text() == north or bool(re.fullmatch(r"0|[\d.]+ k?m",
+                                                                    artist.get_text()))
+        if isinstance(artist, Rectangle):
+            return to_hex(artist.get_facecolor()) == "#000000"
+        return isinstance(artist, FancyArrow)
+
+    return [a.get_window_extent(renderer) for a in fig.findobj(furniture) if a.get_visible()]
+
+
+@pytest.mark.parametrize("boundaries", [KAYONG_DESA, HSS_DESA], ids=["kayong", "hss"])
+def test_scale_bar_and_north_arrow_leave_the_data_free(boundaries, tmp_path):
+    # On Kayong Utara the scale bar was drawn over an island of Kepulauan Karimata.
+    raw = gpd.read_file(need(boundaries))
+    make_counts(raw, seed=5).to_csv(tmp_path / "counts.csv", index=False)
+    result = run(need(boundaries), tmp_path / "counts.csv", Options())
+    fig = static_map(result.classified(), kecamatan=result.layers["kecamatan"])
+    save_static(fig, tmp_path / "peta.png")
+    ax = fig.axes[0]
+    polygons = [path.get_extents(ax.transData) for path in ax.collections[0].get_paths()]
+    assert len(polygons) >= len(result.main)  # every desa part drawn (islands apart)
+    boxes = _furniture_boxes(fig)
+    texts = [a.get_text() for a in fig.findobj(Text) if a.get_visible()]
+    assert label("north", "id") in texts and any(re.fullmatch(r"\d+ k?m", t) for t in texts)
+    assert len(boxes) >= 4  # the word (and arrow), the black segment, "0" and the length
+    hits = [(b.bounds, p.bounds) for b in boxes for p in polygons if b.overlaps(p)]
+    assert hits == []
 
 
 def test_kalsel_static_map_drops_names_that_would_collide(kalsel_raw, tmp_path):

@@ -26,7 +26,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.offsetbox import AnchoredOffsetbox, AuxTransformBox, DrawingArea, TextArea, VPacker
+from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.text import Text
 
 from .._errors import PovmapInputError
@@ -50,6 +51,8 @@ HALO = (patheffects.withStroke(linewidth=HALO_WIDTH, foreground="white"),)
 POCKET_CLOSE_M = 50.0
 #: ``gid`` of the place-name texts (kecamatan and desa), as tests and callers find them.
 LABEL_GID = "povmap-label"
+#: ``gid`` of the box beside the frame holding the north arrow and the scale bar.
+FURNITURE_GID = "povmap-furniture"
 #: Where a name that collides at its point is tried next: offsets in font sizes (x, y).
 _NUDGES = ((0.0, 0.0), (0.0, 0.8), (0.0, -0.8), (1.5, 0.0), (-1.5, 0.0))
 
@@ -233,7 +236,7 @@ def atlas_pages(
 
 def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: float,
                  color: str, weight: str = "normal") -> list[Text]:
-    """Write place names with a white halo, none over another, a scale bar or the north arrow.
+    """Write place names with a white halo inside the frame, none over another.
 
     The areas are named in the order given (largest first from
     :func:`~povmap.render.layers.label_points`). A name whose box would overlap a name already
@@ -343,23 +346,42 @@ def _furnish(ax, classification: Classification, title: str, lang: str,
         text.set(**LITERAL)
     if extra:  # the heading of the extra entries, in bold like the legend's title
         legend.get_texts()[len(handles) - len(extra) + 1].set_fontweight("bold")
-    ax.annotate(label("north", lang), xy=(0.04, 0.96), xytext=(0.04, 0.86),
-                xycoords="axes fraction", ha="center", va="center", fontsize=12,
-                fontweight="bold", arrowprops=dict(facecolor="black", width=4, headwidth=12))
-    _scale_bar(ax)
+    # Beside the frame too, below the legend: over the data they would hide a desa (an island
+    # in a corner of the frame, say). Packed in one box so the layout makes room for both.
+    box = VPacker(children=[_north_arrow(lang), _scale_bar(ax)], align="left", pad=0, sep=10)
+    furniture = AnchoredOffsetbox(loc="lower left", child=box, frameon=False,
+                                  bbox_to_anchor=(1.02, 0.0), bbox_transform=ax.transAxes,
+                                  borderpad=0.0, pad=0.0)
+    furniture.set_gid(FURNITURE_GID)
+    ax.add_artist(furniture)
 
 
-def _scale_bar(ax) -> None:
-    """A two-segment scale bar at the lower left, a round length near a fifth of the width."""
+def _north_arrow(lang: str) -> VPacker:
+    """The north arrow: the word for north above an arrow pointing up (sizes in points)."""
+    arrow = DrawingArea(16, 30)
+    arrow.add_artist(FancyArrow(8, 0, 0, 28, width=4, head_width=12, head_length=10,
+                                length_includes_head=True, color="black"))
+    return VPacker(children=[TextArea(label("north", lang),
+                                      textprops=dict(fontsize=12, fontweight="bold")), arrow],
+                   align="center", pad=0, sep=2)
+
+
+def _scale_bar(ax) -> AuxTransformBox:
+    """A two-segment scale bar, a round length near a fifth of the frame's width.
+
+    Drawn in data units (UTM metres) through the axes' scale, so it measures true wherever it
+    is placed.
+    """
     x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
     target = (x1 - x0) / 5
     magnitude = 10 ** math.floor(math.log10(target))
     length = max(m * magnitude for m in (1, 2, 5) if m * magnitude <= target)
-    left, bottom, height = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.04, (y1 - y0) * 0.012
+    height = length / 25
+    bar = AuxTransformBox(ax.transData)
     for i, color in enumerate(("black", "white")):
-        ax.add_patch(Rectangle((left + i * length / 2, bottom), length / 2, height,
-                               facecolor=color, edgecolor="black", linewidth=0.8))
+        bar.add_artist(Rectangle((i * length / 2, 0), length / 2, height,
+                                 facecolor=color, edgecolor="black", linewidth=0.8))
     text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(left, bottom + height * 1.6, "0", ha="center", fontsize=8)
-    ax.text(left + length, bottom + height * 1.6, text, ha="center", fontsize=8)
+    for x, words in ((0.0, "0"), (length, text)):
+        bar.add_artist(Text(x, height * 1.6, words, ha="center", va="bottom", fontsize=8))
+    return bar
