@@ -104,7 +104,7 @@ def test_values_that_do_not_vary_are_said_so_without_warnings(lahat, kind):
         "bervariasi, jadi tidak ada kantong yang dapat diuji.")
     value = "2.00 %" if kind == "constant" else "0.00 %"
     assert caught.value.en == (
-        f"Column 'persen_miskin_ekstrem': all {len(raw)} desa have the same value ({value}); "
+        f"Column 'persen_miskin_ekstrem': all {len(raw)} villages have the same value ({value}); "
         "the values do not vary, so no pocket can be tested.")
 
 

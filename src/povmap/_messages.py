@@ -8,7 +8,8 @@ labels, CLI help) lives in ``messages.toml`` beside this module, keyed by an id:
     en = "{counts}: {unmatched} rows unmatched ..."
 
 :func:`text` gives one language, :func:`message` both (a :class:`Text`). Fields are filled with
-named ``{fields}`` only, and the values are data: a place name holding ``{0}`` or
+named ``{fields}`` only (an entry with ``one = "n"`` and ``en_one`` has an English form for
+when the count ``n`` is 1), and the values are data: a place name holding ``{0}`` or
 ``{x.__class__}`` comes out as written, never read as a format (see :class:`_Fill`).
 """
 
@@ -90,9 +91,36 @@ def entry(key: str) -> dict[str, str]:
     KeyError
         No message has this id.
     """
-    start, end = _index()[key]
-    table = tomllib.loads(_source()[start:end])
+    table = _table(key)
     return {lang: table.get(lang, "") for lang in LANGS}
+
+
+@functools.cache
+def _table(key: str) -> dict[str, Any]:
+    start, end = _index()[key]
+    return tomllib.loads(_source()[start:end])
+
+
+def _template(key: str, lang: str, fields: Mapping[str, Any]) -> str:
+    """The template of ``key`` in ``lang``, its singular form when its count field is 1.
+
+    An entry may name a count field (``one = "k"``) and give a form for one (``en_one``):
+    "only 1 class" / "only 3 classes". Indonesian nouns need none (the form without is used).
+    """
+    table = _table(key)
+    count = table.get("one")
+    if count and f"{lang}_one" in table and _is_one(fields.get(count)):
+        return table[f"{lang}_one"]
+    return table.get(lang, "")
+
+
+def _is_one(value: Any) -> bool:
+    # A count is an int, or a formatted number (a Text "1" in both languages).
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return value == 1
+    return str(value).strip() == "1"
 
 
 def has(key: str) -> bool:
@@ -176,9 +204,9 @@ def text(key: str, lang: str = "id", /, **fields: Any) -> str:
     """
     if lang not in LANGS:
         raise ValueError(f"lang={lang!r}: gunakan 'id' atau 'en' / use 'id' or 'en'.")
-    template = entry(key)[lang]
     if not fields:
-        return template
+        return entry(key)[lang]
+    template = _template(key, lang, fields)
     return mask_text(_Fill(lang).vformat(template, (), fields))
 
 

@@ -354,7 +354,10 @@ def _check_testable(column: str, raw: np.ndarray, has_value: np.ndarray,
         )
     tested = raw[usable]
     if np.ptp(tested) == 0:
-        shown = percent_text(tested[0]) if column in RATES else number_text(tested[0], 2)
+        # A count of people is whole: 7, not 7,00; a density keeps its decimals.
+        value = float(tested[0])
+        shown = (percent_text(value) if column in RATES
+                 else number_text(value, 0 if value.is_integer() else 2))
         raise PovmapInputError.from_catalogue(
             "pockets.column_all_desa_same", column=column, n=number_text(int(usable.sum())),
             shown=shown)
