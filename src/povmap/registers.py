@@ -42,7 +42,7 @@ from .counts import (
     read_table,
     recognise_headers,
 )
-from .p3ke import BY_NAME_ALIASES, _area_keys, _desil, _excluded, _status, by_name_columns
+from .p3ke import BY_NAME_ALIASES, _area_keys, _excluded, _status, by_name_columns
 
 #: Programs povmap recognises, with the header spellings of their flag column (after
 #: lower-casing and folding punctuation to ``_``) and the words naming them in a recipients list.
@@ -191,7 +191,8 @@ class Register:
         The file read.
     info
         What was left out: ``baris_data``, ``dikecualikan`` (by ``status_keberadaan``),
-        ``tanpa_desil``, ``tidak_dikenali`` (unrecognised condition values per condition).
+        ``tanpa_desil``, ``desil_tidak_sah`` (impossible desil left out with
+        ``allow_invalid``), ``tidak_dikenali`` (unrecognised condition values per condition).
     """
 
     families: pd.DataFrame
@@ -221,6 +222,8 @@ class Register:
             notes.append(message("sasaran.left_out", listed=listed))
         if info.get("tanpa_desil"):
             notes.append(message("sasaran.no_desil", n=info["tanpa_desil"]))
+        if info.get("desil_tidak_sah"):
+            notes.append(message("sasaran.impossible_desil", n=info["desil_tidak_sah"]))
         for condition, n in info.get("tidak_dikenali", {}).items():
             notes.append(message("sasaran.unrecognised", column=repr(self.columns[condition]), n=n,
                                  need=condition))
@@ -283,6 +286,59 @@ def parse_flags(cells: Sequence[object], rows: Sequence[int], header: str,
     return out
 
 
+#: A number in a desil cell (``2``, ``2.0``, ``2,5``): several, or a fraction, is not a desil.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def parse_desil(cells: Sequence[object], rows: Sequence[int], header: str, path: Path, *,
+                allow_invalid: bool = False) -> tuple[np.ndarray, int]:
+    """Desil as floats 1.0-10.0, NaN for a blank cell; and the number of impossible values.
+
+    Accepted: a whole number 1 to 10 (``1``, ``1.0``, ``"Desil 1"``,
+    ``"desil 1 (sangat miskin)"``). Impossible: any other number (0, 11, 2.5, a NIK slid into
+    the column) or text without one (``"abc"``).
+
+    Parameters
+    ----------
+    cells, rows
+        The column's cells and their sheet rows (1-based, for the message).
+    header, path
+        The column's header and the file, for the message.
+    allow_invalid
+        Count impossible values as without desil (the caller notes how many) instead of
+        stopping (``--allow-invalid``).
+
+    Returns
+    -------
+    (desil, impossible)
+        One float per cell; the count of impossible values read as NaN.
+
+    Raises
+    ------
+    PovmapInputError
+        An impossible value without ``allow_invalid``, naming the file, the sheet row and the
+        column; the value is shown masked (it may be personal data, like a NIK).
+    """
+    out = np.full(len(cells), np.nan)
+    impossible = 0
+    for i, cell in enumerate(cells):
+        if _is_blank(cell):
+            continue
+        if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
+            number = float(cell)
+        else:
+            found = _NUMBER.findall(str(cell))
+            number = float(found[0].replace(",", ".")) if len(found) == 1 else np.nan
+        if number.is_integer() and 1 <= number <= 10:
+            out[i] = number
+        elif allow_invalid:
+            impossible += 1
+        else:
+            raise PovmapInputError.from_catalogue("sasaran.bad_desil", path=path, row=rows[i],
+                                                  column=repr(header), value=mask(str(cell)))
+    return out, impossible
+
+
 def condition_flags(cells: Sequence[object], condition: Condition) -> tuple[np.ndarray, int]:
     """``(flags, unrecognised)``: 1.0 lacks, 0.0 has, NaN blank or unrecognised."""
     rules = [(re.compile(p), v) for p, v in (*condition.rules, *_FLAG_RULES)]
@@ -327,7 +383,8 @@ def _not_a_register(path: Path) -> PovmapInputError:
 
 def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
                   column_map: dict[str, str] | None = None,
-                  programs: Iterable[str] | str | None = None) -> Register:
+                  programs: Iterable[str] | str | None = None,
+                  allow_invalid: bool = False) -> Register:
     """Read a P3KE/DTSEN by-name export into one row per family, for targeting.
 
     Parameters
@@ -340,6 +397,9 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     programs
         Program ids to read (``"pkh,bpnt"``; see :data:`PROGRAMS`); by default every program
         the register has a column for.
+    allow_invalid
+        Leave out rows whose desil is impossible (not a whole number 1 to 10), counted in
+        ``info["desil_tidak_sah"]`` and noted, instead of stopping (``--allow-invalid``).
 
     Returns
     -------
@@ -349,8 +409,8 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     ------
     PovmapInputError
         Not a by-name register, an individual export without a family id, a program asked for
-        that the register has no column for, or a program flag that is not Ya/Tidak, Y/T, 1/0 or
-        blank (file, row and column named).
+        that the register has no column for, a program flag that is not Ya/Tidak, Y/T, 1/0 or
+        blank, or (without ``allow_invalid``) an impossible desil (file, row and column named).
     """
     path = Path(path)
     wanted = check_programs(programs)
@@ -387,7 +447,8 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     status = ([_status(v) for v in _cells(body, columns["status"])] if "status" in columns
               else [""] * len(body))
     gone = np.array([_excluded(s) for s in status], dtype=bool)
-    desil = np.array([_desil(v) for v in _cells(body, columns["desil"])])
+    desil, impossible = parse_desil(_cells(body, columns["desil"]), rows,
+                                    heads[columns["desil"]], path, allow_invalid=allow_invalid)
 
     frame = pd.DataFrame({"baris": rows, "desil": desil, "_desa": _area_keys(area)})
     family_column = _first(keys, _FAMILY_ID)
@@ -442,6 +503,7 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     info = {"baris_data": int(len(body)),
             "dikecualikan": {str(k): int(v) for k, v in sorted(left_out.value_counts().items())},
             "tanpa_desil": int((~gone & np.isnan(desil)).sum()),
+            "desil_tidak_sah": impossible,
             "tidak_dikenali": unknown}
     names = {**{p: heads[i] for p, i in found_programs.items()},
              **{c: heads[i] for c, i in found_conditions.items()}}

@@ -269,7 +269,7 @@ def targeting(
         raise PovmapInputError.from_catalogue("sasaran.kecamatan_layer")
     bounds = bounds.reset_index(drop=True)
     reg = (register if isinstance(register, Register) else
-           read_register(register, **(register_options or {})))
+           read_register(register, allow_invalid=allow_invalid, **(register_options or {})))
     notes: list[Text] = [*read_notes, *reg.notes()]
     report, codes = _place(bounds, reg.desa, reg.path, fuzzy_threshold, allow_invalid)
     if report.matched == 0:
