@@ -121,24 +121,24 @@ class PovmapWarning(UserWarning):
 
 #: The catalogue's words for what the system said, by errno: (when reading, when writing).
 _OS_REASONS = {
-    errno.ENOENT: ("reason.not_found_read", "reason.not_found_write"),
-    errno.ENOTDIR: ("reason.not_found_read", "reason.not_found_write"),
-    errno.EACCES: ("reason.no_permission_read", "reason.no_permission_write"),
-    errno.EPERM: ("reason.no_permission_read", "reason.no_permission_write"),
-    errno.EROFS: ("reason.read_only", "reason.read_only"),
-    errno.ENOSPC: ("reason.disk_full", "reason.disk_full"),
-    errno.EDQUOT: ("reason.disk_full", "reason.disk_full"),
-    errno.EISDIR: ("reason.is_folder", "reason.is_folder"),
+    errno.ENOENT: ("file_reason.not_found_read", "file_reason.not_found_write"),
+    errno.ENOTDIR: ("file_reason.not_found_read", "file_reason.not_found_write"),
+    errno.EACCES: ("file_reason.no_permission_read", "file_reason.no_permission_write"),
+    errno.EPERM: ("file_reason.no_permission_read", "file_reason.no_permission_write"),
+    errno.EROFS: ("file_reason.read_only", "file_reason.read_only"),
+    errno.ENOSPC: ("file_reason.disk_full", "file_reason.disk_full"),
+    errno.EDQUOT: ("file_reason.disk_full", "file_reason.disk_full"),
+    errno.EISDIR: ("file_reason.is_folder", "file_reason.is_folder"),
 }
 #: Library errors by class name (pandas and openpyxl are not imported for a name): a file that
 #: is not text, a CSV that does not parse, an "XLSX" that is no zip or not a workbook.
 _NAMED_REASONS = {
-    "UnicodeDecodeError": "reason.not_utf8",
-    "Error": "reason.not_csv",  # csv.Error (checked with its module below)
-    "ParserError": "reason.not_csv",
-    "EmptyDataError": "reason.not_csv",
-    "BadZipFile": "reason.not_zip",
-    "InvalidFileException": "reason.not_xlsx",
+    "UnicodeDecodeError": "file_reason.not_utf8",
+    "Error": "file_reason.not_csv",  # csv.Error (checked with its module below)
+    "ParserError": "file_reason.not_csv",
+    "EmptyDataError": "file_reason.not_csv",
+    "BadZipFile": "file_reason.not_zip",
+    "InvalidFileException": "file_reason.not_xlsx",
 }
 
 
@@ -171,4 +171,5 @@ def reason(exc: BaseException, action: str = "", *, writing: bool = False) -> Te
         if key and (cls.__name__ != "Error" or cls.__module__ == "_csv"):
             return message(key)
     detail = mask_text(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
-    return message("reason.other", action=action or message("reason.check_file"), detail=detail)
+    return message("file_reason.other", action=action or message("file_reason.check_file"),
+                   detail=detail)

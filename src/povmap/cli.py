@@ -371,7 +371,8 @@ def _help_in(group: click.Group, lang: str) -> None:
     """Set the help of every command and option from the catalogue, in ``lang``.
 
     ``help.command.<command>``; an option's ``help.<command>.<option>`` or else
-    ``help.option.<option>``; ``metavar.<option>`` where its value has a name of its own.
+    ``help.option.<option>``; ``metavar.<option>`` where its value has a name of its own, and
+    ``metavar.<argument>`` for each argument (usage lines and "Missing argument" name it).
     """
     group.subcommand_metavar = text("help.subcommand_metavar", lang)
     for name, command in [("povmap", group), *group.commands.items()]:
@@ -379,6 +380,8 @@ def _help_in(group: click.Group, lang: str) -> None:
             command.help = text(f"help.command.{name}", lang)
         command.options_metavar = text("help.options_metavar", lang)
         for param in command.params:
+            if isinstance(param, click.Argument) and has(f"metavar.{param.name}"):
+                param.metavar = text(f"metavar.{param.name}", lang)
             if not isinstance(param, click.Option):
                 continue
             for key in (f"help.{name}.{param.name}", f"help.option.{param.name}"):
@@ -387,6 +390,21 @@ def _help_in(group: click.Group, lang: str) -> None:
                     break
             if has(f"metavar.{param.name}"):
                 param.metavar = text(f"metavar.{param.name}", lang)
+            elif param.metavar is None or getattr(param, "_povmap_kind", None):
+                # click names a value by its type in English (TEXT, INTEGER, FILE): ours.
+                kind = _value_kind(param.type)
+                if kind:
+                    param.metavar = text(f"metavar.type.{kind}", lang)
+                    param._povmap_kind = kind  # type: ignore[attr-defined]
+
+
+def _value_kind(kind: click.ParamType) -> str | None:
+    """The catalogue's name for a value of type ``kind`` (``metavar.type.<name>``), if any."""
+    if isinstance(kind, click.Path):
+        return "path" if kind.file_okay and kind.dir_okay else "file" if kind.file_okay else (
+            "directory")
+    name = getattr(kind, "name", "").split(" ")[0]  # IntRange is "integer range"
+    return name if name in ("text", "integer", "float") else None
 
 
 class _Command(click.Command):
