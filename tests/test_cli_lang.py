@@ -24,7 +24,7 @@ def test_help_is_indonesian_by_default_and_english_with_lang_en():
     code, out = invoke("map", "--help")
     assert code == 0
     first = out.splitlines()[0]  # the program's name is the runner's
-    assert first.startswith("Penggunaan: ") and first.endswith(" map [OPSI] BOUNDARIES COUNTS")
+    assert first.startswith("Penggunaan: ") and first.endswith(" map [OPSI] BATAS TABEL")
     assert "Opsi:" in out and "Tampilkan pesan ini lalu keluar." in out
     assert "Buat peta choropleth" in out and "[bawaan: desa]" in out
     assert "Usage:" not in out and "Show this message" not in out
@@ -44,7 +44,7 @@ def test_help_is_indonesian_by_default_and_english_with_lang_en():
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
-    ("id", "Galat: Argumen tidak ada: 'COUNTS'."),
+    ("id", "Galat: Argumen tidak ada: 'TABEL'."),
     ("en", "Error: Missing argument 'COUNTS'."),
 ])
 def test_usage_errors_follow_lang_even_after_the_error_point(lang, expected):
