@@ -53,3 +53,18 @@ def test_constant_counts_in_pockets(lang, expected, tmp_path):
     for words in expected:
         assert words in out, out
     assert "1,234.00" not in out and "1.234,00" not in out
+
+
+@pytest.mark.parametrize("key,fields,one,many", [
+    ("sasaran.no_desil", {}, "1 row without desil 1-10 is not counted.",
+     "2 rows without desil 1-10 are not counted."),
+    ("pipeline.boundary_note.null_geometry", {"listed": "x"},
+     "1 area without geometry (not drawn on the map): x",
+     "2 areas without geometry (not drawn on the map): x"),
+    ("trend.change.tanpa_wilayah", {"label": "2024"},
+     "1 row of vintage 2024 matches no desa and is not in the totals",
+     "2 rows of vintage 2024 match no desa and are not in the totals"),
+])
+def test_counted_rows_and_areas_in_english(key, fields, one, many):
+    assert text(key, "en", n=1, **fields).startswith(one)
+    assert text(key, "en", n=number_text(2), **fields).startswith(many)
