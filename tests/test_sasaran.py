@@ -581,3 +581,31 @@ def test_an_impossible_desil_names_file_row_and_column_masked(value, shown, tmp_
         blank, index=False)
     expected = povmap.targeting(blank, KAYONG_DESA).desa["jumlah_keluarga_register"]
     assert allowed.desa["jumlah_keluarga_register"].equals(expected)
+
+
+@pytest.mark.browser
+def test_title_clear_of_the_layer_control_and_legend_in_percent(hostile_run, browser):
+    """At 1280×800 the title box does not sit under the (long) layer control, and the legend
+    writes each class as the popups write rates: decimal comma and "%"."""
+    from conftest import open_offline
+
+    _, out, _, _, _ = hostile_run
+    page = open_offline(browser, out / "sasaran.html", width=1280, height=800)
+    try:
+        page.wait_for_timeout(300)
+        title = page.locator(".povmap-title").bounding_box()
+        controls = [page.locator(".leaflet-control-layers").bounding_box(),
+                    *(el.bounding_box() for el in page.locator(
+                        ".leaflet-top.leaflet-left .leaflet-control").all())]
+        for box in controls:
+            assert box is not None and title is not None
+            apart = (title["x"] + title["width"] <= box["x"] or box["x"] + box["width"]
+                     <= title["x"] or title["y"] + title["height"] <= box["y"]
+                     or box["y"] + box["height"] <= title["y"])
+            assert apart, (title, box)
+        labels = page.locator(".povmap-section").first.inner_text()
+        classes = [line for line in labels.splitlines()[1:]
+                   if any(ch.isdigit() for ch in line) and line != "0 (tidak ada)"]
+        assert classes and all(line.endswith(" %") and "," in line for line in classes), labels
+    finally:
+        page.close()

@@ -238,8 +238,6 @@ class MapDecorations(InertMacroElement):
                 var right = 0;
                 box.querySelectorAll('.povmap-legend, .leaflet-top.leaflet-right .leaflet-control'
                 ).forEach(function(el) { right = Math.max(right, el.offsetWidth); });
-                var title = box.querySelector('.povmap-title');
-                var top = title ? title.offsetTop + title.offsetHeight : 0;
                 // The left-hand column (zoom, search): the data go below it or beside it,
                 // whichever leaves them larger.
                 var leftW = 0, leftH = 0;
@@ -248,6 +246,16 @@ class MapDecorations(InertMacroElement):
                         leftW = Math.max(leftW, el.offsetLeft + el.offsetWidth);
                         leftH = Math.max(leftH, el.offsetTop + el.offsetHeight);
                     });
+                // The title is centred in the gap between the two columns, never under a
+                // control (a long layer list is wide).
+                var title = box.querySelector('.povmap-title');
+                if (title) {
+                    var gapL = leftW + 10, gapR = box.clientWidth - right - 20;
+                    title.style.left = ((gapL + gapR) / 2) + 'px';
+                    title.style.boxSizing = 'border-box';
+                    title.style.maxWidth = Math.max(gapR - gapL, 120) + 'px';
+                }
+                var top = title ? title.offsetTop + title.offsetHeight : 0;
                 var bounds = L.latLngBounds({{ this.bounds }});
                 var options = [[10, Math.max(top, leftH) + 10], [leftW + 10, top + 10]];
                 var best = options.map(function(tl) {

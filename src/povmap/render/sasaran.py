@@ -10,6 +10,7 @@ lacking a living condition).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 
 import folium
@@ -102,6 +103,15 @@ def _popup(result: Targeting, web: gpd.GeoDataFrame, lang: str
     return props, [f"t{i}" for i in range(len(rows))], [html.escape(a) for a, _ in rows]
 
 
+def _percent_items(classes: Classification, lang: str) -> list[tuple[str, str]]:
+    """Legend entries of a rate layer written as the popups write rates: ``33,33 – 50,00 %``
+    (2 decimals, the unit on every class; "0 (tidak ada)" and the no-data entries as they are)."""
+    shown = dataclasses.replace(classes, decimals=max(classes.decimals, 2))
+    zero = text("classify.zero", lang)
+    return [(colour, f"{name} %" if i < shown.k and name != zero else name)
+            for i, (colour, name) in enumerate(graduated_items(shown, lang))]
+
+
 def _layers(result: Targeting, lang: str) -> list[tuple[str, str, str, str]]:
     """(key, rate column, layer name, legend heading) of each measure the map shows."""
     span, layak = desil_span(result.desil_sasaran), result.desil_layak
@@ -183,7 +193,7 @@ def targeting_map(
             style=palette_style(list(classes.colors), classes.no_data_color, opacity=0.8,
                                 weight=0.4, key=key))
         main = main or layer
-        sections.append(section_html(name, heading, graduated_items(classes, lang),
+        sections.append(section_html(name, heading, _percent_items(classes, lang),
                                      shown=j == 0))
     add_outline_layer(m, topology, "kecamatan", lang)
     KecamatanLabels(outlines, label("kecamatan_labels", lang), show=len(outlines) <= 40).add_to(m)
