@@ -508,13 +508,15 @@ def test_suppression_on_a_small_kabupaten_is_said_on_the_terminal(lang, tmp_path
     written = len(pd.read_csv(out / "lokus.csv"))
     unsuppressed = len(povmap.targeting(path, KAYONG_DESA).lokus)
     assert suppressed > 0 and written < unsuppressed
+    assert written == 0  # seed 5: every desa with target families has fewer than 5
     if lang == "id":
         assert f"{suppressed} dari {len(layer)} desa punya angka yang dikosongkan" in text
-        assert (f"lokus) hanya memuat {written} desa: {unsuppressed - written} desa keluar"
-                in text)
+        assert (f"Tabel prioritas (lokus) kosong: jumlah keluarga sasaran di ke-{unsuppressed} "
+                "desa yang seharusnya tercantum dikosongkan") in text
     else:
         assert f"{suppressed} of {len(layer)} villages have blanked values" in text
-        assert f"holds only {written} villages: {unsuppressed - written} villages left" in text
+        assert ("is empty: suppression blanked the number of target families in all "
+                f"{unsuppressed}") in text
     record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["penyamaran"]
     assert record["desa_disamarkan"] == suppressed and record["desa"] == len(layer)
     assert record["lokus_tertulis"] == written
@@ -609,3 +611,16 @@ def test_title_clear_of_the_layer_control_and_legend_in_percent(hostile_run, bro
         assert classes and all(line.endswith(" %") and "," in line for line in classes), labels
     finally:
         page.close()
+
+
+def test_suppression_summary_of_a_short_priority_table():
+    from povmap.export.sasaran import suppression_summary
+
+    record = {"ambang": 10, "desa_disamarkan": 1200, "desa": 2500,
+              "lokus_tanpa_penyamaran": 2000, "lokus_tertulis": 1500}
+    assert suppression_summary(record, "id").splitlines() == [
+        "Penyamaran (--suppress-below 10): 1.200 dari 2.500 desa punya angka yang dikosongkan "
+        "(kolom disamarkan)",
+        "Tabel prioritas (lokus) hanya memuat 1.500 desa: 500 desa keluar karena jumlah keluarga "
+        "sasarannya dikosongkan oleh penyamaran"]
+    assert "holds only 1,500 villages: 500 villages left" in suppression_summary(record, "en")

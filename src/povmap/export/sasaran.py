@@ -115,7 +115,10 @@ def suppression_summary(record: dict, lang: str = "id") -> str:
     lines = [text("sasaran.suppressed_desa", lang, threshold=record["ambang"],
                   suppressed=n("desa_disamarkan"), total=n("desa"))]
     dropped = int(record["lokus_tanpa_penyamaran"]) - int(record["lokus_tertulis"])
-    if dropped:
+    if dropped and not record["lokus_tertulis"]:
+        lines.append(text("sasaran.suppressed_lokus_empty", lang,
+                          dropped=format_number(dropped, 0, lang)))
+    elif dropped:
         lines.append(text("sasaran.suppressed_lokus", lang, dropped=format_number(
             dropped, 0, lang), written=n("lokus_tertulis")))
     return "\n".join(lines)
