@@ -108,7 +108,8 @@ class Options:
 
     def counts_options(self) -> dict:
         """Keyword arguments of :func:`povmap.read_counts` chosen here."""
-        return {"sheet": self.sheet, "column_map": self.column_map}
+        return {"sheet": self.sheet, "column_map": self.column_map,
+                "allow_invalid": self.allow_invalid}
 
 
 def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame,
