@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._errors import PovmapInputError, Text
+from ._errors import Text
 from ._messages import message
-from ._privacy import mask
 
 #: Header spellings of the by-name columns povmap uses (after lower-casing and folding punctuation
 #: to underscores). Documented in the README.
@@ -80,76 +78,6 @@ def _excluded(status: str) -> bool:
     return _category(status) is not None
 
 
-#: Cells that say nothing: blank, a dash, Excel's #N/A.
-_BLANK = frozenset({"", "-", "–", "—", "nan", "none", "null", "n/a", "na", "#n/a"})
-
-
-def _flag_text(value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return " ".join(str(value).strip().lower().split())
-
-
-def _is_blank(value: object) -> bool:
-    return _flag_text(value) in _BLANK
-
-
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-
-
-def parse_desil(cells: Sequence[object], rows: Sequence[int], header: str, path: Path, *,
-                allow_invalid: bool = False) -> tuple[np.ndarray, int]:
-    """Desil as floats 1.0-10.0, NaN for a blank cell; and the number of impossible values.
-
-    Accepted: a whole number 1 to 10 (``1``, ``1.0``, ``"Desil 1"``,
-    ``"desil 1 (sangat miskin)"``). Impossible: any other number (0, 11, 2.5, a NIK slid into
-    the column) or text without one (``"abc"``).
-
-    Parameters
-    ----------
-    cells, rows
-        The column's cells and their sheet rows (1-based, for the message).
-    header, path
-        The column's header and the file, for the message.
-    allow_invalid
-        Count impossible values as without desil (the caller notes how many) instead of
-        stopping (``--allow-invalid``).
-
-    Returns
-    -------
-    (desil, impossible)
-        One float per cell; the count of impossible values read as NaN.
-
-    Raises
-    ------
-    PovmapInputError
-        An impossible value without ``allow_invalid``, naming the file, the sheet row and the
-        column; the value is shown masked (it may be personal data, like a NIK).
-    """
-    out = np.full(len(cells), np.nan)
-    impossible = 0
-    for i, cell in enumerate(cells):
-        if _is_blank(cell):
-            continue
-        if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
-            number = float(cell)
-        else:
-            found = _NUMBER.findall(str(cell))
-            number = float(found[0].replace(",", ".")) if len(found) == 1 else np.nan
-        if number.is_integer() and 1 <= number <= 10:
-            out[i] = number
-        elif allow_invalid:
-            impossible += 1
-        else:
-            raise PovmapInputError.from_catalogue("sasaran.bad_desil", path=path, row=rows[i],
-                                                  column=repr(header), value=mask(str(cell)))
-    return out, impossible
-
-
 def aggregate_by_name(
     body: pd.DataFrame, area: pd.DataFrame, columns: dict[str, int], path: Path,
     *, desil_header: str = "desil", allow_invalid: bool = False,
@@ -192,6 +120,8 @@ def aggregate_by_name(
     cells = {name: body.iloc[:, pos].tolist() for name, pos in columns.items()}
     n = len(body)
     individual = any(m in columns for m in ("id_individu", "hubungan"))
+    from .registers import parse_desil
+
     # One rule for a desil cell in every register: 0, 11, 2.5 or a NIK in the column is an error
     # naming its row, not a row quietly "without desil".
     desil, impossible = parse_desil(cells["desil"], [int(i) + 1 for i in body.index],

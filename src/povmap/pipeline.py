@@ -108,7 +108,8 @@ class Options:
 
     def counts_options(self) -> dict:
         """Keyword arguments of :func:`povmap.read_counts` chosen here."""
-        return {"sheet": self.sheet, "column_map": self.column_map}
+        return {"sheet": self.sheet, "column_map": self.column_map,
+                "allow_invalid": self.allow_invalid}
 
 
 def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame,
@@ -201,8 +202,7 @@ def run(
     with step("progress.read_boundaries", name=Path(boundaries).name):
         bounds = read_boundaries(boundaries, **options.boundary_options())
     with step("progress.read_counts", name=Path(counts).name):
-        table = read_counts(counts, allow_invalid=options.allow_invalid,
-                            **options.counts_options())
+        table = read_counts(counts, **options.counts_options())
     with step("progress.join"):
         result = join(bounds, table, level=options.level,
                       fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid)

@@ -42,17 +42,7 @@ from .counts import (
     read_table,
     recognise_headers,
 )
-from .p3ke import (
-    _BLANK,
-    BY_NAME_ALIASES,
-    _area_keys,
-    _excluded,
-    _flag_text,
-    _is_blank,
-    _status,
-    by_name_columns,
-    parse_desil,
-)
+from .p3ke import BY_NAME_ALIASES, _area_keys, _excluded, _status, by_name_columns
 
 #: Programs povmap recognises, with the header spellings of their flag column (after
 #: lower-casing and folding punctuation to ``_``) and the words naming them in a recipients list.
@@ -80,6 +70,8 @@ PROGRAM_NAMES = {"pkh": "PKH", "bpnt": "BPNT/Sembako", "pbi": "PBI-JK", "blt_dd"
 _YES = frozenset({"ya", "y", "1", "iya", "true", "benar", "penerima", "menerima", "v", "ada"})
 _NO = frozenset({"tidak", "t", "0", "tdk", "no", "n", "false", "salah", "bukan", "bukan penerima",
                  "tidak menerima", "bukan kpm"})
+#: Flag values meaning nothing was recorded (blank, dash).
+_BLANK = frozenset({"", "-", "–", "—", "nan", "none", "null", "n/a", "na", "#n/a"})
 
 
 @dataclass(frozen=True)
@@ -256,7 +248,14 @@ def _found(keys: list[str], aliases: dict[str, tuple[str, ...]]) -> dict[str, in
     return out
 
 
-
+def _flag_text(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float, np.integer, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return " ".join(str(value).strip().lower().split())
 
 
 def parse_flags(cells: Sequence[object], rows: Sequence[int], header: str,
@@ -288,6 +287,58 @@ def parse_flags(cells: Sequence[object], rows: Sequence[int], header: str,
 
 
 #: A number in a desil cell (``2``, ``2.0``, ``2,5``): several, or a fraction, is not a desil.
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def parse_desil(cells: Sequence[object], rows: Sequence[int], header: str, path: Path, *,
+                allow_invalid: bool = False) -> tuple[np.ndarray, int]:
+    """Desil as floats 1.0-10.0, NaN for a blank cell; and the number of impossible values.
+
+    Accepted: a whole number 1 to 10 (``1``, ``1.0``, ``"Desil 1"``,
+    ``"desil 1 (sangat miskin)"``). Impossible: any other number (0, 11, 2.5, a NIK slid into
+    the column) or text without one (``"abc"``).
+
+    Parameters
+    ----------
+    cells, rows
+        The column's cells and their sheet rows (1-based, for the message).
+    header, path
+        The column's header and the file, for the message.
+    allow_invalid
+        Count impossible values as without desil (the caller notes how many) instead of
+        stopping (``--allow-invalid``).
+
+    Returns
+    -------
+    (desil, impossible)
+        One float per cell; the count of impossible values read as NaN.
+
+    Raises
+    ------
+    PovmapInputError
+        An impossible value without ``allow_invalid``, naming the file, the sheet row and the
+        column; the value is shown masked (it may be personal data, like a NIK).
+    """
+    out = np.full(len(cells), np.nan)
+    impossible = 0
+    for i, cell in enumerate(cells):
+        if _is_blank(cell):
+            continue
+        if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
+            number = float(cell)
+        else:
+            found = _NUMBER.findall(str(cell))
+            number = float(found[0].replace(",", ".")) if len(found) == 1 else np.nan
+        if number.is_integer() and 1 <= number <= 10:
+            out[i] = number
+        elif allow_invalid:
+            impossible += 1
+        else:
+            raise PovmapInputError.from_catalogue("sasaran.bad_desil", path=path, row=rows[i],
+                                                  column=repr(header), value=mask(str(cell)))
+    return out, impossible
+
+
 def condition_flags(cells: Sequence[object], condition: Condition) -> tuple[np.ndarray, int]:
     """``(flags, unrecognised)``: 1.0 lacks, 0.0 has, NaN blank or unrecognised."""
     rules = [(re.compile(p), v) for p, v in (*condition.rules, *_FLAG_RULES)]
@@ -461,7 +512,8 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
                     path=str(path), info=info, links=links)
 
 
-
+def _is_blank(value: object) -> bool:
+    return _flag_text(value) in _BLANK
 
 
 def _link_rows(body: pd.DataFrame, keys: list[str],
