@@ -161,31 +161,3 @@ def test_dtsen_desil_1_to_10_and_names_only(hss_raw, tmp_path, header):
     result = povmap.join(povmap.read_boundaries(HSS_DESA), counts)
     assert result.report.matched == picks["kode"].nunique()
     assert result.joined["jumlah_desil_7"].sum() == (table[header] == 7).sum()
-
-
-@pytest.mark.parametrize("bad", ["11", "0", "2.5", "abc", "3201234567890123"])
-def test_an_impossible_desil_stops_the_map_naming_row_and_column(hss_raw, tmp_path, bad):
-    # The same kind as sasaran's: an impossible desil was once read as "without desil" (or, for
-    # "2.5", as desil 2), so a table with a NIK slid into the desil column mapped quietly.
-    from conftest import invoke
-
-    people = individual_export(hss_raw, seed=4, families=120)
-    people["desil_kesejahteraan"] = people["desil_kesejahteraan"].astype(str)
-    people.loc[7, "desil_kesejahteraan"] = bad
-    path = tmp_path / "p3ke.csv"
-    people.to_csv(path, index=False)
-    code, out = invoke("join", need(HSS_DESA), path, "-o", tmp_path / "gabung.geojson")
-    # Sheet row 9: the header is row 1, people.loc[7] is row 9.
-    assert code == 1 and "p3ke.csv, baris 9, kolom 'desil_kesejahteraan'" in out
-    assert "3201234567890123" not in out  # masked like any value that may be personal data
-    assert not (tmp_path / "gabung.geojson").exists()
-
-    allowed = povmap.read_counts(path, allow_invalid=True)
-    assert allowed.source.p3ke["desil_tidak_sah"] == 1
-    assert any("desil" in str(note) and "1" in str(note) for note in allowed.source.notes)
-    clean = people.drop(index=7)
-    clean.to_csv(tmp_path / "bersih.csv", index=False)
-    expected_counts = povmap.read_counts(tmp_path / "bersih.csv").frame
-    cols = [c for c in expected_counts.columns if c.startswith("jumlah_")]
-    pd.testing.assert_frame_equal(allowed.frame[cols].reset_index(drop=True),
-                                  expected_counts[cols].reset_index(drop=True))

@@ -396,7 +396,6 @@ def read_counts(
     *,
     sheet: str | int | None = None,
     column_map: dict[str, str] | None = None,
-    allow_invalid: bool = False,
 ) -> CountsTable:
     """Read a counts table into canonical columns, one row per data row of the file.
 
@@ -414,9 +413,6 @@ def read_counts(
         XLSX sheet name or index (default: the first).
     column_map
         ``{canonical: header}`` for headers povmap does not recognise by itself.
-    allow_invalid
-        In a by-name register, leave rows with an impossible desil (not a whole number 1-10)
-        out and note how many, instead of stopping (``--allow-invalid``).
 
     Returns
     -------
@@ -432,8 +428,7 @@ def read_counts(
     ------
     PovmapInputError
         If the file cannot be read, no header is recognised, a ``column_map`` header is absent,
-        no data row is left, a number cannot be read, or a by-name register holds an impossible
-        desil without ``allow_invalid`` (the message names row and column).
+        no data row is left, or a number cannot be read (the message names row and column).
     """
     path = Path(path)
     table = read_table(path, sheet=sheet)
@@ -457,9 +452,7 @@ def read_counts(
     if header.by_name is not None:
         from .p3ke import aggregate_by_name, notes_of
 
-        desil_header = str(table.iloc[header.row, header.by_name["desil"]])
-        out, left_out = aggregate_by_name(body, area, header.by_name, path,
-                                          desil_header=desil_header, allow_invalid=allow_invalid)
+        out, left_out = aggregate_by_name(body, area, header.by_name, path)
         return CountsTable(out, replace(info, p3ke=left_out, notes=notes_of(left_out)))
     out = area
     for canonical, position in header.columns.items():

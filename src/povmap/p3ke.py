@@ -61,6 +61,15 @@ def by_name_columns(keys: list[str]) -> dict[str, int]:
     return found
 
 
+def _desil(value: object) -> float:
+    """``1``, ``1.0``, ``"Desil 1"``, ``"desil 1 (sangat miskin)"`` -> 1; otherwise NaN."""
+    match = re.search(r"\d+", str(value)) if value is not None else None
+    if not match:
+        return np.nan
+    number = int(match.group())
+    return float(number) if 1 <= number <= 10 else np.nan
+
+
 def _status(value: object) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -79,8 +88,7 @@ def _excluded(status: str) -> bool:
 
 
 def aggregate_by_name(
-    body: pd.DataFrame, area: pd.DataFrame, columns: dict[str, int], path: Path,
-    *, desil_header: str = "desil", allow_invalid: bool = False,
+    body: pd.DataFrame, area: pd.DataFrame, columns: dict[str, int], path: Path
 ) -> tuple[pd.DataFrame, dict]:
     """Count people and families per desa and desil.
 
@@ -95,11 +103,6 @@ def aggregate_by_name(
         :func:`by_name_columns` of the header row.
     path
         The file, for messages.
-    desil_header
-        The desil column's header as written in the file, for messages.
-    allow_invalid
-        Leave rows with an impossible desil out (counted in ``desil_tidak_sah`` and noted)
-        instead of stopping (``--allow-invalid``).
 
     Returns
     -------
@@ -110,22 +113,11 @@ def aggregate_by_name(
     left_out : dict
         What was counted and left out (:attr:`povmap.counts.CountsInfo.p3ke`); its notes are
         :func:`notes_of`.
-
-    Raises
-    ------
-    PovmapInputError
-        A desil that is not a whole number 1-10 (0, 11, 2.5, a NIK) without ``allow_invalid``,
-        naming the file, row and column, the value masked.
     """
     cells = {name: body.iloc[:, pos].tolist() for name, pos in columns.items()}
     n = len(body)
     individual = any(m in columns for m in ("id_individu", "hubungan"))
-    from .registers import parse_desil
-
-    # One rule for a desil cell in every register: 0, 11, 2.5 or a NIK in the column is an error
-    # naming its row, not a row quietly "without desil".
-    desil, impossible = parse_desil(cells["desil"], [int(i) + 1 for i in body.index],
-                                    desil_header, path, allow_invalid=allow_invalid)
+    desil = np.array([_desil(v) for v in cells["desil"]])
     status = [_status(v) for v in cells.get("status", [""] * n)]
     gone = np.array([_excluded(s) for s in status], dtype=bool)
     keep = ~gone & ~np.isnan(desil)
@@ -153,8 +145,7 @@ def aggregate_by_name(
         "jenis": "individu" if individual else "keluarga",
         "baris_data": int(n),
         "dikecualikan": {k: int(v) for k, v in sorted(left_out.items())},
-        "tanpa_desil": int((~gone & np.isnan(desil)).sum()) - impossible,
-        "desil_tidak_sah": impossible,
+        "tanpa_desil": int((~gone & np.isnan(desil)).sum()),
     }
     return out, info
 
@@ -236,6 +227,4 @@ def notes_of(info: dict) -> list[Text]:
         notes.append(message("p3ke.rows_not_counted_status", listed=listed))
     if info["tanpa_desil"]:
         notes.append(message("p3ke.rows_without_desil_not", tanpa_desil=info['tanpa_desil']))
-    if info.get("desil_tidak_sah"):
-        notes.append(message("sasaran.impossible_desil", n=info["desil_tidak_sah"]))
     return notes

@@ -108,8 +108,7 @@ class Options:
 
     def counts_options(self) -> dict:
         """Keyword arguments of :func:`povmap.read_counts` chosen here."""
-        return {"sheet": self.sheet, "column_map": self.column_map,
-                "allow_invalid": self.allow_invalid}
+        return {"sheet": self.sheet, "column_map": self.column_map}
 
 
 def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame,
