@@ -33,9 +33,15 @@ def counts_for(raw: gpd.GeoDataFrame, seed: int = 63) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     population = rng.integers(400, 9000, len(raw))
     poor = np.floor(population * rng.uniform(0.001, 0.09, len(raw))).astype(int)
-    return pd.DataFrame({"kode_wilayah": raw["kode"], "nama_kecamatan": raw["nama_kec"],
-                         "nama_desa": raw["nama"], "jumlah_penduduk": population,
-                         "jumlah_miskin_ekstrem": poor})
+    return pd.DataFrame(
+        {
+            "kode_wilayah": raw["kode"],
+            "nama_kecamatan": raw["nama_kec"],
+            "nama_desa": raw["nama"],
+            "jumlah_penduduk": population,
+            "jumlah_miskin_ekstrem": poor,
+        }
+    )
 
 
 def mapshaper_bytes(layer: gpd.GeoDataFrame, work: Path) -> dict[str, int]:
@@ -47,9 +53,22 @@ def mapshaper_bytes(layer: gpd.GeoDataFrame, work: Path) -> dict[str, int]:
     out = {}
     for fmt in ("geojson", "topojson"):
         target = work / f"ms.{fmt}"
-        subprocess.run([str(MAPSHAPER), str(source), "-clean", "-simplify", "interval=100",
-                        "keep-shapes", "-o", f"format={fmt}", "precision=0.00001",
-                        str(target)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(MAPSHAPER),
+                str(source),
+                "-clean",
+                "-simplify",
+                "interval=100",
+                "keep-shapes",
+                "-o",
+                f"format={fmt}",
+                "precision=0.00001",
+                str(target),
+            ],
+            check=True,
+            capture_output=True,
+        )
         out[f"mapshaper {fmt} (data only)"] = target.stat().st_size
     return out
 
@@ -85,8 +104,9 @@ def main() -> int:
         sizes.update(mapshaper_bytes(layer[["kode_desa", "geometry"]], work))
 
     base = sizes["GeoDataFrame.explore() (CDN page)"]
-    print(f"Kalimantan Selatan, {len(layer)} desa; "
-          f"povmap {ours_s:.1f} s, explore {explore_s:.1f} s")
+    print(
+        f"Kalimantan Selatan, {len(layer)} desa; povmap {ours_s:.1f} s, explore {explore_s:.1f} s"
+    )
     print(f"{'what':52} {'bytes':>11} {'ratio to explore':>17}")
     for name, size in sizes.items():
         print(f"{name:52} {size:>11,} {size / base:>17.3f}")
@@ -95,10 +115,18 @@ def main() -> int:
     web_check = check_coverage(simplify_coverage(raw))
     print("\ngap check (union of all desa, UTM 50S):")
     for name, c in (("shared file as is", raw_check), ("povmap web layer", web_check)):
-        print(f"  {name:20} valid coverage={c.valid_coverage!s:5} holes={c.holes:5} "
-              f"hole area={c.hole_area_m2 / 1e6:.3f} km²")
-    print(json.dumps({"bytes": sizes, "ratio": sizes[
-        "povmap map, self-contained (libraries inlined)"] / base}))
+        print(
+            f"  {name:20} valid coverage={c.valid_coverage!s:5} holes={c.holes:5} "
+            f"hole area={c.hole_area_m2 / 1e6:.3f} km²"
+        )
+    print(
+        json.dumps(
+            {
+                "bytes": sizes,
+                "ratio": sizes["povmap map, self-contained (libraries inlined)"] / base,
+            }
+        )
+    )
     return 0
 
 

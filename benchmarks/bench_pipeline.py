@@ -29,8 +29,13 @@ def counts_for(desa, path: Path) -> Path:
     rng = np.random.default_rng(1)
     population = rng.integers(300, 9000, len(desa))
     poor = np.floor(population * rng.uniform(0.001, 0.09, len(desa))).astype(int)
-    pd.DataFrame({"kode_wilayah": desa["kode_desa"], "jumlah_miskin_ekstrem": poor,
-                  "jumlah_penduduk": population}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "kode_wilayah": desa["kode_desa"],
+            "jumlah_miskin_ekstrem": poor,
+            "jumlah_penduduk": population,
+        }
+    ).to_csv(path, index=False)
     return path
 
 
@@ -56,8 +61,10 @@ def profile(boundaries: Path, map_limit: int) -> dict[str, float]:
     if len(layer) <= map_limit:
         stage("pockets", lambda: find_pockets(layer))
         stage("HTML map", lambda: choropleth(layer, kecamatan=kec).get_root().render())
-    stage("write GeoPackage",
-          lambda: povmap.write_gpkg({"desa": layer, "kecamatan": kec}, work / "out.gpkg"))
+    stage(
+        "write GeoPackage",
+        lambda: povmap.write_gpkg({"desa": layer, "kecamatan": kec}, work / "out.gpkg"),
+    )
     return times
 
 
@@ -66,8 +73,10 @@ def main() -> None:
     parser.add_argument("--national", action="store_true", help="also the 83,403-desa layer")
     parser.add_argument("--map-limit", type=int, default=10_000)
     args = parser.parse_args()
-    layers = {"HSS (148)": DATA / "6306_hulu_sungai_selatan_desa.geojson",
-              "Kalsel (2,008)": DATA / "63_kalimantan_selatan_desa.geojson"}
+    layers = {
+        "HSS (148)": DATA / "6306_hulu_sungai_selatan_desa.geojson",
+        "Kalsel (2,008)": DATA / "63_kalimantan_selatan_desa.geojson",
+    }
     if args.national:
         layers["Indonesia (83,403)"] = national_fgb()
     for name, path in layers.items():

@@ -48,9 +48,11 @@ def main() -> None:
     parser.add_argument("--national", action="store_true", help="also the 83,403-desa layer")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    layers = {"HSS (148)": DATA / "6306_hulu_sungai_selatan_desa.geojson",
-              "HSS KUGI zip UTM (148)": DATA / "variants" / "6306_hss_desa_kugi_utm50s.zip",
-              "Kalsel (2,008)": DATA / "63_kalimantan_selatan_desa.geojson"}
+    layers = {
+        "HSS (148)": DATA / "6306_hulu_sungai_selatan_desa.geojson",
+        "HSS KUGI zip UTM (148)": DATA / "variants" / "6306_hss_desa_kugi_utm50s.zip",
+        "Kalsel (2,008)": DATA / "63_kalimantan_selatan_desa.geojson",
+    }
     if args.national:
         layers["Indonesia FGB (83,403)"] = national_fgb()
     print(f"{'layer':<26}{'pyogrio s':>11}{'fiona s':>10}{'fiona/pyogrio':>15}")

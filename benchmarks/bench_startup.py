@@ -42,16 +42,19 @@ def run_once(argv: list[str], src: Path | None) -> float:
     if src is not None:
         env["PYTHONPATH"] = str(src)
     start = time.perf_counter()
-    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=True)
+    subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--compare-src", type=Path, default=None,
-                        help="another povmap source tree to time beside this one")
+    parser.add_argument(
+        "--compare-src",
+        type=Path,
+        default=None,
+        help="another povmap source tree to time beside this one",
+    )
     args = parser.parse_args()
 
     todo: dict[str, tuple[list[str], Path | None]] = {
@@ -73,8 +76,10 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"| {name} | {median:.3f} | {min(values):.3f} | {max(values):.3f} | "
-              f"{median / baseline:.2f} |")
+        print(
+            f"| {name} | {median:.3f} | {min(values):.3f} | {max(values):.3f} | "
+            f"{median / baseline:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ import shapely
 from pyogrio.raw import read_arrow
 
 path = os.path.join(tempfile.mkdtemp(), "two.fgb")
-gpd.GeoDataFrame({"kode": ["a", "b"]}, geometry=[shapely.box(0, 0, 1, 1), None],
-                 crs=4326).to_file(path, driver="FlatGeobuf", SPATIAL_INDEX="NO")
+gpd.GeoDataFrame({"kode": ["a", "b"]}, geometry=[shapely.box(0, 0, 1, 1), None], crs=4326).to_file(
+    path, driver="FlatGeobuf", SPATIAL_INDEX="NO"
+)
 meta, table = read_arrow(path)
 wkb = table.column(table.num_columns - 1).chunks[0]
 print("null_count", wkb.null_count, "offsets", list(memoryview(wkb.buffers()[1]).cast("i")))

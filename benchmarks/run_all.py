@@ -52,8 +52,12 @@ def measure(name: str, command: list[str], note: str = "", **env: str) -> Run:
     """Run ``command`` under ``/usr/bin/time`` in a fresh process; fail loudly if it fails."""
     report = WORK / "time.txt"
     environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env}
-    done = subprocess.run([TIME, "-f", "%e %M", "-o", str(report), *command],
-                          capture_output=True, text=True, env=environment)
+    done = subprocess.run(
+        [TIME, "-f", "%e %M", "-o", str(report), *command],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
     if done.returncode != 0:
         raise SystemExit(f"{name} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     seconds, kib = report.read_text().split()[-2:]
@@ -77,7 +81,8 @@ def national_fgb() -> Path:
 
 def counts_csv(boundaries: Path, target: Path) -> Path:
     """A generated counts row (population, people in extreme poverty) for every desa."""
-    subprocess.run(python(f"""
+    subprocess.run(
+        python(f"""
         import numpy as np, pandas as pd, pyogrio
         codes = pyogrio.read_dataframe({str(boundaries)!r}, read_geometry=False,
                                        columns=["kode"])["kode"]
@@ -86,7 +91,9 @@ def counts_csv(boundaries: Path, target: Path) -> Path:
         poor = np.floor(population * rng.uniform(0.001, 0.09, len(codes))).astype(int)
         pd.DataFrame({{"kode_wilayah": codes, "jumlah_miskin_ekstrem": poor,
                       "jumlah_penduduk": population}}).to_csv({str(target)!r}, index=False)
-    """), check=True)
+    """),
+        check=True,
+    )
     return target
 
 
@@ -98,7 +105,8 @@ def register_csv(boundaries: Path, rows: int, target: Path) -> Path:
     """
     if target.exists():
         return target
-    subprocess.run(python(f"""
+    subprocess.run(
+        python(f"""
         import duckdb, pyogrio
         codes = pyogrio.read_dataframe({str(boundaries)!r}, read_geometry=False,
                                        columns=["kode"])["kode"].tolist()
@@ -116,14 +124,18 @@ def register_csv(boundaries: Path, rows: int, target: Path) -> Path:
                        AS status_keberadaan
             FROM range({rows}) t(p) JOIN desa d ON d.i = (p // 4) % {{n}}
         ) TO {str(target)!r} (HEADER, DELIMITER ',')''')
-    """), check=True)
+    """),
+        check=True,
+    )
     return target
 
 
 def mapshaper() -> str | None:
     found = os.environ.get("MAPSHAPER") or shutil.which("mapshaper")
-    for candidate in (WORK / "ms" / "node_modules" / ".bin" / "mapshaper",
-                      HERE / "_work" / "node_modules" / ".bin" / "mapshaper"):
+    for candidate in (
+        WORK / "ms" / "node_modules" / ".bin" / "mapshaper",
+        HERE / "_work" / "node_modules" / ".bin" / "mapshaper",
+    ):
         if not found and candidate.exists():
             found = str(candidate)
     return found
@@ -133,32 +145,94 @@ def province(runs: list[Run]) -> None:
     """Kalimantan Selatan: povmap map and exports against explore(), GDAL and mapshaper."""
     print("Kalimantan Selatan (2,008 desa)")
     counts = counts_csv(KALSEL, WORK / "kalsel.csv")
-    runs.append(measure("read: pyogrio.read_dataframe", python(f"""
-        import pyogrio; pyogrio.read_dataframe({str(KALSEL)!r})""")))
-    runs.append(measure("map: GeoDataFrame.explore() + save", python(f"""
+    runs.append(
+        measure(
+            "read: pyogrio.read_dataframe",
+            python(f"""
+        import pyogrio; pyogrio.read_dataframe({str(KALSEL)!r})"""),
+        )
+    )
+    runs.append(
+        measure(
+            "map: GeoDataFrame.explore() + save",
+            python(f"""
         import geopandas as gpd, pandas as pd
         gdf = gpd.read_file({str(KALSEL)!r})
         counts = pd.read_csv({str(counts)!r}, dtype={{"kode_wilayah": str}})
         gdf = gdf.merge(counts, left_on="kode", right_on="kode_wilayah", how="left")
         gdf["persen"] = 100 * gdf["jumlah_miskin_ekstrem"] / gdf["jumlah_penduduk"]
         gdf.explore(column="persen", scheme="quantiles", k=5, tooltip=["nama", "persen"]
-                    ).save({str(WORK / "explore.html")!r})""")))
-    runs.append(measure("map: povmap map (end to end)", [
-        sys.executable, "-m", "povmap.cli", "--quiet", "map", str(KALSEL), str(counts), "-o",
-        str(WORK / "kalsel.html")]))
+                    ).save({str(WORK / "explore.html")!r})"""),
+        )
+    )
+    runs.append(
+        measure(
+            "map: povmap map (end to end)",
+            [
+                sys.executable,
+                "-m",
+                "povmap.cli",
+                "--quiet",
+                "map",
+                str(KALSEL),
+                str(counts),
+                "-o",
+                str(WORK / "kalsel.html"),
+            ],
+        )
+    )
     _rm(WORK / "kalsel_ogr.geojson")
-    runs.append(measure("geojson: ogr2ogr (read + GDAL write)", [
-        "ogr2ogr", "-overwrite", "-f", "GeoJSON", "-lco", "RFC7946=YES", "-lco",
-        "COORDINATE_PRECISION=6", str(WORK / "kalsel_ogr.geojson"), str(KALSEL)]))
+    runs.append(
+        measure(
+            "geojson: ogr2ogr (read + GDAL write)",
+            [
+                "ogr2ogr",
+                "-overwrite",
+                "-f",
+                "GeoJSON",
+                "-lco",
+                "RFC7946=YES",
+                "-lco",
+                "COORDINATE_PRECISION=6",
+                str(WORK / "kalsel_ogr.geojson"),
+                str(KALSEL),
+            ],
+        )
+    )
     ms = mapshaper()
     if ms:
-        runs.append(measure("geojson: mapshaper (read + write)", [
-            ms, str(KALSEL), "-o", "format=geojson", "precision=0.000001",
-            str(WORK / "kalsel_ms.geojson")]))
+        runs.append(
+            measure(
+                "geojson: mapshaper (read + write)",
+                [
+                    ms,
+                    str(KALSEL),
+                    "-o",
+                    "format=geojson",
+                    "precision=0.000001",
+                    str(WORK / "kalsel_ms.geojson"),
+                ],
+            )
+        )
     _rm(WORK / "kalsel_out")
-    runs.append(measure("geojson: povmap export --format geojson", [
-        sys.executable, "-m", "povmap.cli", "--quiet", "export", str(KALSEL), str(counts),
-        "-o", str(WORK / "kalsel_out"), "--format", "geojson"]))
+    runs.append(
+        measure(
+            "geojson: povmap export --format geojson",
+            [
+                sys.executable,
+                "-m",
+                "povmap.cli",
+                "--quiet",
+                "export",
+                str(KALSEL),
+                str(counts),
+                "-o",
+                str(WORK / "kalsel_out"),
+                "--format",
+                "geojson",
+            ],
+        )
+    )
 
 
 def national(runs: list[Run], register_rows: int) -> None:
@@ -166,41 +240,103 @@ def national(runs: list[Run], register_rows: int) -> None:
     print("Indonesia (83,403 desa)")
     fgb = national_fgb()
     counts = counts_csv(fgb, WORK / "nasional.csv")
-    runs.append(measure("read: pyogrio.read_dataframe (national)", python(f"""
-        import pyogrio; pyogrio.read_dataframe({str(fgb)!r})""")))
+    runs.append(
+        measure(
+            "read: pyogrio.read_dataframe (national)",
+            python(f"""
+        import pyogrio; pyogrio.read_dataframe({str(fgb)!r})"""),
+        )
+    )
     _rm(WORK / "nat_gdal.geojson")
-    runs.append(measure("geojson: read + GDAL write, RFC 7946 (pyogrio)", python(f"""
+    runs.append(
+        measure(
+            "geojson: read + GDAL write, RFC 7946 (pyogrio)",
+            python(f"""
         import pyogrio
         df = pyogrio.read_dataframe({str(fgb)!r})
         pyogrio.write_dataframe(df, {str(WORK / "nat_gdal.geojson")!r}, driver="GeoJSON",
-                                RFC7946="YES", COORDINATE_PRECISION=6)""")))
-    runs.append(measure("geojson: read + povmap's writer, RFC 7946", python(f"""
+                                RFC7946="YES", COORDINATE_PRECISION=6)"""),
+        )
+    )
+    runs.append(
+        measure(
+            "geojson: read + povmap's writer, RFC 7946",
+            python(f"""
         import pyogrio
         from povmap.export.writers import write_geojson
         df = pyogrio.read_dataframe({str(fgb)!r})
-        write_geojson(df, {str(WORK / "nat_povmap.geojson")!r}, layer="desa", precision=6)""")))
+        write_geojson(df, {str(WORK / "nat_povmap.geojson")!r}, layer="desa", precision=6)"""),
+        )
+    )
     _rm(WORK / "nat_ogr.geojson")
-    runs.append(measure("geojson: ogr2ogr (national)", [
-        "ogr2ogr", "-overwrite", "-f", "GeoJSON", "-lco", "RFC7946=YES", "-lco",
-        "COORDINATE_PRECISION=6", str(WORK / "nat_ogr.geojson"), str(fgb)]))
+    runs.append(
+        measure(
+            "geojson: ogr2ogr (national)",
+            [
+                "ogr2ogr",
+                "-overwrite",
+                "-f",
+                "GeoJSON",
+                "-lco",
+                "RFC7946=YES",
+                "-lco",
+                "COORDINATE_PRECISION=6",
+                str(WORK / "nat_ogr.geojson"),
+                str(fgb),
+            ],
+        )
+    )
     ms = mapshaper()
     if ms:
-        runs.append(measure("geojson: mapshaper (national, from GDAL's GeoJSON)", [
-            "node", "--max-old-space-size=8000", ms, str(WORK / "nat_ogr.geojson"), "-o",
-            "format=geojson", "precision=0.000001", str(WORK / "nat_ms.geojson")]))
+        runs.append(
+            measure(
+                "geojson: mapshaper (national, from GDAL's GeoJSON)",
+                [
+                    "node",
+                    "--max-old-space-size=8000",
+                    ms,
+                    str(WORK / "nat_ogr.geojson"),
+                    "-o",
+                    "format=geojson",
+                    "precision=0.000001",
+                    str(WORK / "nat_ms.geojson"),
+                ],
+            )
+        )
     for fmt in ("gpkg", "geojson"):
         _rm(WORK / f"nat_{fmt}")
-        runs.append(measure(f"{fmt}: povmap export --format {fmt} (national)", [
-            sys.executable, "-m", "povmap.cli", "--quiet", "export", str(fgb), str(counts),
-            "-o", str(WORK / f"nat_{fmt}"), "--format", fmt]))
+        runs.append(
+            measure(
+                f"{fmt}: povmap export --format {fmt} (national)",
+                [
+                    sys.executable,
+                    "-m",
+                    "povmap.cli",
+                    "--quiet",
+                    "export",
+                    str(fgb),
+                    str(counts),
+                    "-o",
+                    str(WORK / f"nat_{fmt}"),
+                    "--format",
+                    fmt,
+                ],
+            )
+        )
     if register_rows:
         register = register_csv(fgb, register_rows, WORK / f"register_{register_rows}.csv")
         size = register.stat().st_size / 2**30
         name = f"register: DuckDB, {register_rows:,} people -> desa counts"
-        runs.append(measure(name, python(f"""
+        runs.append(
+            measure(
+                name,
+                python(f"""
             from povmap.scale import aggregate_register
             out = aggregate_register({str(register)!r}, memory_limit="8GB")
-            print(len(out.frame))"""), note=f"CSV {size:.1f} GiB"))
+            print(len(out.frame))"""),
+                note=f"CSV {size:.1f} GiB",
+            )
+        )
 
 
 def _rm(path: Path) -> None:
@@ -222,19 +358,31 @@ def table(runs: list[Run]) -> str:
     lines = ["| what | seconds | peak GiB | note |", "|---|---:|---:|---|"]
     lines += [f"| {r.name} | {r.seconds:.2f} | {r.peak_gib:.2f} | {r.note} |" for r in runs]
     ratios = [
-        ("povmap map / explore() + save (Kalsel; target ≤ 0.5)",
-         "map: povmap map (end to end)", "map: GeoDataFrame.explore() + save"),
-        ("povmap export geojson / ogr2ogr (Kalsel)",
-         "geojson: povmap export --format geojson", "geojson: ogr2ogr (read + GDAL write)"),
-        ("povmap export gpkg / plain read (national; target ≤ 4)",
-         "gpkg: povmap export --format gpkg (national)",
-         "read: pyogrio.read_dataframe (national)"),
-        ("read + povmap's GeoJSON writer / read + GDAL write (national)",
-         "geojson: read + povmap's writer, RFC 7946",
-         "geojson: read + GDAL write, RFC 7946 (pyogrio)"),
-        ("povmap export geojson / read + GDAL write (national; target ≤ 1, aim 0.5)",
-         "geojson: povmap export --format geojson (national)",
-         "geojson: read + GDAL write, RFC 7946 (pyogrio)"),
+        (
+            "povmap map / explore() + save (Kalsel; target ≤ 0.5)",
+            "map: povmap map (end to end)",
+            "map: GeoDataFrame.explore() + save",
+        ),
+        (
+            "povmap export geojson / ogr2ogr (Kalsel)",
+            "geojson: povmap export --format geojson",
+            "geojson: ogr2ogr (read + GDAL write)",
+        ),
+        (
+            "povmap export gpkg / plain read (national; target ≤ 4)",
+            "gpkg: povmap export --format gpkg (national)",
+            "read: pyogrio.read_dataframe (national)",
+        ),
+        (
+            "read + povmap's GeoJSON writer / read + GDAL write (national)",
+            "geojson: read + povmap's writer, RFC 7946",
+            "geojson: read + GDAL write, RFC 7946 (pyogrio)",
+        ),
+        (
+            "povmap export geojson / read + GDAL write (national; target ≤ 1, aim 0.5)",
+            "geojson: povmap export --format geojson (national)",
+            "geojson: read + GDAL write, RFC 7946 (pyogrio)",
+        ),
     ]
     lines += ["", "| ratio | value |", "|---|---:|"]
     lines += [f"| {label} | {_ratio(by_name, a, b)} |" for label, a, b in ratios]
@@ -244,18 +392,27 @@ def table(runs: list[Run]) -> str:
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"{memory:.0f} GiB, load average {load} at the end; Python "
-            f"{platform.python_version()}")
+    return (
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{memory:.0f} GiB, load average {load} at the end; Python "
+        f"{platform.python_version()}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--national", action="store_true",
-                        help="also the 83,403-desa layer and the generated register")
-    parser.add_argument("--register-rows", type=int, default=20_000_000,
-                        help="people in the generated register (0: skip it)")
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help="also the 83,403-desa layer and the generated register",
+    )
+    parser.add_argument(
+        "--register-rows",
+        type=int,
+        default=20_000_000,
+        help="people in the generated register (0: skip it)",
+    )
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -270,7 +427,9 @@ def main() -> None:
         "# Benchmark results\n\nWritten by `python benchmarks/run_all.py"
         f"{' --national' if args.national else ''}` (one run; every command a fresh process "
         "under `/usr/bin/time`).\n\n"
-        f"Machine: {machine()}.\n\n{text}\n", encoding="utf-8")
+        f"Machine: {machine()}.\n\n{text}\n",
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

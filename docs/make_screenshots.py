@@ -38,19 +38,24 @@ def counts(raw: gpd.GeoDataFrame, seed: int, planted: float | None = None):
         centre = points[raw["nama_kec"].eq("Sungai Raya").to_numpy()].union_all().centroid
         near = (points.distance(centre).rank(method="first") <= 15).to_numpy()
         table.loc[near, "jumlah_miskin_ekstrem"] = np.floor(
-            table.loc[near, "jumlah_penduduk"] * planted).astype(int)
+            table.loc[near, "jumlah_penduduk"] * planted
+        ).astype(int)
         table["jumlah_keluarga_miskin_ekstrem"] = np.floor(
-            table["jumlah_miskin_ekstrem"] / 3.5).astype(int)
-        table["jumlah_desil_1"] = np.maximum(table["jumlah_desil_1"],
-                                             table["jumlah_miskin_ekstrem"])
+            table["jumlah_miskin_ekstrem"] / 3.5
+        ).astype(int)
+        table["jumlah_desil_1"] = np.maximum(
+            table["jumlah_desil_1"], table["jumlah_miskin_ekstrem"]
+        )
     return table
 
 
 def shoot(browser, html: Path, png: Path, script: str | None = None) -> None:
     """Open ``html`` offline in a 1366×768 window, run ``script`` (with ``map``), screenshot."""
     page = browser.new_page(viewport=VIEW)
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
-               else r.abort())
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort(),
+    )
     page.goto(html.as_uri(), wait_until="load")
     page.wait_for_timeout(700)
     if script:
@@ -75,31 +80,49 @@ def main() -> None:
     source = "Data dibangkitkan untuk contoh, bukan data resmi"
 
     pockets = povmap.find_pockets(result.main)
-    fig = static_map(result.classified(), kecamatan=kecamatan, vintage="2024", source=source,
-                     pockets=pockets)
+    fig = static_map(
+        result.classified(), kecamatan=kecamatan, vintage="2024", source=source, pockets=pockets
+    )
     fig.savefig(DOCS / "peta_statis.png", dpi=110)
-    pages = atlas_pages(result.classified(), kecamatan=kecamatan, vintage="2024", source=source,
-                        pockets=pockets)
+    pages = atlas_pages(
+        result.classified(), kecamatan=kecamatan, vintage="2024", source=source, pockets=pockets
+    )
     next(pages)
     next(pages).savefig(DOCS / "atlas_halaman.png", dpi=110)
 
-    povmap.choropleth(result.classified(), kecamatan=kecamatan, vintage="2024", source=source,
-                      tiles=None).save(work / "peta.html")
-    povmap.choropleth(result.classified(), kecamatan=kecamatan, pockets=pockets, vintage="2024",
-                      source=source, tiles=None).save(work / "kantong.html")
+    povmap.choropleth(
+        result.classified(), kecamatan=kecamatan, vintage="2024", source=source, tiles=None
+    ).save(work / "peta.html")
+    povmap.choropleth(
+        result.classified(),
+        kecamatan=kecamatan,
+        pockets=pockets,
+        vintage="2024",
+        source=source,
+        tiles=None,
+    ).save(work / "kantong.html")
     trend = povmap.trend(HSS_DESA, {"2022": work / "2022.csv", "2024": work / "2024.csv"})
     trend_map(trend, source=source, tiles=None).save(work / "tren.html")
 
     # The pocket in view, with the desa names of that zoom.
     inside = pockets.desa["jenis_kantong"] == "kantong"
-    x0, y0, x1, y1 = result.main[result.main["kode_desa"].isin(
-        pockets.desa.loc[inside, "kode_desa"])].total_bounds
-    zoom_in = (f"map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]], "
-               "{animate: false, paddingTopLeft: [60, 80], paddingBottomRight: [320, 40]});")
+    x0, y0, x1, y1 = result.main[
+        result.main["kode_desa"].isin(pockets.desa.loc[inside, "kode_desa"])
+    ].total_bounds
+    zoom_in = (
+        f"map.fitBounds([[{y0}, {x0}], [{y1}, {x1}]], "
+        "{animate: false, paddingTopLeft: [60, 80], paddingBottomRight: [320, 40]});"
+    )
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update"])
+        browser = pw.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
         shoot(browser, work / "peta.html", DOCS / "peta_interaktif.png")
         shoot(browser, work / "kantong.html", DOCS / "peta_kantong.png", zoom_in)
         shoot(browser, work / "tren.html", DOCS / "peta_tren.png")

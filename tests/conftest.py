@@ -62,12 +62,14 @@ def need(path: Path) -> Path:
 
 def need_chromium() -> str:
     """Path of Debian's chromium, or skip with the reason."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists()
-                                         else None)
+    found = shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    )
     if not found:
         pytest.skip("chromium not installed (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api",
-                        reason="playwright not installed (pip install playwright)")
+    pytest.importorskip(
+        "playwright.sync_api", reason="playwright not installed (pip install playwright)"
+    )
     return found
 
 
@@ -84,15 +86,17 @@ def make_counts(gdf: gpd.GeoDataFrame, seed: int = 0) -> pd.DataFrame:
     poor = np.floor(population * rate).astype(int)
     # Copies: without pyarrow, to_numpy() of a text column can be a view of the session-wide
     # boundary fixture, and a test that edits its table would then edit the fixture too.
-    return pd.DataFrame({
-        "kode_wilayah": gdf["kode"].to_numpy(copy=True),
-        "nama_kecamatan": gdf["nama_kec"].to_numpy(copy=True),
-        "nama_desa": gdf["nama"].to_numpy(copy=True),
-        "jumlah_penduduk": population,
-        "jumlah_keluarga_miskin_ekstrem": np.floor(poor / 3.5).astype(int),
-        "jumlah_miskin_ekstrem": poor,
-        "jumlah_desil_1": np.minimum(population, (poor * rng.uniform(1.2, 2.0, n)).astype(int)),
-    })
+    return pd.DataFrame(
+        {
+            "kode_wilayah": gdf["kode"].to_numpy(copy=True),
+            "nama_kecamatan": gdf["nama_kec"].to_numpy(copy=True),
+            "nama_desa": gdf["nama"].to_numpy(copy=True),
+            "jumlah_penduduk": population,
+            "jumlah_keluarga_miskin_ekstrem": np.floor(poor / 3.5).astype(int),
+            "jumlah_miskin_ekstrem": poor,
+            "jumlah_desil_1": np.minimum(population, (poor * rng.uniform(1.2, 2.0, n)).astype(int)),
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +122,8 @@ def hss_counts_csv(hss_counts, tmp_path) -> Path:
     """The HSS counts written as CSV with undotted codes, as P3KE exports often carry them."""
     path = tmp_path / "hss_counts.csv"
     hss_counts.assign(kode_wilayah=hss_counts["kode_wilayah"].str.replace(".", "")).to_csv(
-        path, index=False)
+        path, index=False
+    )
     return path
 
 
@@ -133,9 +138,16 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update"])
+        browser = pw.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
         yield browser
         browser.close()
 

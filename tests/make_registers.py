@@ -57,16 +57,24 @@ YES = ("Ya", "1", "Y", "ya", "YA")
 NO = ("Tidak", "0", "T", "tidak", "TIDAK")
 #: Values of each condition: (lacking, having).
 VALUES = {
-    "air_minum": (("Sumur tak terlindung", "Mata air tidak terlindung", "Air sungai/danau/irigasi"),
-                  ("Air kemasan bermerk", "Air isi ulang", "Leding", "Sumur bor/pompa")),
+    "air_minum": (
+        ("Sumur tak terlindung", "Mata air tidak terlindung", "Air sungai/danau/irigasi"),
+        ("Air kemasan bermerk", "Air isi ulang", "Leding", "Sumur bor/pompa"),
+    ),
     "sanitasi": (("Tidak ada", "MCK umum", "Tidak punya"), ("Sendiri", "Bersama", "Milik sendiri")),
-    "lantai": (("Tanah", "Bambu", "Kayu/papan kualitas rendah"),
-               ("Keramik", "Semen/bata merah", "Ubin/tegel/teraso")),
-    "dinding": (("Anyaman bambu", "Bambu", "Tembok tanpa diplester"),
-                ("Tembok", "Plesteran anyaman bambu/kawat", "Kayu/papan")),
+    "lantai": (
+        ("Tanah", "Bambu", "Kayu/papan kualitas rendah"),
+        ("Keramik", "Semen/bata merah", "Ubin/tegel/teraso"),
+    ),
+    "dinding": (
+        ("Anyaman bambu", "Bambu", "Tembok tanpa diplester"),
+        ("Tembok", "Plesteran anyaman bambu/kawat", "Kayu/papan"),
+    ),
     "atap": (("Jerami/ijuk/daun-daunan/rumbia", "Bambu"), ("Genteng", "Seng", "Beton", "Asbes")),
-    "listrik": (("Bukan listrik", "Pelita/obor"), ("Listrik PLN dengan meteran",
-                                                  "Listrik non-PLN")),
+    "listrik": (
+        ("Bukan listrik", "Pelita/obor"),
+        ("Listrik PLN dengan meteran", "Listrik non-PLN"),
+    ),
     "bahan_bakar": (("Kayu bakar", "Minyak tanah", "Arang"), ("Gas elpiji 3 kg", "Listrik")),
 }
 #: Written for a condition whose value is unknown: blank, a dash, or a value nobody recognises.
@@ -89,9 +97,16 @@ def _phone(rng: np.random.Generator) -> str:
     return "08" + "".join(str(d) for d in rng.integers(0, 10, 10))
 
 
-def make_register(raw: gpd.GeoDataFrame, *, seed: int = 0, level: str = "keluarga",
-                  style: str = "p3ke", desil_sasaran: int = 1, desil_layak: int = 4,
-                  with_recipients: bool = False) -> Generated:
+def make_register(
+    raw: gpd.GeoDataFrame,
+    *,
+    seed: int = 0,
+    level: str = "keluarga",
+    style: str = "p3ke",
+    desil_sasaran: int = 1,
+    desil_layak: int = 4,
+    with_recipients: bool = False,
+) -> Generated:
     """Generate a register on every desa of ``raw`` (shared schema: kode, nama, nama_kec ...).
 
     Parameters
@@ -136,13 +151,18 @@ def make_register(raw: gpd.GeoDataFrame, *, seed: int = 0, level: str = "keluarg
             desil = int(rng.integers(1, top + 1))
             gone = rng.random() < 0.05  # the whole family: moved or died
             has_desil = rng.random() > 0.02
-            truth_programs = {p: bool(rng.random() < (0.45 if desil <= 2 else 0.2))
-                              for p in PROGRAMS}
-            blank = {p: p in blank_program.get(i, set()) or
-                     (not truth_programs[p] and rng.random() < 0.2) for p in PROGRAMS}
-            written = {p: "" if blank[p] else
-                       (YES if truth_programs[p] else NO)[int(rng.integers(5))]
-                       for p in PROGRAMS}
+            truth_programs = {
+                p: bool(rng.random() < (0.45 if desil <= 2 else 0.2)) for p in PROGRAMS
+            }
+            blank = {
+                p: p in blank_program.get(i, set())
+                or (not truth_programs[p] and rng.random() < 0.2)
+                for p in PROGRAMS
+            }
+            written = {
+                p: "" if blank[p] else (YES if truth_programs[p] else NO)[int(rng.integers(5))]
+                for p in PROGRAMS
+            }
             cond_state = {}
             cond_value = {}
             for c in CONDITIONS:
@@ -151,18 +171,30 @@ def make_register(raw: gpd.GeoDataFrame, *, seed: int = 0, level: str = "keluarg
                 cond_state[c] = state
                 choices = UNKNOWN_VALUES if state is None else VALUES[c][0 if state else 1]
                 cond_value[c] = choices[int(rng.integers(len(choices)))]
-            family = {"i": i, "kode": desa["kode"], "id": fid, "desil": desil,
-                      "counted": not gone and has_desil, "programs": truth_programs,
-                      "known_cell": {p: not blank[p] for p in PROGRAMS},
-                      "conditions": cond_state, "niks": []}
+            family = {
+                "i": i,
+                "kode": desa["kode"],
+                "id": fid,
+                "desil": desil,
+                "counted": not gone and has_desil,
+                "programs": truth_programs,
+                "known_cell": {p: not blank[p] for p in PROGRAMS},
+                "conditions": cond_state,
+                "niks": [],
+            }
             members = 1 if level == "keluarga" else int(rng.integers(1, 5))
             head_nik = f"74{seed:02d}{i:04d}{f:02d}{rng.integers(10**5, 10**6)}"[:16]
             kk = f"74{seed:02d}{i:04d}{f:02d}8{rng.integers(10**4, 10**5)}"[:16]
             for m in range(members):
                 nik = head_nik if m == 0 else f"{head_nik[:-2]}{m:02d}"
                 family["niks"].append(nik)
-                status = ("Meninggal" if gone else "Ditemukan") if m == 0 else (
-                    "Pindah" if gone else ("Meninggal" if rng.random() < 0.1 else "Ditemukan"))
+                status = (
+                    ("Meninggal" if gone else "Ditemukan")
+                    if m == 0
+                    else (
+                        "Pindah" if gone else ("Meninggal" if rng.random() < 0.1 else "Ditemukan")
+                    )
+                )
                 row = {
                     col["id"]: fid,
                     col["provinsi"]: desa["nama_prov"].upper(),
@@ -170,8 +202,9 @@ def make_register(raw: gpd.GeoDataFrame, *, seed: int = 0, level: str = "keluarg
                     col["kecamatan"]: desa["nama_kec"].upper(),
                     col["desa"]: desa["nama"].upper(),
                     col["kode"]: desa["kode_nodot"] if (i + f) % 2 else desa["kode"],
-                    col["desil"]: ("" if not has_desil else
-                                   f"Desil {desil}" if f % 3 == 0 else desil),
+                    col["desil"]: (
+                        "" if not has_desil else f"Desil {desil}" if f % 3 == 0 else desil
+                    ),
                     col["alamat"]: f"JL. KENANGA GANG {seed}{i:04d}{f:02d} RT 0{m}",
                     col["kepala"]: f"KEPALAKK {seed}{i:04d}{f:02d}",
                     col["nik"]: nik,
@@ -210,33 +243,56 @@ def make_register(raw: gpd.GeoDataFrame, *, seed: int = 0, level: str = "keluarg
                 if not on_list:
                     continue
                 by_id = rng.random() < 0.15
-                key = ({"id_keluarga_P3KE": fam["id"]} if by_id else
-                       {"NIK": fam["niks"][int(rng.integers(len(fam["niks"])))]})
+                key = (
+                    {"id_keluarga_P3KE": fam["id"]}
+                    if by_id
+                    else {"NIK": fam["niks"][int(rng.integers(len(fam["niks"])))]}
+                )
                 code = raw.iloc[fam["i"]]
-                entry = {"NIK": "", "id_keluarga_P3KE": "", **key,
-                         "Nama Penerima": f"PENERIMAKPM {fam['id']}",
-                         "Kode Wilayah": code["kode"], "Kecamatan": code["nama_kec"],
-                         "Desa": code["nama"], "Program": {"pkh": "PKH", "bpnt": "BPNT"}[p]}
+                entry = {
+                    "NIK": "",
+                    "id_keluarga_P3KE": "",
+                    **key,
+                    "Nama Penerima": f"PENERIMAKPM {fam['id']}",
+                    "Kode Wilayah": code["kode"],
+                    "Kecamatan": code["nama_kec"],
+                    "Desa": code["nama"],
+                    "Program": {"pkh": "PKH", "bpnt": "BPNT"}[p],
+                }
                 list_rows.append(entry)
                 entries[code["kode"]] = entries.get(code["kode"], 0) + 1
                 if rng.random() < 0.05:  # listed twice: counted once
                     list_rows.append(dict(entry))
         for n in range(40):  # recipients the register does not know
             code = raw.iloc[int(rng.integers(n_desa))]
-            list_rows.append({"NIK": f"7499{seed:02d}{n:010d}", "id_keluarga_P3KE": "",
-                              "Nama Penerima": f"ORANGLUAR {seed}{n:03d}",
-                              "Kode Wilayah": code["kode"], "Kecamatan": code["nama_kec"],
-                              "Desa": code["nama"], "Program": ("PKH", "Sembako")[n % 2]})
+            list_rows.append(
+                {
+                    "NIK": f"7499{seed:02d}{n:010d}",
+                    "id_keluarga_P3KE": "",
+                    "Nama Penerima": f"ORANGLUAR {seed}{n:03d}",
+                    "Kode Wilayah": code["kode"],
+                    "Kecamatan": code["nama_kec"],
+                    "Desa": code["nama"],
+                    "Program": ("PKH", "Sembako")[n % 2],
+                }
+            )
             entries[code["kode"]] = entries.get(code["kode"], 0) + 1
             unfound[code["kode"]] = unfound.get(code["kode"], 0) + 1
         recipients = pd.DataFrame(list_rows)
         pii |= {str(v) for v in recipients["NIK"] if v} | set(recipients["Nama Penerima"])
 
-    truth, verification = _truth(raw, families, desil_sasaran, desil_layak, list_programs,
-                                 entries, unfound)
+    truth, verification = _truth(
+        raw, families, desil_sasaran, desil_layak, list_programs, entries, unfound
+    )
     counted_ids = {f["id"] for f in families if f["counted"]}
-    return Generated(register=register, recipients=recipients, truth=truth, pii=pii,
-                     family_ids=counted_ids, verification=verification)
+    return Generated(
+        register=register,
+        recipients=recipients,
+        truth=truth,
+        pii=pii,
+        family_ids=counted_ids,
+        verification=verification,
+    )
 
 
 def _truth(raw, families, desil_sasaran, desil_layak, list_programs, entries, unfound):
@@ -251,8 +307,7 @@ def _truth(raw, families, desil_sasaran, desil_layak, list_programs, entries, un
             continue
         # The list decides for its programs (known everywhere); the register for the others:
         # known where any counted family has a cell written.
-        known = [p for p in PROGRAMS if p in list_programs or
-                 any(f["known_cell"][p] for f in fams)]
+        known = [p for p in PROGRAMS if p in list_programs or any(f["known_cell"][p] for f in fams)]
 
         def gets(f, p):
             return f.get("list", {}).get(p, False) if p in list_programs else f["programs"][p]
@@ -261,8 +316,7 @@ def _truth(raw, families, desil_sasaran, desil_layak, list_programs, entries, un
         row["jumlah_keluarga_register"] = len(fams)
         row["keluarga_sasaran"] = len(target)
         for p in PROGRAMS:
-            row[f"keluarga_sasaran_{p}"] = (sum(gets(f, p) for f in target) if p in known
-                                            else np.nan)
+            row[f"keluarga_sasaran_{p}"] = sum(gets(f, p) for f in target) if p in known else np.nan
         if known:
             excluded = [f for f in target if not any(gets(f, p) for p in known)]
             recipients = [f for f in fams if any(gets(f, p) for p in known)]
@@ -278,13 +332,16 @@ def _truth(raw, families, desil_sasaran, desil_layak, list_programs, entries, un
         for c in CONDITIONS:
             known_c = [f for f in target if f["conditions"][c] is not None]
             row[f"keluarga_sasaran_{c}_diketahui"] = len(known_c)
-            row[f"kebutuhan_{c}"] = (sum(f["conditions"][c] for f in known_c) if known_c
-                                     else np.nan)
+            row[f"kebutuhan_{c}"] = sum(f["conditions"][c] for f in known_c) if known_c else np.nan
         out[code] = row
     truth = pd.DataFrame.from_dict(out, orient="index")
     truth.index.name = "kode_desa"
     if list_programs:
         truth["jumlah_entri_penerima"] = pd.Series(entries, dtype=float)
-        truth["penerima_tidak_di_register"] = pd.Series(unfound, dtype=float).reindex(
-            truth.index).fillna(0.0).where(truth["jumlah_entri_penerima"].notna())
+        truth["penerima_tidak_di_register"] = (
+            pd.Series(unfound, dtype=float)
+            .reindex(truth.index)
+            .fillna(0.0)
+            .where(truth["jumlah_entri_penerima"].notna())
+        )
     return truth.astype(float), verification

@@ -110,10 +110,12 @@ def test_classify_without_population_falls_back_as_the_cli_does(tmp_path):
         classified = povmap.classify(layer, "persen_miskin_ekstrem")
     # The first fallback with values: no population gives no persen_desil_1 either.
     assert classified.column == "jumlah_desil_1"
-    assert classified.note == ("Tabel tidak memberi persen_miskin_ekstrem; yang dipetakan: "
-                               "jumlah_desil_1.")
-    assert classified.note.en == ("The table does not give persen_miskin_ekstrem; mapped "
-                                  "instead: jumlah_desil_1.")
+    assert classified.note == (
+        "Tabel tidak memberi persen_miskin_ekstrem; yang dipetakan: jumlah_desil_1."
+    )
+    assert classified.note.en == (
+        "The table does not give persen_miskin_ekstrem; mapped instead: jumlah_desil_1."
+    )
     (warning,) = caught
     assert str(warning.message) == classified.note and warning.message.en == classified.note.en
     assert warning.filename == __file__  # points at the user's line, not into povmap
@@ -138,24 +140,30 @@ def test_aggregate_and_pockets_take_what_classify_returns(tmp_path):
 
     kec = povmap.aggregate(classified, "kecamatan")
     expected = povmap.aggregate(classified.gdf, "kecamatan")
-    pd.testing.assert_frame_equal(kec.drop(columns="geometry"),
-                                  expected.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(kec.drop(columns="geometry"), expected.drop(columns="geometry"))
     assert kec["jumlah_miskin_ekstrem"].sum() == layer["jumlah_miskin_ekstrem"].sum()
 
     pockets = find_pockets(classified, permutations=999)
     same = find_pockets(classified.gdf, permutations=999)
-    pd.testing.assert_frame_equal(pockets.desa.drop(columns="geometry"),
-                                  same.desa.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(
+        pockets.desa.drop(columns="geometry"), same.desa.drop(columns="geometry")
+    )
     assert len(pockets.desa) == len(layer)
 
     # Anything else is a clear error in both languages, naming the function and what it got.
     for function, name in ((povmap.aggregate, "aggregate"), (find_pockets, "find_pockets")):
-        for wrong, kind in ((result, "JoinResult"), (pd.DataFrame(layer), "DataFrame"),
-                            (str(KAYONG_DESA), "str")):
+        for wrong, kind in (
+            (result, "JoinResult"),
+            (pd.DataFrame(layer), "DataFrame"),
+            (str(KAYONG_DESA), "str"),
+        ):
             with pytest.raises(povmap.PovmapInputError) as caught:
                 function(wrong)
             assert caught.value.key == "classify.layer_not_geodataframe"
-            assert str(caught.value) == (f"{name}: lapisan harus GeoDataFrame desa atau hasil "
-                                         f"povmap.classify, bukan {kind}.")
-            assert caught.value.en == (f"{name}: the layer must be a desa GeoDataFrame or the "
-                                       f"result of povmap.classify, not {kind}.")
+            assert str(caught.value) == (
+                f"{name}: lapisan harus GeoDataFrame desa atau hasil povmap.classify, bukan {kind}."
+            )
+            assert caught.value.en == (
+                f"{name}: the layer must be a desa GeoDataFrame or the "
+                f"result of povmap.classify, not {kind}."
+            )

@@ -17,12 +17,25 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "povmap"
 #: The layers, lowest first. A module may import its own layer and the layers below it. The names
 #: are the first component under ``povmap`` (``render`` covers ``povmap.render.*``).
 LAYERS: list[tuple[str, set[str]]] = [
-    ("helpers", {"_errors", "_messages", "_io", "_safe_text", "_version", "defaults", "i18n",
-                 "_validate", "_privacy", "_module", "_progress"}),
+    (
+        "helpers",
+        {
+            "_errors",
+            "_messages",
+            "_io",
+            "_safe_text",
+            "_version",
+            "defaults",
+            "i18n",
+            "_validate",
+            "_privacy",
+            "_module",
+            "_progress",
+        },
+    ),
     ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers", "scale"}),
     ("join", {"join"}),
-    ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend",
-                  "targeting"}),
+    ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend", "targeting"}),
     ("outputs", {"render", "export", "manifest", "_offline"}),
     ("pipeline", {"pipeline", "demo"}),
     ("cli", {"cli", "__main__"}),
@@ -71,8 +84,9 @@ def _imports(name: str) -> set[str]:
             else:
                 stem = node.module or ""
             # ``from . import export`` imports a module; ``from .join import join`` a name.
-            targets = [f"{stem}.{a.name}" if f"{stem}.{a.name}" in MODULES else stem
-                       for a in node.names]
+            targets = [
+                f"{stem}.{a.name}" if f"{stem}.{a.name}" in MODULES else stem for a in node.names
+            ]
         else:
             continue
         for target in targets:
@@ -149,10 +163,12 @@ def test_every_module_has_a_layer():
 def test_imports_only_below(name):
     upward = sorted(
         f"{target} ({LAYERS[layer_of(target)][0] if layer_of(target) < TOP else 'povmap'})"
-        for target in GRAPH[name] if layer_of(target) > layer_of(name)
+        for target in GRAPH[name]
+        if layer_of(target) > layer_of(name)
     )
-    assert not upward, (f"{name} (layer {LAYERS[layer_of(name)][0]}) imports a layer above it: "
-                        f"{', '.join(upward)}")
+    assert not upward, (
+        f"{name} (layer {LAYERS[layer_of(name)][0]}) imports a layer above it: {', '.join(upward)}"
+    )
 
 
 def test_no_import_cycles():
@@ -168,13 +184,22 @@ def test_cycle_finder_finds_a_cycle():
 
 def _attrs_uses(source: str) -> list[int]:
     """Lines that read or write pandas ``.attrs`` (``x.attrs``, ``getattr(x, "attrs")``)."""
-    def named(node: ast.AST) -> bool:
-        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) > 1
-                and isinstance(node.args[1], ast.Constant) and node.args[1].value == "attrs")
 
-    return sorted(node.lineno for node in ast.walk(ast.parse(source))
-                  if (isinstance(node, ast.Attribute) and node.attr == "attrs") or named(node))
+    def named(node: ast.AST) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr")
+            and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "attrs"
+        )
+
+    return sorted(
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if (isinstance(node, ast.Attribute) and node.attr == "attrs") or named(node)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -187,8 +212,10 @@ def test_no_stage_hands_facts_over_in_attrs(name):
 
 
 def test_the_attrs_finder_finds_reads_writes_and_getattr():
-    source = ("a.attrs['x'] = 1\n"
-              "b = gdf.attrs.get('povmap')\n"
-              "c = getattr(layer, 'attrs', {})\n"
-              "d = layer.attributes\n")
+    source = (
+        "a.attrs['x'] = 1\n"
+        "b = gdf.attrs.get('povmap')\n"
+        "c = getattr(layer, 'attrs', {})\n"
+        "d = layer.attributes\n"
+    )
     assert _attrs_uses(source) == [1, 2, 3]

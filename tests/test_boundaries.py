@@ -73,7 +73,8 @@ def test_multipolygon_islands_kept():
 
 def test_explicit_column_mapping(tmp_path, hss_raw):
     renamed = hss_raw.rename(columns={"kode": "KODE_DS", "nama": "NAMA_DS"})[
-        ["KODE_DS", "NAMA_DS", "geometry"]]
+        ["KODE_DS", "NAMA_DS", "geometry"]
+    ]
     path = tmp_path / "odd.gpkg"
     renamed.to_file(path)
     with pytest.raises(povmap.PovmapInputError, match="KODE_DS"):
@@ -86,8 +87,7 @@ def test_explicit_column_mapping(tmp_path, hss_raw):
 
 def test_split_desa_merged_into_one_row(tmp_path, hss_raw):
     parts = hss_raw.iloc[:3].explode(index_parts=False)
-    doubled = gpd.GeoDataFrame(
-        gpd.pd.concat([parts, hss_raw.iloc[[0]]]), crs=hss_raw.crs)
+    doubled = gpd.GeoDataFrame(gpd.pd.concat([parts, hss_raw.iloc[[0]]]), crs=hss_raw.crs)
     path = tmp_path / "parts.geojson"
     doubled.to_file(path)
     bounds = povmap.read_boundaries(path)

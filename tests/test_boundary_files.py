@@ -29,8 +29,6 @@ def lahat() -> gpd.GeoDataFrame:
     return povmap.read_boundaries(need(LAHAT_DESA)).gdf
 
 
-
-
 def lahat_counts(tmp_path) -> str:
     path = tmp_path / "jumlah.csv"
     make_counts(gpd.read_file(need(LAHAT_DESA))).to_csv(path, index=False)
@@ -121,7 +119,7 @@ def test_absurd_coordinates_stop_with_a_clear_message(token, tmp_path):
     text = need(LAHAT_DESA).read_text()
     second = re.search(r"\[\[\[-?[\d.]+,-?[\d.]+\],\[([\d.]+)", text)
     path = tmp_path / "rusak.geojson"
-    path.write_text(text[:second.start(1)] + token + text[second.end(1):])
+    path.write_text(text[: second.start(1)] + token + text[second.end(1) :])
     code, out = invoke("export", path, lahat_counts(tmp_path), "-o", tmp_path / "bundel")
     assert code == 1, out
     assert "rusak.geojson: 1 fitur berisi koordinat yang mustahil" in out
@@ -184,8 +182,9 @@ def test_dbf_without_cpg_is_read_in_its_encoding(encoding, tmp_path):
     assert by_code.loc[codes[2], "nama_kecamatan"] == "Café"
     info = read.source
     assert info.encoding == encoding.upper()
-    assert any(f"dibaca sebagai {encoding.upper()}" in note and "--encoding" in note
-               for note in info.notes)
+    assert any(
+        f"dibaca sebagai {encoding.upper()}" in note and "--encoding" in note for note in info.notes
+    )
 
 
 def test_encoding_option_overrides_and_wrong_text_never_passes(tmp_path):
@@ -262,7 +261,8 @@ def test_missing_name_column_says_what_was_there(tmp_path):
     kayong = povmap.read_boundaries(need(KAYONG_DESA)).gdf
     path = tmp_path / "tanpa_nama_kec.gpkg"
     kayong.drop(columns=["nama_kecamatan", "luas_km2"]).rename(
-        columns={"nama_desa": "NAMA"}).to_file(path)
+        columns={"nama_desa": "NAMA"}
+    ).to_file(path)
     bounds = povmap.read_boundaries(path)
     assert bounds.gdf["nama_kecamatan"].isna().all()
     (note,) = [n for n in bounds.source.notes if "nama_kecamatan" in n]
@@ -279,8 +279,9 @@ def test_missing_name_column_says_what_was_there(tmp_path):
 def two_editions(tmp_path):
     gdf = gpd.read_file(need(KONSEL_DESA))
     path = tmp_path / "batas.gpkg"
-    pyogrio.write_dataframe(pd.DataFrame({"catatan": ["rekap"]}), path, layer="a_rekap",
-                            driver="GPKG")
+    pyogrio.write_dataframe(
+        pd.DataFrame({"catatan": ["rekap"]}), path, layer="a_rekap", driver="GPKG"
+    )
     gdf.to_file(path, layer="batas_desa_2019")
     newer = gdf.copy()
     newer.loc[0, "nama"] = "Lapoa Baru"
@@ -302,8 +303,9 @@ def test_two_boundary_layers_stop_listing_them(tmp_path):
 def test_table_without_geometry_is_skipped_with_a_note(tmp_path):
     gdf = gpd.read_file(need(KONSEL_DESA))
     path = tmp_path / "batas.gpkg"
-    pyogrio.write_dataframe(pd.DataFrame({"catatan": ["rekap"]}), path, layer="a_rekap",
-                            driver="GPKG")
+    pyogrio.write_dataframe(
+        pd.DataFrame({"catatan": ["rekap"]}), path, layer="a_rekap", driver="GPKG"
+    )
     gdf.to_file(path, layer="desa")
     read = povmap.read_boundaries(path)
     assert len(read.gdf) == 351 and read.source.layer == "desa"
@@ -318,8 +320,9 @@ def test_cli_on_two_editions_exits_1_listing_layers(tmp_path):
     make_counts(gpd.read_file(need(KONSEL_DESA))).to_csv(counts, index=False)
     code, text = invoke("join", path, counts, "-o", tmp_path / "g.gpkg")
     assert code == 1 and "batas_desa_2019, batas_desa_2023" in text and "--layer" in text
-    code, text = invoke("join", path, counts, "-o", tmp_path / "g.gpkg",
-                        "--layer", "batas_desa_2019")
+    code, text = invoke(
+        "join", path, counts, "-o", tmp_path / "g.gpkg", "--layer", "batas_desa_2019"
+    )
     assert code == 0, text
 
 
@@ -337,8 +340,9 @@ def test_same_polygon_under_two_codes_is_reported_and_kept_out(lahat, tmp_path):
     info = bounds.source
     assert info.duplicates == [("16.04.01.2001", "16.04.01.2099")]
     assert "16.04.01.2099" not in set(bounds.gdf["kode_desa"]) and len(bounds.gdf) == 378
-    assert any("16.04.01.2001 = 16.04.01.2099" in n and "--keep-duplicates" in n
-               for n in info.notes)
+    assert any(
+        "16.04.01.2001 = 16.04.01.2099" in n and "--keep-duplicates" in n for n in info.notes
+    )
     # The kecamatan keeps its true area and desa count.
     counts = tmp_path / "jumlah.csv"
     make_counts(raw).to_csv(counts, index=False)
@@ -358,8 +362,7 @@ def test_overlapping_desa_are_reported_with_both_codes(tmp_path):
     moved = raw.copy()
     neighbour = moved.set_index("kode").loc["16.04.01.2002", "geometry"]
     target = moved.index[moved["kode"] == "16.04.01.2001"][0]
-    moved.loc[target, "geometry"] = moved.loc[target, "geometry"].union(
-        neighbour.buffer(-0.001))
+    moved.loc[target, "geometry"] = moved.loc[target, "geometry"].union(neighbour.buffer(-0.001))
     moved.to_file(path)
     info = povmap.read_boundaries(path).source
     ((a, b, share),) = info.overlaps
@@ -384,7 +387,9 @@ def test_z_coordinates_are_dropped_with_a_note(tmp_path):
     code, text = invoke("join", path, counts, "-o", tmp_path / "g.gpkg")
     assert code == 0, text
     assert pyogrio.read_info(tmp_path / "g.gpkg", layer="desa")["geometry_type"] in (
-        "MultiPolygon", "Polygon")
+        "MultiPolygon",
+        "Polygon",
+    )
 
 
 def test_nothing_matched_names_the_missing_name_columns(tmp_path):

@@ -44,18 +44,33 @@ def hss_map(tmp_path_factory):
     make_counts(raw, seed=11).to_csv(tmp / "hss.csv", index=False)
     result = run(tmp / "hss.geojson", tmp / "hss.csv", Options())
     path = tmp / "peta.html"
-    save_map(choropleth(result.main, kecamatan=result.layers["kecamatan"], tiles=None,
-                        title="Peta uji", pockets=_pockets(result.main)), path)
+    save_map(
+        choropleth(
+            result.main,
+            kecamatan=result.layers["kecamatan"],
+            tiles=None,
+            title="Peta uji",
+            pockets=_pockets(result.main),
+        ),
+        path,
+    )
     return path, result, hostile_code
 
 
 def _pockets(desa: gpd.GeoDataFrame) -> pd.DataFrame:
     """Kecamatan Sungai Raya (where KNOWN lies) as one hot pocket, Loksado's desa as cold."""
-    kinds = np.select([desa["nama_kecamatan"] == "Sungai Raya",
-                       desa["nama_kecamatan"] == "Loksado"],
-                      ["kantong", "dingin"], "tidak_signifikan")
-    return pd.DataFrame({"kode_desa": desa["kode_desa"], "jenis_kantong": kinds,
-                         "id_kantong": np.where(kinds == "kantong", "K01", None)})
+    kinds = np.select(
+        [desa["nama_kecamatan"] == "Sungai Raya", desa["nama_kecamatan"] == "Loksado"],
+        ["kantong", "dingin"],
+        "tidak_signifikan",
+    )
+    return pd.DataFrame(
+        {
+            "kode_desa": desa["kode_desa"],
+            "jenis_kantong": kinds,
+            "id_kantong": np.where(kinds == "kantong", "K01", None),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +92,8 @@ def _tooltip_of(page, code: str) -> str:
 
 def _fire(page, code: str, event: str) -> None:
     """Fire ``event`` at the centre of the desa ``code`` (``t2``) through Leaflet's API."""
-    page.evaluate("""([code, event]) => {
+    page.evaluate(
+        """([code, event]) => {
         for (const key of Object.keys(window)) {
             const v = window[key];
             if (!(v instanceof L.GeoJSON) || !v._map) continue;
@@ -90,7 +106,9 @@ def _fire(page, code: str, event: str) -> None:
                 }
             }
         }
-    }""", [code, event])
+    }""",
+        [code, event],
+    )
 
 
 # Close popups and show the whole kabupaten again, as the page opened.
@@ -125,8 +143,9 @@ def test_pocket_desa_popup_holds_its_numbers(page, hss_map):
     assert lines["Penduduk miskin ekstrem (jiwa)"] == _id(row["jumlah_miskin_ekstrem"])
     assert lines["Keluarga miskin ekstrem (KK)"] == _id(row["jumlah_keluarga_miskin_ekstrem"])
     assert lines["Jumlah penduduk (jiwa)"] == _id(row["jumlah_penduduk"])
-    assert lines["Persentase penduduk miskin ekstrem"] == \
-        _id(row["persen_miskin_ekstrem"], 2) + " %"
+    assert (
+        lines["Persentase penduduk miskin ekstrem"] == _id(row["persen_miskin_ekstrem"], 2) + " %"
+    )
     assert lines["Jenis kantong"] == "Kantong kemiskinan (tinggi dikelilingi tinggi)"
     assert lines["Cara padan"] == "kode"
     page.evaluate("() => { Object.values(window).find(v => v instanceof L.Map).closePopup(); }")
@@ -162,8 +181,9 @@ def test_search_with_prefix_and_case_highlights_and_opens_popup(page, hss_map):
     page.wait_for_timeout(400)
 
 
-@pytest.mark.parametrize(("typed", "desa_starts"), [("kandangan", "Kandangan "),
-                                                     ("sei raya", "Sungai Raya ")])
+@pytest.mark.parametrize(
+    ("typed", "desa_starts"), [("kandangan", "Kandangan "), ("sei raya", "Sungai Raya ")]
+)
 def test_search_lists_hits_on_the_desa_name_first(page, typed, desa_starts):
     # "kandangan" once offered "Batang Kulur Kanan, Sungai Raya" first (a loose match), and
     # "sei raya" "Hamalau, Sungai Raya" (a kecamatan-name hit) above desa "Sungai Raya Utara".
@@ -175,13 +195,14 @@ def test_search_lists_hits_on_the_desa_name_first(page, typed, desa_starts):
     texts = tips.all_inner_texts()
     assert texts[0].split(", ")[0].startswith(desa_starts), texts[:5]
     hits = [t for t in texts if t.startswith(desa_starts)]
-    assert texts[:len(hits)] == sorted(hits)  # every such desa before any other hit
+    assert texts[: len(hits)] == sorted(hits)  # every such desa before any other hit
     search.press("ArrowDown")
     search.press("Enter")
     popup = page.locator(".leaflet-popup-content")
     popup.last.wait_for(timeout=3000)
-    lines = dict(line.split("\t", 1) for line in popup.last.inner_text().splitlines()
-                 if "\t" in line)
+    lines = dict(
+        line.split("\t", 1) for line in popup.last.inner_text().splitlines() if "\t" in line
+    )
     assert lines["Desa/Kelurahan"] == texts[0].split(", ")[0]
     search.fill("")
     page.evaluate(RESET_JS)
@@ -217,14 +238,13 @@ def test_legend_swatches_look_like_the_map(page):
     }""")
 
     def rgb(hex_color: str) -> str:
-        r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+        r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
         return f"rgb({r}, {g}, {b})"
 
     # Every fill on the map has its swatch (the legend also lists classes not drawn).
     assert {rgb(c) for c in drawn["fills"]} <= set(legend["rgb"])
     # Each swatch: the white casing, then the type's stroke, as drawn on the map.
-    assert {tuple(o) for o in legend["outlines"]} == {(c, *v) for c, v in
-                                                       drawn["strokes"].items()}
+    assert {tuple(o) for o in legend["outlines"]} == {(c, *v) for c, v in drawn["strokes"].items()}
     assert [o[0] for o in legend["outlines"]].count("#ffffff") == 2
     assert len(legend["outlines"]) == 4
 
@@ -291,13 +311,14 @@ def test_screenshot_shows_the_class_colours(page, hss_map, tmp_path):
     import matplotlib.image
 
     pixels = (matplotlib.image.imread(shot)[..., :3] * 255).round().astype(int)
-    colors = [tuple(int(c[i:i + 2], 16) for i in (1, 3, 5))
-              for c in result.classification.colors]
+    colors = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in result.classification.colors]
     flat = pixels.reshape(-1, 3)
     # Fill opacity 0.8 over the light grey page: expected colour = 0.8 c + 0.2 background.
     background = np.array([221, 221, 221])
-    shares = [np.mean(np.abs(flat - (0.8 * np.array(c) + 0.2 * background)).max(axis=1) <= 12)
-              for c in colors]
+    shares = [
+        np.mean(np.abs(flat - (0.8 * np.array(c) + 0.2 * background)).max(axis=1) <= 12)
+        for c in colors
+    ]
     assert all(s > 0.005 for s in shares), shares  # every class visible
     assert 0.15 < sum(shares) < 0.9, shares  # the map fills a good part of the view
 
@@ -305,8 +326,10 @@ def test_screenshot_shows_the_class_colours(page, hss_map, tmp_path):
 def test_legend_leaves_the_data_free_at_the_opening_view(browser, hss_map, tmp_path):
     path = hss_map[0]
     page = browser.new_page(viewport={"width": 1366, "height": 768})
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
-               else r.abort())
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort(),
+    )
     page.goto(path.as_uri(), wait_until="load")
     page.wait_for_timeout(600)
     boxes = page.evaluate("""() => {
@@ -341,10 +364,11 @@ def test_legend_leaves_the_data_free_at_the_opening_view(browser, hss_map, tmp_p
 
 def _map_js(body: str) -> str:
     """A page function with ``map`` (the Leaflet map) and ``desa`` (the desa layer) in scope."""
-    return ("(arg) => { const map = Object.values(window).find(v => v instanceof L.Map);"
-            " const desa = Object.values(window).find(v => v instanceof L.GeoJSON && v._map"
-            " && v.getLayers().length && 's' in v.getLayers()[0].feature.properties);"
-            + body + "}")
+    return (
+        "(arg) => { const map = Object.values(window).find(v => v instanceof L.Map);"
+        " const desa = Object.values(window).find(v => v instanceof L.GeoJSON && v._map"
+        " && v.getLayers().length && 's' in v.getLayers()[0].feature.properties);" + body + "}"
+    )
 
 
 # The shown place names (kecamatan and desa) and their boxes on the screen.
@@ -357,8 +381,12 @@ LABEL_BOXES_JS = """(kind) => [...document.querySelectorAll(
 
 
 def _overlapping(boxes: list) -> list:
-    return [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
-            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]]
+    return [
+        (a[0], b[0])
+        for i, a in enumerate(boxes)
+        for b in boxes[i + 1 :]
+        if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]
+    ]
 
 
 def test_desa_labels_appear_zoomed_in_without_piling_up(page, hss_map):
@@ -370,9 +398,12 @@ def test_desa_labels_appear_zoomed_in_without_piling_up(page, hss_map):
     kecamatan = page.evaluate(LABEL_BOXES_JS, "kec")
     assert len(kecamatan) >= 8 and _overlapping(kecamatan) == []  # of 11, none over another
     # Zoomed in on Kecamatan Sungai Raya (KNOWN lies there): names, none over another.
-    page.evaluate(_map_js("""
+    page.evaluate(
+        _map_js("""
         const l = desa.getLayers().find(l => l.feature.properties.t2 === arg);
-        map.setView(l.getCenter(), 13, {animate: false});"""), KNOWN)
+        map.setView(l.getCenter(), 13, {animate: false});"""),
+        KNOWN,
+    )
     page.wait_for_timeout(300)
     boxes = page.evaluate(LABEL_BOXES_JS, "desa")
     assert opening < 12 and len(boxes) >= 5, (opening, boxes)
@@ -390,9 +421,12 @@ def test_desa_labels_appear_zoomed_in_without_piling_up(page, hss_map):
     page.wait_for_timeout(100)
     assert len(page.evaluate(LABEL_BOXES_JS, "desa")) == len(boxes)
     # A name is text, never markup: the hostile name is written out literally at close zoom.
-    page.evaluate(_map_js("""
+    page.evaluate(
+        _map_js("""
         const l = desa.getLayers().find(l => l.feature.properties.t2 === arg);
-        map.setView(l.getCenter(), 17, {animate: false});"""), hostile_code)
+        map.setView(l.getCenter(), 17, {animate: false});"""),
+        hostile_code,
+    )
     page.wait_for_timeout(300)
     assert HOSTILE in [b[0] for b in page.evaluate(LABEL_BOXES_JS, "desa")]
     assert page.locator(".povmap-desa-label img").count() == 0
@@ -433,7 +467,8 @@ def test_each_desa_is_filled_with_the_swatch_of_its_legend_class(page, hss_map):
     """The fill Leaflet computed for every desa is the swatch beside its class's legend label,
     and the labels are the classes' own ("> a – b" after the first: no shared end values)."""
     _, result, _ = hss_map
-    fills = dict(page.evaluate("""() => {
+    fills = dict(
+        page.evaluate("""() => {
         const out = [];
         for (const v of Object.values(window)) {
             if (!(v instanceof L.GeoJSON) || !v._map) continue;
@@ -443,7 +478,8 @@ def test_each_desa_is_filled_with_the_swatch_of_its_legend_class(page, hss_map):
             }
         }
         return out;
-    }"""))
+    }""")
+    )
     legend = page.evaluate("""() => {
         const desa = [...document.querySelectorAll('.povmap-section')]
             .find(s => s.dataset.layer === 'Desa/Kelurahan');
@@ -461,9 +497,12 @@ def test_each_desa_is_filled_with_the_swatch_of_its_legend_class(page, hss_map):
     assert len(fills) == len(kelas) == 148
 
     def rgb(hex_color: str) -> str:
-        r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+        r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
         return f"rgb({r}, {g}, {b})"
 
-    wrong = {code: (fill, names[int(kelas[code])]) for code, fill in fills.items()
-             if rgb(fill) != swatch[names[int(kelas[code])]]}
+    wrong = {
+        code: (fill, names[int(kelas[code])])
+        for code, fill in fills.items()
+        if rgb(fill) != swatch[names[int(kelas[code])]]
+    }
     assert wrong == {}

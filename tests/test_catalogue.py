@@ -26,14 +26,20 @@ def _fields(template: str) -> list[str]:
 
 
 def _sources() -> dict[str, ast.Module]:
-    return {str(p.relative_to(SRC)): ast.parse(p.read_text(encoding="utf-8"))
-            for p in sorted(SRC.rglob("*.py"))}
+    return {
+        str(p.relative_to(SRC)): ast.parse(p.read_text(encoding="utf-8"))
+        for p in sorted(SRC.rglob("*.py"))
+    }
 
 
 def _constants(trees) -> set[str]:
     """Every string literal of the package, and every literal piece of its f-strings."""
-    return {node.value for tree in trees for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return {
+        node.value
+        for tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
 
 
 def test_every_message_has_both_languages_with_the_same_fields():
@@ -41,8 +47,11 @@ def test_every_message_has_both_languages_with_the_same_fields():
     assert len(entries) > 60
     empty = [key for key, langs in entries.items() if not all(langs[lang] for lang in ("id", "en"))]
     assert empty == []
-    differ = {key: (_fields(v["id"]), _fields(v["en"])) for key, v in entries.items()
-              if _fields(v["id"]) != _fields(v["en"])}
+    differ = {
+        key: (_fields(v["id"]), _fields(v["en"]))
+        for key, v in entries.items()
+        if _fields(v["id"]) != _fields(v["en"])
+    }
     assert differ == {}
     # A copy of the Indonesian text is no translation (a word such as "Kecamatan" may be both).
     same = [key for key, v in entries.items() if v["id"] == v["en"] and len(v["id"]) > 20]
@@ -56,8 +65,13 @@ def test_entries_read_one_by_one_are_the_whole_file_parsed():
 
 def test_fields_are_plain_names():
     """``{a.b}`` or ``{a[0]}`` in a template would read an attribute of a value: none exist."""
-    bad = [key for key, v in catalogue().items() for lang in ("id", "en")
-           for name in _fields(v[lang]) if not name.isidentifier()]
+    bad = [
+        key
+        for key, v in catalogue().items()
+        for lang in ("id", "en")
+        for name in _fields(v[lang])
+        if not name.isidentifier()
+    ]
     assert bad == []
 
 
@@ -70,8 +84,7 @@ def test_every_id_used_in_code_exists_and_every_entry_is_used():
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", None))
             first = node.args[0]
-            if name in LOOKUPS and isinstance(first, ast.Constant) and isinstance(first.value,
-                                                                                  str):
+            if name in LOOKUPS and isinstance(first, ast.Constant) and isinstance(first.value, str):
                 key = LOOKUPS[name] + first.value
                 used.add(key)
                 if key not in catalogue() and name != "label":
@@ -85,8 +98,9 @@ def test_every_id_used_in_code_exists_and_every_entry_is_used():
     def is_used(key: str) -> bool:
         if key in used or key in constants or key.startswith(prefixes):
             return True
-        return key.startswith("label.") and (key[6:] in constants
-                                             or ("label." + key[6:]).startswith(prefixes))
+        return key.startswith("label.") and (
+            key[6:] in constants or ("label." + key[6:]).startswith(prefixes)
+        )
 
     unused = sorted(key for key in catalogue() if not is_used(key))
     assert unused == []

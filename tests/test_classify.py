@@ -50,8 +50,10 @@ def test_fewer_distinct_values_than_classes():
     assert c.k <= 2
 
 
-@pytest.mark.parametrize("kwargs, word", [({"scheme": "jenks"}, "scheme"), ({"k": 12}, "k=12"),
-                                          ({"breaks": [3, 1]}, "breaks")])
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [({"scheme": "jenks"}, "scheme"), ({"k": 12}, "k=12"), ({"breaks": [3, 1]}, "breaks")],
+)
 def test_bad_parameters_are_named(kwargs, word):
     with pytest.raises(povmap.PovmapInputError, match=word):
         make_classification(VALUES, column="persen_miskin_ekstrem", **kwargs)
@@ -66,6 +68,7 @@ def test_desil_share_gets_its_own_colours_and_label():
 
 # --- Classes that do not lie (issue #10, kind 7): many equal values, labels that never overlap.
 
+
 def _lahat_mostly_zero(tmp_path, distinct: int = 37) -> tuple:
     """Lahat (378 desa) with 70 % of desa at 0 %: population 1.000, the others 1 to ``distinct``
     people (0,1 % to ``distinct``/10 %)."""
@@ -76,8 +79,12 @@ def _lahat_mostly_zero(tmp_path, distinct: int = 37) -> tuple:
     counts = make_counts(raw, seed=1604)
     i = np.arange(len(counts))
     poor = np.where(i % 10 >= 7, i % distinct + 1, 0)
-    counts = counts.assign(jumlah_penduduk=1000, jumlah_miskin_ekstrem=poor,
-                           jumlah_keluarga_miskin_ekstrem=poor // 3, jumlah_desil_1=poor * 2)
+    counts = counts.assign(
+        jumlah_penduduk=1000,
+        jumlah_miskin_ekstrem=poor,
+        jumlah_keluarga_miskin_ekstrem=poor // 3,
+        jumlah_desil_1=poor * 2,
+    )
     path = tmp_path / "lahat.csv"
     counts.to_csv(path, index=False)
     return LAHAT_DESA, path, counts
@@ -93,10 +100,20 @@ def test_zero_gets_its_own_class_and_labels_do_not_overlap_on_lahat(tmp_path):
     assert (counts["jumlah_miskin_ekstrem"] == 0).sum() == 266  # 70 % of 378
     result = povmap.run(desa, path)
     layer, c = result.main, result.classification
-    assert c.labels("id") == ["0 (tidak ada)", "> 0,00 – 0,97", "> 0,97 – 1,90",
-                              "> 1,90 – 2,80", "> 2,80 – 3,70"]
-    assert c.labels("en") == ["0 (none)", "> 0.00 – 0.97", "> 0.97 – 1.90", "> 1.90 – 2.80",
-                              "> 2.80 – 3.70"]
+    assert c.labels("id") == [
+        "0 (tidak ada)",
+        "> 0,00 – 0,97",
+        "> 0,97 – 1,90",
+        "> 1,90 – 2,80",
+        "> 2,80 – 3,70",
+    ]
+    assert c.labels("en") == [
+        "0 (none)",
+        "> 0.00 – 0.97",
+        "> 0.97 – 1.90",
+        "> 1.90 – 2.80",
+        "> 2.80 – 3.70",
+    ]
     zero = layer["jumlah_miskin_ekstrem"] == 0
     assert (layer.loc[zero, "kelas"] == 0).all() and (layer.loc[~zero, "kelas"] > 0).all()
     assert c.k == 5 and not c.notes() and not any("kelas" in n for n in result.report.notes)
@@ -120,12 +137,29 @@ def test_fewer_classes_are_said_in_the_users_language_and_no_raw_warning(tmp_pat
     import sys
 
     desa, path, _ = _lahat_mostly_zero(tmp_path, distinct=3)  # 0 and 0,1 / 0,2 / 0,3 %
-    for lang, expected in (("id", "hanya 4 kelas dapat dibentuk dari 5 yang diminta"),
-                           ("en", "only 4 classes could be formed of the 5 asked")):
+    for lang, expected in (
+        ("id", "hanya 4 kelas dapat dibentuk dari 5 yang diminta"),
+        ("en", "only 4 classes could be formed of the 5 asked"),
+    ):
         out = tmp_path / f"peta_{lang}.html"
-        done = subprocess.run([sys.executable, "-m", "povmap.cli", "map", str(desa), str(path),
-                               "-o", str(out), "--tiles", "none", "--lang", lang],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "povmap.cli",
+                "map",
+                str(desa),
+                str(path),
+                "-o",
+                str(out),
+                "--tiles",
+                "none",
+                "--lang",
+                lang,
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
         assert expected in done.stderr
         assert "Warning" not in done.stderr and "Not enough unique" not in done.stderr
@@ -136,8 +170,9 @@ def test_fewer_classes_are_said_in_the_users_language_and_no_raw_warning(tmp_pat
 
 def _parse(text: str) -> tuple[float, float, bool]:
     """(low, high, low included) of a label as a reader takes it."""
-    numbers = [float(t.replace(".", "").replace(",", ".")) for t in
-               re.findall(r"\d[\d.]*(?:,\d+)?", text)]
+    numbers = [
+        float(t.replace(".", "").replace(",", ".")) for t in re.findall(r"\d[\d.]*(?:,\d+)?", text)
+    ]
     if len(numbers) == 1:
         return numbers[0], numbers[0], True
     return numbers[0], numbers[1], not text.startswith(">")
@@ -145,9 +180,14 @@ def _parse(text: str) -> tuple[float, float, bool]:
 
 @settings(max_examples=150, deadline=None)
 @given(
-    values=st.lists(st.one_of(st.sampled_from([0.0, 0.0, 0.0, 1.5, 12.25]),
-                              st.floats(0, 60, allow_nan=False).map(lambda v: round(v, 3))),
-                    min_size=1, max_size=60),
+    values=st.lists(
+        st.one_of(
+            st.sampled_from([0.0, 0.0, 0.0, 1.5, 12.25]),
+            st.floats(0, 60, allow_nan=False).map(lambda v: round(v, 3)),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
     k=st.integers(2, 9),
     scheme=st.sampled_from(["quantiles", "equal_interval", "fisher_jenks"]),
 )

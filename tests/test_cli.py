@@ -26,8 +26,9 @@ from povmap.cli import main
 
 def povmap(*args: object) -> subprocess.CompletedProcess:
     """Run the installed command as a user would, in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "povmap.cli", *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "povmap.cli", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_map_draws_every_desa_with_indonesian_tooltips(hss_counts_csv, hss_counts, tmp_path):
@@ -50,8 +51,9 @@ def test_map_draws_every_desa_with_indonesian_tooltips(hss_counts_csv, hss_count
 
 
 def test_export_geojson_counts_equal_input(hss_counts_csv, hss_counts, tmp_path):
-    result = CliRunner().invoke(main, ["export", str(need(HSS_DESA)), str(hss_counts_csv),
-                                       "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main, ["export", str(need(HSS_DESA)), str(hss_counts_csv), "-o", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.output
     # Geoportal layers carry KUGI names (KDEPUM ...) and short poverty fields (JML_ME ...).
     desa = gpd.read_file(tmp_path / "out" / "desa.geojson")
@@ -76,9 +78,20 @@ def test_join_codes_in_any_form_from_xlsx(hss_counts, tmp_path, engine):
     table = tmp_path / "jumlah.xlsx"
     forms.to_excel(table, index=False)
     report = tmp_path / "laporan.json"
-    result = CliRunner().invoke(main, ["join", str(need(HSS_KUGI_ZIP)), str(table), "-o",
-                                       str(tmp_path / "gabung.gpkg"), "--report", str(report),
-                                       "--engine", engine])
+    result = CliRunner().invoke(
+        main,
+        [
+            "join",
+            str(need(HSS_KUGI_ZIP)),
+            str(table),
+            "-o",
+            str(tmp_path / "gabung.gpkg"),
+            "--report",
+            str(report),
+            "--engine",
+            engine,
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(report.read_text())
     assert data["matched"] == 148 and data["matched_by"]["code"] == 148
@@ -92,20 +105,31 @@ def test_join_codes_in_any_form_from_xlsx(hss_counts, tmp_path, engine):
 
 def test_join_reports_every_unmatched_row_and_area(hss_counts, tmp_path):
     table = hss_counts.iloc[5:].copy()
-    fake = pd.DataFrame([{"kode_wilayah": "63.06.01.2999", "nama_kecamatan": "Sungai Raya",
-                          "nama_desa": "Tidak Ada", "jumlah_penduduk": 100,
-                          "jumlah_keluarga_miskin_ekstrem": 1, "jumlah_miskin_ekstrem": 7,
-                          "jumlah_desil_1": 9}])
+    fake = pd.DataFrame(
+        [
+            {
+                "kode_wilayah": "63.06.01.2999",
+                "nama_kecamatan": "Sungai Raya",
+                "nama_desa": "Tidak Ada",
+                "jumlah_penduduk": 100,
+                "jumlah_keluarga_miskin_ekstrem": 1,
+                "jumlah_miskin_ekstrem": 7,
+                "jumlah_desil_1": 9,
+            }
+        ]
+    )
     pd.concat([table, fake]).to_csv(tmp_path / "t.csv", index=False)
     report = tmp_path / "r.json"
-    proc = povmap("join", need(HSS_DESA), tmp_path / "t.csv", "-o", tmp_path / "j.gpkg",
-                  "--report", report)
+    proc = povmap(
+        "join", need(HSS_DESA), tmp_path / "t.csv", "-o", tmp_path / "j.gpkg", "--report", report
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(report.read_text())
     assert [r["kode_wilayah"] for r in data["unmatched_counts"]] == ["63.06.01.2999"]
     assert data["unmatched_counts"][0]["baris"] == len(table) + 2
     assert sorted(a["kode_desa"] for a in data["unmatched_boundaries"]) == sorted(
-        hss_counts["kode_wilayah"].iloc[:5])
+        hss_counts["kode_wilayah"].iloc[:5]
+    )
     assert data["totals"]["jumlah_miskin_ekstrem"]["unmatched"] == 7
     strict = povmap("join", HSS_DESA, tmp_path / "t.csv", "-o", tmp_path / "s.gpkg", "--strict")
     assert strict.returncode == 1 and "Traceback" not in strict.stderr
@@ -144,8 +168,9 @@ def test_repaired_geometries_are_reported(tmp_path):
     lahat = gpd.read_file(need(LAHAT_DESA))
     make_counts(lahat, seed=1604).to_csv(tmp_path / "lahat.csv", index=False)
     report = tmp_path / "r.json"
-    proc = povmap("join", LAHAT_DESA, tmp_path / "lahat.csv", "-o", tmp_path / "j.gpkg",
-                  "--report", report)
+    proc = povmap(
+        "join", LAHAT_DESA, tmp_path / "lahat.csv", "-o", tmp_path / "j.gpkg", "--report", report
+    )
     assert proc.returncode == 0, proc.stderr
     assert "2 geometri tidak valid diperbaiki" in proc.stderr
     assert any("16.04.23.2006" in note for note in json.loads(report.read_text())["notes"])
@@ -160,8 +185,11 @@ def test_kalsel_export_every_desa_and_conserved_counts(kalsel_raw, tmp_path):
     kec = gpd.read_file(tmp_path / "out" / "kecamatan.geojson")
     assert sorted(desa["KDEPUM"]) == sorted(kalsel_raw["kode"])
     assert len(kec) == 156
-    for field, column in (("JML_ME", "jumlah_miskin_ekstrem"), ("JML_PDDK", "jumlah_penduduk"),
-                          ("JML_D1", "jumlah_desil_1")):
+    for field, column in (
+        ("JML_ME", "jumlah_miskin_ekstrem"),
+        ("JML_PDDK", "jumlah_penduduk"),
+        ("JML_D1", "jumlah_desil_1"),
+    ):
         assert desa[field].sum() == kec[field].sum() == counts[column].sum()
 
 
@@ -177,8 +205,9 @@ def test_kantong_flag_adds_pockets_to_map_and_bundle(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "kantong kemiskinan" in proc.stderr  # the pockets summary on the terminal
     assert "Kantong kemiskinan" in html.read_text(encoding="utf-8")  # layer and legend
-    proc = povmap("export", DEMO_DESA, DEMO_COUNTS, "-o", tmp_path / "out", "--kantong",
-                  "--format", "geojson")
+    proc = povmap(
+        "export", DEMO_DESA, DEMO_COUNTS, "-o", tmp_path / "out", "--kantong", "--format", "geojson"
+    )
     assert proc.returncode == 0, proc.stderr
     desa = gpd.read_file(tmp_path / "out" / "desa.geojson").set_index("KDEPUM")
     direct = find_pockets(run(DEMO_DESA, DEMO_COUNTS, Options()).layers["desa"])
@@ -206,13 +235,29 @@ def test_kecamatan_level_map_and_export(boundaries, hss_counts, tmp_path):
     table = counts.groupby("kode_kecamatan")[["jumlah_miskin_ekstrem", "jumlah_penduduk"]].sum()
     table.to_csv(tmp_path / "kec.csv")
     for output in ("peta.html", "peta.png"):
-        proc = povmap("map", need(boundaries), tmp_path / "kec.csv", "-o", tmp_path / output,
-                      "--level", "kecamatan")
+        proc = povmap(
+            "map",
+            need(boundaries),
+            tmp_path / "kec.csv",
+            "-o",
+            tmp_path / output,
+            "--level",
+            "kecamatan",
+        )
         assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "peta.html").read_text(encoding="utf-8")
     assert all(code in html for code in table.index)
-    proc = povmap("export", boundaries, tmp_path / "kec.csv", "-o", tmp_path / "out",
-                  "--level", "kecamatan", "--format", "geojson")
+    proc = povmap(
+        "export",
+        boundaries,
+        tmp_path / "kec.csv",
+        "-o",
+        tmp_path / "out",
+        "--level",
+        "kecamatan",
+        "--format",
+        "geojson",
+    )
     assert proc.returncode == 0, proc.stderr
     kec = gpd.read_file(tmp_path / "out" / "kecamatan.geojson")
     assert len(kec) == 11 and kec["JML_ME"].sum() == table["jumlah_miskin_ekstrem"].sum()
@@ -225,8 +270,9 @@ def test_unexpected_error_gives_one_line_not_a_traceback(tmp_path, monkeypatch):
         raise KeyError("classification")
 
     monkeypatch.setattr(pipeline, "run", broken)  # the CLI imports it when a command runs
-    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(HSS_DESA), "-o",
-                                       str(tmp_path / "p.html")])
+    result = CliRunner().invoke(
+        main, ["map", str(need(HSS_DESA)), str(HSS_DESA), "-o", str(tmp_path / "p.html")]
+    )
     assert result.exit_code == 1
     assert "Galat tak terduga" in result.output and "Traceback" not in result.output
 
@@ -242,8 +288,10 @@ def test_table_of_another_region_says_so(tmp_path):
 
 def test_map_suppresses_small_counts_like_the_bundle(hss_counts_csv, hss_counts, tmp_path):
     out = tmp_path / "peta.html"
-    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(hss_counts_csv), "-o",
-                                       str(out), "--suppress-below", "20"])
+    result = CliRunner().invoke(
+        main,
+        ["map", str(need(HSS_DESA)), str(hss_counts_csv), "-o", str(out), "--suppress-below", "20"],
+    )
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     props = json.loads(re.search(r"_props = (\{.*?\});\n", html, re.S).group(1))["desa"]

@@ -16,8 +16,12 @@ from povmap.cli import argv_lang, main
 from povmap.export.metadata import OLD_KEYS, MetadataConfig, load_config
 
 #: Option spellings of povmap 0.1 and the English ones that replace them.
-RENAMED = {"--kantong": "--pockets", "--organisasi": "--organization",
-           "--lisensi": "--license", "--min-berdata": "--min-coverage"}
+RENAMED = {
+    "--kantong": "--pockets",
+    "--organisasi": "--organization",
+    "--lisensi": "--license",
+    "--min-berdata": "--min-coverage",
+}
 
 
 def test_help_is_indonesian_by_default_and_english_with_lang_en():
@@ -43,10 +47,13 @@ def test_help_is_indonesian_by_default_and_english_with_lang_en():
     assert ", version 0" in invoke("--version", "--lang", "en")[1]
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("id", "Galat: Argumen tidak ada: 'TABEL'."),
-    ("en", "Error: Missing argument 'COUNTS'."),
-])
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("id", "Galat: Argumen tidak ada: 'TABEL'."),
+        ("en", "Error: Missing argument 'COUNTS'."),
+    ],
+)
 def test_usage_errors_follow_lang_even_after_the_error_point(lang, expected):
     """``--lang en`` after the missing argument still turns the message English; exit code 2
     (wrong usage, README), never a traceback."""
@@ -62,8 +69,9 @@ def test_unknown_option_and_bad_choice_in_indonesian():
     code, out = invoke("map", "a.shp", "b.csv", "-o", "p.html", "--level", "provinsi")
     assert code == 2
     assert "Nilai tidak valid untuk '--level': 'provinsi' bukan salah satu dari" in out
-    code, out = invoke("map", "a.shp", "b.csv", "-o", "p.html", "--level", "provinsi",
-                       "--lang", "en")
+    code, out = invoke(
+        "map", "a.shp", "b.csv", "-o", "p.html", "--level", "provinsi", "--lang", "en"
+    )
     assert code == 2 and "Invalid value for '--level': 'provinsi' is not one of" in out
 
 
@@ -92,25 +100,32 @@ def _options():
 
 def test_every_option_has_help_in_both_languages():
     entries = catalogue()
-    missing = [f"{name} {param.opts[0]}" for name, param in _options()
-               if f"help.{name}.{param.name}" not in entries
-               and f"help.option.{param.name}" not in entries]
+    missing = [
+        f"{name} {param.opts[0]}"
+        for name, param in _options()
+        if f"help.{name}.{param.name}" not in entries and f"help.option.{param.name}" not in entries
+    ]
     assert missing == []
-    commands = [name for name in ["povmap", *main.commands]
-                if f"help.command.{name}" not in entries]
+    commands = [
+        name for name in ["povmap", *main.commands] if f"help.command.{name}" not in entries
+    ]
     assert commands == []
     # No help entry for an option or command that does not exist (a renamed one left behind).
     names = {param.name for _, param in _options()} | {"version"}
     stale = [key for key in entries if key.startswith("help.option.") and key[12:] not in names]
-    stale += [key for key in entries if key.startswith("help.command.")
-              and key[13:] not in {"povmap", *main.commands}]
+    stale += [
+        key
+        for key in entries
+        if key.startswith("help.command.") and key[13:] not in {"povmap", *main.commands}
+    ]
     assert stale == []
 
 
 def test_options_are_english():
     """Python names and options in English (README, contracts); the old spellings are hidden."""
-    shown = {opt for _, param in _options() for opt in param.opts
-             if opt != getattr(param, "old", None)}
+    shown = {
+        opt for _, param in _options() for opt in param.opts if opt != getattr(param, "old", None)
+    }
     assert not shown & set(RENAMED)
     assert set(RENAMED.values()) <= shown
     for old in RENAMED:
@@ -123,23 +138,45 @@ def test_old_option_spellings_still_work(old, new):
     command = main.commands["export"]
     value = [] if old == "--kantong" else ["60" if old == "--min-berdata" else "CC BY 4.0"]
     base = ["a.shp", "b.csv", "-o", "out"]
-    with command.make_context("export", [*base, old, *value]) as ctx_old, \
-            command.make_context("export", [*base, new, *value]) as ctx_new:
+    with (
+        command.make_context("export", [*base, old, *value]) as ctx_old,
+        command.make_context("export", [*base, new, *value]) as ctx_new,
+    ):
         assert ctx_old.params == ctx_new.params
         name = new[2:].replace("-", "_")
-        assert ctx_new.params[name] == (True if not value else
-                                        60.0 if new == "--min-coverage" else "CC BY 4.0")
+        assert ctx_new.params[name] == (
+            True if not value else 60.0 if new == "--min-coverage" else "CC BY 4.0"
+        )
 
 
 def test_metadata_keys_of_the_old_release_are_read(tmp_path):
     old, new = tmp_path / "lama.json", tmp_path / "baru.toml"
-    old.write_text(json.dumps({"organisasi": "Bappeda", "lisensi": "CC BY 4.0", "judul": "Peta",
-                               "kata_kunci": ["P3KE"], "periode_data": "P3KE 2024"}))
-    new.write_text('organization = "Bappeda"\nlicense = "CC BY 4.0"\ntitle = "Peta"\n'
-                   'keywords = ["P3KE"]\ndata_period = "P3KE 2024"\n')
-    assert load_config(old) == load_config(new) == MetadataConfig(
-        title="Peta", organization="Bappeda", license="CC BY 4.0", keywords=("P3KE",),
-        data_period="P3KE 2024")
+    old.write_text(
+        json.dumps(
+            {
+                "organisasi": "Bappeda",
+                "lisensi": "CC BY 4.0",
+                "judul": "Peta",
+                "kata_kunci": ["P3KE"],
+                "periode_data": "P3KE 2024",
+            }
+        )
+    )
+    new.write_text(
+        'organization = "Bappeda"\nlicense = "CC BY 4.0"\ntitle = "Peta"\n'
+        'keywords = ["P3KE"]\ndata_period = "P3KE 2024"\n'
+    )
+    assert (
+        load_config(old)
+        == load_config(new)
+        == MetadataConfig(
+            title="Peta",
+            organization="Bappeda",
+            license="CC BY 4.0",
+            keywords=("P3KE",),
+            data_period="P3KE 2024",
+        )
+    )
     both = tmp_path / "dua.toml"
     both.write_text('lisensi = "CC BY 4.0"\nlicense = "CC0"\n')
     with pytest.raises(Exception, match="license") as info:
@@ -153,9 +190,22 @@ def test_export_with_the_new_options_fills_the_metadata(tmp_path):
     """End to end on the demo region: --organization and --license reach the ISO metadata."""
     from conftest import DEMO_COUNTS, DEMO_DESA
 
-    result = CliRunner().invoke(main, [
-        "export", str(DEMO_DESA), str(DEMO_COUNTS), "-o", str(tmp_path / "out"),
-        "--organization", "Bappeda Contoh", "--license", "CC BY 4.0", "--email", "a@b.id"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(DEMO_DESA),
+            str(DEMO_COUNTS),
+            "-o",
+            str(tmp_path / "out"),
+            "--organization",
+            "Bappeda Contoh",
+            "--license",
+            "CC BY 4.0",
+            "--email",
+            "a@b.id",
+        ],
+    )
     assert result.exit_code == 0, result.output
     xml = (tmp_path / "out" / "desa.xml").read_text(encoding="utf-8")
     assert "Bappeda Contoh" in xml and "CC BY 4.0" in xml and "[isi: organisasi]" not in xml
@@ -167,8 +217,9 @@ def test_min_coverage_keeps_its_old_python_name_for_one_release():
 
     import povmap
 
-    joined = povmap.join(povmap.read_boundaries(DEMO_DESA).gdf,
-                         povmap.read_counts(DEMO_COUNTS)).joined
+    joined = povmap.join(
+        povmap.read_boundaries(DEMO_DESA).gdf, povmap.read_counts(DEMO_COUNTS)
+    ).joined
     # 60 % of one kecamatan's desa lose their population: it rests on 40 % of its desa.
     first = joined["kode_kecamatan"] == joined["kode_kecamatan"].iloc[0]
     blank = joined.index[first][: int(0.6 * first.sum())]

@@ -15,7 +15,10 @@ BPS_VILLAGES = SHARED / "codes" / "bps_mfd2018" / "villages_63_16_74_61.csv"
 BPS_DISTRICTS = SHARED / "codes" / "bps_mfd2018" / "districts_63_16_74_61.csv"
 
 desa_codes = st.tuples(
-    st.integers(11, 96), st.integers(1, 79), st.integers(1, 60), st.sampled_from([1, 2]),
+    st.integers(11, 96),
+    st.integers(1, 79),
+    st.integers(1, 60),
+    st.sampled_from([1, 2]),
     st.integers(1, 199),
 ).map(lambda t: f"{t[0]:02d}.{t[1]:02d}.{t[2]:02d}.{t[3]}{t[4]:03d}")
 
@@ -51,8 +54,20 @@ def test_never_crashes_and_only_returns_dotted_codes(text):
     assert out is None or code_level(out) in ("provinsi", "kabupaten", "kecamatan", "desa")
 
 
-@pytest.mark.parametrize("value", ["", None, float("nan"), "abc", "63.6.1.2001x", "630601200",
-                                   "63.06.01.2001.5", "12345678901", -6306012001])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        None,
+        float("nan"),
+        "abc",
+        "63.6.1.2001x",
+        "630601200",
+        "63.06.01.2001.5",
+        "12345678901",
+        -6306012001,
+    ],
+)
 def test_not_codes(value):
     assert normalize_code(value) is None
 

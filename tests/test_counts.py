@@ -17,7 +17,7 @@ def id_thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_indonesian_thousands_round_trip(n):
     assert parse_number(id_thousands(n)) == n
     assert parse_number(str(n)) == n
@@ -35,10 +35,22 @@ def test_numbers_stored_as_numbers_pass_through(x):
     assert parse_number(x) == x
 
 
-@pytest.mark.parametrize("text, value", [
-    ("1.234", 1234), ("1.234.567", 1234567), ("2,5", 2.5), ("1.234,5", 1234.5), ("0", 0),
-    ("12", 12), ("1 234", 1234), ("−7", -7), ("+3", 3), ("1.5", 1.5), ("007", 7),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1.234", 1234),
+        ("1.234.567", 1234567),
+        ("2,5", 2.5),
+        ("1.234,5", 1234.5),
+        ("0", 0),
+        ("12", 12),
+        ("1 234", 1234),
+        ("−7", -7),
+        ("+3", 3),
+        ("1.5", 1.5),
+        ("007", 7),
+    ],
+)
 def test_number_edge_cases(text, value):
     assert parse_number(text) == value
 
@@ -78,8 +90,11 @@ def test_xlsx_recap_two_row_header_below_titles_totals_skipped(tmp_path):
     read = read_counts(path)
     counts = read.frame
     assert counts["baris"].tolist() == [7, 8, 11]
-    assert counts["nama_desa"].tolist() == ["Desa Sungai Raya Utara", "Kel. Baruh Jaya",
-                                            "Batu Laki"]
+    assert counts["nama_desa"].tolist() == [
+        "Desa Sungai Raya Utara",
+        "Kel. Baruh Jaya",
+        "Batu Laki",
+    ]
     # The kecamatan is written once for its group (merged cells) and carried down.
     assert counts["nama_kecamatan"].tolist() == ["Sungai Raya", "Sungai Raya", "Padang Batung"]
     assert counts["jumlah_keluarga_miskin_ekstrem"].tolist()[:2] == [1234, 12]
@@ -91,10 +106,12 @@ def test_xlsx_recap_two_row_header_below_titles_totals_skipped(tmp_path):
 def test_second_sheet_chosen_by_name(tmp_path):
     path = tmp_path / "dua.xlsx"
     with pd.ExcelWriter(path) as writer:
-        pd.DataFrame({"catatan": ["lihat sheet Data"]}).to_excel(writer, sheet_name="Info",
-                                                                  index=False)
+        pd.DataFrame({"catatan": ["lihat sheet Data"]}).to_excel(
+            writer, sheet_name="Info", index=False
+        )
         pd.DataFrame({"kode_wilayah": ["63.06.01.2001"], "jumlah_jiwa": [5]}).to_excel(
-            writer, sheet_name="Data", index=False)
+            writer, sheet_name="Data", index=False
+        )
     assert read_counts(path, sheet="Data").frame["jumlah_miskin_ekstrem"].tolist() == [5]
     with pytest.raises(PovmapInputError, match="baris judul kolom"):
         read_counts(path)
@@ -103,11 +120,13 @@ def test_second_sheet_chosen_by_name(tmp_path):
 
 
 def test_cp1252_semicolon_csv_with_accents_and_thousands(tmp_path):
-    text = ("Rekap Dinas Sosial;;;\n"
-            "Kode Wilayah;Kecamatan;Desa/Kelurahan;Jumlah Jiwa;Jumlah Penduduk\n"
-            "6306012001;Sungai Raya;Jenti’an Désa;1.234;12.345\n"
-            "63 06 01 2002;Sungai Raya;Baru;7;890\n"
-            ";JUMLAH;;1.241;13.235\n")
+    text = (
+        "Rekap Dinas Sosial;;;\n"
+        "Kode Wilayah;Kecamatan;Desa/Kelurahan;Jumlah Jiwa;Jumlah Penduduk\n"
+        "6306012001;Sungai Raya;Jenti’an Désa;1.234;12.345\n"
+        "63 06 01 2002;Sungai Raya;Baru;7;890\n"
+        ";JUMLAH;;1.241;13.235\n"
+    )
     path = tmp_path / "rekap.csv"
     path.write_bytes(text.encode("cp1252"))
     counts = read_counts(path).frame
@@ -118,15 +137,27 @@ def test_cp1252_semicolon_csv_with_accents_and_thousands(tmp_path):
     assert counts["jumlah_penduduk"].tolist() == [12345, 890]
 
 
-@pytest.mark.parametrize("header, canonical", [
-    ("Jumlah Jiwa", "jumlah_miskin_ekstrem"), ("Jumlah Individu", "jumlah_miskin_ekstrem"),
-    ("Jumlah KK", "jumlah_keluarga_miskin_ekstrem"), ("JUMLAH PENDUDUK", "jumlah_penduduk"),
-    ("Jumlah Keluarga", "jumlah_keluarga"), ("Desil 1", "jumlah_desil_1"),
-    ("kk_desil_2", "jumlah_keluarga_desil_2"),
-])
+@pytest.mark.parametrize(
+    "header, canonical",
+    [
+        ("Jumlah Jiwa", "jumlah_miskin_ekstrem"),
+        ("Jumlah Individu", "jumlah_miskin_ekstrem"),
+        ("Jumlah KK", "jumlah_keluarga_miskin_ekstrem"),
+        ("JUMLAH PENDUDUK", "jumlah_penduduk"),
+        ("Jumlah Keluarga", "jumlah_keluarga"),
+        ("Desil 1", "jumlah_desil_1"),
+        ("kk_desil_2", "jumlah_keluarga_desil_2"),
+    ],
+)
 def test_recognised_headers(tmp_path, header, canonical):
-    pd.DataFrame({"Desa/Kelurahan": ["Baru"], "Kecamatan": ["X"], "kode_kemendagri": ["6306"],
-                  header: ["1.000"]}).to_csv(tmp_path / "t.csv", index=False)
+    pd.DataFrame(
+        {
+            "Desa/Kelurahan": ["Baru"],
+            "Kecamatan": ["X"],
+            "kode_kemendagri": ["6306"],
+            header: ["1.000"],
+        }
+    ).to_csv(tmp_path / "t.csv", index=False)
     counts = read_counts(tmp_path / "t.csv").frame
     assert counts[canonical].tolist() == [1000]
     assert {"nama_desa", "nama_kecamatan", "kode_wilayah"} <= set(counts.columns)
@@ -134,10 +165,13 @@ def test_recognised_headers(tmp_path, header, canonical):
 
 
 def test_column_map_overrides_and_names_what_is_wrong(tmp_path):
-    pd.DataFrame({"Wilayah": ["63.06.01.2001"], "Warga Rentan": ["2.000"], "Jumlah Jiwa": [5]}
-                 ).to_csv(tmp_path / "t.csv", index=False)
-    counts = read_counts(tmp_path / "t.csv", column_map={
-        "kode_wilayah": "Wilayah", "jumlah_miskin_ekstrem": "Warga Rentan"}).frame
+    pd.DataFrame(
+        {"Wilayah": ["63.06.01.2001"], "Warga Rentan": ["2.000"], "Jumlah Jiwa": [5]}
+    ).to_csv(tmp_path / "t.csv", index=False)
+    counts = read_counts(
+        tmp_path / "t.csv",
+        column_map={"kode_wilayah": "Wilayah", "jumlah_miskin_ekstrem": "Warga Rentan"},
+    ).frame
     assert counts["jumlah_miskin_ekstrem"].tolist() == [2000]
     with pytest.raises(PovmapInputError, match="'Tidak Ada' tidak ada di tabel"):
         read_counts(tmp_path / "t.csv", column_map={"kode_wilayah": "Tidak Ada"})
@@ -146,13 +180,15 @@ def test_column_map_overrides_and_names_what_is_wrong(tmp_path):
 
 
 def test_bad_number_names_file_row_and_column(tmp_path):
-    pd.DataFrame({"kode_wilayah": ["6306012001", "6306012002"], "Jumlah Jiwa": ["3", "banyak"]}
-                 ).to_csv(tmp_path / "t.csv", index=False)
+    pd.DataFrame(
+        {"kode_wilayah": ["6306012001", "6306012002"], "Jumlah Jiwa": ["3", "banyak"]}
+    ).to_csv(tmp_path / "t.csv", index=False)
     with pytest.raises(PovmapInputError, match=r"t\.csv, baris 3, kolom 'Jumlah Jiwa'"):
         read_counts(tmp_path / "t.csv")
 
 
 def test_non_integer_people_are_read_and_left_to_validation(tmp_path):
     pd.DataFrame({"kode_wilayah": ["6306012001"], "Jumlah Jiwa": ["2,5"]}).to_csv(
-        tmp_path / "t.csv", index=False)
+        tmp_path / "t.csv", index=False
+    )
     assert read_counts(tmp_path / "t.csv").frame["jumlah_miskin_ekstrem"].tolist() == [2.5]

@@ -27,8 +27,12 @@ def _default(function, name: str):
 
 def test_pocket_defaults_agree():
     cli = _params("pockets")
-    for name, value in (("alpha", defaults.ALPHA), ("permutations", defaults.PERMUTATIONS),
-                        ("seed", defaults.SEED), ("snap_m", defaults.SNAP_M)):
+    for name, value in (
+        ("alpha", defaults.ALPHA),
+        ("permutations", defaults.PERMUTATIONS),
+        ("seed", defaults.SEED),
+        ("snap_m", defaults.SNAP_M),
+    ):
         assert cli[name].default == _default(find_pockets, name) == value, name
     assert _default(weights_for, "snap_m") == defaults.SNAP_M
 

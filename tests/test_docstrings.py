@@ -63,17 +63,23 @@ def _names(section: list) -> set[str]:
 
 def test_the_walk_finds_the_api():
     paths = dict(PUBLIC)
-    for path in ("povmap.metrics.aggregate", "povmap.classify.Classified",
-                 "povmap.export.bundle.export", "povmap.trend.trend",
-                 "povmap.render.static.atlas", "povmap._errors.PovmapInputError"):
+    for path in (
+        "povmap.metrics.aggregate",
+        "povmap.classify.Classified",
+        "povmap.export.bundle.export",
+        "povmap.trend.trend",
+        "povmap.render.static.atlas",
+        "povmap._errors.PovmapInputError",
+    ):
         assert path in paths
     assert not set(NO_RAISES) - set(paths), "NO_RAISES names a function that is not public"
 
 
 @pytest.mark.parametrize("path, obj", PUBLIC, ids=[path for path, _ in PUBLIC])
 def test_numpydoc_sections(path, obj):
-    errors = [(code, text) for code, text in numpydoc_validate.validate(path)["errors"]
-              if code in CHECKED]
+    errors = [
+        (code, text) for code, text in numpydoc_validate.validate(path)["errors"] if code in CHECKED
+    ]
     if dataclasses.is_dataclass(obj):
         # Attributes stand for Parameters: every field documented, nothing unknown documented.
         errors = [(code, text) for code, text in errors if code not in ("PR01", "PR02")]
@@ -89,7 +95,8 @@ def test_numpydoc_sections(path, obj):
             errors.append(("PR02", f"unknown attributes {sorted(documented - known)}"))
     elif inspect.isfunction(obj) and path not in NO_RAISES:
         raises = NumpyDocString(inspect.getdoc(obj) or "")["Raises"]
-        if not any("PovmapInputError" in item.type or "PovmapError" in item.type
-                   for item in raises):
+        if not any(
+            "PovmapInputError" in item.type or "PovmapError" in item.type for item in raises
+        ):
             errors.append(("Raises", "no Raises section naming PovmapInputError"))
     assert not errors, f"{path}: {errors}"

@@ -27,8 +27,22 @@ from povmap.export import suppress_below, suppress_layers, to_kugi
 from povmap.export.kugi import KUGI_ADMIN, POVERTY_FIELDS, shapefile_names
 from povmap.export.suppress import FLAG, SENSITIVE
 
-KUGI_SOURCE_FIELDS = ("NAMOBJ", "FCODE", "REMARK", "SRS_ID", "KDPPUM", "WADMPR", "KDPKAB",
-                      "WADMKK", "KDCPUM", "WADMKC", "KDEPUM", "WADMKD", "TIPADM", "LUAS")
+KUGI_SOURCE_FIELDS = (
+    "NAMOBJ",
+    "FCODE",
+    "REMARK",
+    "SRS_ID",
+    "KDPPUM",
+    "WADMPR",
+    "KDPKAB",
+    "WADMKK",
+    "KDCPUM",
+    "WADMKC",
+    "KDEPUM",
+    "WADMKD",
+    "TIPADM",
+    "LUAS",
+)
 COUNT_FIELDS = ("JML_ME", "JML_KK_ME", "JML_PDDK", "JML_D1")
 
 
@@ -49,8 +63,18 @@ def counts_csv(hss_raw, tmp_path_factory):
 def kugi_bundle(counts_csv, tmp_path_factory):
     """The KUGI UTM shapefile (zipped), all formats, suppressed for the public."""
     out = tmp_path_factory.mktemp("kugi") / "bundle"
-    run_export(need(HSS_KUGI_ZIP), counts_csv, "-o", out, "--format", "geojson,gpkg,shp",
-               "--vintage", "P3KE 2024", "--suppress-below", "10")
+    run_export(
+        need(HSS_KUGI_ZIP),
+        counts_csv,
+        "-o",
+        out,
+        "--format",
+        "geojson,gpkg,shp",
+        "--vintage",
+        "P3KE 2024",
+        "--suppress-below",
+        "10",
+    )
     return out
 
 
@@ -94,11 +118,11 @@ def check_rfc7946(path, *, layer: str, id_field: str, precision: int) -> dict:
 
 
 def test_kugi_geojson_is_rfc7946(kugi_bundle):
-    doc = check_rfc7946(kugi_bundle / "desa.geojson", layer="desa", id_field="KDEPUM",
-                        precision=6)
+    doc = check_rfc7946(kugi_bundle / "desa.geojson", layer="desa", id_field="KDEPUM", precision=6)
     assert len(doc["features"]) == 148
-    kec = check_rfc7946(kugi_bundle / "kecamatan.geojson", layer="kecamatan",
-                        id_field="KDCPUM", precision=6)
+    kec = check_rfc7946(
+        kugi_bundle / "kecamatan.geojson", layer="kecamatan", id_field="KDCPUM", precision=6
+    )
     assert len(kec["features"]) == 11
 
 
@@ -128,14 +152,24 @@ def test_ogrinfo_reads_every_layer(kugi_bundle):
         pytest.skip("GDAL ogrinfo not installed (apt-get install gdal-bin)")
     for name, n in (("desa", 148), ("kecamatan", 11)):
         path = kugi_bundle / f"{name}.geojson"
-        info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True,
-                              text=True, check=True).stdout
+        info = subprocess.run(
+            ["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True, text=True, check=True
+        ).stdout
         assert f"Layer name: {name}" in info and f"Feature Count: {n}" in info
         assert 'GEOGCRS["WGS 84"' in info or "WGS 84" in info
         invalid = subprocess.run(
-            ["ogrinfo", "-ro", "-dialect", "SQLite", "-sql",
-             f"SELECT COUNT(*) AS n_invalid FROM {name} WHERE NOT ST_IsValid(geometry)",
-             str(path)], capture_output=True, text=True)
+            [
+                "ogrinfo",
+                "-ro",
+                "-dialect",
+                "SQLite",
+                "-sql",
+                f"SELECT COUNT(*) AS n_invalid FROM {name} WHERE NOT ST_IsValid(geometry)",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if invalid.returncode == 0 and "n_invalid (Integer) =" in invalid.stdout:
             assert "n_invalid (Integer) = 0" in invalid.stdout
 
@@ -187,8 +221,9 @@ def test_geopackage_round_trip(kugi_bundle):
         assert table.index.tolist() == geojson.index.tolist()
         assert table.crs.to_epsg() == 4326
         for field in ("JML_PDDK", "JML_ME", "KELAS", "DISAMARKAN"):
-            pd.testing.assert_series_equal(table[field].astype("Float64"),
-                                           geojson[field].astype("Float64"), check_names=False)
+            pd.testing.assert_series_equal(
+                table[field].astype("Float64"), geojson[field].astype("Float64"), check_names=False
+            )
         # Same shapes; the GeoJSON is snapped to 1e-6 degrees (slivers thinner than that
         # collapse), the GeoPackage is not.
         a, b = table.geometry.to_crs(32750), geojson.geometry.to_crs(32750)
@@ -199,8 +234,15 @@ def test_geopackage_round_trip(kugi_bundle):
 def test_shapefile_zip(kugi_bundle):
     zipped = kugi_bundle / "desa_shp.zip"
     names = set(zipfile.ZipFile(zipped).namelist())
-    assert {"desa.shp", "desa.shx", "desa.dbf", "desa.prj", "desa.cpg",
-            "desa.sld", "desa.xml"} <= names
+    assert {
+        "desa.shp",
+        "desa.shx",
+        "desa.dbf",
+        "desa.prj",
+        "desa.cpg",
+        "desa.sld",
+        "desa.xml",
+    } <= names
     shp = gpd.read_file(f"/vsizip/{zipped}/desa.shp")
     assert len(shp) == 148 and all(len(c) <= 10 for c in shp.columns)
     assert shp.crs.to_epsg() == 4326
@@ -208,12 +250,17 @@ def test_shapefile_zip(kugi_bundle):
 
 
 def test_shapefile_names_cut_predictably():
-    names = shapefile_names(["KDEPUM", "NAMA_PANJANG_SEKALI", "NAMA_PANJANG_JUGA",
-                             "NAMA_PANJA"])
-    assert names == {"KDEPUM": "KDEPUM", "NAMA_PANJANG_SEKALI": "NAMA_PAN_1",
-                     "NAMA_PANJANG_JUGA": "NAMA_PAN_2", "NAMA_PANJA": "NAMA_PANJA"}
+    names = shapefile_names(["KDEPUM", "NAMA_PANJANG_SEKALI", "NAMA_PANJANG_JUGA", "NAMA_PANJA"])
+    assert names == {
+        "KDEPUM": "KDEPUM",
+        "NAMA_PANJANG_SEKALI": "NAMA_PAN_1",
+        "NAMA_PANJANG_JUGA": "NAMA_PAN_2",
+        "NAMA_PANJA": "NAMA_PANJA",
+    }
     assert shapefile_names(["ABCDEFGHIJKL", "ABCDEFGHIJXX"]) == {
-        "ABCDEFGHIJKL": "ABCDEFGHIJ", "ABCDEFGHIJXX": "ABCDEFGH_1"}
+        "ABCDEFGHIJKL": "ABCDEFGHIJ",
+        "ABCDEFGHIJXX": "ABCDEFGH_1",
+    }
 
 
 def test_suppressed_bundle_blanks_small_counts_and_their_rates(kugi_bundle):
@@ -238,8 +285,9 @@ def test_a_failed_run_leaves_no_partial_files(counts_csv, tmp_path, monkeypatch)
 
     out = tmp_path / "bundle"
     monkeypatch.setattr(bundle, "write_metadata", broken)
-    result = CliRunner().invoke(main, ["export", str(need(HSS_DESA)), str(counts_csv),
-                                       "-o", str(out)])
+    result = CliRunner().invoke(
+        main, ["export", str(need(HSS_DESA)), str(counts_csv), "-o", str(out)]
+    )
     assert result.exit_code == 1 and "disk penuh" in result.output
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # no staging folder left behind either
@@ -251,8 +299,10 @@ def test_a_failed_run_leaves_no_partial_files(counts_csv, tmp_path, monkeypatch)
 
 def test_bad_options_fail_before_writing(counts_csv, tmp_path):
     out = tmp_path / "bundle"
-    result = CliRunner().invoke(main, ["export", str(need(HSS_DESA)), str(counts_csv),
-                                       "-o", str(out), "--format", "geojson,kml"])
+    result = CliRunner().invoke(
+        main,
+        ["export", str(need(HSS_DESA)), str(counts_csv), "-o", str(out), "--format", "geojson,kml"],
+    )
     assert result.exit_code == 1 and "kml" in result.output and not out.exists()
 
 
@@ -262,8 +312,9 @@ def test_pocket_flag_field_when_the_layer_has_kantong(hss_raw, tmp_path):
     layer["kantong"] = pd.array(flags, dtype="boolean")
     written = povmap.export({"desa": layer}, tmp_path / "out", formats=("geojson", "shp"))
     assert tmp_path / "out" / "desa.geojson" in written
-    props = [f["properties"]["KANTONG"] for f in
-             features(tmp_path / "out" / "desa.geojson")["features"]]
+    props = [
+        f["properties"]["KANTONG"] for f in features(tmp_path / "out" / "desa.geojson")["features"]
+    ]
     assert props[:3] == [1, 0, None]
     assert "KANTONG" not in to_kugi(layer.drop(columns="kantong"), "desa").columns
 
@@ -281,12 +332,17 @@ def _counts_file(raw, tmp_path):
 
 
 def test_one_small_desa_is_not_kecamatan_minus_the_others():
-    desa = pd.DataFrame({"kode_desa": ["a1", "a2", "a3", "b1", "b2"],
-                         "kode_kecamatan": ["A", "A", "A", "B", "B"],
-                         "jumlah_miskin_ekstrem": [3.0, 40.0, 25.0, 50.0, 60.0],
-                         "jumlah_penduduk": [500.0, 800.0, 700.0, 900.0, 950.0]})
+    desa = pd.DataFrame(
+        {
+            "kode_desa": ["a1", "a2", "a3", "b1", "b2"],
+            "kode_kecamatan": ["A", "A", "A", "B", "B"],
+            "jumlah_miskin_ekstrem": [3.0, 40.0, 25.0, 50.0, 60.0],
+            "jumlah_penduduk": [500.0, 800.0, 700.0, 900.0, 950.0],
+        }
+    )
     kec = desa.groupby("kode_kecamatan", as_index=False)[
-        ["jumlah_miskin_ekstrem", "jumlah_penduduk"]].sum()
+        ["jumlah_miskin_ekstrem", "jumlah_penduduk"]
+    ].sum()
     done = suppress_layers({"desa": desa, "kecamatan": kec}, 10)
     out = done.layers
     d = out["desa"].set_index("kode_desa")

@@ -22,12 +22,19 @@ import povmap
 from povmap import PovmapInputError
 from povmap.names import name_key
 
-COUNTS = ["jumlah_penduduk", "jumlah_keluarga_miskin_ekstrem", "jumlah_miskin_ekstrem",
-          "jumlah_desil_1"]
+COUNTS = [
+    "jumlah_penduduk",
+    "jumlah_keluarga_miskin_ekstrem",
+    "jumlah_miskin_ekstrem",
+    "jumlah_desil_1",
+]
 BPS_VILLAGES = SHARED / "codes" / "bps_mfd2018" / "villages_63_16_74_61.csv"
 BPS_DISTRICTS = SHARED / "codes" / "bps_mfd2018" / "districts_63_16_74_61.csv"
-FAKES = [("Sungai Raya", "Desa Sukamakmur Jaya"), ("Kandangan", "Kelurahan Fiktif Indah"),
-         ("Angkinang", "Pematang Tujuh Belas")]
+FAKES = [
+    ("Sungai Raya", "Desa Sukamakmur Jaya"),
+    ("Kandangan", "Kelurahan Fiktif Indah"),
+    ("Angkinang", "Pematang Tujuh Belas"),
+]
 
 
 def typo(name: str, rng: np.random.Generator) -> str:
@@ -45,8 +52,14 @@ def typo(name: str, rng: np.random.Generator) -> str:
     return "".join(chars)
 
 
-def messy(raw: gpd.GeoDataFrame, seed: int, *, codes: bool = True, typos: float = 0.1,
-          kabupaten: bool = False) -> pd.DataFrame:
+def messy(
+    raw: gpd.GeoDataFrame,
+    seed: int,
+    *,
+    codes: bool = True,
+    typos: float = 0.1,
+    kabupaten: bool = False,
+) -> pd.DataFrame:
     """Counts for every desa of ``raw`` with messy names and codes; ``truth`` is the real code."""
     rng = np.random.default_rng(seed)
     table = make_counts(raw, seed)
@@ -71,8 +84,13 @@ def messy(raw: gpd.GeoDataFrame, seed: int, *, codes: bool = True, typos: float 
             table.at[i, "nama_kecamatan"] = "Kec. " + table.at[i, "nama_kecamatan"].upper()
         code = table.at[i, "kode_wilayah"]
         form = rng.integers(5) if codes else 4
-        table.at[i, "kode_wilayah"] = [code, code.replace(".", ""), code.replace(".", " "),
-                                       " " + code.replace(".", "") + " ", None][form]
+        table.at[i, "kode_wilayah"] = [
+            code,
+            code.replace(".", ""),
+            code.replace(".", " "),
+            " " + code.replace(".", "") + " ",
+            None,
+        ][form]
     if kabupaten:
         table.insert(0, "nama_kabupaten", raw["nama_kab"].str.upper().to_numpy())
     return table
@@ -125,30 +143,52 @@ def write_recap_xlsx(table: pd.DataFrame, path) -> dict[int, str | None]:
     blank row in the middle and a "JUMLAH" total row at the bottom.
     """
     body = table[["kode_wilayah", "nama_kecamatan", "nama_desa", *COUNTS]].copy()
-    body.columns = ["Kode Wilayah", "Kecamatan", "Desa/Kelurahan", "Jumlah Penduduk",
-                    "Jumlah KK", "Jumlah Jiwa", "Desil 1"]
+    body.columns = [
+        "Kode Wilayah",
+        "Kecamatan",
+        "Desa/Kelurahan",
+        "Jumlah Penduduk",
+        "Jumlah KK",
+        "Jumlah Jiwa",
+        "Desil 1",
+    ]
     for column in body.columns[3:]:
         body[column] = [f"{int(v):,}".replace(",", ".") for v in body[column]]
-    rows = [["REKAPITULASI P3KE KABUPATEN HULU SUNGAI SELATAN", *[None] * 6],
-            ["Keadaan: Desember 2024", *[None] * 6], [None] * 7, list(body.columns)]
+    rows = [
+        ["REKAPITULASI P3KE KABUPATEN HULU SUNGAI SELATAN", *[None] * 6],
+        ["Keadaan: Desember 2024", *[None] * 6],
+        [None] * 7,
+        list(body.columns),
+    ]
     truth: dict[int, str | None] = {}
     for i, values in enumerate(body.itertuples(index=False)):
         if i == 40:
             rows.append([None] * 7)
         rows.append(list(values))
         truth[len(rows)] = table["truth"].iloc[i]
-    rows.append([None, "JUMLAH", None, *(f"{int(table[c].sum()):,}".replace(",", ".")
-                                         for c in COUNTS)])
+    rows.append(
+        [None, "JUMLAH", None, *(f"{int(table[c].sum()):,}".replace(",", ".") for c in COUNTS)]
+    )
     pd.DataFrame(rows).to_excel(path, header=False, index=False)
     return truth
 
 
 def with_fakes(table: pd.DataFrame) -> pd.DataFrame:
-    fakes = pd.DataFrame([{"kode_wilayah": code, "nama_kecamatan": kec, "nama_desa": name,
-                           "jumlah_penduduk": 1000, "jumlah_keluarga_miskin_ekstrem": 3,
-                           "jumlah_miskin_ekstrem": 11, "jumlah_desil_1": 20, "truth": None}
-                          for (kec, name), code in zip(FAKES, ["63.06.01.2999", None, "6306"],
-                                                       strict=True)])
+    fakes = pd.DataFrame(
+        [
+            {
+                "kode_wilayah": code,
+                "nama_kecamatan": kec,
+                "nama_desa": name,
+                "jumlah_penduduk": 1000,
+                "jumlah_keluarga_miskin_ekstrem": 3,
+                "jumlah_miskin_ekstrem": 11,
+                "jumlah_desil_1": 20,
+                "truth": None,
+            }
+            for (kec, name), code in zip(FAKES, ["63.06.01.2999", None, "6306"], strict=True)
+        ]
+    )
     return pd.concat([table, fakes], ignore_index=True)
 
 
@@ -169,9 +209,9 @@ def test_hss_recap_sheet_every_real_row_right_fakes_and_missing_reported(hss_raw
     assert report.matched_by["name"] > 0 and report.matched_by["fuzzy"] > 0
     assert sorted(r["nama_desa"] for r in report.unmatched_counts) == sorted(n for _, n in FAKES)
     assert {r["baris"] for r in report.unmatched_counts} == {
-        row for row, code in truth.items() if code is None}
-    assert sorted(a["kode_desa"] for a in report.unmatched_boundaries) == sorted(
-        left_out["truth"])
+        row for row, code in truth.items() if code is None
+    }
+    assert sorted(a["kode_desa"] for a in report.unmatched_boundaries) == sorted(left_out["truth"])
     assert_conserved(report, {c: float(table[c].sum()) for c in COUNTS})
     assert report.totals["jumlah_miskin_ekstrem"]["unmatched"] == 11 * len(FAKES)
 
@@ -179,7 +219,8 @@ def test_hss_recap_sheet_every_real_row_right_fakes_and_missing_reported(hss_raw
 def test_kalsel_names_only_99_percent_and_never_wrong(kalsel_raw, kalsel, tmp_path):
     table = messy(kalsel_raw, seed=63, codes=False, typos=0.1, kabupaten=True)
     table.drop(columns=["kode_wilayah", "truth", "typo"]).to_csv(
-        tmp_path / "kalsel.csv", index=False, sep=";", encoding="cp1252")
+        tmp_path / "kalsel.csv", index=False, sep=";", encoding="cp1252"
+    )
     result = povmap.join(kalsel, povmap.read_counts(tmp_path / "kalsel.csv"))
     truth = dict(zip(table.index + 2, table["truth"], strict=True))
     matched = assert_no_wrong_match(result, truth)
@@ -195,8 +236,12 @@ def test_lahat_repeated_names_need_the_kecamatan(lahat_raw, lahat):
     repeated = table["nama_desa"].map(name_key).duplicated(keep=False)
     assert table.loc[repeated, "nama_desa"].map(name_key).nunique() >= 40
 
-    by_desa_only = povmap.join(lahat, table.drop(columns=["kode_wilayah", "nama_kecamatan"]).assign(
-        baris=range(2, len(table) + 2)))
+    by_desa_only = povmap.join(
+        lahat,
+        table.drop(columns=["kode_wilayah", "nama_kecamatan"]).assign(
+            baris=range(2, len(table) + 2)
+        ),
+    )
     truth = dict(zip(range(2, len(table) + 2), table["kode_wilayah"], strict=True))
     assert assert_no_wrong_match(by_desa_only, truth) == (~repeated).sum()
     ambiguous = by_desa_only.report.ambiguous
@@ -205,8 +250,9 @@ def test_lahat_repeated_names_need_the_kecamatan(lahat_raw, lahat):
         codes = {c["kode_desa"] for c in row["kandidat"]}
         assert len(codes) >= 2 and truth[row["baris"]] in codes
 
-    with_kecamatan = povmap.join(lahat, table.drop(columns="kode_wilayah").assign(
-        baris=range(2, len(table) + 2)))
+    with_kecamatan = povmap.join(
+        lahat, table.drop(columns="kode_wilayah").assign(baris=range(2, len(table) + 2))
+    )
     assert assert_no_wrong_match(with_kecamatan, truth) == len(table)
     assert with_kecamatan.report.matched_by == {"code": 0, "name": len(table), "fuzzy": 0}
 
@@ -216,11 +262,15 @@ def bps_table(raw: gpd.GeoDataFrame) -> pd.DataFrame:
     villages = pd.read_csv(need(BPS_VILLAGES), dtype=str)
     districts = pd.read_csv(need(BPS_DISTRICTS), dtype=str).set_index("id")["name"]
     villages = villages[villages["id"].str.startswith("6306")]
-    bps = {(name_key(districts[d]), name_key(n)): code
-           for code, d, n in villages[["id", "district_id", "name"]].itertuples(index=False)}
+    bps = {
+        (name_key(districts[d]), name_key(n)): code
+        for code, d, n in villages[["id", "district_id", "name"]].itertuples(index=False)
+    }
     table = make_counts(raw, seed=1)
-    table["kode_bps"] = [bps.get((name_key(k), name_key(n)))
-                         for k, n in zip(table["nama_kecamatan"], table["nama_desa"], strict=True)]
+    table["kode_bps"] = [
+        bps.get((name_key(k), name_key(n)))
+        for k, n in zip(table["nama_kecamatan"], table["nama_desa"], strict=True)
+    ]
     return table.dropna(subset=["kode_bps"]).reset_index(drop=True)
 
 
@@ -245,8 +295,9 @@ def test_kecamatan_codes_at_desa_level(hss_raw, hss):
     table["kode_wilayah"] = table["kode_wilayah"].str[:8]
     table["nama_kecamatan"] = None  # only the kecamatan code says where the desa is
     result = povmap.join(hss, table.assign(baris=range(2, len(table) + 2)))
-    truth = dict(zip(range(2, len(table) + 2), make_counts(hss_raw, 2)["kode_wilayah"],
-                     strict=True))
+    truth = dict(
+        zip(range(2, len(table) + 2), make_counts(hss_raw, 2)["kode_wilayah"], strict=True)
+    )
     assert assert_no_wrong_match(result, truth) == len(table)
     assert any("kode kecamatan" in note for note in result.report.notes)
     with pytest.raises(PovmapInputError, match="kode kecamatan.*--level kecamatan"):
@@ -299,8 +350,12 @@ def test_invalid_values_stop_unless_allowed(hss_raw, hss):
         assert row in message
     result = povmap.join(hss, table, allow_invalid=True)
     kinds = {p["jenis"]: p["baris"] for p in result.report.problems}
-    assert kinds == {"negatif": [5], "melebihi_penduduk": [12], "bukan_bilangan_bulat": [22],
-                     "ganda_berbeda": [32, 999]}
+    assert kinds == {
+        "negatif": [5],
+        "melebihi_penduduk": [12],
+        "bukan_bilangan_bulat": [22],
+        "ganda_berbeda": [32, 999],
+    }
     [dup] = result.report.unmatched_counts
     assert dup["baris"] == 999 and dup["alasan"] == "baris_ganda"
     assert result.report.matched == len(hss_raw)
@@ -317,8 +372,9 @@ def test_kalsel_read_and_join_are_quick_enough_to_not_notice(kalsel_raw, kalsel,
 
 
 def povmap_cli(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "povmap.cli", *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "povmap.cli", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_cli_join_report_strict_and_allow_invalid(hss_raw, tmp_path):
@@ -333,12 +389,14 @@ def test_cli_join_report_strict_and_allow_invalid(hss_raw, tmp_path):
     assert data["matched"] == len(table) - 3 and data["problems"] == []
     assert sum(data["matched_by"].values()) == data["matched"]
     assert {r["baris"] for r in data["unmatched_counts"]} == {
-        r for r, c in truth.items() if c is None}
+        r for r, c in truth.items() if c is None
+    }
     for totals in data["totals"].values():
         assert totals["input"] == totals["matched"] + totals["unmatched"]
     joined = gpd.read_file(tmp_path / "j.gpkg", layer="desa")
-    assert joined["jumlah_miskin_ekstrem"].sum() == data["totals"]["jumlah_miskin_ekstrem"][
-        "matched"]
+    assert (
+        joined["jumlah_miskin_ekstrem"].sum() == data["totals"]["jumlah_miskin_ekstrem"]["matched"]
+    )
 
     strict = povmap_cli("join", HSS_DESA, path, "-o", tmp_path / "s.gpkg", "--strict")
     assert strict.returncode == 1 and "Traceback" not in strict.stderr
@@ -350,8 +408,18 @@ def test_cli_join_report_strict_and_allow_invalid(hss_raw, tmp_path):
     refused = povmap_cli("join", HSS_DESA, tmp_path / "bad.csv", "-o", tmp_path / "b.gpkg")
     assert refused.returncode == 1 and "baris 2" in refused.stderr
     assert "negatif" in refused.stderr and not (tmp_path / "b.gpkg").exists()
-    allowed = povmap_cli("join", HSS_DESA, tmp_path / "bad.csv", "-o", tmp_path / "b.gpkg",
-                         "--allow-invalid", "--report", tmp_path / "b.json", "--lang", "en")
+    allowed = povmap_cli(
+        "join",
+        HSS_DESA,
+        tmp_path / "bad.csv",
+        "-o",
+        tmp_path / "b.gpkg",
+        "--allow-invalid",
+        "--report",
+        tmp_path / "b.json",
+        "--lang",
+        "en",
+    )
     assert allowed.returncode == 0, allowed.stderr
     assert "Value problems: 1" in allowed.stderr
     assert json.loads((tmp_path / "b.json").read_text())["problems"][0]["baris"] == [2]

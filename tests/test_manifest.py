@@ -30,9 +30,21 @@ def counts_csv(hss_raw, tmp_path_factory):
 
 def export(tmp_path, counts_csv, *extra) -> tuple:
     out = tmp_path / "bundle"
-    result = CliRunner().invoke(main, ["export", str(need(HSS_KUGI_ZIP)), str(counts_csv),
-                                       "-o", str(out), "--format", "geojson,gpkg,shp",
-                                       "--vintage", "DTSEN 2025 triwulan I", *map(str, extra)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(need(HSS_KUGI_ZIP)),
+            str(counts_csv),
+            "-o",
+            str(out),
+            "--format",
+            "geojson,gpkg,shp",
+            "--vintage",
+            "DTSEN 2025 triwulan I",
+            *map(str, extra),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out, json.loads((out / "manifest.json").read_text(encoding="utf-8"))
 
@@ -53,8 +65,10 @@ def test_hashes_match_the_files(tmp_path, counts_csv):
     assert manifest["batas_wilayah"]["skema"] == "kugi"
     assert set(manifest["edisi"]) == {"tabel_kode", "batas_wilayah"}
     assert manifest["penggabungan"]["matched"] == 148
-    assert manifest["penggabungan"]["totals"]["jumlah_miskin_ekstrem"]["input"] == (
-        manifest["penggabungan"]["totals"]["jumlah_miskin_ekstrem"]["matched"])
+    assert (
+        manifest["penggabungan"]["totals"]["jumlah_miskin_ekstrem"]["input"]
+        == (manifest["penggabungan"]["totals"]["jumlah_miskin_ekstrem"]["matched"])
+    )
     assert "laporan_penggabungan.json" in listed and manifest["penyamaran"] is None
     assert set(manifest["klasifikasi_lapisan"]) == {"desa", "kecamatan"}
     assert manifest["klasifikasi"] == manifest["klasifikasi_lapisan"]["desa"]
@@ -63,9 +77,22 @@ def test_hashes_match_the_files(tmp_path, counts_csv):
 
 def test_public_manifest_keeps_only_totals(tmp_path, counts_csv):
     out = tmp_path / "bundle"
-    subprocess.run([sys.executable, "-m", "povmap.cli", "export", str(need(HSS_KUGI_ZIP)),
-                    str(counts_csv), "-o", str(out), "--suppress-below", "10"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "povmap.cli",
+            "export",
+            str(need(HSS_KUGI_ZIP)),
+            str(counts_csv),
+            "-o",
+            str(out),
+            "--suppress-below",
+            "10",
+        ],
+        check=True,
+        capture_output=True,
+    )
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["perintah"][-2:] == ["--suppress-below", "10"]
     totals = manifest["penggabungan"]["totals"]
@@ -89,9 +116,12 @@ def test_small_public_total_is_blanked(hss_raw, tmp_path):
     path = tmp_path / "counts.csv"
     counts.to_csv(path, index=False)
     result = povmap.run(need(HSS_DESA), path)
-    facts = {"inputs": result.inputs, "report": result.report.to_dict(),
-             "classifications": result.classifications,
-             "classification": result.classification}
+    facts = {
+        "inputs": result.inputs,
+        "report": result.report.to_dict(),
+        "classifications": result.classifications,
+        "classification": result.classification,
+    }
     manifest = build_manifest([], **facts, suppression={"ambang": 10}, public=True)
     assert manifest["penggabungan"]["totals"]["jumlah_miskin_ekstrem"] == {"matched": None}
     assert manifest["penggabungan"]["totals"]["jumlah_penduduk"]["matched"] > 0

@@ -40,13 +40,22 @@ def test_every_error_raised_in_povmap_has_an_english_text():
     calls = _error_calls()
     assert len(calls) > 80  # the walk found the raise sites (about 90 today)
     # From the catalogue (both languages, tests/test_catalogue.py), or with en= beside it.
-    missing = [where for where, call in calls
-               if not (getattr(call.func, "attr", None) == "from_catalogue"
-                       or any(k.arg == "en" for k in call.keywords))]
+    missing = [
+        where
+        for where, call in calls
+        if not (
+            getattr(call.func, "attr", None) == "from_catalogue"
+            or any(k.arg == "en" for k in call.keywords)
+        )
+    ]
     assert missing == [], f"add en='...' (the English message) to: {missing}"
     # A copy of the Indonesian text is no translation.
-    same = [where for where, call in calls for k in call.keywords
-            if k.arg == "en" and call.args and ast.dump(k.value) == ast.dump(call.args[0])]
+    same = [
+        where
+        for where, call in calls
+        for k in call.keywords
+        if k.arg == "en" and call.args and ast.dump(k.value) == ast.dump(call.args[0])
+    ]
     assert same == [], f"en= repeats the Indonesian message at: {same}"
 
 
@@ -99,8 +108,10 @@ def test_bad_cell_in_english_names_file_row_and_column(bad_cell_csv, tmp_path):
     result = _join(HSS_DESA, bad_cell_csv, "-o", tmp_path / "j.gpkg", "--lang", "en")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
-    assert f"{bad_cell_csv}, row 4, column 'jumlah_penduduk': 'banyak' is not a number" \
+    assert (
+        f"{bad_cell_csv}, row 4, column 'jumlah_penduduk': 'banyak' is not a number"
         in result.stderr
+    )
     assert "Galat" not in result.stderr and "bukan angka" not in result.stderr
     assert "Traceback" not in result.output
 
@@ -109,8 +120,9 @@ def test_bad_cell_in_indonesian_by_default(bad_cell_csv, tmp_path):
     result = _join(HSS_DESA, bad_cell_csv, "-o", tmp_path / "j.gpkg")
     assert result.exit_code == 1
     assert result.stderr.startswith("Galat: ")
-    assert f"{bad_cell_csv}, baris 4, kolom 'jumlah_penduduk': 'banyak' bukan angka" \
-        in result.stderr
+    assert (
+        f"{bad_cell_csv}, baris 4, kolom 'jumlah_penduduk': 'banyak' bukan angka" in result.stderr
+    )
     assert "Error:" not in result.stderr
 
 
@@ -149,8 +161,17 @@ def test_unexpected_error_line_follows_lang(monkeypatch, tmp_path):
 
 
 def test_malformed_breaks_are_a_usage_error_in_english(tmp_path):
-    args = ["map", need(DEMO_DESA), need(DEMO_COUNTS), "-o", tmp_path / "p.html",
-            "--breaks", "5,1", "--lang", "en"]
+    args = [
+        "map",
+        need(DEMO_DESA),
+        need(DEMO_COUNTS),
+        "-o",
+        tmp_path / "p.html",
+        "--breaks",
+        "5,1",
+        "--lang",
+        "en",
+    ]
     result = CliRunner().invoke(main, list(map(str, args)))
     assert result.exit_code == 2
     assert "class limits must rise" in result.output
@@ -160,8 +181,16 @@ def test_lahat_repairs_are_noted_in_english_and_both_languages_in_the_report(tmp
     lahat = gpd.read_file(need(LAHAT_DESA))
     make_counts(lahat, seed=1604).to_csv(tmp_path / "lahat.csv", index=False)
     report = tmp_path / "laporan.json"
-    result = _join(LAHAT_DESA, tmp_path / "lahat.csv", "-o", tmp_path / "j.gpkg", "--report",
-                   report, "--lang", "en")
+    result = _join(
+        LAHAT_DESA,
+        tmp_path / "lahat.csv",
+        "-o",
+        tmp_path / "j.gpkg",
+        "--report",
+        report,
+        "--lang",
+        "en",
+    )
     assert result.exit_code == 0, result.output
     assert "! 2 invalid geometries repaired (make_valid): " in result.stderr
     assert "16.04.23.2006" in result.stderr
@@ -174,8 +203,15 @@ def test_lahat_repairs_are_noted_in_english_and_both_languages_in_the_report(tmp
 
 
 def test_export_metadata_note_follows_lang(tmp_path):
-    args = ["export", need(DEMO_DESA), need(DEMO_COUNTS), "-o", tmp_path / "out",
-            "--format", "geojson"]
+    args = [
+        "export",
+        need(DEMO_DESA),
+        need(DEMO_COUNTS),
+        "-o",
+        tmp_path / "out",
+        "--format",
+        "geojson",
+    ]
     english = CliRunner().invoke(main, list(map(str, [*args, "--lang", "en"])))
     assert english.exit_code == 0, english.output
     assert "Note: the metadata still holds [isi: ...] for " in english.stderr

@@ -32,12 +32,26 @@ def bundle(hss_raw, tmp_path_factory):
         'organisasi = "Dinas Kominfo Kabupaten Hulu Sungai Selatan"\n'
         'email = "geoportal@example.go.id"\n'
         'kata_kunci = ["P3KE", "bansos"]\n'
-        'tabel_kode = "Kepmendagri 300.2.2-2138/2025"\n', encoding="utf-8")
+        'tabel_kode = "Kepmendagri 300.2.2-2138/2025"\n',
+        encoding="utf-8",
+    )
     out = base / "bundle"
-    result = CliRunner().invoke(main, [
-        "export", str(need(HSS_KUGI_ZIP)), str(base / "hss.csv"), "-o", str(out),
-        "--metadata", str(base / "kontak.toml"), "--vintage", "P3KE 2024",
-        "--lisensi", "CC BY 4.0"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(need(HSS_KUGI_ZIP)),
+            str(base / "hss.csv"),
+            "-o",
+            str(out),
+            "--metadata",
+            str(base / "kontak.toml"),
+            "--vintage",
+            "P3KE 2024",
+            "--lisensi",
+            "CC BY 4.0",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -54,11 +68,19 @@ def test_metadata_fields_derived_from_the_data(bundle):
     title = text(root, f"{info}/gmd:citation/gmd:CI_Citation/gmd:title/gco:CharacterString")[0]
     assert "Hulu Sungai Selatan" in title and "P3KE 2024" in title
     assert text(root, f"{info}/gmd:citation/gmd:CI_Citation/gmd:edition/gco:CharacterString") == [
-        "P3KE 2024"]
+        "P3KE 2024"
+    ]
     assert "148 desa/kelurahan" in text(root, f"{info}/gmd:abstract/gco:CharacterString")[0]
     box = f"{info}/gmd:extent/gmd:EX_Extent/gmd:geographicElement/gmd:EX_GeographicBoundingBox"
-    bounds = [float(text(root, f"{box}/gmd:{name}/gco:Decimal")[0]) for name in (
-        "westBoundLongitude", "southBoundLatitude", "eastBoundLongitude", "northBoundLatitude")]
+    bounds = [
+        float(text(root, f"{box}/gmd:{name}/gco:Decimal")[0])
+        for name in (
+            "westBoundLongitude",
+            "southBoundLatitude",
+            "eastBoundLongitude",
+            "northBoundLatitude",
+        )
+    ]
     expected = gpd.read_file(bundle / "desa.geojson").total_bounds
     assert bounds == pytest.approx(list(expected), abs=1e-6)
     assert text(root, "gmd:referenceSystemInfo//gmd:code/gco:CharacterString") == ["4326"]
@@ -71,24 +93,32 @@ def test_metadata_fields_derived_from_the_data(bundle):
     lineage = text(root, ".//gmd:LI_Lineage/gmd:statement/gco:CharacterString")[0]
     assert "6306_hss_desa_kugi_utm50s.zip" in lineage and "EPSG:32750" in lineage
     assert "148 baris cocok" in lineage
-    by_type = {k.find("gmd:type/gmd:MD_KeywordTypeCode", NS).get("codeListValue"):
-               text(k, "gmd:keyword/gco:CharacterString")
-               for k in root.iterfind(".//gmd:MD_Keywords", NS)}
+    by_type = {
+        k.find("gmd:type/gmd:MD_KeywordTypeCode", NS).get("codeListValue"): text(
+            k, "gmd:keyword/gco:CharacterString"
+        )
+        for k in root.iterfind(".//gmd:MD_Keywords", NS)
+    }
     assert by_type["place"] == ["Hulu Sungai Selatan", "Kalimantan Selatan"]
     themes = text(root, ".//gmd:MD_Keywords/gmd:keyword/gco:CharacterString")
     assert "P3KE" in themes and "bansos" in themes
-    assert "kamus_data.csv" in text(root, ".//gmd:featureCatalogueCitation//gmd:title/"
-                                          "gco:CharacterString")[0]
+    assert (
+        "kamus_data.csv"
+        in text(root, ".//gmd:featureCatalogueCitation//gmd:title/gco:CharacterString")[0]
+    )
 
 
 def test_contact_from_config_and_options(bundle):
     root = parse(bundle / "kecamatan.xml")
     assert set(text(root, ".//gmd:organisationName/gco:CharacterString")) == {
-        "Dinas Kominfo Kabupaten Hulu Sungai Selatan"}
+        "Dinas Kominfo Kabupaten Hulu Sungai Selatan"
+    }
     assert set(text(root, ".//gmd:electronicMailAddress/gco:CharacterString")) == {
-        "geoportal@example.go.id"}
+        "geoportal@example.go.id"
+    }
     assert text(root, ".//gmd:MD_LegalConstraints/gmd:useLimitation/gco:CharacterString") == [
-        "CC BY 4.0"]
+        "CC BY 4.0"
+    ]
     # Not given: still a visible placeholder, never an invented value.
     assert set(text(root, ".//gmd:voice/gco:CharacterString")) == {"[isi: telepon]"}
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -96,17 +126,23 @@ def test_contact_from_config_and_options(bundle):
 
 
 def test_placeholders_without_config(hss_raw):
-    layer = LayerDescription(name="desa", level="desa", title="Uji", abstract="Abstrak",
-                             lineage="Asal", files=(("desa.geojson", "GeoJSON", "RFC 7946"),))
+    layer = LayerDescription(
+        name="desa",
+        level="desa",
+        title="Uji",
+        abstract="Abstrak",
+        lineage="Asal",
+        files=(("desa.geojson", "GeoJSON", "RFC 7946"),),
+    )
     root = ET.fromstring(iso19139(hss_raw, layer, MetadataConfig()).encode("utf-8"))
-    assert set(text(root, ".//gmd:organisationName/gco:CharacterString")) == {
-        "[isi: organisasi]"}
+    assert set(text(root, ".//gmd:organisationName/gco:CharacterString")) == {"[isi: organisasi]"}
     assert text(root, ".//gmd:useLimitation/gco:CharacterString")[0].startswith("[isi: lisensi")
     assert MetadataConfig().missing() == ["organization", "email", "license"]
     # The same layer, region and vintage keep their identifier: the portal updates the record.
     again = ET.fromstring(iso19139(hss_raw, layer, MetadataConfig()).encode("utf-8"))
     assert text(root, "gmd:fileIdentifier/gco:CharacterString") == text(
-        again, "gmd:fileIdentifier/gco:CharacterString")
+        again, "gmd:fileIdentifier/gco:CharacterString"
+    )
 
 
 def test_json_config_and_bad_keys(tmp_path):
@@ -128,15 +164,23 @@ def test_cli_bad_config_exits_1_and_writes_nothing(tmp_path):
     bad = tmp_path / "meta.toml"
     bad.write_text("tidak_dikenal = 1\n")
     out = tmp_path / "bundle"
-    result = CliRunner().invoke(main, ["export", str(need(HSS_KUGI_ZIP)), str(bad), "-o",
-                                       str(out), "--metadata", str(bad)])
+    result = CliRunner().invoke(
+        main, ["export", str(need(HSS_KUGI_ZIP)), str(bad), "-o", str(out), "--metadata", str(bad)]
+    )
     assert result.exit_code == 1 and "tidak_dikenal" in result.output
     assert not out.exists()
 
 
 def test_every_date_is_the_date_given(hss_raw):
-    layer = LayerDescription(name="desa", level="desa", title="Uji", abstract="Abstrak",
-                             lineage="Asal", files=(), dictionary="kamus_data.csv")
+    layer = LayerDescription(
+        name="desa",
+        level="desa",
+        title="Uji",
+        abstract="Abstrak",
+        lineage="Asal",
+        files=(),
+        dictionary="kamus_data.csv",
+    )
     xml = iso19139(hss_raw, layer, MetadataConfig(), date=dt.date(2024, 3, 1))
     dates = text(ET.fromstring(xml.encode("utf-8")), ".//gco:Date")
     assert dates == ["2024-03-01"] * 4  # stamp, creation, publication, data dictionary
@@ -149,7 +193,8 @@ def test_data_source_is_the_lineage_source(hss_raw):
     root = ET.fromstring(iso19139(hss_raw, layer, config).encode("utf-8"))
     lineage = "gmd:dataQualityInfo/gmd:DQ_DataQuality/gmd:lineage/gmd:LI_Lineage"
     assert text(root, f"{lineage}/gmd:statement/gco:CharacterString") == ["Dibaca: hss.csv"]
-    assert text(root, f"{lineage}/gmd:source/gmd:LI_Source/gmd:description/gco:CharacterString") \
-        == ["P3KE Kemenko PMK 2024"]
+    assert text(
+        root, f"{lineage}/gmd:source/gmd:LI_Source/gmd:description/gco:CharacterString"
+    ) == ["P3KE Kemenko PMK 2024"]
     bare = ET.fromstring(iso19139(hss_raw, layer, MetadataConfig()).encode("utf-8"))
     assert not text(bare, f"{lineage}/gmd:source/gmd:LI_Source/gmd:description/gco:CharacterString")

@@ -48,7 +48,8 @@ def test_kecamatan_sums_equal_desa_sums(kalsel_joined):
         np.testing.assert_allclose(kec[column], by_kec.loc[kec["kode_kecamatan"]])
     # Rates of the aggregate are ratios of sums, not means of desa rates.
     np.testing.assert_allclose(
-        kec["persen_miskin_ekstrem"], 100 * kec["jumlah_miskin_ekstrem"] / kec["jumlah_penduduk"])
+        kec["persen_miskin_ekstrem"], 100 * kec["jumlah_miskin_ekstrem"] / kec["jumlah_penduduk"]
+    )
     assert kec["jumlah_desa"].sum() == 2008
     assert kec["jumlah_desa_tanpa_data"].sum() == 10
 
@@ -72,8 +73,10 @@ def test_dissolve_equals_the_exact_union_per_area(kalsel_joined, level):
     layer, _ = kalsel_joined
     parents = povmap.aggregate(layer, level).set_index(f"kode_{level}")
     exact = layer.groupby(f"kode_{level}").geometry.agg(lambda s: shapely.union_all(s.values))
-    exact = gpd.GeoSeries(boundaries._drop_sliver_holes(
-        np.asarray(exact.loc[parents.index].values), layer.crs), crs=layer.crs)
+    exact = gpd.GeoSeries(
+        boundaries._drop_sliver_holes(np.asarray(exact.loc[parents.index].values), layer.crs),
+        crs=layer.crs,
+    )
     ours = gpd.GeoSeries(parents.geometry.values, crs=layer.crs)
     assert ours.is_valid.all() and ours.geom_type.isin(["Polygon", "MultiPolygon"]).all()
     # Compared in degrees (projecting can itself make a polygon invalid), measured in m².
@@ -92,8 +95,9 @@ def test_dissolve_of_desa_in_any_order(kalsel_joined):
         ours = povmap.aggregate(shuffled, level)
         expected = povmap.aggregate(layer, level)
         # Sums in another order may differ in the last bit of a float, nothing more.
-        pd.testing.assert_frame_equal(ours.drop(columns="geometry"),
-                                      expected.drop(columns="geometry"), rtol=1e-12)
+        pd.testing.assert_frame_equal(
+            ours.drop(columns="geometry"), expected.drop(columns="geometry"), rtol=1e-12
+        )
         assert shapely.equals(ours.geometry.values, expected.geometry.values).all()
 
 
@@ -104,7 +108,8 @@ def test_kabupaten_aggregate_and_summary(kalsel_joined):
     total = summary(layer)
     assert total["jumlah_miskin_ekstrem"] == counts["jumlah_miskin_ekstrem"].sum()
     assert total["persen_miskin_ekstrem"] == pytest.approx(
-        100 * counts["jumlah_miskin_ekstrem"].sum() / counts["jumlah_penduduk"].sum())
+        100 * counts["jumlah_miskin_ekstrem"].sum() / counts["jumlah_penduduk"].sum()
+    )
 
 
 def test_zero_population_gives_no_rate(hss_counts):
@@ -116,6 +121,7 @@ def test_zero_population_gives_no_rate(hss_counts):
 
 
 # --- Rates from incomplete data (issue #10, kind 1): only desa with both values count.
+
 
 @pytest.fixture(scope="module")
 def hss_two_kecamatan(hss_counts):
@@ -137,28 +143,38 @@ def test_aggregated_rate_is_ratio_of_sums_over_complete_desa(hss_two_kecamatan, 
     kec = povmap.aggregate(layer, "kecamatan").set_index("kode_kecamatan")
     for code, group in layer.groupby("kode_kecamatan"):
         row = kec.loc[code]
-        for rate, numerator in (("persen_miskin_ekstrem", "jumlah_miskin_ekstrem"),
-                                ("persen_desil_1", "jumlah_desil_1")):
+        for rate, numerator in (
+            ("persen_miskin_ekstrem", "jumlah_miskin_ekstrem"),
+            ("persen_desil_1", "jumlah_desil_1"),
+        ):
             both = group[numerator].notna() & group["jumlah_penduduk"].notna()
             bottom = group.loc[both, "jumlah_penduduk"].sum()
             expected = 100 * group.loc[both, numerator].sum() / bottom if bottom else np.nan
             np.testing.assert_allclose(row[rate], expected, rtol=1e-12)
-        complete = (group["jumlah_miskin_ekstrem"].notna()
-                    & group["jumlah_penduduk"].notna()).sum()
+        complete = (group["jumlah_miskin_ekstrem"].notna() & group["jumlah_penduduk"].notna()).sum()
         assert row["jumlah_desa"] == len(group) and row["desa_berdata"] == complete
         assert row["jumlah_desa_tanpa_data"] == len(group) - complete
-        counts = group[["jumlah_miskin_ekstrem", "jumlah_penduduk", "jumlah_desil_1",
-                        "jumlah_keluarga_miskin_ekstrem"]]
+        counts = group[
+            [
+                "jumlah_miskin_ekstrem",
+                "jumlah_penduduk",
+                "jumlah_desil_1",
+                "jumlah_keluarga_miskin_ekstrem",
+            ]
+        ]
         assert row["jumlah_sebagian"] == int(counts.isna().any(axis=None))
         # Each count sums the desa that have it (NaN when none has).
-        np.testing.assert_allclose(row["jumlah_penduduk"],
-                                   group["jumlah_penduduk"].sum(min_count=1))
+        np.testing.assert_allclose(
+            row["jumlah_penduduk"], group["jumlah_penduduk"].sum(min_count=1)
+        )
     total = summary(layer)
     both = layer["jumlah_miskin_ekstrem"].notna() & layer["jumlah_penduduk"].notna()
     if layer.loc[both, "jumlah_penduduk"].sum() > 0:
         assert total["persen_miskin_ekstrem"] == pytest.approx(
-            100 * layer.loc[both, "jumlah_miskin_ekstrem"].sum()
-            / layer.loc[both, "jumlah_penduduk"].sum())
+            100
+            * layer.loc[both, "jumlah_miskin_ekstrem"].sum()
+            / layer.loc[both, "jumlah_penduduk"].sum()
+        )
 
 
 def _konsel_with_gaps(tmp_path):
@@ -173,8 +189,9 @@ def _konsel_with_gaps(tmp_path):
     from conftest import KONSEL_DESA
 
     raw = gpd.read_file(need(KONSEL_DESA))
-    table = make_counts(raw, seed=7405).astype({"jumlah_miskin_ekstrem": object,
-                                                "jumlah_penduduk": object})
+    table = make_counts(raw, seed=7405).astype(
+        {"jumlah_miskin_ekstrem": object, "jumlah_penduduk": object}
+    )
     tinanggea = np.flatnonzero(table["kode_wilayah"].str.startswith("74.05.01."))
     assert len(tinanggea) == 24
     table.loc[tinanggea, "jumlah_penduduk"] = 1000
@@ -217,8 +234,10 @@ def test_kecamatan_rate_rests_on_complete_desa_in_export_and_map(tmp_path):
     assert (complete["JML_SBGN"] == 0).all() and (complete["KELAS"] >= 0).all()
     # The styles draw -2 as the legend does, distinct from "Tidak ada data".
     ns = {"sld": "http://www.opengis.net/sld", "ogc": "http://www.opengis.net/ogc"}
-    rules = {r.find("sld:Title", ns).text: [e.text for e in r.iterfind(".//ogc:Literal", ns)]
-             for r in ET.parse(out / "kecamatan.sld").getroot().iterfind(".//sld:Rule", ns)}
+    rules = {
+        r.find("sld:Title", ns).text: [e.text for e in r.iterfind(".//ogc:Literal", ns)]
+        for r in ET.parse(out / "kecamatan.sld").getroot().iterfind(".//sld:Rule", ns)
+    }
     assert rules["Data tidak lengkap"] == ["-2"] and rules["Tidak ada data"] == ["-1"]
     categories = ET.parse(out / "kecamatan.qml").getroot().iterfind(".//category")
     assert {c.get("value"): c.get("label") for c in categories}["-2"] == "Data tidak lengkap"
@@ -229,8 +248,9 @@ def test_kecamatan_rate_rests_on_complete_desa_in_export_and_map(tmp_path):
     assert "batas bawah" in described["JML_SBGN"]
 
     page = tmp_path / "peta.html"
-    done = CliRunner().invoke(main, ["map", str(desa), str(path), "-o", str(page),
-                                     "--tiles", "none"])
+    done = CliRunner().invoke(
+        main, ["map", str(desa), str(path), "-o", str(page), "--tiles", "none"]
+    )
     assert done.exit_code == 0, done.output
     assert "Andoolo (4 dari 10)" in done.output  # the terminal names the kecamatan left out
     html = page.read_text(encoding="utf-8")
@@ -238,8 +258,9 @@ def test_kecamatan_rate_rests_on_complete_desa_in_export_and_map(tmp_path):
     assert "2.830 (dari desa berdata)" in html
     # Legend notes: desa and kecamatan sections, and the incomplete entry.
     assert "338 dari 351 desa berdata</div>" in html
-    assert ("338 dari 351 desa berdata; 1 kecamatan: data tidak lengkap (desa berdata &lt; "
-            "50 %)") in html
+    assert (
+        "338 dari 351 desa berdata; 1 kecamatan: data tidak lengkap (desa berdata &lt; 50 %)"
+    ) in html
     assert "</span>Data tidak lengkap</div>" in html
 
 
@@ -256,8 +277,7 @@ def test_min_berdata_sets_the_threshold(tmp_path):
     assert Options(min_berdata=0.8).min_coverage == 0.8 and defaults.MIN_BERDATA == 0.5
 
     desa, path = _konsel_with_gaps(tmp_path)
-    kec = run(desa, path, Options(min_coverage=0.8)).layers["kecamatan"].set_index(
-        "kode_kecamatan")
+    kec = run(desa, path, Options(min_coverage=0.8)).layers["kecamatan"].set_index("kode_kecamatan")
     assert kec.loc[["74.05.01", "74.05.03"], "kelas"].tolist() == [-2, -2]  # 17/24 < 80 %
     kec = run(desa, path, Options(min_coverage=0.0)).layers["kecamatan"]
     assert (kec["kelas"] >= 0).all()

@@ -13,30 +13,38 @@ BPS_VILLAGES = SHARED / "codes" / "bps_mfd2018" / "villages_63_16_74_61.csv"
 BPS_DISTRICTS = SHARED / "codes" / "bps_mfd2018" / "districts_63_16_74_61.csv"
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Sungai Mata-Mata", "Sungai Mata - Mata"),       # Kayong Utara, two tables
-    ("Gunung Liwat", "Gunung liwat"),                 # Lahat, one table
-    ("Jenti'an", "JENTIAN"),
-    ("DESA  SUNGAI RAYA", "Sungai Raya"),
-    ("Ds. Sungai Raya", "sungai raya "),
-    ("Kel. Kandangan Kota", "Kelurahan Kandangan Kota"),
-    ("Kec. Padang Batung", "KECAMATAN PADANG BATUNG"),
-    ("Sei Raya", "Sungai Raya"),
-    ("S. Raya", "Sungai Raya"),
-    ("Tj. Agung", "Tanjung Agung"),
-    ("Sukamaju II", "Sukamaju 2"),
-    ("Pulau Ku'u", 'Pulau Ku"u'),
-    ("Sungai Punggu Baru ", "Sungai Punggu Baru"),
-    ("Désa Cèpu", "cepu"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Sungai Mata-Mata", "Sungai Mata - Mata"),  # Kayong Utara, two tables
+        ("Gunung Liwat", "Gunung liwat"),  # Lahat, one table
+        ("Jenti'an", "JENTIAN"),
+        ("DESA  SUNGAI RAYA", "Sungai Raya"),
+        ("Ds. Sungai Raya", "sungai raya "),
+        ("Kel. Kandangan Kota", "Kelurahan Kandangan Kota"),
+        ("Kec. Padang Batung", "KECAMATAN PADANG BATUNG"),
+        ("Sei Raya", "Sungai Raya"),
+        ("S. Raya", "Sungai Raya"),
+        ("Tj. Agung", "Tanjung Agung"),
+        ("Sukamaju II", "Sukamaju 2"),
+        ("Pulau Ku'u", 'Pulau Ku"u'),
+        ("Sungai Punggu Baru ", "Sungai Punggu Baru"),
+        ("Désa Cèpu", "cepu"),
+    ],
+)
 def test_spellings_of_one_name_share_a_key(a, b):
     assert name_key(a) == name_key(b)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Baru", "Baru Waki"), ("Simpang Empat", "Simpang Empat Sungai Baru"),
-    ("Sungai Raya", "Sungai Raya Utara"), ("Desa Baru", "Kota Baru"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Baru", "Baru Waki"),
+        ("Simpang Empat", "Simpang Empat Sungai Baru"),
+        ("Sungai Raya", "Sungai Raya Utara"),
+        ("Desa Baru", "Kota Baru"),
+    ],
+)
 def test_different_names_stay_different(a, b):
     assert name_key(a) != name_key(b)
 
@@ -58,8 +66,9 @@ def test_best_match_needs_score_and_lead():
 
 def test_lahat_repeated_names_never_match_on_desa_name_alone():
     raw = gpd.read_file(need(LAHAT_DESA), columns=["kode", "nama", "nama_kec", "kode_kec"])
-    areas = raw.rename(columns={"nama": "nama_desa", "nama_kec": "nama_kecamatan",
-                                "kode_kec": "kode_kecamatan"})
+    areas = raw.rename(
+        columns={"nama": "nama_desa", "nama_kec": "nama_kecamatan", "kode_kec": "kode_kecamatan"}
+    )
     index = AreaIndex(areas, "desa")
     repeated = areas["nama_desa"].map(name_key).duplicated(keep=False)
     assert repeated.sum() >= 84  # 42 names, each in at least two kecamatan
@@ -76,8 +85,9 @@ def test_lahat_repeated_names_never_match_on_desa_name_alone():
 def test_bps_names_of_hss_find_their_desa_without_a_wrong_one():
     """BPS 2018 spells some HSS desa differently; normalised names still never pick a wrong one."""
     raw = gpd.read_file(need(HSS_DESA), columns=["kode", "nama", "nama_kec", "kode_kec"])
-    areas = raw.rename(columns={"nama": "nama_desa", "nama_kec": "nama_kecamatan",
-                                "kode_kec": "kode_kecamatan"})
+    areas = raw.rename(
+        columns={"nama": "nama_desa", "nama_kec": "nama_kecamatan", "kode_kec": "kode_kecamatan"}
+    )
     index = AreaIndex(areas, "desa")
     villages = pd.read_csv(need(BPS_VILLAGES), dtype=str)
     districts = pd.read_csv(need(BPS_DISTRICTS), dtype=str).set_index("id")["name"]

@@ -22,8 +22,9 @@ def _execute(name: str) -> list[dict]:
     """Run ``notebooks/name`` in a kernel and return the outputs of its code cells, in order."""
     nbclient = pytest.importorskip("nbclient", reason="pip install .[test]")
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
     return [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
 
 
@@ -108,8 +109,13 @@ def _check_public_bundle(bundle: Path) -> None:
     assert sum(p["DISAMARKAN"] == 1 for p in props) > 0
     pocket = [p for p in props if p["KANTONG"] == 1]
     assert len(pocket) >= 20 and {"Piani", "Loksado"} <= {p["WADMKC"] for p in pocket}
-    for level, features in (("desa", desa), ("kecamatan", json.loads(
-            (bundle / "kecamatan.geojson").read_text(encoding="utf-8"))["features"])):
+    for level, features in (
+        ("desa", desa),
+        (
+            "kecamatan",
+            json.loads((bundle / "kecamatan.geojson").read_text(encoding="utf-8"))["features"],
+        ),
+    ):
         for feature in features:
             for field in ("JML_ME", "JML_KK_ME"):
                 value = feature["properties"].get(field)
@@ -127,7 +133,12 @@ def test_lahat_trend_notebook_executes():
         assert "3 baris berkode edisi lain" in text and "1 desa baru" in text
         assert any("leaflet" in h.lower() and "Perubahan 2022–2024" in h for h in _html(outputs))
         written = {p.name for p in folder.iterdir()}
-        assert {"trend.html", "trend.geojson", "ringkasan_kecamatan.xlsx", "trend.png",
-                "manifest.json"} <= written
+        assert {
+            "trend.html",
+            "trend.geojson",
+            "ringkasan_kecamatan.xlsx",
+            "trend.png",
+            "manifest.json",
+        } <= written
     finally:
         _remove(folder)

@@ -27,8 +27,7 @@ def digest(path: Path) -> str:
 
 def tree(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` (hidden ones too) with its SHA-256."""
-    return {str(p.relative_to(folder)): digest(p) for p in sorted(folder.rglob("*"))
-            if p.is_file()}
+    return {str(p.relative_to(folder)): digest(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +49,18 @@ def inputs(kayong_raw, tmp_path) -> tuple[Path, Path]:
 
 # --- kind 6: an output path that is an input -------------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["same", "relative", "symlink", "hardlink"])
 def test_pockets_output_over_the_boundary_file_is_refused(how, inputs, tmp_path, monkeypatch):
     boundaries, counts = inputs
     before = digest(boundaries), digest(counts)
     monkeypatch.chdir(tmp_path)
-    target = {"same": boundaries, "relative": Path("data/../data/batas.geojson"),
-              "symlink": tmp_path / "tautan.geojson", "hardlink": tmp_path / "kaitan.geojson"}[how]
+    target = {
+        "same": boundaries,
+        "relative": Path("data/../data/batas.geojson"),
+        "symlink": tmp_path / "tautan.geojson",
+        "hardlink": tmp_path / "kaitan.geojson",
+    }[how]
     if how == "symlink":
         target.symlink_to(boundaries)
     if how == "hardlink":
@@ -72,8 +76,17 @@ def test_pockets_output_over_the_boundary_file_is_refused(how, inputs, tmp_path,
 def test_ranking_and_report_over_the_counts_table_are_refused(inputs, tmp_path):
     boundaries, counts = inputs
     before = digest(counts)
-    code, out = invoke("pockets", boundaries, counts, "-o", tmp_path / "k.geojson",
-                       "--ranking", counts, "--lang", "en")
+    code, out = invoke(
+        "pockets",
+        boundaries,
+        counts,
+        "-o",
+        tmp_path / "k.geojson",
+        "--ranking",
+        counts,
+        "--lang",
+        "en",
+    )
     assert code == 1 and f"{counts} is an input file ({counts})" in out
     code, out = invoke("join", boundaries, counts, "-o", tmp_path / "j.gpkg", "--report", counts)
     assert code == 1 and f"{counts} adalah berkas masukan" in out
@@ -86,8 +99,9 @@ def test_every_part_of_a_shapefile_counts_as_input(kayong_raw, inputs, tmp_path)
     shp = tmp_path / "data" / "Batas.shp"
     kayong_raw.to_file(shp)
     before = tree(tmp_path / "data")
-    code, out = invoke("join", shp, counts, "-o", tmp_path / "j.gpkg",
-                       "--report", tmp_path / "data" / "Batas.dbf")
+    code, out = invoke(
+        "join", shp, counts, "-o", tmp_path / "j.gpkg", "--report", tmp_path / "data" / "Batas.dbf"
+    )
     assert code == 1 and "Batas.dbf adalah berkas masukan" in out
     assert tree(tmp_path / "data") == before
 
@@ -122,19 +136,29 @@ def test_demo_into_the_folder_of_its_own_data_is_refused(tmp_path, monkeypatch):
 
 def test_two_outputs_that_are_one_file_are_refused(inputs, tmp_path):
     boundaries, counts = inputs
-    code, out = invoke("map", boundaries, counts, "-o", tmp_path / "peta.pdf",
-                       "--atlas", tmp_path / "." / "peta.pdf")
+    code, out = invoke(
+        "map",
+        boundaries,
+        counts,
+        "-o",
+        tmp_path / "peta.pdf",
+        "--atlas",
+        tmp_path / "." / "peta.pdf",
+    )
     assert code == 1 and "adalah berkas keluaran yang sama" in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
 
 def test_join_output_in_a_format_povmap_does_not_write(tmp_path):
     # Checked before any work: the counts table named here does not even exist.
-    code, out = invoke("join", need(KAYONG_DESA), tmp_path / "tidak_ada.csv",
-                       "-o", tmp_path / "hasil.csv")
+    code, out = invoke(
+        "join", need(KAYONG_DESA), tmp_path / "tidak_ada.csv", "-o", tmp_path / "hasil.csv"
+    )
     assert code == 1, out
-    assert "hasil.csv: join menulis GeoPackage atau GeoJSON; gunakan akhiran .gpkg, .geojson " \
-           "atau .json" in out
+    assert (
+        "hasil.csv: join menulis GeoPackage atau GeoJSON; gunakan akhiran .gpkg, .geojson "
+        "atau .json" in out
+    )
     assert "tak terduga" not in out
     assert list(tmp_path.iterdir()) == []
 
@@ -147,6 +171,7 @@ def test_join_writes_geojson_for_json_suffix(inputs, tmp_path):
 
 
 # --- kind 5: all or nothing, never stale -----------------------------------------------------
+
 
 def hidden(folder: Path) -> list[str]:
     """povmap's hidden entries (staging, old, lock) in ``folder``: none may survive a run."""
@@ -175,8 +200,10 @@ def test_publication_export_replaces_an_internal_bundle_whole(inputs, tmp_path):
     assert manifest["penyamaran"] is not None
     for stale in ("desa_shp.zip", "kecamatan_shp.zip", "laporan_penggabungan.json"):
         assert not (out / stale).exists()
-    assert ("Dihapus dari keluaran sebelumnya (tidak ditulis oleh perintah ini): desa_shp.zip, "
-            "kecamatan_shp.zip, laporan_penggabungan.json") in text
+    assert (
+        "Dihapus dari keluaran sebelumnya (tidak ditulis oleh perintah ini): desa_shp.zip, "
+        "kecamatan_shp.zip, laporan_penggabungan.json"
+    ) in text
     assert oct(out.stat().st_mode & 0o777) == oct(0o777 & ~_umask())
     assert hidden(tmp_path) == []
 
@@ -195,8 +222,10 @@ def test_folder_with_files_povmap_did_not_write_is_refused(inputs, tmp_path):
     (out / "foto").mkdir()
     code, text = invoke("export", boundaries, counts, "-o", out)
     assert code == 1
-    assert f"Folder keluaran {out} berisi berkas yang tidak ditulis povmap: catatan rapat.docx, " \
-           "foto." in text
+    assert (
+        f"Folder keluaran {out} berisi berkas yang tidak ditulis povmap: catatan rapat.docx, "
+        "foto." in text
+    )
     assert sorted(p.name for p in out.iterdir()) == ["catatan rapat.docx", "foto"]
     # Beside a bundle too: a user's file added to an earlier bundle folder is never deleted.
     (out / "catatan rapat.docx").unlink()
@@ -213,8 +242,7 @@ def test_folder_with_files_povmap_did_not_write_is_refused(inputs, tmp_path):
     code, text = invoke("export", boundaries, counts, "-o", out, "--format", "geojson")
     assert code == 0, text
     assert (out / ".gitkeep").exists()  # a version-control marker is kept, not reported
-    assert "Dihapus dari keluaran sebelumnya (tidak ditulis oleh perintah ini): povmap.gpkg" \
-        in text
+    assert "Dihapus dari keluaran sebelumnya (tidak ditulis oleh perintah ini): povmap.gpkg" in text
     assert hidden(tmp_path) == [] and hidden(out) == []
 
 
@@ -253,8 +281,17 @@ def test_a_failed_atlas_leaves_the_earlier_map(inputs, tmp_path, monkeypatch):
         raise RuntimeError("matplotlib gagal")
 
     monkeypatch.setattr(static, "PdfPages", broken)
-    code, text = invoke("map", boundaries, counts, "-o", tmp_path / "peta.html", "--title",
-                        "Baru", "--atlas", tmp_path / "atlas.pdf")
+    code, text = invoke(
+        "map",
+        boundaries,
+        counts,
+        "-o",
+        tmp_path / "peta.html",
+        "--title",
+        "Baru",
+        "--atlas",
+        tmp_path / "atlas.pdf",
+    )
     assert code == 1 and "matplotlib gagal" in text
     assert tree(tmp_path) == before  # neither the new map nor its manifest
 
@@ -268,8 +305,15 @@ def test_a_failed_report_leaves_no_joined_layer(inputs, tmp_path, monkeypatch):
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(JoinReport, "write", broken)
-    code, text = invoke("join", boundaries, counts, "-o", tmp_path / "hasil.gpkg",
-                        "--report", tmp_path / "laporan.json")
+    code, text = invoke(
+        "join",
+        boundaries,
+        counts,
+        "-o",
+        tmp_path / "hasil.gpkg",
+        "--report",
+        tmp_path / "laporan.json",
+    )
     assert code == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
 
@@ -285,6 +329,7 @@ def test_export_into_a_mount_point(inputs, tmp_path, monkeypatch):
     def across(src, dst) -> bool:
         def inside(p):
             return Path(os.path.abspath(p)).is_relative_to(usb)
+
         return inside(src) != inside(dst)
 
     def rename(src, dst, *args, **kwargs):
@@ -327,8 +372,9 @@ def test_export_into_a_mount_point(inputs, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("moved_aside,moved_in", [(5, 0), (None, 3)])
-def test_a_run_killed_in_a_mount_point_swap_is_undone_by_the_next(moved_aside, moved_in, inputs,
-                                                                  tmp_path, monkeypatch):
+def test_a_run_killed_in_a_mount_point_swap_is_undone_by_the_next(
+    moved_aside, moved_in, inputs, tmp_path, monkeypatch
+):
     # What a SIGKILL half-way through a swap inside a mount point leaves: some old files moved
     # aside, maybe some new ones moved in. The next run puts the old bundle back first.
     boundaries, counts = inputs
@@ -362,8 +408,13 @@ def povmap_process(*args: object) -> subprocess.Popen:
     """The real ``povmap`` command in a process of its own (to run beside or to kill)."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     env.pop("POVMAP_DEBUG", None)
-    return subprocess.Popen([sys.executable, "-m", "povmap.cli", *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "povmap.cli", *map(str, args)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(condition, process: subprocess.Popen, timeout: float = 300) -> None:
@@ -408,12 +459,14 @@ def test_export_killed_at_any_point_leaves_the_old_bundle(kalsel_raw, inputs, tm
     kalsel_counts, out, old = province_over_a_bundle(kalsel_raw, inputs, tmp_path)
     old_manifest = check_bundle(out)
     for files in (0, 4, 10):
+
         def staged(n=files) -> bool:
             stages = list(tmp_path.glob(".bundel.povmap-stage-*"))
             return bool(stages) and len(list(stages[0].iterdir())) >= n
 
-        process = povmap_process("export", need(KALSEL_DESA), kalsel_counts, "-o", out,
-                                 "--format", "geojson,gpkg,shp")
+        process = povmap_process(
+            "export", need(KALSEL_DESA), kalsel_counts, "-o", out, "--format", "geojson,gpkg,shp"
+        )
         wait_for(staged, process)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
@@ -427,8 +480,11 @@ def test_export_killed_at_any_point_leaves_the_old_bundle(kalsel_raw, inputs, tm
 
 def test_staging_left_by_a_killed_run_is_cleaned_up(inputs, tmp_path):
     boundaries, counts = inputs
-    for stale in (".peta.html.povmap-stage-abcd1234", ".bundel.povmap-stage-x",
-                  ".bundel.povmap-trash-y"):
+    for stale in (
+        ".peta.html.povmap-stage-abcd1234",
+        ".bundel.povmap-stage-x",
+        ".bundel.povmap-trash-y",
+    ):
         (tmp_path / stale).mkdir()
         (tmp_path / stale / "sisa.geojson").write_text("{}")
     (tmp_path / ".peta.html.povmap-lock").write_text("")
@@ -440,6 +496,7 @@ def test_staging_left_by_a_killed_run_is_cleaned_up(inputs, tmp_path):
 
 
 # --- kind 8, output side: a full disk, a folder that cannot be written --------------------------
+
 
 def test_full_disk_during_export_says_so_and_keeps_the_old_bundle(inputs, tmp_path, monkeypatch):
     import povmap.export.bundle as bundle
@@ -468,11 +525,21 @@ def test_full_disk_reported_by_gdal(inputs, tmp_path, monkeypatch):
 
     def full(*args, **kwargs):
         raise pyogrio.errors.DataSourceError(
-            f"Failed to write features: {os.strerror(errno.ENOSPC)}")
+            f"Failed to write features: {os.strerror(errno.ENOSPC)}"
+        )
 
     monkeypatch.setattr(pyogrio, "write_dataframe", full)
-    code, text = invoke("pockets", boundaries, counts, "-o", tmp_path / "hasil" / "k.gpkg",
-                        "--permutations", 99, "--lang", "en")
+    code, text = invoke(
+        "pockets",
+        boundaries,
+        counts,
+        "-o",
+        tmp_path / "hasil" / "k.gpkg",
+        "--permutations",
+        99,
+        "--lang",
+        "en",
+    )
     assert code == 1, text
     assert f"Disk full: no space left to write the output in {tmp_path / 'hasil'}" in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
@@ -482,8 +549,9 @@ def test_output_folder_that_cannot_be_made(tmp_path):
     blocker = tmp_path / "berkas.txt"
     blocker.write_text("bukan folder")
     # Refused before any work: the counts table does not even exist.
-    code, text = invoke("join", need(KAYONG_DESA), tmp_path / "tidak_ada.csv",
-                        "-o", blocker / "hasil.gpkg")
+    code, text = invoke(
+        "join", need(KAYONG_DESA), tmp_path / "tidak_ada.csv", "-o", blocker / "hasil.gpkg"
+    )
     assert code == 1
     assert f"folder {blocker} tidak dapat ditulis" in text and "tidak_ada" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["berkas.txt"]
@@ -498,8 +566,9 @@ def test_a_terminated_run_leaves_no_hidden_file(kalsel_raw, inputs, tmp_path, st
     def staged() -> bool:
         return bool(list(tmp_path.glob(".bundel.povmap-stage-*")))
 
-    process = povmap_process("export", need(KALSEL_DESA), kalsel_counts, "-o", out,
-                             "--format", "geojson,gpkg,shp")
+    process = povmap_process(
+        "export", need(KALSEL_DESA), kalsel_counts, "-o", out, "--format", "geojson,gpkg,shp"
+    )
     wait_for(staged, process)
     os.kill(process.pid, stop)
     _, err = process.communicate(timeout=300)

@@ -71,8 +71,11 @@ def test_planted_cluster_is_found_as_one_pocket(planted, method, stray):
     assert region.geometry.contains(seed_desa.representative_point())
     members = result.desa[result.desa["id_kantong"] == "K01"]
     assert region["jumlah_miskin_ekstrem"] == members["jumlah_miskin_ekstrem"].sum()
-    assert result.desa.loc[inside & pocket, "label_kantong"].eq(
-        "Kantong kemiskinan (tinggi dikelilingi tinggi)").all()
+    assert (
+        result.desa.loc[inside & pocket, "label_kantong"]
+        .eq("Kantong kemiskinan (tinggi dikelilingi tinggi)")
+        .all()
+    )
     # The priority table puts the flagged desa first and names their pocket.
     top = result.peringkat.head(int(pocket.sum()))
     assert set(top["jenis_kantong"]) <= {"kantong", "pencilan_tinggi"}
@@ -112,14 +115,16 @@ def test_numbers_match_esda_called_directly(planted, kalsel_weights):
 
 def test_rerun_writes_byte_identical_files(planted, tmp_path):
     layer, _ = planted
-    written = [write_pockets(find_pockets(layer), tmp_path / run / "k.geojson")
-               for run in ("a", "b")]
+    written = [
+        write_pockets(find_pockets(layer), tmp_path / run / "k.geojson") for run in ("a", "b")
+    ]
     assert [p.name for p in written[0]] == ["k.geojson", "k_wilayah.geojson", "k_peringkat.csv"]
     for first, second in zip(*written, strict=True):
         assert first.read_bytes() == second.read_bytes()
     desa = gpd.read_file(written[0][0])
-    assert len(desa) > 30 and {"kode_desa", "jenis_kantong", "id_kantong",
-                               "label_kantong"} <= set(desa.columns)
+    assert len(desa) > 30 and {"kode_desa", "jenis_kantong", "id_kantong", "label_kantong"} <= set(
+        desa.columns
+    )
     assert len(gpd.read_file(written[0][1])) >= 1
 
 
@@ -131,8 +136,9 @@ def test_ranking_as_xlsx_keeps_numbers_numbers(planted, tmp_path):
     table = pd.read_excel(written[-1], sheet_name="peringkat")
     assert list(table["kode_desa"]) == list(result.peringkat["kode_desa"])
     assert table["persen_miskin_ekstrem"].dtype.kind == "f"
-    np.testing.assert_allclose(table["persen_miskin_ekstrem"],
-                               result.peringkat["persen_miskin_ekstrem"].round(2))
+    np.testing.assert_allclose(
+        table["persen_miskin_ekstrem"], result.peringkat["persen_miskin_ekstrem"].round(2)
+    )
 
 
 def test_islands_are_linked_not_lost(kalsel_weights, tmp_path_factory):
@@ -192,8 +198,19 @@ def test_rates_within_chance_are_not_pockets(kalsel):
 def test_cli_pockets_writes_layers_and_ranking(tmp_path, tmp_path_factory):
     _, counts = _layer(KAYONG_DESA, 61, tmp_path_factory)
     out = tmp_path / "kantong.gpkg"
-    args = ["pockets", str(KAYONG_DESA), str(counts), "-o", str(out), "--method", "getis_ord",
-            "--permutations", "999", "--ranking", str(tmp_path / "prioritas.csv")]
+    args = [
+        "pockets",
+        str(KAYONG_DESA),
+        str(counts),
+        "-o",
+        str(out),
+        "--method",
+        "getis_ord",
+        "--permutations",
+        "999",
+        "--ranking",
+        str(tmp_path / "prioritas.csv"),
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "desa pulau dihubungkan" in result.output
@@ -201,7 +218,8 @@ def test_cli_pockets_writes_layers_and_ranking(tmp_path, tmp_path_factory):
     assert layers == {"kantong_desa", "kantong_wilayah"}
     ranking = (tmp_path / "prioritas.csv").read_text(encoding="utf-8").splitlines()
     assert ranking[0].startswith("prioritas,kode_desa,nama_desa") and len(ranking) == 44
-    bad = CliRunner().invoke(main, ["pockets", str(KAYONG_DESA), str(counts),
-                                    "-o", str(tmp_path / "k.shp")])
+    bad = CliRunner().invoke(
+        main, ["pockets", str(KAYONG_DESA), str(counts), "-o", str(tmp_path / "k.shp")]
+    )
     assert bad.exit_code == 1 and "geojson" in bad.output and "Traceback" not in bad.output
     assert not (tmp_path / "k.shp").exists()

@@ -44,9 +44,18 @@ def kayong(tmp_path_factory):
 def test_desa_without_geometry_stay_in_the_ranking(kayong, tmp_path):
     base, counts, gone = kayong
     out = tmp_path / "kantong.geojson"
-    result = CliRunner().invoke(main, ["pockets", str(base / "desa.geojson"),
-                                       str(base / "jumlah.csv"), "-o", str(out),
-                                       "--permutations", "999"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "pockets",
+            str(base / "desa.geojson"),
+            str(base / "jumlah.csv"),
+            "-o",
+            str(out),
+            "--permutations",
+            "999",
+        ],
+    )
     assert result.exit_code == 0, result.output
     ranking = pd.read_csv(tmp_path / "kantong_peringkat.csv", dtype={"kode_desa": str})
     assert len(ranking) == len(counts) == 43  # before: 41, the two desa silently missing
@@ -65,8 +74,9 @@ def test_desa_without_geometry_stay_in_the_ranking(kayong, tmp_path):
 
 def test_desa_without_geometry_are_marked_in_the_layer(kayong):
     base, _, gone = kayong
-    run = povmap.run(base / "desa.geojson", base / "jumlah.csv",
-                     povmap.pipeline.Options(pockets=True, lang="en"))
+    run = povmap.run(
+        base / "desa.geojson", base / "jumlah.csv", povmap.pipeline.Options(pockets=True, lang="en")
+    )
     desa = run.pockets.desa.set_index("kode_desa")
     assert (desa.loc[gone, "jenis_kantong"] == "tanpa_geometri").all()
     assert (desa.loc[gone, "label_kantong"] == "No geometry (not tested)").all()
@@ -101,11 +111,13 @@ def test_values_that_do_not_vary_are_said_so_without_warnings(lahat, kind):
     n = povmap.i18n.format_number(len(raw))
     assert str(caught.value) == (
         f"Kolom 'persen_miskin_ekstrem': semua {n} desa bernilai sama ({text}); nilainya tidak "
-        "bervariasi, jadi tidak ada kantong yang dapat diuji.")
+        "bervariasi, jadi tidak ada kantong yang dapat diuji."
+    )
     value = "2.00 %" if kind == "constant" else "0.00 %"
     assert caught.value.en == (
         f"Column 'persen_miskin_ekstrem': all {len(raw)} villages have the same value ({value}); "
-        "the values do not vary, so no pocket can be tested.")
+        "the values do not vary, so no pocket can be tested."
+    )
 
 
 def test_cli_on_constant_values_names_the_fault_and_no_warning(lahat, tmp_path):
@@ -115,8 +127,18 @@ def test_cli_on_constant_values_names_the_fault_and_no_warning(lahat, tmp_path):
     counts["jumlah_keluarga_miskin_ekstrem"] = 3
     counts["jumlah_miskin_ekstrem"] = 10
     counts.to_csv(tmp_path / "sama.csv", index=False)
-    result = CliRunner().invoke(main, ["pockets", str(LAHAT_DESA), str(tmp_path / "sama.csv"),
-                                       "-o", str(tmp_path / "k.geojson"), "--lang", "en"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "pockets",
+            str(LAHAT_DESA),
+            str(tmp_path / "sama.csv"),
+            "-o",
+            str(tmp_path / "k.geojson"),
+            "--lang",
+            "en",
+        ],
+    )
     assert result.exit_code == 1
     assert "the values do not vary, so no pocket can be tested" in result.output
     assert "Warning" not in result.output and "only 0 desa" not in result.output
@@ -135,8 +157,9 @@ def test_fdr_is_scipys_with_the_old_values():
     rng = np.random.default_rng(12)
     fixed = np.array([0.01, 0.04, 0.03, 0.5, 0.0002, 0.0002, 1.0, 0.049])
     assert np.allclose(benjamini_hochberg(fixed), _hand_written_bh(fixed), rtol=0, atol=1e-15)
-    assert np.allclose(benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5])),
-                       [0.04, 0.05333333, 0.05333333, 0.5])
+    assert np.allclose(
+        benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5])), [0.04, 0.05333333, 0.05333333, 0.5]
+    )
     for _ in range(20):  # permutation p-values: many ties, some at 1
         p = np.minimum(1, 2 * rng.integers(1, 1000, rng.integers(2, 300)) / 1000)
         assert np.allclose(benjamini_hochberg(p), _hand_written_bh(p), rtol=0, atol=1e-15)
@@ -148,6 +171,5 @@ def test_fdr_on_a_real_run_matches_the_old_values(kayong):
     result = find_pockets(layer, permutations=999)
     tested = result.desa["p_value"].notna()
     p = result.desa.loc[tested, "p_value"].to_numpy()
-    assert np.allclose(result.desa.loc[tested, "q_value"], _hand_written_bh(p), rtol=0,
-                       atol=1e-15)
+    assert np.allclose(result.desa.loc[tested, "q_value"], _hand_written_bh(p), rtol=0, atol=1e-15)
     assert (result.desa.loc[tested, "q_value"] > result.desa.loc[tested, "p_value"]).any()

@@ -30,8 +30,18 @@ import povmap
 from povmap._errors import PovmapInputError, Text
 from povmap._privacy import mask, mask_text
 
-HEADER = ["NIK", "Nama Kepala Keluarga", "No HP", "Alamat", "Desa/Kelurahan", "Kecamatan",
-          "Kode Kemendagri", "Desil Kesejahteraan", "ID Keluarga P3KE", "Jumlah Anggota Keluarga"]
+HEADER = [
+    "NIK",
+    "Nama Kepala Keluarga",
+    "No HP",
+    "Alamat",
+    "Desa/Kelurahan",
+    "Kecamatan",
+    "Kode Kemendagri",
+    "Desil Kesejahteraan",
+    "ID Keluarga P3KE",
+    "Jumlah Anggota Keluarga",
+]
 #: Every planted name and address carries this token, so that any fragment of one is found too.
 TOKEN = "qzxwvplnt"
 
@@ -42,8 +52,9 @@ def _line(cells: list[object]) -> str:
     return buffer.getvalue()
 
 
-def planted_register(raw: gpd.GeoDataFrame, path: Path, families: int = 1500,
-                     seed: int = 9) -> tuple[Path, set[str], pd.DataFrame]:
+def planted_register(
+    raw: gpd.GeoDataFrame, path: Path, families: int = 1500, seed: int = 9
+) -> tuple[Path, set[str], pd.DataFrame]:
     """A family register on the desa of ``raw``, written as CSV with some broken rows.
 
     Returns the path, the planted personal values, and the well-formed rows (what must be
@@ -68,17 +79,47 @@ def planted_register(raw: gpd.GeoDataFrame, path: Path, families: int = 1500,
             # part of the address lands in the desa column.
             tail = f"belakang rumah H. {TOKEN.upper()}{f}"
             planted.add(tail)
-            lines.append(",".join([nik, name, phone, address, tail, desa["nama"],
-                                   desa["nama_kec"], code, str(desil), f"K{f}",
-                                   str(members)]) + "\n")
+            lines.append(
+                ",".join(
+                    [
+                        nik,
+                        name,
+                        phone,
+                        address,
+                        tail,
+                        desa["nama"],
+                        desa["nama_kec"],
+                        code,
+                        str(desil),
+                        f"K{f}",
+                        str(members),
+                    ]
+                )
+                + "\n"
+            )
             continue
         if kind == 11:
             # The same, with a phone number in the second half of the address.
             other = f"0813{rng.integers(10**7, 10**8)}"
             planted.add(other)
-            lines.append(",".join([nik, name, phone, f"Jl. Kenanga {TOKEN}{f}", f"HP {other}",
-                                   desa["nama"], desa["nama_kec"], code, str(desil), f"K{f}",
-                                   str(members)]) + "\n")
+            lines.append(
+                ",".join(
+                    [
+                        nik,
+                        name,
+                        phone,
+                        f"Jl. Kenanga {TOKEN}{f}",
+                        f"HP {other}",
+                        desa["nama"],
+                        desa["nama_kec"],
+                        code,
+                        str(desil),
+                        f"K{f}",
+                        str(members),
+                    ]
+                )
+                + "\n"
+            )
             continue
         if kind == 19:
             code = nik  # the NIK typed into the code column
@@ -86,12 +127,27 @@ def planted_register(raw: gpd.GeoDataFrame, path: Path, families: int = 1500,
             code = phone  # a phone number in the code column
         elif kind == 29:
             # A person's name and NIK in the area columns: never shown, never counted anywhere.
-            lines.append(_line([nik, name, phone, address, name, nik, nik, desil, f"K{f}",
-                                members]))
+            lines.append(
+                _line([nik, name, phone, address, name, nik, nik, desil, f"K{f}", members])
+            )
             continue
         good.append({"kode": desa["kode"], "desil": desil, "anggota": members})
-        lines.append(_line([nik, name, phone, address, desa["nama"], desa["nama_kec"], code,
-                            desil, f"K{f}", members]))
+        lines.append(
+            _line(
+                [
+                    nik,
+                    name,
+                    phone,
+                    address,
+                    desa["nama"],
+                    desa["nama_kec"],
+                    code,
+                    desil,
+                    f"K{f}",
+                    members,
+                ]
+            )
+        )
     path.write_text("".join(lines), encoding="utf-8")
     return path, planted, pd.DataFrame(good)
 
@@ -128,8 +184,9 @@ def leaks(texts: dict[str, bytes], planted: set[str]) -> list[tuple[str, str]]:
 
 
 def cli(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "povmap.cli", *map(str, args)],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "povmap.cli", *map(str, args)], capture_output=True, text=True
+    )
 
 
 def test_planted_personal_data_reaches_no_output_of_any_command(tmp_path):
@@ -138,12 +195,28 @@ def test_planted_personal_data_reaches_no_output_of_any_command(tmp_path):
     out = tmp_path / "keluaran"
     out.mkdir()
     runs = [
-        ("join", need(LAHAT_DESA), register, "-o", out / "gabung.gpkg", "--report",
-         out / "laporan.json"),
+        (
+            "join",
+            need(LAHAT_DESA),
+            register,
+            "-o",
+            out / "gabung.gpkg",
+            "--report",
+            out / "laporan.json",
+        ),
         ("map", LAHAT_DESA, register, "-o", out / "peta.html", "--lang", "en"),
         ("export", LAHAT_DESA, register, "-o", out / "bundel", "--format", "geojson,gpkg,shp"),
-        ("pockets", LAHAT_DESA, register, "-o", out / "kantong.geojson", "--permutations", "99",
-         "--ranking", out / "peringkat.xlsx"),
+        (
+            "pockets",
+            LAHAT_DESA,
+            register,
+            "-o",
+            out / "kantong.geojson",
+            "--permutations",
+            "99",
+            "--ranking",
+            out / "peringkat.xlsx",
+        ),
     ]
     printed = {}
     for command, *args in runs:
@@ -173,15 +246,47 @@ def test_planted_personal_data_reaches_no_output_of_any_command(tmp_path):
 def test_shifted_row_and_nik_as_code_masked_in_report_and_summary(tmp_path):
     raw = gpd.read_file(need(KONSEL_DESA))
     desa = raw.iloc[5]
-    lines = [_line(["NIK", "Nama Lengkap", "Alamat", "Desa", "Kecamatan", "Kode Desa",
-                    "Desil Kesejahteraan", "ID Keluarga"]),
-             _line(["7405111122223333", "Ani Satu", "Jl. A", desa["nama"], desa["nama_kec"],
-                    desa["kode_nodot"], 1, "K1"]),
-             # Unquoted comma: "Lorong Mawar Dua" lands in the desa column.
-             "7405777788889999,Wa Ode Geser,Jl. Kenari 9, Lorong Mawar Dua,"
-             f"{desa['nama']},{desa['nama_kec']},{desa['kode_nodot']},1,K2\n",
-             _line(["7405555566667777", "La Kode", "Jl. B", "Desa Pemekaran",
-                    desa["nama_kec"], "7405555566667777", 1, "K3"])]
+    lines = [
+        _line(
+            [
+                "NIK",
+                "Nama Lengkap",
+                "Alamat",
+                "Desa",
+                "Kecamatan",
+                "Kode Desa",
+                "Desil Kesejahteraan",
+                "ID Keluarga",
+            ]
+        ),
+        _line(
+            [
+                "7405111122223333",
+                "Ani Satu",
+                "Jl. A",
+                desa["nama"],
+                desa["nama_kec"],
+                desa["kode_nodot"],
+                1,
+                "K1",
+            ]
+        ),
+        # Unquoted comma: "Lorong Mawar Dua" lands in the desa column.
+        "7405777788889999,Wa Ode Geser,Jl. Kenari 9, Lorong Mawar Dua,"
+        f"{desa['nama']},{desa['nama_kec']},{desa['kode_nodot']},1,K2\n",
+        _line(
+            [
+                "7405555566667777",
+                "La Kode",
+                "Jl. B",
+                "Desa Pemekaran",
+                desa["nama_kec"],
+                "7405555566667777",
+                1,
+                "K3",
+            ]
+        ),
+    ]
     path = tmp_path / "register.csv"
     path.write_text("".join(lines), encoding="utf-8")
     counts = povmap.read_counts(path)
@@ -209,8 +314,15 @@ def test_blank_and_invalid_codes_grouped_by_their_names(tmp_path):
         ["7405000000000006", b["nama"], b["nama_kec"], "", 1, "K6"],
     ]
     path = tmp_path / "register.csv"
-    path.write_text("".join(_line(r) for r in [["NIK", "Desa", "Kecamatan", "Kode Desa",
-                                                "Desil Kesejahteraan", "ID Keluarga"], *rows]))
+    path.write_text(
+        "".join(
+            _line(r)
+            for r in [
+                ["NIK", "Desa", "Kecamatan", "Kode Desa", "Desil Kesejahteraan", "ID Keluarga"],
+                *rows,
+            ]
+        )
+    )
     joined = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path)).joined
     got = joined.set_index("kode_desa")
     assert got.at[a["kode"], "jumlah_keluarga_desil_1"] == 2  # coded row and the blank one
@@ -223,11 +335,12 @@ def test_blank_and_invalid_codes_grouped_by_their_names(tmp_path):
 def test_left_out_statuses_counted_by_category_never_by_cell_text(tmp_path):
     raw = gpd.read_file(need(KONSEL_DESA))
     desa = raw.iloc[3]
-    rows = [["NIK", "Desa", "Kecamatan", "Desil", "Status Keberadaan"],
-            ["7405000000000001", desa["nama"], desa["nama_kec"], 1, "Ditemukan"],
-            ["7405000000000002", desa["nama"], desa["nama_kec"], 1, "Meninggal Dunia 2023"],
-            ["7405000000000003", desa["nama"], desa["nama_kec"], 1,
-             "pindah ke rumah Bapak Sanusi"]]
+    rows = [
+        ["NIK", "Desa", "Kecamatan", "Desil", "Status Keberadaan"],
+        ["7405000000000001", desa["nama"], desa["nama_kec"], 1, "Ditemukan"],
+        ["7405000000000002", desa["nama"], desa["nama_kec"], 1, "Meninggal Dunia 2023"],
+        ["7405000000000003", desa["nama"], desa["nama_kec"], 1, "pindah ke rumah Bapak Sanusi"],
+    ]
     path = tmp_path / "register.csv"
     path.write_text("".join(_line(r) for r in rows))
     info = povmap.read_counts(path).source
@@ -235,23 +348,29 @@ def test_left_out_statuses_counted_by_category_never_by_cell_text(tmp_path):
     assert "Sanusi" not in json.dumps(dataclasses.asdict(info), default=str)
 
 
-@pytest.mark.parametrize(("value", "masked"), [
-    ("3201234567890001", "3201********0001"),
-    ("3201 2345 6789 0001", "3201********0001"),
-    ("081234567890", "0812******90"),
-    ("+62 812-3456-7890", "6281*******90"),
-    ("Jl. Mangga No. 9", "J***************"),
-])
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("3201234567890001", "3201********0001"),
+        ("3201 2345 6789 0001", "3201********0001"),
+        ("081234567890", "0812******90"),
+        ("+62 812-3456-7890", "6281*******90"),
+        ("Jl. Mangga No. 9", "J***************"),
+    ],
+)
 def test_mask(value, masked):
     assert mask(value) == masked
 
 
 def test_mask_text_masks_personal_numbers_and_keeps_codes_and_counts():
-    text = ("baris 4: NIK 3201234567890001, HP 0812-3456-7890 / +6281234567890; kode "
-            "63.06.01.2001, 6306012001, 62.08.01.2001; 1.234.567 jiwa; 3,25 %")
+    text = (
+        "baris 4: NIK 3201234567890001, HP 0812-3456-7890 / +6281234567890; kode "
+        "63.06.01.2001, 6306012001, 62.08.01.2001; 1.234.567 jiwa; 3,25 %"
+    )
     assert mask_text(text) == (
         "baris 4: NIK 3201********0001, HP 0812******90 / 6281*******90; kode "
-        "63.06.01.2001, 6306012001, 62.08.01.2001; 1.234.567 jiwa; 3,25 %")
+        "63.06.01.2001, 6306012001, 62.08.01.2001; 1.234.567 jiwa; 3,25 %"
+    )
     # Every message and note is masked where it is made, in both languages.
     error = PovmapInputError("kode 3201234567890001 salah", en="code 3201234567890001 wrong")
     assert str(error) == "kode 3201********0001 salah"
@@ -260,11 +379,14 @@ def test_mask_text_masks_personal_numbers_and_keeps_codes_and_counts():
     assert (str(note), note.en) == ("HP 0812******90", "phone 0812******90")
 
 
-@pytest.mark.parametrize(("cell", "shown"), [
-    ("1604123456780001", "1604********0001"),  # a NIK slid into the count column
-    ("081277778888", "0812******88"),  # a phone number, read as the number 81277778888
-    ("0812-7777-8888", "0812******88"),  # a phone number that is not a number at all
-])
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ("1604123456780001", "1604********0001"),  # a NIK slid into the count column
+        ("081277778888", "0812******88"),  # a phone number, read as the number 81277778888
+        ("0812-7777-8888", "0812******88"),  # a phone number that is not a number at all
+    ],
+)
 def test_identifier_in_a_count_column_is_refused_and_shown_masked(cell, shown, tmp_path):
     raw = gpd.read_file(need(LAHAT_DESA))
     counts = make_counts(raw, seed=8).astype({"jumlah_miskin_ekstrem": object})
@@ -272,8 +394,10 @@ def test_identifier_in_a_count_column_is_refused_and_shown_masked(cell, shown, t
     counts.to_csv(tmp_path / "rekap.csv", index=False)
     proc = cli("join", LAHAT_DESA, tmp_path / "rekap.csv", "-o", tmp_path / "g.gpkg")
     assert proc.returncode == 1
-    assert f"baris 11, kolom 'jumlah_miskin_ekstrem': '{shown}'" in proc.stderr or (
-        f"baris 11, kolom 'jumlah_miskin_ekstrem': {shown} bukan jumlah") in proc.stderr
+    assert (
+        f"baris 11, kolom 'jumlah_miskin_ekstrem': '{shown}'" in proc.stderr
+        or (f"baris 11, kolom 'jumlah_miskin_ekstrem': {shown} bukan jumlah") in proc.stderr
+    )
     assert cell not in proc.stderr and cell.replace("-", "") not in proc.stderr
     assert not (tmp_path / "g.gpkg").exists()
 
@@ -284,8 +408,16 @@ def test_by_name_rows_with_kecamatan_codes_are_not_pooled(tmp_path):
     rows = [["NIK", "Desa", "Kecamatan", "Kode", "Desil", "ID Keluarga"]]
     for i, desa in enumerate(kecamatan.itertuples()):
         for member in range(i + 1):
-            rows.append([f"74050000000{i}{member:04d}", desa.nama, desa.nama_kec,
-                         desa.kode_kec.replace(".", ""), 1, f"K{i}{member}"])
+            rows.append(
+                [
+                    f"74050000000{i}{member:04d}",
+                    desa.nama,
+                    desa.nama_kec,
+                    desa.kode_kec.replace(".", ""),
+                    1,
+                    f"K{i}{member}",
+                ]
+            )
     path = tmp_path / "register.csv"
     path.write_text("".join(_line(r) for r in rows))
     joined = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path)).joined
@@ -296,9 +428,11 @@ def test_by_name_rows_with_kecamatan_codes_are_not_pooled(tmp_path):
 def test_blank_code_of_an_unmatched_by_name_row_shows_blank_not_nan(tmp_path):
     raw = gpd.read_file(need(KONSEL_DESA))
     a = raw.iloc[10]
-    rows = [["NIK", "Desa", "Kecamatan", "Kode Desa", "Desil Kesejahteraan", "ID Keluarga"],
-            ["7405000000000001", a["nama"], a["nama_kec"], a["kode_nodot"], 1, "K1"],
-            ["7405000000000002", a["nama"] + " Lama", a["nama_kec"], "", 1, "K2"]]
+    rows = [
+        ["NIK", "Desa", "Kecamatan", "Kode Desa", "Desil Kesejahteraan", "ID Keluarga"],
+        ["7405000000000001", a["nama"], a["nama_kec"], a["kode_nodot"], 1, "K1"],
+        ["7405000000000002", a["nama"] + " Lama", a["nama_kec"], "", 1, "K2"],
+    ]
     path = tmp_path / "register.csv"
     path.write_text("".join(_line(r) for r in rows))
     result = povmap.join(povmap.read_boundaries(KONSEL_DESA), povmap.read_counts(path))

@@ -37,9 +37,23 @@ def test_glyphs_missing_from_the_font_give_no_raw_warning(tmp_path):
     # A CJK name: DejaVu Sans has no glyph for it, and matplotlib warns once per glyph.
     path, table = _layer(tmp_path, "Desa 村庄")
     out, atlas = tmp_path / "peta.pdf", tmp_path / "atlas.pdf"
-    done = subprocess.run([sys.executable, "-m", "povmap.cli", "map", str(path), str(table), "-o",
-                           str(out), "--atlas", str(atlas)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "povmap.cli",
+            "map",
+            str(path),
+            str(table),
+            "-o",
+            str(out),
+            "--atlas",
+            str(atlas),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert out.stat().st_size > 0 and atlas.stat().st_size > 0
     assert "Warning" not in done.stderr and "warn" not in done.stderr.lower()

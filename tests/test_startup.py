@@ -19,10 +19,13 @@ HEAVY = ("matplotlib", "folium", "esda", "topojson", "libpysal", "mapclassify")
 
 
 def _loaded_after(code: str) -> dict:
-    script = (f"import sys; sys.path.insert(0, {SRC!r}); {code}; import json; "
-              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True)
+    script = (
+        f"import sys; sys.path.insert(0, {SRC!r}); {code}; import json; "
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     return set(json.loads(done.stdout.splitlines()[-1]))
 
 
@@ -44,11 +47,14 @@ def test_analysis_stages_do_not_load_matplotlib():
 
 
 def test_public_api_is_reachable_and_listed():
-    script = (f"import sys; sys.path.insert(0, {SRC!r}); import povmap, json; "
-              "print(json.dumps({'dir': dir(povmap), 'all': povmap.__all__, "
-              "'kinds': {n: type(getattr(povmap, n)).__name__ for n in povmap.__all__}}))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True)
+    script = (
+        f"import sys; sys.path.insert(0, {SRC!r}); import povmap, json; "
+        "print(json.dumps({'dir': dir(povmap), 'all': povmap.__all__, "
+        "'kinds': {n: type(getattr(povmap, n)).__name__ for n in povmap.__all__}}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     got = json.loads(done.stdout)
     assert set(got["all"]) <= set(got["dir"])
     assert got["kinds"]["read_boundaries"] == "function"
@@ -83,14 +89,23 @@ def test_html_map_modules_leave_out_pockets_suppression_and_static_maps():
     # What ``povmap map -o peta.html`` imports: esda/libpysal (pockets, seconds of scipy.stats
     # and sklearn), scipy.optimize (suppression) and matplotlib's PDF backend (static maps) load
     # only when --kantong, --suppress-below or a PNG/PDF/atlas asks for them.
-    script = (f"import sys; sys.path.insert(0, {SRC!r}); "
-              "import povmap.pipeline, povmap.export.suppress, povmap.render.controls, "
-              "povmap.render.output; import json; print(json.dumps(sorted(sys.modules)))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          check=True)
+    script = (
+        f"import sys; sys.path.insert(0, {SRC!r}); "
+        "import povmap.pipeline, povmap.export.suppress, povmap.render.controls, "
+        "povmap.render.output; import json; print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
     loaded = set(json.loads(done.stdout.splitlines()[-1]))
-    heavy = {"esda", "libpysal", "scipy.optimize", "scipy.stats", "povmap.render.static",
-             "matplotlib.backends.backend_pdf"}
+    heavy = {
+        "esda",
+        "libpysal",
+        "scipy.optimize",
+        "scipy.stats",
+        "povmap.render.static",
+        "matplotlib.backends.backend_pdf",
+    }
     assert not loaded & heavy, sorted(loaded & heavy)
 
 

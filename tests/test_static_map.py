@@ -37,30 +37,51 @@ def hss_csv(tmp_path_factory, hss_counts):
 
 def test_png_map_uses_the_class_colours(hss_csv, tmp_path):
     out = tmp_path / "peta.png"
-    args = ["map", str(need(HSS_DESA)), str(hss_csv), "-o", str(out), "--title", "Peta HSS",
-            "--vintage", "2024"]
+    args = [
+        "map",
+        str(need(HSS_DESA)),
+        str(hss_csv),
+        "-o",
+        str(out),
+        "--title",
+        "Peta HSS",
+        "--vintage",
+        "2024",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     pixels = (matplotlib.image.imread(out)[..., :3] * 255).round().astype(int).reshape(-1, 3)
     assert len(pixels) > 2000 * 1500  # 200 dpi A4 landscape
     classes = run(need(HSS_DESA), hss_csv, Options()).classification.colors
     for color in classes:  # every class colour is painted (fills and legend swatches)
-        rgb = np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)])
+        rgb = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(pixels - rgb).max(axis=1) <= 2).mean() > 0.001, color
     assert out.with_suffix(".manifest.json").exists()
 
 
 def test_pdf_map_and_atlas_one_page_per_kecamatan(hss_csv, tmp_path):
     out, atlas = tmp_path / "peta.pdf", tmp_path / "atlas.pdf"
-    args = ["map", str(need(HSS_DESA)), str(hss_csv), "-o", str(out), "--atlas", str(atlas),
-            "--lang", "en"]
+    args = [
+        "map",
+        str(need(HSS_DESA)),
+        str(hss_csv),
+        "-o",
+        str(out),
+        "--atlas",
+        str(atlas),
+        "--lang",
+        "en",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page\b", atlas.read_bytes()))
     assert pages == 1 + 11  # the whole kabupaten, then its 11 kecamatan
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "atlas.pdf", "peta.manifest.json", "peta.pdf"]
+        "atlas.pdf",
+        "peta.manifest.json",
+        "peta.pdf",
+    ]
 
 
 def test_wrong_suffix_is_exit_1_without_output(hss_csv, tmp_path):
@@ -72,10 +93,10 @@ def test_wrong_suffix_is_exit_1_without_output(hss_csv, tmp_path):
 
 # --- Labels and legend of the static maps, measured on the figures (#11) ---------------------
 
+
 def _luminance(color: str) -> float:
     """WCAG 2 relative luminance of a colour."""
-    channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-                for c in to_rgb(color)]
+    channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color)]
     return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
 
 
@@ -100,9 +121,12 @@ def _check_figure(fig, layer, classification) -> int:
     labels = [t for t in ax.texts if t.get_gid() == LABEL_GID]
     assert labels
     boxes = [t.get_window_extent(renderer) for t in labels]
-    overlaps = [(labels[i].get_text(), labels[j].get_text())
-                for i, a in enumerate(boxes) for j, b in enumerate(boxes[:i])
-                if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1]
+    overlaps = [
+        (labels[i].get_text(), labels[j].get_text())
+        for i, a in enumerate(boxes)
+        for j, b in enumerate(boxes[:i])
+        if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+    ]
     assert overlaps == []
     utm = layer.to_crs(layer.estimate_utm_crs())
     fills = classification.color_of(utm["kelas"].to_numpy())
@@ -120,11 +144,15 @@ def _check_figure(fig, layer, classification) -> int:
             assert halo is not None and _contrast(color, halo) >= 4.5, (text.get_text(), fill)
     # The legends (classes, pockets) lie beside the drawn polygons, never over them.
     (x0, y0), (x1, y1) = ax.transData.transform(utm.total_bounds.reshape(2, 2))
-    legends = [a.get_window_extent(renderer) for a in [*ax.get_children(), *fig.legends]
-               if isinstance(a, Legend)]
+    legends = [
+        a.get_window_extent(renderer)
+        for a in [*ax.get_children(), *fig.legends]
+        if isinstance(a, Legend)
+    ]
     page = fig.bbox
-    assert all(page.x0 <= b.x0 and b.x1 <= page.x1 and page.y0 <= b.y0 and b.y1 <= page.y1
-               for b in legends)  # whole on the page
+    assert all(
+        page.x0 <= b.x0 and b.x1 <= page.x1 and page.y0 <= b.y0 and b.y1 <= page.y1 for b in legends
+    )  # whole on the page
     assert legends
     for box in legends:
         assert box.x0 >= x1 or box.x1 <= x0 or box.y0 >= y1 or box.y1 <= y0
@@ -135,8 +163,9 @@ def _check_figure(fig, layer, classification) -> int:
 
 def _legend_texts(fig) -> tuple[str, list[str]]:
     legend = fig.axes[0].get_legend()
-    return legend.get_title().get_text().replace("\n", " "), [t.get_text()
-                                                            for t in legend.get_texts()]
+    return legend.get_title().get_text().replace("\n", " "), [
+        t.get_text() for t in legend.get_texts()
+    ]
 
 
 def test_static_labels_apart_with_halo_and_legend_beside_the_data(hss_csv, tmp_path):
@@ -171,8 +200,9 @@ def _furniture_boxes(fig) -> list[Bbox]:
 
     def furniture(artist) -> bool:
         if isinstance(artist, Text):
-            return artist.get_text() == north or bool(re.fullmatch(r"0|[\d.]+ k?m",
-                                                                    artist.get_text()))
+            return artist.get_text() == north or bool(
+                re.fullmatch(r"0|[\d.]+ k?m", artist.get_text())
+            )
         if isinstance(artist, Rectangle):
             return to_hex(artist.get_facecolor()) == "#000000"
         return isinstance(artist, FancyArrow)
@@ -219,8 +249,12 @@ def test_areas_without_a_name_or_a_geometry_get_no_label(hss_csv):
     desa.loc[desa.index[1], "nama_desa"] = None
     desa.loc[desa.index[2], "nama_desa"] = "  "
     named = {str(n) for n in desa["nama_desa"].iloc[3:]}
-    texts = [t.get_text() for page in atlas_pages(Classified(desa, result.classification))
-             for t in page.axes[0].texts if t.get_gid() == LABEL_GID]
+    texts = [
+        t.get_text()
+        for page in atlas_pages(Classified(desa, result.classification))
+        for t in page.axes[0].texts
+        if t.get_gid() == LABEL_GID
+    ]
     assert texts and set(texts) <= named
     points = json.loads(DesaLabels(desa, "Nama desa").data)
     assert len(points) == len(desa) - 3 and {p[0] for p in points} == named
@@ -232,20 +266,24 @@ def test_png_with_pockets_draws_them_as_the_html_map_does(tmp_path, hss_raw):
     points = hss_raw.to_crs(32750).geometry.representative_point()
     centre = points[hss_raw["nama_kec"].eq("Sungai Raya").to_numpy()].union_all().centroid
     near = (points.distance(centre).rank(method="first") <= 15).to_numpy()
-    table.loc[near, "jumlah_miskin_ekstrem"] = (table.loc[near, "jumlah_penduduk"] // 5)
+    table.loc[near, "jumlah_miskin_ekstrem"] = table.loc[near, "jumlah_penduduk"] // 5
     table.to_csv(tmp_path / "hss.csv", index=False)
     out = tmp_path / "peta.png"
     code, output = invoke("map", need(HSS_DESA), tmp_path / "hss.csv", "-o", out, "--kantong")
     assert code == 0 and out.exists(), output
     result = run(need(HSS_DESA), tmp_path / "hss.csv", Options(pockets=True))
-    fig = static_map(result.classified(), kecamatan=result.layers["kecamatan"],
-                     pockets=result.pockets)
+    fig = static_map(
+        result.classified(), kecamatan=result.layers["kecamatan"], pockets=result.pockets
+    )
     _check_figure(fig, result.main, result.classification)
     texts = [t.get_text().replace("\n", " ") for t in fig.axes[0].get_legend().get_texts()]
     # Under the classes: a blank line, the heading, the pocket types present.
     classes = len(result.classification.legend_items("id"))
-    assert texts[classes:classes + 3] == ["", "Kantong kemiskinan",
-                                          "Kantong kemiskinan (tinggi dikelilingi tinggi)"]
+    assert texts[classes : classes + 3] == [
+        "",
+        "Kantong kemiskinan",
+        "Kantong kemiskinan (tinggi dikelilingi tinggi)",
+    ]
     # The PNG has the hot pocket's colour (#7a0177) on its outline.
     pixels = (matplotlib.image.imread(out)[..., :3] * 255).round().astype(int).reshape(-1, 3)
     assert (np.abs(pixels - np.array([0x7A, 0x01, 0x77])).max(axis=1) <= 3).sum() > 200

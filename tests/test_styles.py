@@ -27,9 +27,15 @@ def sld_rules(text: str) -> list[dict]:
         fill = rule.find("sld:PolygonSymbolizer/sld:Fill/sld:CssParameter[@name='fill']", NS)
         literals = [int(e.text) for e in rule.iterfind(".//ogc:PropertyIsEqualTo/ogc:Literal", NS)]
         fields = {e.text for e in rule.iterfind(".//ogc:PropertyName", NS)}
-        rules.append({"title": rule.find("sld:Title", NS).text, "fill": fill.text,
-                      "classes": literals, "fields": fields,
-                      "null": rule.find(".//ogc:PropertyIsNull", NS) is not None})
+        rules.append(
+            {
+                "title": rule.find("sld:Title", NS).text,
+                "fill": fill.text,
+                "classes": literals,
+                "fields": fields,
+                "null": rule.find(".//ogc:PropertyIsNull", NS) is not None,
+            }
+        )
     return rules
 
 
@@ -42,8 +48,10 @@ def qml_categories(text: str) -> list[dict]:
         rgba = symbol.find("layer/Option/Option[@name='color']").get("value")
         r, g, b, _ = (int(v) for v in rgba.split(","))
         colours[symbol.get("name")] = f"#{r:02x}{g:02x}{b:02x}"
-    return [{"value": int(c.get("value")), "label": c.get("label"),
-             "colour": colours[c.get("symbol")]} for c in renderer.iterfind("categories/category")]
+    return [
+        {"value": int(c.get("value")), "label": c.get("label"), "colour": colours[c.get("symbol")]}
+        for c in renderer.iterfind("categories/category")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +68,8 @@ def test_sld_rules_are_the_legend(classified, lang):
     legend = graduated_items(classification, lang)
     assert [(r["fill"], r["title"]) for r in rules] == legend
     assert [r["classes"] for r in rules] == [[i] for i in range(classification.k)] + [
-        [NO_DATA_CLASS]]
+        [NO_DATA_CLASS]
+    ]
     assert all(r["fields"] == {"KELAS"} for r in rules)
     assert rules[-1]["null"] and not any(r["null"] for r in rules[:-1])
     assert rules[-1]["title"] == ("Tidak ada data" if lang == "id" else "No data")
@@ -74,8 +83,9 @@ def test_qml_categories_are_the_legend(classified):
 
 
 def test_user_breaks_and_another_colour_map():
-    classification = make_classification(np.array([0.5, 1.5, 2.5, 7.0, 12.0]),
-                                          column="persen_desil_1", breaks=[1, 2, 5])
+    classification = make_classification(
+        np.array([0.5, 1.5, 2.5, 7.0, 12.0]), column="persen_desil_1", breaks=[1, 2, 5]
+    )
     rules = sld_rules(sld(classification, layer="kecamatan"))
     assert len(rules) == classification.k + 1 == 5
     assert [r["fill"] for r in rules[:-1]] == list(classification.colors)
@@ -87,8 +97,20 @@ def test_bundle_styles_match_the_exported_classes(hss_raw, tmp_path):
     counts = tmp_path / "hss.csv"
     make_counts(hss_raw, seed=11).to_csv(counts, index=False)
     out = tmp_path / "bundle"
-    result = CliRunner().invoke(main, ["export", str(need(HSS_DESA)), str(counts), "-o", str(out),
-                                       "-k", "4", "--scheme", "fisher_jenks"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(need(HSS_DESA)),
+            str(counts),
+            "-o",
+            str(out),
+            "-k",
+            "4",
+            "--scheme",
+            "fisher_jenks",
+        ],
+    )
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text())
     for layer in ("desa", "kecamatan"):

@@ -27,15 +27,35 @@ from povmap.export import suppress_layers
 from povmap.export.suppress import FLAG
 
 N = 10
-KUGI = {"desa": "KDEPUM", "kec": "KDCPUM", "flag": "DISAMARKAN", "pop": "JML_PDDK",
-        "area": "LUAS_KM2", "kelas": "KELAS", "kantong": "KANTONG"}
-CANONICAL = {"desa": "kode_desa", "kec": "kode_kecamatan", "flag": FLAG, "pop": "jumlah_penduduk",
-             "area": "luas_km2", "kelas": "kelas", "kantong": "kantong"}
+KUGI = {
+    "desa": "KDEPUM",
+    "kec": "KDCPUM",
+    "flag": "DISAMARKAN",
+    "pop": "JML_PDDK",
+    "area": "LUAS_KM2",
+    "kelas": "KELAS",
+    "kantong": "KANTONG",
+}
+CANONICAL = {
+    "desa": "kode_desa",
+    "kec": "kode_kecamatan",
+    "flag": FLAG,
+    "pop": "jumlah_penduduk",
+    "area": "luas_km2",
+    "kelas": "kelas",
+    "kantong": "kantong",
+}
 #: count column -> (its rate, its density), as KUGI fields and as canonical columns.
-KUGI_COUNTS = {"JML_ME": ("PRS_ME", "PADAT_ME"), "JML_KK_ME": (None, None),
-               "JML_D1": ("PRS_D1", None)}
-CANONICAL_NAME = {"JML_ME": "jumlah_miskin_ekstrem", "JML_KK_ME": "jumlah_keluarga_miskin_ekstrem",
-                  "JML_D1": "jumlah_desil_1"}
+KUGI_COUNTS = {
+    "JML_ME": ("PRS_ME", "PADAT_ME"),
+    "JML_KK_ME": (None, None),
+    "JML_D1": ("PRS_D1", None),
+}
+CANONICAL_NAME = {
+    "JML_ME": "jumlah_miskin_ekstrem",
+    "JML_KK_ME": "jumlah_keluarga_miskin_ekstrem",
+    "JML_D1": "jumlah_desil_1",
+}
 
 
 def attacker_bounds(value: float) -> tuple[float, float | None]:
@@ -45,9 +65,17 @@ def attacker_bounds(value: float) -> tuple[float, float | None]:
     return (float(N), None) if value >= N else (0.0, None)
 
 
-def audit(desa: pd.DataFrame, kec: pd.DataFrame | None, total: float | None, count: str,
-          truth: dict[str, float], names: dict[str, str], rate: str | None = None,
-          density: str | None = None, classes: dict | None = None) -> dict[str, tuple]:
+def audit(
+    desa: pd.DataFrame,
+    kec: pd.DataFrame | None,
+    total: float | None,
+    count: str,
+    truth: dict[str, float],
+    names: dict[str, str],
+    rate: str | None = None,
+    density: str | None = None,
+    classes: dict | None = None,
+) -> dict[str, tuple]:
     """``{code: (min, max)}`` of every blanked cell of ``count`` given what is published."""
     layers = {"d": desa} if kec is None else {"d": desa, "k": kec}
     unknown = []  # (layer, code)
@@ -126,8 +154,9 @@ def audit(desa: pd.DataFrame, kec: pd.DataFrame | None, total: float | None, cou
         for sign in (1.0, -1.0):
             c = np.zeros(len(unknown))
             c[k] = sign
-            res = linprog(c, A_eq=a, b_eq=b, bounds=list(zip(lower, upper, strict=True)),
-                          method="highs")
+            res = linprog(
+                c, A_eq=a, b_eq=b, bounds=list(zip(lower, upper, strict=True)), method="highs"
+            )
             assert res.status in (0, 3), (u, res.message)  # feasible (3: unbounded)
             extremes.append(sign * res.fun if res.status == 0 else sign * np.inf)
         out[f"{u[1]}"] = tuple(extremes)
@@ -139,8 +168,9 @@ def pinned(ranges: dict[str, tuple]) -> dict[str, tuple]:
     return {code: r for code, r in ranges.items() if r[1] - r[0] < 1 - 1e-6}
 
 
-def truth_of(counts: pd.DataFrame, column: str, desa_codes: pd.Series,
-             kec_codes: pd.Series) -> dict[str, float]:
+def truth_of(
+    counts: pd.DataFrame, column: str, desa_codes: pd.Series, kec_codes: pd.Series
+) -> dict[str, float]:
     values = dict(zip(counts["kode_wilayah"], counts[column].astype(float), strict=True))
     kec = pd.Series([values[c] for c in desa_codes], index=kec_codes.to_numpy())
     return values | kec.groupby(level=0).sum().to_dict()
@@ -150,8 +180,19 @@ def export_public(boundaries, counts: pd.DataFrame, tmp_path, *extra) -> tuple:
     path = tmp_path / "jumlah.csv"
     counts.to_csv(path, index=False)
     out = tmp_path / "publik"
-    result = CliRunner().invoke(main, ["export", str(boundaries), str(path), "-o", str(out),
-                                       "--suppress-below", str(N), *map(str, extra)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "export",
+            str(boundaries),
+            str(path),
+            "-o",
+            str(out),
+            "--suppress-below",
+            str(N),
+            *map(str, extra),
+        ],
+    )
     assert result.exit_code == 0, result.output
     desa = gpd.read_file(out / "desa.geojson")
     kec = gpd.read_file(out / "kecamatan.geojson")
@@ -168,8 +209,10 @@ def audit_bundle(desa, kec, manifest, counts) -> dict[str, dict]:
         small = [c for c in desa["KDEPUM"] if 1 <= truth[c] < N]
         assert desa.set_index("KDEPUM").loc[small, field].isna().all()
         total = manifest["penggabungan"]["totals"][column]["matched"]
-        classes = {"d": manifest["klasifikasi_lapisan"]["desa"],
-                   "k": manifest["klasifikasi_lapisan"]["kecamatan"]}
+        classes = {
+            "d": manifest["klasifikasi_lapisan"]["desa"],
+            "k": manifest["klasifikasi_lapisan"]["kecamatan"],
+        }
         classes = classes if classes["d"]["column"] == CANONICAL_NAME.get(field) else None
         ranges = audit(desa, kec, total, field, truth, KUGI, rate, density, classes)
         found[field] = pinned(ranges)
@@ -210,10 +253,12 @@ def test_adversarial_table_pins_no_cell(tmp_path):
     applied = manifest["penyamaran"]
     assert applied["ambang"] == N
     assert applied["per_lapisan"]["desa"]["primer"]["jumlah_miskin_ekstrem"] == (
-        ((counts["jumlah_miskin_ekstrem"] >= 1) & (counts["jumlah_miskin_ekstrem"] < N)).sum())
+        ((counts["jumlah_miskin_ekstrem"] >= 1) & (counts["jumlah_miskin_ekstrem"] < N)).sum()
+    )
     assert applied["sel_sekunder"]["jumlah_miskin_ekstrem"] >= 5
     assert {"persen_miskin_ekstrem", "kepadatan_miskin_ekstrem"} <= set(
-        applied["kolom_ikut_dikosongkan"])
+        applied["kolom_ikut_dikosongkan"]
+    )
     assert "jumlah_miskin_ekstrem" in applied["kolom"]
 
 
@@ -225,21 +270,29 @@ def test_real_hss_bundle_pins_no_cell(hss_raw, tmp_path):
 
 def test_real_kalsel_layers_pin_no_cell(kalsel_raw):
     counts = make_counts(kalsel_raw, seed=63)
-    desa = pd.DataFrame({"kode_desa": kalsel_raw["kode"].to_numpy(copy=True),
-                         "kode_kecamatan": kalsel_raw["kode_kec"].to_numpy(copy=True)})
+    desa = pd.DataFrame(
+        {
+            "kode_desa": kalsel_raw["kode"].to_numpy(copy=True),
+            "kode_kecamatan": kalsel_raw["kode_kec"].to_numpy(copy=True),
+        }
+    )
     for column in ("jumlah_penduduk", "jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem"):
         desa[column] = counts[column].to_numpy(dtype=float)
     sums = ["jumlah_penduduk", "jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem"]
     kec = desa.groupby("kode_kecamatan", as_index=False)[sums].sum()
     for layer in (desa, kec):
-        layer["persen_miskin_ekstrem"] = 100 * layer["jumlah_miskin_ekstrem"] / layer[
-            "jumlah_penduduk"]
+        layer["persen_miskin_ekstrem"] = (
+            100 * layer["jumlah_miskin_ekstrem"] / layer["jumlah_penduduk"]
+        )
     done = suppress_layers({"desa": desa, "kecamatan": kec}, N)
     out, report = done.layers, done.report
-    for column, rate in (("jumlah_miskin_ekstrem", "persen_miskin_ekstrem"),
-                         ("jumlah_keluarga_miskin_ekstrem", None)):
+    for column, rate in (
+        ("jumlah_miskin_ekstrem", "persen_miskin_ekstrem"),
+        ("jumlah_keluarga_miskin_ekstrem", None),
+    ):
         truth = dict(zip(desa["kode_desa"], desa[column], strict=True)) | dict(
-            zip(kec["kode_kecamatan"], kec[column], strict=True))
+            zip(kec["kode_kecamatan"], kec[column], strict=True)
+        )
         total = None if column in report.total_hidden else desa[column].sum()
         ranges = audit(out["desa"], out["kecamatan"], total, column, truth, CANONICAL, rate)
         assert len(ranges) >= 20, column  # the generated families give many small cells
@@ -252,13 +305,19 @@ def test_generated_tables_pin_no_cell(seed):
     sizes = rng.integers(1, 5, rng.integers(1, 6))
     kode_kec = np.repeat([f"63.06.{j + 1:02d}" for j in range(len(sizes))], sizes)
     values = rng.choice([0, 1, 2, 3, 5, 8, 9, 10, 12, 30, 80], size=len(kode_kec)).astype(float)
-    desa = pd.DataFrame({"kode_desa": [f"{k}.{2001 + i}" for i, k in enumerate(kode_kec)],
-                         "kode_kecamatan": kode_kec, "jumlah_miskin_ekstrem": values})
+    desa = pd.DataFrame(
+        {
+            "kode_desa": [f"{k}.{2001 + i}" for i, k in enumerate(kode_kec)],
+            "kode_kecamatan": kode_kec,
+            "jumlah_miskin_ekstrem": values,
+        }
+    )
     kec = desa.groupby("kode_kecamatan", as_index=False)[["jumlah_miskin_ekstrem"]].sum()
     done = suppress_layers({"desa": desa, "kecamatan": kec}, N)
     out, report = done.layers, done.report
     truth = dict(zip(desa["kode_desa"], values, strict=True)) | dict(
-        zip(kec["kode_kecamatan"], kec["jumlah_miskin_ekstrem"], strict=True))
+        zip(kec["kode_kecamatan"], kec["jumlah_miskin_ekstrem"], strict=True)
+    )
     total = None if report.total_hidden else values.sum()
     assert (out["desa"]["jumlah_miskin_ekstrem"].isna() >= ((values >= 1) & (values < N))).all()
     ranges = audit(out["desa"], out["kecamatan"], total, "jumlah_miskin_ekstrem", truth, CANONICAL)
@@ -266,8 +325,9 @@ def test_generated_tables_pin_no_cell(seed):
     # One layer alone, against its own total.
     done = povmap.suppress_below(desa, N)
     alone, hidden = done.layer, done.report.total_hidden
-    ranges = audit(alone, None, None if hidden else values.sum(), "jumlah_miskin_ekstrem", truth,
-                   CANONICAL)
+    ranges = audit(
+        alone, None, None if hidden else values.sum(), "jumlah_miskin_ekstrem", truth, CANONICAL
+    )
     assert pinned(ranges) == {}, desa
 
 
@@ -276,21 +336,37 @@ def test_map_manifest_records_the_suppression(hss_raw, tmp_path):
     path = tmp_path / "jumlah.csv"
     counts.to_csv(path, index=False)
     html = tmp_path / "peta.html"
-    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(path), "-o", str(html),
-                                       "--tiles", "none", "--suppress-below", str(N)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "map",
+            str(need(HSS_DESA)),
+            str(path),
+            "-o",
+            str(html),
+            "--tiles",
+            "none",
+            "--suppress-below",
+            str(N),
+        ],
+    )
     assert result.exit_code == 0, result.output
     manifest = json.loads(html.with_suffix(".manifest.json").read_text(encoding="utf-8"))
     applied = manifest["penyamaran"]
-    small = ((counts["jumlah_keluarga_miskin_ekstrem"] >= 1)
-             & (counts["jumlah_keluarga_miskin_ekstrem"] < N)).sum()
+    small = (
+        (counts["jumlah_keluarga_miskin_ekstrem"] >= 1)
+        & (counts["jumlah_keluarga_miskin_ekstrem"] < N)
+    ).sum()
     assert applied["ambang"] == N and small > 0
     assert applied["sel_primer"]["jumlah_keluarga_miskin_ekstrem"] >= small
     assert applied["per_lapisan"]["desa"]["primer"]["jumlah_keluarga_miskin_ekstrem"] == small
     assert set(applied["kolom"]) >= {"jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem"}
     # Public: only matched totals, as in a public bundle.
     assert all(set(v) == {"matched"} for v in manifest["penggabungan"]["totals"].values())
-    private = CliRunner().invoke(main, ["map", str(HSS_DESA), str(path), "-o",
-                                        str(tmp_path / "dalam.html"), "--tiles", "none"])
+    private = CliRunner().invoke(
+        main,
+        ["map", str(HSS_DESA), str(path), "-o", str(tmp_path / "dalam.html"), "--tiles", "none"],
+    )
     assert private.exit_code == 0
     assert json.loads((tmp_path / "dalam.manifest.json").read_text())["penyamaran"] is None
 
@@ -299,8 +375,9 @@ def test_pocket_flags_of_blanked_desa_are_blanked(hss_raw, tmp_path):
     counts = make_counts(hss_raw, seed=6306)
     path = tmp_path / "jumlah.csv"
     counts.to_csv(path, index=False)
-    result = povmap.run(need(HSS_DESA), path, povmap.pipeline.Options(
-        column="persen_miskin_ekstrem", pockets=True))
+    result = povmap.run(
+        need(HSS_DESA), path, povmap.pipeline.Options(column="persen_miskin_ekstrem", pockets=True)
+    )
     out = suppress_layers(result.layers, 120).layers["desa"]
     blanked = out[FLAG].to_numpy()
     assert blanked.any() and (~blanked).any()
@@ -314,8 +391,10 @@ def test_pocket_flags_of_blanked_desa_are_blanked(hss_raw, tmp_path):
 def test_thresholds_that_cannot_protect_are_refused(hss_raw, tmp_path, threshold):
     path = tmp_path / "jumlah.csv"
     make_counts(hss_raw, seed=1).to_csv(path, index=False)
-    for command in (["export", str(HSS_DESA), str(path), "-o", str(tmp_path / "b")],
-                    ["map", str(HSS_DESA), str(path), "-o", str(tmp_path / "p.html")]):
+    for command in (
+        ["export", str(HSS_DESA), str(path), "-o", str(tmp_path / "b")],
+        ["map", str(HSS_DESA), str(path), "-o", str(tmp_path / "p.html")],
+    ):
         result = CliRunner().invoke(main, [*command, "--suppress-below", str(threshold)])
         assert result.exit_code == 1, result.output
         assert f"--suppress-below {threshold}: gunakan bilangan bulat ≥ 3" in result.output
@@ -336,9 +415,21 @@ def test_map_draws_no_pocket_flag_on_a_blanked_desa(hss_raw, tmp_path, monkeypat
         return real(gdf, *args, **kwargs)
 
     monkeypatch.setattr(output, "choropleth", spy)
-    result = CliRunner().invoke(main, ["map", str(need(HSS_DESA)), str(path), "-o",
-                                       str(tmp_path / "peta.html"), "--tiles", "none",
-                                       "--kantong", "--suppress-below", "120"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "map",
+            str(need(HSS_DESA)),
+            str(path),
+            "-o",
+            str(tmp_path / "peta.html"),
+            "--tiles",
+            "none",
+            "--kantong",
+            "--suppress-below",
+            "120",
+        ],
+    )
     assert result.exit_code == 0, result.output
     flags = getattr(drawn["pockets"], "desa", drawn["pockets"]).set_index("kode_desa")
     blanked = drawn["layer"].loc[drawn["layer"][FLAG], "kode_desa"]

@@ -61,9 +61,15 @@ def make_vintages(raw: gpd.GeoDataFrame, seed: int = 1604) -> tuple[dict, dict]:
         share = total * weight / weight.sum()
         poor = np.floor(share).astype(int)
         poor[np.argsort(-(share - poor))[: int(total - poor.sum())]] += 1
-        table = pd.DataFrame({"kode_wilayah": codes.copy(), "nama_kecamatan": kec.copy(),
-                              "nama_desa": names.copy(), "jumlah_penduduk": population,
-                              "jumlah_miskin_ekstrem": poor})
+        table = pd.DataFrame(
+            {
+                "kode_wilayah": codes.copy(),
+                "nama_kecamatan": kec.copy(),
+                "nama_desa": names.copy(),
+                "jumlah_penduduk": population,
+                "jumlah_miskin_ekstrem": poor,
+            }
+        )
         if label == "2022":
             for j, i in enumerate(old):
                 other = next(c for c in sorted(set(kec_code)) if c != kec_code[i])
@@ -100,8 +106,20 @@ def written(tmp_path_factory, vintages):
         table.to_csv(path, index=False)
         paths.append(str(path))
     out = tmp / "tren"
-    run = CliRunner().invoke(main, ["trend", str(need(LAHAT_DESA)), *paths, "--labels",
-                                    "2022,2023,2024", "-o", str(out), "--tiles", "none"])
+    run = CliRunner().invoke(
+        main,
+        [
+            "trend",
+            str(need(LAHAT_DESA)),
+            *paths,
+            "--labels",
+            "2022,2023,2024",
+            "-o",
+            str(out),
+            "--tiles",
+            "none",
+        ],
+    )
     assert run.exit_code == 0, run.output
     return out, run
 
@@ -110,8 +128,9 @@ def test_kabupaten_series_reproduces_the_rakor_rates(result):
     kab = result.kabupaten
     assert len(kab) == 1 and kab.at[0, "nama_kecamatan"] == "Kabupaten Lahat"
     for label, per_10k in RATES.items():
-        assert kab.at[0, f"persen_miskin_ekstrem_{label}"] == pytest.approx(per_10k / 100,
-                                                                             abs=1e-12)
+        assert kab.at[0, f"persen_miskin_ekstrem_{label}"] == pytest.approx(
+            per_10k / 100, abs=1e-12
+        )
     assert kab.at[0, "perubahan_persen"] == pytest.approx(1.09 - 7.35, abs=1e-12)
     assert "2022: 7,35 % → 2023: 2,68 % → 2024: 1,09 %" in result.summary()
     assert result.series == ("2022", "2023", "2024") and result.measure == "jumlah_miskin_ekstrem"
@@ -124,15 +143,21 @@ def test_every_change_is_last_minus_first(result, vintages):
     assert both.sum() == 377
     np.testing.assert_array_equal(
         desa.loc[both, "perubahan_jumlah"],
-        desa.loc[both, "jumlah_miskin_ekstrem_2024"] - desa.loc[both, "jumlah_miskin_ekstrem_2022"])
-    rate = {lb: 100 * desa[f"jumlah_miskin_ekstrem_{lb}"] / desa[f"jumlah_penduduk_{lb}"]
-            for lb in ("2022", "2024")}
-    np.testing.assert_allclose(desa.loc[both, "perubahan_persen"],
-                               (rate["2024"] - rate["2022"])[both], atol=1e-12)
+        desa.loc[both, "jumlah_miskin_ekstrem_2024"] - desa.loc[both, "jumlah_miskin_ekstrem_2022"],
+    )
+    rate = {
+        lb: 100 * desa[f"jumlah_miskin_ekstrem_{lb}"] / desa[f"jumlah_penduduk_{lb}"]
+        for lb in ("2022", "2024")
+    }
+    np.testing.assert_allclose(
+        desa.loc[both, "perubahan_persen"], (rate["2024"] - rate["2022"])[both], atol=1e-12
+    )
     # The values are the tables' own, desa by desa (matched by code).
     table = vintages[0]["2024"].set_index("kode_wilayah")
-    np.testing.assert_array_equal(desa.set_index("kode_desa")["jumlah_miskin_ekstrem_2024"]
-                                  .loc[table.index], table["jumlah_miskin_ekstrem"])
+    np.testing.assert_array_equal(
+        desa.set_index("kode_desa")["jumlah_miskin_ekstrem_2024"].loc[table.index],
+        table["jumlah_miskin_ekstrem"],
+    )
     # Direction with the stated tolerance (0,1 percentage points).
     turun = desa["perubahan_persen"] < -0.1
     assert (desa.loc[turun, "arah"] == "turun").all()
@@ -146,8 +171,12 @@ def test_summaries_equal_the_sums(result):
     desa, kec = result.desa, result.kecamatan
     lines = kec[kec["tingkat"] == "kecamatan"].set_index("kode_kecamatan")
     assert len(lines) == 24 and lines["jumlah_desa"].sum() == 378
-    for column in ("jumlah_miskin_ekstrem_2022", "jumlah_penduduk_2023",
-                   "jumlah_miskin_ekstrem_2024", "selisih_target_jiwa"):
+    for column in (
+        "jumlah_miskin_ekstrem_2022",
+        "jumlah_penduduk_2023",
+        "jumlah_miskin_ekstrem_2024",
+        "selisih_target_jiwa",
+    ):
         sums = desa.groupby("kode_kecamatan")[column].sum()
         np.testing.assert_array_equal(lines.loc[sums.index, column], sums)
         assert result.kabupaten.at[0, column] == lines[column].sum() == desa[column].sum()
@@ -158,10 +187,13 @@ def test_summaries_equal_the_sums(result):
     # Rates are recomputed from the sums, and the change is last minus first at every level.
     np.testing.assert_allclose(
         lines["persen_miskin_ekstrem_2023"],
-        100 * lines["jumlah_miskin_ekstrem_2023"] / lines["jumlah_penduduk_2023"], atol=1e-12)
+        100 * lines["jumlah_miskin_ekstrem_2023"] / lines["jumlah_penduduk_2023"],
+        atol=1e-12,
+    )
     np.testing.assert_array_equal(
         kec["perubahan_jumlah"],
-        kec["jumlah_miskin_ekstrem_2024"] - kec["jumlah_miskin_ekstrem_2022"])
+        kec["jumlah_miskin_ekstrem_2024"] - kec["jumlah_miskin_ekstrem_2022"],
+    )
 
 
 def test_old_edition_codes_are_matched_by_name_and_reported(result, lahat, vintages):
@@ -169,8 +201,9 @@ def test_old_edition_codes_are_matched_by_name_and_reported(result, lahat, vinta
     old = tables["2022"].set_index("kode_wilayah")
     desa = result.desa.set_index("kode_desa")
     for code, old_code in plan["old_codes"].items():
-        assert desa.at[code, "jumlah_miskin_ekstrem_2022"] == old.at[old_code,
-                                                                      "jumlah_miskin_ekstrem"]
+        assert (
+            desa.at[code, "jumlah_miskin_ekstrem_2022"] == old.at[old_code, "jumlah_miskin_ekstrem"]
+        )
     moved = {m["kode_asli"]: m["kode_desa"] for m in result.changes["kode_berubah"]}
     assert moved == {old: new for new, old in plan["old_codes"].items()}
     assert {m["periode"] for m in result.changes["kode_berubah"]} == {"2022"}
@@ -181,11 +214,15 @@ def test_old_edition_codes_are_matched_by_name_and_reported(result, lahat, vinta
 
 
 def test_crosswalk_points_a_reused_code_to_the_desa_of_its_name(lahat):
-    table = pd.DataFrame({"kode_wilayah": ["16.04.01.2001", "16.04.01.2002"],
-                          "nama_kecamatan": ["Tanjungsakti Pumu"] * 2,
-                          # the first code now belongs to Kembang Ayun; the row names another desa
-                          "nama_desa": ["Tanjung Alam", "Gunung Meraksa"],
-                          "jumlah_miskin_ekstrem": [5, 7]})
+    table = pd.DataFrame(
+        {
+            "kode_wilayah": ["16.04.01.2001", "16.04.01.2002"],
+            "nama_kecamatan": ["Tanjungsakti Pumu"] * 2,
+            # the first code now belongs to Kembang Ayun; the row names another desa
+            "nama_desa": ["Tanjung Alam", "Gunung Meraksa"],
+            "jumlah_miskin_ekstrem": [5, 7],
+        }
+    )
     out, moved, renamed = crosswalk(lahat, table)
     assert list(out["kode_wilayah"]) == ["16.04.01.2003", "16.04.01.2002"]
     assert moved[0]["kode_asli"] == "16.04.01.2001" and moved[0]["kode_desa"] == "16.04.01.2003"
@@ -198,13 +235,15 @@ def test_missing_and_new_desa_are_kept_and_reported(result, vintages):
     desa = result.desa.set_index("kode_desa")
     gap, new = plan["missing_2023"], plan["new_2024"]
     assert np.isnan(desa.at[gap, "jumlah_miskin_ekstrem_2023"])
-    assert desa.at[gap, "perubahan_jumlah"] == (desa.at[gap, "jumlah_miskin_ekstrem_2024"]
-                                                - desa.at[gap, "jumlah_miskin_ekstrem_2022"])
+    assert desa.at[gap, "perubahan_jumlah"] == (
+        desa.at[gap, "jumlah_miskin_ekstrem_2024"] - desa.at[gap, "jumlah_miskin_ekstrem_2022"]
+    )
     assert desa.at[new, "arah"] == "baru" and np.isnan(desa.at[new, "perubahan_jumlah"])
     assert desa.at[new, "jumlah_miskin_ekstrem_2024"] >= 0
     changes = result.changes
     assert [(d["kode_desa"], d["tanpa_data"]) for d in changes["tidak_lengkap"]] == [
-        (gap, ["2023"])]
+        (gap, ["2023"])
+    ]
     assert [(d["kode_desa"], d["ada_sejak"]) for d in changes["baru"]] == [(new, "2024")]
     report = result.report()
     assert report["baru"][0]["kode_desa"] == new and report["tidak_lengkap"][0]["kode_desa"] == gap
@@ -218,8 +257,7 @@ def test_a_desa_gone_in_the_last_vintage_is_hilang(lahat, vintages):
     out = povmap.trend(lahat, tables)
     row = out.desa.set_index("kode_desa").loc[gone]
     assert row["arah"] == "hilang" and np.isnan(row["perubahan_jumlah"])
-    assert [(d["kode_desa"], d["terakhir_ada"]) for d in out.changes["hilang"]] == [
-        (gone, "2023")]
+    assert [(d["kode_desa"], d["terakhir_ada"]) for d in out.changes["hilang"]] == [(gone, "2023")]
 
 
 def _neighbours(lahat: gpd.GeoDataFrame) -> tuple[int, int]:
@@ -227,8 +265,11 @@ def _neighbours(lahat: gpd.GeoDataFrame) -> tuple[int, int]:
     metric = lahat.to_crs(lahat.estimate_utm_crs())
     for i in range(len(metric)):
         near = metric.index[metric.geometry.intersects(metric.geometry.iloc[i].buffer(10))]
-        same = [j for j in near if j != i
-                and lahat.at[j, "kode_kecamatan"] == lahat.at[i, "kode_kecamatan"]]
+        same = [
+            j
+            for j in near
+            if j != i and lahat.at[j, "kode_kecamatan"] == lahat.at[i, "kode_kecamatan"]
+        ]
         if same:
             return i, same[0]
     raise AssertionError("no neighbours")
@@ -267,9 +308,13 @@ def test_a_merged_desa_is_reported_and_not_compared(lahat, vintages):
     kecamatan_code = ".".join(code.split(".")[:3])
     # 2022 has a desa that no longer exists: it merged into `code` (whose 2024 population holds
     # both).
-    merged = {"kode_wilayah": f"{kecamatan_code}.2999", "nama_kecamatan": target["nama_kecamatan"],
-              "nama_desa": "Desa Yang Dihapus", "jumlah_penduduk": 2000,
-              "jumlah_miskin_ekstrem": 150}
+    merged = {
+        "kode_wilayah": f"{kecamatan_code}.2999",
+        "nama_kecamatan": target["nama_kecamatan"],
+        "nama_desa": "Desa Yang Dihapus",
+        "jumlah_penduduk": 2000,
+        "jumlah_miskin_ekstrem": 150,
+    }
     first = tables["2022"]
     first.loc[first["kode_wilayah"] == code, "jumlah_penduduk"] = target["jumlah_penduduk"] - 2000
     tables["2022"] = pd.concat([first, pd.DataFrame([merged])], ignore_index=True)
@@ -278,16 +323,21 @@ def test_a_merged_desa_is_reported_and_not_compared(lahat, vintages):
     assert desa.at[code, "arah"] == "tidak_sebanding"
     assert np.isnan(desa.at[code, "perubahan_jumlah"])
     [entry] = out.changes["penggabungan"]
-    assert entry["kode_desa"] == code and entry["baris_bergabung"][0]["nama_desa"] == \
-        "Desa Yang Dihapus"
+    assert (
+        entry["kode_desa"] == code
+        and entry["baris_bergabung"][0]["nama_desa"] == "Desa Yang Dihapus"
+    )
     assert "2022" not in out.changes["tanpa_wilayah"]  # the row is accounted for by the merge
 
 
 def _registers(vintages) -> dict:
     """2022 and 2023 P3KE recaps (with desil 1), 2025 a DTSEN recap (desil 1-10, no extreme
     poverty count)."""
-    tables = {lb: t.assign(jumlah_desil_1=(t["jumlah_miskin_ekstrem"] * 1.5).round())
-              for lb, t in vintages[0].items() if lb != "2024"}
+    tables = {
+        lb: t.assign(jumlah_desil_1=(t["jumlah_miskin_ekstrem"] * 1.5).round())
+        for lb, t in vintages[0].items()
+        if lb != "2024"
+    }
     dtsen = vintages[0]["2024"].drop(columns="jumlah_miskin_ekstrem")
     for d in range(1, 11):
         dtsen[f"jumlah_desil_{d}"] = (dtsen["jumlah_penduduk"] * 0.1).round()
@@ -303,17 +353,21 @@ def test_p3ke_and_dtsen_are_kept_apart(lahat, vintages, tmp_path):
     desa = out.desa
     np.testing.assert_array_equal(
         desa["perubahan_jumlah"].dropna(),
-        (desa["jumlah_miskin_ekstrem_2023"] - desa["jumlah_miskin_ekstrem_2022"]).dropna())
+        (desa["jumlah_miskin_ekstrem_2023"] - desa["jumlah_miskin_ekstrem_2022"]).dropna(),
+    )
     [warning] = [n for n in out.notes if n.startswith("PERHATIAN")]
     assert "2025" in warning and "--force-compare" in warning and "tidak dibandingkan" in warning
     assert "different registers" in warning.en
     # The map, the chart's footnote and the summaries say so too.
     povmap.export.write_trend(out, tmp_path / "tren", tiles=None)
     assert "PERHATIAN: periode berasal dari register berbeda" in (
-        tmp_path / "tren" / "trend.html").read_text(encoding="utf-8")
+        tmp_path / "tren" / "trend.html"
+    ).read_text(encoding="utf-8")
     table = pd.read_csv(tmp_path / "tren" / "ringkasan_kecamatan.csv", dtype=str)
-    assert table["catatan"].iloc[-1].startswith("PERHATIAN") and table["catatan"].iloc[0] != \
-        table["catatan"].iloc[-1]
+    assert (
+        table["catatan"].iloc[-1].startswith("PERHATIAN")
+        and table["catatan"].iloc[0] != table["catatan"].iloc[-1]
+    )
     excel = pd.read_excel(tmp_path / "tren" / "ringkasan_kecamatan.xlsx")
     assert excel["catatan"].iloc[-1].startswith("PERHATIAN: periode berasal dari register")
     assert "2025" in table.columns[table.columns.str.endswith("_2025")][0]
@@ -353,24 +407,43 @@ def test_bad_labels_and_one_vintage_are_refused(lahat, vintages):
 def test_cli_writes_every_output(written, vintages):
     out, run = written
     names = {p.name for p in out.iterdir()}
-    assert names == {"trend.geojson", "trend.gpkg", "trend.html", "trend.png",
-                     "ringkasan_kecamatan.csv", "ringkasan_kecamatan.xlsx", "laporan_tren.json",
-                     "manifest.json", *(f"laporan_penggabungan_{lb}.json" for lb in RATES)}
+    assert names == {
+        "trend.geojson",
+        "trend.gpkg",
+        "trend.html",
+        "trend.png",
+        "ringkasan_kecamatan.csv",
+        "ringkasan_kecamatan.xlsx",
+        "laporan_tren.json",
+        "manifest.json",
+        *(f"laporan_penggabungan_{lb}.json" for lb in RATES),
+    }
     assert "2022: 7,35 % → 2023: 2,68 % → 2024: 1,09 %" in run.output
     layer = gpd.read_file(out / "trend.geojson")
     assert len(layer) == 378 and layer.crs.to_epsg() == 4326
-    assert {"kode_desa", "nama_desa", "jumlah_miskin_ekstrem_2022", "persen_miskin_ekstrem_2024",
-            "perubahan_jumlah", "perubahan_persen", "arah", "selisih_target_jiwa",
-            "selisih_target_persen"} <= set(layer.columns)
-    info = subprocess.run(["ogrinfo", "-so", "-al", str(out / "trend.gpkg")], capture_output=True,
-                          text=True)
+    assert {
+        "kode_desa",
+        "nama_desa",
+        "jumlah_miskin_ekstrem_2022",
+        "persen_miskin_ekstrem_2024",
+        "perubahan_jumlah",
+        "perubahan_persen",
+        "arah",
+        "selisih_target_jiwa",
+        "selisih_target_persen",
+    } <= set(layer.columns)
+    info = subprocess.run(
+        ["ogrinfo", "-so", "-al", str(out / "trend.gpkg")], capture_output=True, text=True
+    )
     assert info.returncode == 0 and "Feature Count: 378" in info.stdout
     assert "Feature Count: 24" in info.stdout  # the kecamatan summary with outlines
     table = pd.read_csv(out / "ringkasan_kecamatan.csv", dtype={"kode_kecamatan": str})
     kab = table[table["tingkat"] == "kabupaten"].iloc[0]
     assert [kab[f"persen_miskin_ekstrem_{lb}"] for lb in RATES] == [7.35, 2.68, 1.09]
-    assert kab["jumlah_miskin_ekstrem_2022"] == table.loc[table["tingkat"] == "kecamatan",
-                                                          "jumlah_miskin_ekstrem_2022"].sum()
+    assert (
+        kab["jumlah_miskin_ekstrem_2022"]
+        == table.loc[table["tingkat"] == "kecamatan", "jumlah_miskin_ekstrem_2022"].sum()
+    )
     excel = pd.read_excel(out / "ringkasan_kecamatan.xlsx")
     assert excel.iloc[-1]["persen_miskin_ekstrem_2024"] == 1.09  # a number, not text
     assert out.joinpath("trend.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -379,8 +452,10 @@ def test_cli_writes_every_output(written, vintages):
     assert {f["berkas"] for f in manifest["keluaran"]} == names - {"manifest.json"}
     assert len(manifest["masukan"]) == 4  # the boundaries and the three tables, hashed
     report = json.loads((out / "laporan_tren.json").read_text(encoding="utf-8"))
-    assert len(report["kode_berubah"]) == 3 and report["baru"][0]["kode_desa"] == \
-        vintages[1]["new_2024"]
+    assert (
+        len(report["kode_berubah"]) == 3
+        and report["baru"][0]["kode_desa"] == vintages[1]["new_2024"]
+    )
     joined = json.loads((out / "laporan_penggabungan_2023.json").read_text(encoding="utf-8"))
     assert joined["matched"] == 376
     assert zipfile.is_zipfile(out / "ringkasan_kecamatan.xlsx")
@@ -389,8 +464,19 @@ def test_cli_writes_every_output(written, vintages):
 def test_cli_refuses_labels_that_do_not_fit(tmp_path, vintages):
     path = tmp_path / "a.csv"
     vintages[0]["2022"].to_csv(path, index=False)
-    run = CliRunner().invoke(main, ["trend", str(need(LAHAT_DESA)), str(path), str(path),
-                                    "--labels", "2022", "-o", str(tmp_path / "out")])
+    run = CliRunner().invoke(
+        main,
+        [
+            "trend",
+            str(need(LAHAT_DESA)),
+            str(path),
+            str(path),
+            "--labels",
+            "2022",
+            "-o",
+            str(tmp_path / "out"),
+        ],
+    )
     assert run.exit_code == 2 and "--labels" in run.output
     assert not (tmp_path / "out").exists()
 
@@ -399,11 +485,29 @@ def test_cli_failed_run_writes_nothing(tmp_path, vintages):
     good = tmp_path / "a.csv"
     vintages[0]["2022"].to_csv(good, index=False)
     other = tmp_path / "b.csv"
-    pd.DataFrame({"kode_wilayah": ["63.06.01.2001"], "nama_desa": ["Tambak Bitin"],
-                  "jumlah_miskin_ekstrem": [4]}).to_csv(other, index=False)
+    pd.DataFrame(
+        {
+            "kode_wilayah": ["63.06.01.2001"],
+            "nama_desa": ["Tambak Bitin"],
+            "jumlah_miskin_ekstrem": [4],
+        }
+    ).to_csv(other, index=False)
     out = tmp_path / "out"
-    run = CliRunner().invoke(main, ["trend", str(need(LAHAT_DESA)), str(good), str(other),
-                                    "--labels", "2022,2023", "-o", str(out), "--lang", "en"])
+    run = CliRunner().invoke(
+        main,
+        [
+            "trend",
+            str(need(LAHAT_DESA)),
+            str(good),
+            str(other),
+            "--labels",
+            "2022,2023",
+            "-o",
+            str(out),
+            "--lang",
+            "en",
+        ],
+    )
     assert run.exit_code == 1
     assert "Error: Vintage 2023" in run.output and "no row matches" in run.output
     assert "Traceback" not in run.output
@@ -478,8 +582,9 @@ def test_cli_refuses_an_output_folder_holding_an_input(tmp_path, vintages):
         path = out / f"rekap_{label}.csv"
         vintages[0][label].to_csv(path, index=False)
         paths.append(str(path))
-    run = CliRunner().invoke(main, ["trend", str(need(LAHAT_DESA)), *paths, "--labels",
-                                    "2022,2024", "-o", str(out)])
+    run = CliRunner().invoke(
+        main, ["trend", str(need(LAHAT_DESA)), *paths, "--labels", "2022,2024", "-o", str(out)]
+    )
     assert run.exit_code == 1 and "rekap_2022.csv" in run.output
     assert sorted(p.name for p in out.iterdir()) == ["rekap_2022.csv", "rekap_2024.csv"]
 
@@ -487,8 +592,12 @@ def test_cli_refuses_an_output_folder_holding_an_input(tmp_path, vintages):
 def test_no_target_gap_for_a_desil_series(lahat, vintages, tmp_path):
     from povmap.export.trend import write_trend
 
-    tables = {lb: t.drop(columns="jumlah_miskin_ekstrem").assign(
-        jumlah_desil_1=(t["jumlah_penduduk"] * 0.1).round()) for lb, t in vintages[0].items()}
+    tables = {
+        lb: t.drop(columns="jumlah_miskin_ekstrem").assign(
+            jumlah_desil_1=(t["jumlah_penduduk"] * 0.1).round()
+        )
+        for lb, t in vintages[0].items()
+    }
     out = povmap.trend(lahat, tables, target=0)
     assert out.measure == "jumlah_desil_1" and out.rate == "persen_desil_1"
     assert out.desa["selisih_target_jiwa"].isna().all()
@@ -532,9 +641,22 @@ def hostile(tmp_path_factory, vintages):
     for label in ("2022", "2024"):
         paths.append(tmp / f"{label}.csv")
         vintages[0][label].to_csv(paths[-1], index=False)
-    run = CliRunner().invoke(main, ["trend", str(tmp / "lahat.geojson"), *map(str, paths),
-                                    "--labels", "2022,2024", "-o", str(tmp / "out"),
-                                    "--tiles", "none", "--lang", "en"])
+    run = CliRunner().invoke(
+        main,
+        [
+            "trend",
+            str(tmp / "lahat.geojson"),
+            *map(str, paths),
+            "--labels",
+            "2022,2024",
+            "-o",
+            str(tmp / "out"),
+            "--tiles",
+            "none",
+            "--lang",
+            "en",
+        ],
+    )
     assert run.exit_code == 0, run.output
     return tmp / "out", code
 
@@ -548,8 +670,7 @@ def test_names_never_become_formulas_in_the_summaries(hostile):
     sheet = openpyxl.load_workbook(out / "ringkasan_kecamatan.xlsx").active
     cells = [c for row in sheet.iter_rows() for c in row if "HYPERLINK" in str(c.value)]
     # Stored as text (with Excel's quote prefix), never as a formula.
-    assert cells and all(c.data_type == "s" and c.value == FORMULA and c.quotePrefix
-                         for c in cells)
+    assert cells and all(c.data_type == "s" and c.value == FORMULA and c.quotePrefix for c in cells)
     assert TEMPLATE in set(table["nama_kecamatan"])
     page = (out / "trend.html").read_text(encoding="utf-8")
     assert "Kec {{7*7}} $5 {# x" in page and "Kec 49" not in page
@@ -562,14 +683,19 @@ def test_english_trend_map_shows_hostile_names_as_text(browser, hostile):
     page = browser.new_page(viewport={"width": 1100, "height": 750})
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-        ("file:", "data:")) else route.abort())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort()
+        ),
+    )
     try:
         page.goto(path.as_uri(), wait_until="load")
         page.wait_for_timeout(500)
         assert "Down (blue) = better" in page.locator(".povmap-title").inner_text()
         assert "Change in the share 2022–2024" in page.locator(".povmap-legend").inner_text()
-        text = page.evaluate("""(code) => {
+        text = page.evaluate(
+            """(code) => {
             for (const key of Object.keys(window)) {
                 const v = window[key];
                 if (!(v instanceof L.GeoJSON) || !v._map) continue;
@@ -583,7 +709,9 @@ def test_english_trend_map_shows_hostile_names_as_text(browser, hostile):
                     }
                 }
             }
-        }""", code)
+        }""",
+            code,
+        )
         assert HOSTILE in text and FORMULA in text  # shown literally ...
         assert page.evaluate("window.__pwned") is None  # ... and never run
         assert page.locator(".leaflet-tooltip img").count() == 0
@@ -633,10 +761,13 @@ def test_a_merged_desa_is_found_by_its_name(lahat, vintages):
     target = tables["2024"].iloc[150]
     code = target["kode_wilayah"]
     # 2022 has "<name> Ilir", gone since: merged into <name> (no population evidence needed).
-    merged = {"kode_wilayah": f"{'.'.join(code.split('.')[:3])}.2998",
-              "nama_kecamatan": target["nama_kecamatan"],
-              "nama_desa": f"{target['nama_desa']} Ilir", "jumlah_penduduk": 900,
-              "jumlah_miskin_ekstrem": 40}
+    merged = {
+        "kode_wilayah": f"{'.'.join(code.split('.')[:3])}.2998",
+        "nama_kecamatan": target["nama_kecamatan"],
+        "nama_desa": f"{target['nama_desa']} Ilir",
+        "jumlah_penduduk": 900,
+        "jumlah_miskin_ekstrem": 40,
+    }
     tables["2022"] = pd.concat([tables["2022"], pd.DataFrame([merged])], ignore_index=True)
     out = povmap.trend(lahat, tables)
     [entry] = out.changes["penggabungan"]
@@ -668,10 +799,32 @@ def test_change_of_the_same_desa_beside_the_change_of_totals(result, vintages):
 def test_cli_refuses_repeated_labels_and_swapped_files(tmp_path, vintages):
     path = tmp_path / "a.csv"
     vintages[0]["2022"].to_csv(path, index=False)
-    run = CliRunner().invoke(main, ["trend", str(need(LAHAT_DESA)), str(path), str(path),
-                                    "--labels", "2022,2022", "-o", str(tmp_path / "out")])
+    run = CliRunner().invoke(
+        main,
+        [
+            "trend",
+            str(need(LAHAT_DESA)),
+            str(path),
+            str(path),
+            "--labels",
+            "2022,2022",
+            "-o",
+            str(tmp_path / "out"),
+        ],
+    )
     assert run.exit_code == 2 and "2022 berulang" in run.output
-    run = CliRunner().invoke(main, ["trend", str(path), str(need(LAHAT_DESA)), str(path),
-                                    "--labels", "2022,2023", "-o", str(tmp_path / "out")])
+    run = CliRunner().invoke(
+        main,
+        [
+            "trend",
+            str(path),
+            str(need(LAHAT_DESA)),
+            str(path),
+            "--labels",
+            "2022,2023",
+            "-o",
+            str(tmp_path / "out"),
+        ],
+    )
     assert run.exit_code == 1 and "BATAS" in run.output.upper(), run.output
     assert not (tmp_path / "out").exists()

@@ -171,5 +171,6 @@ def reason(exc: BaseException, action: str = "", *, writing: bool = False) -> Te
         if key and (cls.__name__ != "Error" or cls.__module__ == "_csv"):
             return message(key)
     detail = mask_text(f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
-    return message("file_reason.other", action=action or message("file_reason.check_file"),
-                   detail=detail)
+    return message(
+        "file_reason.other", action=action or message("file_reason.check_file"), detail=detail
+    )

@@ -99,15 +99,20 @@ def input_files(inputs: Iterable[str | os.PathLike | None]) -> list[Path]:
         if path.suffix.lower() == ".shp":
             stem = path.name[: -len(path.suffix)].lower()
             with contextlib.suppress(OSError):
-                found += [p for p in path.parent.iterdir()
-                          if p.name.lower() in {stem + s for s in _SHAPEFILE_SIBLINGS}]
+                found += [
+                    p
+                    for p in path.parent.iterdir()
+                    if p.name.lower() in {stem + s for s in _SHAPEFILE_SIBLINGS}
+                ]
         files += [p for p in found if p.is_file() and p not in files]
     return files
 
 
-def check_outputs(files: Iterable[str | os.PathLike | None] = (),
-                  folders: Iterable[str | os.PathLike | None] = (),
-                  inputs: Iterable[str | os.PathLike | None] = ()) -> None:
+def check_outputs(
+    files: Iterable[str | os.PathLike | None] = (),
+    folders: Iterable[str | os.PathLike | None] = (),
+    inputs: Iterable[str | os.PathLike | None] = (),
+) -> None:
     """Refuse outputs that would replace an input, or each other, before any work is done.
 
     An output file is refused when it is an input under another name (a relative path, a
@@ -193,14 +198,18 @@ _TAG = ".povmap-"
 _MARKERS = frozenset({".gitkeep", ".gitignore", ".DS_Store", "Thumbs.db", "desktop.ini"})
 #: A manifest is small; a larger JSON file is not read while looking for one.
 _MANIFEST_MAX_BYTES = 10 << 20
-_ACTIVE: contextvars.ContextVar[Outputs | None] = contextvars.ContextVar("povmap_outputs",
-                                                                          default=None)
+_ACTIVE: contextvars.ContextVar[Outputs | None] = contextvars.ContextVar(
+    "povmap_outputs", default=None
+)
 
 
 @contextlib.contextmanager
-def staged_outputs(files: Iterable[str | os.PathLike | None] = (),
-                   folders: Iterable[str | os.PathLike | None] = (), *,
-                   inputs: Iterable[str | os.PathLike | None] = ()) -> Iterator[Outputs]:
+def staged_outputs(
+    files: Iterable[str | os.PathLike | None] = (),
+    folders: Iterable[str | os.PathLike | None] = (),
+    *,
+    inputs: Iterable[str | os.PathLike | None] = (),
+) -> Iterator[Outputs]:
     """Write several files and folders all or nothing; the one way povmap writes outputs.
 
     On entry, before any work: the outputs are checked against the inputs
@@ -272,19 +281,27 @@ class Outputs:
         #: Files of an earlier bundle that the committed run did not write again, now removed.
         self.removed: list[Path] = []
 
-    def add(self, files: Iterable[str | os.PathLike | None] = (),
-            folders: Iterable[str | os.PathLike | None] = (),
-            inputs: Iterable[str | os.PathLike | None] = ()) -> None:
+    def add(
+        self,
+        files: Iterable[str | os.PathLike | None] = (),
+        folders: Iterable[str | os.PathLike | None] = (),
+        inputs: Iterable[str | os.PathLike | None] = (),
+    ) -> None:
         """Declare more outputs (and inputs): checked, locked and staged now."""
         new_files = [Path(f) for f in files if f is not None]
         new_folders = [Path(f) for f in folders if f is not None]
         new_inputs = [i for i in inputs if i is not None]
         check_outputs(new_files, new_folders, [*self._inputs, *new_inputs])
-        check_outputs([t.final for t in self._targets if isinstance(t, _File)],
-                      [t.final for t in self._targets if isinstance(t, _Folder)], new_inputs)
+        check_outputs(
+            [t.final for t in self._targets if isinstance(t, _File)],
+            [t.final for t in self._targets if isinstance(t, _Folder)],
+            new_inputs,
+        )
         self._inputs += new_inputs
         kinds: list[tuple[Path, type[_File] | type[_Folder]]] = [
-            *((f, _Folder) for f in new_folders), *((f, _File) for f in new_files)]
+            *((f, _Folder) for f in new_folders),
+            *((f, _File) for f in new_files),
+        ]
         for path, kind in kinds:
             if self._find(_absolute(path)) is None:
                 target = kind(_absolute(path), self._made)
@@ -377,8 +394,11 @@ class _Target:
     def stale(self, kind: str) -> list[Path]:
         """povmap's hidden entries of this output left by an earlier run (``stage``/``old``)."""
         with contextlib.suppress(OSError):
-            return sorted(p for p in self.home.iterdir()
-                          if p.name.startswith(f"{self.prefix}{kind}-") and p != self.stage)
+            return sorted(
+                p
+                for p in self.home.iterdir()
+                if p.name.startswith(f"{self.prefix}{kind}-") and p != self.stage
+            )
         return []
 
     @property
@@ -474,10 +494,13 @@ class _Folder(_Target):
         if final.exists() and not final.is_dir():
             raise PovmapInputError.from_catalogue("io.exists_file_folder_name", final=final)
         self.inside = final.is_dir() and (
-            os.path.ismount(final) or final.stat().st_dev != final.parent.stat().st_dev
-            or not os.access(final.parent, os.W_OK | os.X_OK))
-        self.home, self.prefix = ((final, _TAG) if self.inside
-                                  else (final.parent, f".{final.name}{_TAG}"))
+            os.path.ismount(final)
+            or final.stat().st_dev != final.parent.stat().st_dev
+            or not os.access(final.parent, os.W_OK | os.X_OK)
+        )
+        self.home, self.prefix = (
+            (final, _TAG) if self.inside else (final.parent, f".{final.name}{_TAG}")
+        )
         self._old: Path | None = None
         self._swapped = False
         self._previous: set[str] = set()
@@ -493,8 +516,11 @@ class _Folder(_Target):
 
     def _entries(self, folder: Path) -> list[str]:
         """Names in ``folder`` that belong to a bundle (not povmap's hidden ones, not markers)."""
-        return sorted(name for name in os.listdir(folder)
-                      if not name.startswith(_TAG) and name not in _MARKERS)
+        return sorted(
+            name
+            for name in os.listdir(folder)
+            if not name.startswith(_TAG) and name not in _MARKERS
+        )
 
     def check(self) -> None:
         if not self.final.is_dir():
@@ -503,8 +529,9 @@ class _Folder(_Target):
         own = _povmap_files(self.final)
         foreign = [name for name in present if name not in own]
         if foreign:
-            listed = ", ".join(foreign[:8]) + (f" … (+{len(foreign) - 8})" if len(foreign) > 8
-                                               else "")
+            listed = ", ".join(foreign[:8]) + (
+                f" … (+{len(foreign) - 8})" if len(foreign) > 8 else ""
+            )
             raise PovmapInputError.from_catalogue(
                 "io.output_folder_holds_files", final=self.final, listed=listed
             )
@@ -528,8 +555,10 @@ class _Folder(_Target):
             self._commit_inside()
             return
         # mkdtemp made the staging folder private (0700); the bundle gets the folder's usual mode.
-        os.chmod(self.staged, self.final.stat().st_mode & 0o7777 if self.final.is_dir()
-                 else 0o777 & ~_umask())
+        os.chmod(
+            self.staged,
+            self.final.stat().st_mode & 0o7777 if self.final.is_dir() else 0o777 & ~_umask(),
+        )
         if self.final.is_dir():
             for marker in _MARKERS.intersection(os.listdir(self.final)):
                 shutil.copy2(self.final / marker, self.staged / marker)
@@ -620,8 +649,11 @@ def _povmap_files(folder: Path) -> set[str]:
             continue
         if isinstance(data, dict) and "povmap" in data and isinstance(data.get("keluaran"), list):
             own.add(path.name)
-            own.update(item["berkas"] for item in data["keluaran"]
-                       if isinstance(item, dict) and isinstance(item.get("berkas"), str))
+            own.update(
+                item["berkas"]
+                for item in data["keluaran"]
+                if isinstance(item, dict) and isinstance(item.get("berkas"), str)
+            )
     return own
 
 
@@ -691,8 +723,9 @@ def _renameat2():
     if not _LIBC:
         name = ctypes.util.find_library("c")
         try:
-            _LIBC.append(getattr(ctypes.CDLL(name, use_errno=True), "renameat2", None)
-                         if name else None)
+            _LIBC.append(
+                getattr(ctypes.CDLL(name, use_errno=True), "renameat2", None) if name else None
+            )
         except OSError:
             _LIBC.append(None)
     return _LIBC[0]
@@ -737,6 +770,8 @@ def _disk_full(exc: BaseException) -> bool:
 
 def _unwritable(output: Path, folder: Path, exc: OSError) -> PovmapInputError:
     return PovmapInputError.from_catalogue(
-        "io.folder_writable_choose_another", output=output, folder=folder,
-        reason=reason(exc, writing=True)
+        "io.folder_writable_choose_another",
+        output=output,
+        folder=folder,
+        reason=reason(exc, writing=True),
     )

@@ -67,25 +67,46 @@ class _Inline:
 # with our tested copy, but they pin the major version: a new major (e.g. Leaflet 2, which is
 # ESM-only) would not be API-compatible with the copy we ship, so it must fall through to the
 # "unknown asset" error instead of being silently swapped.
-_INLINE_RULES: tuple[_Inline, ...] = tuple(_Inline(re.compile(p), a, pkg) for p, a, pkg in (
-    (r"/leaflet@1\.[^/]+/dist/leaflet\.js$", "leaflet/npm-dist/leaflet.js", _LEAFLET),
-    (r"/leaflet@1\.[^/]+/dist/leaflet\.css$", "leaflet/npm-dist/leaflet.css", _LEAFLET),
-    (r"(?:/jquery-3\.[\d.]+|/jquery@3\.[^/]+/dist/jquery)(?:\.min)?\.js$",
-     "jquery/npm-dist/jquery.min.js", _JQUERY),
-    # folium asks jsDelivr for Control.FullScreen.min.js, a file jsDelivr minifies on the fly; the
-    # npm package only contains the unminified source, which is what we ship (8 KB).
-    (r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.js$",
-     "leaflet.fullscreen/Control.FullScreen.js", _FULLSCREEN),
-    (r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.css$",
-     "leaflet.fullscreen/Control.FullScreen.css", _FULLSCREEN),
-    (r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.js$",
-     "leaflet-search/npm-dist/leaflet-search.min.js", _SEARCH),
-    (r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.css$",
-     "leaflet-search/npm-dist/leaflet-search.min.css", _SEARCH),
-    # povmap.render embeds its layers as TopoJSON and decodes them with topojson-client.
-    (r"/topojson-client@3\.[^/]+/dist/topojson-client(?:\.min)?\.js$",
-     "topojson-client/npm-dist/topojson-client.min.js", _TOPOJSON),
-))
+_INLINE_RULES: tuple[_Inline, ...] = tuple(
+    _Inline(re.compile(p), a, pkg)
+    for p, a, pkg in (
+        (r"/leaflet@1\.[^/]+/dist/leaflet\.js$", "leaflet/npm-dist/leaflet.js", _LEAFLET),
+        (r"/leaflet@1\.[^/]+/dist/leaflet\.css$", "leaflet/npm-dist/leaflet.css", _LEAFLET),
+        (
+            r"(?:/jquery-3\.[\d.]+|/jquery@3\.[^/]+/dist/jquery)(?:\.min)?\.js$",
+            "jquery/npm-dist/jquery.min.js",
+            _JQUERY,
+        ),
+        # folium asks jsDelivr for Control.FullScreen.min.js, a file jsDelivr minifies on the
+        # fly; the npm package only contains the unminified source, which is what we ship (8 KB).
+        (
+            r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.js$",
+            "leaflet.fullscreen/Control.FullScreen.js",
+            _FULLSCREEN,
+        ),
+        (
+            r"/leaflet\.fullscreen@3\.[^/]+/Control\.FullScreen(?:\.min)?\.css$",
+            "leaflet.fullscreen/Control.FullScreen.css",
+            _FULLSCREEN,
+        ),
+        (
+            r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.js$",
+            "leaflet-search/npm-dist/leaflet-search.min.js",
+            _SEARCH,
+        ),
+        (
+            r"/leaflet-search@2\.[^/]+/dist/leaflet-search(?:\.min)?\.css$",
+            "leaflet-search/npm-dist/leaflet-search.min.css",
+            _SEARCH,
+        ),
+        # povmap.render embeds its layers as TopoJSON and decodes them with topojson-client.
+        (
+            r"/topojson-client@3\.[^/]+/dist/topojson-client(?:\.min)?\.js$",
+            "topojson-client/npm-dist/topojson-client.min.js",
+            _TOPOJSON,
+        ),
+    )
+)
 
 # Assets folium.Map() loads by default that our maps do not use. They are removed rather than
 # shipped: Bootstrap's CSS alone is ~190 KB and Font Awesome needs ~300 KB of web fonts, all of it
@@ -337,8 +358,14 @@ class OfflineMap(folium.Map):
     and survives copies; it is still a ``folium.Map`` for everything else (display, plugins).
     """
 
-    def save(self, outfile: str | os.PathLike[str] | IO[bytes],  # type: ignore[override]
-             close_file: bool = True, *, offline: bool = True, **kwargs: Any) -> None:
+    def save(  # type: ignore[override]
+        self,
+        outfile: str | os.PathLike[str] | IO[bytes],
+        close_file: bool = True,
+        *,
+        offline: bool = True,
+        **kwargs: Any,
+    ) -> None:
         """Write the map as HTML: self-contained (default) or, with ``offline=False``, folium's
         page that loads its libraries from CDNs.
 

@@ -59,9 +59,15 @@ def session(lang: str = "id", *, quiet: bool = False) -> Iterator[None]:
         TimeElapsedColumn,
     )
 
-    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                        MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=Console(stderr=True), transient=True)
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
     token = _SESSION.set(_Session(progress, lang))
     try:
         with progress:
@@ -94,7 +100,6 @@ def step(key: str, total: int | None = None, **fields: Any) -> Iterator[Callable
         return
     progress = current.progress
     task = progress.add_task(text(key, current.lang, **fields), total=total)
-
 
     def advance(units: int = 1) -> None:
         progress.advance(task, units)

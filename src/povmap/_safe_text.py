@@ -29,8 +29,18 @@ if TYPE_CHECKING:  # the command line imports this module: nothing heavy on impo
 
     import pandas as pd
 
-__all__ = ["FORMULA_START", "clean_xml_tree", "csv_cell", "csv_frame", "csv_row", "csv_text",
-           "starts_formula", "terminal_text", "write_xlsx", "xml_text"]
+__all__ = [
+    "FORMULA_START",
+    "clean_xml_tree",
+    "csv_cell",
+    "csv_frame",
+    "csv_row",
+    "csv_text",
+    "starts_formula",
+    "terminal_text",
+    "write_xlsx",
+    "xml_text",
+]
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV Injection),
 #: with their full-width forms, which some spreadsheet locales also accept.
@@ -93,8 +103,10 @@ def csv_frame(table: pd.DataFrame) -> pd.DataFrame:
 
     out = table.copy()
     for column in out.columns:
-        if not (pd.api.types.is_numeric_dtype(out[column])
-                or pd.api.types.is_datetime64_any_dtype(out[column])):
+        if not (
+            pd.api.types.is_numeric_dtype(out[column])
+            or pd.api.types.is_datetime64_any_dtype(out[column])
+        ):
             out[column] = out[column].map(csv_cell)
     out.columns = [csv_cell(c) for c in out.columns]
     return out
@@ -109,8 +121,9 @@ def csv_text(table: pd.DataFrame) -> str:
     return csv_frame(table).to_csv(index=False, lineterminator="\r\n")
 
 
-def write_xlsx(table: pd.DataFrame, path: str | os.PathLike, *, sheet_name: str,
-               heading: Sequence[str] = ()) -> Path:
+def write_xlsx(
+    table: pd.DataFrame, path: str | os.PathLike, *, sheet_name: str, heading: Sequence[str] = ()
+) -> Path:
     """Write ``table`` as one sheet: texts as text cells, numbers as numbers, no formula ever.
 
     pandas (through openpyxl) turns any text starting with ``=`` into a live formula. Here every

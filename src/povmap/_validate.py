@@ -48,38 +48,68 @@ def check_values(counts: pd.DataFrame, count_columns: list[str]) -> list[dict]:
         values = counts[column].to_numpy(dtype=float)
         known = ~np.isnan(values)
         for i in np.flatnonzero(known & (values < 0)):
-            problems.append(_problem("negatif", rows[i], column, values[i],
-                                     message(
-                                         "validate.negative", column=column, value=_fmt(values[i])
-                                     )))
+            problems.append(
+                _problem(
+                    "negatif",
+                    rows[i],
+                    column,
+                    values[i],
+                    message("validate.negative", column=column, value=_fmt(values[i])),
+                )
+            )
         for i in np.flatnonzero(known & (values != np.round(values))):
-            problems.append(_problem(
-                "bukan_bilangan_bulat", rows[i], column, values[i],
-                message(
-                    "validate.whole_number_counts_people", column=column, value=_fmt(values[i])
-                )))
+            problems.append(
+                _problem(
+                    "bukan_bilangan_bulat",
+                    rows[i],
+                    column,
+                    values[i],
+                    message(
+                        "validate.whole_number_counts_people", column=column, value=_fmt(values[i])
+                    ),
+                )
+            )
         cap = _denominator(column, count_columns)
         if cap:
             limit = counts[cap].to_numpy(dtype=float)
             # A population of 0 in recap sheets means "not filled in": no rate, no check.
             over = known & ~np.isnan(limit) & (limit > 0) & (values > limit)
             for i in np.flatnonzero(over):
-                problems.append(_problem(
-                    "melebihi_penduduk", rows[i], column, values[i],
-                    message(
-                        "validate.larger_than", column=column, value=_fmt(values[i]), cap=cap,
-                        value2=_fmt(limit[i])
-                    )))
+                problems.append(
+                    _problem(
+                        "melebihi_penduduk",
+                        rows[i],
+                        column,
+                        values[i],
+                        message(
+                            "validate.larger_than",
+                            column=column,
+                            value=_fmt(values[i]),
+                            cap=cap,
+                            value2=_fmt(limit[i]),
+                        ),
+                    )
+                )
     return sorted(problems, key=lambda p: p["baris"][0])
 
 
 def duplicate_problem(rows: list[int], area: str, same_values: bool) -> dict:
     """The problem of one area given by several rows."""
     if same_values:
-        return _problem("ganda_sama", rows, None, None,
-                        message("validate.area_appears_rows_same", area=area, value=_rows(rows)))
-    return _problem("ganda_berbeda", rows, None, None,
-                    message("validate.area_appears_rows_different", area=area, value=_rows(rows)))
+        return _problem(
+            "ganda_sama",
+            rows,
+            None,
+            None,
+            message("validate.area_appears_rows_same", area=area, value=_rows(rows)),
+        )
+    return _problem(
+        "ganda_berbeda",
+        rows,
+        None,
+        None,
+        message("validate.area_appears_rows_different", area=area, value=_rows(rows)),
+    )
 
 
 def raise_or_keep(problems: list[dict], *, allow_invalid: bool, source: str) -> None:
@@ -101,16 +131,29 @@ def raise_or_keep(problems: list[dict], *, allow_invalid: bool, source: str) -> 
         more = text("validate.more", lang, extra=extra)
         return "\n".join(lines + ([f"  ... {more}"] if extra > 0 else []))
 
-    raise PovmapInputError.from_catalogue("validate.impossible", source=source,
-                                          n_blocking=len(blocking),
-                                          problems=Text(listed("id"), listed("en")))
+    raise PovmapInputError.from_catalogue(
+        "validate.impossible",
+        source=source,
+        n_blocking=len(blocking),
+        problems=Text(listed("id"), listed("en")),
+    )
 
 
-def _problem(kind: str, rows: int | list[int] | tuple[int, ...], column: str | None,
-             value: float | None, message: Text) -> dict:
+def _problem(
+    kind: str,
+    rows: int | list[int] | tuple[int, ...],
+    column: str | None,
+    value: float | None,
+    message: Text,
+) -> dict:
     listed = [int(r) for r in rows] if isinstance(rows, list | tuple) else [int(rows)]
-    return {"jenis": kind, "baris": listed, "kolom": column,
-            "nilai": None if value is None else float(value), "pesan": message}
+    return {
+        "jenis": kind,
+        "baris": listed,
+        "kolom": column,
+        "nilai": None if value is None else float(value),
+        "pesan": message,
+    }
 
 
 def _rows(rows: list[int]) -> str:

@@ -68,9 +68,21 @@ _NAMED = {
 
 def _with_dbf_truncations(named: dict[str, list[str]]) -> dict[str, list[str]]:
     """Each name list plus the shapefile form of every name in it (and of the canonical name)."""
-    return {canonical: list(dict.fromkeys(
-        [*names, *(n[:DBF_FIELD_LENGTH] for n in [*names, canonical] if len(n) > DBF_FIELD_LENGTH)]
-    )) for canonical, names in named.items()}
+    return {
+        canonical: list(
+            dict.fromkeys(
+                [
+                    *names,
+                    *(
+                        n[:DBF_FIELD_LENGTH]
+                        for n in [*names, canonical]
+                        if len(n) > DBF_FIELD_LENGTH
+                    ),
+                ]
+            )
+        )
+        for canonical, names in named.items()
+    }
 
 
 _ALIASES = _with_dbf_truncations(_NAMED)
@@ -246,8 +258,9 @@ def read_boundaries(
             raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine, **options)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
         raise PovmapInputError.from_catalogue(
-            "boundaries.cannot_read_boundary_file", path=path,
-            reason=reason(exc, message("boundaries.use_boundary_format"))
+            "boundaries.cannot_read_boundary_file",
+            path=path,
+            reason=reason(exc, message("boundaries.use_boundary_format")),
         ) from exc
     if not isinstance(raw, gpd.GeoDataFrame) or raw.geometry.name not in raw.columns:
         raise _no_geometry(path, layer)
@@ -270,13 +283,28 @@ def read_boundaries(
     notes += _overlap_notes(duplicates, overlaps, keep_duplicates)
     gdf["luas_km2"] = area_km2(gdf)
     gdf = gdf[[c for c in gdf.columns if c != "geometry"] + ["geometry"]]
-    return BoundaryLayer(gdf, BoundaryInfo(
-        path=str(path), layer=layer, level=level, schema=schema, source_crs=source_crs,
-        columns=mapping, repaired=repaired, null_geometry=null, merged_parts=merged,
-        duplicates=duplicates, overlaps=overlaps, encoding=encoding,
-        missing_names=[c for c in CANONICAL[level] if c.startswith("nama_") and c not in mapping],
-        notes=notes, source_columns=[str(c) for c in raw.columns if c != raw.geometry.name],
-    ))
+    return BoundaryLayer(
+        gdf,
+        BoundaryInfo(
+            path=str(path),
+            layer=layer,
+            level=level,
+            schema=schema,
+            source_crs=source_crs,
+            columns=mapping,
+            repaired=repaired,
+            null_geometry=null,
+            merged_parts=merged,
+            duplicates=duplicates,
+            overlaps=overlaps,
+            encoding=encoding,
+            missing_names=[
+                c for c in CANONICAL[level] if c.startswith("nama_") and c not in mapping
+            ],
+            notes=notes,
+            source_columns=[str(c) for c in raw.columns if c != raw.geometry.name],
+        ),
+    )
 
 
 #: What reading a boundary file may report: BoundaryInfo attributes, each with its note
@@ -303,8 +331,9 @@ def boundary_notes(info: BoundaryInfo | None) -> list[Text]:
         codes = getattr(info, attribute, None) if info else None
         if codes:
             listed = ", ".join(codes[:10])
-            notes.append(message(f"pipeline.boundary_note.{attribute}", n=len(codes),
-                                 listed=listed))
+            notes.append(
+                message(f"pipeline.boundary_note.{attribute}", n=len(codes), listed=listed)
+            )
     # What reading detected and chose: layers skipped, encoding guessed, Z dropped, duplicates.
     return notes + list(getattr(info, "notes", []) or [])
 
@@ -341,7 +370,7 @@ def _choose_layer(path: Path, layer: str | None) -> tuple[str | None, list[Text]
     if layer is not None:
         if layer not in names:
             raise PovmapInputError.from_catalogue(
-                "boundaries.layer_does_not_exist", path=path, layer=layer, names=', '.join(names)
+                "boundaries.layer_does_not_exist", path=path, layer=layer, names=", ".join(names)
             )
         if layer in tables:
             raise _no_geometry(path, layer, spatial)
@@ -356,20 +385,28 @@ def _choose_layer(path: Path, layer: str | None) -> tuple[str | None, list[Text]
             chosen = found[0]
     if chosen is None:
         raise PovmapInputError.from_catalogue(
-            "boundaries.several_layers_could_boundaries", path=path,
-            candidates=', '.join(candidates), candidates2=candidates[-1]
+            "boundaries.several_layers_could_boundaries",
+            path=path,
+            candidates=", ".join(candidates),
+            candidates2=candidates[-1],
         )
     notes = []
     if tables:
-        notes.append(message(
-            "boundaries.tables_without_geometry_skipped", path=path, tables=', '.join(tables)
-        ))
+        notes.append(
+            message(
+                "boundaries.tables_without_geometry_skipped", path=path, tables=", ".join(tables)
+            )
+        )
     others = [name for name in spatial if name != chosen]
     if others:
-        notes.append(message(
-            "boundaries.layer_read_other_layers", path=path, chosen=chosen,
-            others=', '.join(others)
-        ))
+        notes.append(
+            message(
+                "boundaries.layer_read_other_layers",
+                path=path,
+                chosen=chosen,
+                others=", ".join(others),
+            )
+        )
     return (chosen if len(listed) > 1 else None), notes
 
 
@@ -377,12 +414,16 @@ def _point_or_line(kind: str) -> bool:
     return any(word in kind.upper() for word in ("POINT", "LINE", "CURVE"))
 
 
-def _no_geometry(path: Path, layer: str | None, spatial: list[str] | None = None
-                 ) -> PovmapInputError:
+def _no_geometry(
+    path: Path, layer: str | None, spatial: list[str] | None = None
+) -> PovmapInputError:
     """The error for a layer (or a whole file) that holds a table without geometry."""
     where = f"{path}" + (f" (layer {layer})" if layer else "")
-    others = (message("boundaries.layers_with_geometry", layers=", ".join(spatial)) if spatial
-              else Text(""))
+    others = (
+        message("boundaries.layers_with_geometry", layers=", ".join(spatial))
+        if spatial
+        else Text("")
+    )
     return PovmapInputError.from_catalogue(
         "boundaries.holds_no_geometry_only", where=where, others=others
     )
@@ -400,8 +441,11 @@ def _check_shapefile_parts(path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix == ".shp":
         present = {p.name.lower() for p in path.parent.iterdir()}
-        stems = {path.stem.lower(): {ext for ext in ("shp", "shx", "dbf")
-                                     if f"{path.stem.lower()}.{ext}" in present}}
+        stems = {
+            path.stem.lower(): {
+                ext for ext in ("shp", "shx", "dbf") if f"{path.stem.lower()}.{ext}" in present
+            }
+        }
         shown = {path.stem.lower(): str(path.with_suffix(""))}
     elif suffix == ".zip":
         try:
@@ -426,13 +470,13 @@ def _check_shapefile_parts(path: Path) -> None:
         missing = [f"{shown[stem]}.{ext}" for ext in ("shp", "shx", "dbf") if ext not in found]
         if "shp" in found and missing:
             raise PovmapInputError.from_catalogue(
-                "boundaries.incomplete_shapefile_missing_shx", path=path,
-                missing=', '.join(missing)
+                "boundaries.incomplete_shapefile_missing_shx", path=path, missing=", ".join(missing)
             )
 
 
-def _shapefile_encoding(path: Path, layer: str | None, encoding: str | None
-                        ) -> tuple[str | None, Text | None]:
+def _shapefile_encoding(
+    path: Path, layer: str | None, encoding: str | None
+) -> tuple[str | None, Text | None]:
     """The encoding to read a shapefile's DBF with, and a note when povmap guessed or ignored it.
 
     A DBF says its encoding in a ``.cpg`` file or in its language-driver byte; without either,
@@ -444,8 +488,10 @@ def _shapefile_encoding(path: Path, layer: str | None, encoding: str | None
         # GeoJSON, GeoPackage and FlatGeobuf text is UTF-8 by their specifications; decoding it
         # otherwise would make the mojibake the option is meant to prevent.
         return None, message(
-            "boundaries.encoding_ignored_text_always", path=path, encoding=encoding,
-            suffix=path.suffix
+            "boundaries.encoding_ignored_text_always",
+            path=path,
+            encoding=encoding,
+            suffix=path.suffix,
         )
     if encoding:
         try:
@@ -461,7 +507,7 @@ def _shapefile_encoding(path: Path, layer: str | None, encoding: str | None
     name, data, has_cpg = found
     if has_cpg or len(data) < 32 or data[29] != 0:
         return None, None
-    records = data[int.from_bytes(data[8:10], "little"):]
+    records = data[int.from_bytes(data[8:10], "little") :]
     if records.isascii():
         return None, None  # every encoding reads ASCII alike
     for candidate in ("UTF-8", "CP1252"):
@@ -487,13 +533,20 @@ def _dbf_bytes(path: Path, layer: str | None) -> tuple[str, bytes, bool] | None:
     try:
         with zipfile.ZipFile(path) as archive:
             members = {m.lower(): m for m in archive.namelist()}
-            dbfs = [m for m in members if m.endswith(".dbf")
-                    and (layer is None or posixpath.basename(m)[:-4] == layer.lower())]
+            dbfs = [
+                m
+                for m in members
+                if m.endswith(".dbf")
+                and (layer is None or posixpath.basename(m)[:-4] == layer.lower())
+            ]
             if len(dbfs) != 1:
                 return None
             stem = dbfs[0][:-4]
-            return (posixpath.basename(members[dbfs[0]]), archive.read(members[dbfs[0]]),
-                    f"{stem}.cpg" in members)
+            return (
+                posixpath.basename(members[dbfs[0]]),
+                archive.read(members[dbfs[0]]),
+                f"{stem}.cpg" in members,
+            )
     except (OSError, zipfile.BadZipFile, KeyError):
         return None
 
@@ -504,8 +557,11 @@ def _gdal_path(path: Path) -> str:
         return str(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            folders = {posixpath.dirname(name) for name in archive.namelist()
-                       if name.lower().endswith(".shp")}
+            folders = {
+                posixpath.dirname(name)
+                for name in archive.namelist()
+                if name.lower().endswith(".shp")
+            }
     except (OSError, zipfile.BadZipFile):
         folders = set()  # read_file says what is wrong with it
     inner = f"/{folders.pop()}" if len(folders) == 1 and "" not in folders else ""
@@ -520,13 +576,17 @@ def _detect_columns(
     for canonical, source in explicit.items():
         if canonical not in _ALIASES:
             raise PovmapInputError.from_catalogue(
-                "boundaries.columns_not_canonical_column", canonical=canonical,
-                _aliases=sorted(_ALIASES)
+                "boundaries.columns_not_canonical_column",
+                canonical=canonical,
+                _aliases=sorted(_ALIASES),
             )
         if source.lower() not in by_lower:
             raise PovmapInputError.from_catalogue(
-                "boundaries.column_does_not_exist", path=path, source=source, canonical=canonical,
-                value=', '.join(by_lower.values())
+                "boundaries.column_does_not_exist",
+                path=path,
+                source=source,
+                canonical=canonical,
+                value=", ".join(by_lower.values()),
             )
     mapping = {k: by_lower[v.lower()] for k, v in explicit.items()}
     for canonical, aliases in _ALIASES.items():
@@ -546,8 +606,7 @@ def _detect_columns(
     schema = "kugi" if "kdepum" in by_lower or "kdcpum" in by_lower else "lain"
     if not any(k in mapping for k in ("kode_desa", "kode_kecamatan")):
         raise PovmapInputError.from_catalogue(
-            "boundaries.no_kemendagri_desa_kecamatan", path=path,
-            value=', '.join(by_lower.values())
+            "boundaries.no_kemendagri_desa_kecamatan", path=path, value=", ".join(by_lower.values())
         )
     return mapping, schema
 
@@ -574,8 +633,11 @@ def _to_canonical(
     if bad.any():
         rows = [str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10]]
         raise PovmapInputError.from_catalogue(
-            "boundaries.column_holds_invalid_codes", path=path, mapping=mapping[own_code],
-            level=level, rows=', '.join(rows)
+            "boundaries.column_holds_invalid_codes",
+            path=path,
+            mapping=mapping[own_code],
+            level=level,
+            rows=", ".join(rows),
         )
     out = pd.DataFrame(index=raw.index)
     out[own_code] = codes
@@ -594,7 +656,8 @@ def _to_canonical(
     extra = [c for c in extra if c not in out.columns]
     return gpd.GeoDataFrame(
         pd.concat([out[CANONICAL[level]], raw[extra]], axis=1),
-        geometry=raw.geometry.values, crs=raw.crs,
+        geometry=raw.geometry.values,
+        crs=raw.crs,
     )
 
 
@@ -607,22 +670,28 @@ def _polygons_only(gdf: gpd.GeoDataFrame, level: str, path: Path) -> gpd.GeoData
     if collections.any():
         gdf = gdf.copy()
         gdf.loc[collections, gdf.geometry.name] = [
-            _polygonal_part(g) for g in np.asarray(geoms[collections])]
+            _polygonal_part(g) for g in np.asarray(geoms[collections])
+        ]
         kinds = pd.Series(gdf.geometry.values.geom_type, index=gdf.index)
     bad = ~kinds.isin(["Polygon", "MultiPolygon"]) & kinds.notna()
     if bad.any():
         positions = np.flatnonzero(bad.to_numpy())
         shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]})" for i in positions[:5])
         raise PovmapInputError.from_catalogue(
-            "boundaries.features_not_polygons_feature", path=path, value=bad.sum(), n_gdf=len(gdf),
-            kinds=', '.join(sorted(set(kinds[bad]))), shown=shown
+            "boundaries.features_not_polygons_feature",
+            path=path,
+            value=bad.sum(),
+            n_gdf=len(gdf),
+            kinds=", ".join(sorted(set(kinds[bad]))),
+            shown=shown,
         )
     return gdf
 
 
 def _polygonal_part(collection: shapely.Geometry) -> shapely.Geometry | None:
-    polygons = [g for g in shapely.get_parts(collection)
-                if g.geom_type in ("Polygon", "MultiPolygon")]
+    polygons = [
+        g for g in shapely.get_parts(collection) if g.geom_type in ("Polygon", "MultiPolygon")
+    ]
     return shapely.union_all(polygons) if polygons else None
 
 
@@ -670,24 +739,34 @@ def _check_names(gdf: gpd.GeoDataFrame, level: str, path: Path, encoding: str | 
         if not bad.any():
             continue
         positions = np.flatnonzero(bad)
-        shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]}: {ascii(names.iloc[i])})"
-                          for i in positions[:5])
+        shown = ", ".join(
+            f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]}: {ascii(names.iloc[i])})"
+            for i in positions[:5]
+        )
         if path.suffix.lower() not in (".shp", ".dbf", ".zip"):
             # GeoJSON, GeoPackage and FlatGeobuf are UTF-8 by definition: no encoding option can
             # help, the name itself was saved wrong.
             raise PovmapInputError.from_catalogue(
-                "boundaries.names_column_hold_characters_2", path=path, value=bad.sum(),
-                column=column, shown=shown
+                "boundaries.names_column_hold_characters_2",
+                path=path,
+                value=bad.sum(),
+                column=column,
+                shown=shown,
             )
         used = Text(encoding) if encoding else message("boundaries.gdal_default_encoding")
         raise PovmapInputError.from_catalogue(
-            "boundaries.names_column_hold_characters", path=path, value=bad.sum(), column=column,
-            shown=shown, used=used
+            "boundaries.names_column_hold_characters",
+            path=path,
+            value=bad.sum(),
+            column=column,
+            shown=shown,
+            used=used,
         )
 
 
-def _assign_crs(raw: gpd.GeoDataFrame, crs: str | None, path: Path
-                ) -> tuple[gpd.GeoDataFrame, str | None]:
+def _assign_crs(
+    raw: gpd.GeoDataFrame, crs: str | None, path: Path
+) -> tuple[gpd.GeoDataFrame, str | None]:
     """Apply ``--crs`` (it replaces what the file says); return the CRS label for the report."""
     if not crs:
         return raw, None
@@ -707,23 +786,31 @@ def _drop_z(raw: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[Text]]:
     if not with_z.any():
         return raw, []
     raw = raw.copy()
-    raw[raw.geometry.name] = gpd.GeoSeries(shapely.force_2d(np.asarray(geoms)), index=raw.index,
-                                           crs=raw.crs)
+    raw[raw.geometry.name] = gpd.GeoSeries(
+        shapely.force_2d(np.asarray(geoms)), index=raw.index, crs=raw.crs
+    )
     return raw, [message("boundaries.features_had_height_coordinates", value=with_z.sum())]
 
 
-def _missing_names(raw: pd.DataFrame, mapping: dict[str, str], level: str, path: Path
-                   ) -> list[Text]:
+def _missing_names(
+    raw: pd.DataFrame, mapping: dict[str, str], level: str, path: Path
+) -> list[Text]:
     """Say which name columns were not found, what was expected, and what the file has."""
     missing = [c for c in CANONICAL[level] if c.startswith("nama_") and c not in mapping]
     if not missing:
         return []
     expected = "; ".join(f"{c}: {', '.join(_ALIASES[c])}" for c in missing)
     present = ", ".join(c for c in raw.columns if c != raw.geometry.name)
-    return [message(
-        "boundaries.no_name_column_found", path=path, missing=', '.join(missing),
-        expected=expected, present=present, missing2=missing[0]
-    )]
+    return [
+        message(
+            "boundaries.no_name_column_found",
+            path=path,
+            missing=", ".join(missing),
+            expected=expected,
+            present=present,
+            missing2=missing[0],
+        )
+    ]
 
 
 @functools.cache
@@ -731,8 +818,9 @@ def _provinces() -> pd.DataFrame:
     """Extent of each province's desa (lon/lat), from the packaged table, indexed by code."""
     source = resources.files("povmap") / "data" / "provinsi_bbox.csv"
     with source.open(encoding="utf-8") as handle:
-        table = pd.read_csv(handle, comment="#", dtype={"kode_provinsi": str,
-                                                        "provinsi_induk": str})
+        table = pd.read_csv(
+            handle, comment="#", dtype={"kode_provinsi": str, "provinsi_induk": str}
+        )
     return table.set_index("kode_provinsi")
 
 
@@ -746,8 +834,12 @@ def _extent(provinces: list[str] | None = None) -> tuple[float, float, float, fl
         table = table[related]
     if table.empty:
         table = _provinces()
-    return (table["min_lon"].min() - _PAD_DEGREES, table["min_lat"].min() - _PAD_DEGREES,
-            table["max_lon"].max() + _PAD_DEGREES, table["max_lat"].max() + _PAD_DEGREES)
+    return (
+        table["min_lon"].min() - _PAD_DEGREES,
+        table["min_lat"].min() - _PAD_DEGREES,
+        table["max_lon"].max() + _PAD_DEGREES,
+        table["max_lat"].max() + _PAD_DEGREES,
+    )
 
 
 def _inside(bounds, extent) -> bool:
@@ -767,8 +859,11 @@ def _likely_crs(bounds, provinces: list[str]) -> list[str]:
     fits = []
     for epsg in _PROJECTED_CANDIDATES:
         lon, lat = _transformer(epsg).transform(corners[:, 0], corners[:, 1])
-        if np.isfinite(lon).all() and np.isfinite(lat).all() and _inside(
-                (lon.min(), lat.min(), lon.max(), lat.max()), extent):
+        if (
+            np.isfinite(lon).all()
+            and np.isfinite(lat).all()
+            and _inside((lon.min(), lat.min(), lon.max(), lat.max()), extent)
+        ):
             fits.append(f"EPSG:{epsg} ({pyproj.CRS.from_epsg(epsg).name})")
     return fits
 
@@ -796,14 +891,18 @@ def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
         return
     features = np.unique(index[bad])
     shown = ", ".join(f"{i + 1} ({gdf[f'kode_{level}'].iloc[i]})" for i in features[:5])
-    raise PovmapInputError.from_catalogue("boundaries.impossible_coordinates", path=path,
-                                          n_features=len(features), limit=number_text(_ABSURD),
-                                          shown=shown)
+    raise PovmapInputError.from_catalogue(
+        "boundaries.impossible_coordinates",
+        path=path,
+        n_features=len(features),
+        limit=number_text(_ABSURD),
+        shown=shown,
+    )
 
 
-
-def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | None
-              ) -> tuple[gpd.GeoDataFrame, str, list[Text]]:
+def _to_wgs84(
+    gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | None
+) -> tuple[gpd.GeoDataFrame, str, list[Text]]:
     """Reproject to EPSG:4326 after checking that the coordinates are what the CRS says.
 
     A GeoJSON without a ``crs`` member is read as lon/lat whatever it holds, so metres, swapped
@@ -832,9 +931,11 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | Non
     else:
         if _inside(bounds, (-180, -90, 180, 90)):
             raise PovmapInputError.from_catalogue(
-                "boundaries.crs_metres_but_coordinates", path=path, source=source,
-                value=Text(_span(bounds[0], bounds[2]), _span(bounds[0], bounds[2], 'en')),
-                value2=Text(_span(bounds[1], bounds[3]), _span(bounds[1], bounds[3], 'en'))
+                "boundaries.crs_metres_but_coordinates",
+                path=path,
+                source=source,
+                value=Text(_span(bounds[0], bounds[2]), _span(bounds[0], bounds[2], "en")),
+                value2=Text(_span(bounds[1], bounds[3]), _span(bounds[1], bounds[3], "en")),
             )
         out = gdf.to_crs(WGS84)
     _check_not_emptied(geoms, out.geometry.values, gdf[f"kode_{level}"], path, source)
@@ -848,11 +949,17 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, path: Path, level: str, assigned: str | Non
 def _check_lonlat(bounds, provinces: list[str], path: Path, crs, assigned: str | None) -> None:
     """Raise, saying what the coordinates look like, when they are not lon/lat in Indonesia."""
     minx, miny, maxx, maxy = bounds
-    said = (Text("--crs " + assigned.split(" ")[0]) if assigned else
-            message("boundaries.said_no_crs") if crs is None else
-            message("boundaries.said_lonlat", crs=crs.to_string()))
-    where = Text(f"x {_span(minx, maxx)}, y {_span(miny, maxy)}",
-                 f"x {_span(minx, maxx, 'en')}, y {_span(miny, maxy, 'en')}")
+    said = (
+        Text("--crs " + assigned.split(" ")[0])
+        if assigned
+        else message("boundaries.said_no_crs")
+        if crs is None
+        else message("boundaries.said_lonlat", crs=crs.to_string())
+    )
+    where = Text(
+        f"x {_span(minx, maxx)}, y {_span(miny, maxy)}",
+        f"x {_span(minx, maxx, 'en')}, y {_span(miny, maxy, 'en')}",
+    )
     indonesia = _extent()
     if _inside((miny, minx, maxy, maxx), indonesia):
         raise PovmapInputError.from_catalogue(
@@ -861,32 +968,53 @@ def _check_lonlat(bounds, provinces: list[str], path: Path, crs, assigned: str |
     if _inside(bounds, (-180, -90, 180, 90)):
         if _inside(bounds, _extent(provinces)):
             return
-        raise _wrong_place(path, assigned or (crs.to_string() if crs else WGS84), bounds,
-                           provinces, [])
+        raise _wrong_place(
+            path, assigned or (crs.to_string() if crs else WGS84), bounds, provinces, []
+        )
     likely = _likely_crs(bounds, provinces)
-    guess = (message("boundaries.likely", likely="; ".join(likely[:3])) if likely else
-             message("boundaries.usual_utm"))
+    guess = (
+        message("boundaries.likely", likely="; ".join(likely[:3]))
+        if likely
+        else message("boundaries.usual_utm")
+    )
     example = likely[0].split(" ")[0] if likely else "EPSG:32750"
     raise PovmapInputError.from_catalogue(
-        "boundaries.coordinates_not_lon_lat", path=path, where=where, said=said, guess=guess,
-        example=example
+        "boundaries.coordinates_not_lon_lat",
+        path=path,
+        where=where,
+        said=said,
+        guess=guess,
+        example=example,
     )
 
 
-def _wrong_place(path: Path, source: str, bounds, provinces: list[str], likely: list[str]
-                 ) -> PovmapInputError:
+def _wrong_place(
+    path: Path, source: str, bounds, provinces: list[str], likely: list[str]
+) -> PovmapInputError:
     extent = _extent(provinces)
-    where = message("boundaries.where_lonlat", lon=_span_text(bounds[0], bounds[2]),
-                    lat=_span_text(bounds[1], bounds[3]))
-    expected = Text(f"{_span(extent[0], extent[2])} / {_span(extent[1], extent[3])}",
-                    f"{_span(extent[0], extent[2], 'en')} / {_span(extent[1], extent[3], 'en')}")
-    region = (message("boundaries.region_provinces", provinces=", ".join(provinces))
-              if provinces else Text("Indonesia"))
-    guess = (message("boundaries.likely_note", likely="; ".join(likely[:3])) if likely
-             else Text(""))
+    where = message(
+        "boundaries.where_lonlat",
+        lon=_span_text(bounds[0], bounds[2]),
+        lat=_span_text(bounds[1], bounds[3]),
+    )
+    expected = Text(
+        f"{_span(extent[0], extent[2])} / {_span(extent[1], extent[3])}",
+        f"{_span(extent[0], extent[2], 'en')} / {_span(extent[1], extent[3], 'en')}",
+    )
+    region = (
+        message("boundaries.region_provinces", provinces=", ".join(provinces))
+        if provinces
+        else Text("Indonesia")
+    )
+    guess = message("boundaries.likely_note", likely="; ".join(likely[:3])) if likely else Text("")
     return PovmapInputError.from_catalogue(
-        "boundaries.crs_areas_fall_outside", path=path, source=source, where=where,
-        region=region, expected=expected, guess=guess
+        "boundaries.crs_areas_fall_outside",
+        path=path,
+        source=source,
+        where=where,
+        region=region,
+        expected=expected,
+        guess=guess,
     )
 
 
@@ -901,8 +1029,11 @@ def _check_not_emptied(before, after, codes: pd.Series, path: Path, source: str)
         return
     shown = ", ".join(codes.iloc[np.flatnonzero(lost)[:5]])
     raise PovmapInputError.from_catalogue(
-        "boundaries.geometries_lost_when_projected", path=path, value=lost.sum(), source=source,
-        shown=shown
+        "boundaries.geometries_lost_when_projected",
+        path=path,
+        value=lost.sum(),
+        source=source,
+        shown=shown,
     )
 
 
@@ -924,8 +1055,9 @@ def _repair(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[s
     invalid = ~geoms.is_valid & ~empty
     if invalid.any():
         # "structure" keeps polygons polygonal (no stray lines from a self-touching ring).
-        fixed = shapely.make_valid(np.asarray(geoms[invalid]), method="structure",
-                                   keep_collapsed=False)
+        fixed = shapely.make_valid(
+            np.asarray(geoms[invalid]), method="structure", keep_collapsed=False
+        )
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = fixed
     # A polygon of no area (all its points on a line) has nothing to draw once repaired.
@@ -964,12 +1096,12 @@ def dissolve(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
         # Kecamatan first: a kabupaten or province is then the union of a few large outlines
         # instead of thousands of noisy desa rings (the union is the same, faster).
         kecamatan = gdf.groupby("kode_kecamatan", sort=False)[key].first()
-        geoms = _unions(geoms, kecamatan.index.get_indexer(gdf["kode_kecamatan"]),
-                        len(kecamatan))
+        geoms = _unions(geoms, kecamatan.index.get_indexer(gdf["kode_kecamatan"]), len(kecamatan))
         group = out.index.get_indexer(kecamatan.to_numpy())
     union = _unions(geoms, group, len(out))
-    out = gpd.GeoDataFrame(out.reset_index(), geometry=_drop_sliver_holes(union, gdf.crs),
-                           crs=gdf.crs)
+    out = gpd.GeoDataFrame(
+        out.reset_index(), geometry=_drop_sliver_holes(union, gdf.crs), crs=gdf.crs
+    )
     return out[[*names, *[c for c in out.columns if c not in names]]]
 
 
@@ -981,11 +1113,13 @@ def _unions(geoms: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     """
     parts, row = shapely.get_parts(geoms, return_index=True)
     keep = np.flatnonzero(
-        (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (group[row] >= 0))
+        (shapely.get_type_id(parts) == shapely.GeometryType.POLYGON) & (group[row] >= 0)
+    )
     # GEOS builds collections from sorted indices; areas need not come sorted by their parent.
     keep = keep[np.argsort(group[row[keep]], kind="stable")]
-    merged = shapely.multipolygons(parts[keep], indices=group[row[keep]],
-                                   out=np.full(n, None, dtype=object))
+    merged = shapely.multipolygons(
+        parts[keep], indices=group[row[keep]], out=np.full(n, None, dtype=object)
+    )
     return shapely.buffer(merged, 0)
 
 
@@ -1044,20 +1178,23 @@ def _duplicates_and_overlaps(
         # In chunks: a bar can move, and a robustness failure of GEOS on nearly coincident edges
         # is settled on a 1 m grid for its chunk only, not by redoing every pair.
         for start in range(0, len(left), _PAIRS):
-            a, b = geoms[left[start:start + _PAIRS]], geoms[right[start:start + _PAIRS]]
+            a, b = geoms[left[start : start + _PAIRS]], geoms[right[start : start + _PAIRS]]
             try:
-                shared[start:start + len(a)] = shapely.area(shapely.intersection(a, b))
+                shared[start : start + len(a)] = shapely.area(shapely.intersection(a, b))
             except shapely.errors.GEOSException:
-                shared[start:start + len(a)] = shapely.area(
-                    shapely.intersection(a, b, grid_size=1.0))
+                shared[start : start + len(a)] = shapely.area(
+                    shapely.intersection(a, b, grid_size=1.0)
+                )
             advance(len(a))
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(small > 0, shared / small, 0.0)
         same = np.where(large > 0, shared / large, 0.0) >= DUPLICATE_SHARE
     over = share > OVERLAP_SHARE
     codes = gdf[f"kode_{level}"].to_numpy()
-    overlaps = [(codes[a], codes[b], round(float(x), 4))
-                for a, b, x in zip(left[over], right[over], share[over], strict=True)]
+    overlaps = [
+        (codes[a], codes[b], round(float(x), 4))
+        for a, b, x in zip(left[over], right[over], share[over], strict=True)
+    ]
     left_out: list[int] = []
     duplicates = []
     for a, b in zip(left[same], right[same], strict=True):  # only the duplicate pairs, if any
@@ -1069,29 +1206,42 @@ def _duplicates_and_overlaps(
     return gdf, duplicates, overlaps
 
 
-def _overlap_notes(duplicates: list[tuple[str, str]], overlaps: list[tuple[str, str, float]],
-                   keep_duplicates: bool) -> list[Text]:
+def _overlap_notes(
+    duplicates: list[tuple[str, str]], overlaps: list[tuple[str, str, float]], keep_duplicates: bool
+) -> list[Text]:
     notes = []
     if duplicates:
         pairs = ", ".join(f"{a} = {b}" for a, b in duplicates[:10])
         if keep_duplicates:
-            notes.append(message(
-                "boundaries.polygons_stored_under_two", n_duplicates=len(duplicates), pairs=pairs
-            ))
+            notes.append(
+                message(
+                    "boundaries.polygons_stored_under_two",
+                    n_duplicates=len(duplicates),
+                    pairs=pairs,
+                )
+            )
         else:
-            notes.append(message(
-                "boundaries.polygons_stored_under_two_2", n_duplicates=len(duplicates),
-                pairs=pairs
-            ))
+            notes.append(
+                message(
+                    "boundaries.polygons_stored_under_two_2",
+                    n_duplicates=len(duplicates),
+                    pairs=pairs,
+                )
+            )
     duplicated = set(duplicates)
     partial = [o for o in overlaps if (o[0], o[1]) not in duplicated]
     if partial:
         listed = ", ".join(f"{a} & {b} ({format_number(100 * x, 1)} %)" for a, b, x in partial[:10])
-        listed_en = ", ".join(f"{a} & {b} ({format_number(100 * x, 1, 'en')} %)"
-                              for a, b, x in partial[:10])
+        listed_en = ", ".join(
+            f"{a} & {b} ({format_number(100 * x, 1, 'en')} %)" for a, b, x in partial[:10]
+        )
         limit = format_number(100 * OVERLAP_SHARE, 0)
-        notes.append(message(
-            "boundaries.pairs_areas_overlap_more", n_partial=len(partial), limit=limit,
-            listed=Text(listed, listed_en)
-        ))
+        notes.append(
+            message(
+                "boundaries.pairs_areas_overlap_more",
+                n_partial=len(partial),
+                limit=limit,
+                listed=Text(listed, listed_en),
+            )
+        )
     return notes

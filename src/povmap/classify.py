@@ -24,8 +24,13 @@ SCHEMES = ("quantiles", "fisher_jenks", "equal_interval", "natural_breaks", "use
 DEFAULT_COLUMN = "persen_miskin_ekstrem"
 #: What to map when the default column cannot be computed, e.g. a P3KE by-name export gives desil
 #: counts and no population. A desil share is a welfare rank, never labelled a poverty rate.
-FALLBACK_COLUMNS = ("persen_desil_1", "jumlah_desil_1", "jumlah_keluarga_desil_1",
-                    "jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem")
+FALLBACK_COLUMNS = (
+    "persen_desil_1",
+    "jumlah_desil_1",
+    "jumlah_keluarga_desil_1",
+    "jumlah_miskin_ekstrem",
+    "jumlah_keluarga_miskin_ekstrem",
+)
 NO_DATA_COLOR = "#d9d9d9"
 NO_DATA_CLASS = -1
 #: Class of an aggregate resting on too few desa with data ("data tidak lengkap"): not classified.
@@ -115,14 +120,17 @@ class Classification:
     def intervals(self) -> list[tuple[float, float, bool]]:
         """``(low, high, low_included)`` of each class; an exact class is ``(v, v, True)``."""
         edges = [self.lower, *self.bins]
-        return [(hi, hi, True) if i in self.exact or lo == hi else (lo, hi, i == 0)
-                for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))]
+        return [
+            (hi, hi, True) if i in self.exact or lo == hi else (lo, hi, i == 0)
+            for i, (lo, hi) in enumerate(zip(edges[:-1], edges[1:], strict=True))
+        ]
 
     def labels(self, lang: str = "id") -> list[str]:
         """One label per class, e.g. ``0 (tidak ada)``, ``0,12 – 0,45``, ``> 0,45 – 0,82``.
 
         The unit is in the legend title. Every map, legend and style takes its labels from here.
         """
+
         def number(value: float) -> str:
             return format_number(value, self.decimals, lang)
 
@@ -162,19 +170,29 @@ class Classification:
         """
         if not self.k_requested or self.k >= self.k_requested:
             return []
-        where = (Text(*(f"{label(f'{level}_layer', lang)}: " for lang in LANGS)) if level
-                 else Text(""))
-        head = message("classify.fewer_classes", where=where, k=self.k,
-                       requested=self.k_requested,
-                       column=Text(*(label(self.column, lang).lower() for lang in LANGS)))
+        where = (
+            Text(*(f"{label(f'{level}_layer', lang)}: " for lang in LANGS)) if level else Text("")
+        )
+        head = message(
+            "classify.fewer_classes",
+            where=where,
+            k=self.k,
+            requested=self.k_requested,
+            column=Text(*(label(self.column, lang).lower() for lang in LANGS)),
+        )
         if self.distinct is not None and self.distinct < self.k_requested:
-            return [message("classify.data_only_distinct_values", head=head,
-                            distinct=self.distinct)]
+            return [
+                message("classify.data_only_distinct_values", head=head, distinct=self.distinct)
+            ]
         value, count = self.most_common or (float("nan"), 0)
-        return [message(
-            "classify.many_areas_share_value", head=head, count=count,
-            value=number_text(value, self.decimals)
-        )]
+        return [
+            message(
+                "classify.many_areas_share_value",
+                head=head,
+                count=count,
+                value=number_text(value, self.decimals),
+            )
+        ]
 
 
 def make_classification(
@@ -237,10 +255,15 @@ def make_classification(
         bins, exact = _scheme_bins(y, unique, counts, scheme, k)
     top = int(np.argmax(counts))
     return Classification(
-        column=column, scheme=scheme, lower=float(y.min()), bins=tuple(float(b) for b in bins),
+        column=column,
+        scheme=scheme,
+        lower=float(y.min()),
+        bins=tuple(float(b) for b in bins),
         colors=_colors(cmap or _default_cmap(column), len(bins)),
-        decimals=_decimals(column, y, [float(y.min()), *bins]), exact=exact,
-        k_requested=len(breaks or ()) + 1 if scheme == "user" else k, distinct=int(unique.size),
+        decimals=_decimals(column, y, [float(y.min()), *bins]),
+        exact=exact,
+        k_requested=len(breaks or ()) + 1 if scheme == "user" else k,
+        distinct=int(unique.size),
         most_common=(float(unique[top]), int(counts[top])),
     )
 
@@ -309,8 +332,9 @@ def column_to_map(gdf: pd.DataFrame, column: str = DEFAULT_COLUMN) -> tuple[str,
         return column, None
     for fallback in FALLBACK_COLUMNS:
         if fallback in gdf.columns and gdf[fallback].notna().any():
-            return fallback, message("pipeline.table_does_not_mapped", column=column,
-                                     column2=fallback)
+            return fallback, message(
+                "pipeline.table_does_not_mapped", column=column, column2=fallback
+            )
     if not [c for c in gdf.columns if c.startswith("jumlah_") and c != "jumlah_penduduk"]:
         read = ", ".join(c for c in COUNT_COLUMNS if c in gdf.columns) or "-"
         raise PovmapInputError.from_catalogue("pipeline.table_no_counts_extreme", source=read)
@@ -370,7 +394,7 @@ def classify(
     if column not in gdf.columns:
         mappable = [c for c in gdf.columns if c.startswith(("jumlah_", "persen_", "kepadatan_"))]
         raise PovmapInputError.from_catalogue(
-            "classify.column_does_not_exist", column=column, mappable=', '.join(mappable)
+            "classify.column_does_not_exist", column=column, mappable=", ".join(mappable)
         )
     if min_berdata is not None:  # the name up to povmap 0.1
         min_coverage = min_berdata
@@ -385,7 +409,8 @@ def classify(
     basis = values.where(~short) if (~short & values.notna().to_numpy()).any() else values
     classification = replace(
         make_classification(basis, column=column, scheme=scheme, k=k, breaks=breaks, cmap=cmap),
-        incomplete=int(short.sum()), min_coverage=float(min_coverage),
+        incomplete=int(short.sum()),
+        min_coverage=float(min_coverage),
     )
     out = gdf.copy()
     out["kelas"] = np.where(short, INCOMPLETE_CLASS, classification.assign(values))
@@ -397,9 +422,14 @@ def reclassify(gdf: gpd.GeoDataFrame, previous: Classification) -> Classified:
     user breaks, threshold), e.g. after values were blanked: breaks come from the values now."""
     breaks = list(previous.bins) if previous.scheme == "user" else None
     k = previous.k_requested if previous.scheme != "user" and previous.k_requested else 5
-    return classify(gdf.drop(columns="kelas", errors="ignore"), previous.column,
-                    scheme=previous.scheme, k=k, breaks=breaks,
-                    min_coverage=previous.min_coverage)
+    return classify(
+        gdf.drop(columns="kelas", errors="ignore"),
+        previous.column,
+        scheme=previous.scheme,
+        k=k,
+        breaks=breaks,
+        min_coverage=previous.min_coverage,
+    )
 
 
 def incomplete_areas(gdf: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> np.ndarray:
@@ -424,30 +454,51 @@ def incomplete_notes(gdf: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> l
     """
     if "desa_berdata" not in gdf.columns or "jumlah_desa" not in gdf.columns:
         return []
-    level = next((lv for lv in ("kecamatan", "kabupaten", "provinsi")
-                  if f"nama_{lv}" in gdf.columns), "wilayah")
+    level = next(
+        (lv for lv in ("kecamatan", "kabupaten", "provinsi") if f"nama_{lv}" in gdf.columns),
+        "wilayah",
+    )
     n, total = int(gdf["desa_berdata"].sum()), int(gdf["jumlah_desa"].sum())
     notes = []
     if n < total:
-        notes.append(message(
-            "classify.values_computed_only_villages", level=Text(level, level.capitalize()), n=n,
-            total=total
-        ))
+        notes.append(
+            message(
+                "classify.values_computed_only_villages",
+                level=Text(level, level.capitalize()),
+                n=n,
+                total=total,
+            )
+        )
     if "kelas" in gdf.columns:
         short = gdf[gdf["kelas"] == INCOMPLETE_CLASS]
     else:
         short = gdf[incomplete_areas(gdf, min_coverage)]
     if len(short):
         name = f"nama_{level}" if f"nama_{level}" in gdf.columns else f"kode_{level}"
-        listed = Text(*(", ".join(
-            text("classify.of_desa", lang, area=a, n=int(b), total=int(c))
-            for a, b, c in zip(short[name].head(10), short["desa_berdata"].head(10),
-                               short["jumlah_desa"].head(10), strict=True))
-            + (", …" if len(short) > 10 else "") for lang in LANGS))
-        notes.append(message(
-            "classify.areas_data_less_than", n_short=len(short), level=level,
-            share=percent_text(100 * min_coverage, 0), listed=listed
-        ))
+        listed = Text(
+            *(
+                ", ".join(
+                    text("classify.of_desa", lang, area=a, n=int(b), total=int(c))
+                    for a, b, c in zip(
+                        short[name].head(10),
+                        short["desa_berdata"].head(10),
+                        short["jumlah_desa"].head(10),
+                        strict=True,
+                    )
+                )
+                + (", …" if len(short) > 10 else "")
+                for lang in LANGS
+            )
+        )
+        notes.append(
+            message(
+                "classify.areas_data_less_than",
+                n_short=len(short),
+                level=level,
+                share=percent_text(100 * min_coverage, 0),
+                listed=listed,
+            )
+        )
     return notes
 
 
@@ -504,8 +555,9 @@ def layer_frame(layer: Classified | gpd.GeoDataFrame, function: str) -> gpd.GeoD
         return layer.gdf
     if isinstance(layer, gpd.GeoDataFrame):
         return layer
-    raise PovmapInputError.from_catalogue("classify.layer_not_geodataframe", function=function,
-                                          given=type(layer).__name__)
+    raise PovmapInputError.from_catalogue(
+        "classify.layer_not_geodataframe", function=function, given=type(layer).__name__
+    )
 
 
 def _user_bins(y: np.ndarray, breaks: list[float] | None) -> np.ndarray:
@@ -515,8 +567,9 @@ def _user_bins(y: np.ndarray, breaks: list[float] | None) -> np.ndarray:
     return np.unique(bins)
 
 
-def _scheme_bins(y: np.ndarray, unique: np.ndarray, counts: np.ndarray, scheme: str,
-                 k: int) -> tuple[np.ndarray, tuple[int, ...]]:
+def _scheme_bins(
+    y: np.ndarray, unique: np.ndarray, counts: np.ndarray, scheme: str, k: int
+) -> tuple[np.ndarray, tuple[int, ...]]:
     """Upper edges and the indexes of one-value classes.
 
     A value held by at least ``n/k`` areas would take a whole quantile class and make two
@@ -533,8 +586,9 @@ def _scheme_bins(y: np.ndarray, unique: np.ndarray, counts: np.ndarray, scheme: 
             break
         # Too many pieces for k classes: the least shared value loses its own class.
         heavy.remove(min(heavy, key=lambda v: int(np.sum(y == v))))
-    shares = _share_classes([s.size for s in segments],
-                            [np.unique(s).size for s in segments], k - len(heavy))
+    shares = _share_classes(
+        [s.size for s in segments], [np.unique(s).size for s in segments], k - len(heavy)
+    )
     pieces: list[tuple[float, np.ndarray, bool]] = [(v, np.array([v]), True) for v in heavy]
     for segment, n_classes in zip(segments, shares, strict=True):
         pieces.append((float(segment.min()), _segment_bins(segment, scheme, n_classes), False))

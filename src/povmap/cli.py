@@ -107,8 +107,10 @@ def _fail_cleanly(command):
             elif isinstance(exc, OSError):
                 # The system's own words ("No such file or directory") are English: say it
                 # in the catalogue's, naming the file.
-                message = in_lang(errors_message("cli.os_error", path=exc.filename or "-",
-                                                 reason=reason(exc)), lang)
+                message = in_lang(
+                    errors_message("cli.os_error", path=exc.filename or "-", reason=reason(exc)),
+                    lang,
+                )
             else:
                 message = mask_text(str(exc))
             _say(text("cli.error", lang, message=message))
@@ -116,8 +118,11 @@ def _fail_cleanly(command):
         except Exception as exc:
             if os.environ.get("POVMAP_DEBUG"):
                 raise
-            _say(text("cli.unexpected", _lang(kwargs),
-                      error=mask_text(f"{type(exc).__name__}: {exc}")))
+            _say(
+                text(
+                    "cli.unexpected", _lang(kwargs), error=mask_text(f"{type(exc).__name__}: {exc}")
+                )
+            )
             sys.exit(1)
 
     return wrapper
@@ -165,8 +170,9 @@ def _writes(files=None, folders=None, inputs=("boundaries", "counts")):
         @functools.wraps(command)
         def wrapper(*args, **kw):
             read = inputs(kw) if callable(inputs) else [kw.get(name) for name in inputs]
-            with staged_outputs(files(kw) if files else (), folders(kw) if folders else (),
-                                inputs=read) as outputs:
+            with staged_outputs(
+                files(kw) if files else (), folders(kw) if folders else (), inputs=read
+            ) as outputs:
                 command(*args, **kw)
             if outputs.removed:
                 names = ", ".join(p.name for p in outputs.removed)
@@ -182,8 +188,7 @@ def _parse_pairs(values: tuple[str, ...], option: str, lang: str = "id") -> dict
     for value in values:
         key, sep, header = value.partition("=")
         if not sep or not key.strip() or not header.strip():
-            raise click.BadParameter(text("cli.pair", lang, value=repr(value)),
-                                     param_hint=option)
+            raise click.BadParameter(text("cli.pair", lang, value=repr(value)), param_hint=option)
         pairs[key.strip()] = header.strip()
     return pairs
 
@@ -200,11 +205,13 @@ def _parse_breaks(value: str | None, lang: str = "id") -> tuple[float, ...] | No
             raise ValueError(value)
         breaks = tuple(parse_number(v) if ";" in value else float(v) for v in parts)
     except ValueError:
-        raise click.BadParameter(text("cli.breaks_format", lang, value=repr(value)),
-                                 param_hint="--breaks") from None
+        raise click.BadParameter(
+            text("cli.breaks_format", lang, value=repr(value)), param_hint="--breaks"
+        ) from None
     if any(b != b for b in breaks) or list(breaks) != sorted(set(breaks)):
-        raise click.BadParameter(text("cli.breaks_rising", lang, value=repr(value)),
-                                 param_hint="--breaks")
+        raise click.BadParameter(
+            text("cli.breaks_rising", lang, value=repr(value)), param_hint="--breaks"
+        )
     return breaks
 
 
@@ -214,14 +221,19 @@ _READ_OPTIONS = [
     click.option("--sheet", default=None),
     click.option("--column-map", multiple=True),
     click.option("--columns", "boundary_columns", multiple=True),
-    click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio",
-                 show_default=True),
+    click.option(
+        "--engine", type=click.Choice(["pyogrio", "fiona"]), default="pyogrio", show_default=True
+    ),
     click.option("--crs", default=None, metavar="EPSG:xxxx"),
     click.option("--encoding", default=None),
     click.option("--keep-duplicates", is_flag=True),
     click.option("--lang", type=click.Choice(LANGS), default=lambda: _LANG.get()),
-    click.option("--fuzzy-threshold", type=click.FloatRange(0, 101), default=FUZZY_THRESHOLD,
-                 show_default=True),
+    click.option(
+        "--fuzzy-threshold",
+        type=click.FloatRange(0, 101),
+        default=FUZZY_THRESHOLD,
+        show_default=True,
+    ),
     click.option("--allow-invalid", is_flag=True),
 ]
 
@@ -235,29 +247,43 @@ def read_options(command):
 
 def input_options(command):
     """Options every command that reads a boundary file and a counts table shares."""
-    for decorator in reversed([
-        click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path)),
-        click.argument("counts", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option("--level", type=LEVEL, default="desa", show_default=True),
-        *_READ_OPTIONS,
-    ]):
+    for decorator in reversed(
+        [
+            click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path)),
+            click.argument("counts", type=click.Path(dir_okay=False, path_type=Path)),
+            click.option("--level", type=LEVEL, default="desa", show_default=True),
+            *_READ_OPTIONS,
+        ]
+    ):
         command = decorator(command)
     return command
 
 
 def class_options(command):
     """Options choosing the mapped value and its classes."""
-    for decorator in reversed([
-        click.option("--column", default="persen_miskin_ekstrem", show_default=True),
-        click.option("--scheme", type=click.Choice(["quantiles", "fisher_jenks", "equal_interval",
-                                                    "natural_breaks"]),
-                     default="quantiles", show_default=True),
-        click.option("-k", "k", type=click.IntRange(2, 9), default=5, show_default=True),
-        click.option("--breaks", default=None),
-        renamed_option("--min-coverage", "--min-berdata", "min_coverage",
-                       type=click.FloatRange(0, 100), default=100 * MIN_COVERAGE,
-                       show_default=True),
-    ]):
+    for decorator in reversed(
+        [
+            click.option("--column", default="persen_miskin_ekstrem", show_default=True),
+            click.option(
+                "--scheme",
+                type=click.Choice(
+                    ["quantiles", "fisher_jenks", "equal_interval", "natural_breaks"]
+                ),
+                default="quantiles",
+                show_default=True,
+            ),
+            click.option("-k", "k", type=click.IntRange(2, 9), default=5, show_default=True),
+            click.option("--breaks", default=None),
+            renamed_option(
+                "--min-coverage",
+                "--min-berdata",
+                "min_coverage",
+                type=click.FloatRange(0, 100),
+                default=100 * MIN_COVERAGE,
+                show_default=True,
+            ),
+        ]
+    ):
         command = decorator(command)
     return command
 
@@ -267,16 +293,23 @@ def _options(kw: dict) -> Options:
 
     sheet = kw.get("sheet")
     return Options(
-        level=kw["level"], lang=kw["lang"], engine=kw["engine"], layer=kw.get("layer"),
+        level=kw["level"],
+        lang=kw["lang"],
+        engine=kw["engine"],
+        layer=kw.get("layer"),
         sheet=int(sheet) if sheet and sheet.isdigit() else sheet,
         column_map=_parse_pairs(kw.get("column_map", ()), "--column-map", kw["lang"]),
         boundary_columns=_parse_pairs(kw.get("boundary_columns", ()), "--columns", kw["lang"]),
-        column=kw.get("column", "persen_miskin_ekstrem"), scheme=kw.get("scheme", "quantiles"),
-        k=kw.get("k", 5), breaks=_parse_breaks(kw.get("breaks"), kw["lang"]),
+        column=kw.get("column", "persen_miskin_ekstrem"),
+        scheme=kw.get("scheme", "quantiles"),
+        k=kw.get("k", 5),
+        breaks=_parse_breaks(kw.get("breaks"), kw["lang"]),
         fuzzy_threshold=kw.get("fuzzy_threshold", FUZZY_THRESHOLD),
         pockets=kw.get("pockets", False),
-        allow_invalid=kw.get("allow_invalid", False), crs=kw.get("crs"),
-        encoding=kw.get("encoding"), keep_duplicates=kw.get("keep_duplicates", False),
+        allow_invalid=kw.get("allow_invalid", False),
+        crs=kw.get("crs"),
+        encoding=kw.get("encoding"),
+        keep_duplicates=kw.get("keep_duplicates", False),
         min_coverage=kw.get("min_coverage", 100 * MIN_COVERAGE) / 100,
     )
 
@@ -401,8 +434,13 @@ def _help_in(group: click.Group, lang: str) -> None:
 def _value_kind(kind: click.ParamType) -> str | None:
     """The catalogue's name for a value of type ``kind`` (``metavar.type.<name>``), if any."""
     if isinstance(kind, click.Path):
-        return "path" if kind.file_okay and kind.dir_okay else "file" if kind.file_okay else (
-            "directory")
+        return (
+            "path"
+            if kind.file_okay and kind.dir_okay
+            else "file"
+            if kind.file_okay
+            else ("directory")
+        )
     name = getattr(kind, "name", "").split(" ")[0]  # IntRange is "integer range"
     return name if name in ("text", "integer", "float") else None
 
@@ -470,8 +508,11 @@ def join_command(boundaries, counts, output, report, strict, **kw) -> None:
     _echo_report(result, kw["lang"])
     if strict and not result.report.complete:
         raise PovmapError.from_catalogue(
-            "cli.strict", counts=counts, unmatched=len(result.report.unmatched_counts),
-            ambiguous=len(result.report.ambiguous))
+            "cli.strict",
+            counts=counts,
+            unmatched=len(result.report.unmatched_counts),
+            ambiguous=len(result.report.ambiguous),
+        )
     if _check_join_output(output) == "geojson":
         write_geojson(result.main, output, layer=output.stem)
     else:
@@ -498,15 +539,18 @@ def _check_join_output(output: Path) -> str:
 @click.option("--vintage", default=None)
 @click.option("--tiles", default="osm", show_default=True)
 @click.option("--cdn", is_flag=True)
-@click.option("--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None)
+@click.option(
+    "--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path), default=None
+)
 @suppress_option
 @pockets_option
 @_fail_cleanly
-@_writes(files=lambda kw: [kw["output"], kw["output"].with_suffix(".manifest.json"),
-                           kw["atlas_path"]])
-def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path,
-                suppress_below, **kw) -> None:
+@_writes(
+    files=lambda kw: [kw["output"], kw["output"].with_suffix(".manifest.json"), kw["atlas_path"]]
+)
+def map_command(
+    boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path, suppress_below, **kw
+) -> None:
     """``povmap map`` (help text: ``help.command.map`` in messages.toml)."""
     from .export.suppress import check_threshold, suppress_result
     from .render.controls import basemap_name
@@ -527,8 +571,18 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
         result = suppress_result(result, suppress_below)
         if result.pockets is not None:
             pockets = result.layers["desa"]
-    write_map(result, output, title=title, source=source, tiles=tiles, lang=kw["lang"],
-              offline=not cdn, vintage=vintage, atlas_path=atlas_path, pockets=pockets)
+    write_map(
+        result,
+        output,
+        title=title,
+        source=source,
+        tiles=tiles,
+        lang=kw["lang"],
+        offline=not cdn,
+        vintage=vintage,
+        atlas_path=atlas_path,
+        pockets=pockets,
+    )
     click.echo(str(output))
     if atlas_path:
         click.echo(str(atlas_path))
@@ -540,10 +594,12 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--format", "formats", default="geojson,gpkg", show_default=True)
 @suppress_option
-@click.option("--precision", type=click.IntRange(0, MAX_PRECISION), default=PRECISION,
-              show_default=True)
-@click.option("--metadata", "metadata_config", type=click.Path(dir_okay=False, path_type=Path),
-              default=None)
+@click.option(
+    "--precision", type=click.IntRange(0, MAX_PRECISION), default=PRECISION, show_default=True
+)
+@click.option(
+    "--metadata", "metadata_config", type=click.Path(dir_okay=False, path_type=Path), default=None
+)
 @click.option("--vintage", default=None)
 @click.option("--title", default=None)
 @renamed_option("--organization", "--organisasi", "organization", default=None)
@@ -551,25 +607,54 @@ def map_command(boundaries, counts, output, title, source, vintage, tiles, cdn, 
 @renamed_option("--license", "--lisensi", "license", default=None)
 @click.option("--split", type=click.Choice(["provinsi"]), default=None)
 @pockets_option
-@click.option("--sasaran", "sasaran_register", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, metavar="REGISTER")
+@click.option(
+    "--sasaran",
+    "sasaran_register",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="REGISTER",
+)
 @_fail_cleanly
-@_writes(folders=lambda kw: [kw["output"]],
-         inputs=("boundaries", "counts", "metadata_config", "sasaran_register"))
-def export_command(boundaries, counts, output, formats, suppress_below, precision,
-                   metadata_config, vintage, title, organization, email, license,
-                   sasaran_register, split, **kw) -> None:
+@_writes(
+    folders=lambda kw: [kw["output"]],
+    inputs=("boundaries", "counts", "metadata_config", "sasaran_register"),
+)
+def export_command(
+    boundaries,
+    counts,
+    output,
+    formats,
+    suppress_below,
+    precision,
+    metadata_config,
+    vintage,
+    title,
+    organization,
+    email,
+    license,
+    sasaran_register,
+    split,
+    **kw,
+) -> None:
     """``povmap export`` (help text: ``help.command.export`` in messages.toml)."""
     from .export import BundleOptions, export_result
     from .export.metadata import load_config, with_options
 
-    config = with_options(load_config(metadata_config) if metadata_config else None,
-                          organization=organization, email=email, license=license,
-                          data_period=vintage)
+    config = with_options(
+        load_config(metadata_config) if metadata_config else None,
+        organization=organization,
+        email=email,
+        license=license,
+        data_period=vintage,
+    )
     settings = BundleOptions(
         formats=tuple(f.strip().lower() for f in formats.split(",") if f.strip()),
-        precision=precision, lang=kw["lang"], title=title or config.title,
-        vintage=vintage or config.data_period, metadata=config, suppress_below=suppress_below,
+        precision=precision,
+        lang=kw["lang"],
+        title=title or config.title,
+        vintage=vintage or config.data_period,
+        metadata=config,
+        suppress_below=suppress_below,
         split=split,
     ).checked()  # bad options fail before the analysis, not after it
     result = _run(boundaries, counts, kw)
@@ -593,34 +678,48 @@ def _targeting_layers(boundaries: Path, register: Path, settings, kw: dict):
 
     check_order(boundaries, register)
     options = _options({**kw, "level": "desa"})
-    found = targeting(register, boundaries, fuzzy_threshold=options.fuzzy_threshold,
-                      allow_invalid=options.allow_invalid,
-                      boundary_options=options.boundary_options(),
-                      register_options=options.counts_options(), lang=kw["lang"])
+    found = targeting(
+        register,
+        boundaries,
+        fuzzy_threshold=options.fuzzy_threshold,
+        allow_invalid=options.allow_invalid,
+        boundary_options=options.boundary_options(),
+        register_options=options.counts_options(),
+        lang=kw["lang"],
+    )
     _say(found.summary(kw["lang"]))
-    return lambda folder: write_targeting_layers(found, folder, formats=settings.formats,
-                                                 precision=settings.precision,
-                                                 suppress_below=settings.suppress_below)
+    return lambda folder: write_targeting_layers(
+        found,
+        folder,
+        formats=settings.formats,
+        precision=settings.precision,
+        suppress_below=settings.suppress_below,
+    )
 
 
 @main.command("pockets")
 @input_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--column", default="persen_miskin_ekstrem", show_default=True)
-@click.option("--method", type=click.Choice(["moran", "getis_ord"]), default="moran",
-              show_default=True)
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=ALPHA,
-              show_default=True)
+@click.option(
+    "--method", type=click.Choice(["moran", "getis_ord"]), default="moran", show_default=True
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=ALPHA,
+    show_default=True,
+)
 @click.option("--no-fdr", is_flag=True)
-@click.option("--permutations", type=click.IntRange(99), default=PERMUTATIONS,
-              show_default=True)
+@click.option("--permutations", type=click.IntRange(99), default=PERMUTATIONS, show_default=True)
 @click.option("--seed", type=int, default=SEED, show_default=True)
 @click.option("--snap", "snap_m", type=click.FloatRange(0), default=SNAP_M, show_default=True)
 @click.option("--ranking", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @_fail_cleanly
 @_writes(files=lambda kw: _pocket_paths(kw["output"], kw["ranking"]))
-def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m,
-                    ranking, **kw) -> None:
+def pockets_command(
+    boundaries, counts, output, method, alpha, no_fdr, permutations, seed, snap_m, ranking, **kw
+) -> None:
     """``povmap pockets`` (help text: ``help.command.pockets`` in messages.toml)."""
     from .export.pockets import write_pockets
     from .pockets import find_pockets
@@ -632,9 +731,17 @@ def pockets_command(boundaries, counts, output, method, alpha, no_fdr, permutati
     # The column the pipeline classified: --column, or what the table allows when the default
     # cannot be computed (a P3KE by-name export has desil counts and no population).
     column = result.classification.column
-    pockets = find_pockets(result.layers["desa"], column, method=method, alpha=alpha,
-                           fdr=not no_fdr, permutations=permutations, seed=seed, snap_m=snap_m,
-                           lang=kw["lang"])
+    pockets = find_pockets(
+        result.layers["desa"],
+        column,
+        method=method,
+        alpha=alpha,
+        fdr=not no_fdr,
+        permutations=permutations,
+        seed=seed,
+        snap_m=snap_m,
+        lang=kw["lang"],
+    )
     _say(pockets.summary(kw["lang"]))
     for path in write_pockets(pockets, output, ranking):
         click.echo(str(path))
@@ -656,12 +763,10 @@ def _demo_inputs() -> list[Path]:
 
 @main.command("trend")
 @click.argument("boundaries", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("tables", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("tables", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--labels", required=True)
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--target", type=click.FloatRange(0, 100), default=TARGET_PERCENT,
-              show_default=True)
+@click.option("--target", type=click.FloatRange(0, 100), default=TARGET_PERCENT, show_default=True)
 @click.option("--tolerance", type=click.FloatRange(0), default=TOLERANCE_POINTS)
 @click.option("--register", default=None, metavar="p3ke|dtsen[,..]")
 @click.option("--force-compare", is_flag=True)
@@ -672,8 +777,21 @@ def _demo_inputs() -> list[Path]:
 @read_options
 @_fail_cleanly
 @_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: [kw["boundaries"], *kw["tables"]])
-def trend_command(boundaries, tables, labels, output, target, tolerance, register,
-                  force_compare, title, source, tiles, cdn, **kw) -> None:
+def trend_command(
+    boundaries,
+    tables,
+    labels,
+    output,
+    target,
+    tolerance,
+    register,
+    force_compare,
+    title,
+    source,
+    tiles,
+    cdn,
+    **kw,
+) -> None:
     """``povmap trend`` (help text: ``help.command.trend`` in messages.toml)."""
     from .export.trend import write_trend
     from .pipeline import check_order
@@ -685,26 +803,42 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
     if len(names) != len(tables):
         raise click.BadParameter(
             text("cli.labels_count", lang, labels=len(names), tables=len(tables)),
-            param_hint="--labels")
+            param_hint="--labels",
+        )
     repeated = sorted({lb for lb in names if names.count(lb) > 1})
     if repeated:
         raise click.BadParameter(
-            text("cli.labels_repeated", lang, labels=", ".join(repeated)),
-            param_hint="--labels")
+            text("cli.labels_repeated", lang, labels=", ".join(repeated)), param_hint="--labels"
+        )
     basemap_name(tiles)  # a wrong --tiles fails before the analysis, not after it
     for table in tables:  # a table given where the boundary file belongs, before any reading
         check_order(boundaries, table)
     options = _options({**kw, "level": "desa"})
     result = trend(
-        boundaries, dict(zip(names, tables, strict=True)), target=target, tolerance=tolerance,
-        registers=register, force_compare=force_compare,
-        fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid,
-        boundary_options=options.boundary_options(), counts_options=options.counts_options())
+        boundaries,
+        dict(zip(names, tables, strict=True)),
+        target=target,
+        tolerance=tolerance,
+        registers=register,
+        force_compare=force_compare,
+        fuzzy_threshold=options.fuzzy_threshold,
+        allow_invalid=options.allow_invalid,
+        boundary_options=options.boundary_options(),
+        counts_options=options.counts_options(),
+    )
     for name, report in result.reports.items():
         _say(f"[{name}]\n{report.summary(lang)}")
     _say(result.summary(lang))
-    for path in write_trend(result, output, lang=lang, title=title, source=source, tiles=tiles,
-                            offline=not cdn, command=sys.argv):
+    for path in write_trend(
+        result,
+        output,
+        lang=lang,
+        title=title,
+        source=source,
+        tiles=tiles,
+        offline=not cdn,
+        command=sys.argv,
+    ):
         click.echo(str(path))
 
 
@@ -716,8 +850,7 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
 @click.option("--desil-sasaran", type=int, default=1, show_default=True)
 @click.option("--desil-layak", type=int, default=4, show_default=True)
 @click.option("--recipients", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--daftar-verifikasi", type=click.Path(dir_okay=False, path_type=Path),
-              default=None)
+@click.option("--daftar-verifikasi", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--title", default=None)
 @click.option("--source", default=None)
 @click.option("--tiles", default="osm", show_default=True)
@@ -726,11 +859,28 @@ def trend_command(boundaries, tables, labels, output, target, tolerance, registe
 @pockets_option
 @read_options
 @_fail_cleanly
-@_writes(files=lambda kw: [kw["daftar_verifikasi"]], folders=lambda kw: [kw["output"]],
-         inputs=lambda kw: [kw["boundaries"], kw["register"], kw["recipients"]])
-def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil_layak,
-                    recipients, daftar_verifikasi, title, source, tiles, cdn, suppress_below,
-                    pockets, **kw) -> None:
+@_writes(
+    files=lambda kw: [kw["daftar_verifikasi"]],
+    folders=lambda kw: [kw["output"]],
+    inputs=lambda kw: [kw["boundaries"], kw["register"], kw["recipients"]],
+)
+def sasaran_command(
+    boundaries,
+    register,
+    output,
+    programs,
+    desil_sasaran,
+    desil_layak,
+    recipients,
+    daftar_verifikasi,
+    title,
+    source,
+    tiles,
+    cdn,
+    suppress_below,
+    pockets,
+    **kw,
+) -> None:
     """``povmap sasaran`` (help text: ``help.command.sasaran`` in messages.toml)."""
     from .export.sasaran import (
         check_verification,
@@ -752,24 +902,46 @@ def sasaran_command(boundaries, register, output, programs, desil_sasaran, desil
         check_verification(daftar_verifikasi, output)
     options = _options({**kw, "level": "desa"})
     result = targeting(
-        register, boundaries, programs=programs, desil_sasaran=desil_sasaran,
-        desil_layak=desil_layak, recipients=recipients, pockets=pockets,
-        fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid,
-        boundary_options=options.boundary_options(), register_options=options.counts_options(),
-        lang=kw["lang"])
+        register,
+        boundaries,
+        programs=programs,
+        desil_sasaran=desil_sasaran,
+        desil_layak=desil_layak,
+        recipients=recipients,
+        pockets=pockets,
+        fuzzy_threshold=options.fuzzy_threshold,
+        allow_invalid=options.allow_invalid,
+        boundary_options=options.boundary_options(),
+        register_options=options.counts_options(),
+        lang=kw["lang"],
+    )
     _say(result.report.summary(kw["lang"]))
     _say(result.summary(kw["lang"]))
     if suppress_below is not None:
         _say(suppression_summary(suppress_targeting(result, suppress_below)[1], kw["lang"]))
-    for path in write_targeting(result, output, lang=kw["lang"], title=title, source=source,
-                                tiles=tiles, offline=not cdn, suppress_below=suppress_below,
-                                verification=daftar_verifikasi, command=sys.argv):
+    for path in write_targeting(
+        result,
+        output,
+        lang=kw["lang"],
+        title=title,
+        source=source,
+        tiles=tiles,
+        offline=not cdn,
+        suppress_below=suppress_below,
+        verification=daftar_verifikasi,
+        command=sys.argv,
+    ):
         click.echo(str(path))
 
 
 @main.command("demo")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("output"), show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+)
 @click.option("--lang", type=click.Choice(LANGS), default=lambda: _LANG.get())
 @_fail_cleanly
 @_writes(folders=lambda kw: [kw["output"]], inputs=lambda kw: _demo_inputs())

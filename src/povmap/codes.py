@@ -135,8 +135,9 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
     Codes already in the dotted form (every boundary file of BIG, 83,403 desa nationally) take a
     vectorised path; only the others go through the per-value parser.
     """
-    series = pd.Series(list(values) if not isinstance(values, pd.Series) else values.to_numpy(),
-                       dtype="object")
+    series = pd.Series(
+        list(values) if not isinstance(values, pd.Series) else values.to_numpy(), dtype="object"
+    )
     text = series.astype("string").str.strip()
     dotted = text.str.fullmatch(_DOTTED).fillna(False).to_numpy(dtype=bool)
     out = pd.Series(None, index=series.index, dtype="object")

@@ -95,6 +95,7 @@ class CountsTable:
     frame: pd.DataFrame
     source: CountsInfo
 
+
 def _header_key(header: object) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(header).strip().lower()).strip("_")
 
@@ -124,8 +125,11 @@ def load_header_aliases(path: str | os.PathLike | None = None) -> dict[str, tupl
     """
     from importlib.resources import files
 
-    text = (Path(path).read_text(encoding="utf-8") if path is not None else
-            files("povmap").joinpath("data", "header_aliases.csv").read_text(encoding="utf-8"))
+    text = (
+        Path(path).read_text(encoding="utf-8")
+        if path is not None
+        else files("povmap").joinpath("data", "header_aliases.csv").read_text(encoding="utf-8")
+    )
     rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     aliases: dict[str, list[str]] = {}
     for row in rows:
@@ -204,8 +208,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
     try:
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     except csv.Error as exc:
-        raise PovmapInputError.from_catalogue("counts.cannot_read_csv", path=path,
-                                              reason=reason(exc)) from exc
+        raise PovmapInputError.from_catalogue(
+            "counts.cannot_read_csv", path=path, reason=reason(exc)
+        ) from exc
     # Title rows have fewer cells than the table under them: pad every row to the widest.
     width = max((len(r) for r in rows), default=0)
     return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
@@ -250,8 +255,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         if isinstance(exc, _DAMAGED) and _starts_as_zip(path):
             raise _damaged(path, exc) from exc
         # An .xls is named as such; any other file gets the reason its content gave.
-        why = (message("counts.hint_xls") if path.suffix.lower() == ".xls"
-               else reason(exc, message("counts.hint_xlsx")))
+        why = (
+            message("counts.hint_xls")
+            if path.suffix.lower() == ".xls"
+            else reason(exc, message("counts.hint_xlsx"))
+        )
         raise PovmapInputError.from_catalogue(
             "counts.cannot_read_xlsx", path=path, reason=why
         ) from exc
@@ -261,8 +269,9 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         if missing or not states:
             raise _damaged(path, KeyError(", ".join(missing) or "-"))
         try:
-            return pd.read_excel(book, sheet_name=_sheet_name(path, states, sheet), header=None,
-                                 dtype=object)
+            return pd.read_excel(
+                book, sheet_name=_sheet_name(path, states, sheet), header=None, dtype=object
+            )
         except _DAMAGED as exc:
             raise _damaged(path, exc) from exc
 
@@ -286,15 +295,25 @@ def _check_archive(path: Path) -> None:
     except (zipfile.BadZipFile, OSError):
         return  # not a zip at all: openpyxl's error says so, with the hint for renamed files
     total = sum(m.file_size for m in members)
-    ratio = max(((m.file_size / max(m.compress_size, 1), m) for m in members
-                 if m.file_size > 10 * 2**20), default=(0.0, None), key=lambda r: r[0])
+    ratio = max(
+        ((m.file_size / max(m.compress_size, 1), m) for m in members if m.file_size > 10 * 2**20),
+        default=(0.0, None),
+        key=lambda r: r[0],
+    )
     if len(members) <= XLSX_MAX_MEMBERS and total <= XLSX_MAX_BYTES and ratio[0] <= XLSX_MAX_RATIO:
         return
-    squeezed = (message("counts.xlsx_squeezed", member=ratio[1].filename,
-                        ratio=number_text(ratio[0])) if ratio[1] else Text(""))
+    squeezed = (
+        message("counts.xlsx_squeezed", member=ratio[1].filename, ratio=number_text(ratio[0]))
+        if ratio[1]
+        else Text("")
+    )
     raise PovmapInputError.from_catalogue(
-        "counts.xlsx_bomb", path=path, size=number_text(total / 2**20), parts=len(members),
-        squeezed=squeezed)
+        "counts.xlsx_bomb",
+        path=path,
+        size=number_text(total / 2**20),
+        parts=len(members),
+        squeezed=squeezed,
+    )
 
 
 def _missing_sheets(path: Path) -> list[str]:
@@ -305,8 +324,11 @@ def _missing_sheets(path: Path) -> list[str]:
     try:
         reader.read_manifest()
         reader.read_workbook()
-        return [sheet.name for sheet, rel in reader.parser.find_sheets()
-                if rel.target not in reader.valid_files]
+        return [
+            sheet.name
+            for sheet, rel in reader.parser.find_sheets()
+            if rel.target not in reader.valid_files
+        ]
     except Exception:  # noqa: BLE001 - only a better message is at stake; reading goes on
         return []
     finally:
@@ -338,7 +360,7 @@ def _sheet_name(path: Path, states: dict[str, str], sheet: str | int | None) -> 
     if isinstance(sheet, int) and 0 <= sheet < len(names):
         return names[sheet]
     raise PovmapInputError.from_catalogue(
-        "counts.sheet_does_not_exist", path=path, sheet=sheet, names=', '.join(names)
+        "counts.sheet_does_not_exist", path=path, sheet=sheet, names=", ".join(names)
     )
 
 
@@ -358,13 +380,15 @@ def recognise_headers(
     for canonical, header in (column_map or {}).items():
         if canonical not in HEADER_ALIASES:
             raise PovmapInputError.from_catalogue(
-                "counts.column_map_not_canonical", canonical=canonical,
-                header_aliases=', '.join(HEADER_ALIASES)
+                "counts.column_map_not_canonical",
+                canonical=canonical,
+                header_aliases=", ".join(HEADER_ALIASES),
             )
         if _alias_key(header) not in keys:
             raise PovmapInputError.from_catalogue(
-                "counts.column_map_column_not", header=header,
-                value=', '.join(str(h) for h in headers)
+                "counts.column_map_column_not",
+                header=header,
+                value=", ".join(str(h) for h in headers),
             )
         found[canonical] = keys.index(_alias_key(header))
     if "kode_wilayah" not in found:
@@ -386,8 +410,9 @@ def recognise_headers(
 
 
 #: A cell that makes its row a total, not data: "JUMLAH", "Total", "Jumlah Kecamatan X".
-TOTAL_ROW = re.compile(r"^\s*(jumlah|jml|total|sub\s*-?\s*total|grand\s*total|rekapitulasi)\b",
-                       re.IGNORECASE)
+TOTAL_ROW = re.compile(
+    r"^\s*(jumlah|jml|total|sub\s*-?\s*total|grand\s*total|rekapitulasi)\b", re.IGNORECASE
+)
 _NAME_COLUMNS = ("nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
 
 
@@ -437,8 +462,11 @@ def read_counts(
     body = body[~_blank_rows(body)]
     totals = _total_rows(body, None if header.by_name is None else list(header.columns.values()))
     body = body[~totals]
-    footer = (_footer_rows(body, header.columns) if header.by_name is None else
-              pd.Series(False, index=body.index))
+    footer = (
+        _footer_rows(body, header.columns)
+        if header.by_name is None
+        else pd.Series(False, index=body.index)
+    )
     body = body[~footer]
     if body.empty:
         raise PovmapInputError.from_catalogue(
@@ -446,9 +474,13 @@ def read_counts(
         )
     area = _area_columns(body, header.columns)
     footer_rows = [int(i) + 1 for i in footer[footer].index]
-    info = CountsInfo(path=str(path), header_row=header.row + 1, columns=header.names,
-                      total_rows=[int(i) + 1 for i in totals[totals].index],
-                      footer_rows=footer_rows)
+    info = CountsInfo(
+        path=str(path),
+        header_row=header.row + 1,
+        columns=header.names,
+        total_rows=[int(i) + 1 for i in totals[totals].index],
+        footer_rows=footer_rows,
+    )
     if header.by_name is not None:
         from .p3ke import aggregate_by_name, notes_of
 
@@ -457,8 +489,9 @@ def read_counts(
     out = area
     for canonical, position in header.columns.items():
         if canonical in COUNT_COLUMNS:
-            out[canonical] = _parse_column(body.iloc[:, position].tolist(), body.index,
-                                           header.names[canonical], path)
+            out[canonical] = _parse_column(
+                body.iloc[:, position].tolist(), body.index, header.names[canonical], path
+            )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _check_formulas(out, header, path, sheet)
     out = out[~_empty_rows(out)].reset_index(drop=True)
@@ -494,7 +527,8 @@ def _footer_rows(body: pd.DataFrame, columns: dict[str, int]) -> pd.Series:
         row = body.iloc[position].tolist()
         cells = [row[p] for p in counts]
         if any(_is_number(c) or _missing_marker(c) for c in cells) or (
-                code is not None and normalize_code(row[code]) is not None):
+            code is not None and normalize_code(row[code]) is not None
+        ):
             break
         in_counts = any(not _is_blank(c) for c in cells)  # text where a number belongs
         if in_counts or any(FOOTER_TEXT.search(str(c)) for c in row if not _is_blank(c)):
@@ -526,8 +560,9 @@ def _footer_notes(rows: list[int]) -> list[Text]:
     return [message("counts.text_rows_below_table", n_rows=len(rows), listed=listed)]
 
 
-def _check_formulas(out: pd.DataFrame, header: _Header, path: Path,
-                    sheet: str | int | None) -> None:
+def _check_formulas(
+    out: pd.DataFrame, header: _Header, path: Path, sheet: str | int | None
+) -> None:
     """Refuse formula cells that have no computed value.
 
     A workbook written by a program (openpyxl, some app exports) stores formulas without their
@@ -538,19 +573,26 @@ def _check_formulas(out: pd.DataFrame, header: _Header, path: Path,
     blank = out[columns].isna().to_numpy()
     if not blank.any():
         return
-    cells = {(int(out["baris"].iloc[i]), header.columns[columns[j]] + 1): columns[j]
-             for i, j in zip(*np.nonzero(blank), strict=True)}
+    cells = {
+        (int(out["baris"].iloc[i]), header.columns[columns[j]] + 1): columns[j]
+        for i, j in zip(*np.nonzero(blank), strict=True)
+    }
     found = _formula_cells(path, sheet, cells)
     if found:
         (row, column), formula = next(iter(found.items()))
         raise PovmapInputError.from_catalogue(
-            "counts.row_column_cell_holds", path=path, row=row,
-            names=header.names[cells[row, column]], formula=formula, n_found=len(found)
+            "counts.row_column_cell_holds",
+            path=path,
+            row=row,
+            names=header.names[cells[row, column]],
+            formula=formula,
+            n_found=len(found),
         )
 
 
-def _formula_cells(path: Path, sheet: str | int | None,
-                   cells: dict[tuple[int, int], str]) -> dict[tuple[int, int], str]:
+def _formula_cells(
+    path: Path, sheet: str | int | None, cells: dict[tuple[int, int], str]
+) -> dict[tuple[int, int], str]:
     """Which of ``cells`` ((row, column), 1-based) hold a formula, with the formula text."""
     import openpyxl
 
@@ -561,8 +603,10 @@ def _formula_cells(path: Path, sheet: str | int | None,
         for r, c in cells:
             by_row.setdefault(r, []).append(c)
         found = {}
-        for number, row in enumerate(ws.iter_rows(min_row=min(by_row), max_row=max(by_row),
-                                                  values_only=True), start=min(by_row)):
+        for number, row in enumerate(
+            ws.iter_rows(min_row=min(by_row), max_row=max(by_row), values_only=True),
+            start=min(by_row),
+        ):
             for c in by_row.get(number, ()):
                 value = row[c - 1] if c <= len(row) else None
                 if isinstance(value, str) and value.startswith("="):
@@ -573,8 +617,9 @@ def _formula_cells(path: Path, sheet: str | int | None,
 
 
 def _blank_rows(body: pd.DataFrame) -> np.ndarray:
-    return np.array([all(_is_blank(c) for c in row) for row in body.itertuples(index=False)],
-                    dtype=bool)
+    return np.array(
+        [all(_is_blank(c) for c in row) for row in body.itertuples(index=False)], dtype=bool
+    )
 
 
 def _total_rows(body: pd.DataFrame, positions: list[int] | None) -> pd.Series:
@@ -583,8 +628,10 @@ def _total_rows(body: pd.DataFrame, positions: list[int] | None) -> pd.Series:
     ``positions`` limits the search to some columns (by-name exports have free-text columns).
     """
     cells = body if positions is None else body.iloc[:, positions]
-    flags = [any(isinstance(c, str) and TOTAL_ROW.match(c) for c in row)
-             for row in cells.itertuples(index=False)]
+    flags = [
+        any(isinstance(c, str) and TOTAL_ROW.match(c) for c in row)
+        for row in cells.itertuples(index=False)
+    ]
     return pd.Series(flags, index=body.index, dtype=bool)
 
 
@@ -614,8 +661,10 @@ def _code_text(value: object) -> str:
 
 
 def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or (
-        str(value).strip().lower() in _MISSING
+    return (
+        value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or (str(value).strip().lower() in _MISSING)
     )
 
 
@@ -674,15 +723,21 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
             first = row + depth
             if first < len(table) and _is_numbering(table.iloc[first].tolist()):
                 first += 1
-            return _Header(row + depth - 1, first, columns,
-                           {k: str(headers[v]) for k, v in columns.items()}, by_name)
+            return _Header(
+                row + depth - 1,
+                first,
+                columns,
+                {k: str(headers[v]) for k, v in columns.items()},
+                by_name,
+            )
     if problem is not None and column_map:
         raise problem[1]
     raise PovmapInputError.from_catalogue("counts.header_row_not_found", path=path)
 
 
-def _refuse_duplicate_counts(headers: list[str], columns: dict[str, int], path: Path,
-                             row: int) -> None:
+def _refuse_duplicate_counts(
+    headers: list[str], columns: dict[str, int], path: Path, row: int
+) -> None:
     """Two count columns with the same title: which one holds the numbers cannot be guessed."""
     keys = [_header_key(h) for h in headers]
     for canonical, position in columns.items():
@@ -693,8 +748,12 @@ def _refuse_duplicate_counts(headers: list[str], columns: dict[str, int], path: 
 
             letters = " dan ".join(get_column_letter(i + 1) for i in same)
             raise PovmapInputError.from_catalogue(
-                "counts.row_header_appears_more", path=path, row=row, headers=headers[position],
-                letters=letters, canonical=canonical
+                "counts.row_header_appears_more",
+                path=path,
+                row=row,
+                headers=headers[position],
+                letters=letters,
+                canonical=canonical,
             )
 
 
@@ -731,8 +790,11 @@ def _parse_column(cells: list[object], index: pd.Index, header: object, path: Pa
             values[i] = parse_number(cell)
         except ValueError:
             raise PovmapInputError.from_catalogue(
-                "counts.row_column_not_number", path=path, value=index[i] + 1, header=header,
-                cell=cell
+                "counts.row_column_not_number",
+                path=path,
+                value=index[i] + 1,
+                header=header,
+                cell=cell,
             ) from None
         if abs(values[i]) >= COUNT_LIMIT:
             _refuse_identifier(cell, index[i] + 1, header, path)

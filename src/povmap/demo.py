@@ -34,8 +34,9 @@ def demo_paths() -> Iterator[tuple[Path, Path]]:
         raise PovmapInputError.from_catalogue("demo.demo_data_not_found", demo_dir=DEMO_DIR)
     with contextlib.ExitStack() as stack:
         # A plain path when installed as files; a temporary copy when imported from a zip.
-        boundaries, counts = (stack.enter_context(resources.as_file(DEMO_DIR / name))
-                              for name in DEMO_FILES)
+        boundaries, counts = (
+            stack.enter_context(resources.as_file(DEMO_DIR / name)) for name in DEMO_FILES
+        )
         yield boundaries, counts
 
 
@@ -45,13 +46,19 @@ def run_demo(out_dir: str | os.PathLike = "output", *, lang: str = "id") -> list
     out_dir = Path(out_dir)
     # One folder, map and bundle together: all of it is written, or none. The manifests hash
     # the demo files, so they are written while the files are on disk.
-    with demo_paths() as (boundaries, counts), \
-            staged_outputs(folders=[out_dir], inputs=[boundaries, counts]):
+    with (
+        demo_paths() as (boundaries, counts),
+        staged_outputs(folders=[out_dir], inputs=[boundaries, counts]),
+    ):
         result = run(boundaries, counts, Options(lang=lang, pockets=True))
         fictional = label("illustrative", lang)
         title = f"{label('title_default', lang)} – Kabupaten Contoh ({fictional})"
-        html = write_map(result, out_dir / "demo_peta.html", title=title, source=fictional,
-                         tiles=None, lang=lang)
-        bundle = export_result(result, out_dir, BundleOptions(
-            formats=("geojson",), lang=lang, title=title, vintage=fictional))
+        html = write_map(
+            result, out_dir / "demo_peta.html", title=title, source=fictional, tiles=None, lang=lang
+        )
+        bundle = export_result(
+            result,
+            out_dir,
+            BundleOptions(formats=("geojson",), lang=lang, title=title, vintage=fictional),
+        )
     return [html, html.with_suffix(".manifest.json"), *bundle]

@@ -47,9 +47,19 @@ _NAMES = ("nama_kabupaten", "nama_kecamatan", "nama_desa")
 _SHOWN = ("kode_asli", "nama_provinsi", *_NAMES)
 #: Why a row did not match, as written in ``unmatched_counts[*].alasan``; the explanation of
 #: each is ``reason.<alasan>`` in the message catalogue.
-REASONS = ("kode_tidak_ada", "tanpa_nama", "kode_terpotong", "kabupaten_tidak_dikenal",
-           "kecamatan_tidak_dikenal", "nama_tidak_ditemukan", "mirip_wilayah_terpakai",
-           "baris_ganda", "nama_ganda", "tidak_ada_yang_unggul", "bersaing")
+REASONS = (
+    "kode_tidak_ada",
+    "tanpa_nama",
+    "kode_terpotong",
+    "kabupaten_tidak_dikenal",
+    "kecamatan_tidak_dikenal",
+    "nama_tidak_ditemukan",
+    "mirip_wilayah_terpakai",
+    "baris_ganda",
+    "nama_ganda",
+    "tidak_ada_yang_unggul",
+    "bersaing",
+)
 
 
 @dataclass
@@ -132,10 +142,12 @@ class JoinReport:
         for row in rows[:10]:
             alasan = row.get("alasan", "")
             reason = text(f"reason.{alasan}", lang) if alasan in REASONS else ""
-            shown = " ".join(str(row.get(c) or "") for c in ("kode_asli", "nama_kecamatan",
-                                                               "nama_desa")).strip()
-            lines.append(f"  - {words['row']} {row['baris']}: {shown}"
-                         + (f" ({reason})" if reason else ""))
+            shown = " ".join(
+                str(row.get(c) or "") for c in ("kode_asli", "nama_kecamatan", "nama_desa")
+            ).strip()
+            lines.append(
+                f"  - {words['row']} {row['baris']}: {shown}" + (f" ({reason})" if reason else "")
+            )
         if len(rows) > 10:
             # map and pockets print only these lines: say where the whole list is.
             lines.append("  " + text("join.summary.more", lang, n=n(len(rows) - 10)))
@@ -146,21 +158,34 @@ class JoinReport:
             for match in self.fuzzy[:10]:
                 code = next((v for k, v in match.items() if k.startswith("kode_")), "")
                 name = match.get(f"nama_{self.level}", "")
-                lines.append(f"  ~ {words['row']} {match['baris']}: {match['nama_tabel']} → "
-                             f"{name} ({code}), {words['score']} {n(match['skor'])}")
+                lines.append(
+                    f"  ~ {words['row']} {match['baris']}: {match['nama_tabel']} → "
+                    f"{name} ({code}), {words['score']} {n(match['skor'])}"
+                )
             if len(self.fuzzy) > 10:
-                lines.append("  " + text("join.summary.more_fuzzy", lang,
-                                         n=n(len(self.fuzzy) - 10)))
-        lines.extend(f"  ! {words['row']} {', '.join(map(str, p['baris']))}: "
-                     f"{in_lang(p['pesan'], lang)}" for p in self.problems[:10])
+                lines.append(
+                    "  " + text("join.summary.more_fuzzy", lang, n=n(len(self.fuzzy) - 10))
+                )
+        lines.extend(
+            f"  ! {words['row']} {', '.join(map(str, p['baris']))}: {in_lang(p['pesan'], lang)}"
+            for p in self.problems[:10]
+        )
         lines.extend(f"! {in_lang(note, lang)}" for note in self.notes)
         return mask_text("\n".join(lines))
 
 
-
 #: The words of :meth:`JoinReport.summary` (``join.summary.<word>`` in the message catalogue).
-_WORDS = ("matched", "unmatched", "ambiguous", "areas", "problems", "row", "fuzzy", "score",
-          "add_kecamatan")
+_WORDS = (
+    "matched",
+    "unmatched",
+    "ambiguous",
+    "areas",
+    "problems",
+    "row",
+    "fuzzy",
+    "score",
+    "add_kecamatan",
+)
 
 
 @dataclass
@@ -269,8 +294,9 @@ def join(
     display = _shown_table(counts, areas, by_name=info.by_name)
     notes += _moved_areas(rows, counts, display, areas, level)
     raise_or_keep(problems, allow_invalid=allow_invalid, source=source)
-    return JoinResult(*_assemble(gdf, areas, counts, display, rows, level, count_columns,
-                                 notes, problems))
+    return JoinResult(
+        *_assemble(gdf, areas, counts, display, rows, level, count_columns, notes, problems)
+    )
 
 
 def _shown_table(counts: pd.DataFrame, areas: pd.DataFrame, *, by_name: bool) -> pd.DataFrame:
@@ -284,18 +310,24 @@ def _shown_table(counts: pd.DataFrame, areas: pd.DataFrame, *, by_name: bool) ->
     out = counts[["baris"]].copy()
     for column in (c for c in _SHOWN if c in counts.columns):
         if column == "kode_asli":
-            allowed = [not by_name or normalize_code(v) is not None or is_truncated_code(v)
-                       for v in counts[column]]
+            allowed = [
+                not by_name or normalize_code(v) is not None or is_truncated_code(v)
+                for v in counts[column]
+            ]
         else:
-            known = ({name_key(v) for v in areas[column] if isinstance(v, str)}
-                     if column in areas.columns else set())
+            known = (
+                {name_key(v) for v in areas[column] if isinstance(v, str)}
+                if column in areas.columns
+                else set()
+            )
             allowed = [not by_name or name_key(v) in known for v in counts[column]]
         out[column] = [shown(v, allowed=ok) for v, ok in zip(counts[column], allowed, strict=True)]
     return out
 
 
-def _at_level(boundaries: gpd.GeoDataFrame, level: str | None,
-              info: BoundaryInfo | None) -> tuple[str, gpd.GeoDataFrame]:
+def _at_level(
+    boundaries: gpd.GeoDataFrame, level: str | None, info: BoundaryInfo | None
+) -> tuple[str, gpd.GeoDataFrame]:
     own = boundary_level(boundaries)
     level = level or own
     if level not in ("desa", "kecamatan"):
@@ -324,21 +356,23 @@ def _usable_codes(
         if not own_names:
             _refuse_truncated_codes(counts, level, source)
             raise PovmapInputError.from_catalogue(
-                "join.table_neither_kemendagri_codes", source=source, level=level,
-                level_label=_label(level)
+                "join.table_neither_kemendagri_codes",
+                source=source,
+                level=level,
+                level_label=_label(level),
             )
-        note = (message("join.table_no_kemendagri_area")
-                if "kode_asli" not in counts.columns or counts["kode_asli"].isna().all() else
-                message("join.code_column_holds_no"))
+        note = (
+            message("join.table_no_kemendagri_area")
+            if "kode_asli" not in counts.columns or counts["kode_asli"].isna().all()
+            else message("join.code_column_holds_no")
+        )
         if "kode_asli" in counts.columns and code_system(counts["kode_asli"]) == "bps":
             note = _bps_note()
         return [None] * n, [None] * n, [note]
     raw = counts["kode_asli"] if "kode_asli" in counts.columns else counts["kode_wilayah"]
     if code_system(raw) == "bps":
         if not own_names:
-            raise PovmapInputError.from_catalogue(
-                "join.table_codes_look_like_2", source=source
-            )
+            raise PovmapInputError.from_catalogue("join.table_codes_look_like_2", source=source)
         return [None] * n, [None] * n, [_bps_note()]
     codes = [c if isinstance(c, str) else None for c in counts["kode_wilayah"]]
     levels = [code_level(c) for c in codes]
@@ -355,12 +389,15 @@ def _usable_codes(
         found = max(set(present), key=present.count)
         if not own_names:
             raise PovmapInputError.from_catalogue(
-                "join.table_codes_codes_but", source=source, found=found, example=example,
-                level=level
+                "join.table_codes_codes_but",
+                source=source,
+                found=found,
+                example=example,
+                level=level,
             )
-        notes.append(message(
-            "join.table_codes_codes_not", found=found, example=example, level=level
-        ))
+        notes.append(
+            message("join.table_codes_codes_not", found=found, example=example, level=level)
+        )
     hints = [_kecamatan_hint(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
     usable = [c if lv == level else None for c, lv in zip(codes, levels, strict=True)]
     return usable, hints, notes
@@ -375,12 +412,18 @@ def _refuse_truncated_codes(counts: pd.DataFrame, level: str, source: str) -> No
     cut = _truncated_rows(counts)
     if not cut:
         return
-    rows = ", ".join(str(counts["baris"].iloc[i])
-                     for i in cut[:5]) + (" ..." if len(cut) > 5 else "")
+    rows = ", ".join(str(counts["baris"].iloc[i]) for i in cut[:5]) + (
+        " ..." if len(cut) > 5 else ""
+    )
     example = counts["kode_asli"].iloc[cut[0]]
     raise PovmapInputError.from_catalogue(
-        "join.excel_turned_table_area", source=source, example=example, rows=rows,
-        n_cut=len(cut), n_counts=len(counts), level=level
+        "join.excel_turned_table_area",
+        source=source,
+        example=example,
+        rows=rows,
+        n_cut=len(cut),
+        n_counts=len(counts),
+        level=level,
     )
 
 
@@ -390,25 +433,27 @@ def _truncated_code_notes(counts: pd.DataFrame, level: str) -> list[str]:
     cut = _truncated_rows(counts)
     if not cut:
         return []
-    rows = ", ".join(str(counts["baris"].iloc[i])
-                     for i in cut[:10]) + (" ..." if len(cut) > 10 else "")
+    rows = ", ".join(str(counts["baris"].iloc[i]) for i in cut[:10]) + (
+        " ..." if len(cut) > 10 else ""
+    )
     example = counts["kode_asli"].iloc[cut[0]]
     names = counts[f"nama_{level}"] if f"nama_{level}" in counts.columns else None
     if names is not None and all(isinstance(names.iloc[i], str) for i in cut):
         how = message("join.cut_matched_by_name")
     else:
         how = message("join.cut_without_name", level=level)
-    return [message(
-        "join.codes_cut_turned_into", n_cut=len(cut), example=example, rows=rows, how=how
-    )]
+    return [
+        message("join.codes_cut_turned_into", n_cut=len(cut), example=example, rows=rows, how=how)
+    ]
 
 
 def _truncated_rows(counts: pd.DataFrame) -> list[int]:
     """Positions of the rows whose code a spreadsheet cut to ``6.30601E+09``."""
     if "kode_asli" not in counts.columns:
         return []
-    return [i for i, v in enumerate(counts["kode_asli"])
-            if isinstance(v, str) and is_truncated_code(v)]
+    return [
+        i for i, v in enumerate(counts["kode_asli"]) if isinstance(v, str) and is_truncated_code(v)
+    ]
 
 
 def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | None:
@@ -429,8 +474,13 @@ def _match_codes(rows: _Rows, codes: list[str | None], known: pd.Series) -> None
 
 
 def _check_code_names(
-    rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: str,
-    codes: list[str | None], hints: list[str | None], notes: list[str],
+    rows: _Rows,
+    counts: pd.DataFrame,
+    areas: pd.DataFrame,
+    level: str,
+    codes: list[str | None],
+    hints: list[str | None],
+    notes: list[str],
 ) -> tuple[list[str | None], list[str | None]]:
     """Codes matched but names disagree for most rows: the codes are of another system.
 
@@ -441,16 +491,19 @@ def _check_code_names(
         return codes, hints
     from .names import normalize_name
 
-    pairs = [(counts.at[i, column], areas.at[a, column]) for i, a in enumerate(rows.area)
-             if a is not None and isinstance(counts.at[i, column], str)]
+    pairs = [
+        (counts.at[i, column], areas.at[a, column])
+        for i, a in enumerate(rows.area)
+        if a is not None and isinstance(counts.at[i, column], str)
+    ]
     if len(pairs) < 5:
         return codes, hints
     agree = sum(similarity(normalize_name(a), normalize_name(b)) >= 70 for a, b in pairs)
     if agree >= len(pairs) / 2:
         return codes, hints
-    notes.append(message(
-        "join.rows_table_name_differs", value=len(pairs) - agree, n_pairs=len(pairs)
-    ))
+    notes.append(
+        message("join.rows_table_name_differs", value=len(pairs) - agree, n_pairs=len(pairs))
+    )
     for i, how in enumerate(rows.how):
         if how == "code":
             rows.area[i], rows.how[i] = None, None
@@ -458,8 +511,12 @@ def _check_code_names(
 
 
 def _match_names(
-    rows: _Rows, counts: pd.DataFrame, index: AreaIndex, level: str,
-    hints: list[str | None], threshold: float,
+    rows: _Rows,
+    counts: pd.DataFrame,
+    index: AreaIndex,
+    level: str,
+    hints: list[str | None],
+    threshold: float,
 ) -> dict[int, tuple[int, ...]]:
     """Exact name matches; returns the rows left for fuzzy matching with their candidate pools."""
     column = f"nama_{level}"
@@ -472,14 +529,16 @@ def _match_names(
         name = counts.at[i, column] if column in counts.columns else None
         if name is None or (isinstance(name, float) and np.isnan(name)):
             coded = has_code is not None and bool(has_code.iloc[i])
-            rows.unmatch(i, "kode_tidak_ada" if coded else
-                         "kode_terpotong" if i in cut else "tanpa_nama")
+            rows.unmatch(
+                i, "kode_tidak_ada" if coded else "kode_terpotong" if i in cut else "tanpa_nama"
+            )
             continue
         found = index.locate(
             name,
             kecamatan=_cell(counts, i, "nama_kecamatan") if level == "desa" else None,
             kabupaten=_cell(counts, i, "nama_kabupaten"),
-            kecamatan_code=hints[i], threshold=threshold,
+            kecamatan_code=hints[i],
+            threshold=threshold,
         )
         if found.kind == "name":
             rows.area[i], rows.how[i] = found.index, "name"
@@ -492,8 +551,12 @@ def _match_names(
 
 
 def _match_fuzzy(
-    rows: _Rows, counts: pd.DataFrame, index: AreaIndex, level: str,
-    pending: dict[int, tuple[int, ...]], threshold: float,
+    rows: _Rows,
+    counts: pd.DataFrame,
+    index: AreaIndex,
+    level: str,
+    pending: dict[int, tuple[int, ...]],
+    threshold: float,
 ) -> None:
     """Close spellings within the row's kecamatan, never onto an area another row already has."""
     taken = {a for a in rows.area if a is not None}
@@ -501,8 +564,11 @@ def _match_fuzzy(
     for i, pool in pending.items():
         found = index.fuzzy(counts.at[i, f"nama_{level}"], pool, threshold=threshold)
         if found.index is None:
-            rows.unmatch(i, "tidak_ada_yang_unggul" if found.ambiguous else "nama_tidak_ditemukan",
-                         found.candidates)
+            rows.unmatch(
+                i,
+                "tidak_ada_yang_unggul" if found.ambiguous else "nama_tidak_ditemukan",
+                found.candidates,
+            )
             rows.how[i] = "ambiguous" if found.ambiguous else None
         elif found.index in taken:
             rows.unmatch(i, "mirip_wilayah_terpakai", found.candidates)
@@ -518,8 +584,9 @@ def _match_fuzzy(
                 rows.how[i] = "ambiguous"
 
 
-def _moved_areas(rows: _Rows, counts: pd.DataFrame, display: pd.DataFrame, areas: pd.DataFrame,
-                 level: str) -> list[str]:
+def _moved_areas(
+    rows: _Rows, counts: pd.DataFrame, display: pd.DataFrame, areas: pd.DataFrame, level: str
+) -> list[str]:
     """Rows not found in their kecamatan whose name an area without a row has elsewhere.
 
     A desa moved to another kecamatan between code editions (Konawe Selatan's Ranowila:
@@ -546,12 +613,16 @@ def _moved_areas(rows: _Rows, counts: pd.DataFrame, display: pd.DataFrame, areas
     if not found:
         return []
     first = rows.candidates[found[0]][0][0]
-    example = (f"{display.at[found[0], 'baris']} {display.at[found[0], column]}: "
-               f"{areas.at[first, f'kode_{level}']}")
+    example = (
+        f"{display.at[found[0], 'baris']} {display.at[found[0], column]}: "
+        f"{areas.at[first, f'kode_{level}']}"
+    )
     kecamatan = areas.at[first, "nama_kecamatan"]
-    return [message(
-        "join.rows_not_found_their", n_found=len(found), example=example, kecamatan=kecamatan
-    )]
+    return [
+        message(
+            "join.rows_not_found_their", n_found=len(found), example=example, kecamatan=kecamatan
+        )
+    ]
 
 
 def _drop_duplicates(
@@ -569,15 +640,17 @@ def _drop_duplicates(
         values = counts.loc[members, columns].fillna(-1.0)
         same = bool((values.nunique() <= 1).all())
         label = f"{areas.at[area, f'kode_{level}']} {areas.at[area, f'nama_{level}']}"
-        problems.append(duplicate_problem([int(counts.at[i, 'baris']) for i in members], label,
-                                          same))
+        problems.append(
+            duplicate_problem([int(counts.at[i, "baris"]) for i in members], label, same)
+        )
         for i in members[1:]:
             rows.unmatch(i, "baris_ganda", [(area, 100.0)])
     return problems
 
 
-def _assemble(boundaries, areas, counts, display, rows: _Rows, level, count_columns, notes,
-              problems):
+def _assemble(
+    boundaries, areas, counts, display, rows: _Rows, level, count_columns, notes, problems
+):
     key = f"kode_{level}"
     matched = np.array([a is not None for a in rows.area], dtype=bool)
     values = counts.loc[matched, ["baris", *count_columns]].copy()
@@ -615,16 +688,19 @@ def _fuzzy(display: pd.DataFrame, rows: _Rows, areas: pd.DataFrame, level: str) 
         area = rows.area[i]
         assert area is not None  # a fuzzy match always has its area
         score = next((s for a, s in rows.candidates[i] if a == area), float("nan"))
-        record = {"baris": int(display.at[i, "baris"]),
-                  "nama_tabel": display.at[i, f"nama_{level}"]}
+        record = {
+            "baris": int(display.at[i, "baris"]),
+            "nama_tabel": display.at[i, f"nama_{level}"],
+        }
         out.append(record | _candidate(areas, level, area, score))
     return out
 
 
 def _rows(counts, display, which, rows: _Rows, areas, level, count_columns) -> list[dict]:
     """Report records of the rows ``which``: their values as :func:`_shown_table` shows them."""
-    table = display.join(counts[[c for c in ("kode_wilayah", *count_columns)
-                                 if c in counts.columns]])
+    table = display.join(
+        counts[[c for c in ("kode_wilayah", *count_columns) if c in counts.columns]]
+    )
     keep = [c for c in ("baris", "kode_asli", "kode_wilayah", *_NAMES) if c in table.columns]
     records = table.loc[which, keep + count_columns].to_dict(orient="records")
     for record, i in zip(records, which, strict=True):
@@ -642,8 +718,10 @@ def _blank(value: object) -> bool:
 
 
 def _candidate(areas: pd.DataFrame, level: str, area: int, score: float) -> dict:
-    out = {f"kode_{level}": areas.at[area, f"kode_{level}"],
-           f"nama_{level}": areas.at[area, f"nama_{level}"]}
+    out = {
+        f"kode_{level}": areas.at[area, f"kode_{level}"],
+        f"nama_{level}": areas.at[area, f"nama_{level}"],
+    }
     if level == "desa" and "nama_kecamatan" in areas.columns:
         out["nama_kecamatan"] = areas.at[area, "nama_kecamatan"]
     out["skor"] = round(float(score), 1)

@@ -17,12 +17,20 @@ from .classify import Classification
 from .counts import PUBLIC_COUNTS
 
 
-def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: dict,
-                   classifications: Mapping[str, Classification] | None = None,
-                   classification: Classification | None = None,
-                   boundary: BoundaryInfo | None = None, command: list[str] | None = None,
-                   vintage: str | None = None, editions: dict | None = None,
-                   suppression: dict | None = None, public: bool = False) -> dict:
+def build_manifest(
+    outputs: list[Path],
+    *,
+    inputs: Mapping[str, Path],
+    report: dict,
+    classifications: Mapping[str, Classification] | None = None,
+    classification: Classification | None = None,
+    boundary: BoundaryInfo | None = None,
+    command: list[str] | None = None,
+    vintage: str | None = None,
+    editions: dict | None = None,
+    suppression: dict | None = None,
+    public: bool = False,
+) -> dict:
     """Describe a run: povmap version, command, input hashes, join statistics, classes, outputs.
 
     Built from plain values (not from a pipeline run), so any caller can describe what it wrote.
@@ -74,15 +82,23 @@ def build_manifest(outputs: list[Path], *, inputs: Mapping[str, Path], report: d
         },
         "periode_data": vintage,
         "edisi": editions or {"tabel_kode": None, "batas_wilayah": None},
-        "batas_wilayah": None if boundary is None else {
-            "skema": boundary.schema, "crs_asal": boundary.source_crs, "layer": boundary.layer,
-            "kolom": boundary.columns, "geometri_diperbaiki": boundary.repaired,
+        "batas_wilayah": None
+        if boundary is None
+        else {
+            "skema": boundary.schema,
+            "crs_asal": boundary.source_crs,
+            "layer": boundary.layer,
+            "kolom": boundary.columns,
+            "geometri_diperbaiki": boundary.repaired,
             "geometri_kosong": boundary.null_geometry,
         },
         "penggabungan": joined
-        | {"unmatched_counts": len(report["unmatched_counts"]),
-           "unmatched_boundaries": len(report["unmatched_boundaries"]),
-           "ambiguous": len(report["ambiguous"]), "notes": report["notes"]},
+        | {
+            "unmatched_counts": len(report["unmatched_counts"]),
+            "unmatched_boundaries": len(report["unmatched_boundaries"]),
+            "ambiguous": len(report["ambiguous"]),
+            "notes": report["notes"],
+        },
         "klasifikasi": asdict(shown) if shown is not None else None,
         "klasifikasi_lapisan": {name: asdict(c) for name, c in classifications.items()},
         "penyamaran": suppression,
@@ -102,8 +118,12 @@ def _totals(totals: dict, public: bool, suppression: dict) -> dict:
     out = {}
     for column, values in totals.items():
         matched = values.get("matched")
-        small = (threshold and matched is not None and 0 < matched < threshold
-                 and column not in PUBLIC_COUNTS)
+        small = (
+            threshold
+            and matched is not None
+            and 0 < matched < threshold
+            and column not in PUBLIC_COUNTS
+        )
         out[column] = {"matched": None if small or column in hidden else matched}
     return out
 

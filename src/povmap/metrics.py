@@ -88,8 +88,9 @@ def add_rates(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _geometry_last(out)
 
 
-def aggregate(gdf: gpd.GeoDataFrame | Classified, level: str = "kecamatan", *,
-              column: str = DEFAULT_VALUE) -> gpd.GeoDataFrame:
+def aggregate(
+    gdf: gpd.GeoDataFrame | Classified, level: str = "kecamatan", *, column: str = DEFAULT_VALUE
+) -> gpd.GeoDataFrame:
     """Sum a joined desa layer up to ``level``; rates only over desa with both of their values.
 
     Geometry is dissolved from the desa (so outlines match the desa fill), with the sliver holes
@@ -149,8 +150,9 @@ def aggregate(gdf: gpd.GeoDataFrame | Classified, level: str = "kecamatan", *,
     found["jumlah_desa_tanpa_data"] = groups.groupby(groups).size() - berdata
     table = pd.DataFrame(found)
     table["jumlah_sebagian"] = table.get("jumlah_sebagian", False)
-    table = table.astype({"desa_berdata": int, "jumlah_desa_tanpa_data": int,
-                          "jumlah_sebagian": int})
+    table = table.astype(
+        {"desa_berdata": int, "jumlah_desa_tanpa_data": int, "jumlah_sebagian": int}
+    )
     out = out.merge(table, left_on=key, right_index=True, how="left")
     return _geometry_last(out)
 

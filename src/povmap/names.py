@@ -21,17 +21,51 @@ from .defaults import FUZZY_THRESHOLD
 
 #: Words dropped from the front of a name: they say what kind of area it is, not which one.
 PREFIXES = (
-    "desa", "ds", "kelurahan", "kel", "kecamatan", "kec", "kabupaten", "kab", "provinsi", "prov",
+    "desa",
+    "ds",
+    "kelurahan",
+    "kel",
+    "kecamatan",
+    "kec",
+    "kabupaten",
+    "kab",
+    "provinsi",
+    "prov",
 )
 #: Abbreviations written in recap sheets, expanded to the word the boundary files use.
 ABBREVIATIONS = {
-    "sei": "sungai", "sui": "sungai", "s": "sungai", "tj": "tanjung", "tjg": "tanjung",
-    "tg": "tanjung", "kp": "kampung", "kpg": "kampung", "pl": "pulau", "p": "pulau",
-    "bt": "batu", "sp": "simpang", "smp": "simpang", "lbk": "lubuk", "ma": "muara",
-    "krg": "karang", "tlk": "teluk",
+    "sei": "sungai",
+    "sui": "sungai",
+    "s": "sungai",
+    "tj": "tanjung",
+    "tjg": "tanjung",
+    "tg": "tanjung",
+    "kp": "kampung",
+    "kpg": "kampung",
+    "pl": "pulau",
+    "p": "pulau",
+    "bt": "batu",
+    "sp": "simpang",
+    "smp": "simpang",
+    "lbk": "lubuk",
+    "ma": "muara",
+    "krg": "karang",
+    "tlk": "teluk",
 }
-ROMAN = {"i": "1", "ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7",
-         "viii": "8", "ix": "9", "x": "10", "xi": "11", "xii": "12"}
+ROMAN = {
+    "i": "1",
+    "ii": "2",
+    "iii": "3",
+    "iv": "4",
+    "v": "5",
+    "vi": "6",
+    "vii": "7",
+    "viii": "8",
+    "ix": "9",
+    "x": "10",
+    "xi": "11",
+    "xii": "12",
+}
 # The single-letter "s" and "p" are only abbreviations when followed by a dot ("S. Raya").
 _DOTTED_ONLY = {"s", "p", "ma"}
 _WORD = re.compile(r"[a-z0-9]+\.?")
@@ -195,8 +229,9 @@ class AreaIndex:
             for i, code in enumerate(areas["kode_kecamatan"]):
                 self.by_parent_code.setdefault(code, []).append(i)
 
-    def _within(self, kind: str, value: object, pool: list[int], threshold: float
-                ) -> list[int] | None:
+    def _within(
+        self, kind: str, value: object, pool: list[int], threshold: float
+    ) -> list[int] | None:
         """Areas of ``pool`` whose ``kind`` parent is named ``value``; None if no parent is."""
         keys = self.parents[kind]
         wanted = kabupaten_key(value) if kind == "kabupaten" else name_key(value)
@@ -249,19 +284,22 @@ class AreaIndex:
         if len(exact) == 1:
             return Lookup("name", index=exact[0])
         if exact:
-            return Lookup("ambiguous", candidates=tuple((i, 100.0) for i in exact),
-                          reason="nama_ganda")
+            return Lookup(
+                "ambiguous", candidates=tuple((i, 100.0) for i in exact), reason="nama_ganda"
+            )
         if not scoped:
             return Lookup("unmatched", reason="nama_tidak_ditemukan")
         return Lookup("pending", pool=tuple(pool))
 
-    def fuzzy(self, name: object, pool: tuple[int, ...], *, threshold: float = FUZZY_THRESHOLD
-              ) -> Match:
+    def fuzzy(
+        self, name: object, pool: tuple[int, ...], *, threshold: float = FUZZY_THRESHOLD
+    ) -> Match:
         """:func:`best_match` of ``name`` among the areas of ``pool`` (indices into the index)."""
-        found = best_match(normalize_name(name), [self.names[i] for i in pool],
-                           threshold=threshold)
-        return Match(None if found.index is None else pool[found.index],
-                     [(pool[i], s) for i, s in found.candidates])
+        found = best_match(normalize_name(name), [self.names[i] for i in pool], threshold=threshold)
+        return Match(
+            None if found.index is None else pool[found.index],
+            [(pool[i], s) for i, s in found.candidates],
+        )
 
 
 def _blank(value: object) -> bool:

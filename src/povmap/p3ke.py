@@ -24,21 +24,67 @@ from ._messages import message
 #: Header spellings of the by-name columns povmap uses (after lower-casing and folding punctuation
 #: to underscores). Documented in the README.
 BY_NAME_ALIASES: dict[str, tuple[str, ...]] = {
-    "desil": ("desil_kesejahteraan", "desil", "desil_nasional", "desil_kesejahteraan_nasional",
-              "desil_p3ke", "desil_dtsen", "peringkat_desil", "kelompok_desil"),
-    "status": ("status_keberadaan", "keberadaan", "status_keberadaan_keluarga",
-               "status_keberadaan_individu", "status_keberadaan_art"),
-    "id_keluarga": ("id_keluarga_p3ke", "id_keluarga", "idkeluarga", "id_keluarga_dtsen", "id_kk",
-                    "no_kk", "nomor_kk", "nkk", "id_rumah_tangga", "idbdt"),
+    "desil": (
+        "desil_kesejahteraan",
+        "desil",
+        "desil_nasional",
+        "desil_kesejahteraan_nasional",
+        "desil_p3ke",
+        "desil_dtsen",
+        "peringkat_desil",
+        "kelompok_desil",
+    ),
+    "status": (
+        "status_keberadaan",
+        "keberadaan",
+        "status_keberadaan_keluarga",
+        "status_keberadaan_individu",
+        "status_keberadaan_art",
+    ),
+    "id_keluarga": (
+        "id_keluarga_p3ke",
+        "id_keluarga",
+        "idkeluarga",
+        "id_keluarga_dtsen",
+        "id_kk",
+        "no_kk",
+        "nomor_kk",
+        "nkk",
+        "id_rumah_tangga",
+        "idbdt",
+    ),
     "id_individu": ("id_individu", "id_individu_p3ke", "id_art", "idartbdt", "id_individu_dtsen"),
-    "hubungan": ("hubungan_dengan_kepala_keluarga", "hubungan_keluarga", "hubungan_dengan_kk",
-                 "shdk", "hub_krt", "hubungan_dengan_krt", "status_hubungan_keluarga"),
-    "anggota": ("jumlah_anggota_keluarga", "jumlah_art", "jml_art", "jumlah_anggota",
-                "jumlah_anggota_rumah_tangga", "jumlah_jiwa"),
+    "hubungan": (
+        "hubungan_dengan_kepala_keluarga",
+        "hubungan_keluarga",
+        "hubungan_dengan_kk",
+        "shdk",
+        "hub_krt",
+        "hubungan_dengan_krt",
+        "status_hubungan_keluarga",
+    ),
+    "anggota": (
+        "jumlah_anggota_keluarga",
+        "jumlah_art",
+        "jml_art",
+        "jumlah_anggota",
+        "jumlah_anggota_rumah_tangga",
+        "jumlah_jiwa",
+    ),
 }
 #: Columns whose presence marks a table as one row per family or person rather than a recap.
-_PERSON_MARKERS = ("nik", "nama_lengkap", "kepala_keluarga", "nama_kepala_keluarga", "id_individu",
-                   "id_keluarga_p3ke", "id_keluarga", "no_kk", "nomor_kk", "id_art")
+_PERSON_MARKERS = (
+    "nik",
+    "nama_lengkap",
+    "kepala_keluarga",
+    "nama_kepala_keluarga",
+    "id_individu",
+    "id_keluarga_p3ke",
+    "id_keluarga",
+    "no_kk",
+    "nomor_kk",
+    "id_art",
+)
 #: ``status_keberadaan`` values (normalised) whose people are no longer in the desa.
 EXCLUDED_STATUS = ("meninggal", "tidak ditemukan", "tidak diketahui", "pindah")
 _HEAD = re.compile(r"kepala\s*(keluarga|rumah\s*tangga)|^krt$|^kk$")
@@ -163,22 +209,32 @@ def _area_keys(area: pd.DataFrame) -> list[str]:
     names = [c for c in ("nama_kabupaten", "nama_kecamatan", "nama_desa") if c in area.columns]
     codes = area["kode_wilayah"].tolist() if "kode_wilayah" in area.columns else [None] * len(area)
     codes = [c if isinstance(c, str) and c else None for c in codes]
-    named = ["nama|" + "|".join(name_key(v) for v in texts)
-             for texts in zip(*(area[c].tolist() for c in names), strict=True)] if names else [
-        "nama|"] * len(area)
+    named = (
+        [
+            "nama|" + "|".join(name_key(v) for v in texts)
+            for texts in zip(*(area[c].tolist() for c in names), strict=True)
+        ]
+        if names
+        else ["nama|"] * len(area)
+    )
     # A kecamatan (or coarser) code names no desa: such rows are grouped by that code and their
     # names, so that the families of different desa of one kecamatan are never pooled.
-    named = [key if code is None or code_level(code) == "desa" else f"{key}|{code}"
-             for code, key in zip(codes, named, strict=True)]
+    named = [
+        key if code is None or code_level(code) == "desa" else f"{key}|{code}"
+        for code, key in zip(codes, named, strict=True)
+    ]
     codes = [c if c is not None and code_level(c) == "desa" else None for c in codes]
     # The code each set of names is written with, where the coded rows agree on one.
     coded: dict[str, set[str]] = {}
     for code, key in zip(codes, named, strict=True):
         if code:
             coded.setdefault(key, set()).add(code)
-    return [f"kode|{code}" if code else (
-        f"kode|{next(iter(coded[key]))}" if len(coded.get(key, ())) == 1 else key)
-        for code, key in zip(codes, named, strict=True)]
+    return [
+        f"kode|{code}"
+        if code
+        else (f"kode|{next(iter(coded[key]))}" if len(coded.get(key, ())) == 1 else key)
+        for code, key in zip(codes, named, strict=True)
+    ]
 
 
 def _blank(value: object) -> bool:
@@ -188,7 +244,8 @@ def _blank(value: object) -> bool:
 def _per_desa(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     area_cols = [c for c in frame.columns if not c.startswith("_")]
     first = frame.groupby("_key", sort=False)[area_cols].agg(
-        {c: ("min" if c == "baris" else "first") for c in area_cols})
+        {c: ("min" if c == "baris" else "first") for c in area_cols}
+    )
     kept = frame[keep]
     top = int(max(4, kept["_desil"].max() if len(kept) else 4))
     out = first.copy()
@@ -219,12 +276,12 @@ def notes_of(info: dict) -> list[Text]:
     list of Text
         Bilingual notes for the join report and the terminal.
     """
-    notes = [message(
-        "p3ke.ke_dtsen_name_table", jenis=info['jenis'], baris_data=info['baris_data']
-    )]
+    notes = [
+        message("p3ke.ke_dtsen_name_table", jenis=info["jenis"], baris_data=info["baris_data"])
+    ]
     if info["dikecualikan"]:
         listed = ", ".join(f"{k}: {v}" for k, v in info["dikecualikan"].items())
         notes.append(message("p3ke.rows_not_counted_status", listed=listed))
     if info["tanpa_desil"]:
-        notes.append(message("p3ke.rows_without_desil_not", tanpa_desil=info['tanpa_desil']))
+        notes.append(message("p3ke.rows_without_desil_not", tanpa_desil=info["tanpa_desil"]))
     return notes

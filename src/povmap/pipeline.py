@@ -102,17 +102,23 @@ class Options:
 
     def boundary_options(self) -> dict:
         """Keyword arguments of :func:`povmap.read_boundaries` chosen here."""
-        return {"layer": self.layer, "columns": self.boundary_columns, "engine": self.engine,
-                "crs": self.crs, "encoding": self.encoding,
-                "keep_duplicates": self.keep_duplicates}
+        return {
+            "layer": self.layer,
+            "columns": self.boundary_columns,
+            "engine": self.engine,
+            "crs": self.crs,
+            "encoding": self.encoding,
+            "keep_duplicates": self.keep_duplicates,
+        }
 
     def counts_options(self) -> dict:
         """Keyword arguments of :func:`povmap.read_counts` chosen here."""
         return {"sheet": self.sheet, "column_map": self.column_map}
 
 
-def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame,
-                     info: BoundaryInfo, level: str) -> PovmapInputError:
+def _nothing_matched(
+    counts, boundaries, report: JoinReport, bounds: gpd.GeoDataFrame, info: BoundaryInfo, level: str
+) -> PovmapInputError:
     """Say why a table and a boundary file have no area in common, with examples of each.
 
     The table's examples come from the report, so that they are shown as the report shows them
@@ -120,23 +126,47 @@ def _nothing_matched(counts, boundaries, report: JoinReport, bounds: gpd.GeoData
     """
     key = f"kode_{level}"
     rows = [*report.unmatched_counts, *report.ambiguous]
-    row_examples = ", ".join(str(r.get("kode_wilayah") or r.get(f"nama_{level}") or
-                                 r.get("kode_asli") or "") for r in rows[:3])
+    row_examples = ", ".join(
+        str(r.get("kode_wilayah") or r.get(f"nama_{level}") or r.get("kode_asli") or "")
+        for r in rows[:3]
+    )
     area_examples = ", ".join(bounds[key].head(3)) if key in bounds else ""
     # A boundary file without name columns cannot match a table without codes: say so.
     missing = info.missing_names
     present = ", ".join(info.source_columns) or "-"
-    names = (message("pipeline.no_name_columns", missing=", ".join(missing),
-                     first=missing[0], present=present) if missing else Text(""))
+    names = (
+        message(
+            "pipeline.no_name_columns",
+            missing=", ".join(missing),
+            first=missing[0],
+            present=present,
+        )
+        if missing
+        else Text("")
+    )
     return PovmapInputError.from_catalogue(
-        "pipeline.no_row_matches_area", counts=counts, boundaries=boundaries,
-        rows=row_examples or "-", areas=area_examples or "-", names=names)
+        "pipeline.no_row_matches_area",
+        counts=counts,
+        boundaries=boundaries,
+        rows=row_examples or "-",
+        areas=area_examples or "-",
+        names=names,
+    )
 
 
 #: File suffixes of counts tables and of boundary files, to tell when the two are given swapped.
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
-BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb", ".kml", ".gml",
-                     ".topojson")
+BOUNDARY_SUFFIXES = (
+    ".geojson",
+    ".json",
+    ".gpkg",
+    ".shp",
+    ".zip",
+    ".fgb",
+    ".kml",
+    ".gml",
+    ".topojson",
+)
 
 
 def check_order(boundaries: str | os.PathLike, counts: str | os.PathLike) -> None:
@@ -155,8 +185,11 @@ def check_order(boundaries: str | os.PathLike, counts: str | os.PathLike) -> Non
         return
     if second.suffix.lower() in BOUNDARY_SUFFIXES:
         raise PovmapInputError.from_catalogue(
-            "pipeline.files_seem_swapped_table", name=first.name, name2=second.name, second=second,
-            first=first
+            "pipeline.files_seem_swapped_table",
+            name=first.name,
+            name2=second.name,
+            second=second,
+            first=first,
         )
     raise PovmapInputError.from_catalogue("pipeline.first_file_must_boundary", first=first)
 
@@ -203,12 +236,18 @@ def run(
     with step("progress.read_counts", name=Path(counts).name):
         table = read_counts(counts, **options.counts_options())
     with step("progress.join"):
-        result = join(bounds, table, level=options.level,
-                      fuzzy_threshold=options.fuzzy_threshold, allow_invalid=options.allow_invalid)
+        result = join(
+            bounds,
+            table,
+            level=options.level,
+            fuzzy_threshold=options.fuzzy_threshold,
+            allow_invalid=options.allow_invalid,
+        )
     result.report.notes.extend(boundary_notes(bounds.source))
     if result.report.matched == 0:
-        raise _nothing_matched(counts, boundaries, result.report, bounds.gdf, bounds.source,
-                               options.level)
+        raise _nothing_matched(
+            counts, boundaries, result.report, bounds.gdf, bounds.source, options.level
+        )
     finest = add_rates(result.joined)
     column, fallback = column_to_map(finest, options.column)
     if fallback is not None:
@@ -219,9 +258,14 @@ def run(
             layers["kecamatan"] = aggregate(finest, "kecamatan", column=column)
     with step("progress.classify"):
         classified = {
-            name: classify(layer, column, scheme=options.scheme, k=options.k,
-                           breaks=list(options.breaks) if options.breaks else None,
-                           min_coverage=options.min_coverage)
+            name: classify(
+                layer,
+                column,
+                scheme=options.scheme,
+                k=options.k,
+                breaks=list(options.breaks) if options.breaks else None,
+                min_coverage=options.min_coverage,
+            )
             for name, layer in layers.items()
         }
     analysed = {name: c.gdf for name, c in classified.items()}
@@ -233,10 +277,14 @@ def run(
     for name, layer in analysed.items():
         result.report.notes.extend(classified[name].classification.notes(name))
         result.report.notes.extend(incomplete_notes(layer, options.min_coverage))
-    return Result(layers=analysed, report=result.report, pockets=pockets,
-                  inputs={"boundaries": Path(boundaries), "counts": Path(counts)},
-                  boundary=bounds.source,
-                  classifications={name: c.classification for name, c in classified.items()})
+    return Result(
+        layers=analysed,
+        report=result.report,
+        pockets=pockets,
+        inputs={"boundaries": Path(boundaries), "counts": Path(counts)},
+        boundary=bounds.source,
+        classifications={name: c.classification for name, c in classified.items()},
+    )
 
 
 def with_pockets(desa: gpd.GeoDataFrame, pockets: Pockets) -> gpd.GeoDataFrame:

@@ -46,8 +46,15 @@ if TYPE_CHECKING:
 METHODS = ("moran", "getis_ord")
 
 #: Cluster types (``jenis_kantong``), in legend order.
-JENIS = ("kantong", "pencilan_tinggi", "dingin", "pencilan_rendah", "tidak_signifikan",
-         "tanpa_geometri", "tanpa_data")
+JENIS = (
+    "kantong",
+    "pencilan_tinggi",
+    "dingin",
+    "pencilan_rendah",
+    "tidak_signifikan",
+    "tanpa_geometri",
+    "tanpa_data",
+)
 
 #: The types of desa that were not tested: data but no shape to find neighbours with, or no data.
 UNTESTED = ("tanpa_geometri", "tanpa_data")
@@ -58,8 +65,14 @@ FLAGGED = ("kantong", "pencilan_tinggi")
 # esda's local Moran quadrants (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL.
 _QUADRANT = {1: "kantong", 2: "pencilan_rendah", 3: "dingin", 4: "pencilan_tinggi"}
 
-_NAME_COLUMNS = ("kode_desa", "nama_desa", "kode_kecamatan", "nama_kecamatan", "kode_kabupaten",
-                 "nama_kabupaten")
+_NAME_COLUMNS = (
+    "kode_desa",
+    "nama_desa",
+    "kode_kecamatan",
+    "nama_kecamatan",
+    "kode_kabupaten",
+    "nama_kabupaten",
+)
 
 
 @dataclass(frozen=True)
@@ -132,8 +145,9 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         # libpysal warns about islands and components (both handled and reported below) and
         # about its own use of pandas' deprecated inplace=; neither is the user's business.
         warnings.simplefilter("ignore")
-        fuzzy = fuzzy_contiguity(projected, buffering=snap_m > 0, buffer=snap_m / 2 or None,
-                                 silence_warnings=True)
+        fuzzy = fuzzy_contiguity(
+            projected, buffering=snap_m > 0, buffer=snap_m / 2 or None, silence_warnings=True
+        )
     neighbours = {i: set(fuzzy.neighbors[i]) for i in range(len(gdf))}
     islands = [i for i in range(len(gdf)) if not neighbours[i]]
     geoms = projected.geometry.values
@@ -146,8 +160,14 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
             neighbours[int(j)].add(i)
     w = W({i: sorted(nb) for i, nb in neighbours.items()}, silence_warnings=True)
     kode = tuple(gdf["kode_desa"].astype(str))
-    return Weights(w=w, kode=kode, islands=tuple(kode[i] for i in islands), snap_m=float(snap_m),
-                   k_islands=k_islands, crs=crs)
+    return Weights(
+        w=w,
+        kode=kode,
+        islands=tuple(kode[i] for i in islands),
+        snap_m=float(snap_m),
+        k_islands=k_islands,
+        crs=crs,
+    )
 
 
 @dataclass(frozen=True)
@@ -215,16 +235,19 @@ class Pockets:
         check_lang(lang)
         counts = self.desa["jenis_kantong"].value_counts()
         values = {key: int(counts.get(key, 0)) for key in JENIS} | {
-            "pockets": len(self.wilayah), "islands": self.weights.n_islands,
-            "needed": self.fdr_minimum, "permutations": self.permutations}
+            "pockets": len(self.wilayah),
+            "islands": self.weights.n_islands,
+            "needed": self.fdr_minimum,
+            "permutations": self.permutations,
+        }
         shown = {key: format_number(value, lang=lang) for key, value in values.items()}
         # The findings; desa with data but no geometry, which could not be tested; and a note
         # when too few permutations keep the FDR correction from finding small pockets.
-        return (text("pockets.summary", lang, **shown)
-                + (text("pockets.untested", lang, **shown) if counts.get("tanpa_geometri")
-                   else "")
-                + (text("pockets.few_permutations", lang, **shown) if self.fdr_minimum > 10
-                   else ""))
+        return (
+            text("pockets.summary", lang, **shown)
+            + (text("pockets.untested", lang, **shown) if counts.get("tanpa_geometri") else "")
+            + (text("pockets.few_permutations", lang, **shown) if self.fdr_minimum > 10 else "")
+        )
 
 
 def find_pockets(
@@ -304,14 +327,34 @@ def find_pockets(
     pocket_id = _pocket_ids(weights.w, jenis, gdf[usable], column)
 
     shapeless = ~has_shape & (has_value | _has_counts(gdf, column))
-    desa = _desa_layer(gdf, column, usable, shapeless, {
-        "nilai_eb": y, "statistik": statistic, "p_value": p_value, "q_value": q_value,
-        "signifikan": significant, "jenis_kantong": jenis, "id_kantong": pocket_id,
-    }, lang)
+    desa = _desa_layer(
+        gdf,
+        column,
+        usable,
+        shapeless,
+        {
+            "nilai_eb": y,
+            "statistik": statistic,
+            "p_value": p_value,
+            "q_value": q_value,
+            "signifikan": significant,
+            "jenis_kantong": jenis,
+            "id_kantong": pocket_id,
+        },
+        lang,
+    )
     return Pockets(
-        desa=desa, wilayah=_regions(desa, column, weights, lang), peringkat=_ranking(desa, column),
-        weights=weights, method=method, column=column, alpha=alpha, fdr=fdr,
-        permutations=permutations, seed=seed, smoothed=smoothed,
+        desa=desa,
+        wilayah=_regions(desa, column, weights, lang),
+        peringkat=_ranking(desa, column),
+        weights=weights,
+        method=method,
+        column=column,
+        alpha=alpha,
+        fdr=fdr,
+        permutations=permutations,
+        seed=seed,
+        smoothed=smoothed,
     )
 
 
@@ -340,8 +383,9 @@ def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
     return false_discovery_control(np.asarray(p_values, dtype=float), method="bh")
 
 
-def _check_testable(column: str, raw: np.ndarray, has_value: np.ndarray,
-                    usable: np.ndarray) -> None:
+def _check_testable(
+    column: str, raw: np.ndarray, has_value: np.ndarray, usable: np.ndarray
+) -> None:
     """Stop, saying what is really wrong, when no pocket can be tested."""
     if has_value.sum() < 3:
         raise PovmapInputError.from_catalogue(
@@ -349,18 +393,26 @@ def _check_testable(column: str, raw: np.ndarray, has_value: np.ndarray,
         )
     if usable.sum() < 3:
         raise PovmapInputError.from_catalogue(
-            "pockets.column_desa_value_but", column=column, n_value=int(has_value.sum()),
-            n_usable=int(usable.sum())
+            "pockets.column_desa_value_but",
+            column=column,
+            n_value=int(has_value.sum()),
+            n_usable=int(usable.sum()),
         )
     tested = raw[usable]
     if np.ptp(tested) == 0:
         # A count of people is whole: 7, not 7,00; a density keeps its decimals.
         value = float(tested[0])
-        shown = (percent_text(value) if column in RATES
-                 else number_text(value, 0 if value.is_integer() else 2))
+        shown = (
+            percent_text(value)
+            if column in RATES
+            else number_text(value, 0 if value.is_integer() else 2)
+        )
         raise PovmapInputError.from_catalogue(
-            "pockets.column_all_desa_same", column=column, n=number_text(int(usable.sum())),
-            shown=shown)
+            "pockets.column_all_desa_same",
+            column=column,
+            n=number_text(int(usable.sum())),
+            shown=shown,
+        )
 
 
 def _has_counts(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
@@ -370,8 +422,9 @@ def _has_counts(gdf: gpd.GeoDataFrame, column: str) -> np.ndarray:
     return pd.to_numeric(gdf[source], errors="coerce").notna().to_numpy()
 
 
-def _check_options(gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float,
-                   permutations: int, lang: str) -> None:
+def _check_options(
+    gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float, permutations: int, lang: str
+) -> None:
     check_lang(lang)
     if gdf.crs is None:
         raise PovmapInputError.from_catalogue("pockets.desa_layer_no_crs")
@@ -379,13 +432,13 @@ def _check_options(gdf: gpd.GeoDataFrame, column: str, method: str, alpha: float
         raise PovmapInputError.from_catalogue("pockets.layer_no_kode_desa")
     if column not in gdf.columns:
         raise PovmapInputError.from_catalogue(
-            "pockets.column_not_desa_layer", column=column,
-            columns=', '.join(map(str, gdf.columns))
+            "pockets.column_not_desa_layer", column=column, columns=", ".join(map(str, gdf.columns))
         )
     if method not in METHODS:
         raise PovmapInputError.from_catalogue(
-            "pockets.method_unknown_choose", method=method,
-            methods=Text(' atau '.join(METHODS), ' or '.join(METHODS))
+            "pockets.method_unknown_choose",
+            method=method,
+            methods=Text(" atau ".join(METHODS), " or ".join(METHODS)),
         )
     if not 0 < alpha < 1:
         raise PovmapInputError.from_catalogue("pockets.alpha_significance_level_must", alpha=alpha)
@@ -425,8 +478,9 @@ def _tested_value(gdf: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, np.nd
     return value, unsmoothed, True
 
 
-def _local_test(y: np.ndarray, w: W, method: str, permutations: int,
-                seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _local_test(
+    y: np.ndarray, w: W, method: str, permutations: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Statistic, pseudo p-value and cluster type (before significance) per desa."""
     import esda
     from libpysal.weights import W, fill_diagonal
@@ -439,17 +493,36 @@ def _local_test(y: np.ndarray, w: W, method: str, permutations: int,
         # esda warns that its p_sim is "directed" (the tail the statistic fell in); we double
         # it below into a two-sided p-value, which is the point of the warning. Gi*'s
         # fill_diagonal warns "not fully connected", but islands are already linked.
-        warnings.filterwarnings("ignore", message=".*alternative hypothesis",
-                                category=DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", message=".*alternative hypothesis", category=DeprecationWarning
+        )
         warnings.filterwarnings("ignore", message=".*not fully connected", category=UserWarning)
         if method == "moran":
-            lisa = esda.Moran_Local(y, w, transformation="r", permutations=permutations,
-                                    n_jobs=1, keep_simulations=False, seed=seed)
-            return (lisa.Is, _two_sided(lisa.p_sim, permutations),
-                    np.vectorize(_QUADRANT.get, otypes=[object])(lisa.q))
+            lisa = esda.Moran_Local(
+                y,
+                w,
+                transformation="r",
+                permutations=permutations,
+                n_jobs=1,
+                keep_simulations=False,
+                seed=seed,
+            )
+            return (
+                lisa.Is,
+                _two_sided(lisa.p_sim, permutations),
+                np.vectorize(_QUADRANT.get, otypes=[object])(lisa.q),
+            )
         # Gi*: the desa itself counts as one of its neighbours (weight 1 before row-standardising).
-        gi = esda.G_Local(y, fill_diagonal(w, 1.0), transform="R", permutations=permutations,
-                          star=None, n_jobs=1, keep_simulations=False, seed=seed)
+        gi = esda.G_Local(
+            y,
+            fill_diagonal(w, 1.0),
+            transform="R",
+            permutations=permutations,
+            star=None,
+            n_jobs=1,
+            keep_simulations=False,
+            seed=seed,
+        )
     hot_or_cold = np.where(gi.Zs > 0, "kantong", "dingin").astype(object)
     return gi.Gs, _two_sided(gi.p_sim, permutations), hot_or_cold
 
@@ -477,26 +550,41 @@ def _pocket_ids(w: W, jenis: np.ndarray, analysed: gpd.GeoDataFrame, column: str
     sub = w.sparse.tocsr()[members][:, members]
     _, component = connected_components(sub, directed=False)
     numerator = RATES.get(column, (None,))[0]
-    weight = (pd.to_numeric(analysed[numerator], errors="coerce").fillna(0).to_numpy()
-              if numerator in analysed.columns else np.ones(len(analysed)))
+    weight = (
+        pd.to_numeric(analysed[numerator], errors="coerce").fillna(0).to_numpy()
+        if numerator in analysed.columns
+        else np.ones(len(analysed))
+    )
     kode = analysed["kode_desa"].astype(str).to_numpy()
-    groups = pd.DataFrame({"component": component, "weight": weight[members],
-                           "kode": kode[members]}).groupby("component")
-    order = pd.DataFrame({"weight": groups["weight"].sum(), "size": groups.size(),
-                          "first": groups["kode"].min()})
-    order = order.sort_values(["weight", "size", "first"], ascending=[False, False, True],
-                              kind="stable")
+    groups = pd.DataFrame(
+        {"component": component, "weight": weight[members], "kode": kode[members]}
+    ).groupby("component")
+    order = pd.DataFrame(
+        {"weight": groups["weight"].sum(), "size": groups.size(), "first": groups["kode"].min()}
+    )
+    order = order.sort_values(
+        ["weight", "size", "first"], ascending=[False, False, True], kind="stable"
+    )
     width = max(2, len(str(len(order))))
     names = {c: f"K{rank:0{width}d}" for rank, c in enumerate(order.index, start=1)}
     ids[members] = [names[c] for c in component]
     return ids
 
 
-def _desa_layer(gdf: gpd.GeoDataFrame, column: str, usable: np.ndarray, shapeless: np.ndarray,
-                results: dict, lang: str) -> gpd.GeoDataFrame:
+def _desa_layer(
+    gdf: gpd.GeoDataFrame,
+    column: str,
+    usable: np.ndarray,
+    shapeless: np.ndarray,
+    results: dict,
+    lang: str,
+) -> gpd.GeoDataFrame:
     numerator, denominator = RATES.get(column, (None, None))
-    keep = [c for c in (*_NAME_COLUMNS, numerator, denominator, column)
-            if c is not None and c in gdf.columns]
+    keep = [
+        c
+        for c in (*_NAME_COLUMNS, numerator, denominator, column)
+        if c is not None and c in gdf.columns
+    ]
     out = pd.DataFrame(gdf[keep]).reset_index(drop=True)
     rows = np.flatnonzero(usable)
     for name, values in results.items():
@@ -505,14 +593,23 @@ def _desa_layer(gdf: gpd.GeoDataFrame, column: str, usable: np.ndarray, shapeles
     out.loc[shapeless, "jenis_kantong"] = "tanpa_geometri"
     out["signifikan"] = out["signifikan"].fillna(False).astype(bool)
     out["label_kantong"] = [label(f"kantong:{j}", lang) for j in out["jenis_kantong"]]
-    ordered = [*keep, "nilai_eb", "statistik", "p_value", "q_value", "signifikan",
-               "jenis_kantong", "label_kantong", "id_kantong"]
-    return gpd.GeoDataFrame(out[ordered], geometry=gdf.geometry.to_crs("EPSG:4326").values,
-                            crs="EPSG:4326")
+    ordered = [
+        *keep,
+        "nilai_eb",
+        "statistik",
+        "p_value",
+        "q_value",
+        "signifikan",
+        "jenis_kantong",
+        "label_kantong",
+        "id_kantong",
+    ]
+    return gpd.GeoDataFrame(
+        out[ordered], geometry=gdf.geometry.to_crs("EPSG:4326").values, crs="EPSG:4326"
+    )
 
 
-def _regions(desa: gpd.GeoDataFrame, column: str, weights: Weights,
-             lang: str) -> gpd.GeoDataFrame:
+def _regions(desa: gpd.GeoDataFrame, column: str, weights: Weights, lang: str) -> gpd.GeoDataFrame:
     """Dissolve the desa of each pocket; gaps narrower than ``snap_m`` between them are closed."""
     numerator, denominator = RATES.get(column, (None, None))
     sums = [c for c in (numerator, denominator) if c is not None and c in desa.columns]
@@ -524,19 +621,32 @@ def _regions(desa: gpd.GeoDataFrame, column: str, weights: Weights,
         # Closing (grow, union, shrink) fills the slivers between neighbouring desa.
         merged = shapely.union_all(projected.buffer(half, join_style="mitre").values)
         geoms.append(shapely.make_valid(merged.buffer(-half, join_style="mitre")))
-        row = {"id_kantong": pocket, "jenis_kantong": "kantong",
-               "label_kantong": label("kantong:kantong", lang), "jumlah_desa": len(group),
-               "daftar_kecamatan": _distinct(group, "nama_kecamatan"),
-               "daftar_kabupaten": _distinct(group, "nama_kabupaten")}
+        row = {
+            "id_kantong": pocket,
+            "jenis_kantong": "kantong",
+            "label_kantong": label("kantong:kantong", lang),
+            "jumlah_desa": len(group),
+            "daftar_kecamatan": _distinct(group, "nama_kecamatan"),
+            "daftar_kabupaten": _distinct(group, "nama_kabupaten"),
+        }
         row.update({c: group[c].sum(min_count=1) for c in sums})
         if len(sums) == 2:
             numerator, denominator = sums  # both present
             row[column] = 100.0 * row[numerator] / row[denominator] if row[denominator] else np.nan
         rows.append(row)
-    columns = ["id_kantong", "jenis_kantong", "label_kantong", "jumlah_desa", "daftar_kecamatan",
-               "daftar_kabupaten", *sums, *([column] if len(sums) == 2 else [])]
-    regions = gpd.GeoDataFrame(pd.DataFrame(rows, columns=columns),
-                               geometry=gpd.GeoSeries(geoms, crs=weights.crs))
+    columns = [
+        "id_kantong",
+        "jenis_kantong",
+        "label_kantong",
+        "jumlah_desa",
+        "daftar_kecamatan",
+        "daftar_kabupaten",
+        *sums,
+        *([column] if len(sums) == 2 else []),
+    ]
+    regions = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=columns), geometry=gpd.GeoSeries(geoms, crs=weights.crs)
+    )
     regions["luas_km2"] = regions.geometry.area / 1e6
     return regions.to_crs("EPSG:4326")
 
@@ -560,13 +670,20 @@ def _ranking(desa: gpd.GeoDataFrame, column: str) -> pd.DataFrame:
     table["peringkat_persen"] = table[column].rank(method="min", ascending=False)
     table["_flagged"] = table["jenis_kantong"].isin(FLAGGED)
     keys = ["_flagged", *([numerator] if numerator else []), column, "kode_desa"]
-    table = table.sort_values(keys, ascending=[False, *([False] if numerator else []), False, True],
-                              kind="stable")
+    table = table.sort_values(
+        keys, ascending=[False, *([False] if numerator else []), False, True], kind="stable"
+    )
     table.insert(0, "prioritas", np.arange(1, len(table) + 1))
     rank_columns = [c for c in ("peringkat_jumlah", "peringkat_persen") if c in table.columns]
     for c in rank_columns:
         table[c] = table[c].astype("Int64")  # empty for a desa with counts but no rate
-    first = ["prioritas", *[c for c in _NAME_COLUMNS if c in table.columns], "jenis_kantong",
-             "label_kantong", "id_kantong", *rank_columns]
+    first = [
+        "prioritas",
+        *[c for c in _NAME_COLUMNS if c in table.columns],
+        "jenis_kantong",
+        "label_kantong",
+        "id_kantong",
+        *rank_columns,
+    ]
     rest = [c for c in table.columns if c not in first and c not in ("_flagged", "signifikan")]
     return table[first + rest].reset_index(drop=True)

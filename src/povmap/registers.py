@@ -47,29 +47,81 @@ from .p3ke import BY_NAME_ALIASES, _area_keys, _excluded, _status, by_name_colum
 #: Programs povmap recognises, with the header spellings of their flag column (after
 #: lower-casing and folding punctuation to ``_``) and the words naming them in a recipients list.
 PROGRAMS: dict[str, tuple[tuple[str, ...], str]] = {
-    "pkh": (("penerima_pkh", "pkh", "status_pkh", "kpm_pkh", "bansos_pkh", "penerima_bansos_pkh"),
-            r"\bpkh\b|keluarga harapan"),
-    "bpnt": (("penerima_bpnt", "penerima_sembako", "bpnt", "sembako", "kpm_bpnt", "kpm_sembako",
-              "program_sembako", "penerima_program_sembako"),
-             r"bpnt|sembako|pangan non ?tunai"),
-    "pbi": (("penerima_pbi", "pbi_jk", "penerima_pbi_jk", "pbi", "pbi_jkn", "penerima_pbi_jkn",
-             "penerima_kis", "kis_pbi"),
-            r"\bpbi\b|pbi ?jkn?|\bkis\b|jkn"),
-    "blt_dd": (("penerima_blt_dd", "blt_dd", "penerima_blt_dana_desa", "blt_dana_desa",
-                "penerima_bltdd", "bltdd"),
-               r"blt ?dd|blt dana desa|dana desa"),
-    "bpum": (("penerima_bpum", "bpum", "penerima_banpres_um", "banpres_um"),
-             r"bpum|banpres|usaha mikro"),
+    "pkh": (
+        ("penerima_pkh", "pkh", "status_pkh", "kpm_pkh", "bansos_pkh", "penerima_bansos_pkh"),
+        r"\bpkh\b|keluarga harapan",
+    ),
+    "bpnt": (
+        (
+            "penerima_bpnt",
+            "penerima_sembako",
+            "bpnt",
+            "sembako",
+            "kpm_bpnt",
+            "kpm_sembako",
+            "program_sembako",
+            "penerima_program_sembako",
+        ),
+        r"bpnt|sembako|pangan non ?tunai",
+    ),
+    "pbi": (
+        (
+            "penerima_pbi",
+            "pbi_jk",
+            "penerima_pbi_jk",
+            "pbi",
+            "pbi_jkn",
+            "penerima_pbi_jkn",
+            "penerima_kis",
+            "kis_pbi",
+        ),
+        r"\bpbi\b|pbi ?jkn?|\bkis\b|jkn",
+    ),
+    "blt_dd": (
+        (
+            "penerima_blt_dd",
+            "blt_dd",
+            "penerima_blt_dana_desa",
+            "blt_dana_desa",
+            "penerima_bltdd",
+            "bltdd",
+        ),
+        r"blt ?dd|blt dana desa|dana desa",
+    ),
+    "bpum": (
+        ("penerima_bpum", "bpum", "penerima_banpres_um", "banpres_um"),
+        r"bpum|banpres|usaha mikro",
+    ),
     "pip": (("penerima_pip", "pip", "penerima_kip", "kip"), r"\bpip\b|\bkip\b|indonesia pintar"),
 }
 #: Programs by their usual name, for labels.
-PROGRAM_NAMES = {"pkh": "PKH", "bpnt": "BPNT/Sembako", "pbi": "PBI-JK", "blt_dd": "BLT Dana Desa",
-                 "bpum": "BPUM", "pip": "PIP"}
+PROGRAM_NAMES = {
+    "pkh": "PKH",
+    "bpnt": "BPNT/Sembako",
+    "pbi": "PBI-JK",
+    "blt_dd": "BLT Dana Desa",
+    "bpum": "BPUM",
+    "pip": "PIP",
+}
 
 #: Values of a program flag (after lower-casing and trimming).
 _YES = frozenset({"ya", "y", "1", "iya", "true", "benar", "penerima", "menerima", "v", "ada"})
-_NO = frozenset({"tidak", "t", "0", "tdk", "no", "n", "false", "salah", "bukan", "bukan penerima",
-                 "tidak menerima", "bukan kpm"})
+_NO = frozenset(
+    {
+        "tidak",
+        "t",
+        "0",
+        "tdk",
+        "no",
+        "n",
+        "false",
+        "salah",
+        "bukan",
+        "bukan penerima",
+        "tidak menerima",
+        "bukan kpm",
+    }
+)
 #: Flag values meaning nothing was recorded (blank, dash).
 _BLANK = frozenset({"", "-", "–", "—", "nan", "none", "null", "n/a", "na", "#n/a"})
 
@@ -90,65 +142,169 @@ class Condition:
 #: Flag-style answers (``memiliki_jamban: Ya``) shared by every condition, tried last.
 _FLAG_RULES: tuple[tuple[str, bool], ...] = (
     (r"^(tidak|t|0|tdk|no|n|tidak ada|tidak punya|tidak memiliki|tidak layak)$", True),
-    (r"^(ya|y|1|ada|punya|memiliki|layak)$", False))
+    (r"^(ya|y|1|ada|punya|memiliki|layak)$", False),
+)
 
 #: Living conditions, their header spellings and value rules (BPS/P3KE categories; documented in
 #: the README). The rules say "lacks" for what Susenas and P3KE count as not decent (*tidak layak*).
 CONDITIONS: dict[str, Condition] = {
     "air_minum": Condition(
-        ("sumber_air_minum", "sumber_air_minum_utama", "air_minum", "sumber_air", "akses_air_minum",
-         "akses_air_minum_layak", "air_minum_layak"),
-        ((r"tidak terlindung|tak terlindung|sungai|danau|irigasi|waduk|kolam|lainnya|tidak layak",
-          True),
-         (r"kemasan|isi ulang|leding|ledeng|\bpam\b|pdam|sumur bor|pompa|terlindung|air hujan|"
-          r"layak", False))),
+        (
+            "sumber_air_minum",
+            "sumber_air_minum_utama",
+            "air_minum",
+            "sumber_air",
+            "akses_air_minum",
+            "akses_air_minum_layak",
+            "air_minum_layak",
+        ),
+        (
+            (
+                r"tidak terlindung|tak terlindung|sungai|danau|irigasi|waduk|kolam|lainnya|"
+                r"tidak layak",
+                True,
+            ),
+            (
+                r"kemasan|isi ulang|leding|ledeng|\bpam\b|pdam|sumur bor|pompa|terlindung|"
+                r"air hujan|layak",
+                False,
+            ),
+        ),
+    ),
     "sanitasi": Condition(
-        ("fasilitas_bab", "fasilitas_buang_air_besar", "tempat_bab", "fasilitas_tempat_bab",
-         "jamban", "kepemilikan_jamban", "memiliki_jamban", "punya_jamban", "sanitasi",
-         "akses_sanitasi_layak", "kepemilikan_fasilitas_bab"),
-        ((r"tidak ada|tidak punya|tidak memiliki|tanpa|umum|sembarang|sungai|kebun|pantai|"
-          r"lubang tanah|cubluk|tidak layak", True),
-         (r"sendiri|bersama|leher angsa|tangki septik|septic|layak", False))),
+        (
+            "fasilitas_bab",
+            "fasilitas_buang_air_besar",
+            "tempat_bab",
+            "fasilitas_tempat_bab",
+            "jamban",
+            "kepemilikan_jamban",
+            "memiliki_jamban",
+            "punya_jamban",
+            "sanitasi",
+            "akses_sanitasi_layak",
+            "kepemilikan_fasilitas_bab",
+        ),
+        (
+            (
+                r"tidak ada|tidak punya|tidak memiliki|tanpa|umum|sembarang|sungai|kebun|pantai|"
+                r"lubang tanah|cubluk|tidak layak",
+                True,
+            ),
+            (r"sendiri|bersama|leher angsa|tangki septik|septic|layak", False),
+        ),
+    ),
     "lantai": Condition(
-        ("jenis_lantai", "jenis_lantai_terluas", "lantai", "lantai_terluas", "bahan_lantai",
-         "bahan_lantai_terluas"),
-        ((r"tanah|bambu|kualitas rendah|lainnya", True),
-         (r"keramik|marmer|granit|ubin|tegel|teraso|semen|bata|parket|vinil|permadani|karpet|"
-          r"kayu|papan", False))),
+        (
+            "jenis_lantai",
+            "jenis_lantai_terluas",
+            "lantai",
+            "lantai_terluas",
+            "bahan_lantai",
+            "bahan_lantai_terluas",
+        ),
+        (
+            (r"tanah|bambu|kualitas rendah|lainnya", True),
+            (
+                r"keramik|marmer|granit|ubin|tegel|teraso|semen|bata|parket|vinil|permadani|karpet|"
+                r"kayu|papan",
+                False,
+            ),
+        ),
+    ),
     "dinding": Condition(
-        ("jenis_dinding", "jenis_dinding_terluas", "dinding", "dinding_terluas", "bahan_dinding",
-         "bahan_dinding_terluas"),
-        ((r"plesteran", False),
-         (r"tanpa (di)?plester|tidak diplester|bambu|batang kayu|rumbia|kualitas rendah|lainnya",
-          True),
-         (r"tembok|beton|bata|batako|kayu|papan|seng|gipsum|gypsum|asbes|grc", False))),
+        (
+            "jenis_dinding",
+            "jenis_dinding_terluas",
+            "dinding",
+            "dinding_terluas",
+            "bahan_dinding",
+            "bahan_dinding_terluas",
+        ),
+        (
+            (r"plesteran", False),
+            (
+                r"tanpa (di)?plester|tidak diplester|bambu|batang kayu|rumbia|kualitas rendah|"
+                r"lainnya",
+                True,
+            ),
+            (r"tembok|beton|bata|batako|kayu|papan|seng|gipsum|gypsum|asbes|grc", False),
+        ),
+    ),
     "atap": Condition(
-        ("jenis_atap", "jenis_atap_terluas", "atap", "atap_terluas", "bahan_atap",
-         "bahan_atap_terluas"),
-        ((r"jerami|ijuk|daun|rumbia|bambu|lainnya|kualitas rendah", True),
-         (r"beton|genteng|genting|seng|asbes|sirap|kayu|metal|spandek|galvalum", False))),
+        (
+            "jenis_atap",
+            "jenis_atap_terluas",
+            "atap",
+            "atap_terluas",
+            "bahan_atap",
+            "bahan_atap_terluas",
+        ),
+        (
+            (r"jerami|ijuk|daun|rumbia|bambu|lainnya|kualitas rendah", True),
+            (r"beton|genteng|genting|seng|asbes|sirap|kayu|metal|spandek|galvalum", False),
+        ),
+    ),
     "listrik": Condition(
-        ("sumber_penerangan", "sumber_penerangan_utama", "penerangan", "penerangan_utama",
-         "listrik", "sumber_listrik", "memiliki_listrik", "akses_listrik"),
-        ((r"bukan listrik|tanpa listrik|pelita|minyak|obor|lilin|petromak|sentir|lainnya", True),
-         (r"listrik|\bpln\b|surya|genset", False))),
+        (
+            "sumber_penerangan",
+            "sumber_penerangan_utama",
+            "penerangan",
+            "penerangan_utama",
+            "listrik",
+            "sumber_listrik",
+            "memiliki_listrik",
+            "akses_listrik",
+        ),
+        (
+            (r"bukan listrik|tanpa listrik|pelita|minyak|obor|lilin|petromak|sentir|lainnya", True),
+            (r"listrik|\bpln\b|surya|genset", False),
+        ),
+    ),
     "bahan_bakar": Condition(
-        ("bahan_bakar_memasak", "bahan_bakar_utama_memasak", "bahan_bakar_untuk_memasak",
-         "bahan_bakar", "bahan_bakar_utama", "energi_memasak"),
-        ((r"tidak memasak", False),
-         (r"kayu|arang|minyak tanah|briket|lainnya", True),
-         (r"listrik|gas|elpiji|lpg|biogas", False))),
+        (
+            "bahan_bakar_memasak",
+            "bahan_bakar_utama_memasak",
+            "bahan_bakar_untuk_memasak",
+            "bahan_bakar",
+            "bahan_bakar_utama",
+            "energi_memasak",
+        ),
+        (
+            (r"tidak memasak", False),
+            (r"kayu|arang|minyak tanah|briket|lainnya", True),
+            (r"listrik|gas|elpiji|lpg|biogas", False),
+        ),
+    ),
 }
 
 #: Identifier columns used to link a recipients list to the register (never output).
-_NIK = ("nik", "nik_kepala_keluarga", "nik_krt", "nik_kk", "nik_art", "no_nik", "nomor_nik",
-        "nik_penerima", "nik_kpm")
+_NIK = (
+    "nik",
+    "nik_kepala_keluarga",
+    "nik_krt",
+    "nik_kk",
+    "nik_art",
+    "no_nik",
+    "nomor_nik",
+    "nik_penerima",
+    "nik_kpm",
+)
 _KK = ("no_kk", "nomor_kk", "nkk", "no_kartu_keluarga", "nomor_kartu_keluarga")
 #: Family identifiers that are the register's own (shown on the verification list).
 _FAMILY_ID = tuple(a for a in BY_NAME_ALIASES["id_keluarga"] if a not in _KK)
 #: Column of a recipients list naming the program of each row.
-_PROGRAM_COLUMN = ("program", "nama_program", "jenis_program", "jenis_bantuan", "bantuan",
-                   "bansos", "jenis_bansos", "program_bantuan", "nama_bantuan")
+_PROGRAM_COLUMN = (
+    "program",
+    "nama_program",
+    "jenis_program",
+    "jenis_bantuan",
+    "bantuan",
+    "bansos",
+    "jenis_bansos",
+    "program_bantuan",
+    "nama_bantuan",
+)
 
 #: The key of this process's identifier hashes: random, never stored, so a hash means nothing
 #: outside this run.
@@ -214,9 +370,13 @@ class Register:
     def notes(self) -> list[Text]:
         """What reading left out, in Indonesian and English."""
         info = self.info
-        notes = [message("sasaran.register_individu" if self.individual else
-                         "sasaran.register_keluarga", rows=info["baris_data"],
-                         families=len(self.families))]
+        notes = [
+            message(
+                "sasaran.register_individu" if self.individual else "sasaran.register_keluarga",
+                rows=info["baris_data"],
+                families=len(self.families),
+            )
+        ]
         if info.get("dikecualikan"):
             listed = ", ".join(f"{k}: {v}" for k, v in info["dikecualikan"].items())
             notes.append(message("sasaran.left_out", listed=listed))
@@ -225,8 +385,14 @@ class Register:
         if info.get("desil_tidak_sah"):
             notes.append(message("sasaran.impossible_desil", n=info["desil_tidak_sah"]))
         for condition, n in info.get("tidak_dikenali", {}).items():
-            notes.append(message("sasaran.unrecognised", column=repr(self.columns[condition]), n=n,
-                                 need=condition))
+            notes.append(
+                message(
+                    "sasaran.unrecognised",
+                    column=repr(self.columns[condition]),
+                    n=n,
+                    need=condition,
+                )
+            )
         return notes
 
 
@@ -258,8 +424,9 @@ def _flag_text(value: object) -> str:
     return " ".join(str(value).strip().lower().split())
 
 
-def parse_flags(cells: Sequence[object], rows: Sequence[int], header: str,
-                path: Path) -> np.ndarray:
+def parse_flags(
+    cells: Sequence[object], rows: Sequence[int], header: str, path: Path
+) -> np.ndarray:
     """Program flags as 1.0 (receives), 0.0 (does not) and NaN (blank).
 
     Accepted: ``Ya/Tidak``, ``Y/T``, ``1/0``, ``true/false``, ``Penerima/Bukan penerima``, blank
@@ -281,8 +448,13 @@ def parse_flags(cells: Sequence[object], rows: Sequence[int], header: str,
         elif text in _NO:
             out[i] = 0.0
         else:
-            raise PovmapInputError.from_catalogue("sasaran.bad_flag", path=path, row=rows[i],
-                                                  column=repr(header), value=mask(str(cell)))
+            raise PovmapInputError.from_catalogue(
+                "sasaran.bad_flag",
+                path=path,
+                row=rows[i],
+                column=repr(header),
+                value=mask(str(cell)),
+            )
     return out
 
 
@@ -290,8 +462,14 @@ def parse_flags(cells: Sequence[object], rows: Sequence[int], header: str,
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 
-def parse_desil(cells: Sequence[object], rows: Sequence[int], header: str, path: Path, *,
-                allow_invalid: bool = False) -> tuple[np.ndarray, int]:
+def parse_desil(
+    cells: Sequence[object],
+    rows: Sequence[int],
+    header: str,
+    path: Path,
+    *,
+    allow_invalid: bool = False,
+) -> tuple[np.ndarray, int]:
     """Desil as floats 1.0-10.0, NaN for a blank cell; and the number of impossible values.
 
     Accepted: a whole number 1 to 10 (``1``, ``1.0``, ``"Desil 1"``,
@@ -334,8 +512,13 @@ def parse_desil(cells: Sequence[object], rows: Sequence[int], header: str, path:
         elif allow_invalid:
             impossible += 1
         else:
-            raise PovmapInputError.from_catalogue("sasaran.bad_desil", path=path, row=rows[i],
-                                                  column=repr(header), value=mask(str(cell)))
+            raise PovmapInputError.from_catalogue(
+                "sasaran.bad_desil",
+                path=path,
+                row=rows[i],
+                column=repr(header),
+                value=mask(str(cell)),
+            )
     return out, impossible
 
 
@@ -366,13 +549,17 @@ def check_programs(programs: Iterable[str] | str | None) -> tuple[str, ...] | No
     """
     if programs is None:
         return None
-    names = [p.strip().lower() for p in (programs.split(",") if isinstance(programs, str)
-                                         else programs) if p.strip()]
+    names = [
+        p.strip().lower()
+        for p in (programs.split(",") if isinstance(programs, str) else programs)
+        if p.strip()
+    ]
     unknown = [p for p in names if p not in PROGRAMS]
     if unknown or not names:
         known = ", ".join(PROGRAMS)
-        raise PovmapInputError.from_catalogue("sasaran.unknown_program",
-                                              programs=", ".join(unknown) or "-", known=known)
+        raise PovmapInputError.from_catalogue(
+            "sasaran.unknown_program", programs=", ".join(unknown) or "-", known=known
+        )
     return tuple(dict.fromkeys(names))
 
 
@@ -381,10 +568,14 @@ def _not_a_register(path: Path) -> PovmapInputError:
     return PovmapInputError.from_catalogue("sasaran.not_register", path=path, desil=desil)
 
 
-def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
-                  column_map: dict[str, str] | None = None,
-                  programs: Iterable[str] | str | None = None,
-                  allow_invalid: bool = False) -> Register:
+def read_register(
+    path: str | os.PathLike,
+    *,
+    sheet: str | int | None = None,
+    column_map: dict[str, str] | None = None,
+    programs: Iterable[str] | str | None = None,
+    allow_invalid: bool = False,
+) -> Register:
     """Read a P3KE/DTSEN by-name export into one row per family, for targeting.
 
     Parameters
@@ -424,7 +615,7 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     heads = ["" if pd.isna(h) else str(h).strip() for h in table.iloc[header.row].tolist()]
     keys = [_header_key(h) for h in heads]
     columns = by_name_columns(keys)
-    body = table.iloc[header.first_data:]
+    body = table.iloc[header.first_data :]
     body = body[~_blank_rows(body)]
     body = body[~_total_rows(body, list(header.columns.values()))]
     if body.empty:
@@ -439,37 +630,54 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
         if missing:
             present = ", ".join(h for h in heads if h)
             raise PovmapInputError.from_catalogue(
-                "sasaran.no_program_column", path=path, programs=", ".join(missing),
-                example=PROGRAMS[missing[0]][0][0], columns=present)
+                "sasaran.no_program_column",
+                path=path,
+                programs=", ".join(missing),
+                example=PROGRAMS[missing[0]][0][0],
+                columns=present,
+            )
         found_programs = {p: found_programs[p] for p in wanted}
     found_conditions = _found(keys, {c: cond.aliases for c, cond in CONDITIONS.items()})
 
-    status = ([_status(v) for v in _cells(body, columns["status"])] if "status" in columns
-              else [""] * len(body))
+    status = (
+        [_status(v) for v in _cells(body, columns["status"])]
+        if "status" in columns
+        else [""] * len(body)
+    )
     gone = np.array([_excluded(s) for s in status], dtype=bool)
-    desil, impossible = parse_desil(_cells(body, columns["desil"]), rows,
-                                    heads[columns["desil"]], path, allow_invalid=allow_invalid)
+    desil, impossible = parse_desil(
+        _cells(body, columns["desil"]),
+        rows,
+        heads[columns["desil"]],
+        path,
+        allow_invalid=allow_invalid,
+    )
 
     frame = pd.DataFrame({"baris": rows, "desil": desil, "_desa": _area_keys(area)})
     family_column = _first(keys, _FAMILY_ID)
     # Persons are put together by the family id, else by the KK number; only the register's own
     # family id is ever shown (a KK number is personal data, like a NIK).
     group_column = family_column if family_column is not None else _first(keys, _KK)
-    frame["id_keluarga"] = ([None if _is_blank(v) else _code_text(v)
-                             for v in _cells(body, family_column)] if family_column is not None
-                            else None)
+    frame["id_keluarga"] = (
+        [None if _is_blank(v) else _code_text(v) for v in _cells(body, family_column)]
+        if family_column is not None
+        else None
+    )
     if individual and group_column is None:
         raise PovmapInputError.from_catalogue("sasaran.no_family_id", path=path)
     if individual:
         assert group_column is not None
         groups = [_hash("kelompok", v) for v in _cells(body, group_column)]
-        frame["_family"] = [f"{d}|{g.hex()}" if g is not None else f"baris|{r}"
-                            for d, g, r in zip(frame["_desa"], groups, rows, strict=True)]
+        frame["_family"] = [
+            f"{d}|{g.hex()}" if g is not None else f"baris|{r}"
+            for d, g, r in zip(frame["_desa"], groups, rows, strict=True)
+        ]
     else:
         frame["_family"] = [f"baris|{r}" for r in rows]
     for program, position in found_programs.items():
-        frame[f"program_{program}"] = parse_flags(_cells(body, position), rows, heads[position],
-                                                  path)
+        frame[f"program_{program}"] = parse_flags(
+            _cells(body, position), rows, heads[position], path
+        )
     unknown: dict[str, int] = {}
     for condition, position in found_conditions.items():
         lacks, n = condition_flags(_cells(body, position), CONDITIONS[condition])
@@ -482,10 +690,15 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     kept = frame[keep]
     flags = [c for c in kept.columns if c.startswith(("program_", "kurang_"))]
     grouped = kept.groupby("_family", sort=False)
-    families = grouped.agg({"baris": "min", "desil": "first", "_desa": "first",
-                            "id_keluarga": "first",
-                            **{c: ("max" if c.startswith("program_") else "first")
-                               for c in flags}}).reset_index()
+    families = grouped.agg(
+        {
+            "baris": "min",
+            "desil": "first",
+            "_desa": "first",
+            "id_keluarga": "first",
+            **{c: ("max" if c.startswith("program_") else "first") for c in flags},
+        }
+    ).reset_index()
     index = {family: i for i, family in enumerate(families["_family"])}
     links = {h: index[f] for h, f in links_rows if f in index}
     families = families.drop(columns="_family")
@@ -493,35 +706,50 @@ def read_register(path: str | os.PathLike, *, sheet: str | int | None = None,
     area = area.assign(_desa=frame["_desa"].to_numpy())[keep]
     area_cols = [c for c in area.columns if c not in ("_desa",)]
     desa = area.groupby("_desa", sort=False)[area_cols].agg(
-        {c: ("min" if c == "baris" else "first") for c in area_cols})
+        {c: ("min" if c == "baris" else "first") for c in area_cols}
+    )
     desa["jumlah_keluarga"] = families.groupby("_desa").size().reindex(desa.index).astype(float)
     desa = desa.sort_values("baris")
 
     from .p3ke import _category
 
     left_out = pd.Series([_category(s) for s, g in zip(status, gone, strict=True) if g])
-    info = {"baris_data": int(len(body)),
-            "dikecualikan": {str(k): int(v) for k, v in sorted(left_out.value_counts().items())},
-            "tanpa_desil": int((~gone & np.isnan(desil)).sum()),
-            "desil_tidak_sah": impossible,
-            "tidak_dikenali": unknown}
-    names = {**{p: heads[i] for p, i in found_programs.items()},
-             **{c: heads[i] for c, i in found_conditions.items()}}
-    return Register(families=families, desa=desa, programs=tuple(found_programs),
-                    conditions=tuple(found_conditions), columns=names, individual=individual,
-                    path=str(path), info=info, links=links)
+    info = {
+        "baris_data": int(len(body)),
+        "dikecualikan": {str(k): int(v) for k, v in sorted(left_out.value_counts().items())},
+        "tanpa_desil": int((~gone & np.isnan(desil)).sum()),
+        "desil_tidak_sah": impossible,
+        "tidak_dikenali": unknown,
+    }
+    names = {
+        **{p: heads[i] for p, i in found_programs.items()},
+        **{c: heads[i] for c, i in found_conditions.items()},
+    }
+    return Register(
+        families=families,
+        desa=desa,
+        programs=tuple(found_programs),
+        conditions=tuple(found_conditions),
+        columns=names,
+        individual=individual,
+        path=str(path),
+        info=info,
+        links=links,
+    )
 
 
 def _is_blank(value: object) -> bool:
     return _flag_text(value) in _BLANK
 
 
-def _link_rows(body: pd.DataFrame, keys: list[str],
-               families: list[str]) -> list[tuple[bytes, str]]:
+def _link_rows(body: pd.DataFrame, keys: list[str], families: list[str]) -> list[tuple[bytes, str]]:
     """(hash, family) of every identifier of every row: NIK, KK number, family id."""
     out = []
-    sources = [("nik", _first(keys, _NIK)), ("kk", _first(keys, _KK)),
-               ("id", _first(keys, _FAMILY_ID))]
+    sources = [
+        ("nik", _first(keys, _NIK)),
+        ("kk", _first(keys, _KK)),
+        ("id", _first(keys, _FAMILY_ID)),
+    ]
     for kind, position in sources:
         if position is None:
             continue
@@ -566,8 +794,9 @@ class Recipients:
     rows: int
 
 
-def read_recipients(path: str | os.PathLike, register: Register, *,
-                    sheet: str | int | None = None) -> Recipients:
+def read_recipients(
+    path: str | os.PathLike, register: Register, *, sheet: str | int | None = None
+) -> Recipients:
     """Read a recipients list (KPM) and link it to ``register`` by NIK, KK number or family id.
 
     The list has one row per family or person, an identifier column (``nik``, ``no_kk``,
@@ -599,12 +828,14 @@ def read_recipients(path: str | os.PathLike, register: Register, *,
     if found is None:
         raise PovmapInputError.from_catalogue("sasaran.recipients_header", path=path)
     row, heads, keys, ids, program_col, flags = found
-    body = table.iloc[row + 1:]
+    body = table.iloc[row + 1 :]
     body = body[~_blank_rows(body)]
     rows = (body.index.to_numpy() + 1).tolist()
-    area_positions = {c: p for c, p in recognise_headers(heads).items()
-                      if c in ("kode_wilayah", "nama_provinsi", "nama_kabupaten",
-                               "nama_kecamatan", "nama_desa")}
+    area_positions = {
+        c: p
+        for c, p in recognise_headers(heads).items()
+        if c in ("kode_wilayah", "nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
+    }
     has_area = any(c in area_positions for c in ("kode_wilayah", "nama_desa"))
     area = _area_columns(body, area_positions) if has_area else None
     desa_keys = _area_keys(area) if area is not None else [None] * len(body)
@@ -623,13 +854,18 @@ def read_recipients(path: str | os.PathLike, register: Register, *,
             program = next((p for p, rx in pattern if rx.search(text)), None)
             if program is None:
                 raise PovmapInputError.from_catalogue(
-                    "sasaran.recipients_program", path=path, row=rows[i],
-                    column=repr(heads[program_col]), value=mask(str(cell)))
+                    "sasaran.recipients_program",
+                    path=path,
+                    row=rows[i],
+                    column=repr(heads[program_col]),
+                    value=mask(str(cell)),
+                )
             entries.append((program, rows[i], desa_keys[i], per_row[i]))
     for program, position in flags.items():
         values = parse_flags(_cells(body, position), rows, heads[position], path)
-        entries += [(program, rows[i], desa_keys[i], per_row[i])
-                    for i in np.flatnonzero(values == 1.0)]
+        entries += [
+            (program, rows[i], desa_keys[i], per_row[i]) for i in np.flatnonzero(values == 1.0)
+        ]
 
     received: dict[str, set[int]] = {}
     unfound, seen, counted = [], set(), []
@@ -650,11 +886,18 @@ def read_recipients(path: str | os.PathLike, register: Register, *,
         area = area.assign(_desa=desa_keys)
         cols = [c for c in area.columns if c != "_desa"]
         desa = area.groupby("_desa", sort=False)[cols].agg(
-            {c: ("min" if c == "baris" else "first") for c in cols})
-        desa["jumlah_keluarga"] = pd.Series(counted).value_counts().reindex(desa.index).fillna(
-            0).astype(float)
+            {c: ("min" if c == "baris" else "first") for c in cols}
+        )
+        desa["jumlah_keluarga"] = (
+            pd.Series(counted).value_counts().reindex(desa.index).fillna(0).astype(float)
+        )
         desa = desa[desa["jumlah_keluarga"] > 0].sort_values("baris")
-    return Recipients(received=received, programs=programs,
-                      unfound=pd.DataFrame(unfound, columns=["program", "baris", "_desa"]),
-                      desa=desa, entries=pd.Series(counted, dtype=object).value_counts(
-                          dropna=False), path=str(path), rows=int(len(body)))
+    return Recipients(
+        received=received,
+        programs=programs,
+        unfound=pd.DataFrame(unfound, columns=["program", "baris", "_desa"]),
+        desa=desa,
+        entries=pd.Series(counted, dtype=object).value_counts(dropna=False),
+        path=str(path),
+        rows=int(len(body)),
+    )

@@ -35,8 +35,9 @@ from .p3ke import _HEAD, EXCLUDED_STATUS, by_name_columns, is_by_name, notes_of
 _NAMES = ("nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
 
 
-def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
-                       threads: int | None = None) -> CountsTable:
+def aggregate_register(
+    path: str | os.PathLike, *, memory_limit: str = "4GB", threads: int | None = None
+) -> CountsTable:
     """Count people and families per desa and desil of a by-name register, in DuckDB.
 
     Parameters
@@ -74,8 +75,9 @@ def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
     path = Path(path)
     if not path.exists():
         raise PovmapInputError.from_catalogue("scale.not_found", path=path)
-    con = duckdb.connect(config={"memory_limit": memory_limit,
-                                 **({"threads": threads} if threads else {})})
+    con = duckdb.connect(
+        config={"memory_limit": memory_limit, **({"threads": threads} if threads else {})}
+    )
     # DuckDB draws its own progress bar on a long query; a library prints nothing.
     con.execute("SET enable_progress_bar = false")
     try:
@@ -85,19 +87,31 @@ def aggregate_register(path: str | os.PathLike, *, memory_limit: str = "4GB",
         per_group, rows, no_desil, left_out = _query(con, source, columns)
     except duckdb.Error as exc:
         raise PovmapInputError.from_catalogue(
-            "scale.unreadable", path=path,
-            reason=reason(exc, message("scale.use_csv_or_parquet"))) from exc
+            "scale.unreadable", path=path, reason=reason(exc, message("scale.use_csv_or_parquet"))
+        ) from exc
     finally:
         con.close()
     out = _per_desa(per_group, columns, path)
-    info = {"jenis": "individu" if columns["individual"] else "keluarga", "baris_data": rows,
-            "dikecualikan": left_out, "tanpa_desil": no_desil}
+    info = {
+        "jenis": "individu" if columns["individual"] else "keluarga",
+        "baris_data": rows,
+        "dikecualikan": left_out,
+        "tanpa_desil": no_desil,
+    }
     used: dict[str, str] = {"kode_wilayah": columns["kode"]}
-    used.update({name: columns[name] for name in ("desil", "status", "id_keluarga",
-                                                   "id_individu", "hubungan", "anggota")
-                 if name in columns})
-    return CountsTable(out, CountsInfo(path=str(path), columns={**used, **columns["names"]},
-                                       notes=notes_of(info), p3ke=info))
+    used.update(
+        {
+            name: columns[name]
+            for name in ("desil", "status", "id_keluarga", "id_individu", "hubungan", "anggota")
+            if name in columns
+        }
+    )
+    return CountsTable(
+        out,
+        CountsInfo(
+            path=str(path), columns={**used, **columns["names"]}, notes=notes_of(info), p3ke=info
+        ),
+    )
 
 
 def _source(con, path: Path) -> str:
@@ -122,16 +136,19 @@ def _columns(headers: list[str], path: Path) -> dict[str, Any]:
     if not codes:
         raise PovmapInputError.from_catalogue("scale.no_code_column", path=path)
     found["kode"] = codes[0]
-    found["names"] = {name: h for name in _NAMES for h in headers
-                      if _alias_key(h) in HEADER_ALIASES.get(name, ())}
+    found["names"] = {
+        name: h for name in _NAMES for h in headers if _alias_key(h) in HEADER_ALIASES.get(name, ())
+    }
     found["individual"] = "id_individu" in found or "hubungan" in found
     return found
 
 
 def _normalised(column: str) -> str:
     """SQL of :func:`povmap.p3ke._status`: lower case, non-letters to one space, trimmed."""
-    return (f"trim(regexp_replace(lower(coalesce(CAST({_quote(column)} AS VARCHAR), '')), "
-            "'[^a-z]+', ' ', 'g'))")
+    return (
+        f"trim(regexp_replace(lower(coalesce(CAST({_quote(column)} AS VARCHAR), '')), "
+        "'[^a-z]+', ' ', 'g'))"
+    )
 
 
 def _query(con, source: str, columns: dict) -> tuple[pd.DataFrame, int, int, dict[str, int]]:
@@ -150,21 +167,25 @@ def _query(con, source: str, columns: dict) -> tuple[pd.DataFrame, int, int, dic
             families = f"nullif(trim(CAST({_quote(columns['id_keluarga'])} AS VARCHAR)), '')"
             family_sum = "count(DISTINCT keluarga)"
         elif "hubungan" in columns:
-            families = (f"CASE WHEN regexp_matches({_normalised(columns['hubungan'])}, "
-                        f"'{_HEAD.pattern}') THEN 1.0 ELSE 0.0 END")
+            families = (
+                f"CASE WHEN regexp_matches({_normalised(columns['hubungan'])}, "
+                f"'{_HEAD.pattern}') THEN 1.0 ELSE 0.0 END"
+            )
             family_sum = "sum(keluarga)"
     else:
         families, family_sum = "1.0", "sum(keluarga)"
-        people = (f"TRY_CAST({_quote(columns['anggota'])} AS DOUBLE)" if "anggota" in columns
-                  else "NULL")
+        people = (
+            f"TRY_CAST({_quote(columns['anggota'])} AS DOUBLE)" if "anggota" in columns else "NULL"
+        )
     first_names = "".join(
         f", arg_min({n}, baris) FILTER (WHERE nullif(trim({n}), '') IS NOT NULL) AS {n}"
-        for n in columns["names"])
+        for n in columns["names"]
+    )
     groups = con.execute(f"""
         WITH r AS (
             SELECT row_number() OVER () + 1 AS baris,
-                   trim(CAST({_quote(columns['kode'])} AS VARCHAR)) AS kode,
-                   TRY_CAST(regexp_extract(CAST({_quote(columns['desil'])} AS VARCHAR),
+                   trim(CAST({_quote(columns["kode"])} AS VARCHAR)) AS kode,
+                   TRY_CAST(regexp_extract(CAST({_quote(columns["desil"])} AS VARCHAR),
                                            '[0-9]+') AS BIGINT) AS desil,
                    {status} AS status, {people} AS orang, {families} AS keluarga{names}
             FROM {source}),
@@ -180,8 +201,12 @@ def _query(con, source: str, columns: dict) -> tuple[pd.DataFrame, int, int, dic
     counted = groups["desil"].notna()
     kept = groups["pergi"].isna()
     left = groups[~kept].groupby("pergi")["n"].sum()
-    return (groups, int(groups["n"].sum()), int(groups.loc[kept & ~counted, "n"].sum()),
-            {str(c): int(n) for c, n in sorted(left.items())})
+    return (
+        groups,
+        int(groups["n"].sum()),
+        int(groups.loc[kept & ~counted, "n"].sum()),
+        {str(c): int(n) for c, n in sorted(left.items())},
+    )
 
 
 def _per_desa(groups: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
@@ -189,27 +214,37 @@ def _per_desa(groups: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
     written = groups["kode"].dropna().unique()
     dotted = dict(zip(written, normalize_codes(written), strict=True))
     groups = groups.assign(kode_wilayah=groups["kode"].map(dotted))
-    bad = groups[[not isinstance(c, str) or code_level(c) != "desa"
-                  for c in groups["kode_wilayah"]]]
+    bad = groups[
+        [not isinstance(c, str) or code_level(c) != "desa" for c in groups["kode_wilayah"]]
+    ]
     if len(bad):
         first_rows = bad.sort_values("baris")
-        examples = ", ".join(f"{c} (baris {b})" for c, b in zip(
-            first_rows["kode"].fillna("(kosong)")[:5], first_rows["baris"][:5], strict=True))
+        examples = ", ".join(
+            f"{c} (baris {b})"
+            for c, b in zip(
+                first_rows["kode"].fillna("(kosong)")[:5], first_rows["baris"][:5], strict=True
+            )
+        )
         raise PovmapInputError.from_catalogue(
-            "scale.rows_without_desa_code", path=path, n=int(bad["n"].sum()),
-            examples=Text(examples, examples.replace("baris", "row")))
+            "scale.rows_without_desa_code",
+            path=path,
+            n=int(bad["n"].sum()),
+            examples=Text(examples, examples.replace("baris", "row")),
+        )
     spellings = groups.groupby("kode_wilayah")["kode"].nunique()
     if "id_keluarga" in columns and (spellings > 1).any():
         example = spellings[spellings > 1].index[0]
-        raise PovmapInputError.from_catalogue("scale.two_code_spellings", path=path,
-                                              code=example)
+        raise PovmapInputError.from_catalogue("scale.two_code_spellings", path=path, code=example)
     first = groups.sort_values("baris").groupby("kode_wilayah", sort=False)
-    out = pd.DataFrame({"baris": first["baris"].min().astype(np.int64),
-                        "kode_asli": first["kode"].first()})
+    out = pd.DataFrame(
+        {"baris": first["baris"].min().astype(np.int64), "kode_asli": first["kode"].first()}
+    )
     out["kode_wilayah"] = out.index
     for name in columns["names"]:
-        out[name] = [None if v is None or pd.isna(v) else " ".join(str(v).split())
-                     for v in first[name].first().reindex(out.index)]
+        out[name] = [
+            None if v is None or pd.isna(v) else " ".join(str(v).split())
+            for v in first[name].first().reindex(out.index)
+        ]
     counted = groups[groups["desil"].notna()].astype({"desil": int})
     top = int(max(4, counted["desil"].max() if len(counted) else 4))
     table = counted.groupby(["kode_wilayah", "desil"])[["orang", "keluarga"]].sum(min_count=1)
@@ -218,11 +253,11 @@ def _per_desa(groups: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
     for d in range(1, top + 1):
         at = table.xs(d, level="desil") if d in table.index.get_level_values("desil") else None
         if people:
-            out[f"jumlah_desil_{d}"] = (at["orang"].reindex(out.index) if at is not None
-                                        else np.nan)
+            out[f"jumlah_desil_{d}"] = at["orang"].reindex(out.index) if at is not None else np.nan
         if families:
-            out[f"jumlah_keluarga_desil_{d}"] = (at["keluarga"].reindex(out.index)
-                                                 if at is not None else np.nan)
+            out[f"jumlah_keluarga_desil_{d}"] = (
+                at["keluarga"].reindex(out.index) if at is not None else np.nan
+            )
     counts = [c for c in out.columns if c.startswith("jumlah_")]
     out[counts] = out[counts].astype(float).fillna(0.0)
     return out.sort_values("baris").reset_index(drop=True)

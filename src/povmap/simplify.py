@@ -128,7 +128,8 @@ def simplify_coverage(
     if lost.any():
         own = shapely.make_valid(np.asarray(gdf.geometry.to_crs(4326).values)[lost])
         rounded[lost] = shapely.set_precision(
-            np.array([_polygonal(g) for g in own], dtype=object), 10.0**-decimals)
+            np.array([_polygonal(g) for g in own], dtype=object), 10.0**-decimals
+        )
     return out.set_geometry(rounded)
 
 

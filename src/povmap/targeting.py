@@ -57,8 +57,16 @@ from .registers import (
 DESIL_SASARAN = 1
 DESIL_LAYAK = 4
 #: Area columns of the per-desa layer, from the boundaries.
-AREA_COLUMNS = ("kode_desa", "nama_desa", "kode_kecamatan", "nama_kecamatan", "kode_kabupaten",
-                "nama_kabupaten", "kode_provinsi", "nama_provinsi")
+AREA_COLUMNS = (
+    "kode_desa",
+    "nama_desa",
+    "kode_kecamatan",
+    "nama_kecamatan",
+    "kode_kabupaten",
+    "nama_kabupaten",
+    "kode_provinsi",
+    "nama_provinsi",
+)
 #: ``{rate: (count, denominator)}`` of the fixed measures (programs and needs add their own).
 FIXED_RATES = {
     "persen_sasaran_tanpa_program": ("keluarga_sasaran_tanpa_program", "keluarga_sasaran"),
@@ -66,10 +74,16 @@ FIXED_RATES = {
     "persen_penerima_tidak_di_register": ("penerima_tidak_di_register", "jumlah_entri_penerima"),
 }
 #: Why a family is on the verification list.
-REASONS = {"tidak_menerima_program": ("keluarga sasaran yang tidak menerima program apa pun",
-                                      "target family receiving no program"),
-           "di_atas_desil_layak": ("penerima program di atas desil layak",
-                                   "programme recipient above the eligibility desil")}
+REASONS = {
+    "tidak_menerima_program": (
+        "keluarga sasaran yang tidak menerima program apa pun",
+        "target family receiving no program",
+    ),
+    "di_atas_desil_layak": (
+        "penerima program di atas desil layak",
+        "programme recipient above the eligibility desil",
+    ),
+}
 
 
 def program_column(program: str) -> str:
@@ -155,9 +169,14 @@ class Targeting:
 
     def counts(self) -> list[str]:
         """Every count column of :attr:`desa` (what small-cell suppression checks)."""
-        out = ["jumlah_keluarga_register", "keluarga_sasaran", "keluarga_sasaran_tanpa_program",
-               *(program_column(p) for p in self.programs), "jumlah_penerima",
-               "penerima_di_atas_desil_layak"]
+        out = [
+            "jumlah_keluarga_register",
+            "keluarga_sasaran",
+            "keluarga_sasaran_tanpa_program",
+            *(program_column(p) for p in self.programs),
+            "jumlah_penerima",
+            "penerima_di_atas_desil_layak",
+        ]
         if self.recipients_total is not None:
             out += ["jumlah_entri_penerima", "penerima_tidak_di_register"]
         for c in self.conditions:
@@ -182,16 +201,31 @@ class Targeting:
             return format_number(d[column].sum(min_count=1), 0, lang) if column in d else "–"
 
         lines = [
-            text("sasaran.summary_target", lang, span=desil_span(self.desil_sasaran),
-                 target=n("keluarga_sasaran"), excluded=n("keluarga_sasaran_tanpa_program")),
-            text("sasaran.summary_inclusion", lang, layak=self.desil_layak,
-                 above=n("penerima_di_atas_desil_layak"), recipients=n("jumlah_penerima")),
+            text(
+                "sasaran.summary_target",
+                lang,
+                span=desil_span(self.desil_sasaran),
+                target=n("keluarga_sasaran"),
+                excluded=n("keluarga_sasaran_tanpa_program"),
+            ),
+            text(
+                "sasaran.summary_inclusion",
+                lang,
+                layak=self.desil_layak,
+                above=n("penerima_di_atas_desil_layak"),
+                recipients=n("jumlah_penerima"),
+            ),
         ]
         if self.recipients_total is not None:
             total = self.recipients_total
-            lines.append(text("sasaran.summary_recipients", lang,
-                              unfound=format_number(total["tidak_di_register"], 0, lang),
-                              entries=format_number(total["entri"], 0, lang)))
+            lines.append(
+                text(
+                    "sasaran.summary_recipients",
+                    lang,
+                    unfound=format_number(total["tidak_di_register"], 0, lang),
+                    entries=format_number(total["entri"], 0, lang),
+                )
+            )
         lines.extend(f"! {note.en if en else str(note)}" for note in self.notes)
         return "\n".join(lines)
 
@@ -259,8 +293,11 @@ def targeting(
     _check_desil(desil_sasaran, "--desil-sasaran")
     _check_desil(desil_layak, "--desil-layak")
     wanted = check_programs(programs)
-    bounds = (boundaries if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame) else
-              read_boundaries(boundaries, **(boundary_options or {})))
+    bounds = (
+        boundaries
+        if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame)
+        else read_boundaries(boundaries, **(boundary_options or {}))
+    )
     # What reading repaired or found missing (desa without geometry are not on the map), as
     # ``map``, ``export`` and ``pockets`` say it.
     read_notes = boundary_notes(bounds.source) if isinstance(bounds, BoundaryLayer) else []
@@ -268,8 +305,11 @@ def targeting(
     if boundary_level(bounds) != "desa":
         raise PovmapInputError.from_catalogue("sasaran.kecamatan_layer")
     bounds = bounds.reset_index(drop=True)
-    reg = (register if isinstance(register, Register) else
-           read_register(register, allow_invalid=allow_invalid, **(register_options or {})))
+    reg = (
+        register
+        if isinstance(register, Register)
+        else read_register(register, allow_invalid=allow_invalid, **(register_options or {}))
+    )
     notes: list[Text] = [*read_notes, *reg.notes()]
     report, codes = _place(bounds, reg.desa, reg.path, fuzzy_threshold, allow_invalid)
     if report.matched == 0:
@@ -289,7 +329,10 @@ def targeting(
         if missing:
             raise PovmapInputError.from_catalogue(
                 "sasaran.programs_missing_list" if rec else "sasaran.programs_missing",
-                programs=", ".join(missing), path=reg.path, example=PROGRAMS[missing[0]][0][0])
+                programs=", ".join(missing),
+                path=reg.path,
+                example=PROGRAMS[missing[0]][0][0],
+            )
         available = tuple(p for p in available if p in wanted)
     if not available:
         notes.append(message("sasaran.no_program_columns"))
@@ -301,8 +344,9 @@ def targeting(
     desa = desa.merge(per_desa, left_on="kode_desa", right_index=True, how="left")
     recipients_total = None
     if rec is not None:
-        desa, rec_report, recipients_total = _add_recipients(desa, bounds, rec, fuzzy_threshold,
-                                                             allow_invalid, notes)
+        desa, rec_report, recipients_total = _add_recipients(
+            desa, bounds, rec, fuzzy_threshold, allow_invalid, notes
+        )
     for rate, (num, den) in _rates(available, conditions, desa).items():
         desa[rate] = 100 * desa[num] / desa[den].where(desa[den] > 0)
     desa["kebutuhan_utama"] = main_need(desa, conditions)
@@ -318,23 +362,38 @@ def targeting(
         inputs["register"] = str(register)
     if recipients is not None:
         inputs["penerima"] = str(recipients)
-    return Targeting(desa=desa, lokus=priority_table(desa, conditions),
-                     verification=verification, programs=available, conditions=conditions,
-                     desil_sasaran=int(desil_sasaran), desil_layak=int(desil_layak),
-                     report=report, recipients_report=rec_report,
-                     recipients_total=recipients_total, notes=tuple(notes), inputs=inputs,
-                     register_kind="individu" if reg.individual else "keluarga",
-                     pockets=pockets)
+    return Targeting(
+        desa=desa,
+        lokus=priority_table(desa, conditions),
+        verification=verification,
+        programs=available,
+        conditions=conditions,
+        desil_sasaran=int(desil_sasaran),
+        desil_layak=int(desil_layak),
+        report=report,
+        recipients_report=rec_report,
+        recipients_total=recipients_total,
+        notes=tuple(notes),
+        inputs=inputs,
+        register_kind="individu" if reg.individual else "keluarga",
+        pockets=pockets,
+    )
 
 
 def _check_desil(value: object, option: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= 10:
-        raise PovmapInputError.from_catalogue("sasaran.desil_option", option=option,
-                                              value=repr(value))
+        raise PovmapInputError.from_catalogue(
+            "sasaran.desil_option", option=option, value=repr(value)
+        )
 
 
-def _place(bounds: gpd.GeoDataFrame, table: pd.DataFrame, path: str, fuzzy_threshold: float,
-           allow_invalid: bool) -> tuple[JoinReport, pd.Series]:
+def _place(
+    bounds: gpd.GeoDataFrame,
+    table: pd.DataFrame,
+    path: str,
+    fuzzy_threshold: float,
+    allow_invalid: bool,
+) -> tuple[JoinReport, pd.Series]:
     """Join the desa keys of a by-name table to the boundaries: the report, and key -> kode_desa.
 
     The table's values that are not known area codes or names are masked in the report (it is
@@ -342,17 +401,25 @@ def _place(bounds: gpd.GeoDataFrame, table: pd.DataFrame, path: str, fuzzy_thres
     """
     rows = table.reset_index()
     named = CountsTable(rows.drop(columns="_desa"), CountsInfo(path=path, p3ke={}))
-    result = join(bounds, named, level="desa",
-                  fuzzy_threshold=fuzzy_threshold, allow_invalid=allow_invalid)
+    result = join(
+        bounds, named, level="desa", fuzzy_threshold=fuzzy_threshold, allow_invalid=allow_invalid
+    )
     matched = result.joined.dropna(subset=["baris"])
     by_row = dict(zip(matched["baris"].astype(int), matched["kode_desa"], strict=True))
-    codes = pd.Series({key: by_row.get(int(row)) for key, row in
-                       zip(rows["_desa"], rows["baris"], strict=True)}, dtype=object)
+    codes = pd.Series(
+        {key: by_row.get(int(row)) for key, row in zip(rows["_desa"], rows["baris"], strict=True)},
+        dtype=object,
+    )
     return result.report, codes
 
 
-def measure(families: pd.DataFrame, programs: tuple[str, ...], conditions: tuple[str, ...],
-            desil_sasaran: int, desil_layak: int) -> pd.DataFrame:
+def measure(
+    families: pd.DataFrame,
+    programs: tuple[str, ...],
+    conditions: tuple[str, ...],
+    desil_sasaran: int,
+    desil_layak: int,
+) -> pd.DataFrame:
     """The counts per desa from one row per family (see the module docstring for each measure).
 
     Parameters
@@ -379,25 +446,34 @@ def measure(families: pd.DataFrame, programs: tuple[str, ...], conditions: tuple
     known = (group[flags].count() > 0) if flags else pd.DataFrame(index=group.size().index)
     known_of = known.reindex(families["kode_desa"]).to_numpy(dtype=bool) if flags else None
     target = (families["desil"] <= desil_sasaran).to_numpy()
-    received = (families[flags].fillna(0.0).to_numpy() == 1.0) if flags else np.zeros((len(
-        families), 0), bool)
+    received = (
+        (families[flags].fillna(0.0).to_numpy() == 1.0)
+        if flags
+        else np.zeros((len(families), 0), bool)
+    )
     any_known = known_of.any(axis=1) if known_of is not None else np.zeros(len(families), bool)
     gets = (received & known_of).any(axis=1) if known_of is not None else any_known
-    frame = pd.DataFrame({
-        "kode_desa": families["kode_desa"].to_numpy(),
-        "jumlah_keluarga_register": 1.0,
-        "keluarga_sasaran": target.astype(float),
-        "keluarga_sasaran_tanpa_program": np.where(any_known, (target & ~gets).astype(float),
-                                                   np.nan),
-        "jumlah_penerima": np.where(any_known, gets.astype(float), np.nan),
-        "penerima_di_atas_desil_layak": np.where(
-            any_known, (gets & (families["desil"].to_numpy() > desil_layak)).astype(float),
-            np.nan),
-    })
+    frame = pd.DataFrame(
+        {
+            "kode_desa": families["kode_desa"].to_numpy(),
+            "jumlah_keluarga_register": 1.0,
+            "keluarga_sasaran": target.astype(float),
+            "keluarga_sasaran_tanpa_program": np.where(
+                any_known, (target & ~gets).astype(float), np.nan
+            ),
+            "jumlah_penerima": np.where(any_known, gets.astype(float), np.nan),
+            "penerima_di_atas_desil_layak": np.where(
+                any_known,
+                (gets & (families["desil"].to_numpy() > desil_layak)).astype(float),
+                np.nan,
+            ),
+        }
+    )
     for i, p in enumerate(programs):
         assert known_of is not None
-        frame[program_column(p)] = np.where(known_of[:, i], (target & received[:, i]).astype(
-            float), np.nan)
+        frame[program_column(p)] = np.where(
+            known_of[:, i], (target & received[:, i]).astype(float), np.nan
+        )
     for c in conditions:
         lacks = families[f"kurang_{c}"].to_numpy()
         frame[need_column(c)] = np.where(target & ~np.isnan(lacks), lacks, np.nan)
@@ -405,13 +481,17 @@ def measure(families: pd.DataFrame, programs: tuple[str, ...], conditions: tuple
     # Sums over families: NaN only where every family's value is unknown (the program unknown
     # in the desa, the condition unknown for every target family).
     out = frame.groupby("kode_desa").sum(min_count=1)
-    out["program_diketahui"] = ([",".join(p for p in programs if known.at[code, f"program_{p}"])
-                                 for code in out.index] if flags else "")
+    out["program_diketahui"] = (
+        [",".join(p for p in programs if known.at[code, f"program_{p}"]) for code in out.index]
+        if flags
+        else ""
+    )
     return out
 
 
-def _rates(programs: tuple[str, ...], conditions: tuple[str, ...],
-           desa: pd.DataFrame) -> dict[str, tuple[str, str]]:
+def _rates(
+    programs: tuple[str, ...], conditions: tuple[str, ...], desa: pd.DataFrame
+) -> dict[str, tuple[str, str]]:
     out = {rate: pair for rate, pair in FIXED_RATES.items() if pair[0] in desa.columns}
     for p in programs:
         out[rate_column(program_column(p))] = (program_column(p), "keluarga_sasaran")
@@ -430,39 +510,64 @@ def main_need(desa: pd.DataFrame, conditions: tuple[str, ...]) -> list[str | Non
     return [conditions[b] if values[i, b] > 0 else None for i, b in enumerate(best)]
 
 
-def _add_recipients(desa: pd.DataFrame, bounds: gpd.GeoDataFrame, rec: Recipients,
-                    fuzzy_threshold: float, allow_invalid: bool,
-                    notes: list[Text]) -> tuple[pd.DataFrame, JoinReport | None, dict[str, int]]:
+def _add_recipients(
+    desa: pd.DataFrame,
+    bounds: gpd.GeoDataFrame,
+    rec: Recipients,
+    fuzzy_threshold: float,
+    allow_invalid: bool,
+    notes: list[Text],
+) -> tuple[pd.DataFrame, JoinReport | None, dict[str, int]]:
     """Entries of the list and those not found in the register, per desa where it says where."""
     total = {"entri": int(rec.entries.sum()), "tidak_di_register": int(len(rec.unfound))}
     if rec.desa is None:
-        notes.append(message("sasaran.recipients_no_area", path=rec.path,
-                             unfound=total["tidak_di_register"], entries=total["entri"]))
+        notes.append(
+            message(
+                "sasaran.recipients_no_area",
+                path=rec.path,
+                unfound=total["tidak_di_register"],
+                entries=total["entri"],
+            )
+        )
         return desa, None, total
     report, codes = _place(bounds, rec.desa, rec.path, fuzzy_threshold, allow_invalid)
     entries = rec.entries.rename(index=codes.to_dict()).groupby(level=0).sum()
     unfound = rec.unfound["_desa"].map(codes).value_counts()
     desa = desa.copy()
     desa["jumlah_entri_penerima"] = desa["kode_desa"].map(entries).astype(float)
-    desa["penerima_tidak_di_register"] = desa["kode_desa"].map(unfound).astype(float).where(
-        desa["jumlah_entri_penerima"].notna()).fillna(0.0).where(
-        desa["jumlah_entri_penerima"].notna())
+    desa["penerima_tidak_di_register"] = (
+        desa["kode_desa"]
+        .map(unfound)
+        .astype(float)
+        .where(desa["jumlah_entri_penerima"].notna())
+        .fillna(0.0)
+        .where(desa["jumlah_entri_penerima"].notna())
+    )
     return desa, report, total
 
 
-def _notes(reg: Register, desa: pd.DataFrame, programs: tuple[str, ...], desil_layak: int,
-           families: pd.DataFrame) -> list[Text]:
+def _notes(
+    reg: Register,
+    desa: pd.DataFrame,
+    programs: tuple[str, ...],
+    desil_layak: int,
+    families: pd.DataFrame,
+) -> list[Text]:
     notes = []
     for p in programs:
         column = program_column(p)
-        unknown = int((desa["keluarga_sasaran"] > 0).sum() - desa.loc[
-            desa["keluarga_sasaran"] > 0, column].notna().sum())
+        unknown = int(
+            (desa["keluarga_sasaran"] > 0).sum()
+            - desa.loc[desa["keluarga_sasaran"] > 0, column].notna().sum()
+        )
         if unknown:
-            notes.append(message("sasaran.program_unknown_desa", program=PROGRAM_NAMES[p],
-                                 n=unknown))
+            notes.append(
+                message("sasaran.program_unknown_desa", program=PROGRAM_NAMES[p], n=unknown)
+            )
     if programs and families["desil"].max() <= desil_layak:
-        notes.append(message("sasaran.p3ke_desil", top=int(families["desil"].max()),
-                             layak=desil_layak))
+        notes.append(
+            message("sasaran.p3ke_desil", top=int(families["desil"].max()), layak=desil_layak)
+        )
     notes.append(message("sasaran.desil_rank"))
     return notes
 
@@ -480,12 +585,24 @@ def _with_pockets(desa: gpd.GeoDataFrame, lang: str, notes: list[Text]) -> gpd.G
 
 
 #: Columns of the priority table (lokus), in order; ``kantong`` only with pockets.
-LOKUS_COLUMNS = ("peringkat", "kode_desa", "nama_desa", "kode_kecamatan", "nama_kecamatan",
-                 "keluarga_sasaran", "keluarga_sasaran_tanpa_program",
-                 "persen_sasaran_tanpa_program", "program_diketahui", "jumlah_penerima",
-                 "penerima_di_atas_desil_layak", "persen_penerima_di_atas_desil_layak",
-                 "kebutuhan_utama", "jumlah_kebutuhan_utama", "persen_kebutuhan_utama",
-                 "kantong")
+LOKUS_COLUMNS = (
+    "peringkat",
+    "kode_desa",
+    "nama_desa",
+    "kode_kecamatan",
+    "nama_kecamatan",
+    "keluarga_sasaran",
+    "keluarga_sasaran_tanpa_program",
+    "persen_sasaran_tanpa_program",
+    "program_diketahui",
+    "jumlah_penerima",
+    "penerima_di_atas_desil_layak",
+    "persen_penerima_di_atas_desil_layak",
+    "kebutuhan_utama",
+    "jumlah_kebutuhan_utama",
+    "persen_kebutuhan_utama",
+    "kantong",
+)
 
 
 def priority_table(desa: pd.DataFrame, conditions: tuple[str, ...]) -> pd.DataFrame:
@@ -508,25 +625,40 @@ def priority_table(desa: pd.DataFrame, conditions: tuple[str, ...]) -> pd.DataFr
     -------
     The columns of :data:`LOKUS_COLUMNS` present, one row per desa with target families.
     """
-    table = pd.DataFrame(desa.drop(columns=desa.geometry.name) if isinstance(
-        desa, gpd.GeoDataFrame) else desa)
+    table = pd.DataFrame(
+        desa.drop(columns=desa.geometry.name) if isinstance(desa, gpd.GeoDataFrame) else desa
+    )
     table = table[table["keluarga_sasaran"] > 0].copy()
     need = table["kebutuhan_utama"]
     table["jumlah_kebutuhan_utama"] = [
-        table.at[i, need_column(c)] if isinstance(c, str) else np.nan
-        for i, c in need.items()]
+        table.at[i, need_column(c)] if isinstance(c, str) else np.nan for i, c in need.items()
+    ]
     table["persen_kebutuhan_utama"] = [
         table.at[i, rate_column(need_column(c))] if isinstance(c, str) else np.nan
-        for i, c in need.items()]
+        for i, c in need.items()
+    ]
     table = table.sort_values(
-        ["keluarga_sasaran_tanpa_program", "persen_sasaran_tanpa_program", "keluarga_sasaran",
-         "nama_desa"], ascending=[False, False, False, True], na_position="last", kind="stable")
+        [
+            "keluarga_sasaran_tanpa_program",
+            "persen_sasaran_tanpa_program",
+            "keluarga_sasaran",
+            "nama_desa",
+        ],
+        ascending=[False, False, False, True],
+        na_position="last",
+        kind="stable",
+    )
     table["peringkat"] = np.arange(1, len(table) + 1)
     return table[[c for c in LOKUS_COLUMNS if c in table.columns]].reset_index(drop=True)
 
 
-def verification_list(families: pd.DataFrame, desa: pd.DataFrame, programs: tuple[str, ...],
-                      desil_sasaran: int, desil_layak: int) -> pd.DataFrame:
+def verification_list(
+    families: pd.DataFrame,
+    desa: pd.DataFrame,
+    programs: tuple[str, ...],
+    desil_sasaran: int,
+    desil_layak: int,
+) -> pd.DataFrame:
     """The families a field officer should verify: excluded target families and recipients above
     the eligibility desil, of matched desa, by the register's own family id (no personal data).
 
@@ -547,15 +679,23 @@ def verification_list(families: pd.DataFrame, desa: pd.DataFrame, programs: tupl
     Columns ``id_keluarga``, ``baris_register``, ``kode_desa``, ``nama_desa``,
     ``nama_kecamatan``, ``desil``, ``program``, ``alasan``; sorted by kecamatan, desa, reason.
     """
-    columns = ["id_keluarga", "baris_register", "kode_desa", "nama_desa", "nama_kecamatan",
-               "desil", "program", "alasan"]
+    columns = [
+        "id_keluarga",
+        "baris_register",
+        "kode_desa",
+        "nama_desa",
+        "nama_kecamatan",
+        "desil",
+        "program",
+        "alasan",
+    ]
     flags = [f"program_{p}" for p in programs]
     if not flags or families.empty:
         return pd.DataFrame(columns=columns)
-    known_cols = {p: set(desa.loc[desa[program_column(p)].notna(), "kode_desa"])
-                  for p in programs}
-    known = np.array([[code in known_cols[p] for p in programs]
-                      for code in families["kode_desa"]], dtype=bool).reshape(len(families), -1)
+    known_cols = {p: set(desa.loc[desa[program_column(p)].notna(), "kode_desa"]) for p in programs}
+    known = np.array(
+        [[code in known_cols[p] for p in programs] for code in families["kode_desa"]], dtype=bool
+    ).reshape(len(families), -1)
     received = (families[flags].fillna(0.0).to_numpy() == 1.0) & known
     any_known = known.any(axis=1)
     gets = received.any(axis=1)
@@ -564,20 +704,26 @@ def verification_list(families: pd.DataFrame, desa: pd.DataFrame, programs: tupl
     inclusion = gets & (desil > desil_layak)
     names = desa.set_index("kode_desa")[["nama_desa", "nama_kecamatan"]]
     chosen = families[excluded | inclusion]
-    out = pd.DataFrame({
-        "id_keluarga": chosen["id_keluarga"].to_numpy(),
-        "baris_register": chosen["baris"].astype(int).to_numpy(),
-        "kode_desa": chosen["kode_desa"].to_numpy(),
-        "nama_desa": chosen["kode_desa"].map(names["nama_desa"]).to_numpy(),
-        "nama_kecamatan": chosen["kode_desa"].map(names["nama_kecamatan"]).to_numpy(),
-        "desil": chosen["desil"].astype(int).to_numpy(),
-        "program": [",".join(p for p, r in zip(programs, row, strict=True) if r)
-                    for row in received[excluded | inclusion]],
-        "alasan": np.where(excluded[excluded | inclusion], "tidak_menerima_program",
-                           "di_atas_desil_layak"),
-    })
-    return out.sort_values(["nama_kecamatan", "nama_desa", "alasan", "baris_register"],
-                           kind="stable").reset_index(drop=True)
+    out = pd.DataFrame(
+        {
+            "id_keluarga": chosen["id_keluarga"].to_numpy(),
+            "baris_register": chosen["baris"].astype(int).to_numpy(),
+            "kode_desa": chosen["kode_desa"].to_numpy(),
+            "nama_desa": chosen["kode_desa"].map(names["nama_desa"]).to_numpy(),
+            "nama_kecamatan": chosen["kode_desa"].map(names["nama_kecamatan"]).to_numpy(),
+            "desil": chosen["desil"].astype(int).to_numpy(),
+            "program": [
+                ",".join(p for p, r in zip(programs, row, strict=True) if r)
+                for row in received[excluded | inclusion]
+            ],
+            "alasan": np.where(
+                excluded[excluded | inclusion], "tidak_menerima_program", "di_atas_desil_layak"
+            ),
+        }
+    )
+    return out.sort_values(
+        ["nama_kecamatan", "nama_desa", "alasan", "baris_register"], kind="stable"
+    ).reset_index(drop=True)
 
 
 def inputs_of(result: Targeting) -> dict[str, Path]:

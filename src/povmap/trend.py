@@ -44,8 +44,12 @@ from .metrics import RATES
 from .names import FUZZY_THRESHOLD, name_key, normalize_name, similarity
 
 #: Measures a trend can follow, in order of preference: people in extreme poverty first.
-MEASURES = ("jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem", "jumlah_desil_1",
-            "jumlah_keluarga_desil_1")
+MEASURES = (
+    "jumlah_miskin_ekstrem",
+    "jumlah_keluarga_miskin_ekstrem",
+    "jumlah_desil_1",
+    "jumlah_keluarga_desil_1",
+)
 REGISTERS = ("p3ke", "dtsen")
 #: Values of ``arah``: the direction of the change from the first to the last vintage.
 DIRECTIONS = ("turun", "tetap", "naik", "baru", "hilang", "tidak_sebanding", "tanpa_data")
@@ -58,8 +62,31 @@ _POPULATION_MATCH = 0.10
 #: ... and the area that kept the name lost (split) or gained (merge) at least this share.
 _POPULATION_SHIFT = 0.15
 #: Words a new desa adds to its parent's name (after :func:`povmap.names.normalize_name`).
-_SPLIT_WORDS = {"baru", "jaya", "induk", "lama", "ilir", "ulu", "darat", "laut", "timur", "barat",
-                "utara", "selatan", "tengah", "i", "ii", "iii", "iv", "v", "1", "2", "3", "4", "5"}
+_SPLIT_WORDS = {
+    "baru",
+    "jaya",
+    "induk",
+    "lama",
+    "ilir",
+    "ulu",
+    "darat",
+    "laut",
+    "timur",
+    "barat",
+    "utara",
+    "selatan",
+    "tengah",
+    "i",
+    "ii",
+    "iii",
+    "iv",
+    "v",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+}
 
 
 @dataclass(frozen=True)
@@ -140,8 +167,11 @@ class Trend:
     @property
     def change_column(self) -> str:
         """``perubahan_persen`` when rates are known, else ``perubahan_jumlah``."""
-        return ("perubahan_persen" if self.desa["perubahan_persen"].notna().any()
-                else "perubahan_jumlah")
+        return (
+            "perubahan_persen"
+            if self.desa["perubahan_persen"].notna().any()
+            else "perubahan_jumlah"
+        )
 
     def column(self, label: str, kind: str = "jumlah") -> str:
         """The desa/kecamatan column of vintage ``label``: ``kind`` is ``jumlah``, ``persen``
@@ -156,18 +186,20 @@ class Trend:
 
     def report(self) -> dict:
         """The trend report as plain JSON-ready data (written as ``laporan_tren.json``)."""
-        return _jsonable({
-            "periode": list(self.labels),
-            "seri": list(self.series),
-            "register": self.registers,
-            "register_dipaksa": self.forced,
-            "ukuran": self.measures,
-            "target_persen": self.target,
-            "toleransi_poin": self.tolerance,
-            **self.changes,
-            "catatan": [str(n) for n in self.notes],
-            "catatan_en": [n.en for n in self.notes],
-        })
+        return _jsonable(
+            {
+                "periode": list(self.labels),
+                "seri": list(self.series),
+                "register": self.registers,
+                "register_dipaksa": self.forced,
+                "ukuran": self.measures,
+                "target_persen": self.target,
+                "toleransi_poin": self.tolerance,
+                **self.changes,
+                "catatan": [str(n) for n in self.notes],
+                "catatan_en": [n.en for n in self.notes],
+            }
+        )
 
     def summary(self, lang: str = "id") -> str:
         """A few lines for the terminal: the kabupaten series, the change and the notes."""
@@ -176,8 +208,11 @@ class Trend:
             values = {}
             for label in self.labels:
                 rate = self.column(label, "persen")
-                value = (format_percent(row.get(rate), 2, lang) if rate and pd.notna(row.get(rate))
-                         else format_number(row.get(self.column(label)), 0, lang))
+                value = (
+                    format_percent(row.get(rate), 2, lang)
+                    if rate and pd.notna(row.get(rate))
+                    else format_number(row.get(self.column(label)), 0, lang)
+                )
                 values[label] = f"{label}: {value}"
             # Only the compared series is chained with arrows: a vintage of another register
             # (P3KE beside DTSEN) is shown apart, never as a step of the same series.
@@ -187,9 +222,11 @@ class Trend:
                 line += text("trend.summary_apart", lang, apart="; ".join(apart))
             lines.append(f"{row['nama_kecamatan']}: {line}")
             # The column keeps the Indonesian words; an English summary translates them.
-            counts = ", ".join(f"{text(f'direction.{a}', lang)} "
-                               f"{format_number(row.get(f'desa_{a}'), 0, lang)}"
-                               for a in DIRECTIONS if row.get(f"desa_{a}"))
+            counts = ", ".join(
+                f"{text(f'direction.{a}', lang)} {format_number(row.get(f'desa_{a}'), 0, lang)}"
+                for a in DIRECTIONS
+                if row.get(f"desa_{a}")
+            )
             lines.append(text("trend.summary_desa", lang, counts=counts))
         lines.extend(f"! {n.en if lang == 'en' else str(n)}" for n in self.notes)
         return "\n".join(lines)
@@ -263,34 +300,49 @@ def trend(
         )
     if not 0 <= target <= 100:
         raise PovmapInputError.from_catalogue("trend.target_percentage_between", target=target)
-    read = (boundaries if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame) else
-            read_boundaries(boundaries, **(boundary_options or {})))
+    read = (
+        boundaries
+        if isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame)
+        else read_boundaries(boundaries, **(boundary_options or {}))
+    )
     info = read.source if isinstance(read, BoundaryLayer) else None
     bounds = read.gdf if isinstance(read, BoundaryLayer) else read
     if boundary_level(bounds) != "desa":
         raise PovmapInputError.from_catalogue("trend.trends_computed_per_desa")
     bounds = bounds.reset_index(drop=True)
-    counts = {label: (table if isinstance(table, CountsTable | pd.DataFrame) else
-                      read_counts(table, **(counts_options or {})))
-              for label, table in tables.items()}
+    counts = {
+        label: (
+            table
+            if isinstance(table, CountsTable | pd.DataFrame)
+            else read_counts(table, **(counts_options or {}))
+        )
+        for label, table in tables.items()
+    }
     # What reading each file found (None for a table built in Python): path, headers, notes.
-    sources = {label: t.source if isinstance(t, CountsTable) else None
-               for label, t in counts.items()}
+    sources = {
+        label: t.source if isinstance(t, CountsTable) else None for label, t in counts.items()
+    }
     notes: list[Text] = []
     changes: dict = {"kode_berubah": [], "nama_berbeda": []}
     reports, joined = {}, {}
     for label, table in counts.items():
         frame, moved, renamed = crosswalk(
-            bounds, table.frame if isinstance(table, CountsTable) else table)
+            bounds, table.frame if isinstance(table, CountsTable) else table
+        )
         changes["kode_berubah"] += [{"periode": label, **m} for m in moved]
         changes["nama_berbeda"] += [{"periode": label, **r} for r in renamed]
         source = sources[label]
-        result = join(bounds, frame if source is None else CountsTable(frame, source),
-                      level="desa", fuzzy_threshold=fuzzy_threshold, allow_invalid=allow_invalid)
+        result = join(
+            bounds,
+            frame if source is None else CountsTable(frame, source),
+            level="desa",
+            fuzzy_threshold=fuzzy_threshold,
+            allow_invalid=allow_invalid,
+        )
         if moved:
-            result.report.notes.append(message(
-                "trend.rows_coded_another_edition", n_moved=len(moved)
-            ))
+            result.report.notes.append(
+                message("trend.rows_coded_another_edition", n_moved=len(moved))
+            )
         if result.report.matched == 0:
             where = source.path if source is not None else label
             raise PovmapInputError.from_catalogue(
@@ -310,20 +362,37 @@ def trend(
     desa = _incomparable(desa, changes)
     notes += _change_notes(changes, labels)
     if measures[series[-1]] != TARGET_MEASURE:
-        notes.append(message(
-            "trend.target_applies_share_people",
-            target=Text(format_percent(target), format_percent(target, lang='en')),
-            measures=measures[series[-1]]
-        ))
+        notes.append(
+            message(
+                "trend.target_applies_share_people",
+                target=Text(format_percent(target), format_percent(target, lang="en")),
+                measures=measures[series[-1]],
+            )
+        )
     kecamatan = summarise(desa, labels, series, measures, target)
-    inputs = {f"tabel_{label}": str(table) for label, table in tables.items()
-              if not isinstance(table, pd.DataFrame)}
+    inputs = {
+        f"tabel_{label}": str(table)
+        for label, table in tables.items()
+        if not isinstance(table, pd.DataFrame)
+    }
     if not isinstance(boundaries, BoundaryLayer | gpd.GeoDataFrame):
         inputs = {"batas": str(boundaries), **inputs}
-    return Trend(desa=desa, kecamatan=kecamatan, labels=tuple(labels), series=tuple(series),
-                 measures=measures, registers=chosen, target=float(target),
-                 tolerance=float(tolerance), reports=reports, changes=changes,
-                 notes=tuple(notes), forced=forced, inputs=inputs, boundary=info)
+    return Trend(
+        desa=desa,
+        kecamatan=kecamatan,
+        labels=tuple(labels),
+        series=tuple(series),
+        measures=measures,
+        registers=chosen,
+        target=float(target),
+        tolerance=float(tolerance),
+        reports=reports,
+        changes=changes,
+        notes=tuple(notes),
+        forced=forced,
+        inputs=inputs,
+        boundary=info,
+    )
 
 
 def _check_labels(labels: list[str]) -> list[str]:
@@ -332,12 +401,12 @@ def _check_labels(labels: list[str]) -> list[str]:
     bad = [str(lb) for lb in labels if not _LABEL.fullmatch(str(lb))]
     if bad:
         raise PovmapInputError.from_catalogue(
-            "trend.vintage_label_cannot_used", bad=', '.join(map(repr, bad))
+            "trend.vintage_label_cannot_used", bad=", ".join(map(repr, bad))
         )
     if len(set(labels)) != len(labels):
         twice = sorted({lb for lb in labels if labels.count(lb) > 1})
         raise PovmapInputError.from_catalogue(
-            "trend.vintage_label_used_twice", twice=', '.join(twice)
+            "trend.vintage_label_used_twice", twice=", ".join(twice)
         )
     return [str(lb) for lb in labels]
 
@@ -345,8 +414,9 @@ def _check_labels(labels: list[str]) -> list[str]:
 # --- matching across code-table editions ------------------------------------------------------
 
 
-def crosswalk(bounds: gpd.GeoDataFrame, table: pd.DataFrame
-              ) -> tuple[pd.DataFrame, list[dict], list[dict]]:
+def crosswalk(
+    bounds: gpd.GeoDataFrame, table: pd.DataFrame
+) -> tuple[pd.DataFrame, list[dict], list[dict]]:
     """Point rows coded in another code-table edition to the desa they name.
 
     Kepmendagri codes change between editions (a desa can move to another kecamatan code).
@@ -369,8 +439,11 @@ def crosswalk(bounds: gpd.GeoDataFrame, table: pd.DataFrame
     code as written), the rows whose code changed (``baris``, ``kode_asli``, ``kode_desa``,
     names, ``cara``), and the rows whose code matched a desa of another name.
     """
-    if ("kode_wilayah" not in table.columns or "nama_desa" not in table.columns
-            or table["kode_wilayah"].isna().all()):
+    if (
+        "kode_wilayah" not in table.columns
+        or "nama_desa" not in table.columns
+        or table["kode_wilayah"].isna().all()
+    ):
         return table, [], []
     raw = table["kode_asli"] if "kode_asli" in table.columns else table["kode_wilayah"]
     if code_system(raw) == "bps":
@@ -387,8 +460,9 @@ def crosswalk(bounds: gpd.GeoDataFrame, table: pd.DataFrame
     for i, (d, k) in enumerate(zip(desa_keys, kec_keys, strict=True)):
         by_name.setdefault(d, []).append(i)
         by_pair.setdefault((k, d), []).append(i)
-    given = [c if isinstance(c, str) and code_level(c) == "desa" else None
-             for c in table["kode_wilayah"]]
+    given = [
+        c if isinstance(c, str) and code_level(c) == "desa" else None for c in table["kode_wilayah"]
+    ]
     claimed = {position[c] for c in given if c in position}
     out = table.copy()
     moved, renamed = [], []
@@ -400,13 +474,19 @@ def crosswalk(bounds: gpd.GeoDataFrame, table: pd.DataFrame
         key = name_key(name)
         if code in position:
             area = position[code]
-            if key == desa_keys[area] or similarity(normalize_name(name),
-                                                    normalize_name(bounds.at[area, "nama_desa"])
-                                                    ) >= 70:
+            if (
+                key == desa_keys[area]
+                or similarity(normalize_name(name), normalize_name(bounds.at[area, "nama_desa"]))
+                >= 70
+            ):
                 continue
             found, how = _by_names(key, kecamatan, by_pair, by_name)
-            record = {"baris": _int(table.at[i, "baris"]), "kode_asli": code,
-                      "nama_desa": name, "nama_desa_batas": bounds.at[area, "nama_desa"]}
+            record = {
+                "baris": _int(table.at[i, "baris"]),
+                "kode_asli": code,
+                "nama_desa": name,
+                "nama_desa_batas": bounds.at[area, "nama_desa"],
+            }
             if found is None or found in claimed:
                 renamed.append(record)
                 continue
@@ -417,17 +497,21 @@ def crosswalk(bounds: gpd.GeoDataFrame, table: pd.DataFrame
                 continue
         claimed.add(found)
         out.at[i, "kode_wilayah"] = codes[found]
-        moved.append({"baris": _int(table.at[i, "baris"]),
-                      "kode_asli": code, "kode_desa": codes[found],
-                      "nama_desa": bounds.at[found, "nama_desa"],
-                      "nama_kecamatan": bounds.at[found, "nama_kecamatan"],
-                      "nama_kecamatan_tabel": kecamatan if isinstance(kecamatan, str) else None,
-                      "cara": how})
+        moved.append(
+            {
+                "baris": _int(table.at[i, "baris"]),
+                "kode_asli": code,
+                "kode_desa": codes[found],
+                "nama_desa": bounds.at[found, "nama_desa"],
+                "nama_kecamatan": bounds.at[found, "nama_kecamatan"],
+                "nama_kecamatan_tabel": kecamatan if isinstance(kecamatan, str) else None,
+                "cara": how,
+            }
+        )
     return out, moved, renamed
 
 
-def _by_names(key: str, kecamatan: object, by_pair: dict, by_name: dict
-              ) -> tuple[int | None, str]:
+def _by_names(key: str, kecamatan: object, by_pair: dict, by_name: dict) -> tuple[int | None, str]:
     """The one desa with this (kecamatan,) desa name, and how it was found."""
     if isinstance(kecamatan, str) and name_key(kecamatan):
         found = by_pair.get((name_key(kecamatan), key), [])
@@ -451,19 +535,30 @@ def _register(table: CountsTable | pd.DataFrame, info: CountsInfo | None) -> str
     hints = [r for r in REGISTERS if r in stem]
     if len(hints) == 1:
         return hints[0]
-    high = [d for d in range(5, 11)
-            for c in (f"jumlah_desil_{d}", f"jumlah_keluarga_desil_{d}")
-            if c in table.columns and table[c].notna().any()]
+    high = [
+        d
+        for d in range(5, 11)
+        for c in (f"jumlah_desil_{d}", f"jumlah_keluarga_desil_{d}")
+        if c in table.columns and table[c].notna().any()
+    ]
     if high:
         return "dtsen"  # P3KE covers desil 1-4 only
-    if any(c in table.columns for c in ("jumlah_miskin_ekstrem", "jumlah_keluarga_miskin_ekstrem",
-                                        "jumlah_desil_1", "jumlah_keluarga_desil_1")):
+    if any(
+        c in table.columns
+        for c in (
+            "jumlah_miskin_ekstrem",
+            "jumlah_keluarga_miskin_ekstrem",
+            "jumlah_desil_1",
+            "jumlah_keluarga_desil_1",
+        )
+    ):
         return "p3ke"
     return None
 
 
-def _chosen_registers(labels: list[str], given: Mapping[str, str] | str | None,
-                      found: dict[str, str | None]) -> dict[str, str | None]:
+def _chosen_registers(
+    labels: list[str], given: Mapping[str, str] | str | None, found: dict[str, str | None]
+) -> dict[str, str | None]:
     if given is None:
         return found
     if isinstance(given, str):
@@ -480,14 +575,16 @@ def _chosen_registers(labels: list[str], given: Mapping[str, str] | str | None,
     extra = sorted(set(given) - set(labels))
     if unknown or extra:
         raise PovmapInputError.from_catalogue(
-            "trend.register_unknown_registers_ke", value=', '.join(unknown + extra),
-            labels=', '.join(labels)
+            "trend.register_unknown_registers_ke",
+            value=", ".join(unknown + extra),
+            labels=", ".join(labels),
         )
     return {label: given.get(label, found[label]) for label in labels}
 
 
-def _series(labels: list[str], registers: dict[str, str | None], force: bool,
-            notes: list[Text]) -> tuple[list[str], bool]:
+def _series(
+    labels: list[str], registers: dict[str, str | None], force: bool, notes: list[Text]
+) -> tuple[list[str], bool]:
     """The labels compared: all, or the longest run of one register when registers differ."""
     known = {r for r in registers.values() if r}
     listed = ", ".join(f"{lb} {(registers[lb] or '?').upper()}" for lb in labels)
@@ -502,8 +599,9 @@ def _series(labels: list[str], registers: dict[str, str | None], force: bool,
     for label in labels:
         register = registers[label]
         previous = runs[-1] if runs else None
-        run_register = next((registers[x] for x in previous if registers[x]), None) if previous \
-            else None
+        run_register = (
+            next((registers[x] for x in previous if registers[x]), None) if previous else None
+        )
         if previous is not None and (register is None or run_register in (None, register)):
             previous.append(label)
         else:
@@ -514,16 +612,24 @@ def _series(labels: list[str], registers: dict[str, str | None], force: bool,
             "trend.vintages_come_different_registers", listed=listed
         )
     apart = [lb for lb in labels if lb not in best]
-    notes.append(message(
-        "trend.warning_vintages_come_different", listed=listed, best=best[0], best2=best[-1],
-        value=(registers[best[-1]] or '?').upper(), apart=', '.join(apart)
-    ))
+    notes.append(
+        message(
+            "trend.warning_vintages_come_different",
+            listed=listed,
+            best=best[0],
+            best2=best[-1],
+            value=(registers[best[-1]] or "?").upper(),
+            apart=", ".join(apart),
+        )
+    )
     return best, False
 
 
-def _measures(labels: list[str], series: list[str], joined: dict[str, gpd.GeoDataFrame],
-              notes: list[Text]) -> dict[str, str]:
+def _measures(
+    labels: list[str], series: list[str], joined: dict[str, gpd.GeoDataFrame], notes: list[Text]
+) -> dict[str, str]:
     """The count column followed per vintage: one shared by the whole series."""
+
     def present(label: str) -> list[str]:
         layer = joined[label]
         return [m for m in MEASURES if m in layer.columns and layer[m].notna().any()]
@@ -533,7 +639,7 @@ def _measures(labels: list[str], series: list[str], joined: dict[str, gpd.GeoDat
     if not common:
         listed = "; ".join(f"{lb}: {', '.join(available[lb]) or '-'}" for lb in series)
         raise PovmapInputError.from_catalogue(
-            "trend.vintages_share_no_count", series=', '.join(series), listed=listed
+            "trend.vintages_share_no_count", series=", ".join(series), listed=listed
         )
     measure = common[0]
     preferred = next((available[lb][0] for lb in series if available[lb]), measure)
@@ -554,19 +660,37 @@ def _measures(labels: list[str], series: list[str], joined: dict[str, gpd.GeoDat
 # --- the per-desa layer -----------------------------------------------------------------------
 
 
-def _wide(bounds: gpd.GeoDataFrame, joined: dict[str, gpd.GeoDataFrame], labels: list[str],
-          measures: dict[str, str]) -> gpd.GeoDataFrame:
-    keep = [c for c in ("kode_desa", "nama_desa", "kode_kecamatan", "nama_kecamatan",
-                        "kode_kabupaten", "nama_kabupaten", "kode_provinsi", "nama_provinsi")
-            if c in bounds.columns]
+def _wide(
+    bounds: gpd.GeoDataFrame,
+    joined: dict[str, gpd.GeoDataFrame],
+    labels: list[str],
+    measures: dict[str, str],
+) -> gpd.GeoDataFrame:
+    keep = [
+        c
+        for c in (
+            "kode_desa",
+            "nama_desa",
+            "kode_kecamatan",
+            "nama_kecamatan",
+            "kode_kabupaten",
+            "nama_kabupaten",
+            "kode_provinsi",
+            "nama_provinsi",
+        )
+        if c in bounds.columns
+    ]
     out = pd.DataFrame(bounds[keep]).copy()
     for label in labels:
         layer = joined[label].set_index("kode_desa")
         measure = measures[label]
         values = out["kode_desa"].map(layer[measure])
         out[f"{measure}_{label}"] = values
-        population = (out["kode_desa"].map(layer["jumlah_penduduk"])
-                      if "jumlah_penduduk" in layer.columns else pd.Series(np.nan, out.index))
+        population = (
+            out["kode_desa"].map(layer["jumlah_penduduk"])
+            if "jumlah_penduduk" in layer.columns
+            else pd.Series(np.nan, out.index)
+        )
         out[f"jumlah_penduduk_{label}"] = population
         rate = rate_of(measure)
         if rate and population.notna().any():
@@ -575,8 +699,13 @@ def _wide(bounds: gpd.GeoDataFrame, joined: dict[str, gpd.GeoDataFrame], labels:
     return out
 
 
-def _changes(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str], target: float,
-             tolerance: float) -> gpd.GeoDataFrame:
+def _changes(
+    desa: gpd.GeoDataFrame,
+    series: list[str],
+    measures: dict[str, str],
+    target: float,
+    tolerance: float,
+) -> gpd.GeoDataFrame:
     first, last = series[0], series[-1]
     measure = measures[last]
     rate = rate_of(measure)
@@ -596,13 +725,15 @@ def _changes(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str]
     arah[a.isna() & b.isna()] = "tanpa_data"
     out["arah"] = arah
     out["selisih_target_jiwa"], out["selisih_target_persen"] = _gap(
-        measure, b, out[f"jumlah_penduduk_{last}"], rb, target)
+        measure, b, out[f"jumlah_penduduk_{last}"], rb, target
+    )
     out["catatan"] = ""
     return out
 
 
-def _gap(measure: str, count: pd.Series, population: pd.Series, rate: pd.Series | None,
-         target: float) -> tuple[pd.Series | float, pd.Series | float]:
+def _gap(
+    measure: str, count: pd.Series, population: pd.Series, rate: pd.Series | None, target: float
+) -> tuple[pd.Series | float, pd.Series | float]:
     """People above the target share, and points above it; NaN for a measure the target is not
     about (families, desil: a welfare rank is not a poverty rate)."""
     if measure != TARGET_MEASURE:
@@ -663,35 +794,58 @@ def _splits(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str])
             continue
         near = metric.index[metric.geometry.intersects(geom.buffer(50))]
         for p in near:
-            if p == n or desa.at[p, "arah"] not in ("turun", "tetap", "naik") \
-                    or desa.at[p, "kode_kecamatan"] != desa.at[n, "kode_kecamatan"]:
+            if (
+                p == n
+                or desa.at[p, "arah"] not in ("turun", "tetap", "naik")
+                or desa.at[p, "kode_kecamatan"] != desa.at[n, "kode_kecamatan"]
+            ):
                 continue
-            by_name = (_base_name(desa.at[n, "nama_desa"]) == _base_name(desa.at[p, "nama_desa"])
-                       and name_key(desa.at[n, "nama_desa"]) != name_key(desa.at[p, "nama_desa"]))
+            by_name = _base_name(desa.at[n, "nama_desa"]) == _base_name(
+                desa.at[p, "nama_desa"]
+            ) and name_key(desa.at[n, "nama_desa"]) != name_key(desa.at[p, "nama_desa"])
             whole, part, rest = pop_a.iloc[p], pop_b.iloc[p], pop_b.iloc[n]
             by_population = bool(
-                pd.notna(whole) and pd.notna(part) and pd.notna(rest) and whole > 0
+                pd.notna(whole)
+                and pd.notna(part)
+                and pd.notna(rest)
+                and whole > 0
                 and part <= (1 - _POPULATION_SHIFT) * whole
-                and abs(part + rest - whole) <= _POPULATION_MATCH * whole)
+                and abs(part + rest - whole) <= _POPULATION_MATCH * whole
+            )
             if by_name or by_population:
-                entry = found.setdefault(p, {"kode_desa": desa.at[p, "kode_desa"],
-                                             "nama_desa": desa.at[p, "nama_desa"],
-                                             "nama_kecamatan": desa.at[p, "nama_kecamatan"],
-                                             "desa_baru": [], "bukti": []})
-                entry["desa_baru"].append({"kode_desa": desa.at[n, "kode_desa"],
-                                           "nama_desa": desa.at[n, "nama_desa"]})
-                entry["bukti"] = sorted(set(entry["bukti"])
-                                        | ({"nama"} if by_name else set())
-                                        | ({"penduduk"} if by_population else set()))
+                entry = found.setdefault(
+                    p,
+                    {
+                        "kode_desa": desa.at[p, "kode_desa"],
+                        "nama_desa": desa.at[p, "nama_desa"],
+                        "nama_kecamatan": desa.at[p, "nama_kecamatan"],
+                        "desa_baru": [],
+                        "bukti": [],
+                    },
+                )
+                entry["desa_baru"].append(
+                    {"kode_desa": desa.at[n, "kode_desa"], "nama_desa": desa.at[n, "nama_desa"]}
+                )
+                entry["bukti"] = sorted(
+                    set(entry["bukti"])
+                    | ({"nama"} if by_name else set())
+                    | ({"penduduk"} if by_population else set())
+                )
     for p, entry in found.items():
-        parts = [p, *[int(np.flatnonzero(desa["kode_desa"] == d["kode_desa"])[0])
-                      for d in entry["desa_baru"]]]
+        parts = [
+            p,
+            *[
+                int(np.flatnonzero(desa["kode_desa"] == d["kode_desa"])[0])
+                for d in entry["desa_baru"]
+            ],
+        ]
         entry.update(_combined(desa, [p], parts, first, last, measure))
     return list(found.values())
 
 
-def _combined(desa, before: list[int], after: list[int], first: str, last: str,
-              measure: str) -> dict:
+def _combined(
+    desa, before: list[int], after: list[int], first: str, last: str, measure: str
+) -> dict:
     """Change of the area as a whole (the parts together), which is comparable."""
     rate = rate_of(measure)
     a = desa.loc[before, f"{measure}_{first}"].sum(min_count=1)
@@ -704,8 +858,12 @@ def _combined(desa, before: list[int], after: list[int], first: str, last: str,
     return out
 
 
-def _merges(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str],
-            reports: dict[str, JoinReport]) -> list[dict]:
+def _merges(
+    desa: gpd.GeoDataFrame,
+    series: list[str],
+    measures: dict[str, str],
+    reports: dict[str, JoinReport],
+) -> list[dict]:
     """Desa of the first vintage that are no longer in the layer and joined a desa that is.
 
     A row of the first vintage that matched no desa (its desa was merged away, so the current
@@ -717,10 +875,18 @@ def _merges(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str],
     first, last = series[0], series[-1]
     measure = measures[last]
     report = reports[first]
-    rows = [r for r in report.unmatched_counts
-            if r.get("alasan") in ("kode_tidak_ada", "nama_tidak_ditemukan",
-                                   "kecamatan_tidak_dikenal", "tidak_ada_yang_unggul",
-                                   "mirip_wilayah_terpakai")]
+    rows = [
+        r
+        for r in report.unmatched_counts
+        if r.get("alasan")
+        in (
+            "kode_tidak_ada",
+            "nama_tidak_ditemukan",
+            "kecamatan_tidak_dikenal",
+            "tidak_ada_yang_unggul",
+            "mirip_wilayah_terpakai",
+        )
+    ]
     if not rows:
         return []
     comparable = desa.index[desa["arah"].isin(["turun", "tetap", "naik"])]
@@ -728,34 +894,60 @@ def _merges(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str],
     found: dict[int, dict] = {}
     for row in rows:
         code = row.get("kode_wilayah")
-        kec_code = ".".join(code.split(".")[:3]) if isinstance(code, str) and \
-            code.count(".") >= 2 else None
+        kec_code = (
+            ".".join(code.split(".")[:3])
+            if isinstance(code, str) and code.count(".") >= 2
+            else None
+        )
         kec_name = name_key(row.get("nama_kecamatan")) if row.get("nama_kecamatan") else None
-        pool = [i for i in comparable
-                if desa.at[i, "kode_kecamatan"] == kec_code
-                or (kec_name and name_key(desa.at[i, "nama_kecamatan"]) == kec_name)]
+        pool = [
+            i
+            for i in comparable
+            if desa.at[i, "kode_kecamatan"] == kec_code
+            or (kec_name and name_key(desa.at[i, "nama_kecamatan"]) == kec_name)
+        ]
         name = row.get("nama_desa")
-        by_name = [i for i in pool if isinstance(name, str)
-                   and _base_name(name) == _base_name(desa.at[i, "nama_desa"])]
+        by_name = [
+            i
+            for i in pool
+            if isinstance(name, str) and _base_name(name) == _base_name(desa.at[i, "nama_desa"])
+        ]
         extra = row.get("jumlah_penduduk")
         by_population = [
-            i for i in pool
-            if extra is not None and pd.notna(extra) and pd.notna(pop_a.iloc[i])
-            and pd.notna(pop_b.iloc[i]) and pop_a.iloc[i] > 0
+            i
+            for i in pool
+            if extra is not None
+            and pd.notna(extra)
+            and pd.notna(pop_a.iloc[i])
+            and pd.notna(pop_b.iloc[i])
+            and pop_a.iloc[i] > 0
             and pop_b.iloc[i] >= (1 + _POPULATION_SHIFT) * pop_a.iloc[i]
-            and abs(pop_b.iloc[i] - pop_a.iloc[i] - extra) <= _POPULATION_MATCH * pop_b.iloc[i]]
-        chosen = by_name if len(by_name) == 1 else by_population if len(by_population) == 1 \
-            else []
+            and abs(pop_b.iloc[i] - pop_a.iloc[i] - extra) <= _POPULATION_MATCH * pop_b.iloc[i]
+        ]
+        chosen = by_name if len(by_name) == 1 else by_population if len(by_population) == 1 else []
         for i in chosen:
-            entry = found.setdefault(i, {"kode_desa": desa.at[i, "kode_desa"],
-                                         "nama_desa": desa.at[i, "nama_desa"],
-                                         "nama_kecamatan": desa.at[i, "nama_kecamatan"],
-                                         "baris_bergabung": [], "bukti": []})
-            entry["baris_bergabung"].append({
-                "periode": first, "baris": row.get("baris"), "kode_asli": row.get("kode_asli"),
-                "nama_desa": name, measure: row.get(measure)})
-            entry["bukti"] = sorted(set(entry["bukti"])
-                                    | ({"nama"} if chosen is by_name else {"penduduk"}))
+            entry = found.setdefault(
+                i,
+                {
+                    "kode_desa": desa.at[i, "kode_desa"],
+                    "nama_desa": desa.at[i, "nama_desa"],
+                    "nama_kecamatan": desa.at[i, "nama_kecamatan"],
+                    "baris_bergabung": [],
+                    "bukti": [],
+                },
+            )
+            entry["baris_bergabung"].append(
+                {
+                    "periode": first,
+                    "baris": row.get("baris"),
+                    "kode_asli": row.get("kode_asli"),
+                    "nama_desa": name,
+                    measure: row.get(measure),
+                }
+            )
+            entry["bukti"] = sorted(
+                set(entry["bukti"]) | ({"nama"} if chosen is by_name else {"penduduk"})
+            )
     for i, entry in found.items():
         merged = sum(float(r.get(measure) or 0) for r in entry["baris_bergabung"])
         a = desa.at[i, f"{measure}_{first}"] + merged
@@ -763,21 +955,30 @@ def _merges(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str],
     return list(found.values())
 
 
-def _unplaced(reports: dict[str, JoinReport], measures: dict[str, str], merged: list[dict]
-              ) -> dict[str, dict]:
+def _unplaced(
+    reports: dict[str, JoinReport], measures: dict[str, str], merged: list[dict]
+) -> dict[str, dict]:
     """Per vintage, the rows that matched no desa (and were not tied to a merge)."""
     tied = {(r["periode"], r["baris"]) for m in merged for r in m["baris_bergabung"]}
     out = {}
     for label, report in reports.items():
-        rows = [r for r in [*report.unmatched_counts, *report.ambiguous]
-                if (label, r.get("baris")) not in tied]
+        rows = [
+            r
+            for r in [*report.unmatched_counts, *report.ambiguous]
+            if (label, r.get("baris")) not in tied
+        ]
         if rows:
             measure = measures[label]
             out[label] = {
                 "baris": len(rows),
                 measure: float(np.nansum([r.get(measure) or 0 for r in rows])),
-                "contoh": [{k: r.get(k) for k in ("baris", "kode_asli", "nama_kecamatan",
-                                                   "nama_desa", "alasan")} for r in rows[:10]],
+                "contoh": [
+                    {
+                        k: r.get(k)
+                        for k in ("baris", "kode_asli", "nama_kecamatan", "nama_desa", "alasan")
+                    }
+                    for r in rows[:10]
+                ],
             }
     return out
 
@@ -792,30 +993,49 @@ def _incomparable(desa: gpd.GeoDataFrame, changes: dict) -> gpd.GeoDataFrame:
             out.loc[rows, "catatan"] = word
     for entry in changes["pemekaran"]:
         for new in entry["desa_baru"]:
-            out.loc[out["kode_desa"] == new["kode_desa"], "catatan"] = \
+            out.loc[out["kode_desa"] == new["kode_desa"], "catatan"] = (
                 f"pemekaran dari {entry['kode_desa']}"
+            )
     return out
 
 
 #: The changes :func:`_change_notes` counts, in the order the notes list them.
-_CHANGE_NOTES = ("kode_berubah", "nama_berbeda", "baru", "hilang", "tidak_lengkap", "pemekaran",
-                 "penggabungan")
+_CHANGE_NOTES = (
+    "kode_berubah",
+    "nama_berbeda",
+    "baru",
+    "hilang",
+    "tidak_lengkap",
+    "pemekaran",
+    "penggabungan",
+)
 
 
 def _change_notes(changes: dict, labels: list[str]) -> list[Text]:
     """One note per kind of change found (``trend.change.<kind>`` in the message catalogue)."""
-    notes = [message(f"trend.change.{kind}", n=number_text(len(changes[kind])))
-             for kind in _CHANGE_NOTES if changes[kind]]
-    notes += [message("trend.change.tanpa_wilayah", n=number_text(info["baris"]), label=label)
-              for label, info in changes["tanpa_wilayah"].items() if info["baris"]]
+    notes = [
+        message(f"trend.change.{kind}", n=number_text(len(changes[kind])))
+        for kind in _CHANGE_NOTES
+        if changes[kind]
+    ]
+    notes += [
+        message("trend.change.tanpa_wilayah", n=number_text(info["baris"]), label=label)
+        for label, info in changes["tanpa_wilayah"].items()
+        if info["baris"]
+    ]
     return notes
 
 
 # --- summaries --------------------------------------------------------------------------------
 
 
-def summarise(desa: gpd.GeoDataFrame, labels: list[str], series: list[str],
-              measures: dict[str, str], target: float) -> pd.DataFrame:
+def summarise(
+    desa: gpd.GeoDataFrame,
+    labels: list[str],
+    series: list[str],
+    measures: dict[str, str],
+    target: float,
+) -> pd.DataFrame:
     """Per kecamatan, then per kabupaten: totals, rates, change, desa by direction, gap.
 
     Totals are sums over the desa with data in that vintage; a rate is recomputed from the sums
@@ -831,20 +1051,34 @@ def summarise(desa: gpd.GeoDataFrame, labels: list[str], series: list[str],
     ``selisih_target_persen``.
     """
     frame = pd.DataFrame(desa.drop(columns=desa.geometry.name))
-    kabupaten = ("kode_kabupaten" if "kode_kabupaten" in frame.columns else None)
-    parts = [_aggregate(frame, ["kode_kecamatan", "nama_kecamatan"], labels, series, measures,
-                        target).assign(tingkat="kecamatan")]
+    kabupaten = "kode_kabupaten" if "kode_kabupaten" in frame.columns else None
+    parts = [
+        _aggregate(
+            frame, ["kode_kecamatan", "nama_kecamatan"], labels, series, measures, target
+        ).assign(tingkat="kecamatan")
+    ]
     if kabupaten:
-        kab = frame.assign(kode_kecamatan=frame["kode_kabupaten"],
-                           nama_kecamatan=frame.get("nama_kabupaten", frame["kode_kabupaten"]))
-        parts.append(_aggregate(kab, ["kode_kecamatan", "nama_kecamatan"], labels, series,
-                                measures, target).assign(tingkat="kabupaten"))
+        kab = frame.assign(
+            kode_kecamatan=frame["kode_kabupaten"],
+            nama_kecamatan=frame.get("nama_kabupaten", frame["kode_kabupaten"]),
+        )
+        parts.append(
+            _aggregate(
+                kab, ["kode_kecamatan", "nama_kecamatan"], labels, series, measures, target
+            ).assign(tingkat="kabupaten")
+        )
     out = pd.concat(parts, ignore_index=True)
     return out[["tingkat", *[c for c in out.columns if c != "tingkat"]]]
 
 
-def _aggregate(frame: pd.DataFrame, keys: list[str], labels: list[str], series: list[str],
-               measures: dict[str, str], target: float) -> pd.DataFrame:
+def _aggregate(
+    frame: pd.DataFrame,
+    keys: list[str],
+    labels: list[str],
+    series: list[str],
+    measures: dict[str, str],
+    target: float,
+) -> pd.DataFrame:
     groups = frame.groupby(keys, sort=True, dropna=False)
     out = groups.size().rename("jumlah_desa").reset_index()
     for label in labels:
@@ -856,10 +1090,20 @@ def _aggregate(frame: pd.DataFrame, keys: list[str], labels: list[str], series: 
         out[f"jumlah_desa_berdata_{label}"] = groups[value].count().to_numpy()
         rate = rate_of(measure)
         if rate and f"{rate}_{label}" in frame.columns:
-            num = frame[value].where(both).groupby([frame[k] for k in keys], dropna=False
-                                                   ).sum(min_count=1).to_numpy()
-            den = frame[population].where(both).groupby([frame[k] for k in keys], dropna=False
-                                                        ).sum(min_count=1).to_numpy()
+            num = (
+                frame[value]
+                .where(both)
+                .groupby([frame[k] for k in keys], dropna=False)
+                .sum(min_count=1)
+                .to_numpy()
+            )
+            den = (
+                frame[population]
+                .where(both)
+                .groupby([frame[k] for k in keys], dropna=False)
+                .sum(min_count=1)
+                .to_numpy()
+            )
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[f"{rate}_{label}"] = np.where(den > 0, 100.0 * num / den, np.nan)
     first, last = series[0], series[-1]
@@ -871,14 +1115,18 @@ def _aggregate(frame: pd.DataFrame, keys: list[str], labels: list[str], series: 
     # how much of that comes from desa that appeared or vanished.
     out["perubahan_jumlah_sebanding"] = groups["perubahan_jumlah"].sum(min_count=1).to_numpy()
     has_rate = rate and f"{rate}_{first}" in out.columns and f"{rate}_{last}" in out.columns
-    out["perubahan_persen"] = (out[f"{rate}_{last}"] - out[f"{rate}_{first}"]) if has_rate \
-        else np.nan
+    out["perubahan_persen"] = (
+        (out[f"{rate}_{last}"] - out[f"{rate}_{first}"]) if has_rate else np.nan
+    )
     for arah in DIRECTIONS:
-        out[f"desa_{arah}"] = groups["arah"].apply(lambda s, a=arah: int((s == a).sum())
-                                                   ).to_numpy()
+        out[f"desa_{arah}"] = groups["arah"].apply(lambda s, a=arah: int((s == a).sum())).to_numpy()
     out["selisih_target_jiwa"], out["selisih_target_persen"] = _gap(
-        measure, out[f"{measure}_{last}"], out[f"jumlah_penduduk_{last}"],
-        out[f"{rate}_{last}"] if has_rate else None, target)
+        measure,
+        out[f"{measure}_{last}"],
+        out[f"jumlah_penduduk_{last}"],
+        out[f"{rate}_{last}"] if has_rate else None,
+        target,
+    )
     return out
 
 

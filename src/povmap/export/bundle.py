@@ -38,8 +38,11 @@ DICTIONARY = "kamus_data.csv"
 REPORT = "laporan_penggabungan.json"
 MANIFEST = "manifest.json"
 #: Format name and version per data format, in the order the metadata lists the files.
-_FORMAT_NAMES = {"gpkg": ("GeoPackage", "1.2"), "geojson": ("GeoJSON", "RFC 7946"),
-                 "shp": ("ESRI Shapefile (zip)", "1.0")}
+_FORMAT_NAMES = {
+    "gpkg": ("GeoPackage", "1.2"),
+    "geojson": ("GeoJSON", "RFC 7946"),
+    "shp": ("ESRI Shapefile (zip)", "1.0"),
+}
 
 
 @dataclass(frozen=True)
@@ -85,14 +88,15 @@ class BundleOptions:
         if unknown or not self.formats:
             raise PovmapInputError.from_catalogue(
                 "bundle.format_unknown_choose",
-                value=Text(','.join(unknown) or '(kosong)', ','.join(unknown) or '(empty)'),
-                formats=', '.join(FORMATS)
+                value=Text(",".join(unknown) or "(kosong)", ",".join(unknown) or "(empty)"),
+                formats=", ".join(FORMATS),
             )
         check_precision(self.precision)
         check_lang(self.lang)
         if self.split not in SPLITS:
-            raise PovmapInputError.from_catalogue("bundle.split_unknown", split=self.split,
-                                                  choices=", ".join(filter(None, SPLITS)))
+            raise PovmapInputError.from_catalogue(
+                "bundle.split_unknown", split=self.split, choices=", ".join(filter(None, SPLITS))
+            )
         if self.suppress_below is not None:
             check_threshold(self.suppress_below)
         return self
@@ -155,9 +159,14 @@ def export(
     return [Path(out_dir) / name for name in names]
 
 
-def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
-                  command: list[str] | None = None,
-                  also: Callable[[Path], list[str]] | None = None) -> list[Path]:
+def export_result(
+    result,
+    out_dir: str | os.PathLike,
+    options: BundleOptions,
+    *,
+    command: list[str] | None = None,
+    also: Callable[[Path], list[str]] | None = None,
+) -> list[Path]:
     """Write the bundle of a :class:`povmap.pipeline.Result`, its join report and manifest.
 
     With ``suppress_below`` the bundle is meant for the public: the join report (whose
@@ -198,37 +207,60 @@ def export_result(result, out_dir: str | os.PathLike, options: BundleOptions, *,
     layers = {name: result.classified(name) for name in result.layers}
     with staged_outputs(folders=[out_dir], inputs=result.inputs.values()) as outputs:
         stage = outputs.path(out_dir)
-        names = _write_layers(layers, stage, settings, inputs=result.inputs,
-                              processing=_join_text(result), boundary=result.boundary)
+        names = _write_layers(
+            layers,
+            stage,
+            settings,
+            inputs=result.inputs,
+            processing=_join_text(result),
+            boundary=result.boundary,
+        )
         if not settings.suppress_below:
             result.report.write(stage / REPORT)
             names.append(REPORT)
         if also is not None:
             names += also(stage)
         manifest = build_manifest(
-            [stage / name for name in names], inputs=result.inputs,
-            report=result.report.to_dict(), classifications=result.classifications,
-            classification=result.classification, boundary=result.boundary,
-            command=command, vintage=settings.vintage,
+            [stage / name for name in names],
+            inputs=result.inputs,
+            report=result.report.to_dict(),
+            classifications=result.classifications,
+            classification=result.classification,
+            boundary=result.boundary,
+            command=command,
+            vintage=settings.vintage,
             editions=_editions(settings.metadata, result.main),
             suppression=result.suppression,
-            public=bool(settings.suppress_below))
+            public=bool(settings.suppress_below),
+        )
         write_manifest(stage / MANIFEST, manifest)
         names.append(MANIFEST)
     return [Path(out_dir) / name for name in names]
 
 
-def _write_layers(given: Mapping[str, gpd.GeoDataFrame | Classified], stage: Path,
-                  settings: BundleOptions, *, inputs: dict[str, Path] | None = None,
-                  processing: str = "", boundary: BoundaryInfo | None = None) -> list[str]:
+def _write_layers(
+    given: Mapping[str, gpd.GeoDataFrame | Classified],
+    stage: Path,
+    settings: BundleOptions,
+    *,
+    inputs: dict[str, Path] | None = None,
+    processing: str = "",
+    boundary: BoundaryInfo | None = None,
+) -> list[str]:
     """Write every file of the bundle but the report and manifest into ``stage``; their names."""
-    layers = {name: layer.gdf if isinstance(layer, Classified) else layer
-              for name, layer in given.items()}
-    classes = {name: layer.classification if isinstance(layer, Classified) else None
-               for name, layer in given.items()}
+    layers = {
+        name: layer.gdf if isinstance(layer, Classified) else layer for name, layer in given.items()
+    }
+    classes = {
+        name: layer.classification if isinstance(layer, Classified) else None
+        for name, layer in given.items()
+    }
     inputs = inputs or {}
-    sources = {key: Path(inputs[name]).name for key, name in
-               (("batas", "boundaries"), ("tabel", "counts")) if name in inputs}
+    sources = {
+        key: Path(inputs[name]).name
+        for key, name in (("batas", "boundaries"), ("tabel", "counts"))
+        if name in inputs
+    }
     levels = {name: _level(gdf) for name, gdf in layers.items()}
     exported = {name: to_kugi(gdf, levels[name]) for name, gdf in layers.items()}
     titles = {name: _title(gdf, levels[name], settings) for name, gdf in layers.items()}
@@ -238,18 +270,27 @@ def _write_layers(given: Mapping[str, gpd.GeoDataFrame | Classified], stage: Pat
     written.append(DICTIONARY)
     for name, gdf in layers.items():
         description = LayerDescription(
-            name=name, level=levels[name], title=titles[name],
+            name=name,
+            level=levels[name],
+            title=titles[name],
             abstract=_abstract(gdf, levels[name], settings, sources, classes[name]),
             lineage=_lineage(boundary, sources, processing, settings),
-            files=_data_files(name, settings, list(geojson[name])), dictionary=DICTIONARY,
-            vintage=settings.vintage)
+            files=_data_files(name, settings, list(geojson[name])),
+            dictionary=DICTIONARY,
+            vintage=settings.vintage,
+        )
         written += _write_described(classes[name], exported[name], description, stage, settings)
     return written
 
 
-def _write_data(exported: dict[str, gpd.GeoDataFrame], stage: Path, settings: BundleOptions,
-                levels: dict[str, str], titles: dict[str, str],
-                geojson: dict[str, dict[str, gpd.GeoDataFrame]]) -> list[str]:
+def _write_data(
+    exported: dict[str, gpd.GeoDataFrame],
+    stage: Path,
+    settings: BundleOptions,
+    levels: dict[str, str],
+    titles: dict[str, str],
+    geojson: dict[str, dict[str, gpd.GeoDataFrame]],
+) -> list[str]:
     """The GeoPackage (one table per layer) and the GeoJSON files, as the formats ask."""
     written = []
     if "gpkg" in settings.formats:
@@ -259,15 +300,21 @@ def _write_data(exported: dict[str, gpd.GeoDataFrame], stage: Path, settings: Bu
     if "geojson" in settings.formats:
         for name, parts in geojson.items():
             for file, part in parts.items():
-                write_geojson(part, stage / file, layer=Path(file).stem,
-                              precision=settings.precision, id_field=_own_code(levels[name]),
-                              description=titles[name])
+                write_geojson(
+                    part,
+                    stage / file,
+                    layer=Path(file).stem,
+                    precision=settings.precision,
+                    id_field=_own_code(levels[name]),
+                    description=titles[name],
+                )
                 written.append(file)
     return written
 
 
-def _geojson_parts(gdf: gpd.GeoDataFrame, name: str,
-                   settings: BundleOptions) -> dict[str, gpd.GeoDataFrame]:
+def _geojson_parts(
+    gdf: gpd.GeoDataFrame, name: str, settings: BundleOptions
+) -> dict[str, gpd.GeoDataFrame]:
     """``{file name: rows}`` of layer ``name``'s GeoJSON: the whole layer, or one per province."""
     if settings.split != "provinsi":
         return {f"{name}.geojson": gdf}
@@ -275,19 +322,25 @@ def _geojson_parts(gdf: gpd.GeoDataFrame, name: str,
     return {f"{name}_{code}.geojson": gdf[codes == code] for code in sorted(codes.unique())}
 
 
-def _write_described(classification: Classification | None, exported: gpd.GeoDataFrame,
-                     description: LayerDescription, stage: Path,
-                     settings: BundleOptions) -> list[str]:
+def _write_described(
+    classification: Classification | None,
+    exported: gpd.GeoDataFrame,
+    description: LayerDescription,
+    stage: Path,
+    settings: BundleOptions,
+) -> list[str]:
     """A layer's styles (when classified) and metadata, then the shapefile zip carrying both."""
     name = description.name
     written, in_zip = [], []
     if classification is not None:
-        sld_path, qml_path = write_styles(classification, stage, layer=name, lang=settings.lang,
-                                          title=description.title)
+        sld_path, qml_path = write_styles(
+            classification, stage, layer=name, lang=settings.lang, title=description.title
+        )
         written += [sld_path.name, qml_path.name]
         in_zip.append(sld_path)  # GeoNode styles a zipped shapefile with the SLD beside it
-    xml = write_metadata(stage / f"{name}.xml", exported, description,
-                         settings.metadata or MetadataConfig())
+    xml = write_metadata(
+        stage / f"{name}.xml", exported, description, settings.metadata or MetadataConfig()
+    )
     written.append(xml.name)
     in_zip.append(xml)
     if "shp" in settings.formats:
@@ -296,12 +349,17 @@ def _write_described(classification: Classification | None, exported: gpd.GeoDat
     return written
 
 
-def _data_files(name: str, settings: BundleOptions,
-                geojson: list[str]) -> tuple[tuple[str, str, str], ...]:
+def _data_files(
+    name: str, settings: BundleOptions, geojson: list[str]
+) -> tuple[tuple[str, str, str], ...]:
     """``(file, format name, version)`` of each data file holding layer ``name``."""
     files = {"gpkg": [f"{settings.stem}.gpkg"], "geojson": geojson, "shp": [f"{name}_shp.zip"]}
-    return tuple((file, *_FORMAT_NAMES[f]) for f in _FORMAT_NAMES if f in settings.formats
-                 for file in files[f])
+    return tuple(
+        (file, *_FORMAT_NAMES[f])
+        for f in _FORMAT_NAMES
+        if f in settings.formats
+        for file in files[f]
+    )
 
 
 def _level(gdf: gpd.GeoDataFrame) -> str:
@@ -322,40 +380,63 @@ def _title(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions) -> str:
     return f"{text('bundle.topic', settings.lang)} {level_name}, {where}{vintage}"
 
 
-def _abstract(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions,
-              sources: dict[str, str], classification: Classification | None) -> str:
+def _abstract(
+    gdf: gpd.GeoDataFrame,
+    level: str,
+    settings: BundleOptions,
+    sources: dict[str, str],
+    classification: Classification | None,
+) -> str:
     lang = settings.lang
     abstract = text(
-        "bundle.abstract", lang, n=format_number(len(gdf), lang=lang),
+        "bundle.abstract",
+        lang,
+        n=format_number(len(gdf), lang=lang),
         level=text(f"bundle.{level}", lang),
-        areas=", ".join(area_names(gdf)), table=sources.get("tabel", "P3KE/DTSEN"),
-        period=f" ({settings.vintage})" if settings.vintage else "")
+        areas=", ".join(area_names(gdf)),
+        table=sources.get("tabel", "P3KE/DTSEN"),
+        period=f" ({settings.vintage})" if settings.vintage else "",
+    )
     if classification is not None:
-        abstract += text("bundle.classes", lang, k=classification.k,
-                         scheme=classification.scheme, column=classification.column)
+        abstract += text(
+            "bundle.classes",
+            lang,
+            k=classification.k,
+            scheme=classification.scheme,
+            column=classification.column,
+        )
     if settings.suppress_below:
         abstract += text("bundle.suppressed", lang, n=settings.suppress_below)
     return abstract
 
 
-def _lineage(info: BoundaryInfo | None, sources: dict[str, str], processing: str,
-             settings: BundleOptions) -> str:
+def _lineage(
+    info: BoundaryInfo | None, sources: dict[str, str], processing: str, settings: BundleOptions
+) -> str:
     parts = []
     if info is not None:
-        parts.append(f"Batas wilayah: {sources.get('batas', Path(info.path).name)} (skema "
-                     f"{info.schema}, CRS asal {info.source_crs}; {len(info.repaired)} geometri "
-                     "diperbaiki dengan make_valid).")
+        parts.append(
+            f"Batas wilayah: {sources.get('batas', Path(info.path).name)} (skema "
+            f"{info.schema}, CRS asal {info.source_crs}; {len(info.repaired)} geometri "
+            "diperbaiki dengan make_valid)."
+        )
     if "tabel" in sources:
-        parts.append(f"Tabel jumlah: {sources['tabel']}"
-                     + (f", periode {settings.vintage}." if settings.vintage else "."))
+        parts.append(
+            f"Tabel jumlah: {sources['tabel']}"
+            + (f", periode {settings.vintage}." if settings.vintage else ".")
+        )
     if processing:
         parts.append(processing)
-    parts.append("Kecamatan dijumlahkan dari desa; persentase dihitung ulang dari jumlahnya. "
-                 f"Koordinat WGS 84 dibulatkan ke {settings.precision} desimal (GEOS "
-                 f"set_precision). Diproses dengan povmap {__version__}.")
+    parts.append(
+        "Kecamatan dijumlahkan dari desa; persentase dihitung ulang dari jumlahnya. "
+        f"Koordinat WGS 84 dibulatkan ke {settings.precision} desimal (GEOS "
+        f"set_precision). Diproses dengan povmap {__version__}."
+    )
     if settings.suppress_below:
-        parts.append(f"Jumlah 1 sampai {settings.suppress_below - 1} dikosongkan, beserta sel "
-                     "pelengkap agar tidak dapat dihitung dari total kecamatan atau wilayah.")
+        parts.append(
+            f"Jumlah 1 sampai {settings.suppress_below - 1} dikosongkan, beserta sel "
+            "pelengkap agar tidak dapat dihitung dari total kecamatan atau wilayah."
+        )
     return " ".join(parts)
 
 
@@ -363,9 +444,11 @@ def _join_text(result) -> str:
     """The join in one sentence for the lineage, which is Indonesian whatever ``lang`` says."""
     report = result.report.to_dict()
     by = ", ".join(f"{k} {format_number(v)}" for k, v in report["matched_by"].items())
-    return (f"Penggabungan: {format_number(report['matched'])} baris cocok ({by}); "
-            f"{format_number(len(report['unmatched_counts']))} baris tanpa wilayah; "
-            f"{format_number(len(report['unmatched_boundaries']))} wilayah tanpa data.")
+    return (
+        f"Penggabungan: {format_number(report['matched'])} baris cocok ({by}); "
+        f"{format_number(len(report['unmatched_counts']))} baris tanpa wilayah; "
+        f"{format_number(len(report['unmatched_boundaries']))} wilayah tanpa data."
+    )
 
 
 def _editions(config: MetadataConfig | None, gdf: gpd.GeoDataFrame) -> dict[str, str | None]:

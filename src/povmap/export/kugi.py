@@ -25,15 +25,30 @@ from .._safe_text import csv_row
 
 #: Canonical column -> KUGI field (Kemendagri codes and names), from the top level down.
 KUGI_ADMIN = {
-    "kode_provinsi": "KDPPUM", "nama_provinsi": "WADMPR",
-    "kode_kabupaten": "KDPKAB", "nama_kabupaten": "WADMKK",
-    "kode_kecamatan": "KDCPUM", "nama_kecamatan": "WADMKC",
-    "kode_desa": "KDEPUM", "nama_desa": "WADMKD",
+    "kode_provinsi": "KDPPUM",
+    "nama_provinsi": "WADMPR",
+    "kode_kabupaten": "KDPKAB",
+    "nama_kabupaten": "WADMKK",
+    "kode_kecamatan": "KDCPUM",
+    "nama_kecamatan": "WADMKC",
+    "kode_desa": "KDEPUM",
+    "nama_desa": "WADMKD",
 }
 
 #: Other KUGI fields kept, as they are, when the source boundary file has them.
-KUGI_KEPT = ("FCODE", "REMARK", "METADATA", "SRS_ID", "TIPADM", "UUPP", "LUAS",
-             "KDPBPS", "KDBBPS", "KDCBPS", "KDEBPS")
+KUGI_KEPT = (
+    "FCODE",
+    "REMARK",
+    "METADATA",
+    "SRS_ID",
+    "TIPADM",
+    "UUPP",
+    "LUAS",
+    "KDPBPS",
+    "KDBBPS",
+    "KDCBPS",
+    "KDEBPS",
+)
 
 #: Field types as the data dictionary names them (OGR's); an Integer is written ``355``, never
 #: ``355.0``.
@@ -56,8 +71,14 @@ class Field:
 
 def _field(name: str, kind: str, unit: str, key: str, origin: str, **fields: object) -> Field:
     """A :class:`Field` whose descriptions are ``field.<key>`` in the message catalogue."""
-    return Field(name, kind, unit, text(f"field.{key}", "id", **fields),
-                 text(f"field.{key}", "en", **fields), origin)
+    return Field(
+        name,
+        kind,
+        unit,
+        text(f"field.{key}", "id", **fields),
+        text(f"field.{key}", "en", **fields),
+        origin,
+    )
 
 
 def _poverty_fields() -> dict[str, Field]:
@@ -70,15 +91,15 @@ def _poverty_fields() -> dict[str, Field]:
         "jumlah_penduduk": _field("JML_PDDK", _INTEGER, "jiwa", "jml_pddk", "tabel"),
         "jumlah_keluarga": _field("JML_KK", _INTEGER, "KK", "jml_kk", "tabel"),
         "jumlah_miskin_ekstrem": _field("JML_ME", _INTEGER, "jiwa", "jml_me", "tabel"),
-        "jumlah_keluarga_miskin_ekstrem": _field("JML_KK_ME", _INTEGER, "KK", "jml_kk_me",
-                                                 "tabel"),
+        "jumlah_keluarga_miskin_ekstrem": _field("JML_KK_ME", _INTEGER, "KK", "jml_kk_me", "tabel"),
         "persen_miskin_ekstrem": _field("PRS_ME", _REAL, "%", "prs_me", "povmap"),
         "kepadatan_miskin_ekstrem": _field("PADAT_ME", _REAL, "jiwa/km²", "padat_me", "povmap"),
     }
     for d in range(1, 11):
         fields[f"jumlah_desil_{d}"] = _field(f"JML_D{d}", _INTEGER, "jiwa", "jml_d", "tabel", d=d)
-        fields[f"jumlah_keluarga_desil_{d}"] = _field(f"JML_KK_D{d}", _INTEGER, "KK", "jml_kk_d",
-                                                      "tabel", d=d)
+        fields[f"jumlah_keluarga_desil_{d}"] = _field(
+            f"JML_KK_D{d}", _INTEGER, "KK", "jml_kk_d", "tabel", d=d
+        )
         fields[f"persen_desil_{d}"] = _field(f"PRS_D{d}", _REAL, "%", "prs_d", "povmap", d=d)
     fields["kelas"] = _field("KELAS", _INTEGER, "-", "kelas", "povmap")
     fields["kantong"] = _field("KANTONG", _INTEGER, "-", "kantong", "povmap")
@@ -88,7 +109,6 @@ def _poverty_fields() -> dict[str, Field]:
 
 #: Canonical poverty column -> exported field, in output order.
 POVERTY_FIELDS: dict[str, Field] = _poverty_fields()
-
 
 
 def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
@@ -123,16 +143,18 @@ def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
             columns[kugi] = gdf[canonical].astype("object")
     by_upper = {str(c).upper(): c for c in gdf.columns}
     source_name = by_upper.get("NAMOBJ")
-    columns["NAMOBJ"] = (gdf[source_name] if source_name is not None
-                         else gdf[f"nama_{level}"]).astype("object")
+    columns["NAMOBJ"] = (
+        gdf[source_name] if source_name is not None else gdf[f"nama_{level}"]
+    ).astype("object")
     for kugi in KUGI_KEPT:
         if kugi in by_upper and kugi not in columns:
             columns[kugi] = gdf[by_upper[kugi]]
     for canonical, field in POVERTY_FIELDS.items():
         if canonical in gdf.columns:
             columns[field.name] = _typed(gdf[canonical], canonical, field)
-    out = gpd.GeoDataFrame(pd.DataFrame(columns, index=gdf.index),
-                           geometry=gdf.geometry.values, crs=gdf.crs)
+    out = gpd.GeoDataFrame(
+        pd.DataFrame(columns, index=gdf.index), geometry=gdf.geometry.values, crs=gdf.crs
+    )
     return out.reset_index(drop=True)
 
 
@@ -147,12 +169,14 @@ def _typed(values: pd.Series, canonical: str, field: Field) -> pd.Series:
 
 def _flag(values: pd.Series) -> pd.Series:
     """A pocket flag as 1/0/null, whether the column holds booleans, 0/1 or pocket ids."""
+
     def one(v: object) -> object:
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             return pd.NA
         if isinstance(v, str):
             return int(v.strip() not in ("", "0", "false", "False", "tidak"))
         return int(bool(v))
+
     return pd.Series([one(v) for v in values], index=values.index, dtype="Int64")
 
 
@@ -178,8 +202,9 @@ def shapefile_names(columns: list[str]) -> dict[str, str]:
     return out
 
 
-def describe(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None = None
-             ) -> list[dict[str, str]]:
+def describe(
+    layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None = None
+) -> list[dict[str, str]]:
     """The data dictionary: one row per field of each exported layer (output of :func:`to_kugi`).
 
     Parameters
@@ -191,10 +216,10 @@ def describe(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None
     """
     sources = sources or {}
     origin_text = {
-        "batas": f"Berkas batas wilayah ({sources['batas']})" if "batas" in sources
+        "batas": f"Berkas batas wilayah ({sources['batas']})"
+        if "batas" in sources
         else "Berkas batas wilayah",
-        "tabel": f"Tabel jumlah ({sources['tabel']})" if "tabel" in sources
-        else "Tabel jumlah",
+        "tabel": f"Tabel jumlah ({sources['tabel']})" if "tabel" in sources else "Tabel jumlah",
         "povmap": "Dihitung oleh povmap",
     }
     by_name = {f.name: f for f in POVERTY_FIELDS.values()}
@@ -206,16 +231,29 @@ def describe(layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None
             field = by_name.get(name)
             if field is None:
                 key = f"kugi.{name}"  # a KUGI field's description, else its own name
-                keterangan, description = ((text(key, "id"), text(key, "en"))
-                                           if has(key) else (name, name))
-                field = Field(name, _field_type(gdf[name]),
-                              "sesuai sumber" if name == "LUAS" else "-", keterangan, description,
-                              "batas")
-            rows.append({
-                "lapisan": layer, "field": name, "field_shp": shp[name], "tipe": field.type,
-                "satuan": field.unit, "keterangan": field.keterangan,
-                "description": field.description, "sumber": origin_text[field.origin],
-            })
+                keterangan, description = (
+                    (text(key, "id"), text(key, "en")) if has(key) else (name, name)
+                )
+                field = Field(
+                    name,
+                    _field_type(gdf[name]),
+                    "sesuai sumber" if name == "LUAS" else "-",
+                    keterangan,
+                    description,
+                    "batas",
+                )
+            rows.append(
+                {
+                    "lapisan": layer,
+                    "field": name,
+                    "field_shp": shp[name],
+                    "tipe": field.type,
+                    "satuan": field.unit,
+                    "keterangan": field.keterangan,
+                    "description": field.description,
+                    "sumber": origin_text[field.origin],
+                }
+            )
     return rows
 
 

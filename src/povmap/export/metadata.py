@@ -54,12 +54,26 @@ def _placeholder(name: str) -> str:
 
 #: Keys of a metadata file (and :class:`MetadataConfig` fields) up to povmap 0.1, in Indonesian,
 #: by their new names; files written with them keep working for one more release.
-OLD_KEYS = {"judul": "title", "abstrak": "abstract", "tujuan": "purpose",
-            "organisasi": "organization", "nama_kontak": "contact_name", "jabatan": "position",
-            "telepon": "phone", "alamat": "address", "kota": "city", "provinsi": "province",
-            "kode_pos": "postal_code", "negara": "country", "lisensi": "license",
-            "kata_kunci": "keywords", "sumber_data": "data_source", "periode_data": "data_period",
-            "edisi_batas": "boundary_edition", "tabel_kode": "code_table"}
+OLD_KEYS = {
+    "judul": "title",
+    "abstrak": "abstract",
+    "tujuan": "purpose",
+    "organisasi": "organization",
+    "nama_kontak": "contact_name",
+    "jabatan": "position",
+    "telepon": "phone",
+    "alamat": "address",
+    "kota": "city",
+    "provinsi": "province",
+    "kode_pos": "postal_code",
+    "negara": "country",
+    "lisensi": "license",
+    "kata_kunci": "keywords",
+    "sumber_data": "data_source",
+    "periode_data": "data_period",
+    "edisi_batas": "boundary_edition",
+    "tabel_kode": "code_table",
+}
 
 
 @dataclass(frozen=True)
@@ -167,8 +181,10 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
     unknown = sorted(set(data) - known)
     if unknown:
         raise PovmapInputError.from_catalogue(
-            "metadata.metadata_unknown_key_known", path=path, unknown=', '.join(unknown),
-            known=', '.join(sorted(known))
+            "metadata.metadata_unknown_key_known",
+            path=path,
+            unknown=", ".join(unknown),
+            known=", ".join(sorted(known)),
         )
     values: dict[str, Any] = {}
     for key, value in data.items():
@@ -176,9 +192,7 @@ def load_config(path: str | os.PathLike) -> MetadataConfig:
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
             if not isinstance(value, list):
-                raise PovmapInputError.from_catalogue(
-                    "metadata.keywords_must_be_list", path=path
-                )
+                raise PovmapInputError.from_catalogue("metadata.keywords_must_be_list", path=path)
             values[key] = tuple(str(v) for v in value)
         elif isinstance(value, (dict, list)):
             raise PovmapInputError.from_catalogue(
@@ -196,8 +210,7 @@ def _renamed(data: dict, path: Path) -> dict:
         new = OLD_KEYS.get(key, key)
         if new in out:
             old = next(old for old, name in OLD_KEYS.items() if name == new)
-            raise PovmapInputError.from_catalogue("metadata.key_twice", path=path, key=new,
-                                                  old=old)
+            raise PovmapInputError.from_catalogue("metadata.key_twice", path=path, key=new, old=old)
         out[new] = value
     return out
 
@@ -211,8 +224,9 @@ def _parse(path: Path) -> object:
         return tomllib.loads(text) if toml else json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:  # TOMLDecodeError is a ValueError too
         raise PovmapInputError.from_catalogue(
-            "metadata.metadata_cannot_read_toml", path=path,
-            reason=reason(exc, message("metadata.use_toml_or_json"))
+            "metadata.metadata_cannot_read_toml",
+            path=path,
+            reason=reason(exc, message("metadata.use_toml_or_json")),
         ) from exc
 
 
@@ -238,8 +252,13 @@ class LayerDescription:
     keywords: tuple[str, ...] = ()
 
 
-def iso19139(gdf: gpd.GeoDataFrame, layer: LayerDescription, config: MetadataConfig,
-             *, date: dt.date | None = None) -> str:
+def iso19139(
+    gdf: gpd.GeoDataFrame,
+    layer: LayerDescription,
+    config: MetadataConfig,
+    *,
+    date: dt.date | None = None,
+) -> str:
     """An ISO 19139 ``gmd:MD_Metadata`` document for one exported layer.
 
     Parameters
@@ -276,8 +295,14 @@ def iso19139(gdf: gpd.GeoDataFrame, layer: LayerDescription, config: MetadataCon
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def write_metadata(path: str | os.PathLike, gdf: gpd.GeoDataFrame, layer: LayerDescription,
-                   config: MetadataConfig, *, date: dt.date | None = None) -> Path:
+def write_metadata(
+    path: str | os.PathLike,
+    gdf: gpd.GeoDataFrame,
+    layer: LayerDescription,
+    config: MetadataConfig,
+    *,
+    date: dt.date | None = None,
+) -> Path:
     """Write :func:`iso19139` to ``path`` atomically."""
     write_text(path, iso19139(gdf, layer, config, date=date))
     return Path(path)
@@ -293,14 +318,21 @@ def area_names(gdf: gpd.GeoDataFrame) -> list[str]:
 
 
 def _identifier(gdf: gpd.GeoDataFrame, layer: LayerDescription) -> str:
-    codes = next((gdf[c] for c in ("KDEPUM", "KDCPUM", "kode_desa", "kode_kecamatan")
-                  if c in gdf.columns), None)
+    codes = next(
+        (gdf[c] for c in ("KDEPUM", "KDCPUM", "kode_desa", "kode_kecamatan") if c in gdf.columns),
+        None,
+    )
     region = ",".join(sorted({str(c)[:5] for c in codes.dropna()})) if codes is not None else ""
     return str(uuid.uuid5(_NAMESPACE, f"{layer.level}|{region}|{layer.vintage or ''}"))
 
 
-def _identification(root: ET.Element, gdf: gpd.GeoDataFrame, layer: LayerDescription,
-                    config: MetadataConfig, date: dt.date) -> None:
+def _identification(
+    root: ET.Element,
+    gdf: gpd.GeoDataFrame,
+    layer: LayerDescription,
+    config: MetadataConfig,
+    date: dt.date,
+) -> None:
     info = _nest(root, "identificationInfo", "MD_DataIdentification")
     citation = _nest(info, "citation", "CI_Citation")
     _text(citation, "title", config.title or layer.title)
@@ -309,12 +341,23 @@ def _identification(root: ET.Element, gdf: gpd.GeoDataFrame, layer: LayerDescrip
     if layer.vintage:
         _text(citation, "edition", layer.vintage)
     _text(info, "abstract", config.abstract or layer.abstract)
-    _text(info, "purpose", config.purpose or "Penentuan sasaran dan pemantauan penanggulangan "
-          "kemiskinan ekstrem di tingkat desa/kelurahan.")
+    _text(
+        info,
+        "purpose",
+        config.purpose
+        or "Penentuan sasaran dan pemantauan penanggulangan "
+        "kemiskinan ekstrem di tingkat desa/kelurahan.",
+    )
     _code(info, "status", "MD_ProgressCode", "completed")
     _party(_nest(info, "pointOfContact"), config, "custodian")
-    keywords = ["kemiskinan ekstrem", "kemiskinan", "desa", "kecamatan", *layer.keywords,
-                *config.keywords]
+    keywords = [
+        "kemiskinan ekstrem",
+        "kemiskinan",
+        "desa",
+        "kecamatan",
+        *layer.keywords,
+        *config.keywords,
+    ]
     _keywords(info, dict.fromkeys(keywords), "theme")
     _keywords(info, dict.fromkeys(area_names(gdf)), "place")
     constraints = _nest(info, "resourceConstraints", "MD_LegalConstraints")
@@ -334,14 +377,23 @@ def _extent(info: ET.Element, gdf: gpd.GeoDataFrame) -> None:
     _text(extent, "description", ", ".join(area_names(gdf)) or "Indonesia")
     box = _nest(extent, "geographicElement", "EX_GeographicBoundingBox")
     west, south, east, north = gdf.to_crs("EPSG:4326").total_bounds
-    for name, value in (("westBoundLongitude", west), ("eastBoundLongitude", east),
-                        ("southBoundLatitude", south), ("northBoundLatitude", north)):
+    for name, value in (
+        ("westBoundLongitude", west),
+        ("eastBoundLongitude", east),
+        ("southBoundLatitude", south),
+        ("northBoundLatitude", north),
+    ):
         _text(box, name, f"{value:.6f}", "Decimal")
 
 
 def _reference_system(root: ET.Element) -> None:
-    identifier = _nest(root, "referenceSystemInfo", "MD_ReferenceSystem",
-                       "referenceSystemIdentifier", "RS_Identifier")
+    identifier = _nest(
+        root,
+        "referenceSystemInfo",
+        "MD_ReferenceSystem",
+        "referenceSystemIdentifier",
+        "RS_Identifier",
+    )
     _text(identifier, "code", "4326")
     _text(identifier, "codeSpace", "EPSG")
 
@@ -407,15 +459,25 @@ def _keywords(info: ET.Element, words: dict[str, None], kind: str) -> None:
 
 
 def _language(parent: ET.Element) -> None:
-    ET.SubElement(_nest(parent, "language"), _g("LanguageCode"), {
-        "codeList": "http://www.loc.gov/standards/iso639-2/", "codeListValue": "ind",
-    }).text = "ind"
+    ET.SubElement(
+        _nest(parent, "language"),
+        _g("LanguageCode"),
+        {
+            "codeList": "http://www.loc.gov/standards/iso639-2/",
+            "codeListValue": "ind",
+        },
+    ).text = "ind"
 
 
 def _code(parent: ET.Element, tag: str, code_list: str, value: str) -> None:
-    ET.SubElement(_nest(parent, tag), _g(code_list), {
-        "codeList": f"{GMX_CODELISTS}#{code_list}", "codeListValue": value,
-    }).text = value
+    ET.SubElement(
+        _nest(parent, tag),
+        _g(code_list),
+        {
+            "codeList": f"{GMX_CODELISTS}#{code_list}",
+            "codeListValue": value,
+        },
+    ).text = value
 
 
 def _date(citation: ET.Element, date: dt.date, kind: str) -> None:

@@ -16,8 +16,9 @@ from ..pockets import Pockets
 from .writers import write_geojson, write_gpkg
 
 
-def write_pockets(result: Pockets, output: str | os.PathLike,
-                  ranking: str | os.PathLike | None = None) -> list[Path]:
+def write_pockets(
+    result: Pockets, output: str | os.PathLike, ranking: str | os.PathLike | None = None
+) -> list[Path]:
     """Write the flagged desa, the pocket regions and the priority table; return the paths.
 
     ``POCKETS.geojson`` holds the desa in a pocket and the high outliers (:attr:`Pockets.flagged`),
@@ -37,11 +38,16 @@ def write_pockets(result: Pockets, output: str | os.PathLike,
 
 def _write_pockets(result: Pockets, paths: dict[str, Path]) -> list[Path]:
     if "wilayah" in paths:
-        written = [write_geojson(result.flagged, paths["desa"], layer="kantong_desa"),
-                   write_geojson(result.wilayah, paths["wilayah"], layer="kantong_wilayah")]
+        written = [
+            write_geojson(result.flagged, paths["desa"], layer="kantong_desa"),
+            write_geojson(result.wilayah, paths["wilayah"], layer="kantong_wilayah"),
+        ]
     else:
-        written = [write_gpkg({"kantong_desa": result.flagged, "kantong_wilayah": result.wilayah},
-                              paths["desa"])]
+        written = [
+            write_gpkg(
+                {"kantong_desa": result.flagged, "kantong_wilayah": result.wilayah}, paths["desa"]
+            )
+        ]
     table = result.peringkat.round(_RANKING_DECIMALS)
     if paths["peringkat"].suffix.lower() == ".xlsx":
         with atomic_path(paths["peringkat"]) as tmp:
@@ -52,12 +58,18 @@ def _write_pockets(result: Pockets, paths: dict[str, Path]) -> list[Path]:
 
 
 #: Decimals kept in the priority table: enough to rank and read, no float noise.
-_RANKING_DECIMALS = {"persen_miskin_ekstrem": 2, "nilai_eb": 3, "statistik": 4, "p_value": 4,
-                     "q_value": 4}
+_RANKING_DECIMALS = {
+    "persen_miskin_ekstrem": 2,
+    "nilai_eb": 3,
+    "statistik": 4,
+    "p_value": 4,
+    "q_value": 4,
+}
 
 
-def output_paths(output: str | os.PathLike,
-                 ranking: str | os.PathLike | None = None) -> dict[str, Path]:
+def output_paths(
+    output: str | os.PathLike, ranking: str | os.PathLike | None = None
+) -> dict[str, Path]:
     """The files :func:`write_pockets` writes (``desa``, ``wilayah`` for GeoJSON, ``peringkat``).
 
     Raises :class:`PovmapInputError` for an output that is neither GeoJSON nor GeoPackage, so a
@@ -70,6 +82,7 @@ def output_paths(output: str | os.PathLike,
     paths = {"desa": output}
     if suffix != ".gpkg":
         paths["wilayah"] = output.with_name(f"{output.stem}_wilayah{output.suffix}")
-    paths["peringkat"] = (Path(ranking) if ranking
-                          else output.with_name(f"{output.stem}_peringkat.csv"))
+    paths["peringkat"] = (
+        Path(ranking) if ranking else output.with_name(f"{output.stem}_peringkat.csv")
+    )
     return paths

@@ -58,9 +58,11 @@ def suppress_targeting(result: Targeting, n: int) -> tuple[Targeting, dict]:
     values = desa[counts].to_numpy(dtype=float)
     blank = (values >= 1) & (values < n)
     primary = blank.copy()
-    linked = [counts.index(c) for c in ("keluarga_sasaran_tanpa_program",
-                                        *(program_column(p) for p in result.programs))
-              if c in counts]
+    linked = [
+        counts.index(c)
+        for c in ("keluarga_sasaran_tanpa_program", *(program_column(p) for p in result.programs))
+        if c in counts
+    ]
     if linked:
         rows = blank[:, linked].any(axis=1)
         for j in linked:
@@ -74,20 +76,23 @@ def suppress_targeting(result: Targeting, n: int) -> tuple[Targeting, dict]:
             gone |= desa[denominator].isna() & result.desa[denominator].notna()
             desa[rate] = desa[rate].mask(gone)
     desa[FLAG] = blank.any(axis=1)
-    public = dataclasses.replace(result, desa=desa,
-                                 lokus=priority_table(desa, result.conditions))
+    public = dataclasses.replace(result, desa=desa, lokus=priority_table(desa, result.conditions))
     # Desa, never people: how many desa carry a blank, and how many desa with target families
     # left the priority table because their count of target families was blanked.
-    record: dict[str, object] = {"ambang": n, "kolom": counts,
-              "desa_disamarkan": int(desa[FLAG].sum()), "desa": int(len(desa)),
-              "lokus_tanpa_penyamaran": int(len(result.lokus)),
-              "lokus_tertulis": int(len(public.lokus)),
-              "sel_primer": {c: int(primary[:, j].sum()) for j, c in enumerate(counts)},
-              "sel_sekunder": {c: int((blank & ~primary)[:, j].sum())
-                               for j, c in enumerate(counts)},
-              "kolom_ikut_dikosongkan": sorted(r for r, (c, d) in result.rates().items()
-                                               if c in hidden or d in hidden),
-              "total_wilayah_tidak_dipublikasikan": counts}
+    record: dict[str, object] = {
+        "ambang": n,
+        "kolom": counts,
+        "desa_disamarkan": int(desa[FLAG].sum()),
+        "desa": int(len(desa)),
+        "lokus_tanpa_penyamaran": int(len(result.lokus)),
+        "lokus_tertulis": int(len(public.lokus)),
+        "sel_primer": {c: int(primary[:, j].sum()) for j, c in enumerate(counts)},
+        "sel_sekunder": {c: int((blank & ~primary)[:, j].sum()) for j, c in enumerate(counts)},
+        "kolom_ikut_dikosongkan": sorted(
+            r for r, (c, d) in result.rates().items() if c in hidden or d in hidden
+        ),
+        "total_wilayah_tidak_dipublikasikan": counts,
+    }
     return public, record
 
 
@@ -112,15 +117,29 @@ def suppression_summary(record: dict, lang: str = "id") -> str:
     def n(key: str) -> str:
         return format_number(record[key], 0, lang)
 
-    lines = [text("sasaran.suppressed_desa", lang, threshold=record["ambang"],
-                  suppressed=n("desa_disamarkan"), total=n("desa"))]
+    lines = [
+        text(
+            "sasaran.suppressed_desa",
+            lang,
+            threshold=record["ambang"],
+            suppressed=n("desa_disamarkan"),
+            total=n("desa"),
+        )
+    ]
     dropped = int(record["lokus_tanpa_penyamaran"]) - int(record["lokus_tertulis"])
     if dropped and not record["lokus_tertulis"]:
-        lines.append(text("sasaran.suppressed_lokus_empty", lang,
-                          dropped=format_number(dropped, 0, lang)))
+        lines.append(
+            text("sasaran.suppressed_lokus_empty", lang, dropped=format_number(dropped, 0, lang))
+        )
     elif dropped:
-        lines.append(text("sasaran.suppressed_lokus", lang, dropped=format_number(
-            dropped, 0, lang), written=n("lokus_tertulis")))
+        lines.append(
+            text(
+                "sasaran.suppressed_lokus",
+                lang,
+                dropped=format_number(dropped, 0, lang),
+                written=n("lokus_tertulis"),
+            )
+        )
     return "\n".join(lines)
 
 
@@ -131,7 +150,8 @@ def lokus_table(result: Targeting) -> pd.DataFrame:
         if column.startswith("persen_"):
             table[column] = table[column].round(2)
         elif column in ("peringkat", "kantong") or column.startswith(
-                ("keluarga_", "jumlah_", "penerima_")):
+            ("keluarga_", "jumlah_", "penerima_")
+        ):
             table[column] = table[column].round().astype("Int64")
     return table
 
@@ -183,13 +203,21 @@ def write_targeting(
 
     if verification is not None:
         check_verification(verification, out_dir, result)
-    public, suppression = (suppress_targeting(result, suppress_below) if suppress_below
-                           is not None else (result, None))
-    page = targeting_map(public, title=title, source=source, lang=lang, tiles=tiles,
-                         suppressed=suppression is not None)
+    public, suppression = (
+        suppress_targeting(result, suppress_below) if suppress_below is not None else (result, None)
+    )
+    page = targeting_map(
+        public,
+        title=title,
+        source=source,
+        lang=lang,
+        tiles=tiles,
+        suppressed=suppression is not None,
+    )
     names: list[str] = []
-    with staged_outputs(files=[verification], folders=[out_dir],
-                        inputs=result.inputs.values()) as outputs:
+    with staged_outputs(
+        files=[verification], folders=[out_dir], inputs=result.inputs.values()
+    ) as outputs:
         stage = outputs.path(out_dir)
         save_map(page, stage / MAP, offline=offline)
         table = lokus_table(public)
@@ -199,8 +227,10 @@ def write_targeting(
         write_gpkg({"sasaran_desa": public.desa}, stage / LAYER, multi=True)
         names += [MAP, f"{LOKUS}.csv", f"{LOKUS}.xlsx", LAYER]
         if suppression is None:  # the report holds totals: not in a published folder
-            write_text(stage / REPORT, json.dumps(report(result), ensure_ascii=False,
-                                                  indent=2, default=str) + "\n")
+            write_text(
+                stage / REPORT,
+                json.dumps(report(result), ensure_ascii=False, indent=2, default=str) + "\n",
+            )
             names.append(REPORT)
         written = [stage / name for name in names]
         if verification is not None:
@@ -208,13 +238,24 @@ def write_targeting(
             with atomic_path(target) as tmp:
                 # The first line says, in both languages, that the list must not be published.
                 internal = message("sasaran.internal")
-                write_xlsx(result.verification, tmp, sheet_name="verifikasi",
-                           heading=[f"{internal} / {internal.en}"])
+                write_xlsx(
+                    result.verification,
+                    tmp,
+                    sheet_name="verifikasi",
+                    heading=[f"{internal} / {internal.en}"],
+                )
         inputs = {k: Path(v) for k, v in result.inputs.items() if Path(v).is_file()}
-        manifest = build_manifest(written, inputs=inputs, report=result.report.to_dict(),
-                                  command=command,
-                                  suppression=({**suppression, "total_wilayah_tidak_dipublikasikan":
-                                                ["jumlah_keluarga"]} if suppression else None))
+        manifest = build_manifest(
+            written,
+            inputs=inputs,
+            report=result.report.to_dict(),
+            command=command,
+            suppression=(
+                {**suppression, "total_wilayah_tidak_dipublikasikan": ["jumlah_keluarga"]}
+                if suppression
+                else None
+            ),
+        )
         for key in ("klasifikasi", "klasifikasi_lapisan"):
             manifest.pop(key, None)
         manifest["penyamaran"] = suppression
@@ -225,9 +266,14 @@ def write_targeting(
     return paths + ([Path(verification)] if verification is not None else [])
 
 
-def write_targeting_layers(result: Targeting, folder: str | os.PathLike, *,
-                           formats: tuple[str, ...] = ("geojson", "gpkg"),
-                           precision: int = 6, suppress_below: int | None = None) -> list[str]:
+def write_targeting_layers(
+    result: Targeting,
+    folder: str | os.PathLike,
+    *,
+    formats: tuple[str, ...] = ("geojson", "gpkg"),
+    precision: int = 6,
+    suppress_below: int | None = None,
+) -> list[str]:
     """The targeting layer and priority table for a geoportal bundle (``povmap export
     --sasaran``), written into ``folder`` (the bundle's staged folder).
 
@@ -236,13 +282,17 @@ def write_targeting_layers(result: Targeting, folder: str | os.PathLike, *,
     Indonesian names (README, *Contracts for scripts*), suppressed like the bundle when
     ``suppress_below`` is given. Returns the names written.
     """
-    public = (suppress_targeting(result, suppress_below)[0] if suppress_below is not None
-              else result)
+    public = suppress_targeting(result, suppress_below)[0] if suppress_below is not None else result
     folder = Path(folder)
     names = []
     if "geojson" in formats:
-        write_geojson(public.desa, folder / "sasaran_desa.geojson", layer="sasaran_desa",
-                      precision=precision, id_field="kode_desa")
+        write_geojson(
+            public.desa,
+            folder / "sasaran_desa.geojson",
+            layer="sasaran_desa",
+            precision=precision,
+            id_field="kode_desa",
+        )
         names.append("sasaran_desa.geojson")
     if "gpkg" in formats:
         write_gpkg({"sasaran_desa": public.desa}, folder / LAYER, multi=True)
@@ -253,16 +303,20 @@ def write_targeting_layers(result: Targeting, folder: str | os.PathLike, *,
 
 def settings(result: Targeting) -> dict:
     """The choices behind a result, for the manifest and the report."""
-    return {"desil_sasaran": result.desil_sasaran, "desil_layak": result.desil_layak,
-            "program": list(result.programs), "kebutuhan": list(result.conditions),
-            "register": result.register_kind, "kantong": result.pockets,
-            "daftar_penerima": result.recipients_total is not None}
+    return {
+        "desil_sasaran": result.desil_sasaran,
+        "desil_layak": result.desil_layak,
+        "program": list(result.programs),
+        "kebutuhan": list(result.conditions),
+        "register": result.register_kind,
+        "kantong": result.pockets,
+        "daftar_penerima": result.recipients_total is not None,
+    }
 
 
 def report(result: Targeting) -> dict:
     """``laporan_sasaran.json``: the settings, the join report(s), totals and the notes."""
-    out: dict[str, object] = {"sasaran": settings(result),
-                              "penggabungan": result.report.to_dict()}
+    out: dict[str, object] = {"sasaran": settings(result), "penggabungan": result.report.to_dict()}
     if result.recipients_report is not None:
         out["penggabungan_penerima"] = result.recipients_report.to_dict()
     if result.recipients_total is not None:
@@ -272,17 +326,22 @@ def report(result: Targeting) -> dict:
     return out
 
 
-def check_verification(path: str | os.PathLike, out_dir: str | os.PathLike,
-                       result: Targeting | None = None) -> Path:
+def check_verification(
+    path: str | os.PathLike, out_dir: str | os.PathLike, result: Targeting | None = None
+) -> Path:
     """Refuse a verification list that is not ``.xlsx``, that lies inside the public folder, or
     (given ``result``) that cannot be made because the register has no family id of its own."""
     path, folder = Path(path), Path(out_dir)
     if path.suffix.lower() != ".xlsx":
         raise PovmapInputError.from_catalogue("sasaran.verification_suffix", path=path)
     if folder.resolve() in path.resolve().parents:
-        raise PovmapInputError.from_catalogue("sasaran.verification_inside", path=path,
-                                              folder=folder)
-    if result is not None and len(result.verification) and result.verification[
-            "id_keluarga"].isna().all():
+        raise PovmapInputError.from_catalogue(
+            "sasaran.verification_inside", path=path, folder=folder
+        )
+    if (
+        result is not None
+        and len(result.verification)
+        and result.verification["id_keluarga"].isna().all()
+    ):
         raise PovmapInputError.from_catalogue("sasaran.verification_no_id")
     return path

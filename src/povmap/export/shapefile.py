@@ -22,8 +22,9 @@ from .kugi import shapefile_names
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 
-def write_shapefile_zip(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
-                        extras: list[Path] | None = None) -> Path:
+def write_shapefile_zip(
+    gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str, extras: list[Path] | None = None
+) -> Path:
     """Write ``gdf`` as ``{layer}.shp`` (and its parts) into the zip ``path``, atomically.
 
     Parameters
@@ -37,15 +38,24 @@ def write_shapefile_zip(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer
     extras
         Files to add beside it (e.g. ``desa.sld``, ``desa.xml``), stored under their own names.
     """
-    renamed = gdf.rename(columns=shapefile_names([c for c in gdf.columns
-                                                  if c != gdf.geometry.name]))
+    renamed = gdf.rename(
+        columns=shapefile_names([c for c in gdf.columns if c != gdf.geometry.name])
+    )
     # The parts are written beside the staged zip: on the same disk, and gone with the staging
     # folder if the run dies.
-    with atomic_path(path) as out, \
-            tempfile.TemporaryDirectory(prefix=".povmap-shp-", dir=out.parent) as tmp:
+    with (
+        atomic_path(path) as out,
+        tempfile.TemporaryDirectory(prefix=".povmap-shp-", dir=out.parent) as tmp,
+    ):
         shp = Path(tmp) / f"{layer}.shp"
-        pyogrio.write_dataframe(renamed, shp, driver="ESRI Shapefile", layer=layer,
-                                encoding="UTF-8", promote_to_multi=True)
+        pyogrio.write_dataframe(
+            renamed,
+            shp,
+            driver="ESRI Shapefile",
+            layer=layer,
+            encoding="UTF-8",
+            promote_to_multi=True,
+        )
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             for suffix in SHAPEFILE_PARTS:
                 part = shp.with_suffix(suffix)

@@ -39,8 +39,14 @@ def _rules(classification: Classification, lang: str = "id") -> list[tuple[int, 
     return classification.legend_items(check_lang(lang))
 
 
-def sld(classification: Classification, *, layer: str, field: str = "KELAS", lang: str = "id",
-        title: str | None = None) -> str:
+def sld(
+    classification: Classification,
+    *,
+    layer: str,
+    field: str = "KELAS",
+    lang: str = "id",
+    title: str | None = None,
+) -> str:
     """An SLD 1.0.0 document: one rule per class of ``classification`` plus "Tidak ada data".
 
     Parameters
@@ -72,11 +78,13 @@ def sld(classification: Classification, *, layer: str, field: str = "KELAS", lan
     ET.register_namespace("ogc", OGC)
     ET.register_namespace("xlink", XLINK)
     ET.register_namespace("xsi", _XSI)
-    root = ET.Element(f"{{{SLD}}}StyledLayerDescriptor", {
-        "version": "1.0.0",
-        f"{{{_XSI}}}schemaLocation":
-            f"{SLD} http://schemas.opengis.net/sld/1.0.0/StyledLayerDescriptor.xsd",
-    })
+    root = ET.Element(
+        f"{{{SLD}}}StyledLayerDescriptor",
+        {
+            "version": "1.0.0",
+            f"{{{_XSI}}}schemaLocation": f"{SLD} http://schemas.opengis.net/sld/1.0.0/StyledLayerDescriptor.xsd",
+        },
+    )
     named = _sub(root, "NamedLayer")
     _sub(named, "Name", layer)
     style = _sub(named, "UserStyle")
@@ -100,8 +108,9 @@ def sld(classification: Classification, *, layer: str, field: str = "KELAS", lan
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def qml(classification: Classification, *, layer: str = "desa", field: str = "KELAS",
-        lang: str = "id") -> str:
+def qml(
+    classification: Classification, *, layer: str = "desa", field: str = "KELAS", lang: str = "id"
+) -> str:
     """A QGIS style (QML, categorized on ``field``): same classes, colours and labels as the map.
 
     Written in the QGIS 3 format (``Option`` maps, read by QGIS 3.26 and later, the current
@@ -129,37 +138,79 @@ def qml(classification: Classification, *, layer: str = "desa", field: str = "KE
         ``lang`` is neither ``"id"`` nor ``"en"``.
     """
     root = ET.Element("qgis", {"version": "3.28.0", "styleCategories": "Symbology"})
-    renderer = ET.SubElement(root, "renderer-v2", {
-        "type": "categorizedSymbol", "attr": field, "symbollevels": "0", "enableorderby": "0",
-        "forceraster": "0",
-    })
+    renderer = ET.SubElement(
+        root,
+        "renderer-v2",
+        {
+            "type": "categorizedSymbol",
+            "attr": field,
+            "symbollevels": "0",
+            "enableorderby": "0",
+            "forceraster": "0",
+        },
+    )
     categories = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
     width_mm = f"{OUTLINE_PX.get(layer, 0.4) * 0.2646:.3f}"  # px at 96 dpi -> mm
     for position, (index, text, colour) in enumerate(_rules(classification, lang)):
-        ET.SubElement(categories, "category", {
-            "value": str(index), "symbol": str(position), "label": text, "render": "true",
-        })
-        symbol = ET.SubElement(symbols, "symbol", {
-            "type": "fill", "name": str(position), "alpha": f"{FILL_OPACITY}",
-            "clip_to_extent": "1", "force_rhr": "0",
-        })
-        layer_el = ET.SubElement(symbol, "layer", {
-            "class": "SimpleFill", "pass": "0", "locked": "0", "enabled": "1",
-        })
+        ET.SubElement(
+            categories,
+            "category",
+            {
+                "value": str(index),
+                "symbol": str(position),
+                "label": text,
+                "render": "true",
+            },
+        )
+        symbol = ET.SubElement(
+            symbols,
+            "symbol",
+            {
+                "type": "fill",
+                "name": str(position),
+                "alpha": f"{FILL_OPACITY}",
+                "clip_to_extent": "1",
+                "force_rhr": "0",
+            },
+        )
+        layer_el = ET.SubElement(
+            symbol,
+            "layer",
+            {
+                "class": "SimpleFill",
+                "pass": "0",
+                "locked": "0",
+                "enabled": "1",
+            },
+        )
         options = ET.SubElement(layer_el, "Option", {"type": "Map"})
-        for name, value in (("color", _qgis_colour(colour)), ("style", "solid"),
-                            ("outline_color", _qgis_colour(OUTLINE)), ("outline_style", "solid"),
-                            ("outline_width", width_mm), ("outline_width_unit", "MM")):
+        for name, value in (
+            ("color", _qgis_colour(colour)),
+            ("style", "solid"),
+            ("outline_color", _qgis_colour(OUTLINE)),
+            ("outline_style", "solid"),
+            ("outline_width", width_mm),
+            ("outline_width_unit", "MM"),
+        ):
             ET.SubElement(options, "Option", {"type": "QString", "name": name, "value": value})
     ET.SubElement(root, "layerGeometryType").text = "2"  # polygons
     ET.indent(clean_xml_tree(root))
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(
-        root, encoding="unicode") + "\n"
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        + ET.tostring(root, encoding="unicode")
+        + "\n"
+    )
 
 
-def write_styles(classification: Classification, out_dir: str | os.PathLike, *, layer: str,
-                 lang: str = "id", title: str | None = None) -> list[Path]:
+def write_styles(
+    classification: Classification,
+    out_dir: str | os.PathLike,
+    *,
+    layer: str,
+    lang: str = "id",
+    title: str | None = None,
+) -> list[Path]:
     """Write ``{layer}.sld`` and ``{layer}.qml`` into ``out_dir`` (atomically); return them."""
     out_dir = Path(out_dir)
     paths = [out_dir / f"{layer}.sld", out_dir / f"{layer}.qml"]
@@ -201,5 +252,5 @@ def _equal_to(field: str, index: int) -> ET.Element:
 
 def _qgis_colour(hex_colour: str) -> str:
     value = hex_colour.lstrip("#")
-    r, g, b = (int(value[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
     return f"{r},{g},{b},255"

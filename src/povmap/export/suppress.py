@@ -215,9 +215,12 @@ def suppress_result(result: Result, n: int) -> Result:
     """
     done = suppress_layers({name: result.classified(name) for name in result.layers}, n)
     layers = {name: layer for name, layer in done.layers.items() if isinstance(layer, Classified)}
-    return replace(result, layers={name: c.gdf for name, c in layers.items()},
-                   classifications={name: c.classification for name, c in layers.items()},
-                   suppression=done.report.to_dict())
+    return replace(
+        result,
+        layers={name: c.gdf for name, c in layers.items()},
+        classifications={name: c.classification for name, c in layers.items()},
+        suppression=done.report.to_dict(),
+    )
 
 
 def suppress_layers(layers: Mapping[str, gpd.GeoDataFrame | Classified], n: int) -> Suppressed:
@@ -245,13 +248,21 @@ def suppress_layers(layers: Mapping[str, gpd.GeoDataFrame | Classified], n: int)
     """
     n = check_threshold(n)
     given = dict(layers)
-    frames = {name: (layer.gdf if isinstance(layer, Classified) else layer)
-              for name, layer in given.items()}
+    frames = {
+        name: (layer.gdf if isinstance(layer, Classified) else layer)
+        for name, layer in given.items()
+    }
     desa, kec = frames.get("desa"), frames.get("kecamatan")
-    linked = [] if desa is None or kec is None or "kode_kecamatan" not in desa.columns else [
-        c for c in SENSITIVE if c in desa.columns and c in kec.columns]
-    group = (_group_index(desa["kode_kecamatan"], kec["kode_kecamatan"])
-             if linked and desa is not None and kec is not None else None)
+    linked = (
+        []
+        if desa is None or kec is None or "kode_kecamatan" not in desa.columns
+        else [c for c in SENSITIVE if c in desa.columns and c in kec.columns]
+    )
+    group = (
+        _group_index(desa["kode_kecamatan"], kec["kode_kecamatan"])
+        if linked and desa is not None and kec is not None
+        else None
+    )
     report = Suppression(n=n)
     masks: dict[str, dict[str, np.ndarray]] = {name: {} for name in frames}
     for column in SENSITIVE:
@@ -274,11 +285,18 @@ def suppress_layers(layers: Mapping[str, gpd.GeoDataFrame | Classified], n: int)
                     report.total_hidden.append(column)
             _record(report, column, name, frames[name], masks[name][column], n)
     out = {name: _apply(layer, masks[name]) for name, layer in given.items()}
-    report.notes.extend(message("suppress.total_hidden", column=column)
-                        for column in report.total_hidden)
-    report.derived = sorted({c for gdf in frames.values() for column in report.columns
-                             for c in (*DERIVED.get(column, []), *POCKET_COLUMNS)
-                             if c in gdf.columns})
+    report.notes.extend(
+        message("suppress.total_hidden", column=column) for column in report.total_hidden
+    )
+    report.derived = sorted(
+        {
+            c
+            for gdf in frames.values()
+            for column in report.columns
+            for c in (*DERIVED.get(column, []), *POCKET_COLUMNS)
+            if c in gdf.columns
+        }
+    )
     return Suppressed(out, report)
 
 
@@ -291,7 +309,7 @@ def _group_index(desa_kec: pd.Series, kec_codes: pd.Series) -> np.ndarray:
     missing = sorted(set(desa_kec) - set(position))
     if missing:
         raise PovmapInputError.from_catalogue(
-            "suppress.kecamatan_layer_lacks_kecamatan", missing=', '.join(map(str, missing[:5]))
+            "suppress.kecamatan_layer_lacks_kecamatan", missing=", ".join(map(str, missing[:5]))
         )
     return desa_kec.map(position).to_numpy(dtype=int)
 
@@ -338,8 +356,9 @@ def _pinned_by_total(values: np.ndarray, n: int) -> bool:
 class _Table:
     """One count column: desa cells grouped into kecamatan cells, under a region total."""
 
-    def __init__(self, desa: np.ndarray, group: np.ndarray, kec: np.ndarray | None, n: int,
-                 column: str):
+    def __init__(
+        self, desa: np.ndarray, group: np.ndarray, kec: np.ndarray | None, n: int, column: str
+    ):
         # Without a kecamatan layer the one "kecamatan" is the region: blanking its total
         # means not publishing the region total.
         self.top = kec is None
@@ -381,8 +400,16 @@ class _Table:
         pool = pool[np.argsort(self.desa[pool], kind="stable")]
         chosen = pool[0]
         if unpinning is not None:
-            chosen = next((i for i in pool if not _pinned_by_total(
-                self.desa[np.append(np.flatnonzero(unpinning), i)], self.n)), chosen)
+            chosen = next(
+                (
+                    i
+                    for i in pool
+                    if not _pinned_by_total(
+                        self.desa[np.append(np.flatnonzero(unpinning), i)], self.n
+                    )
+                ),
+                chosen,
+            )
         self.sd[chosen] = True
         return True
 
@@ -416,8 +443,8 @@ class _Table:
         a = np.zeros((len(kecs) + 1, len(values)))
         for row, j in enumerate(kecs):  # y_j - sum of its blanked desa = its published desa
             a[row, row] = 1.0
-            a[row, len(kecs):] = -(self.group[cells] == j).astype(float)
-        a[-1, :len(kecs)] = 1.0  # the region total less the published kecamatan
+            a[row, len(kecs) :] = -(self.group[cells] == j).astype(float)
+        a[-1, : len(kecs)] = 1.0  # the region total less the published kecamatan
         if not self.total_public:
             a = a[:-1]
         lower, upper = bounds(values, self.n)
@@ -425,8 +452,9 @@ class _Table:
         return sorted({int(owner[k]) for k in np.flatnonzero(span[:, 1] - span[:, 0] < 0.5)})
 
 
-def feasible_ranges(a: np.ndarray, b: np.ndarray, lower: np.ndarray,
-                    upper: np.ndarray) -> np.ndarray:
+def feasible_ranges(
+    a: np.ndarray, b: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> np.ndarray:
     """Smallest and largest value of each unknown under ``a @ x = b`` and the bounds.
 
     Parameters
@@ -450,15 +478,22 @@ def feasible_ranges(a: np.ndarray, b: np.ndarray, lower: np.ndarray,
         for side, sign in ((0, 1.0), (1, -1.0)):
             c = np.zeros(len(lower))
             c[k] = sign
-            res = linprog(c, A_eq=a if len(a) else None, b_eq=b if len(a) else None,
-                          bounds=bounds_, method="highs")
-            out[k, side] = sign * res.fun if res.status == 0 else (
-                np.inf if side else -np.inf)  # unbounded: far from pinned
+            res = linprog(
+                c,
+                A_eq=a if len(a) else None,
+                b_eq=b if len(a) else None,
+                bounds=bounds_,
+                method="highs",
+            )
+            out[k, side] = (
+                sign * res.fun if res.status == 0 else (np.inf if side else -np.inf)
+            )  # unbounded: far from pinned
     return out
 
 
-def _record(report: Suppression, column: str, layer: str, gdf: gpd.GeoDataFrame,
-            mask: np.ndarray, n: int) -> None:
+def _record(
+    report: Suppression, column: str, layer: str, gdf: gpd.GeoDataFrame, mask: np.ndarray, n: int
+) -> None:
     own = next((c for c in ("kode_desa", "kode_kecamatan") if c in gdf.columns), None)
     codes = gdf[own].astype(str).to_numpy() if own else np.arange(len(gdf)).astype(str)
     primary = _primary(_values(gdf[column]), n)
@@ -469,8 +504,9 @@ def _record(report: Suppression, column: str, layer: str, gdf: gpd.GeoDataFrame,
     counts["sekunder"][column] = int((mask & ~primary).sum())
 
 
-def _apply(layer: gpd.GeoDataFrame | Classified, masks: dict[str, np.ndarray]
-           ) -> gpd.GeoDataFrame | Classified:
+def _apply(
+    layer: gpd.GeoDataFrame | Classified, masks: dict[str, np.ndarray]
+) -> gpd.GeoDataFrame | Classified:
     gdf = layer.gdf if isinstance(layer, Classified) else layer
     out = gdf.copy()
     flag = np.zeros(len(out), bool)

@@ -83,8 +83,11 @@ def write_trend(
             names.append(f"laporan_penggabungan_{label}.json")
         desa = trend.desa
         write_geojson(desa, stage / "trend.geojson", layer="trend", id_field="kode_desa")
-        write_gpkg({"trend": desa, "ringkasan_kecamatan": _kecamatan_layer(trend)},
-                   stage / "trend.gpkg", multi=True)
+        write_gpkg(
+            {"trend": desa, "ringkasan_kecamatan": _kecamatan_layer(trend)},
+            stage / "trend.gpkg",
+            multi=True,
+        )
         table = summary_table(trend)
         write_text(stage / f"{SUMMARY}.csv", csv_text(table))
         with atomic_path(stage / f"{SUMMARY}.xlsx") as tmp:
@@ -92,12 +95,20 @@ def write_trend(
         with atomic_path(stage / "trend.png") as tmp:
             chart.savefig(tmp, dpi=150)
         save_map(page, stage / "trend.html", offline=offline)
-        write_text(stage / REPORT,
-                   json.dumps(trend.report(), ensure_ascii=False, indent=2) + "\n")
-        names += ["trend.geojson", "trend.gpkg", f"{SUMMARY}.csv", f"{SUMMARY}.xlsx",
-                  "trend.png", "trend.html", REPORT]
-        write_manifest(stage / MANIFEST,
-                       build_trend_manifest(trend, [stage / n for n in names], command=command))
+        write_text(stage / REPORT, json.dumps(trend.report(), ensure_ascii=False, indent=2) + "\n")
+        names += [
+            "trend.geojson",
+            "trend.gpkg",
+            f"{SUMMARY}.csv",
+            f"{SUMMARY}.xlsx",
+            "trend.png",
+            "trend.html",
+            REPORT,
+        ]
+        write_manifest(
+            stage / MANIFEST,
+            build_trend_manifest(trend, [stage / n for n in names], command=command),
+        )
         names.append(MANIFEST)
     return [Path(out_dir) / n for n in names]
 
@@ -114,12 +125,16 @@ def summary_table(trend: Trend) -> pd.DataFrame:
     table["catatan"] = np.where(table["tingkat"] == "kabupaten", " ".join(plain), "")
     # Where desa appeared, vanished or were split/merged, the totals' change is not a change of
     # the same desa: say so on the line, beside perubahan_jumlah_sebanding.
-    moved = table[[c for c in ("desa_baru", "desa_hilang", "desa_tidak_sebanding")
-                   if c in table.columns]].sum(axis=1)
-    note = ("perubahan_jumlah memuat " + moved.astype(int).astype(str) + " desa baru/hilang/"
-            "tidak sebanding; perubahan desa yang sama: perubahan_jumlah_sebanding.")
-    table["catatan"] = np.where(moved > 0, (table["catatan"] + " " + note).str.strip(),
-                                table["catatan"])
+    moved = table[
+        [c for c in ("desa_baru", "desa_hilang", "desa_tidak_sebanding") if c in table.columns]
+    ].sum(axis=1)
+    note = (
+        "perubahan_jumlah memuat " + moved.astype(int).astype(str) + " desa baru/hilang/"
+        "tidak sebanding; perubahan desa yang sama: perubahan_jumlah_sebanding."
+    )
+    table["catatan"] = np.where(
+        moved > 0, (table["catatan"] + " " + note).str.strip(), table["catatan"]
+    )
     for column in table.columns:
         if column.startswith(("persen_", "perubahan_persen", "selisih_target_persen")):
             table[column] = table[column].round(_DECIMALS)
@@ -130,32 +145,43 @@ def summary_table(trend: Trend) -> pd.DataFrame:
 
 #: Notes that change how the summary may be read: registers, the column compared, no target.
 _READING = re.compile(r"^PERHATIAN|dibandingkan hanya pada|selisih dengan target tidak")
+
+
 def _kecamatan_layer(trend: Trend) -> gpd.GeoDataFrame:
     from ..metrics import dissolve
 
     outlines = dissolve(trend.desa, "kecamatan")
     table = summary_table(trend)
-    table = table[table["tingkat"] == "kecamatan"].drop(columns=["tingkat", "nama_kecamatan",
-                                                                 "catatan"])
+    table = table[table["tingkat"] == "kecamatan"].drop(
+        columns=["tingkat", "nama_kecamatan", "catatan"]
+    )
     out = outlines[["kode_kecamatan", "nama_kecamatan", outlines.geometry.name]].merge(
-        table, on="kode_kecamatan", how="left")
+        table, on="kode_kecamatan", how="left"
+    )
     return gpd.GeoDataFrame(out, geometry=outlines.geometry.name, crs=outlines.crs)
 
 
-def build_trend_manifest(trend: Trend, outputs: list[Path], *,
-                         command: list[str] | None = None) -> dict:
+def build_trend_manifest(
+    trend: Trend, outputs: list[Path], *, command: list[str] | None = None
+) -> dict:
     """:func:`povmap.manifest.build_manifest` of the run, with one join summary per vintage and
     the trend's choices (series, registers, measure, target, tolerance) and notes."""
     from ..manifest import build_manifest
 
     inputs = {name: Path(path) for name, path in trend.inputs.items() if Path(path).is_file()}
     reports = {label: report.to_dict() for label, report in trend.reports.items()}
-    manifest = build_manifest(outputs, inputs=inputs, report=reports[trend.labels[-1]],
-                              command=command, vintage=", ".join(trend.labels),
-                              boundary=trend.boundary)
+    manifest = build_manifest(
+        outputs,
+        inputs=inputs,
+        report=reports[trend.labels[-1]],
+        command=command,
+        vintage=", ".join(trend.labels),
+        boundary=trend.boundary,
+    )
     manifest["penggabungan"] = {
         label: build_manifest([], inputs={}, report=report)["penggabungan"]
-        for label, report in reports.items()}
+        for label, report in reports.items()
+    }
     del manifest["klasifikasi"], manifest["klasifikasi_lapisan"], manifest["penyamaran"]
     return manifest | {
         "periode": list(trend.labels),

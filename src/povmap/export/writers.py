@@ -45,9 +45,15 @@ def check_precision(precision: int) -> int:
     return precision
 
 
-def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
-                  precision: int = PRECISION, id_field: str | None = None,
-                  description: str | None = None) -> Path:
+def write_geojson(
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike,
+    *,
+    layer: str,
+    precision: int = PRECISION,
+    id_field: str | None = None,
+    description: str | None = None,
+) -> Path:
     """Write ``gdf`` as RFC 7946 GeoJSON (lon/lat WGS84, no ``crs`` member, CCW shells).
 
     The text is what GDAL's GeoJSON driver writes with ``RFC7946=YES`` (same members, same
@@ -91,20 +97,26 @@ def write_geojson(gdf: gpd.GeoDataFrame, path: str | os.PathLike, *, layer: str,
         duplicated = ids[ids.duplicated()].astype(str).unique()
         if len(duplicated) or ids.isna().any():
             raise PovmapInputError.from_catalogue(
-                "writers.column_must_unique_filled", path=path, id_field=id_field,
-                codes=Text(", ".join(duplicated[:5]) or "(kosong)",
-                           ", ".join(duplicated[:5]) or "(empty)")
+                "writers.column_must_unique_filled",
+                path=path,
+                id_field=id_field,
+                codes=Text(
+                    ", ".join(duplicated[:5]) or "(kosong)", ", ".join(duplicated[:5]) or "(empty)"
+                ),
             )
     head: dict[str, object] = {"type": "FeatureCollection", "name": layer}
     if description:
         head["description"] = description
-    head["xy_coordinate_resolution"] = 10.0 ** -precision
+    head["xy_coordinate_resolution"] = 10.0**-precision
     path = Path(path)
-    with (atomic_path(path) as tmp, open(tmp, "wb") as file,
-          step("progress.write", total=len(out), name=path.name) as advance):
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "wb") as file,
+        step("progress.write", total=len(out), name=path.name) as advance,
+    ):
         file.write(orjson.dumps(head)[:-1] + b',"features":[\n')
         for start in range(0, len(out), _BATCH):
-            batch = out.iloc[start:start + _BATCH]
+            batch = out.iloc[start : start + _BATCH]
             if start:
                 file.write(b",\n")
             file.write(b",\n".join(_features(batch, precision, id_field)))
@@ -132,20 +144,29 @@ def _features(gdf: gpd.GeoDataFrame, precision: int, id_field: str | None) -> li
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     # An empty polygon is written as GDAL writes it, by its own type (snapping may change it).
     types = np.where(missing, shapely.get_type_id(source), shapely.get_type_id(geoms))
-    geometry = _geometry_texts(geoms, types, missing, precision) if not missing.all() else [
-        _EMPTY.get(t, b"null") for t in types.tolist()]
+    geometry = (
+        _geometry_texts(geoms, types, missing, precision)
+        if not missing.all()
+        else [_EMPTY.get(t, b"null") for t in types.tolist()]
+    )
     properties = _property_texts(gdf.drop(columns=gdf.geometry.name))
     if id_field is None:
-        return [b'{"type":"Feature","properties":' + p + b',"geometry":' + g + b"}"
-                for p, g in zip(properties, geometry, strict=True)]
+        return [
+            b'{"type":"Feature","properties":' + p + b',"geometry":' + g + b"}"
+            for p, g in zip(properties, geometry, strict=True)
+        ]
     ids = [orjson.dumps(str(v)) for v in gdf[id_field].tolist()]
-    return [b'{"type":"Feature","id":' + i + b',"properties":' + p + b',"geometry":' + g + b"}"
-            for i, p, g in zip(ids, properties, geometry, strict=True)]
+    return [
+        b'{"type":"Feature","id":' + i + b',"properties":' + p + b',"geometry":' + g + b"}"
+        for i, p, g in zip(ids, properties, geometry, strict=True)
+    ]
 
 
 #: An empty polygon as GDAL writes it; a missing geometry (type id -1) is ``null``.
-_EMPTY = {shapely.GeometryType.POLYGON: b'{"type":"Polygon","coordinates":[]}',
-          shapely.GeometryType.MULTIPOLYGON: b'{"type":"MultiPolygon","coordinates":[]}'}
+_EMPTY = {
+    shapely.GeometryType.POLYGON: b'{"type":"Polygon","coordinates":[]}',
+    shapely.GeometryType.MULTIPOLYGON: b'{"type":"MultiPolygon","coordinates":[]}',
+}
 
 
 def _snap(geoms: np.ndarray, precision: int) -> np.ndarray:
@@ -155,7 +176,7 @@ def _snap(geoms: np.ndarray, precision: int) -> np.ndarray:
     several times faster than GEOS's snap-rounding (``mode="valid_output"``); the few polygons
     rounding breaks (two vertices falling on one point of a narrow neck) are snap-rounded.
     """
-    grid = 10.0 ** -precision
+    grid = 10.0**-precision
     snapped = shapely.set_precision(geoms, grid, mode="pointwise")
     broken = ~shapely.is_valid(snapped) & ~shapely.is_missing(snapped)
     snapped[~broken] = shapely.remove_repeated_points(snapped[~broken])
@@ -163,8 +184,9 @@ def _snap(geoms: np.ndarray, precision: int) -> np.ndarray:
     return snapped
 
 
-def _geometry_texts(geoms: np.ndarray, types: np.ndarray, missing: np.ndarray,
-                    precision: int) -> list[bytes]:
+def _geometry_texts(
+    geoms: np.ndarray, types: np.ndarray, missing: np.ndarray, precision: int
+) -> list[bytes]:
     """Each feature's geometry member from the rings' text slices (``null`` when missing)."""
     present = geoms.copy()
     present[missing] = None
@@ -184,21 +206,25 @@ def _geometry_texts(geoms: np.ndarray, types: np.ndarray, missing: np.ndarray,
         raise PovmapInputError.from_catalogue("writers.only_polygons", kind=kind.name)
 
     def ring(r: int) -> bytes:
-        return b"[" + text[opens[rings[r]]:closes[rings[r + 1] - 1] + 1] + b"]"
+        return b"[" + text[opens[rings[r]] : closes[rings[r + 1] - 1] + 1] + b"]"
 
     def polygon(p: int) -> bytes:
         return b"[" + b",".join([ring(r) for r in range(polygons[p], polygons[p + 1])]) + b"]"
 
     out = []
-    for (first, last), type_id, absent in zip(features.tolist(), types.tolist(),
-                                              missing.tolist(), strict=True):
+    for (first, last), type_id, absent in zip(
+        features.tolist(), types.tolist(), missing.tolist(), strict=True
+    ):
         if absent:
             out.append(_EMPTY.get(type_id, b"null"))
         elif type_id == shapely.GeometryType.POLYGON:
             out.append(b'{"type":"Polygon","coordinates":' + polygon(first) + b"}")
         else:
-            out.append(b'{"type":"MultiPolygon","coordinates":['
-                       + b",".join([polygon(p) for p in range(first, last)]) + b"]}")
+            out.append(
+                b'{"type":"MultiPolygon","coordinates":['
+                + b",".join([polygon(p) for p in range(first, last)])
+                + b"]}"
+            )
     return out
 
 
@@ -219,8 +245,13 @@ def _property_texts(table: pd.DataFrame) -> list[bytes]:
     return [orjson.dumps(dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)]
 
 
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike, *,
-               descriptions: dict[str, str] | None = None, multi: bool = False) -> Path:
+def write_gpkg(
+    layers: dict[str, gpd.GeoDataFrame],
+    path: str | os.PathLike,
+    *,
+    descriptions: dict[str, str] | None = None,
+    multi: bool = False,
+) -> Path:
     """Write several layers (``{table name: frame}``) into one GeoPackage, atomically.
 
     Parameters
@@ -254,8 +285,14 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: str | os.PathLike, *,
             if descriptions and name in descriptions:
                 extra["DESCRIPTION"] = descriptions[name]
             with step("progress.write", total=len(gdf), name=f"{path.name}:{name}") as advance:
-                pyogrio.write_dataframe(_for_output(gdf), tmp, driver="GPKG", layer=name,
-                                        promote_to_multi=multi or None, **extra)
+                pyogrio.write_dataframe(
+                    _for_output(gdf),
+                    tmp,
+                    driver="GPKG",
+                    layer=name,
+                    promote_to_multi=multi or None,
+                    **extra,
+                )
                 advance(len(gdf))
     return path
 

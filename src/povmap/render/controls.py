@@ -38,8 +38,7 @@ def basemap_name(tiles: str | None) -> str | None:
     if key in known:
         return known[key]
     raise PovmapInputError.from_catalogue(
-        "controls.tiles_unknown_choose_none", tiles=tiles,
-        basemaps=', '.join(sorted(set(BASEMAPS)))
+        "controls.tiles_unknown_choose_none", tiles=tiles, basemaps=", ".join(sorted(set(BASEMAPS)))
     )
 
 
@@ -53,10 +52,12 @@ def add_basemaps(m: folium.Map, tiles: str | None, lang: str) -> None:
     if chosen is not None:
         for name in dict.fromkeys([chosen, "OpenStreetMap", "Esri.WorldImagery"]):
             # Named for the reader ("Citra satelit"), not by the tile provider's id.
-            folium.TileLayer(name, name=label(f"basemap:{name}", lang),
-                             show=name == chosen).add_to(m)
-    folium.FeatureGroup(name=label("no_basemap", lang), overlay=False,
-                        show=chosen is None).add_to(m)
+            folium.TileLayer(name, name=label(f"basemap:{name}", lang), show=name == chosen).add_to(
+                m
+            )
+    folium.FeatureGroup(name=label("no_basemap", lang), overlay=False, show=chosen is None).add_to(
+        m
+    )
 
 
 class PlaceSearch(Search, InertMacroElement):
@@ -108,8 +109,12 @@ class PlaceSearch(Search, InertMacroElement):
     )
 
     def __init__(self, layer: TopoGeoJson, search_label: str, lang: str):
-        super().__init__(layer, search_label=search_label, geom_type="Polygon",
-                         placeholder=label("search_placeholder", lang))
+        super().__init__(
+            layer,
+            search_label=search_label,
+            geom_type="Polygon",
+            placeholder=label("search_placeholder", lang),
+        )
         self.text_err = label("search_not_found", lang)
         self.search_js = SEARCH_JS
         self.rules = search_rules()
@@ -156,18 +161,27 @@ class KecamatanZoom(JSCSSMixin, InertMacroElement):
         super().__init__()
         self._name = "KecamatanZoom"
         ordered = kecamatan.sort_values("nama_kecamatan")
-        self.data = script_json([
-            [str(n), [[round(b[1], 4), round(b[0], 4)], [round(b[3], 4), round(b[2], 4)]]]
-            for n, b in zip(ordered["nama_kecamatan"], ordered.geometry.bounds.to_numpy(),
-                            strict=True)
-        ])
+        self.data = script_json(
+            [
+                [str(n), [[round(b[1], 4), round(b[0], 4)], [round(b[3], 4), round(b[2], 4)]]]
+                for n, b in zip(
+                    ordered["nama_kecamatan"], ordered.geometry.bounds.to_numpy(), strict=True
+                )
+            ]
+        )
         x0, y0, x1, y1 = kecamatan.total_bounds
         self.all_bounds = script_json([[y0, x0], [y1, x1]])
         self.prompt = label("zoom_to_kecamatan", lang)
 
 
-def add_controls(m: folium.Map, *, search_layer: TopoGeoJson | None, search_label: str,
-                 kecamatan: gpd.GeoDataFrame | None, lang: str) -> None:
+def add_controls(
+    m: folium.Map,
+    *,
+    search_layer: TopoGeoJson | None,
+    search_label: str,
+    kecamatan: gpd.GeoDataFrame | None,
+    lang: str,
+) -> None:
     """Fullscreen, search, zoom-to-kecamatan and the layer control (added last: it lists all)."""
     folium.plugins.Fullscreen(
         title=label("fullscreen", lang), title_cancel=label("fullscreen_exit", lang)

@@ -49,8 +49,9 @@ class InertMacroElement(MacroElement):
         for part in ("header", "html", "script"):
             macro = macros.get(part)
             if macro is not None:
-                getattr(figure, part).add_child(Literal(str(macro(self, kwargs))),
-                                                name=self.get_name())
+                getattr(figure, part).add_child(
+                    Literal(str(macro(self, kwargs))), name=self.get_name()
+                )
         for element in self._children.values():
             element.render(**kwargs)
 

@@ -121,8 +121,11 @@ def choropleth(
     check_lang(lang)
     drawn = _classified(layer, column, scheme, k, breaks)
     gdf, classification, column = drawn.gdf, drawn.classification, drawn.column
-    kec = (_classified(kecamatan, column, scheme, k, breaks)
-           if kecamatan is not None and column in _frame(kecamatan).columns else None)
+    kec = (
+        _classified(kecamatan, column, scheme, k, breaks)
+        if kecamatan is not None and column in _frame(kecamatan).columns
+        else None
+    )
     level = "desa" if "kode_desa" in gdf.columns else "kecamatan"
     # An area without geometry cannot be drawn; reading reported it (BoundaryInfo.null_geometry).
     web = simplify_coverage(gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)], tolerance)
@@ -131,22 +134,37 @@ def choropleth(
     # Quarter zoom steps: the opening view fits the data beside the legend more closely.
     m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True, zoom_snap=0.25)
     add_basemaps(m, tiles, lang)
-    objects, fields, pocket_colors = _objects(web, level, column, classification, outlines, kec,
-                                              pockets, lang)
+    objects, fields, pocket_colors = _objects(
+        web, level, column, classification, outlines, kec, pockets, lang
+    )
     topology = TopologyData(build_topology(objects))
     topology.add_to(m)
 
     layer_name = label(f"{level}_layer", lang)
     main = add_polygon_layer(
-        m, topology, level, name=layer_name, fields=fields[level][0], aliases=fields[level][1],
+        m,
+        topology,
+        level,
+        name=layer_name,
+        fields=fields[level][0],
+        aliases=fields[level][1],
         tooltip_fields=short_fields(fields[level], lang),
-        style=palette_style(list(classification.colors), classification.no_data_color,
-                            opacity=0.8, weight=0.4,
-                            incomplete=classification.incomplete_color),
+        style=palette_style(
+            list(classification.colors),
+            classification.no_data_color,
+            opacity=0.8,
+            weight=0.4,
+            incomplete=classification.incomplete_color,
+        ),
     )
-    sections = [section_html(layer_name, f"{layer_name}: {legend_heading(column, lang)}",
-                             graduated_items(classification, lang),
-                             note=coverage_note(gdf, classification, lang))]
+    sections = [
+        section_html(
+            layer_name,
+            f"{layer_name}: {legend_heading(column, lang)}",
+            graduated_items(classification, lang),
+            note=coverage_note(gdf, classification, lang),
+        )
+    ]
     if level == "desa" and "kecamatan" in fields:  # a kecamatan map's main layer is "kecamatan"
         assert kec is not None  # the kecamatan fields come from its classified layer
         sections.append(_add_kecamatan_choropleth(m, topology, fields, kec, lang))
@@ -155,8 +173,9 @@ def choropleth(
     if outlines is not None:
         add_outline_layer(m, topology, "kecamatan", lang)
         # Past a few dozen kecamatan the names overlap at the opening zoom: offer, don't show.
-        KecamatanLabels(outlines, label("kecamatan_labels", lang),
-                        show=len(outlines) <= MAX_SHOWN_LABELS).add_to(m)
+        KecamatanLabels(
+            outlines, label("kecamatan_labels", lang), show=len(outlines) <= MAX_SHOWN_LABELS
+        ).add_to(m)
     if level == "desa":
         # Readable on a printed screenshot once zoomed in; hidden at the opening view.
         DesaLabels(web, label("desa_labels", lang)).add_to(m)
@@ -165,12 +184,20 @@ def choropleth(
     if suppressed is None:
         suppressed = suppressed_in(gdf)
     MapDecorations(
-        title or default_title(gdf, vintage, lang), [], sections,
+        title or default_title(gdf, vintage, lang),
+        [],
+        sections,
         footer_lines(source, vintage, suppressed, lang),
-        bounds=web.total_bounds, lang=lang,
+        bounds=web.total_bounds,
+        lang=lang,
     ).add_to(m)
-    add_controls(m, search_layer=main if level == "desa" else None, search_label="s",
-                 kecamatan=outlines, lang=lang)
+    add_controls(
+        m,
+        search_layer=main if level == "desa" else None,
+        search_label="s",
+        kecamatan=outlines,
+        lang=lang,
+    )
     # The first view; MapDecorations refits it beside the legend once the page is laid out.
     minx, miny, maxx, maxy = web.total_bounds
     m.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -181,16 +208,20 @@ def _frame(layer: Classified | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return layer.gdf if isinstance(layer, Classified) else layer
 
 
-def _classified(layer: Classified | gpd.GeoDataFrame, column: str | None, scheme: str, k: int,
-                breaks: list[float] | None) -> Classified:
+def _classified(
+    layer: Classified | gpd.GeoDataFrame,
+    column: str | None,
+    scheme: str,
+    k: int,
+    breaks: list[float] | None,
+) -> Classified:
     """``layer`` as classified when it is classified on ``column``; else classified here."""
     if isinstance(layer, Classified) and column in (None, layer.column):
         return layer
     return classify(_frame(layer), column or DEFAULT_COLUMN, scheme=scheme, k=k, breaks=breaks)
 
 
-def _objects(web, level, column, classification, outlines, kec: Classified | None, pockets,
-             lang):
+def _objects(web, level, column, classification, outlines, kec: Classified | None, pockets, lang):
     """The topology's objects (geometry + compact properties), each one's tooltip fields, and
     the colour of each pocket category drawn."""
     table = _pocket_table(pockets) if pockets is not None and level == "desa" else None
@@ -203,8 +234,9 @@ def _objects(web, level, column, classification, outlines, kec: Classified | Non
     main["k"] = web["kelas"].to_numpy().astype(int)
     if level == "desa":
         # Raw text: the search box builds its suggestions with textContent.
-        main["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"],
-                                                 strict=True)]
+        main["s"] = [
+            f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"], strict=True)
+        ]
         main["q"] = search_keys(web)
     objects = {level: main}
     found = {level: (fields, aliases)}
@@ -213,7 +245,8 @@ def _objects(web, level, column, classification, outlines, kec: Classified | Non
         if kec is not None:
             kec_class = kec.classification
             values = outlines[["kode_kecamatan", "geometry"]].merge(
-                kec.gdf.drop(columns=kec.gdf.geometry.name), on="kode_kecamatan", how="left")
+                kec.gdf.drop(columns=kec.gdf.geometry.name), on="kode_kecamatan", how="left"
+            )
             # The class computed by classify (it knows "data tidak lengkap"); -1 for an outline
             # whose kecamatan has no row.
             values["kelas"] = values["kelas"].fillna(NO_DATA_CLASS).astype(int)
@@ -235,14 +268,29 @@ def _add_kecamatan_choropleth(m, topology, fields, kec: Classified, lang) -> str
     kec_class = kec.classification
     name = label("kecamatan_layer", lang)
     add_polygon_layer(
-        m, topology, "kecamatan", name=name, show=False, zoom_on_click=True,
-        fields=fields["kecamatan"][0], aliases=fields["kecamatan"][1],
-        style=palette_style(list(kec_class.colors), kec_class.no_data_color, opacity=0.8,
-                            weight=0.8, incomplete=kec_class.incomplete_color),
+        m,
+        topology,
+        "kecamatan",
+        name=name,
+        show=False,
+        zoom_on_click=True,
+        fields=fields["kecamatan"][0],
+        aliases=fields["kecamatan"][1],
+        style=palette_style(
+            list(kec_class.colors),
+            kec_class.no_data_color,
+            opacity=0.8,
+            weight=0.8,
+            incomplete=kec_class.incomplete_color,
+        ),
     )
-    return section_html(name, f"{name}: {legend_heading(kec.column, lang)}",
-                        graduated_items(kec_class, lang), shown=False,
-                        note=coverage_note(kec.gdf, kec_class, lang))
+    return section_html(
+        name,
+        f"{name}: {legend_heading(kec.column, lang)}",
+        graduated_items(kec_class, lang),
+        shown=False,
+        note=coverage_note(kec.gdf, kec_class, lang),
+    )
 
 
 def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
@@ -256,8 +304,9 @@ def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
 
 
-def _pocket_object(web: gpd.GeoDataFrame, union=shapely.coverage_union_all
-                   ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
+def _pocket_object(
+    web: gpd.GeoDataFrame, union=shapely.coverage_union_all
+) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
     """One outline per pocket (its desa dissolved with ``union``: the fast coverage union on
     the cleaned web coverage, :func:`shapely.union_all` on raw boundaries) with category index
     ``k``, and the colour of each category (``k`` indexes them).
@@ -269,12 +318,16 @@ def _pocket_object(web: gpd.GeoDataFrame, union=shapely.coverage_union_all
     ids = inside["id_kantong"] if "id_kantong" in inside else pd.Series(None, index=inside.index)
     # A desa without a pocket id (an outlier) is outlined on its own.
     group = inside["jenis_kantong"].astype(str) + ids.map(lambda v: f"|id:{v}").where(
-        ids.notna(), "|desa:" + inside["kode_desa"].astype(str))
-    parts = [(g["jenis_kantong"].iloc[0], union(g.geometry.values))
-             for _, g in inside.groupby(group, sort=True)]
+        ids.notna(), "|desa:" + inside["kode_desa"].astype(str)
+    )
+    parts = [
+        (g["jenis_kantong"].iloc[0], union(g.geometry.values))
+        for _, g in inside.groupby(group, sort=True)
+    ]
     cats = list(colors)
-    obj = gpd.GeoDataFrame({"k": [cats.index(c) for c, _ in parts]},
-                           geometry=[p for _, p in parts], crs=web.crs)
+    obj = gpd.GeoDataFrame(
+        {"k": [cats.index(c) for c, _ in parts]}, geometry=[p for _, p in parts], crs=web.crs
+    )
     return obj, colors
 
 
@@ -283,12 +336,20 @@ def _add_pockets(m, topology, colors: dict[str, str], lang: str) -> str:
     # One entry in the layer control: the white casing and the coloured outline over it.
     group = folium.FeatureGroup(name=name).add_to(m)
     for style in (pocket_casing_style(), pocket_style(list(colors))):
-        TopoGeoJson(topology, "kantong", style=style, name=name, control=False,
-                    interactive=False).add_to(group)
-    return section_html(name, name, [
-        (outline_swatch(c, POCKET_WEIGHT, POCKET_DASH.get(v), casing=POCKET_CASING),
-         category_label(v, lang))
-        for v, c in colors.items()])
+        TopoGeoJson(
+            topology, "kantong", style=style, name=name, control=False, interactive=False
+        ).add_to(group)
+    return section_html(
+        name,
+        name,
+        [
+            (
+                outline_swatch(c, POCKET_WEIGHT, POCKET_DASH.get(v), casing=POCKET_CASING),
+                category_label(v, lang),
+            )
+            for v, c in colors.items()
+        ],
+    )
 
 
 def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
@@ -296,8 +357,11 @@ def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     key, name = f"kode_{level}", f"nama_{level}"
     groups = web.groupby(key, sort=True)
     geoms = [shapely.coverage_union_all(g.geometry.values) for _, g in groups]
-    return gpd.GeoDataFrame({key: list(groups.groups), name: groups[name].first().to_numpy()},
-                            geometry=geoms, crs=web.crs)
+    return gpd.GeoDataFrame(
+        {key: list(groups.groups), name: groups[name].first().to_numpy()},
+        geometry=geoms,
+        crs=web.crs,
+    )
 
 
 def suppressed_in(gdf: gpd.GeoDataFrame) -> bool:

@@ -45,23 +45,46 @@ NOT_A_POCKET = {"", "tidak_signifikan", "tanpa_geometri", "tanpa_data", "none", 
 DESA_LABEL_MIN_ZOOM = 12
 #: Font of the desa labels: the page measures each name in it (CSS ``.povmap-desa-label``).
 DESA_LABEL_FONT = "600 11px sans-serif"
-_TAB10 = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-          "#7f7f7f", "#bcbd22", "#17becf")
+_TAB10 = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
 
 
-def palette_style(colors: list[str], no_data: str, *, opacity: float, weight: float,
-                  line: str = "#555555", incomplete: str | None = None,
-                  key: str = "k") -> JsCode:
+def palette_style(
+    colors: list[str],
+    no_data: str,
+    *,
+    opacity: float,
+    weight: float,
+    line: str = "#555555",
+    incomplete: str | None = None,
+    key: str = "k",
+) -> JsCode:
     """A Leaflet style function colouring by the class index property ``key`` (-1 = no data,
     -2 = data tidak lengkap, coloured ``incomplete``).
 
     Several layers drawn from one topology object each read their own property (``key``).
     """
-    other = (f"k === -2 ? {json.dumps(incomplete)} : {json.dumps(no_data)}" if incomplete
-             else json.dumps(no_data))
+    other = (
+        f"k === -2 ? {json.dumps(incomplete)} : {json.dumps(no_data)}"
+        if incomplete
+        else json.dumps(no_data)
+    )
     return JsCode(
-        "function(f) { var pal = " + json.dumps(list(colors)) + "; var k = f.properties["
-        + json.dumps(key) + "];"
+        "function(f) { var pal = "
+        + json.dumps(list(colors))
+        + "; var k = f.properties["
+        + json.dumps(key)
+        + "];"
         f" return {{fillColor: k >= 0 ? pal[k] : {other}, fillOpacity: {opacity},"
         f" color: {json.dumps(line)}, weight: {weight}}}; }}"
     )
@@ -90,8 +113,17 @@ def add_polygon_layer(
         names = dict(zip(fields, aliases or fields, strict=True))
         tooltip = InertTooltip(fields=short, aliases=[names[f] for f in short], sticky=True)
         popup = InertPopup(fields=fields, aliases=aliases)
-    layer = TopoGeoJson(topology, obj, style=style, name=name, show=show, tooltip=tooltip,
-                        popup=popup, highlight=bool(fields), zoom_on_click=zoom_on_click)
+    layer = TopoGeoJson(
+        topology,
+        obj,
+        style=style,
+        name=name,
+        show=show,
+        tooltip=tooltip,
+        popup=popup,
+        highlight=bool(fields),
+        zoom_on_click=zoom_on_click,
+    )
     layer.add_to(m)
     return layer
 
@@ -99,8 +131,9 @@ def add_polygon_layer(
 def add_outline_layer(m: folium.Map, topology: TopologyData, obj: str, lang: str) -> None:
     """Kecamatan boundaries as thick lines, not clickable (the fill below stays clickable)."""
     style = JsCode("function(f) { return {fill: false, color: '#222222', weight: 1.8}; }")
-    TopoGeoJson(topology, obj, style=style, name=label("kecamatan_outline", lang),
-                interactive=False).add_to(m)
+    TopoGeoJson(
+        topology, obj, style=style, name=label("kecamatan_outline", lang), interactive=False
+    ).add_to(m)
 
 
 def pocket_categories(values: list[str]) -> dict[str, str]:
@@ -121,7 +154,10 @@ def pocket_style(categories: list[str]) -> JsCode:
     colors = [POCKET_COLORS.get(c, c) for c in categories]
     dashes = [POCKET_DASH.get(c) for c in categories]
     return JsCode(
-        "function(f) { var pal = " + json.dumps(colors) + "; var dash = " + json.dumps(dashes)
+        "function(f) { var pal = "
+        + json.dumps(colors)
+        + "; var dash = "
+        + json.dumps(dashes)
         + "; var k = f.properties.k; return {fill: false, color: pal[k], weight: "
         f"{POCKET_WEIGHT}, opacity: 1, dashArray: dash[k], lineJoin: 'round'}}; }}"
     )
@@ -167,8 +203,12 @@ class KecamatanLabels(Layer, InertMacroElement):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "KecamatanLabels"
         # Largest first: where two names collide, LabelDeclutter keeps the first.
-        self.data = script_json([[n, round(y, 4), round(x, 4)]
-                                 for n, x, y, _ in label_points(kecamatan, "nama_kecamatan")])
+        self.data = script_json(
+            [
+                [n, round(y, 4), round(x, 4)]
+                for n, x, y, _ in label_points(kecamatan, "nama_kecamatan")
+            ]
+        )
 
 
 class LabelDeclutter(InertMacroElement):
@@ -277,14 +317,23 @@ class DesaLabels(Layer, InertMacroElement):
         """
     )
 
-    def __init__(self, desa: gpd.GeoDataFrame, name: str, show: bool = True,
-                 min_zoom: int = DESA_LABEL_MIN_ZOOM):
+    def __init__(
+        self,
+        desa: gpd.GeoDataFrame,
+        name: str,
+        show: bool = True,
+        min_zoom: int = DESA_LABEL_MIN_ZOOM,
+    ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "DesaLabels"
         self.min_zoom = int(min_zoom)
         self.font = DESA_LABEL_FONT
-        self.data = script_json([[n, round(y, 5), round(x, 5), round(d)]
-                                 for n, x, y, d in label_points(desa, "nama_desa")])
+        self.data = script_json(
+            [
+                [n, round(y, 5), round(x, 5), round(d)]
+                for n, x, y, d in label_points(desa, "nama_desa")
+            ]
+        )
 
 
 def label_points(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, float, float]]:
@@ -295,8 +344,12 @@ def label_points(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, f
     metres (computed in the local UTM zone). Areas without a name or a geometry get no label.
     """
     names = gdf[column]
-    keep = (names.notna() & names.astype(str).str.strip().ne("")
-            & gdf.geometry.notna() & ~gdf.geometry.is_empty).to_numpy()
+    keep = (
+        names.notna()
+        & names.astype(str).str.strip().ne("")
+        & gdf.geometry.notna()
+        & ~gdf.geometry.is_empty
+    ).to_numpy()
     areas = gdf[keep]
     if not len(areas):
         return []
@@ -306,6 +359,8 @@ def label_points(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, f
     lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
     centres = gpd.GeoSeries(shapely.get_point(lines, 0), crs=utm.crs).to_crs(gdf.crs)
     diameters = 2 * shapely.length(lines)
-    points = [(str(n), p.x, p.y, float(d))
-              for n, p, d in zip(areas[column], centres, diameters, strict=True)]
+    points = [
+        (str(n), p.x, p.y, float(d))
+        for n, p, d in zip(areas[column], centres, diameters, strict=True)
+    ]
     return sorted(points, key=lambda item: -item[3])

@@ -56,8 +56,12 @@ _CSS = """
 
 
 #: Unit of a mapped column by its name's prefix (first match), shown in the legend heading.
-UNITS = (("persen_", "%"), ("kepadatan_", "unit:jiwa_km2"), ("jumlah_keluarga", "KK"),
-         ("jumlah_", "unit:jiwa"))
+UNITS = (
+    ("persen_", "%"),
+    ("kepadatan_", "unit:jiwa_km2"),
+    ("jumlah_keluarga", "KK"),
+    ("jumlah_", "unit:jiwa"),
+)
 
 
 def legend_heading(column: str, lang: str) -> str:
@@ -71,7 +75,7 @@ def legend_heading(column: str, lang: str) -> str:
 
 
 def default_title(gdf: pd.DataFrame, vintage: str | None, lang: str) -> str:
-    """"Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024" when the region and year are known.
+    """ "Kemiskinan ekstrem Kab. Hulu Sungai Selatan, 2024" when the region and year are known.
 
     The region is the layer's one ``nama_kabupaten`` (else its one ``nama_provinsi``); the
     period is the year in ``vintage`` (else ``vintage`` itself). Without a region, the generic
@@ -122,25 +126,40 @@ def outline_swatch(color: str, weight: float, dash: str | None, casing: float = 
     a white band ``casing`` pixels wider when the map draws one."""
     dash_attr = f' stroke-dasharray="{html.escape(dash)}"' if dash else ""
     outer = weight + casing
-    rects = [] if not casing else [
-        f'<rect x="{outer / 2}" y="{outer / 2}" width="{26 - outer}" height="{16 - outer}"'
-        f' fill="none" stroke="#ffffff" stroke-width="{outer}"/>']
+    rects = (
+        []
+        if not casing
+        else [
+            f'<rect x="{outer / 2}" y="{outer / 2}" width="{26 - outer}" height="{16 - outer}"'
+            f' fill="none" stroke="#ffffff" stroke-width="{outer}"/>'
+        ]
+    )
     rects.append(
         f'<rect x="{outer / 2}" y="{outer / 2}" width="{26 - outer}" height="{16 - outer}"'
-        f' fill="none" stroke="{html.escape(color)}" stroke-width="{weight}"{dash_attr}/>')
-    return ('<svg class="povmap-swatch povmap-outline" width="26" height="16" '
-            f'viewBox="0 0 26 16">{"".join(rects)}</svg>')
+        f' fill="none" stroke="{html.escape(color)}" stroke-width="{weight}"{dash_attr}/>'
+    )
+    return (
+        '<svg class="povmap-swatch povmap-outline" width="26" height="16" '
+        f'viewBox="0 0 26 16">{"".join(rects)}</svg>'
+    )
 
 
-def section_html(layer_name: str, heading: str, items: Sequence[tuple[str, str]],
-                 shown: bool = True, note: str | None = None) -> str:
+def section_html(
+    layer_name: str,
+    heading: str,
+    items: Sequence[tuple[str, str]],
+    shown: bool = True,
+    note: str | None = None,
+) -> str:
     """One legend section, tied to the layer called ``layer_name`` (shown while it is on);
     ``note`` is a small line under its entries (e.g. :func:`coverage_note`). An item whose colour
     is an ``<svg`` swatch (:func:`outline_swatch`) is drawn as that swatch."""
     swatches = "".join(
-        _SWATCH.format(color=html.escape(c), text=html.escape(t)) if not c.startswith("<svg")
+        _SWATCH.format(color=html.escape(c), text=html.escape(t))
+        if not c.startswith("<svg")
         else f'<div class="povmap-item">{c}{html.escape(t)}</div>'
-        for c, t in items)
+        for c, t in items
+    )
     style = "" if shown else ' style="display:none"'
     foot = f'<div class="povmap-foot">{html.escape(note)}</div>' if note else ""
     return (
@@ -168,14 +187,17 @@ def coverage_note(gdf: pd.DataFrame, classification: Classification, lang: str) 
         n, total = gdf["desa_berdata"].sum(), gdf["jumlah_desa"].sum()
     else:
         n, total = has_data(gdf, classification.column).sum(), len(gdf)
-    note = text("legend.of", lang, n=format_number(n, 0, lang),
-                total=format_number(total, 0, lang))
+    note = text("legend.of", lang, n=format_number(n, 0, lang), total=format_number(total, 0, lang))
     if classification.incomplete:
         level = "kabupaten" if "nama_kecamatan" not in gdf.columns else "kecamatan"
-        note += text("legend.incomplete", lang, m=classification.incomplete,
-                     level=text(f"legend.{level}", lang),
-                     label=classification.incomplete_label(lang).lower(),
-                     share=format_percent(100 * classification.min_coverage, 0, lang))
+        note += text(
+            "legend.incomplete",
+            lang,
+            m=classification.incomplete,
+            level=text(f"legend.{level}", lang),
+            label=classification.incomplete_label(lang).lower(),
+            share=format_percent(100 * classification.min_coverage, 0, lang),
+        )
     return note
 
 
@@ -185,8 +207,7 @@ def title_html(title: str, notes: Sequence[str]) -> str:
     return f'<div class="povmap-box povmap-title"><b>{html.escape(title)}</b>{lines}</div>'
 
 
-def footer_lines(source: str | None, vintage: str | None, suppressed: bool,
-                 lang: str) -> list[str]:
+def footer_lines(source: str | None, vintage: str | None, suppressed: bool, lang: str) -> list[str]:
     """Data source, vintage and the small-cell suppression note, as plain text lines."""
     lines = []
     if source:
@@ -270,8 +291,15 @@ class MapDecorations(InertMacroElement):
         """
     )
 
-    def __init__(self, title: str, notes: Sequence[str], sections: Sequence[str],
-                 foot: Sequence[str], bounds: Sequence[float] | None = None, lang: str = "id"):
+    def __init__(
+        self,
+        title: str,
+        notes: Sequence[str],
+        sections: Sequence[str],
+        foot: Sequence[str],
+        bounds: Sequence[float] | None = None,
+        lang: str = "id",
+    ):
         super().__init__()
         # (minx, miny, maxx, maxy) in degrees: the opening view, fitted beside the boxes.
         x0, y0, x1, y1 = bounds if bounds is not None else (-180.0, -85.0, 180.0, 85.0)

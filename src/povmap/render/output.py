@@ -23,9 +23,19 @@ def check_map_output(output: Path) -> str:
     return suffix
 
 
-def write_map(result: Result, output: Path, *, title: str | None, source: str | None,
-              tiles: str | None, lang: str, offline: bool = True, vintage: str | None = None,
-              atlas_path: Path | None = None, pockets: object | None = None) -> Path:
+def write_map(
+    result: Result,
+    output: Path,
+    *,
+    title: str | None,
+    source: str | None,
+    tiles: str | None,
+    lang: str,
+    offline: bool = True,
+    vintage: str | None = None,
+    atlas_path: Path | None = None,
+    pockets: object | None = None,
+) -> Path:
     """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it.
 
     The map, its manifest and the atlas are written all or nothing (:func:`staged_outputs`).
@@ -33,8 +43,9 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
     """
     suffix = check_map_output(output)
     manifest_path = output.with_suffix(".manifest.json")
-    with staged_outputs([output, manifest_path, atlas_path],
-                        inputs=result.inputs.values()) as outputs:
+    with staged_outputs(
+        [output, manifest_path, atlas_path], inputs=result.inputs.values()
+    ) as outputs:
         # Each layer with the classes the run gave it (scheme, k, breaks, --min-berdata).
         kecamatan = result.classified("kecamatan") if "kecamatan" in result.layers else None
         pockets = pockets if pockets is not None else result.pockets
@@ -42,27 +53,55 @@ def write_map(result: Result, output: Path, *, title: str | None, source: str | 
             # matplotlib only for the maps that need it: an HTML map alone does not load it.
             from .static import save_static, static_map
 
-            fig = static_map(result.classified(), kecamatan=kecamatan, title=title, source=source,
-                             vintage=vintage, lang=lang, pockets=pockets)
+            fig = static_map(
+                result.classified(),
+                kecamatan=kecamatan,
+                title=title,
+                source=source,
+                vintage=vintage,
+                lang=lang,
+                pockets=pockets,
+            )
             save_static(fig, output)
         else:
-            m = choropleth(result.classified(), kecamatan=kecamatan, pockets=pockets, title=title,
-                           source=source, vintage=vintage, lang=lang, tiles=tiles)
+            m = choropleth(
+                result.classified(),
+                kecamatan=kecamatan,
+                pockets=pockets,
+                title=title,
+                source=source,
+                vintage=vintage,
+                lang=lang,
+                tiles=tiles,
+            )
             save_map(m, output, offline=offline)
         written = [output]
         if atlas_path is not None:
             from .static import atlas
 
-            written.append(atlas(result.classified(), atlas_path, kecamatan=kecamatan, title=title,
-                                 source=source, vintage=vintage, lang=lang, pockets=pockets))
+            written.append(
+                atlas(
+                    result.classified(),
+                    atlas_path,
+                    kecamatan=kecamatan,
+                    title=title,
+                    source=source,
+                    vintage=vintage,
+                    lang=lang,
+                    pockets=pockets,
+                )
+            )
         # A map of suppressed layers (--suppress-below) says what was blanked, as a bundle does.
         applied = result.suppression
         # Hashed where they are staged: the manifest is written before the files are moved in.
-        manifest = build_manifest([outputs.path(p) for p in written], inputs=result.inputs,
-                                  report=result.report.to_dict(),
-                                  classifications=result.classifications,
-                                  classification=result.classification,
-                                  boundary=result.boundary,
-                                  suppression=applied)
+        manifest = build_manifest(
+            [outputs.path(p) for p in written],
+            inputs=result.inputs,
+            report=result.report.to_dict(),
+            classifications=result.classifications,
+            classification=result.classification,
+            boundary=result.boundary,
+            suppression=applied,
+        )
         write_manifest(manifest_path, manifest)
     return output

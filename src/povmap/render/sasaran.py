@@ -56,8 +56,9 @@ def _count_rate(count: pd.Series, rate: pd.Series | None, lang: str) -> list[str
     return out
 
 
-def _popup(result: Targeting, web: gpd.GeoDataFrame, lang: str
-           ) -> tuple[pd.DataFrame, list[str], list[str]]:
+def _popup(
+    result: Targeting, web: gpd.GeoDataFrame, lang: str
+) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Escaped, pre-formatted popup texts ``t0`` ... and their escaped aliases."""
     span, layak = desil_span(result.desil_sasaran), result.desil_layak
     rows: list[tuple[str, list[str]]] = [
@@ -66,40 +67,84 @@ def _popup(result: Targeting, web: gpd.GeoDataFrame, lang: str
         (label("kode_desa", lang), [html.escape(str(v)) for v in web["kode_desa"]]),
         (_t("keluarga_register", lang), _count_rate(web["jumlah_keluarga_register"], None, lang)),
         (_t("sasaran", lang, span=span), _count_rate(web["keluarga_sasaran"], None, lang)),
-        (_t("tanpa_program", lang), _count_rate(web["keluarga_sasaran_tanpa_program"],
-                                                web["persen_sasaran_tanpa_program"], lang)),
-        (_t("diketahui", lang), [html.escape(", ".join(
-            PROGRAM_NAMES[p] for p in str(v).split(",") if p in PROGRAM_NAMES)
-            if isinstance(v, str) and v else "–") for v in web["program_diketahui"]]),
+        (
+            _t("tanpa_program", lang),
+            _count_rate(
+                web["keluarga_sasaran_tanpa_program"], web["persen_sasaran_tanpa_program"], lang
+            ),
+        ),
+        (
+            _t("diketahui", lang),
+            [
+                html.escape(
+                    ", ".join(PROGRAM_NAMES[p] for p in str(v).split(",") if p in PROGRAM_NAMES)
+                    if isinstance(v, str) and v
+                    else "–"
+                )
+                for v in web["program_diketahui"]
+            ],
+        ),
     ]
     for p in result.programs:
         count = program_column(p)
-        rows.append((_t("program", lang, program=PROGRAM_NAMES[p]),
-                     _count_rate(web[count], web[rate_column(count)], lang)))
+        rows.append(
+            (
+                _t("program", lang, program=PROGRAM_NAMES[p]),
+                _count_rate(web[count], web[rate_column(count)], lang),
+            )
+        )
     rows += [
         (_t("penerima", lang), _count_rate(web["jumlah_penerima"], None, lang)),
-        (_t("di_atas", lang, layak=layak),
-         _count_rate(web["penerima_di_atas_desil_layak"],
-                     web["persen_penerima_di_atas_desil_layak"], lang)),
+        (
+            _t("di_atas", lang, layak=layak),
+            _count_rate(
+                web["penerima_di_atas_desil_layak"],
+                web["persen_penerima_di_atas_desil_layak"],
+                lang,
+            ),
+        ),
     ]
     if "penerima_tidak_di_register" in web.columns:
-        rows += [(_t("entri", lang), _count_rate(web["jumlah_entri_penerima"], None, lang)),
-                 (_t("tidak_di_register", lang),
-                  _count_rate(web["penerima_tidak_di_register"],
-                              web["persen_penerima_tidak_di_register"], lang))]
+        rows += [
+            (_t("entri", lang), _count_rate(web["jumlah_entri_penerima"], None, lang)),
+            (
+                _t("tidak_di_register", lang),
+                _count_rate(
+                    web["penerima_tidak_di_register"],
+                    web["persen_penerima_tidak_di_register"],
+                    lang,
+                ),
+            ),
+        ]
     for c in result.conditions:
         count = need_column(c)
-        rows.append((_t("kebutuhan", lang, need=need_label(c, lang)),
-                     _count_rate(web[count], web[rate_column(count)], lang)))
+        rows.append(
+            (
+                _t("kebutuhan", lang, need=need_label(c, lang)),
+                _count_rate(web[count], web[rate_column(count)], lang),
+            )
+        )
     if result.conditions:
-        rows.append((_t("utama", lang), [html.escape(need_label(v, lang)) if isinstance(v, str)
-                                         else "–" for v in web["kebutuhan_utama"]]))
+        rows.append(
+            (
+                _t("utama", lang),
+                [
+                    html.escape(need_label(v, lang)) if isinstance(v, str) else "–"
+                    for v in web["kebutuhan_utama"]
+                ],
+            )
+        )
     if "kantong" in web.columns:
-        rows.append((_t("kantong", lang), [
-            "–" if pd.isna(v) else _t("yes" if int(v) == 1 else "no", lang)
-            for v in web["kantong"]]))
-    props = pd.DataFrame({f"t{i}": values for i, (_, values) in enumerate(rows)},
-                         index=web.index)
+        rows.append(
+            (
+                _t("kantong", lang),
+                [
+                    "–" if pd.isna(v) else _t("yes" if int(v) == 1 else "no", lang)
+                    for v in web["kantong"]
+                ],
+            )
+        )
+    props = pd.DataFrame({f"t{i}": values for i, (_, values) in enumerate(rows)}, index=web.index)
     return props, [f"t{i}" for i in range(len(rows))], [html.escape(a) for a, _ in rows]
 
 
@@ -108,24 +153,48 @@ def _percent_items(classes: Classification, lang: str) -> list[tuple[str, str]]:
     (2 decimals, the unit on every class; "0 (tidak ada)" and the no-data entries as they are)."""
     shown = dataclasses.replace(classes, decimals=max(classes.decimals, 2))
     zero = text("classify.zero", lang)
-    return [(colour, f"{name} %" if i < shown.k and name != zero else name)
-            for i, (colour, name) in enumerate(graduated_items(shown, lang))]
+    return [
+        (colour, f"{name} %" if i < shown.k and name != zero else name)
+        for i, (colour, name) in enumerate(graduated_items(shown, lang))
+    ]
 
 
 def _layers(result: Targeting, lang: str) -> list[tuple[str, str, str, str]]:
     """(key, rate column, layer name, legend heading) of each measure the map shows."""
     span, layak = desil_span(result.desil_sasaran), result.desil_layak
-    out = [("exclusion", "persen_sasaran_tanpa_program", _t("exclusion", lang),
-            _t("exclusion_head", lang, span=span)),
-           ("inclusion", "persen_penerima_di_atas_desil_layak",
-            _t("inclusion", lang, layak=layak), _t("inclusion_head", lang, layak=layak))]
+    out = [
+        (
+            "exclusion",
+            "persen_sasaran_tanpa_program",
+            _t("exclusion", lang),
+            _t("exclusion_head", lang, span=span),
+        ),
+        (
+            "inclusion",
+            "persen_penerima_di_atas_desil_layak",
+            _t("inclusion", lang, layak=layak),
+            _t("inclusion_head", lang, layak=layak),
+        ),
+    ]
     if "persen_penerima_tidak_di_register" in result.desa.columns:
-        out.append(("unfound", "persen_penerima_tidak_di_register", _t("unfound", lang),
-                    _t("unfound_head", lang)))
+        out.append(
+            (
+                "unfound",
+                "persen_penerima_tidak_di_register",
+                _t("unfound", lang),
+                _t("unfound_head", lang),
+            )
+        )
     for c in result.conditions:
         words = need_label(c, lang)
-        out.append(("need", rate_column(need_column(c)), _t("need", lang, need=words),
-                    _t("need_head", lang, need=words)))
+        out.append(
+            (
+                "need",
+                rate_column(need_column(c)),
+                _t("need", lang, need=words),
+                _t("need_head", lang, need=words),
+            )
+        )
     return out
 
 
@@ -170,16 +239,17 @@ def targeting_map(
     for i, (kind, column, name, heading) in enumerate(_layers(result, lang)):
         if not web[column].notna().any():
             continue  # nothing known of this measure anywhere: no empty layer
-        classes: Classification = make_classification(web[column], column=column,
-                                                      scheme="quantiles", k=5,
-                                                      cmap=_CMAPS[kind])
+        classes: Classification = make_classification(
+            web[column], column=column, scheme="quantiles", k=5, cmap=_CMAPS[kind]
+        )
         props[f"k{i}"] = classes.assign(web[column]).astype(int)
         layers.append((f"k{i}", name, heading, classes))
-    props["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"],
-                                              strict=True)]
+    props["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"], strict=True)]
     props["q"] = search_keys(web)
-    objects = {"desa": gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326),
-               "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326)}
+    objects = {
+        "desa": gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326),
+        "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326),
+    }
     topology = TopologyData(build_topology(objects))
 
     m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
@@ -188,18 +258,30 @@ def targeting_map(
     sections, main = [], None
     for j, (key, name, heading, classes) in enumerate(layers):
         layer = add_polygon_layer(
-            m, topology, "desa", name=name, fields=fields, aliases=aliases, show=j == 0,
+            m,
+            topology,
+            "desa",
+            name=name,
+            fields=fields,
+            aliases=aliases,
+            show=j == 0,
             tooltip_fields=fields[:2] + fields[4:6],
-            style=palette_style(list(classes.colors), classes.no_data_color, opacity=0.8,
-                                weight=0.4, key=key))
+            style=palette_style(
+                list(classes.colors), classes.no_data_color, opacity=0.8, weight=0.4, key=key
+            ),
+        )
         main = main or layer
-        sections.append(section_html(name, heading, _percent_items(classes, lang),
-                                     shown=j == 0))
+        sections.append(section_html(name, heading, _percent_items(classes, lang), shown=j == 0))
     add_outline_layer(m, topology, "kecamatan", lang)
     KecamatanLabels(outlines, label("kecamatan_labels", lang), show=len(outlines) <= 40).add_to(m)
     notes = [text("sasaran.desil_rank", lang), _t("unknown", lang)]
-    MapDecorations(title or _t("title", lang, span=desil_span(result.desil_sasaran)), notes,
-                   sections, footer_lines(source, None, suppressed, lang),
-                   bounds=tuple(web.total_bounds), lang=lang).add_to(m)
+    MapDecorations(
+        title or _t("title", lang, span=desil_span(result.desil_sasaran)),
+        notes,
+        sections,
+        footer_lines(source, None, suppressed, lang),
+        bounds=tuple(web.total_bounds),
+        lang=lang,
+    ).add_to(m)
     add_controls(m, search_layer=main, search_label="s", kecamatan=outlines, lang=lang)
     return m

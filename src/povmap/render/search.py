@@ -103,11 +103,20 @@ def search_keys(gdf: gpd.GeoDataFrame) -> list[str]:
     two spaces (the page ranks hits on the desa's own name first), e.g.
     ``"mandala murung mesjid  daha utara"``.
     """
-    return [f"{normalize_name(d)}{KEY_SEPARATOR}{normalize_name(k)}"
-            for d, k in zip(gdf["nama_desa"], gdf["nama_kecamatan"], strict=True)]
+    return [
+        f"{normalize_name(d)}{KEY_SEPARATOR}{normalize_name(k)}"
+        for d, k in zip(gdf["nama_desa"], gdf["nama_kecamatan"], strict=True)
+    ]
 
 
 def search_rules() -> str:
     """The folding rules of :func:`povmap.names.normalize_name`, as JSON for the page."""
-    return script_json({"prefixes": list(PREFIXES), "abbreviations": ABBREVIATIONS,
-                        "dotted": sorted(_DOTTED_ONLY), "roman": ROMAN, "separator": KEY_SEPARATOR})
+    return script_json(
+        {
+            "prefixes": list(PREFIXES),
+            "abbreviations": ABBREVIATIONS,
+            "dotted": sorted(_DOTTED_ONLY),
+            "roman": ROMAN,
+            "separator": KEY_SEPARATOR,
+        }
+    )

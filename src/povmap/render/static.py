@@ -103,21 +103,30 @@ def static_map(
     fig = Figure(figsize=(11.69, 8.27), layout="constrained")
     FigureCanvasAgg(fig)  # a renderer to measure the labels with (savefig picks its own)
     ax = fig.subplots()
-    projected.plot(ax=ax, color=classification.color_of(projected["kelas"].to_numpy()),
-                   edgecolor="#555555", linewidth=0.25)
+    projected.plot(
+        ax=ax,
+        color=classification.color_of(projected["kelas"].to_numpy()),
+        edgecolor="#555555",
+        linewidth=0.25,
+    )
     names: list[tuple[str, float, float, float]] = []
     if kecamatan is not None:
         kec = (kecamatan.gdf if isinstance(kecamatan, Classified) else kecamatan).to_crs(crs)
         kec.boundary.plot(ax=ax, color="#222222", linewidth=1.0)
         if label_kecamatan and "nama_kecamatan" in kec.columns:
             names = label_points(kec, "nama_kecamatan")
-    extra = (_draw_pockets(ax, projected, pockets, lang)
-             if pockets is not None and "kode_desa" in projected.columns else [])
+    extra = (
+        _draw_pockets(ax, projected, pockets, lang)
+        if pockets is not None and "kode_desa" in projected.columns
+        else []
+    )
     _furnish(ax, classification, title or default_title(gdf, vintage, lang), lang, extra)
     if suppressed is None:
         suppressed = suppressed_in(gdf)
-    foot = [coverage_note(gdf, classification, lang),
-            *footer_lines(source, vintage, suppressed, lang)]
+    foot = [
+        coverage_note(gdf, classification, lang),
+        *footer_lines(source, vintage, suppressed, lang),
+    ]
     if foot:
         fig.text(0.01, 0.01, "   ·   ".join(foot), fontsize=8, color="#444444", **LITERAL)
     if names:
@@ -198,9 +207,16 @@ def atlas(
     if "kode_kecamatan" not in classified(layer).gdf.columns:
         raise PovmapInputError.from_catalogue("static.atlas_per_kecamatan_needs")
     with atomic_path(path) as tmp, PdfPages(tmp) as pdf:
-        for fig in atlas_pages(layer, kecamatan=kecamatan, title=title, source=source,
-                               vintage=vintage, suppressed=suppressed, lang=lang,
-                               pockets=pockets):
+        for fig in atlas_pages(
+            layer,
+            kecamatan=kecamatan,
+            title=title,
+            source=source,
+            vintage=vintage,
+            suppressed=suppressed,
+            lang=lang,
+            pockets=pockets,
+        ):
             pdf.savefig(fig)
     return path
 
@@ -220,22 +236,36 @@ def atlas_pages(
     (sorted by code) with its desa named, all in the classes of ``layer``."""
     gdf, classification = classified(layer).gdf, layer.classification
     title = title or default_title(gdf, vintage, lang)
-    common: dict[str, Any] = dict(source=source, vintage=vintage, suppressed=suppressed,
-                                  lang=lang, pockets=pockets)
+    common: dict[str, Any] = dict(
+        source=source, vintage=vintage, suppressed=suppressed, lang=lang, pockets=pockets
+    )
     yield static_map(layer, kecamatan=kecamatan, title=title, **common)
     for _, desa in gdf.groupby("kode_kecamatan", sort=True):
         name = desa["nama_kecamatan"].iloc[0]
         # The layer-wide classes on every page: a kecamatan's colours match the first page.
-        fig = static_map(Classified(desa, classification),
-                         title=f"{title} – {label('nama_kecamatan', lang)} {name}",
-                         label_kecamatan=False, **common)
-        place_labels(fig.axes[0], label_points(desa.to_crs(desa.estimate_utm_crs()), "nama_desa"),
-                     fontsize=6.5, color="#111111")
+        fig = static_map(
+            Classified(desa, classification),
+            title=f"{title} – {label('nama_kecamatan', lang)} {name}",
+            label_kecamatan=False,
+            **common,
+        )
+        place_labels(
+            fig.axes[0],
+            label_points(desa.to_crs(desa.estimate_utm_crs()), "nama_desa"),
+            fontsize=6.5,
+            color="#111111",
+        )
         yield fig
 
 
-def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: float,
-                 color: str, weight: str = "normal") -> list[Text]:
+def place_labels(
+    ax,
+    names: list[tuple[str, float, float, float]],
+    *,
+    fontsize: float,
+    color: str,
+    weight: str = "normal",
+) -> list[Text]:
     """Write place names with a white halo inside the frame, none over another.
 
     The areas are named in the order given (largest first from
@@ -268,16 +298,31 @@ def place_labels(ax, names: list[tuple[str, float, float, float]], *, fontsize: 
     pad = HALO_WIDTH / 2 * fig.dpi / 72
     kept: list[Text] = []
     for name, x, y, _ in names:
-        text = ax.annotate(name, (x, y), xytext=(0, 0), textcoords="offset points",
-                           ha="center", va="center", fontsize=fontsize, color=color,
-                           fontweight=weight, path_effects=list(HALO), gid=LABEL_GID,
-                           annotation_clip=False, **LITERAL)
+        text = ax.annotate(
+            name,
+            (x, y),
+            xytext=(0, 0),
+            textcoords="offset points",
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color=color,
+            fontweight=weight,
+            path_effects=list(HALO),
+            gid=LABEL_GID,
+            annotation_clip=False,
+            **LITERAL,
+        )
         text.set_in_layout(False)
         for dx, dy in _NUDGES:
             text.xyann = (dx * fontsize, dy * fontsize)
             box = text.get_window_extent(renderer).padded(pad)
-            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1
-                      and frame.y0 <= box.y0 and box.y1 <= frame.y1)
+            inside = (
+                frame.x0 <= box.x0
+                and box.x1 <= frame.x1
+                and frame.y0 <= box.y0
+                and box.y1 <= frame.y1
+            )
             if inside and not any(box.overlaps(other) for other in taken):
                 taken.append(box)
                 kept.append(text)
@@ -292,17 +337,20 @@ def _draw_pockets(ax, layer: gpd.GeoDataFrame, pockets: object, lang: str) -> li
     their legend entries (a heading, then one line per pocket type present)."""
     table = _pocket_table(pockets)
     desa = layer.drop(columns=[c for c in ("jenis_kantong", "id_kantong") if c in layer.columns])
-    outlines, colors = _pocket_object(desa.merge(table, on="kode_desa", how="left"),
-                                      _close_union)
+    outlines, colors = _pocket_object(desa.merge(table, on="kode_desa", how="left"), _close_union)
     if not len(outlines):
         return []
     width = POCKET_WEIGHT * 0.6  # pixels on the screen -> points on the page
-    handles: list[Artist] = [Patch(visible=False, label=""),  # a blank line, then the heading
-                             Patch(visible=False, label=label("pockets_layer", lang))]
+    handles: list[Artist] = [
+        Patch(visible=False, label=""),  # a blank line, then the heading
+        Patch(visible=False, label=label("pockets_layer", lang)),
+    ]
     for k, (kind, color) in enumerate(colors.items()):
         # Dashed (cold types) as on the map; dashes scale with the line width.
-        style: tuple[float, tuple[float, ...]] = (0.0, (3.0, 2.0) if POCKET_DASH.get(kind)
-                                                   else (1.0, 0.0))
+        style: tuple[float, tuple[float, ...]] = (
+            0.0,
+            (3.0, 2.0) if POCKET_DASH.get(kind) else (1.0, 0.0),
+        )
         edges = outlines[outlines["k"] == k].boundary
         edges.plot(ax=ax, color="white", linewidth=width + POCKET_CASING * 0.6, zorder=3)
         edges.plot(ax=ax, color=color, linewidth=width, linestyle=style, zorder=3.1)
@@ -319,12 +367,16 @@ def _close_union(geoms: np.ndarray) -> object:
     :data:`POCKET_CLOSE_M` metres, mitred so that corners stay sharp) removes them.
     """
     union = shapely.union_all(geoms)
-    return shapely.buffer(shapely.buffer(union, POCKET_CLOSE_M, join_style="mitre"),
-                          -POCKET_CLOSE_M, join_style="mitre")
+    return shapely.buffer(
+        shapely.buffer(union, POCKET_CLOSE_M, join_style="mitre"),
+        -POCKET_CLOSE_M,
+        join_style="mitre",
+    )
 
 
-def _furnish(ax, classification: Classification, title: str, lang: str,
-             extra: list[Artist]) -> None:
+def _furnish(
+    ax, classification: Classification, title: str, lang: str, extra: list[Artist]
+) -> None:
     """Title, legend (the classes, then ``extra`` entries: a blank line, a heading and its
     entries), north arrow and scale bar; no axes (the coordinates are UTM metres)."""
     ax.set_axis_off()
@@ -333,15 +385,25 @@ def _furnish(ax, classification: Classification, title: str, lang: str,
     ax.set_aspect("equal", adjustable="datalim")
     # Over the page, not the axes: a long atlas title is never cut at the page's edge.
     ax.figure.suptitle(title, fontsize=14, fontweight="bold", **LITERAL)
-    handles: list[Artist] = [Patch(facecolor=c, edgecolor="#777777", label=t)
-                             for c, t in graduated_items(classification, lang)]
+    handles: list[Artist] = [
+        Patch(facecolor=c, edgecolor="#777777", label=t)
+        for c, t in graduated_items(classification, lang)
+    ]
     handles += extra
     # Beside the frame, never over the data; the heading with its unit and the class labels
     # are those of the HTML map (legend_heading, Classification.legend_items).
     heading = "\n".join(textwrap.wrap(legend_heading(classification.column, lang), 28))
-    legend = ax.legend(handles=handles, title=heading, loc="upper left",
-                       bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8,
-                       title_fontsize=8, frameon=True, alignment="left")
+    legend = ax.legend(
+        handles=handles,
+        title=heading,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+        fontsize=8,
+        title_fontsize=8,
+        frameon=True,
+        alignment="left",
+    )
     for text in (legend.get_title(), *legend.get_texts()):
         text.set(**LITERAL)
     if extra:  # the heading of the extra entries, in bold like the legend's title
@@ -349,9 +411,15 @@ def _furnish(ax, classification: Classification, title: str, lang: str,
     # Beside the frame too, below the legend: over the data they would hide a desa (an island
     # in a corner of the frame, say). Packed in one box so the layout makes room for both.
     box = VPacker(children=[_north_arrow(lang), _scale_bar(ax)], align="left", pad=0, sep=10)
-    furniture = AnchoredOffsetbox(loc="lower left", child=box, frameon=False,
-                                  bbox_to_anchor=(1.02, 0.0), bbox_transform=ax.transAxes,
-                                  borderpad=0.0, pad=0.0)
+    furniture = AnchoredOffsetbox(
+        loc="lower left",
+        child=box,
+        frameon=False,
+        bbox_to_anchor=(1.02, 0.0),
+        bbox_transform=ax.transAxes,
+        borderpad=0.0,
+        pad=0.0,
+    )
     furniture.set_gid(FURNITURE_GID)
     ax.add_artist(furniture)
 
@@ -359,11 +427,28 @@ def _furnish(ax, classification: Classification, title: str, lang: str,
 def _north_arrow(lang: str) -> VPacker:
     """The north arrow: the word for north above an arrow pointing up (sizes in points)."""
     arrow = DrawingArea(16, 30)
-    arrow.add_artist(FancyArrow(8, 0, 0, 28, width=4, head_width=12, head_length=10,
-                                length_includes_head=True, color="black"))
-    return VPacker(children=[TextArea(label("north", lang),
-                                      textprops=dict(fontsize=12, fontweight="bold")), arrow],
-                   align="center", pad=0, sep=2)
+    arrow.add_artist(
+        FancyArrow(
+            8,
+            0,
+            0,
+            28,
+            width=4,
+            head_width=12,
+            head_length=10,
+            length_includes_head=True,
+            color="black",
+        )
+    )
+    return VPacker(
+        children=[
+            TextArea(label("north", lang), textprops=dict(fontsize=12, fontweight="bold")),
+            arrow,
+        ],
+        align="center",
+        pad=0,
+        sep=2,
+    )
 
 
 def _scale_bar(ax) -> AuxTransformBox:
@@ -379,8 +464,16 @@ def _scale_bar(ax) -> AuxTransformBox:
     height = length / 25
     bar = AuxTransformBox(ax.transData)
     for i, color in enumerate(("black", "white")):
-        bar.add_artist(Rectangle((i * length / 2, 0), length / 2, height,
-                                 facecolor=color, edgecolor="black", linewidth=0.8))
+        bar.add_artist(
+            Rectangle(
+                (i * length / 2, 0),
+                length / 2,
+                height,
+                facecolor=color,
+                edgecolor="black",
+                linewidth=0.8,
+            )
+        )
     text = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
     for x, words in ((0.0, "0"), (length, text)):
         bar.add_artist(Text(x, height * 1.6, words, ha="center", va="bottom", fontsize=8))

@@ -23,29 +23,42 @@ from .layers import category_label
 #: ``pocket`` rows show the pocket type's legend text, ``match`` rows how the join matched the
 #: row (``cara_padan``: kode / nama / mirip).
 DESA_TOOLTIP = (
-    ("nama_desa", "text"), ("nama_kecamatan", "text"), ("kode_desa", "text"),
-    ("jumlah_miskin_ekstrem", "int"), ("jumlah_keluarga_miskin_ekstrem", "int"),
-    ("jumlah_penduduk", "int"), ("persen_miskin_ekstrem", "percent"),
-    ("kepadatan_miskin_ekstrem", "decimal"), ("jenis_kantong", "pocket"), ("id_kantong", "text"),
+    ("nama_desa", "text"),
+    ("nama_kecamatan", "text"),
+    ("kode_desa", "text"),
+    ("jumlah_miskin_ekstrem", "int"),
+    ("jumlah_keluarga_miskin_ekstrem", "int"),
+    ("jumlah_penduduk", "int"),
+    ("persen_miskin_ekstrem", "percent"),
+    ("kepadatan_miskin_ekstrem", "decimal"),
+    ("jenis_kantong", "pocket"),
+    ("id_kantong", "text"),
     ("cara_padan", "match"),
 )
 #: ``jumlah_desa`` is shown as "n dari N desa" berdata (with ``jumlah_desa_tanpa_data``).
 KECAMATAN_TOOLTIP = (
-    ("nama_kecamatan", "text"), ("kode_kecamatan", "text"),
-    ("jumlah_miskin_ekstrem", "int"), ("jumlah_keluarga_miskin_ekstrem", "int"),
-    ("jumlah_penduduk", "int"), ("persen_miskin_ekstrem", "percent"),
-    ("kepadatan_miskin_ekstrem", "decimal"), ("desa_berdata", "berdata"),
+    ("nama_kecamatan", "text"),
+    ("kode_kecamatan", "text"),
+    ("jumlah_miskin_ekstrem", "int"),
+    ("jumlah_keluarga_miskin_ekstrem", "int"),
+    ("jumlah_penduduk", "int"),
+    ("persen_miskin_ekstrem", "percent"),
+    ("kepadatan_miskin_ekstrem", "decimal"),
+    ("desa_berdata", "berdata"),
 )
 #: Columns of the short hover tooltip (the click popup shows every row).
-TOOLTIP_COLUMNS = ("nama_desa", "nama_kecamatan", "jumlah_miskin_ekstrem",
-                   "persen_miskin_ekstrem", "jenis_kantong")
+TOOLTIP_COLUMNS = (
+    "nama_desa",
+    "nama_kecamatan",
+    "jumlah_miskin_ekstrem",
+    "persen_miskin_ekstrem",
+    "jenis_kantong",
+)
 #: Kinds of the mapped column when it is not in the rows above.
 _KIND_BY_PREFIX = (("jumlah_", "int"), ("persen_", "percent"), ("kepadatan_", "decimal"))
 
 
-def tooltip_rows(
-    level: str, column: str | None = None
-) -> tuple[tuple[str, str], ...]:
+def tooltip_rows(level: str, column: str | None = None) -> tuple[tuple[str, str], ...]:
     """The (column, kind) rows of a ``desa`` or ``kecamatan`` tooltip, with ``column`` included."""
     rows: tuple[tuple[str, str], ...] = DESA_TOOLTIP if level == "desa" else KECAMATAN_TOOLTIP
     if column and column not in {c for c, _ in rows}:
@@ -104,14 +117,22 @@ def _texts(gdf: gpd.GeoDataFrame, column: str, kind: str, lang: str) -> list[str
     "11 dari 18 desa", and a count of an area flagged ``jumlah_sebagian`` "1.234 (dari desa
     berdata)", since it sums only the desa that have it."""
     if kind == "berdata" and "jumlah_desa" in gdf.columns:
-        return [text("tooltip.of", lang, n=format_value(n, "int", lang),
-                     total=format_value(t, "int", lang))
-                for n, t in zip(gdf[column], gdf["jumlah_desa"], strict=True)]
+        return [
+            text(
+                "tooltip.of",
+                lang,
+                n=format_value(n, "int", lang),
+                total=format_value(t, "int", lang),
+            )
+            for n, t in zip(gdf[column], gdf["jumlah_desa"], strict=True)
+        ]
     texts = [format_value(v, "int" if kind == "berdata" else kind, lang) for v in gdf[column]]
     if column.startswith("jumlah_") and "jumlah_sebagian" in gdf.columns:
         partial = gdf["jumlah_sebagian"].fillna(0).astype(bool).to_numpy()
-        texts = [text("tooltip.partial", lang, value=t) if p and t != "–" else t
-                 for t, p in zip(texts, partial, strict=True)]
+        texts = [
+            text("tooltip.partial", lang, value=t) if p and t != "–" else t
+            for t, p in zip(texts, partial, strict=True)
+        ]
     return texts
 
 

@@ -46,8 +46,12 @@ def build_topology(layers: dict[str, gpd.GeoDataFrame], grid_m: float = GRID_M) 
     extent_m = max(maxx - minx, maxy - miny) * 111_320.0  # degrees to metres, near the equator
     steps = int(min(max(extent_m / grid_m, 1_000), 1_000_000))
     topo = topojson.Topology(
-        frames, object_name=list(layers), topology=True, prequantize=steps,
-        presimplify=False, toposimplify=False,
+        frames,
+        object_name=list(layers),
+        topology=True,
+        prequantize=steps,
+        presimplify=False,
+        toposimplify=False,
     )
     return topo.to_dict()
 
@@ -161,12 +165,19 @@ class TopoGeoJson(folium.GeoJson, InertMacroElement):
     ):
         columns = topology.columns[obj]
         # folium's tooltip, popup and search check field names against the first feature.
-        sample = {"type": "FeatureCollection", "features": [
-            {"type": "Feature", "geometry": None,
-             "properties": {key: values[0] for key, values in columns.items() if values}}
-        ]}
-        super().__init__(sample, name=name, show=show, control=control, tooltip=tooltip,
-                         popup=popup, **options)
+        sample = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": None,
+                    "properties": {key: values[0] for key, values in columns.items() if values},
+                }
+            ],
+        }
+        super().__init__(
+            sample, name=name, show=show, control=control, tooltip=tooltip, popup=popup, **options
+        )
         self._name = "TopoGeoJson"
         self.topology = topology
         self.object = obj

@@ -47,7 +47,6 @@ DIRECTION_COLORS = {"baru": "#9e9ac8", "hilang": "#737373", "tidak_sebanding": "
 REACHED_COLOR = "#1a9850"
 
 
-
 def _t(key: str, lang: str, **values: object) -> str:
     return text(f"trend_map.{key}", lang, **values)
 
@@ -70,15 +69,25 @@ def change_classification(values: pd.Series, column: str, tolerance: float) -> C
     y = np.asarray(values, dtype=float)
     y = y[~np.isnan(y)]
     middle = max(tolerance if column == "perubahan_persen" else 0.5, 1e-9)
-    top = _nice(max(float(np.abs(y).max()) if y.size else 0.0, 4 * middle,
-                    0.0 if column == "perubahan_persen" else 8.0))
+    top = _nice(
+        max(
+            float(np.abs(y).max()) if y.size else 0.0,
+            4 * middle,
+            0.0 if column == "perubahan_persen" else 8.0,
+        )
+    )
     half = top / 2
     quarter = max(top / 4, (middle + half) / 2) if top / 4 <= middle else top / 4
     cmap = colormaps["RdBu_r"]
     colors = tuple(to_hex(cmap(x)) for x in (0.02, 0.17, 0.33, 0.5, 0.67, 0.83, 0.98))
-    return Classification(column=column, scheme="user", lower=-top,
-                          bins=(-half, -quarter, -middle, middle, quarter, half, top),
-                          colors=colors, decimals=2 if column == "perubahan_persen" else 0)
+    return Classification(
+        column=column,
+        scheme="user",
+        lower=-top,
+        bins=(-half, -quarter, -middle, middle, quarter, half, top),
+        colors=colors,
+        decimals=2 if column == "perubahan_persen" else 0,
+    )
 
 
 def _change_labels(change: Classification, lang: str) -> list[str]:
@@ -99,42 +108,59 @@ def _change_labels(change: Classification, lang: str) -> list[str]:
         first, last = math.floor(lo) + 1, math.floor(hi)
         if i == 0:
             first = math.ceil(lo)
-        labels.append(format_number(first, 0, lang) if first == last else
-                      f"{format_number(first, 0, lang)} – {format_number(last, 0, lang)}")
+        labels.append(
+            format_number(first, 0, lang)
+            if first == last
+            else f"{format_number(first, 0, lang)} – {format_number(last, 0, lang)}"
+        )
     return labels
 
 
 def _vintage_classification(trend: Trend) -> tuple[Classification, str]:
     """One set of classes for every vintage's rate (or count), so colours compare across years."""
-    kind = "persen" if trend.rate and all(trend.column(lb, "persen") in trend.desa.columns
-                                          for lb in trend.labels) else "jumlah"
+    kind = (
+        "persen"
+        if trend.rate
+        and all(trend.column(lb, "persen") in trend.desa.columns for lb in trend.labels)
+        else "jumlah"
+    )
     pooled = pd.concat([trend.desa[trend.column(lb, kind)] for lb in trend.labels])
     column = trend.rate if kind == "persen" and trend.rate else trend.measure
     return make_classification(pooled, column=column, scheme="quantiles", k=5), kind
 
 
 def _gap_classification(values: pd.Series, column: str) -> Classification:
-    """"Target reached" (≤ 0) then four classes of the distance still to go."""
+    """ "Target reached" (≤ 0) then four classes of the distance still to go."""
     y = np.asarray(values, dtype=float)
     y = y[~np.isnan(y)]
     above = y[y > 0]
     lower = float(min(y.min(), 0.0)) if y.size else 0.0
     decimals = 2 if column == "selisih_target_persen" else 0
     if above.size == 0:
-        return Classification(column=column, scheme="user", lower=lower, bins=(0.0,),
-                              colors=(REACHED_COLOR,), decimals=decimals)
+        return Classification(
+            column=column,
+            scheme="user",
+            lower=lower,
+            bins=(0.0,),
+            colors=(REACHED_COLOR,),
+            decimals=decimals,
+        )
     steps = make_classification(above, column=column, scheme="quantiles", k=4, cmap="YlOrRd")
-    return Classification(column=column, scheme="user", lower=lower,
-                          bins=(0.0, *steps.bins), colors=(REACHED_COLOR, *steps.colors),
-                          decimals=decimals)
+    return Classification(
+        column=column,
+        scheme="user",
+        lower=lower,
+        bins=(0.0, *steps.bins),
+        colors=(REACHED_COLOR, *steps.colors),
+        decimals=decimals,
+    )
 
 
 def _series_text(row: pd.Series, columns: list[tuple[str, str]], kind: str, lang: str) -> str:
     parts = []
     for lb, column in columns:
         value = row.get(column)
-        text = format_percent(value, 2, lang) if kind == "persen" else format_number(value, 0,
-                                                                                      lang)
+        text = format_percent(value, 2, lang) if kind == "persen" else format_number(value, 0, lang)
         parts.append(f"{lb}: {text}")
     return html.escape(" → ".join(parts))
 
@@ -198,10 +224,11 @@ def trend_map(
     for i, lb in enumerate(trend.labels):
         props[f"v{i}"] = vintage.assign(web[trend.column(lb, kind)]).astype(int)
     props["g"] = gap.assign(web[gap_col]).astype(int)
-    props["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"],
-                                              strict=True)]
-    objects = {"desa": gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326),
-               "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326)}
+    props["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"], strict=True)]
+    objects = {
+        "desa": gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326),
+        "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326),
+    }
     topology = TopologyData(build_topology(objects))
 
     # Metric scale only (MapDecorations adds it); quarter zoom steps, as the choropleth.
@@ -210,37 +237,72 @@ def trend_map(
     topology.add_to(m)
 
     change_name = _t("change_layer", lang, first=first, last=last)
-    heading = _t("change_pp" if change_col == "perubahan_persen" else "change_n", lang,
-                 first=first, last=last)
+    heading = _t(
+        "change_pp" if change_col == "perubahan_persen" else "change_n",
+        lang,
+        first=first,
+        last=last,
+    )
     main = add_polygon_layer(
-        m, topology, "desa", name=change_name, fields=fields, aliases=aliases,
-        style=palette_style([*change.colors, *DIRECTION_COLORS.values()], change.no_data_color,
-                            opacity=0.8, weight=0.4))
+        m,
+        topology,
+        "desa",
+        name=change_name,
+        fields=fields,
+        aliases=aliases,
+        style=palette_style(
+            [*change.colors, *DIRECTION_COLORS.values()],
+            change.no_data_color,
+            opacity=0.8,
+            weight=0.4,
+        ),
+    )
     items = list(zip(change.colors, _change_labels(change, lang), strict=True))
     items += [(c, _t(f"arah:{a}", lang)) for a, c in DIRECTION_COLORS.items()]
     items.append((change.no_data_color, _t("arah:tanpa_data", lang)))
     sections = [section_html(change_name, heading, items)]
     for i, lb in enumerate(trend.labels):
         name = _t("vintage_layer", lang, label=lb)
-        add_polygon_layer(m, topology, "desa", name=name, fields=fields, aliases=aliases,
-                          show=False,
-                          style=palette_style(list(vintage.colors), vintage.no_data_color,
-                                              opacity=0.8, weight=0.4, key=f"v{i}"))
+        add_polygon_layer(
+            m,
+            topology,
+            "desa",
+            name=name,
+            fields=fields,
+            aliases=aliases,
+            show=False,
+            style=palette_style(
+                list(vintage.colors), vintage.no_data_color, opacity=0.8, weight=0.4, key=f"v{i}"
+            ),
+        )
         heading = f"{name}: {label(vintage.column, lang)}"
         if lb not in trend.series:
             heading += " " + _t("apart", lang)
         sections.append(section_html(name, heading, graduated_items(vintage, lang), shown=False))
     if web[gap_col].notna().any():  # no gap for a measure the target is not about (desil)
         gap_name = _t("gap_layer", lang, target=target)
-        add_polygon_layer(m, topology, "desa", name=gap_name, fields=fields, aliases=aliases,
-                          show=False,
-                          style=palette_style(list(gap.colors), gap.no_data_color, opacity=0.8,
-                                              weight=0.4, key="g"))
+        add_polygon_layer(
+            m,
+            topology,
+            "desa",
+            name=gap_name,
+            fields=fields,
+            aliases=aliases,
+            show=False,
+            style=palette_style(
+                list(gap.colors), gap.no_data_color, opacity=0.8, weight=0.4, key="g"
+            ),
+        )
         gap_items = graduated_items(gap, lang)
         gap_items[0] = (gap_items[0][0], _t("reached", lang))
-        sections.append(section_html(gap_name, _t("gap_pp" if kind == "persen" else "gap_n",
-                                                  lang, last=last, target=target),
-                                     gap_items, shown=False))
+        sections.append(
+            section_html(
+                gap_name,
+                _t("gap_pp" if kind == "persen" else "gap_n", lang, last=last, target=target),
+                gap_items,
+                shown=False,
+            )
+        )
     add_outline_layer(m, topology, "kecamatan", lang)
     KecamatanLabels(outlines, label("kecamatan_labels", lang), show=len(outlines) <= 40).add_to(m)
     LabelDeclutter().add_to(m)
@@ -248,19 +310,27 @@ def trend_map(
     notes = [_t("better", lang)]
     if change_col == "perubahan_persen":
         notes.append(_t("tolerance", lang, tol=format_number(trend.tolerance, 2, lang)))
-    notes += [n.en if lang == "en" else str(n) for n in trend.notes
-              if str(n).startswith("PERHATIAN")]
+    notes += [
+        n.en if lang == "en" else str(n) for n in trend.notes if str(n).startswith("PERHATIAN")
+    ]
     foot = [f"{label('source', lang)}: {source}"] if source else []
     foot.append(f"{label('vintage', lang)}: {', '.join(trend.labels)}")
     # The opening view is the data's extent, fitted beside the title and legend boxes.
-    MapDecorations(title or _t("title", lang, first=first, last=last), notes, sections,
-                   foot, bounds=tuple(web.total_bounds), lang=lang).add_to(m)
+    MapDecorations(
+        title or _t("title", lang, first=first, last=last),
+        notes,
+        sections,
+        foot,
+        bounds=tuple(web.total_bounds),
+        lang=lang,
+    ).add_to(m)
     add_controls(m, search_layer=main, search_label="s", kecamatan=outlines, lang=lang)
     return m
 
 
-def _tooltips(trend: Trend, web: gpd.GeoDataFrame, kind: str, change_col: str, gap_col: str,
-              lang: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+def _tooltips(
+    trend: Trend, web: gpd.GeoDataFrame, kind: str, change_col: str, gap_col: str, lang: str
+) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Escaped, pre-formatted tooltip texts ``t0`` ... and their escaped aliases."""
     rows: list[tuple[str, list[str]]] = [
         (label("nama_desa", lang), [html.escape(str(v)) for v in web["nama_desa"]]),
@@ -269,21 +339,36 @@ def _tooltips(trend: Trend, web: gpd.GeoDataFrame, kind: str, change_col: str, g
     ]
     if kind == "persen":
         columns = [(lb, trend.column(lb, "persen")) for lb in trend.labels]
-        rows.append((f"{_t('series', lang)} ({label(trend.rate or trend.measure, lang)})",
-                     [_series_text(r, columns, "persen", lang) for _, r in web.iterrows()]))
+        rows.append(
+            (
+                f"{_t('series', lang)} ({label(trend.rate or trend.measure, lang)})",
+                [_series_text(r, columns, "persen", lang) for _, r in web.iterrows()],
+            )
+        )
     columns = [(lb, trend.column(lb)) for lb in trend.labels]
-    rows.append((f"{_t('series_n', lang)} ({label(trend.measure, lang)})",
-                 [_series_text(r, columns, "jumlah", lang) for _, r in web.iterrows()]))
+    rows.append(
+        (
+            f"{_t('series_n', lang)} ({label(trend.measure, lang)})",
+            [_series_text(r, columns, "jumlah", lang) for _, r in web.iterrows()],
+        )
+    )
     unit = f" {_t('points', lang)}" if change_col == "perubahan_persen" else ""
     decimals = 2 if change_col == "perubahan_persen" else 0
-    rows.append((f"{_t('change', lang)} {trend.series[0]}–{trend.series[-1]}",
-                 [_signed(v, decimals, lang, unit) for v in web[change_col]]))
-    rows.append((_t("direction", lang),
-                 [html.escape(_t(f"arah:{a}", lang)) for a in web["arah"]]))
+    rows.append(
+        (
+            f"{_t('change', lang)} {trend.series[0]}–{trend.series[-1]}",
+            [_signed(v, decimals, lang, unit) for v in web[change_col]],
+        )
+    )
+    rows.append((_t("direction", lang), [html.escape(_t(f"arah:{a}", lang)) for a in web["arah"]]))
     if web[gap_col].notna().any():
         gap_unit = f" {_t('points', lang)}" if gap_col == "selisih_target_persen" else ""
-        rows.append((_t("gap", lang),
-                     [_signed(v, 2 if gap_unit else 0, lang, gap_unit) for v in web[gap_col]]))
+        rows.append(
+            (
+                _t("gap", lang),
+                [_signed(v, 2 if gap_unit else 0, lang, gap_unit) for v in web[gap_col]],
+            )
+        )
     props = pd.DataFrame({f"t{i}": values for i, (_, values) in enumerate(rows)})
     return props, [f"t{i}" for i in range(len(rows))], [html.escape(a) for a, _ in rows]
 
@@ -299,8 +384,12 @@ def trend_chart(trend: Trend, *, title: str | None = None, lang: str = "id") -> 
     A matplotlib figure (16:9, for slides); save it with ``fig.savefig(path, dpi=150)``.
     """
     check_lang(lang)
-    kind = "persen" if trend.rate and all(trend.column(lb, "persen") in trend.kecamatan.columns
-                                          for lb in trend.labels) else "jumlah"
+    kind = (
+        "persen"
+        if trend.rate
+        and all(trend.column(lb, "persen") in trend.kecamatan.columns for lb in trend.labels)
+        else "jumlah"
+    )
     fig = Figure(figsize=(11, 6.2))
     ax = fig.add_subplot()
     x = np.arange(len(trend.labels))
@@ -310,47 +399,93 @@ def trend_chart(trend: Trend, *, title: str | None = None, lang: str = "id") -> 
     kecamatan = table[table["tingkat"] == "kecamatan"]
     for i, (_, row) in enumerate(kecamatan.iterrows()):
         y = np.array([row.get(trend.column(lb, kind), np.nan) for lb in trend.labels], float)
-        ax.plot(x[inside], y[inside], color=colors(i % 20), linewidth=0.9, alpha=0.75,
-                marker="o", markersize=2.5, label=str(row["nama_kecamatan"]))
-        ax.plot(x[~inside], y[~inside], color=colors(i % 20), linestyle="none", marker="o",
-                markersize=2.5, alpha=0.75)
+        ax.plot(
+            x[inside],
+            y[inside],
+            color=colors(i % 20),
+            linewidth=0.9,
+            alpha=0.75,
+            marker="o",
+            markersize=2.5,
+            label=str(row["nama_kecamatan"]),
+        )
+        ax.plot(
+            x[~inside],
+            y[~inside],
+            color=colors(i % 20),
+            linestyle="none",
+            marker="o",
+            markersize=2.5,
+            alpha=0.75,
+        )
     for _, row in trend.kabupaten.iterrows():
         y = np.array([row.get(trend.column(lb, kind), np.nan) for lb in trend.labels], float)
-        ax.plot(x[inside], y[inside], color="black", linewidth=3, marker="o", markersize=7,
-                label=str(row["nama_kecamatan"]), zorder=5)
-        ax.plot(x[~inside], y[~inside], color="black", linestyle="none", marker="s",
-                markersize=7, zorder=5)
+        ax.plot(
+            x[inside],
+            y[inside],
+            color="black",
+            linewidth=3,
+            marker="o",
+            markersize=7,
+            label=str(row["nama_kecamatan"]),
+            zorder=5,
+        )
+        ax.plot(
+            x[~inside],
+            y[~inside],
+            color="black",
+            linestyle="none",
+            marker="s",
+            markersize=7,
+            zorder=5,
+        )
         for xi, yi in zip(x, y, strict=True):
             if not np.isnan(yi):
-                text = format_percent(yi, 2, lang) if kind == "persen" else format_number(
-                    yi, 0, lang)
-                ax.annotate(text, (xi, yi), textcoords="offset points", xytext=(0, 10),
-                            ha="center", fontsize=10, fontweight="bold", zorder=6,
-                            bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                                  "alpha": 0.85}, **LITERAL)
+                text = (
+                    format_percent(yi, 2, lang) if kind == "persen" else format_number(yi, 0, lang)
+                )
+                ax.annotate(
+                    text,
+                    (xi, yi),
+                    textcoords="offset points",
+                    xytext=(0, 10),
+                    ha="center",
+                    fontsize=10,
+                    fontweight="bold",
+                    zorder=6,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                    **LITERAL,
+                )
     if trend.desa["selisih_target_jiwa"].notna().any():  # the target is about this measure
-        ax.axhline(trend.target if kind == "persen" else 0.0, color="#1a9850", linestyle="--",
-                   linewidth=1.8,
-                   label=_t("target_line", lang, target=format_percent(trend.target, 2, lang)))
-    ax.set_xticks(x, [lb if lb in trend.series else f"{lb}\n{_t('apart', lang)}"
-                      for lb in trend.labels])
+        ax.axhline(
+            trend.target if kind == "persen" else 0.0,
+            color="#1a9850",
+            linestyle="--",
+            linewidth=1.8,
+            label=_t("target_line", lang, target=format_percent(trend.target, 2, lang)),
+        )
+    ax.set_xticks(
+        x, [lb if lb in trend.series else f"{lb}\n{_t('apart', lang)}" for lb in trend.labels]
+    )
     decimals = 1 if kind == "persen" else 0
     suffix = " %" if kind == "persen" else ""
-    ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _: format_number(v, decimals, lang) + suffix))
+    ax.yaxis.set_major_formatter(
+        FuncFormatter(lambda v, _: format_number(v, decimals, lang) + suffix)
+    )
     ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     ax.grid(axis="y", color="#dddddd")
     column = trend.rate if kind == "persen" and trend.rate else trend.measure
-    ax.set_title(title or _t("chart_title", lang, measure=label(column, lang)), fontsize=13,
-                 **LITERAL)
+    ax.set_title(
+        title or _t("chart_title", lang, measure=label(column, lang)), fontsize=13, **LITERAL
+    )
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     for entry in legend.get_texts():  # kecamatan names are data, never mathematics
         entry.set_parse_math(False)
         entry.set_usetex(False)
-    warnings = [n.en if lang == "en" else str(n) for n in trend.notes
-                if str(n).startswith("PERHATIAN")]
+    warnings = [
+        n.en if lang == "en" else str(n) for n in trend.notes if str(n).startswith("PERHATIAN")
+    ]
     if warnings:
-        fig.text(0.01, 0.01, "\n".join(warnings), fontsize=7, color="#b2182b", wrap=True,
-                 **LITERAL)
+        fig.text(0.01, 0.01, "\n".join(warnings), fontsize=7, color="#b2182b", wrap=True, **LITERAL)
     fig.tight_layout(rect=(0, 0.06 if warnings else 0, 1, 1))
     return fig
