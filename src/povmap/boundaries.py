@@ -41,6 +41,18 @@ WGS84 = "EPSG:4326"
 #: World Cylindrical Equal Area: one projection for areas anywhere in Indonesia, never degrees.
 EQUAL_AREA = "EPSG:6933"
 ENGINES = ("pyogrio", "fiona")
+#: The canonical area columns of a desa layer (codes and names, desa up to provinsi), in the order
+#: tables show them; a layer holds those its file had.
+AREA_COLUMNS = (
+    "kode_desa",
+    "nama_desa",
+    "kode_kecamatan",
+    "nama_kecamatan",
+    "kode_kabupaten",
+    "nama_kabupaten",
+    "kode_provinsi",
+    "nama_provinsi",
+)
 
 #: Canonical columns per level, from the top of the hierarchy down.
 CANONICAL = {

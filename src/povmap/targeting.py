@@ -37,7 +37,13 @@ import pandas as pd
 from ._errors import PovmapInputError, Text
 from ._messages import message, text
 from ._module import make_callable
-from .boundaries import BoundaryLayer, boundary_level, boundary_notes, read_boundaries
+from .boundaries import (
+    AREA_COLUMNS,
+    BoundaryLayer,
+    boundary_level,
+    boundary_notes,
+    read_boundaries,
+)
 from .counts import CountsInfo, CountsTable
 from .i18n import format_number
 from .join import JoinReport, join
@@ -56,17 +62,6 @@ from .registers import (
 #: Default target desil (families in desil 1 to this) and eligibility desil (above it: inclusion).
 DESIL_SASARAN = 1
 DESIL_LAYAK = 4
-#: Area columns of the per-desa layer, from the boundaries.
-AREA_COLUMNS = (
-    "kode_desa",
-    "nama_desa",
-    "kode_kecamatan",
-    "nama_kecamatan",
-    "kode_kabupaten",
-    "nama_kabupaten",
-    "kode_provinsi",
-    "nama_provinsi",
-)
 #: ``{rate: (count, denominator)}`` of the fixed measures (programs and needs add their own).
 FIXED_RATES = {
     "persen_sasaran_tanpa_program": ("keluarga_sasaran_tanpa_program", "keluarga_sasaran"),

@@ -34,7 +34,13 @@ import pandas as pd
 from ._errors import PovmapInputError, Text
 from ._messages import message, text
 from ._module import make_callable
-from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, read_boundaries
+from .boundaries import (
+    AREA_COLUMNS,
+    BoundaryInfo,
+    BoundaryLayer,
+    boundary_level,
+    read_boundaries,
+)
 from .codes import code_level, code_system
 from .counts import CountsInfo, CountsTable, read_counts
 from .defaults import TARGET_PERCENT, TOLERANCE_POINTS
@@ -666,20 +672,7 @@ def _wide(
     labels: list[str],
     measures: dict[str, str],
 ) -> gpd.GeoDataFrame:
-    keep = [
-        c
-        for c in (
-            "kode_desa",
-            "nama_desa",
-            "kode_kecamatan",
-            "nama_kecamatan",
-            "kode_kabupaten",
-            "nama_kabupaten",
-            "kode_provinsi",
-            "nama_provinsi",
-        )
-        if c in bounds.columns
-    ]
+    keep = [c for c in AREA_COLUMNS if c in bounds.columns]
     out = pd.DataFrame(bounds[keep]).copy()
     for label in labels:
         layer = joined[label].set_index("kode_desa")
