@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 import click
 
 from ._errors import LANGS, PovmapError, in_lang, reason
-from ._io import staged_outputs
 from ._messages import entry, has, keys, text
 from ._messages import message as errors_message
 from ._privacy import mask_text
@@ -169,6 +168,9 @@ def _writes(files=None, folders=None, inputs=("boundaries", "counts")):
     def decorate(command):
         @functools.wraps(command)
         def wrapper(*args, **kw):
+            # Imported when a command runs, not for --help: _io pulls in ctypes, hashlib, tempfile.
+            from ._io import staged_outputs
+
             read = inputs(kw) if callable(inputs) else [kw.get(name) for name in inputs]
             with staged_outputs(
                 files(kw) if files else (), folders(kw) if folders else (), inputs=read
