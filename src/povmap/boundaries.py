@@ -43,16 +43,7 @@ EQUAL_AREA = "EPSG:6933"
 ENGINES = ("pyogrio", "fiona")
 #: The canonical area columns of a desa layer (codes and names, desa up to provinsi), in the order
 #: tables show them; a layer holds those its file had.
-AREA_COLUMNS = (
-    "kode_desa",
-    "nama_desa",
-    "kode_kecamatan",
-    "nama_kecamatan",
-    "kode_kabupaten",
-    "nama_kabupaten",
-    "kode_provinsi",
-    "nama_provinsi",
-)
+AREA_COLUMNS = tuple(c for lv in reversed(LEVELS) for c in (f"kode_{lv}", f"nama_{lv}"))
 
 #: Canonical columns per level, from the top of the hierarchy down.
 CANONICAL = {

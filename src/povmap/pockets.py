@@ -33,6 +33,7 @@ import shapely
 
 from ._errors import PovmapInputError
 from ._messages import Text, text
+from .boundaries import AREA_COLUMNS
 from .classify import Classified, layer_frame
 from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
 from .i18n import check_lang, format_number, label, number_text, percent_text
@@ -65,14 +66,8 @@ FLAGGED = ("kantong", "pencilan_tinggi")
 # esda's local Moran quadrants (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL.
 _QUADRANT = {1: "kantong", 2: "pencilan_rendah", 3: "dingin", 4: "pencilan_tinggi"}
 
-_NAME_COLUMNS = (
-    "kode_desa",
-    "nama_desa",
-    "kode_kecamatan",
-    "nama_kecamatan",
-    "kode_kabupaten",
-    "nama_kabupaten",
-)
+#: The area columns a pockets table carries, desa up to kabupaten (a kabupaten's pockets).
+_NAME_COLUMNS = AREA_COLUMNS[:6]
 
 
 @dataclass(frozen=True)
