@@ -58,6 +58,17 @@ def test_every_message_has_both_languages_with_the_same_fields():
     assert same == []
 
 
+def test_singular_forms_name_a_count_and_keep_the_fields():
+    """``en_one`` is the English text for a count of 1: same fields, and ``one`` is one of them."""
+    bad = {
+        key: v
+        for key, v in catalogue().items()
+        if "en_one" in v
+        and (v.get("one") not in _fields(v["en"]) or _fields(v["en_one"]) != _fields(v["en"]))
+    }
+    assert bad == {}
+
+
 def test_entries_read_one_by_one_are_the_whole_file_parsed():
     """A run parses only the entries it uses (startup): they must read as tomllib reads them."""
     assert {key: entry(key) for key in keys()} == catalogue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import string
 import json
 import pickle
 from pathlib import Path
@@ -141,7 +142,8 @@ def test_impossible_values_listed_by_row_in_english(tmp_path):
     counts.to_csv(path, index=False)
     result = _join(need(DEMO_DESA), path, "-o", tmp_path / "j.gpkg", "--lang", "en")
     assert result.exit_code == 1, result.output
-    assert "values cannot be true" in result.stderr
+    # One impossible value: the English singular, not "1 values".
+    assert "negatif.csv: 1 value cannot be true:" in result.stderr
     assert "  - row 2: " in result.stderr and "is negative (-5)" in result.stderr
     assert "--allow-invalid" in result.stderr and "baris" not in result.stderr
 
@@ -219,3 +221,26 @@ def test_export_metadata_note_follows_lang(tmp_path):
     args[4] = tmp_path / "keluaran"
     indonesian = CliRunner().invoke(main, list(map(str, args)))
     assert "Catatan: metadata masih berisi [isi: ...]" in indonesian.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "count"),
+    [
+        ("legend.of", "total"),
+        ("tooltip.of", "total"),
+        ("boundaries.pairs_areas_overlap_more", "n_partial"),
+        ("trend.rows_coded_another_edition", "n_moved"),
+    ],
+)
+def test_english_singular_when_the_count_is_one(key, count):
+    from povmap import _messages
+
+    english = _messages.entry(key)["en"]
+    fields = {name: "x" for _, name, _, _ in string.Formatter().parse(english) if name}
+    one = _messages.text(key, "en", **{**fields, count: 1})
+    many = _messages.text(key, "en", **{**fields, count: 3})
+    assert one != many
+    assert " 1 " in f" {one} " and " 3 " in f" {many} "
+    # The Indonesian form needs no plural: it is the same text with the number changed.
+    one_id = " " + _messages.text(key, "id", **{**fields, count: 1})
+    assert one_id.replace(" 1 ", " 3 ") == " " + _messages.text(key, "id", **{**fields, count: 3})
