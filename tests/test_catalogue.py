@@ -60,11 +60,15 @@ def test_every_message_has_both_languages_with_the_same_fields():
 
 def test_singular_forms_name_a_count_and_keep_the_fields():
     """``en_one`` is the English text for a count of 1: same fields, and ``one`` is one of them."""
+    from povmap._messages import _table
+
+    tables = {key: _table(key) for key in keys()}
+    singular = {key: v for key, v in tables.items() if "en_one" in v}
+    assert len(singular) > 20
     bad = {
         key: v
-        for key, v in catalogue().items()
-        if "en_one" in v
-        and (v.get("one") not in _fields(v["en"]) or _fields(v["en_one"]) != _fields(v["en"]))
+        for key, v in singular.items()
+        if v.get("one") not in _fields(v["en"]) or _fields(v["en_one"]) != _fields(v["en"])
     }
     assert bad == {}
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ast
-import string
 import json
 import pickle
+import string
 from pathlib import Path
 
 import geopandas as gpd
