@@ -8,6 +8,7 @@ import re
 import geopandas as gpd
 import matplotlib.image
 import numpy as np
+import pypdf
 import pytest
 from click.testing import CliRunner
 from conftest import HSS_DESA, KALSEL_DESA, KAYONG_DESA, invoke, make_counts, need
@@ -25,7 +26,7 @@ from povmap.i18n import label
 from povmap.pipeline import Options, run
 from povmap.render.layers import DesaLabels
 from povmap.render.legend import graduated_items
-from povmap.render.static import LABEL_GID, atlas_pages, save_static, static_map
+from povmap.render.static import HALO_GID, LABEL_GID, atlas_pages, save_static, static_map
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +78,12 @@ def test_pdf_map_and_atlas_one_page_per_kecamatan(hss_csv, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page\b", atlas.read_bytes()))
     assert pages == 1 + 11  # the whole kabupaten, then its 11 kecamatan
+    # The names are text in the PDF, not outlines: a planner can search the atlas for a desa.
+    kecamatan = set(gpd.read_file(need(HSS_DESA))["nama_kec"].str.upper())
+    words = set(pypdf.PdfReader(out).pages[0].extract_text().upper().split("\n"))
+    assert len(kecamatan & words) >= 8, words
+    desa_pages = " ".join(page.extract_text() for page in pypdf.PdfReader(atlas).pages[1:])
+    assert "Kandangan Kota" in desa_pages
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "atlas.pdf",
         "peta.manifest.json",
@@ -106,10 +113,18 @@ def _contrast(a: str, b: str) -> float:
 
 
 def _halo(text) -> str | None:
-    """The colour of the outline drawn around ``text`` (a withStroke path effect), if any."""
-    for effect in text.get_path_effects():
-        if isinstance(effect, patheffects.withStroke):
-            return effect._gc.get("foreground")  # the stroke's keyword arguments
+    """The colour of the outline drawn beneath ``text`` (a stroke-only copy of it), if any."""
+    for other in text.axes.texts:
+        if (
+            other.get_gid() == HALO_GID
+            and other.get_text() == text.get_text()
+            and other.xy == text.xy
+            and other.xyann == text.xyann
+            and other.get_zorder() < text.get_zorder()
+        ):
+            for effect in other.get_path_effects():
+                if isinstance(effect, patheffects.Stroke):
+                    return effect._gc.get("foreground")  # the stroke's keyword arguments
     return None
 
 

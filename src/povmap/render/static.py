@@ -45,14 +45,21 @@ LITERAL: dict[str, Any] = {"parse_math": False, "usetex": False}
 #: Width (points) of the white outline around every place name: dark text stays readable on the
 #: darkest class (#222222 on white is 16:1; on the darkest YlOrRd class it would be 1.5:1).
 HALO_WIDTH = 2.5
-HALO = (patheffects.withStroke(linewidth=HALO_WIDTH, foreground="white"),)
+#: The halo alone (no glyph fill): drawn by a copy of each name beneath it. matplotlib turns a
+#: text with path effects into outlines, so the name itself is drawn without any and stays text
+#: in a PDF: a planner can search the atlas for a desa.
+HALO = (patheffects.Stroke(linewidth=HALO_WIDTH, foreground="white"),)
 #: Gaps between neighbouring desa narrower than twice this (metres) are closed in the pocket
 #: outlines of static maps (:func:`_close_union`).
 POCKET_CLOSE_M = 50.0
 #: ``gid`` of the place-name texts (kecamatan and desa), as tests and callers find them.
 LABEL_GID = "povmap-label"
+#: ``gid`` of the white halo drawn beneath each place name (a stroke-only copy of it).
+HALO_GID = "povmap-label-halo"
 #: ``gid`` of the box beside the frame holding the north arrow and the scale bar.
 FURNITURE_GID = "povmap-furniture"
+#: Place names above the polygons and the pocket outlines (drawn at zorder 3 and 3.1).
+_LABEL_ZORDER = 4.0
 #: Where a name that collides at its point is tried next: offsets in font sizes (x, y).
 _NUDGES = ((0.0, 0.0), (0.0, 0.8), (0.0, -0.8), (1.5, 0.0), (-1.5, 0.0))
 
@@ -308,9 +315,9 @@ def place_labels(
             fontsize=fontsize,
             color=color,
             fontweight=weight,
-            path_effects=list(HALO),
             gid=LABEL_GID,
             annotation_clip=False,
+            zorder=_LABEL_ZORDER,
             **LITERAL,
         )
         text.set_in_layout(False)
@@ -326,6 +333,23 @@ def place_labels(
             if inside and not any(box.overlaps(other) for other in taken):
                 taken.append(box)
                 kept.append(text)
+                halo = ax.annotate(
+                    name,
+                    (x, y),
+                    xytext=text.xyann,
+                    textcoords="offset points",
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
+                    color="none",
+                    fontweight=weight,
+                    path_effects=list(HALO),
+                    gid=HALO_GID,
+                    annotation_clip=False,
+                    zorder=_LABEL_ZORDER - 0.01,
+                    **LITERAL,
+                )
+                halo.set_in_layout(False)
                 break
         else:
             text.remove()
