@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import povmap
-from povmap.classify import NO_DATA_CLASS, make_classification
+from povmap.classify import NO_DATA_CLASS, make_classification, quantile_breaks
 
 VALUES = np.array([0.2, 0.5, 0.9, 1.09, 1.5, 2.2, 3.0, 4.5, 7.25, 9.3, np.nan])
 
@@ -25,6 +25,36 @@ def test_breaks_match_mapclassify(scheme):
     expected = mapclassify.classify(VALUES[~np.isnan(VALUES)], scheme=scheme, k=4).bins
     np.testing.assert_allclose(c.bins, expected)
     assert c.lower == 0.2 and len(c.colors) == c.k == 4
+
+
+def test_quantiles_are_mapclassify_quantiles_computed_by_numpy():
+    # Random values (with ties) of many sizes: the same classes as mapclassify.Quantiles, except
+    # a value equal to a quantile that mapclassify's floating point put a hair below it.
+    rng = np.random.default_rng(7)
+    differ = 0
+    for n in range(12, 400, 7):
+        values = rng.gamma(2.0, 3.0, n)
+        if n % 2:
+            values = np.round(values, 1)
+        for k in range(2, 10):
+            ours = np.unique(quantile_breaks(values, k))
+            theirs = mapclassify.Quantiles(values, k=k).bins
+            assert ours.size == theirs.size
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+            moved = np.searchsorted(ours, values) != np.searchsorted(theirs, values)
+            assert set(values[moved]) <= set(ours)
+            differ += int(moved.any())
+    assert differ  # such values exist: the next test pins one
+
+
+def test_a_value_at_an_exact_quantile_is_in_the_class_the_legend_gives_it():
+    # Ten values, nine classes: each quantile is a value (i (n - 1) / k is whole). mapclassify
+    # computes the one at 0.4 as 0.39999999999999997 and colours 0.4 with the class "> 0,4".
+    values = np.round(np.arange(1, 11) * 0.1, 1)
+    c = make_classification(values, column="persen_miskin_ekstrem", k=9)
+    assert c.bins == tuple(values[1:])
+    assert c.assign(values).tolist() == [0, 0, 1, 2, 3, 4, 5, 6, 7, 8]
+    assert c.labels()[2] == "> 0,30 – 0,40"
 
 
 def test_assign_is_inclusive_upper_edge_and_marks_missing():
