@@ -40,12 +40,28 @@ def build_topology(layers: dict[str, gpd.GeoDataFrame], grid_m: float = GRID_M) 
         Object name -> layer in EPSG:4326 whose non-geometry columns become the properties.
     grid_m
         Coordinates are quantized to about this many metres.
+
+    Returns
+    -------
+    dict
+        The TopoJSON ``Topology`` (``objects``, quantized delta-encoded ``arcs``, ``transform``,
+        ``bbox``), as :meth:`topojson.Topology.to_dict` gives it.
     """
+    # What Topology.to_dict returns, without its deep copy of every arc (about a fifth of the
+    # topology's time): the Topology object is dropped here, so nothing else shares the dict.
+    # (to_dict also resolves point coordinates; these layers are polygons only.)
+    data = _topology(layers, grid_m).output
+    data.pop("options", None)
+    data.pop("coordinates", None)
+    return data
+
+
+def _topology(layers: dict[str, gpd.GeoDataFrame], grid_m: float) -> topojson.Topology:
     frames = [gdf.reset_index(drop=True) for gdf in layers.values()]
     minx, miny, maxx, maxy = frames[0].total_bounds
     extent_m = max(maxx - minx, maxy - miny) * 111_320.0  # degrees to metres, near the equator
     steps = int(min(max(extent_m / grid_m, 1_000), 1_000_000))
-    topo = topojson.Topology(
+    return topojson.Topology(
         frames,
         object_name=list(layers),
         topology=True,
@@ -53,7 +69,6 @@ def build_topology(layers: dict[str, gpd.GeoDataFrame], grid_m: float = GRID_M) 
         presimplify=False,
         toposimplify=False,
     )
-    return topo.to_dict()
 
 
 def script_json(data: object) -> str:
