@@ -544,6 +544,7 @@ def _check_join_output(output: Path) -> str:
 @click.option(
     "--atlas", "atlas_path", type=click.Path(dir_okay=False, path_type=Path), default=None
 )
+@click.option("--national/--no-national", default=None)
 @suppress_option
 @pockets_option
 @_fail_cleanly
@@ -551,7 +552,18 @@ def _check_join_output(output: Path) -> str:
     files=lambda kw: [kw["output"], kw["output"].with_suffix(".manifest.json"), kw["atlas_path"]]
 )
 def map_command(
-    boundaries, counts, output, title, source, vintage, tiles, cdn, atlas_path, suppress_below, **kw
+    boundaries,
+    counts,
+    output,
+    title,
+    source,
+    vintage,
+    tiles,
+    cdn,
+    atlas_path,
+    national,
+    suppress_below,
+    **kw,
 ) -> None:
     """``povmap map`` (help text: ``help.command.map`` in messages.toml)."""
     from .export.suppress import check_threshold, suppress_result
@@ -584,6 +596,7 @@ def map_command(
         vintage=vintage,
         atlas_path=atlas_path,
         pockets=pockets,
+        national=national,
     )
     click.echo(str(output))
     if atlas_path:

@@ -131,6 +131,34 @@ def aggregate(
     """
     gdf = layer_frame(gdf, "aggregate")
     out = dissolve(gdf, level)
+    table = aggregate_values(gdf, level, column=column)
+    out = out.merge(table, left_on=f"kode_{level}", right_index=True, how="left")
+    return _geometry_last(out)
+
+
+def aggregate_values(
+    gdf: pd.DataFrame, level: str = "kecamatan", *, column: str = DEFAULT_VALUE
+) -> pd.DataFrame:
+    """The values of :func:`aggregate` without the outlines: nothing is dissolved.
+
+    For a map that draws the areas from outlines it already has (the national map dissolves
+    kabupaten from the simplified kecamatan, far faster than from the desa).
+
+    Parameters
+    ----------
+    gdf
+        Joined desa layer (a DataFrame is enough: geometry is not used).
+    level
+        ``kecamatan``, ``kabupaten`` or ``provinsi``; ``gdf`` must have ``kode_<level>``.
+    column
+        The value mapped (see :func:`aggregate`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area, indexed by ``kode_<level>``: the count sums, rates, ``desa_berdata``,
+        ``jumlah_desa_tanpa_data`` and ``jumlah_sebagian`` of :func:`aggregate`.
+    """
     key = f"kode_{level}"
     groups = gdf[key]
     counts = [c for c in COUNT_COLUMNS if c in gdf.columns]
@@ -153,8 +181,7 @@ def aggregate(
     table = table.astype(
         {"desa_berdata": int, "jumlah_desa_tanpa_data": int, "jumlah_sebagian": int}
     )
-    out = out.merge(table, left_on=key, right_index=True, how="left")
-    return _geometry_last(out)
+    return table
 
 
 def _geometry_last(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

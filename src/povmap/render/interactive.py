@@ -38,6 +38,7 @@ from .legend import (
     outline_swatch,
     section_html,
 )
+from .national import national_choropleth, use_national
 from .search import search_keys
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
 from .topo import TopoGeoJson, TopologyData, build_topology
@@ -63,6 +64,7 @@ def choropleth(
     k: int = 5,
     breaks: list[float] | None = None,
     tolerance: float = TOLERANCE_M,
+    national: bool | None = None,
 ) -> OfflineMap:
     """Draw a layered choropleth of ``column`` for sharing: small, Indonesian, offline-ready.
 
@@ -104,6 +106,11 @@ def choropleth(
         Classification, when ``layer`` is not classified on ``column`` yet.
     tolerance
         Web simplification tolerance in metres (:func:`povmap.simplify.simplify_coverage`).
+    national
+        Draw a national map (:mod:`povmap.render.national`: kabupaten at the opening view,
+        desa loaded per view): True forces it, False never, None (default) for a desa layer of
+        more than :data:`~povmap.render.national.NATIONAL_MIN_DESA` desa. ``kecamatan`` and
+        ``pockets`` are not drawn on it (the desa popups still say each desa's pocket).
 
     Returns
     -------
@@ -126,6 +133,25 @@ def choropleth(
         if kecamatan is not None and column in _frame(kecamatan).columns
         else None
     )
+    if use_national(gdf, national):
+        if suppressed is None:
+            suppressed = suppressed_in(gdf)
+        if pockets is not None:
+            # Not outlined at national scale: each desa's popup says its pocket.
+            table = _pocket_table(pockets)
+            own = gdf.drop(columns=[c for c in table.columns if c != "kode_desa"], errors="ignore")
+            drawn = Classified(own.merge(table, on="kode_desa", how="left"), classification)
+        return national_choropleth(
+            drawn,
+            kecamatan=_frame(kecamatan) if kecamatan is not None else None,
+            title=title,
+            source=source,
+            vintage=vintage,
+            suppressed=suppressed,
+            lang=lang,
+            tiles=tiles,
+            tolerance=tolerance,
+        )
     level = "desa" if "kode_desa" in gdf.columns else "kecamatan"
     # An area without geometry cannot be drawn; reading reported it (BoundaryInfo.null_geometry).
     web = simplify_coverage(gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)], tolerance)

@@ -35,11 +35,14 @@ def write_map(
     vintage: str | None = None,
     atlas_path: Path | None = None,
     pockets: object | None = None,
+    national: bool | None = None,
 ) -> Path:
     """Render ``result`` to ``output`` (HTML, PNG or PDF) and write its manifest beside it.
 
     The map, its manifest and the atlas are written all or nothing (:func:`staged_outputs`).
     ``pockets`` defaults to the pockets the pipeline found (``--kantong``), if any.
+    ``national`` chooses the HTML map's kind (:func:`povmap.choropleth`; None: by the layer's
+    size).
     """
     suffix = check_map_output(output)
     manifest_path = output.with_suffix(".manifest.json")
@@ -73,6 +76,7 @@ def write_map(
                 vintage=vintage,
                 lang=lang,
                 tiles=tiles,
+                national=national,
             )
             save_map(m, output, offline=offline)
         written = [output]

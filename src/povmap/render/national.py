@@ -1,0 +1,569 @@
+"""National-scale HTML maps: kabupaten at the opening view, desa loaded per view from chunks.
+
+A province map embeds every desa as one TopoJSON layer that the page decodes and draws at once
+(:mod:`povmap.render.topo`). For the whole country (83,403 desa, 8.8 million vertices) that page
+weighed 38 MB, needed 30 s before Chromium drew anything and more than 400 s to build
+(``coverage_clean`` alone took 228 s, the Python ``topojson`` builder most of the rest). A large
+layer is drawn here instead as:
+
+- a **kabupaten/kota choropleth** (values aggregated from the desa, classified on their own
+  values with the desa layer's scheme) and **province outlines**, both small and simplified, drawn
+  as soon as the page opens;
+- the **desa**, stored per kabupaten as compact binary chunks: coordinates quantized to
+  :data:`GRID_DEG` and delta-encoded per ring (Int32, little-endian), followed by the chunk's
+  pre-formatted popup texts as JSON, the whole gzip-compressed and base64-encoded inside an inert
+  ``<script type="application/octet-stream">`` block that the browser never executes. The page
+  decodes a chunk (with the browser's own ``DecompressionStream('gzip')``, offline) only once the
+  view is at :data:`DESA_MIN_ZOOM` or closer and overlaps the chunk's bounding box, and draws it on
+  one Canvas renderer.
+
+Names and other text from the files reach the page only as JSON inside those inert blocks
+(escaped by :func:`povmap.render.topo.script_json` or inside the gzip payload), never as
+template or script source. Popups and tooltips show the same pre-formatted, escaped texts as a
+province map (:func:`povmap.render.tooltips.tooltip_frame`).
+
+The desa are simplified polygon by polygon (``shapely.simplify`` without topology preservation,
+about 1 s for the whole country) rather than as a cleaned coverage: ``coverage_clean`` of the
+national layer takes minutes, and at the zoom levels where desa appear (one pixel is about 150 m
+at zoom 10) the slivers this leaves between neighbours are under a pixel wide.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from folium.map import Layer
+from folium.template import Template
+
+from .._offline import OfflineMap
+from ..boundaries import dissolve
+from ..classify import Classified, classify
+from ..i18n import label
+from ..metrics import aggregate_values
+from .controls import add_basemaps
+from .inert import InertMacroElement
+from .legend import (
+    MapDecorations,
+    coverage_note,
+    default_title,
+    footer_lines,
+    graduated_items,
+    legend_heading,
+    outline_swatch,
+    section_html,
+)
+from .tooltips import short_fields, tooltip_frame, tooltip_rows
+from .topo import script_json
+
+#: A desa layer with more desa than this is drawn as a national map (:func:`use_national`).
+#: Measured: a province map's time to first polygons in Chromium grows with the desa it holds
+#: (Kalimantan Selatan, 2,008 desa, about 1 s; the national layer, 83,403 desa, 30 s); at
+#: 10,000 desa (more than any province but Jawa Timur's 8,501 desa) it is a few seconds.
+NATIONAL_MIN_DESA = 10_000
+#: Leaflet zoom from which desa are drawn (about 150 m per pixel at the equator); below it the
+#: kabupaten choropleth is shown. At zoom 10 a 1,100-pixel-wide window spans about 120 km.
+DESA_MIN_ZOOM = 10
+#: Simplification tolerances (metres) of the desa and of the kabupaten/province outlines.
+DESA_TOLERANCE_M = 100.0
+KABUPATEN_TOLERANCE_M = 500.0
+#: Quantization step of the chunk coordinates in degrees (about 1.1 m; 5 decimals).
+GRID_DEG = 1e-5
+#: Metres per degree of latitude (and of longitude at the equator): Indonesia lies within 11° of
+#: it, where a degree of longitude is still 98 % of this.
+METRES_PER_DEGREE = 111_320.0
+
+
+def use_national(gdf: gpd.GeoDataFrame, national: bool | None = None) -> bool:
+    """Whether ``gdf`` is drawn as a national map: forced by ``national``, else by its size.
+
+    Parameters
+    ----------
+    gdf
+        The layer to draw.
+    national
+        True or False forces the choice; None (default) chooses national for a desa layer of
+        more than :data:`NATIONAL_MIN_DESA` desa.
+
+    Returns
+    -------
+    bool
+        True for a national map (kabupaten first, desa per view), False for a province map.
+    """
+    if "kode_desa" not in gdf.columns:
+        return False
+    if national is not None:
+        return bool(national)
+    return len(gdf) > NATIONAL_MIN_DESA
+
+
+def simplify_fast(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Simplify each polygon on its own (Douglas-Peucker in degrees), never to nothing.
+
+    Parameters
+    ----------
+    geoms
+        Polygons and multipolygons in EPSG:4326.
+    tolerance_m
+        Tolerance in metres, turned into degrees with :data:`METRES_PER_DEGREE`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The simplified geometries; a polygon too small for the tolerance keeps its own outline
+        (simplifying it would leave an empty geometry: a desa missing from the map).
+    """
+    out = shapely.simplify(geoms, tolerance_m / METRES_PER_DEGREE, preserve_topology=False)
+    lost = shapely.is_empty(out) | shapely.is_missing(out)
+    out[lost] = geoms[lost]
+    return out
+
+
+def encode_chunk(geoms: np.ndarray, props: dict[str, list], origin: tuple[float, float]) -> bytes:
+    """Polygons and their properties as one gzip-compressed binary chunk.
+
+    Layout (little-endian Int32 unless said): ``nFeatures, nPolygons, nRings, nCoords,
+    nPropBytes``; feature -> polygon offsets (``nFeatures + 1``); polygon -> ring offsets
+    (``nPolygons + 1``); ring -> coordinate offsets (``nRings + 1``); ``2 * nCoords`` coordinates
+    on a grid of :data:`GRID_DEG` from ``origin``, the first of each ring absolute and the others
+    the difference to the previous one; then ``nPropBytes`` of UTF-8 JSON (one list per property,
+    in feature order).
+
+    Parameters
+    ----------
+    geoms
+        Polygons/multipolygons in EPSG:4326, none empty.
+    props
+        Property name -> one JSON-able value per geometry.
+    origin
+        ``(lon, lat)`` of the grid's origin (the chunk's lower-left corner).
+
+    Returns
+    -------
+    bytes
+        The gzip-compressed chunk.
+    """
+    _, coords, (rings, polygons, features) = shapely.to_ragged_array(_as_multi(geoms))
+    grid = np.rint((coords - np.asarray(origin)) / GRID_DEG).astype(np.int64)
+    deltas = grid.copy()
+    deltas[1:] -= grid[:-1]
+    starts = rings[:-1]
+    deltas[starts] = grid[starts]
+    text = json.dumps(props, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    head = np.array(
+        [len(features) - 1, len(polygons) - 1, len(rings) - 1, len(grid), len(text)], "<i4"
+    )
+    body = b"".join(
+        np.asarray(a, "<i4").tobytes() for a in (head, features, polygons, rings, deltas.ravel())
+    )
+    return gzip.compress(body + text, compresslevel=6, mtime=0)
+
+
+def _as_multi(geoms: np.ndarray) -> np.ndarray:
+    """Every geometry as a MultiPolygon (one ragged layout for all)."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    keep = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    return shapely.multipolygons(parts[keep], indices=owner[keep], out=np.full(len(geoms), None))
+
+
+class NationalData(InertMacroElement):
+    """The inert data blocks of a national map and the script that draws them.
+
+    One ``application/json`` block holds the layout (chunk ids and boxes, fields, palettes,
+    labels); one ``application/octet-stream`` block per chunk holds its base64 text. The script
+    (:data:`NATIONAL_JS`) reads them with ``textContent``: data never become code.
+    """
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}{{ this.blocks }}{% endmacro %}
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = ({{ this.js }})(
+            {{ this._parent.get_name() }},
+            JSON.parse(document.getElementById({{ this.meta_id|tojson }}).textContent));
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, meta: dict, chunks: dict[str, bytes]):
+        super().__init__()
+        self._name = "NationalData"
+        self.meta_id = f"{self.get_name()}_meta"
+        meta = {**meta, "ids": {key: f"{self.get_name()}_{key}" for key in chunks}}
+        parts = [
+            f'<script type="application/json" id="{self.meta_id}">{script_json(meta)}</script>'
+        ]
+        # base64 has no '<', '&' or quote: the text cannot end its block.
+        parts += [
+            f'<script type="application/octet-stream" id="{meta["ids"][key]}">'
+            f"{base64.b64encode(data).decode('ascii')}</script>"
+            for key, data in chunks.items()
+        ]
+        self.blocks = "\n".join(parts)
+        self.js = NATIONAL_JS
+        self.size = sum(len(p) for p in parts)
+
+
+class NationalLayer(Layer, InertMacroElement):
+    """One of the layers the :class:`NationalData` script made, for the layer control."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.data.get_name() }}.layers[{{ this.key|tojson }}];
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: NationalData, key: str, name: str, show: bool = True):
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "NationalLayer"
+        self.data = data
+        self.key = key
+
+
+def national_choropleth(
+    drawn: Classified,
+    *,
+    kecamatan: gpd.GeoDataFrame | None = None,
+    title: str | None = None,
+    source: str | None = None,
+    vintage: str | None = None,
+    suppressed: bool = False,
+    lang: str = "id",
+    tiles: str | None = "OpenStreetMap",
+    tolerance: float = DESA_TOLERANCE_M,
+) -> OfflineMap:
+    """Draw a national (or any large) desa choropleth that opens quickly.
+
+    Parameters
+    ----------
+    drawn
+        The classified desa layer (EPSG:4326, canonical columns with ``kode_kabupaten``,
+        ``nama_kabupaten``, ``kode_provinsi``, ``nama_provinsi``, and ``kelas``).
+    kecamatan
+        The kecamatan layer of the same desa (:func:`povmap.aggregate`), if at hand: the
+        kabupaten outlines are dissolved from it (faster than from the desa).
+    title, source, vintage, suppressed, lang, tiles
+        As in :func:`povmap.choropleth`.
+    tolerance
+        Simplification tolerance of the desa in metres (each polygon on its own).
+
+    Returns
+    -------
+    OfflineMap
+        The map; ``.save(path)`` writes the self-contained page.
+
+    Raises
+    ------
+    PovmapInputError
+        Anything :func:`povmap.aggregate` or :func:`povmap.classify` refuses for the kabupaten
+        layer (e.g. a layer without ``kode_kabupaten``).
+    """
+    gdf, classification, column = drawn.gdf, drawn.classification, drawn.column
+    gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    web = gdf.set_geometry(simplify_fast(np.asarray(gdf.geometry.values), tolerance))
+    kab = _kabupaten(web, drawn, kecamatan)
+    provinces = _provinces(kab.gdf)
+
+    fields, aliases, props = tooltip_frame(web, tooltip_rows("desa", column), lang, classification)
+    short = short_fields((fields, aliases), lang)
+    props["k"] = web["kelas"].to_numpy().astype(int)
+    kab_fields, kab_aliases, kab_props = tooltip_frame(
+        kab.gdf, _kabupaten_rows(column), lang, kab.classification
+    )
+    kab_props["k"] = kab.gdf["kelas"].to_numpy().astype(int)
+
+    chunks: dict[str, bytes] = {}
+    boxes = []
+    order = np.argsort(web["kode_kabupaten"].to_numpy(), kind="stable")
+    web, props = web.iloc[order], props.iloc[order]
+    keys = web["kode_kabupaten"].to_numpy()
+    cuts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    geoms = np.asarray(web.geometry.values)
+    bounds = shapely.bounds(geoms)
+    for i, (a, b) in enumerate(zip([0, *cuts.tolist()], [*cuts.tolist(), len(web)], strict=True)):
+        x0, y0 = float(bounds[a:b, 0].min()), float(bounds[a:b, 1].min())
+        x1, y1 = float(bounds[a:b, 2].max()), float(bounds[a:b, 3].max())
+        chunk = {c: props[c].iloc[a:b].tolist() for c in props.columns}
+        chunks[f"d{i}"] = encode_chunk(geoms[a:b], chunk, (x0, y0))
+        boxes.append([f"d{i}", round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4), b - a])
+    kab_geoms = np.asarray(kab.gdf.geometry.values)
+    kx0, ky0 = (float(v) for v in kab.gdf.total_bounds[:2])
+    chunks["kab"] = encode_chunk(
+        kab_geoms, {c: kab_props[c].tolist() for c in kab_props.columns}, (kx0, ky0)
+    )
+    chunks["prov"] = encode_chunk(np.asarray(provinces.geometry.values), {}, (kx0, ky0))
+
+    desa_name = label("desa_layer", lang)
+    kab_name = label("kabupaten_layer", lang)
+    meta = {
+        "chunks": boxes,
+        "grid": GRID_DEG,
+        "origin": {"kab": [kx0, ky0], "prov": [kx0, ky0]},
+        "minZoom": DESA_MIN_ZOOM,
+        "desa": _layer_meta(classification, fields, aliases, short),
+        # The kabupaten's hover: its name and province, then the desa hover's values.
+        "kab": _layer_meta(
+            kab.classification,
+            kab_fields,
+            kab_aliases,
+            kab_fields[:2] + short_fields((kab_fields, kab_aliases), lang),
+        ),
+    }
+    data = NationalData(meta, chunks)
+
+    m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True, zoom_snap=0.25)
+    add_basemaps(m, tiles, lang)
+    data.add_to(m)
+    NationalLayer(data, "kab", kab_name).add_to(m)
+    NationalLayer(data, "desa", desa_name).add_to(m)
+    NationalLayer(data, "prov", label("provinsi_outline", lang)).add_to(m)
+    sections = [
+        section_html(
+            kab_name,
+            f"{kab_name}: {legend_heading(column, lang)}",
+            graduated_items(kab.classification, lang),
+            note=coverage_note(kab.gdf, kab.classification, lang),
+        ),
+        section_html(
+            desa_name,
+            f"{desa_name}: {legend_heading(column, lang)}",
+            graduated_items(classification, lang),
+            note=" ".join(
+                n
+                for n in (
+                    label("desa_appear_zoomed", lang),
+                    coverage_note(gdf, classification, lang),
+                )
+                if n
+            ),
+        ),
+        section_html(
+            label("provinsi_outline", lang),
+            label("provinsi_outline", lang),
+            [(outline_swatch("#222222", 1.6, None), label("provinsi_outline", lang))],
+        ),
+    ]
+    MapDecorations(
+        title or default_title(gdf, vintage, lang),
+        [],
+        sections,
+        footer_lines(source, vintage, suppressed, lang),
+        bounds=web.total_bounds,
+        lang=lang,
+    ).add_to(m)
+    folium.plugins.Fullscreen(
+        title=label("fullscreen", lang), title_cancel=label("fullscreen_exit", lang)
+    ).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    minx, miny, maxx, maxy = web.total_bounds
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _layer_meta(classification, fields, aliases, short) -> dict:
+    return {
+        "palette": list(classification.colors),
+        "noData": classification.no_data_color,
+        "incomplete": classification.incomplete_color,
+        "fields": fields,
+        "aliases": aliases,
+        "short": short,
+    }
+
+
+def _kabupaten_rows(column: str) -> tuple[tuple[str, str], ...]:
+    """Tooltip rows of a kabupaten: its name and code, then the kecamatan rows' values."""
+    rows = tooltip_rows("kecamatan", column)
+    return (
+        ("nama_kabupaten", "text"),
+        ("nama_provinsi", "text"),
+        ("kode_kabupaten", "text"),
+        *(r for r in rows if r[0] not in ("nama_kecamatan", "kode_kecamatan")),
+    )
+
+
+def _kabupaten(
+    web: gpd.GeoDataFrame, drawn: Classified, kecamatan: gpd.GeoDataFrame | None
+) -> Classified:
+    """The kabupaten layer, classified like the desa (scheme, k, breaks, min coverage).
+
+    Values are summed from the desa (:func:`povmap.metrics.aggregate_values`). Outlines are
+    dissolved from the kecamatan layer when given (7,000 outlines nationally instead of 83,000
+    desa; about 1.5 s), else from the desa, each simplified first to
+    :data:`KABUPATEN_TOLERANCE_M` (the outlines are only drawn at kabupaten zoom).
+    """
+    c = drawn.classification
+    source = kecamatan if kecamatan is not None and "kode_kabupaten" in kecamatan else web
+    coarse = simplify_fast(np.asarray(source.geometry.values), KABUPATEN_TOLERANCE_M)
+    kab = dissolve(source.set_geometry(coarse), "kabupaten").drop(
+        columns=["jumlah_wilayah", "jumlah_desa"], errors="ignore"
+    )
+    kab["jumlah_desa"] = kab["kode_kabupaten"].map(web.groupby("kode_kabupaten").size())
+    values = aggregate_values(web, "kabupaten", column=drawn.column)
+    kab = kab.merge(values, left_on="kode_kabupaten", right_index=True, how="left")
+    kab = kab.set_geometry(simplify_fast(np.asarray(kab.geometry.values), KABUPATEN_TOLERANCE_M))
+    return classify(
+        kab,
+        drawn.column,
+        scheme=c.scheme,
+        k=c.k_requested or c.k,
+        breaks=list(c.bins) if c.scheme == "user" else None,
+        min_coverage=c.min_coverage,
+    )
+
+
+def _provinces(kab: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Province outlines: the union of each province's kabupaten."""
+    groups = kab.groupby("kode_provinsi", sort=True)
+    geoms = [shapely.union_all(g.geometry.values) for _, g in groups]
+    return gpd.GeoDataFrame(
+        pd.DataFrame({"kode_provinsi": list(groups.groups)}), geometry=geoms, crs=kab.crs
+    )
+
+
+#: The page's side: decode chunks, draw the layers, load the desa of the view.
+NATIONAL_JS = """
+function(map, meta) {
+    var renderer = L.canvas({padding: 0.3});
+    function bytesOf(key) {
+        var text = document.getElementById(meta.ids[key]).textContent.trim();
+        if (Uint8Array.fromBase64) { return Uint8Array.fromBase64(text); }
+        var bin = atob(text), out = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
+        return out;
+    }
+    // The browser's own gzip decoder: works offline, no library.
+    function unpack(key) {
+        var stream = new Blob([bytesOf(key)]).stream()
+            .pipeThrough(new DecompressionStream('gzip'));
+        return new Response(stream).arrayBuffer();
+    }
+    function decode(buf, origin) {
+        var head = new Int32Array(buf, 0, 5), off = 20, g = meta.grid;
+        function ints(n) { var a = new Int32Array(buf, off, n); off += 4 * n; return a; }
+        var feat = ints(head[0] + 1), poly = ints(head[1] + 1), ring = ints(head[2] + 1);
+        var xy = ints(2 * head[3]);
+        var props = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, off, head[4])));
+        var out = [];
+        for (var f = 0; f < head[0]; f++) {
+            var polys = [];
+            for (var p = feat[f]; p < feat[f + 1]; p++) {
+                var rings = [];
+                for (var r = poly[p]; r < poly[p + 1]; r++) {
+                    var pts = [], x = 0, y = 0;
+                    for (var c = ring[r]; c < ring[r + 1]; c++) {
+                        if (c === ring[r]) { x = xy[2 * c]; y = xy[2 * c + 1]; }
+                        else { x += xy[2 * c]; y += xy[2 * c + 1]; }
+                        pts.push([origin[1] + y * g, origin[0] + x * g]);
+                    }
+                    rings.push(pts);
+                }
+                polys.push(rings);
+            }
+            var pr = {};
+            for (var key in props) { pr[key] = props[key][f]; }
+            out.push({latlngs: polys, properties: pr});
+        }
+        return out;
+    }
+    function styleOf(m, opacity, weight) {
+        return function(feature) {
+            var k = feature.properties.k;
+            return {fillColor: k >= 0 ? m.palette[k] : (k === -2 && m.incomplete
+                        ? m.incomplete : m.noData),
+                    fillOpacity: opacity, color: '#555555', weight: weight};
+        };
+    }
+    // Popup and tooltip rows: the texts were formatted and HTML-escaped in Python.
+    function table(m, fields) {
+        return function(layer) {
+            var p = layer.feature.properties, t = document.createElement('table');
+            fields.forEach(function(f) {
+                var i = m.fields.indexOf(f), tr = t.insertRow(), th = document.createElement('th');
+                th.innerHTML = m.aliases[i];
+                tr.appendChild(th);
+                tr.insertCell().innerHTML = p[f];
+            });
+            return t;
+        };
+    }
+    function fill(group, items, m, opacity, weight, interactive) {
+        var style = styleOf(m, opacity, weight);
+        items.forEach(function(it) {
+            var feature = {type: 'Feature', properties: it.properties, geometry: null};
+            var poly = L.polygon(it.latlngs, L.extend(
+                {renderer: renderer, interactive: interactive}, style(feature)));
+            poly.feature = feature;
+            group.addLayer(poly);
+        });
+    }
+    function polygonGroup(m, opacity, weight) {
+        var group = L.geoJson(null, {style: styleOf(m, opacity, weight)});
+        group.bindTooltip(table(m, m.short), {sticky: true});
+        group.bindPopup(table(m, m.fields), {maxWidth: 420});
+        group.on('mouseover', function(e) {
+            e.layer.setStyle({weight: 2.5, color: '#000000'});
+        });
+        group.on('mouseout', function(e) { group.resetStyle(e.layer); });
+        return group;
+    }
+    var kab = polygonGroup(meta.kab, 0.8, 0.6);
+    var desa = L.layerGroup();
+    var prov = L.geoJson(null);
+    var chunks = meta.chunks.map(function(c) {
+        return {key: c[0], bounds: L.latLngBounds([c[2], c[1]], [c[4], c[3]]), count: c[5],
+                layer: null, loading: false};
+    });
+    unpack('kab').then(function(buf) {
+        fill(kab, decode(buf, meta.origin.kab), meta.kab, 0.8, 0.6, true);
+        update();
+    });
+    unpack('prov').then(function(buf) {
+        decode(buf, meta.origin.prov).forEach(function(it) {
+            prov.addLayer(L.polygon(it.latlngs, {renderer: renderer, interactive: false,
+                fill: false, color: '#222222', weight: 1.6}));
+        });
+    });
+    function load(c) {
+        c.loading = true;
+        unpack(c.key).then(function(buf) {
+            var layer = polygonGroup(meta.desa, 0.8, 0.4);
+            fill(layer, decode(buf, [c.bounds.getWest(), c.bounds.getSouth()]),
+                 meta.desa, 0.8, 0.4, true);
+            c.layer = layer;
+            c.loading = false;
+            update();
+        });
+    }
+    function update() {
+        var deep = map.getZoom() >= meta.minZoom && map.hasLayer(desa);
+        var view = map.getBounds().pad(0.2);
+        // Desa on top: the kabupaten only outline them (and take no clicks) once they show.
+        kab.eachLayer(function(l) {
+            l.options.interactive = !deep;
+            l.setStyle(deep ? {fillOpacity: 0, weight: 1.2, color: '#333333'}
+                            : kab.options.style(l.feature));
+        });
+        chunks.forEach(function(c) {
+            var want = deep && view.intersects(c.bounds);
+            if (want && !c.layer && !c.loading) { load(c); }
+            if (c.layer && want !== desa.hasLayer(c.layer)) {
+                if (want) { desa.addLayer(c.layer); } else { desa.removeLayer(c.layer); }
+            }
+        });
+        desa.eachLayer(function(l) { l.bringToFront(); });
+        if (map.hasLayer(prov)) { prov.bringToFront(); }
+    }
+    map.on('zoomend moveend overlayadd overlayremove', update);
+    return {layers: {kab: kab, desa: desa, prov: prov}, chunks: chunks, meta: meta,
+            update: update};
+}
+"""

@@ -1,0 +1,225 @@
+"""The national map (:mod:`povmap.render.national`): kabupaten first, desa loaded per view.
+
+A real layer (Kalimantan Selatan, 13 kabupaten, 2,008 desa) is forced into national mode, so the
+page is small enough for a test while working exactly as the national one (83,403 desa) does.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import KALSEL_DESA, invoke, make_counts, need, open_offline
+
+from povmap.i18n import label
+from povmap.pipeline import Options, run
+from povmap.render import choropleth
+from povmap.render.national import (
+    DESA_MIN_ZOOM,
+    GRID_DEG,
+    NATIONAL_MIN_DESA,
+    encode_chunk,
+    use_national,
+)
+
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+KNOWN = "63.06.01.2001"  # a real HSS desa (Kecamatan Sungai Raya), in Kalimantan Selatan
+
+#: The page's engine (the object the national script returns), found among the globals.
+ENGINE = "Object.values(window).find(v => v && v.layers && v.chunks && v.update)"
+
+
+def _decode(data: bytes, origin: tuple[float, float]) -> tuple[list, dict]:
+    """A reader of :func:`encode_chunk`'s layout, written from its docstring."""
+    raw = gzip.decompress(data)
+    head = np.frombuffer(raw, "<i4", 5)
+    n_feat, n_poly, n_ring, n_coord, n_text = (int(v) for v in head)
+    off = 20
+    arrays = []
+    for n in (n_feat + 1, n_poly + 1, n_ring + 1, 2 * n_coord):
+        arrays.append(np.frombuffer(raw, "<i4", n, off))
+        off += 4 * n
+    feat, poly, ring, xy = arrays
+    props = json.loads(raw[off : off + n_text].decode("utf-8"))
+    xy = xy.reshape(-1, 2).astype(np.int64)
+    features = []
+    for f in range(n_feat):
+        polygons = []
+        for p in range(feat[f], feat[f + 1]):
+            rings = []
+            for r in range(poly[p], poly[p + 1]):
+                pts = np.cumsum(xy[ring[r] : ring[r + 1]], axis=0) * GRID_DEG + origin
+                rings.append(pts)
+            polygons.append(shapely.Polygon(rings[0], rings[1:]))
+        features.append(shapely.MultiPolygon(polygons))
+    return features, props
+
+
+def test_chunk_round_trip_keeps_every_polygon_and_property():
+    square = shapely.box(115.0, -3.0, 115.2, -2.8)
+    holed = shapely.Polygon(
+        [(115.3, -3.0), (115.6, -3.0), (115.6, -2.7), (115.3, -2.7)],
+        [[(115.4, -2.9), (115.5, -2.9), (115.5, -2.8), (115.4, -2.8)]],
+    )
+    multi = shapely.MultiPolygon(
+        [shapely.box(116, -4, 116.1, -3.9), shapely.box(116.2, -4, 116.3, -3.9)]
+    )
+    geoms = np.array([square, holed, multi], dtype=object)
+    props = {"t0": ["A", HOSTILE, "Ç"], "k": [0, 4, -1]}
+    features, back = _decode(encode_chunk(geoms, props, (115.0, -4.0)), (115.0, -4.0))
+    assert back == props
+    for got, want in zip(features, geoms, strict=True):
+        # Same shape, to the grid step (about 1 m).
+        assert got.symmetric_difference(want).area < 1e-9
+        assert len(shapely.get_parts(got)) == len(shapely.get_parts(want))
+    assert len(features[1].geoms[0].interiors) == 1
+
+
+def test_national_mode_by_size_or_forced():
+    desa = gpd.GeoDataFrame({"kode_desa": ["63.06.01.2001"]}, geometry=[shapely.box(0, 0, 1, 1)])
+    assert not use_national(desa)
+    assert use_national(desa, True)
+    many = gpd.GeoDataFrame(
+        {"kode_desa": [str(i) for i in range(NATIONAL_MIN_DESA + 1)]},
+        geometry=[None] * (NATIONAL_MIN_DESA + 1),
+    )
+    assert use_national(many)
+    assert not use_national(many, False)
+    # A kecamatan layer is always a province map.
+    assert not use_national(gpd.GeoDataFrame({"kode_kecamatan": ["63.06.01"]}), True)
+
+
+@pytest.fixture(scope="module")
+def kalsel(tmp_path_factory):
+    """Kalimantan Selatan with a hostile desa name, run through the pipeline and drawn as a
+    national map (forced), with the CLI."""
+    tmp = tmp_path_factory.mktemp("national")
+    raw = gpd.read_file(need(KALSEL_DESA))
+    hostile_code = raw.loc[raw["kode"] != KNOWN, "kode"].iloc[5]
+    raw.loc[raw["kode"] == hostile_code, "nama"] = HOSTILE
+    raw.to_file(tmp / "kalsel.geojson")
+    make_counts(raw, seed=7).to_csv(tmp / "kalsel.csv", index=False)
+    path = tmp / "peta.html"
+    code, out = invoke(
+        "map",
+        tmp / "kalsel.geojson",
+        tmp / "kalsel.csv",
+        "-o",
+        path,
+        "--national",
+        "--tiles",
+        "none",
+    )
+    assert code == 0, out
+    result = run(tmp / "kalsel.geojson", tmp / "kalsel.csv", Options())
+    return path, result, hostile_code
+
+
+def test_page_keeps_names_inside_inert_blocks(kalsel):
+    path, result, _ = kalsel
+    page = path.read_text(encoding="utf-8")
+    assert HOSTILE not in page
+    assert 'type="application/octet-stream"' in page
+    # No desa or kabupaten name in the page's script or markup: they travel compressed.
+    assert "Sungai Raya" not in page
+    assert "Hulu Sungai Selatan" not in page
+
+
+def _engine(page, body: str):
+    return page.evaluate(f"() => {{ const e = {ENGINE}; {body} }}")
+
+
+def _wait(page, condition: str) -> None:
+    page.wait_for_function(
+        f"() => {{ const e = {ENGINE}; return e && ({condition}); }}", timeout=20000
+    )
+
+
+def _desa_center(result, code: str) -> list[float]:
+    desa = result.main.set_index("kode_desa").loc[code]
+    point = desa.geometry.representative_point()
+    return [point.y, point.x]
+
+
+def _popup(page, code: str) -> str:
+    """Click the loaded desa ``code`` through Leaflet's API and read its popup."""
+    alias = label("kode_desa")
+    page.evaluate(
+        """([engine, code, alias]) => {
+        const e = eval(engine), m = e.meta.desa, field = m.fields[m.aliases.indexOf(alias)];
+        e.layers.desa.eachLayer(chunk => chunk.eachLayer(l => {
+            if (l.feature.properties[field] !== code) return;
+            const map = chunk._map, c = l.getCenter();
+            l.fire('click', {latlng: c, layerPoint: map.latLngToLayerPoint(c),
+                             containerPoint: map.latLngToContainerPoint(c)}, true);
+        }));
+    }""",
+        [ENGINE, code, alias],
+    )
+    popup = page.locator(".leaflet-popup-content")
+    popup.last.wait_for(timeout=5000)
+    return popup.last.inner_text()
+
+
+def _id(value: float, decimals: int = 0) -> str:
+    """``value`` written the Indonesian way, independently of povmap.i18n."""
+    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+@pytest.mark.browser
+def test_kabupaten_first_then_desa_of_the_view_with_their_popups(browser, kalsel):
+    path, result, hostile_code = kalsel
+    page = open_offline(browser, path)
+    try:
+        kabupaten = result.main["kode_kabupaten"].nunique()
+        _wait(page, f"e.layers.kab.getLayers().length === {kabupaten}")
+        drawn = _engine(
+            page,
+            "return {kab: e.layers.kab.getLayers().filter(l => l._parts && l._parts.length)"
+            ".length, desa: e.layers.desa.getLayers().length,"
+            " decoded: e.chunks.filter(c => c.layer || c.loading).length,"
+            " zoom: e.layers.kab._map.getZoom()};",
+        )
+        # The opening view: every kabupaten drawn, no desa chunk even decoded.
+        assert drawn["kab"] == kabupaten
+        assert drawn["desa"] == 0 and drawn["decoded"] == 0
+        assert drawn["zoom"] < DESA_MIN_ZOOM
+
+        # Zoomed in on the known desa: its kabupaten's chunk is loaded, not all of them.
+        lat, lng = _desa_center(result, KNOWN)
+        _engine(page, f"e.layers.kab._map.setView([{lat}, {lng}], 12, {{animate: false}});")
+        _wait(page, "e.layers.desa.getLayers().length > 0")
+        loaded = _engine(page, "return e.chunks.filter(c => c.layer).length;")
+        assert 0 < loaded < kabupaten
+        desa = result.main.set_index("kode_desa").loc[KNOWN]
+        text = _popup(page, KNOWN)
+        assert desa["nama_desa"] in text and desa["nama_kecamatan"] in text
+        assert f"{_id(desa['persen_miskin_ekstrem'], 2)} %" in text
+        assert _id(desa["jumlah_miskin_ekstrem"]) in text
+
+        # The hostile name is shown as text, never run.
+        lat, lng = _desa_center(result, hostile_code)
+        _engine(page, f"e.layers.kab._map.setView([{lat}, {lng}], 12, {{animate: false}});")
+        _wait(page, "e.chunks.every(c => !c.loading)")
+        assert HOSTILE in _popup(page, hostile_code)
+        assert page.evaluate("() => window.__pwned") is None
+
+        # Back to the opening zoom: the desa leave the map again.
+        _engine(page, "e.layers.kab._map.setZoom(7, {animate: false});")
+        _wait(page, "e.layers.desa.getLayers().length === 0")
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+
+
+def test_python_api_forces_national_mode(kalsel):
+    _, result, _ = kalsel
+    m = choropleth(result.classified(), tiles=None, national=True)
+    html = m.get_root().render()
+    assert (
+        html.count('type="application/octet-stream"') == result.main["kode_kabupaten"].nunique() + 2
+    )
