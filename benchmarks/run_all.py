@@ -323,6 +323,7 @@ def national(runs: list[Run], register_rows: int) -> None:
                 ],
             )
         )
+    runs.extend(national_map())
     if register_rows:
         register = register_csv(fgb, register_rows, WORK / f"register_{register_rows}.csv")
         size = register.stat().st_size / 2**30
@@ -337,6 +338,20 @@ def national(runs: list[Run], register_rows: int) -> None:
                 note=f"CSV {size:.1f} GiB",
             )
         )
+
+
+def national_map() -> list[Run]:
+    """``povmap map`` of the national layer (bench_national_map.py): build, size, Chromium."""
+    from bench_national_map import run as bench_map
+
+    found = bench_map()
+    note = (
+        f"{found['file_mb']:.1f} MB; first polygons in Chromium after "
+        f"{found['first_polygons_s']:.1f} s; desa {found['desa_after_zoom_s']:.1f} s after a zoom"
+    )
+    return [
+        Run("map: povmap map (national, end to end)", found["build_s"], found["peak_gib"], note)
+    ]
 
 
 def _rm(path: Path) -> None:
