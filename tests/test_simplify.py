@@ -59,3 +59,22 @@ def test_layer_without_crs_is_refused(hss_raw):
                 hss_raw.drop(columns="geometry"), geometry=np.asarray(hss_raw.geometry.values)
             )
         )
+
+
+def test_a_polygon_that_rounding_would_break_stays_valid(hss_raw):
+    # A slot 0.3 m wide cut into a real HSS desa, its two sides inside one 1e-5 degree cell:
+    # rounded point by point they fall on one line and the polygon touches itself.
+    raw = hss_raw.iloc[:3].copy()
+    desa = raw.geometry.iloc[0]
+    x, y = desa.representative_point().coords[0]
+    bottom = np.floor(y / 1e-5) * 1e-5 + 1e-6
+    raw.loc[raw.index[0], "geometry"] = desa.difference(
+        shapely.box(x, bottom, desa.bounds[2] + 0.01, bottom + 3e-6)
+    )
+    web = simplify_coverage(raw, 0, snapping_distance=0, gap_width=0)
+    unrounded = simplify_coverage(raw, 0, decimals=12, snapping_distance=0, gap_width=0)
+    pointwise = shapely.set_precision(unrounded.geometry.values, 1e-5, mode="pointwise")
+    assert not shapely.is_valid(pointwise[0])  # what a point-by-point rounding alone gives
+    assert shapely.is_valid(web.geometry.values).all()
+    coords = shapely.get_coordinates(web.geometry.values)
+    assert np.allclose(coords, np.round(coords, 5), atol=1e-9, rtol=0)

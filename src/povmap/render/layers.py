@@ -17,6 +17,7 @@ import shapely
 from folium.map import Layer
 from folium.template import Template
 from folium.utilities import JsCode
+from pyproj import CRS
 
 from ..i18n import label
 from .inert import InertMacroElement, InertPopup, InertTooltip
@@ -199,14 +200,16 @@ class KecamatanLabels(Layer, InertMacroElement):
         """
     )
 
-    def __init__(self, kecamatan: gpd.GeoDataFrame, name: str, show: bool = True):
+    def __init__(
+        self, kecamatan: gpd.GeoDataFrame, name: str, show: bool = True, crs: CRS | None = None
+    ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "KecamatanLabels"
         # Largest first: where two names collide, LabelDeclutter keeps the first.
         self.data = script_json(
             [
                 [n, round(y, 4), round(x, 4)]
-                for n, x, y, _ in label_points(kecamatan, "nama_kecamatan")
+                for n, x, y, _ in label_points(kecamatan, "nama_kecamatan", crs)
             ]
         )
 
@@ -323,6 +326,7 @@ class DesaLabels(Layer, InertMacroElement):
         name: str,
         show: bool = True,
         min_zoom: int = DESA_LABEL_MIN_ZOOM,
+        crs: CRS | None = None,
     ):
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "DesaLabels"
@@ -331,17 +335,20 @@ class DesaLabels(Layer, InertMacroElement):
         self.data = script_json(
             [
                 [n, round(y, 5), round(x, 5), round(d)]
-                for n, x, y, d in label_points(desa, "nama_desa")
+                for n, x, y, d in label_points(desa, "nama_desa", crs)
             ]
         )
 
 
-def label_points(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, float, float]]:
+def label_points(
+    gdf: gpd.GeoDataFrame, column: str, crs: CRS | None = None
+) -> list[tuple[str, float, float, float]]:
     """Where to write each area's name: ``(name, x, y, diameter)``, largest area first.
 
     ``x, y`` (in ``gdf``'s CRS) is the centre of the area's largest inscribed circle, the point
     farthest from its border, where a label sits best; ``diameter`` is that circle's, in
-    metres (computed in the local UTM zone). Areas without a name or a geometry get no label.
+    metres (computed in ``crs``, by default the local UTM zone). Areas without a name or a
+    geometry get no label.
     """
     names = gdf[column]
     keep = (
@@ -353,7 +360,7 @@ def label_points(gdf: gpd.GeoDataFrame, column: str) -> list[tuple[str, float, f
     areas = gdf[keep]
     if not len(areas):
         return []
-    utm = areas.geometry.to_crs(areas.estimate_utm_crs())
+    utm = areas.geometry.to_crs(crs or areas.estimate_utm_crs())
     # A tolerance of 1/100 of the area's size: a precise enough circle at any scale.
     tolerance = np.maximum(np.sqrt(utm.area.to_numpy()) / 100, 1.0)
     lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
