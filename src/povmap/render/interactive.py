@@ -41,7 +41,7 @@ from .legend import (
 from .national import national_choropleth, use_national
 from .search import search_keys
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
-from .topo import TopoGeoJson, TopologyData, build_topology
+from .topo import TopoGeoJson, TopologyData
 
 #: Columns by which a layer says some counts were suppressed (small cells hidden).
 SUPPRESSION_FLAGS = ("disamarkan", "sel_kecil_disamarkan", "disensor")
@@ -166,7 +166,7 @@ def choropleth(
     objects, fields, pocket_colors = _objects(
         web, level, column, classification, outlines, kec, pockets, lang
     )
-    topology = TopologyData(build_topology(objects))
+    topology = TopologyData.from_layers(objects)
     topology.add_to(m)
 
     layer_name = label(f"{level}_layer", lang)

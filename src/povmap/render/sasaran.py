@@ -28,7 +28,7 @@ from .interactive import _dissolve
 from .layers import KecamatanLabels, add_outline_layer, add_polygon_layer, palette_style
 from .legend import MapDecorations, footer_lines, graduated_items, section_html
 from .search import search_keys
-from .topo import TopologyData, build_topology
+from .topo import TopologyData
 
 #: Colour maps: the errors in reds and purples, the needs in browns.
 _CMAPS = {"exclusion": "YlOrRd", "inclusion": "PuRd", "unfound": "BuPu", "need": "YlOrBr"}
@@ -250,7 +250,7 @@ def targeting_map(
         "desa": gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326),
         "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326),
     }
-    topology = TopologyData(build_topology(objects))
+    topology = TopologyData.from_layers(objects)
 
     m = folium.Map(tiles=None, control_scale=False, prefer_canvas=True)
     add_basemaps(m, tiles, lang)

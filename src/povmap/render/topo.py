@@ -114,6 +114,36 @@ class TopologyData(JSCSSMixin, InertMacroElement):
         self.json = script_json(topology)
         self.props_json = script_json(self.columns)
 
+    @classmethod
+    def from_layers(
+        cls, layers: dict[str, gpd.GeoDataFrame], grid_m: float = GRID_M
+    ) -> TopologyData:
+        """The data of :func:`build_topology` ``(layers, grid_m)``, built faster.
+
+        topojson gets the geometries alone (it copies every feature's properties deeply), and
+        the property columns are taken from the layers as they are.
+
+        Parameters
+        ----------
+        layers, grid_m
+            As for :func:`build_topology`.
+
+        Returns
+        -------
+        TopologyData
+        """
+        shapes = {
+            name: gpd.GeoDataFrame(geometry=gdf.geometry.values, crs=gdf.crs)
+            for name, gdf in layers.items()
+        }
+        data = cls(build_topology(shapes, grid_m))
+        data.columns = {
+            name: {c: gdf[c].tolist() for c in gdf.columns if c != gdf.geometry.name}
+            for name, gdf in layers.items()
+        }
+        data.props_json = script_json(data.columns)
+        return data
+
 
 class TopoGeoJson(folium.GeoJson, InertMacroElement):
     """A Leaflet GeoJSON layer made from one object of a :class:`TopologyData`.

@@ -39,7 +39,7 @@ from .layers import (
 )
 from .legend import MapDecorations, graduated_items, section_html
 from .static import LITERAL
-from .topo import TopologyData, build_topology
+from .topo import TopologyData
 
 #: Colours of the directions that have no change value, after the diverging classes.
 DIRECTION_COLORS = {"baru": "#9e9ac8", "hilang": "#737373", "tidak_sebanding": "#e6ab02"}
@@ -229,7 +229,7 @@ def trend_map(
         "desa": gpd.GeoDataFrame(props, geometry=web.geometry.values, crs=4326),
         "kecamatan": gpd.GeoDataFrame(geometry=outlines.geometry.values, crs=4326),
     }
-    topology = TopologyData(build_topology(objects))
+    topology = TopologyData.from_layers(objects)
 
     # Metric scale only (MapDecorations adds it); quarter zoom steps, as the choropleth.
     m = OfflineMap(tiles=None, control_scale=False, prefer_canvas=True, zoom_snap=0.25)
