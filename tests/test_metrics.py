@@ -83,7 +83,9 @@ def test_dissolve_equals_the_exact_union_per_area(kalsel_joined, level):
     apart = ours.symmetric_difference(exact).to_crs(6933).area.to_numpy()
     area = exact.to_crs(6933).area.to_numpy()
     assert (apart <= 1e-6 * area).all()
-    assert ours.to_crs(6933).area.sum() == pytest.approx(area.sum(), rel=1e-9)
+    # United in the equal-area projection (where the overlap check unites them), the outlines
+    # differ from the union in degrees by hair slivers: 42 m² of Kalsel's 37,127 km².
+    assert ours.to_crs(6933).area.sum() == pytest.approx(area.sum(), rel=1e-8)
 
 
 def test_dissolve_of_desa_in_any_order(kalsel_joined):

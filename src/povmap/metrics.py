@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 
 # dissolve lives with the boundaries (join needs it too); re-exported as povmap.metrics.dissolve.
-from .boundaries import dissolve
+from .boundaries import Outlines, dissolve
 from .classify import Classified, layer_frame
 from .counts import COUNT_COLUMNS
 
@@ -89,7 +89,11 @@ def add_rates(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def aggregate(
-    gdf: gpd.GeoDataFrame | Classified, level: str = "kecamatan", *, column: str = DEFAULT_VALUE
+    gdf: gpd.GeoDataFrame | Classified,
+    level: str = "kecamatan",
+    *,
+    column: str = DEFAULT_VALUE,
+    outlines: Outlines | None = None,
 ) -> gpd.GeoDataFrame:
     """Sum a joined desa layer up to ``level``; rates only over desa with both of their values.
 
@@ -107,6 +111,10 @@ def aggregate(
     column
         The value mapped: ``desa_berdata`` counts the desa that have every input of it (for
         ``persen_miskin_ekstrem``: ``jumlah_miskin_ekstrem`` and ``jumlah_penduduk``).
+    outlines
+        ``read_boundaries(...).outlines``: the kecamatan unions computed while reading the
+        layer; the dissolve uses them when ``gdf`` holds exactly the areas they were built from
+        (see :func:`povmap.boundaries.dissolve`).
 
     Returns
     -------
@@ -130,7 +138,7 @@ def aggregate(
         above the layer's own (``kecamatan`` < ``kabupaten`` < ``provinsi``).
     """
     gdf = layer_frame(gdf, "aggregate")
-    out = dissolve(gdf, level)
+    out = dissolve(gdf, level, outlines=outlines)
     table = aggregate_values(gdf, level, column=column)
     out = out.merge(table, left_on=f"kode_{level}", right_index=True, how="left")
     return _geometry_last(out)

@@ -255,7 +255,9 @@ def run(
     layers = {options.level: finest}
     if options.level == "desa":
         with step("progress.aggregate", level="kecamatan"):
-            layers["kecamatan"] = aggregate(finest, "kecamatan", column=column)
+            layers["kecamatan"] = aggregate(
+                finest, "kecamatan", column=column, outlines=bounds.outlines
+            )
     with step("progress.classify"):
         classified = {
             name: classify(
