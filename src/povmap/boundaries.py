@@ -174,6 +174,10 @@ class BoundaryLayer:
     source
         What reading detected, repaired and left out (:class:`BoundaryInfo`): the join, the
         report, the manifest and the metadata take it from here.
+    outlines
+        The kecamatan outlines united for the overlap check (:class:`Outlines`), which
+        :func:`povmap.aggregate` takes for the dissolve; None for a layer above desa or
+        without ``kode_kecamatan``.
 
     Examples
     --------
