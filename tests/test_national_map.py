@@ -220,6 +220,40 @@ def test_python_api_forces_national_mode(kalsel):
     _, result, _ = kalsel
     m = choropleth(result.classified(), tiles=None, national=True)
     html = m.get_root().render()
-    assert (
-        html.count('type="application/octet-stream"') == result.main["kode_kabupaten"].nunique() + 2
-    )
+    # One desa chunk per kabupaten, then the kabupaten, the province outlines, the search list.
+    blocks = html.count('type="application/octet-stream"')
+    assert blocks == result.main["kode_kabupaten"].nunique() + 3
+
+
+@pytest.mark.browser
+def test_search_finds_a_desa_whose_chunk_is_not_loaded_yet(browser, kalsel):
+    path, result, _ = kalsel
+    page = open_offline(browser, path)
+    try:
+        _wait(page, "e.layers.kab.getLayers().length > 0")
+        assert _engine(page, "return e.chunks.filter(c => c.layer).length;") == 0
+        search = page.locator(".leaflet-control-search input.search-input")
+        search.press_sequentially("desa MANDALA murung")  # the file says "Mdl. Murung Mesjid"
+        tips = page.locator(".leaflet-control-search .search-tip")
+        tips.first.wait_for(timeout=10000)
+        desa = result.main.set_index("kode_desa").loc["63.06.08.2011"]
+        title = f"{desa['nama_desa']}, {desa['nama_kecamatan']}, {desa['nama_kabupaten']}"
+        assert tips.all_inner_texts() == [title]
+        search.press("Enter")
+        popup = page.locator(".leaflet-popup-content")
+        popup.last.wait_for(timeout=10000)
+        text = popup.last.inner_text()
+        assert "Mdl. Murung Mesjid" in text and "63.06.08.2011" in text
+        assert f"{_id(desa['persen_miskin_ekstrem'], 2)} %" in text
+        state = _engine(
+            page,
+            "const map = e.layers.kab._map; let hit = null;"
+            " e.layers.desa.eachLayer(c => c.eachLayer(l => {"
+            "   if (l.options.color === '#00e5ff') hit = l; }));"
+            " return {zoom: map.getZoom(),"
+            "         inView: !!hit && map.getBounds().contains(hit.getBounds())};",
+        )
+        assert state["zoom"] >= DESA_MIN_ZOOM and state["inView"]
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
