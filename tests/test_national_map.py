@@ -80,12 +80,16 @@ def test_chunk_round_trip_keeps_every_polygon_and_property():
 
 
 def test_national_mode_by_size_or_forced():
-    desa = gpd.GeoDataFrame({"kode_desa": ["63.06.01.2001"]}, geometry=[shapely.box(0, 0, 1, 1)])
+    desa = gpd.GeoDataFrame(
+        {"kode_desa": ["63.06.01.2001"], "kode_kabupaten": ["63.06"]},
+        geometry=[shapely.box(0, 0, 1, 1)],
+    )
     assert not use_national(desa)
     assert use_national(desa, True)
+    n = NATIONAL_MIN_DESA + 1
     many = gpd.GeoDataFrame(
-        {"kode_desa": [str(i) for i in range(NATIONAL_MIN_DESA + 1)]},
-        geometry=[None] * (NATIONAL_MIN_DESA + 1),
+        {"kode_desa": [str(i) for i in range(n)], "kode_kabupaten": ["63.06"] * n},
+        geometry=[None] * n,
     )
     assert use_national(many)
     assert not use_national(many, False)
@@ -223,6 +227,10 @@ def test_python_api_forces_national_mode(kalsel):
     # One desa chunk per kabupaten, then the kabupaten, the province outlines, the search list.
     blocks = html.count('type="application/octet-stream"')
     assert blocks == result.main["kode_kabupaten"].nunique() + 3
+    english = choropleth(result.classified(), tiles=None, national=True, lang="en")
+    html = english.get_root().render()
+    assert "Regencies/Cities" in html and "Villages appear when you zoom in." in html
+    assert "Kabupaten/Kota" not in html
 
 
 @pytest.mark.browser

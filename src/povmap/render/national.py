@@ -94,15 +94,17 @@ def use_national(gdf: gpd.GeoDataFrame, national: bool | None = None) -> bool:
         The layer to draw.
     national
         True or False forces the choice; None (default) chooses national for a desa layer of
-        more than :data:`NATIONAL_MIN_DESA` desa.
+        more than :data:`NATIONAL_MIN_DESA` desa. A layer without ``kode_desa`` and
+        ``kode_kabupaten`` (the canonical columns of :func:`povmap.read_boundaries`) is always
+        drawn as a province map.
 
     Returns
     -------
     bool
         True for a national map (kabupaten first, desa per view), False for a province map.
     """
-    if "kode_desa" not in gdf.columns:
-        return False
+    if "kode_desa" not in gdf.columns or "kode_kabupaten" not in gdf.columns:
+        return False  # a kecamatan layer, or desa that cannot be put in kabupaten chunks
     if national is not None:
         return bool(national)
     return len(gdf) > NATIONAL_MIN_DESA
