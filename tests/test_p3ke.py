@@ -194,3 +194,174 @@ def test_dtsen_desil_1_to_10_and_names_only(hss_raw, tmp_path, header):
     result = povmap.join(povmap.read_boundaries(HSS_DESA), counts)
     assert result.report.matched == picks["kode"].nunique()
     assert result.joined["jumlah_desil_7"].sum() == (table[header] == 7).sum()
+
+
+# --- one rule for a desil value (povmap.p3ke.desil_of), shared by every reader -----------------
+
+#: Cells and what the rule makes of them: a desil, None for no desil (blank), "mustahil".
+DESIL_RULE = [
+    ("3", 3.0),
+    ("03", 3.0),
+    (" 3 ", 3.0),
+    ("3.0", 3.0),
+    ("2,0", 2.0),
+    ("Desil 3", 3.0),
+    ("desil 4 (rentan)", 4.0),
+    ("10", 10.0),
+    (7, 7.0),
+    (7.0, 7.0),
+    ("", None),
+    ("-", None),
+    ("  ", None),
+    ("N/A", None),
+    ("Tidak  Ada", None),
+    ("\xa03\n", 3.0),
+    ("3 (2024)", "mustahil"),
+    (None, None),
+    (float("nan"), None),
+    ("0", "mustahil"),
+    ("11", "mustahil"),
+    ("2.5", "mustahil"),
+    ("2,5", "mustahil"),
+    ("-3", "mustahil"),
+    ("1-4", "mustahil"),
+    ("3201234567890123", "mustahil"),
+    (3201234567890123, "mustahil"),
+    (2.5, "mustahil"),
+    ("abc", "mustahil"),
+]
+
+
+@pytest.mark.parametrize("cell, want", DESIL_RULE)
+def test_one_desil_rule_in_python_and_in_duckdb(cell, want):
+    from povmap.p3ke import desil_sql, desil_values
+
+    desil, impossible = desil_values([cell])
+    assert bool(impossible[0]) == (want == "mustahil")
+    got = None if np.isnan(desil[0]) else float(desil[0])
+    assert got == (want if isinstance(want, float) else None)
+    duckdb = pytest.importorskip("duckdb")
+    read, value_sql, impossible_sql = desil_sql("v")
+    # As DuckDB reads the cell from a CSV (text) and from a typed Parquet column.
+    kind = (
+        "VARCHAR"
+        if cell is None or isinstance(cell, str)
+        else "DOUBLE"
+        if isinstance(cell, float)
+        else "BIGINT"
+    )
+    row = duckdb.execute(
+        f"SELECT {value_sql}, {impossible_sql} FROM (SELECT {read} FROM "
+        f"(SELECT CAST(? AS {kind}) AS v))",
+        [cell],
+    ).fetchone()
+    assert row == (got, want == "mustahil")
+
+
+def _families(raw: gpd.GeoDataFrame, n: int = 300, seed: int = 4) -> pd.DataFrame:
+    """A family-level DTSEN export on the desa of ``raw``, desil 1-10 written as numbers."""
+    rng = np.random.default_rng(seed)
+    desa = raw.iloc[rng.integers(len(raw), size=n)]
+    return pd.DataFrame(
+        {
+            "id_keluarga": [f"DTSEN{i:06d}" for i in range(n)],
+            "nik": [f"6111{i:012d}" for i in range(n)],
+            "kepala_keluarga": [f"KEPALA {i}" for i in range(n)],
+            "kecamatan": desa["nama_kec"].to_numpy(),
+            "desa_kelurahan": desa["nama"].to_numpy(),
+            "kode_kemdagri": desa["kode"].to_numpy(),
+            "desil_kesejahteraan": rng.integers(1, 11, size=n).astype(object),
+        }
+    )
+
+
+#: Impossible desil cells planted at these table rows (file row = index + 2).
+PLANTED = {3: "2.5", 10: "11", 25: "0", 31: "6111999988887777", 40: "2.5", 77: "abc"}
+
+
+def test_impossible_desil_is_refused_not_read_as_another_desil_or_none(tmp_path):
+    from conftest import KAYONG_DESA
+
+    families = _families(gpd.read_file(need(KAYONG_DESA)))
+    clean = tmp_path / "bersih.csv"
+    families.drop(index=list(PLANTED)).to_csv(clean, index=False)
+    for row, cell in PLANTED.items():
+        families.loc[row, "desil_kesejahteraan"] = cell
+    families.loc[50, "desil_kesejahteraan"] = ""  # no desil: legitimate, counted as such
+    path = tmp_path / "dtsen.csv"
+    families.to_csv(path, index=False)
+
+    with pytest.raises(povmap.PovmapInputError) as refused:
+        povmap.read_counts(path)
+    text, en = str(refused.value), refused.value.message("en")
+    assert "dtsen.csv, kolom 'desil_kesejahteraan': 6 baris berisi desil yang tidak mungkin" in text
+    assert "(baris 5, 12, 27, 33, 42 dan 1 lainnya)" in text
+    assert "--allow-invalid" in text and "desil_tidak_sah" in text
+    assert "column 'desil_kesejahteraan': 6 rows hold an impossible desil" in en
+    assert "(rows 5, 12, 27, 33, 42 and 1 more)" in en
+    assert "6111999988887777" not in text + en and "abc" not in text + en
+
+    read = povmap.read_counts(path, allow_invalid=True)
+    info = read.source.p3ke
+    assert info["desil_tidak_sah"] == 6 and info["baris_desil_tidak_sah"] == [5, 12, 27, 33, 42]
+    assert info["tanpa_desil"] == 1  # the blank cell only: 11, 0 and the NIK are not "no desil"
+    # "2.5" is not desil 2, "11" not desil 1 (nor anything else): the counts are those of the
+    # table without the planted rows, less the one family whose cell was blanked.
+    counts = [f"jumlah_keluarga_desil_{d}" for d in range(1, 11)]
+    got = read.frame.set_index("kode_wilayah")[counts]
+    want = povmap.read_counts(clean).frame.set_index("kode_wilayah")[counts]
+    blanked = families.loc[50]
+    want.loc[blanked["kode_kemdagri"], f"jumlah_keluarga_desil_{_desil_of_clean(clean, 50)}"] -= 1
+    pd.testing.assert_frame_equal(got.sort_index(), want.sort_index())
+    assert got.to_numpy().sum() == len(families) - 7
+    assert any("desil_tidak_sah: 6 baris" in note for note in read.source.notes)
+
+
+def _desil_of_clean(clean, index: int) -> int:
+    """The desil family ``index`` has in the clean table (before its cell was blanked)."""
+    table = pd.read_csv(clean, dtype=str).set_index("id_keluarga")
+    return int(table.loc[f"DTSEN{index:06d}", "desil_kesejahteraan"])
+
+
+@pytest.mark.parametrize("command", ["join", "map", "export"])
+def test_map_join_export_stop_on_an_impossible_desil_or_leave_it_out(command, tmp_path):
+    from conftest import KAYONG_DESA, invoke
+
+    families = _families(gpd.read_file(need(KAYONG_DESA)))
+    for row, cell in PLANTED.items():
+        families.loc[row, "desil_kesejahteraan"] = cell
+    path = tmp_path / "dtsen.csv"
+    families.to_csv(path, index=False)
+    out = tmp_path / {"join": "gabung.gpkg", "map": "peta.html", "export": "bundel"}[command]
+    args = [command, KAYONG_DESA, path, "-o", out]
+    if command == "join":
+        args += ["--report", tmp_path / "laporan.json"]
+    if command == "map":
+        args += ["--tiles", "none"]
+
+    for lang, words in (
+        ("id", "6 baris berisi desil yang tidak mungkin (baris 5, 12, 27, 33, 42 dan 1 lainnya)"),
+        ("en", "6 rows hold an impossible desil (rows 5, 12, 27, 33, 42 and 1 more)"),
+    ):
+        code, said = invoke(*args, "--lang", lang)
+        said = " ".join(said.split())
+        assert code == 1 and words in said, said
+        assert "dtsen.csv" in said and "'desil_kesejahteraan'" in said
+        assert "--allow-invalid" in said and "6111999988887777" not in said
+        assert not out.exists() and not (tmp_path / "laporan.json").exists()
+
+    code, said = invoke(*args, "--allow-invalid")
+    assert code == 0, said
+    note = (
+        "desil_tidak_sah: 6 baris dengan desil yang tidak mungkin (bukan bilangan bulat 1-10; "
+        "baris 5, 12, 27, 33, 42 dan 1 lainnya) dilewatkan (--allow-invalid)."
+    )
+    assert note in " ".join(said.split())
+    if command == "join":
+        report = json.loads((tmp_path / "laporan.json").read_text(encoding="utf-8"))
+        assert note in report["notes"]
+    if command == "export":
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        assert note in manifest["penggabungan"]["notes"]
+    written = [p for p in ([out] if out.is_file() else out.rglob("*")) if p.is_file()]
+    assert written and not [p for p in written if b"6111999988887777" in p.read_bytes()]

@@ -218,9 +218,30 @@ def test_planted_personal_data_reaches_no_output_of_any_command(tmp_path):
             out / "peringkat.xlsx",
         ),
     ]
+    # The rows an unquoted comma shifted (every 50th family from the 7th and the 11th, file row
+    # = family + 2) put a desa code in the desil column: every command stops, naming the file,
+    # the column and the rows, never a cell, and writes nothing.
     printed = {}
     for command, *args in runs:
         proc = cli(command, *args)
+        assert proc.returncode == 1, proc.stderr
+        said = " ".join(proc.stderr.split())
+        if "--lang" in args:
+            assert "column 'Desil Kesejahteraan': 60 rows hold an impossible desil" in said
+            assert "(rows 9, 13, 59, 63, 109 and 55 more)" in said and "--allow-invalid" in said
+        else:
+            assert "kolom 'Desil Kesejahteraan': 60 baris berisi desil yang tidak mungkin" in said
+            assert "(baris 9, 13, 59, 63, 109 dan 55 lainnya)" in said
+            assert "--allow-invalid" in said and "desil_tidak_sah" in said
+        assert "p3ke_lahat.csv" in said and "Traceback" not in said
+        printed[f"{command} {args[-1]} refused stdout"] = proc.stdout.encode()
+        printed[f"{command} {args[-1]} refused stderr"] = proc.stderr.encode()
+    assert [p for p in out.rglob("*")] == []
+    assert leaks(printed, planted) == []
+
+    # With --allow-invalid they are left out and counted (desil_tidak_sah), the rest is mapped.
+    for command, *args in runs:
+        proc = cli(command, *args, "--allow-invalid")
         assert proc.returncode == 0, proc.stderr
         printed[f"{command} {args[-1]} stdout"] = proc.stdout.encode()
         printed[f"{command} {args[-1]} stderr"] = proc.stderr.encode()
@@ -241,6 +262,17 @@ def test_planted_personal_data_reaches_no_output_of_any_command(tmp_path):
     want = good.groupby("kode").size()
     got = joined.set_index("kode_desa")[[f"jumlah_keluarga_desil_{d}" for d in range(1, 5)]]
     assert got.sum(axis=1).reindex(want.index).tolist() == want.tolist()
+    # The shifted rows are counted by number in the report and the manifest, never shown.
+    note = (
+        "desil_tidak_sah: 60 baris dengan desil yang tidak mungkin (bukan bilangan bulat 1-10; "
+        "baris 9, 13, 59, 63, 109 dan 55 lainnya) dilewatkan (--allow-invalid)."
+    )
+    assert note in report["notes"]
+    assert not [r for r in shown if r["baris"] in (9, 13, 59, 63, 109)]
+    manifest = json.loads((out / "bundel" / "manifest.json").read_text(encoding="utf-8"))
+    assert note in manifest["penggabungan"]["notes"]
+    said = " ".join(printed["map en stderr"].decode().split())  # the map run is in English
+    assert "desil_tidak_sah: 60 rows with an impossible desil (not a whole number 1-10;" in said
 
 
 def test_shifted_row_and_nik_as_code_masked_in_report_and_summary(tmp_path):
@@ -289,16 +321,27 @@ def test_shifted_row_and_nik_as_code_masked_in_report_and_summary(tmp_path):
     ]
     path = tmp_path / "register.csv"
     path.write_text("".join(lines), encoding="utf-8")
-    counts = povmap.read_counts(path)
+    secrets = ("Lorong Mawar", "7405555566667777", "7405777788889999", "Pemekaran", "Kenari")
+    # The shifted row put the desa code in the desil column: refused by row, the cell unshown.
+    with pytest.raises(PovmapInputError) as refused:
+        povmap.read_counts(path)
+    said = str(refused.value) + refused.value.message("en")
+    assert "register.csv, kolom 'Desil Kesejahteraan': 1 baris berisi desil" in said
+    assert "(baris 3)" in said and "(row 3)" in said
+    assert not [s for s in (*secrets, desa["kode_nodot"], "Wa Ode") if s in said]
+    # Left out (allow_invalid): the row with a NIK as its code is still reported, masked.
+    counts = povmap.read_counts(path, allow_invalid=True)
+    assert counts.source.p3ke["desil_tidak_sah"] == 1
     report = povmap.join(povmap.read_boundaries(KONSEL_DESA), counts).report
     rows = {r["baris"]: r for r in report.unmatched_counts}
-    assert rows[3]["nama_desa"] == "L***************"
-    assert rows[3]["nama_kecamatan"] == desa["nama"][0] + "*" * (len(desa["nama"]) - 1)
+    assert 3 not in rows  # left out whole: its area cells slid over too
     assert rows[4]["kode_asli"] == "7405********7777"
     assert rows[4]["nama_desa"] == "D*************"
     assert rows[4]["nama_kecamatan"] == desa["nama_kec"]  # a real kecamatan name stays
     text = report.summary() + report.summary("en") + json.dumps(report.to_dict())
-    for secret in ("Lorong Mawar", "7405555566667777", "Pemekaran", "Kenari"):
+    assert "desil_tidak_sah: 1 baris dengan desil yang tidak mungkin" in text
+    assert "desil_tidak_sah: 1 row with an impossible desil" in text
+    for secret in secrets:
         assert secret not in text
 
 

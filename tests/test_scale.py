@@ -165,15 +165,29 @@ def test_no_progress_bar_in_captured_cli_output(hss_counts_csv, tmp_path):
     assert "━" not in done.stderr + done.stdout and "Menulis" not in done.stderr
 
 
-def _register(desa, rows: int, seed: int, *, family_id: bool = True) -> pd.DataFrame:
-    """A generated individual-level register over the desa of ``desa`` (shared raw schema)."""
+#: Desil cells as exports write them: every spelling of a desil, and blanks (no desil).
+DESIL_CELLS = ["1", "Desil 2", "3.0", "desil 4 (rentan)", "5", " 3 ", "03", "10", "", "-"]
+#: Cells no desil can be: out of range, a fraction, a NIK a shifted row put there, text.
+IMPOSSIBLE_DESIL = ["0", "11", "2.5", "3201234567890123", "abc", "-3", "1-4"]
+
+
+def _register(
+    desa, rows: int, seed: int, *, family_id: bool = True, messy: bool = False
+) -> pd.DataFrame:
+    """A generated individual-level register over the desa of ``desa`` (shared raw schema).
+
+    ``messy``: about one row in twenty holds one of :data:`IMPOSSIBLE_DESIL`.
+    """
     rng = np.random.default_rng(seed)
     family = rng.integers(0, rows // 4, rows)
     where = family % len(desa)
     codes = desa["kode"].to_numpy()[where]
     # Some desa write their code undotted, as exports from spreadsheets do.
     codes = np.where(where % 5 == 0, np.char.replace(codes.astype(str), ".", ""), codes)
-    desil = rng.choice(["1", "Desil 2", "3.0", "desil 4 (rentan)", "5", "11", ""], rows)
+    desil = rng.choice(DESIL_CELLS, rows).astype(object)
+    if messy:
+        bad = rng.random(rows) < 0.05
+        desil[bad] = rng.choice(IMPOSSIBLE_DESIL, int(bad.sum()))
     status = rng.choice(
         [
             "Ditemukan",
@@ -205,6 +219,14 @@ def _register(desa, rows: int, seed: int, *, family_id: bool = True) -> pd.DataF
     return frame
 
 
+def _one_spelling_per_desa(register: pd.DataFrame, desa: pd.DataFrame) -> None:
+    """Without a family id, families are summed, not counted distinct: one code spelling."""
+    undotted = desa["kode"].str.replace(".", "")
+    register["Kode Wilayah"] = desa["kode"].to_numpy()[
+        undotted.searchsorted(register["Kode Wilayah"].str.replace(".", ""))
+    ]
+
+
 @pytest.mark.parametrize("family_id", [True, False])
 def test_duckdb_register_counts_equal_the_pandas_path(hss_raw, tmp_path, family_id):
     pytest.importorskip("duckdb")
@@ -212,12 +234,8 @@ def test_duckdb_register_counts_equal_the_pandas_path(hss_raw, tmp_path, family_
 
     path = tmp_path / "register.csv"
     register = _register(hss_raw, 6000, seed=7, family_id=family_id)
-    if not family_id:  # one spelling per desa: families are then summed, not counted distinct
-        register["Kode Wilayah"] = hss_raw["kode"].to_numpy()[
-            hss_raw["kode"]
-            .str.replace(".", "")
-            .searchsorted(register["Kode Wilayah"].str.replace(".", ""))
-        ]
+    if not family_id:
+        _one_spelling_per_desa(register, hss_raw)
     register.to_csv(path, index=False)
     ours = aggregate_register(path)
     expected = povmap.read_counts(path)
@@ -225,11 +243,63 @@ def test_duckdb_register_counts_equal_the_pandas_path(hss_raw, tmp_path, family_
     assert ours.source.p3ke == expected.source.p3ke
     assert ours.source.notes == expected.source.notes
     assert ours.source.p3ke["dikecualikan"]["meninggal"] > 0
+    assert ours.source.p3ke["tanpa_desil"] > 0 and ours.source.p3ke["desil_tidak_sah"] == 0
+    # Every spelling of a desil is counted: " 3 " and "03" as desil 3, "10" as desil 10.
+    assert ours.frame["jumlah_desil_10"].sum() > 0
     assert not {"NIK", "Nama Lengkap"} & set(ours.frame.columns)
     parquet = tmp_path / "register.parquet"
     if importlib.util.find_spec("pyarrow") is not None:
         register.astype(str).to_parquet(parquet)
         pd.testing.assert_frame_equal(aggregate_register(parquet).frame, ours.frame)
+
+
+@pytest.mark.parametrize("family_id", [True, False])
+def test_duckdb_and_pandas_apply_one_desil_rule_to_messy_cells(hss_raw, tmp_path, family_id):
+    """0, 11, 2.5, a NIK, "abc" ... are impossible in both paths: the same rows refused, and with
+    allow_invalid the same counts per desa and the same rows reported as desil_tidak_sah."""
+    pytest.importorskip("duckdb")
+    from povmap.scale import aggregate_register
+
+    path = tmp_path / "register.csv"
+    register = _register(hss_raw, 6000, seed=5, family_id=family_id, messy=True)
+    if not family_id:
+        _one_spelling_per_desa(register, hss_raw)
+    register.to_csv(path, index=False)
+    cells = register["Desil Kesejahteraan"]
+    bad = cells.isin(IMPOSSIBLE_DESIL).to_numpy()
+    first = [int(r) + 2 for r in np.flatnonzero(bad)[:5]]  # header on row 1
+    assert set(cells[bad]) == set(IMPOSSIBLE_DESIL)
+
+    with pytest.raises(povmap.PovmapInputError) as duck:
+        aggregate_register(path)
+    with pytest.raises(povmap.PovmapInputError) as panda:
+        povmap.read_counts(path)
+    assert str(duck.value) == str(panda.value) and duck.value.en == panda.value.en
+    listed = ", ".join(map(str, first))
+    assert f"{bad.sum()} baris berisi desil yang tidak mungkin (baris {listed} dan " in str(
+        duck.value
+    )
+    assert "kolom 'Desil Kesejahteraan'" in str(duck.value)
+    assert "3201234567890123" not in str(duck.value) + duck.value.en
+
+    ours = aggregate_register(path, allow_invalid=True)
+    expected = povmap.read_counts(path, allow_invalid=True)
+    pd.testing.assert_frame_equal(ours.frame, expected.frame, check_dtype=False)
+    assert ours.source.p3ke == expected.source.p3ke
+    assert ours.source.notes == expected.source.notes
+    info = ours.source.p3ke
+    assert info["desil_tidak_sah"] == bad.sum() and info["baris_desil_tidak_sah"] == first
+    # The impossible rows are left out whole: not as "no desil", not under a status, not as
+    # desil 2 (from "2.5") or desil 1 (from "1-4"); the rest are counted as without them.
+    clean = tmp_path / "clean.csv"
+    register[~bad].to_csv(clean, index=False)
+    alone = povmap.read_counts(clean).source.p3ke
+    assert info["tanpa_desil"] == alone["tanpa_desil"]
+    assert info["dikecualikan"] == alone["dikecualikan"]
+    counts = [c for c in ours.frame.columns if c.startswith("jumlah_")]
+    by_code = ours.frame.set_index("kode_wilayah")[counts]
+    clean_counts = povmap.read_counts(clean).frame.set_index("kode_wilayah")[counts]
+    pd.testing.assert_frame_equal(by_code.sort_index(), clean_counts.sort_index())
 
 
 def test_duckdb_refuses_rows_without_a_desa_code(hss_raw, tmp_path):

@@ -61,7 +61,9 @@ class CountsInfo:
     p3ke
         For a P3KE/DTSEN by-name export, what aggregating it counted and left out:
         ``jenis`` (``"keluarga"`` or ``"individu"``), ``baris_data``, ``dikecualikan``
-        (``{status: rows}``) and ``tanpa_desil``; None for a table of counts.
+        (``{status: rows}``), ``tanpa_desil`` (rows without desil), ``desil_tidak_sah`` (rows
+        with an impossible desil left out, ``allow_invalid``) and ``baris_desil_tidak_sah``
+        (the first of them); None for a table of counts.
     """
 
     path: str
@@ -421,6 +423,7 @@ def read_counts(
     *,
     sheet: str | int | None = None,
     column_map: dict[str, str] | None = None,
+    allow_invalid: bool = False,
 ) -> CountsTable:
     """Read a counts table into canonical columns, one row per data row of the file.
 
@@ -438,6 +441,10 @@ def read_counts(
         XLSX sheet name or index (default: the first).
     column_map
         ``{canonical: header}`` for headers povmap does not recognise by itself.
+    allow_invalid
+        For a by-name register: leave out rows whose desil is impossible (not a whole number
+        1 to 10, :func:`povmap.p3ke.desil_of`), counted as ``desil_tidak_sah`` and noted,
+        instead of stopping (``--allow-invalid``).
 
     Returns
     -------
@@ -453,7 +460,9 @@ def read_counts(
     ------
     PovmapInputError
         If the file cannot be read, no header is recognised, a ``column_map`` header is absent,
-        no data row is left, or a number cannot be read (the message names row and column).
+        no data row is left, a number cannot be read (the message names row and column), or
+        (without ``allow_invalid``) rows of a by-name register hold an impossible desil (the
+        message names the file, the column and the rows, never the cells).
     """
     path = Path(path)
     table = read_table(path, sheet=sheet)
@@ -484,7 +493,9 @@ def read_counts(
     if header.by_name is not None:
         from .p3ke import aggregate_by_name, notes_of
 
-        out, left_out = aggregate_by_name(body, area, header.by_name, path)
+        out, left_out = aggregate_by_name(
+            body, area, header.by_name, path, headers=header.texts, allow_invalid=allow_invalid
+        )
         return CountsTable(out, replace(info, p3ke=left_out, notes=notes_of(left_out)))
     out = area
     for canonical, position in header.columns.items():
@@ -677,6 +688,8 @@ class _Header:
     columns: dict[str, int]
     names: dict[str, str]
     by_name: dict[str, int] | None
+    #: Every column's header as written (two header rows read as one).
+    texts: tuple[str, ...] = ()
 
 
 def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: Path) -> _Header:
@@ -729,6 +742,7 @@ def _find_header(table: pd.DataFrame, column_map: dict[str, str] | None, path: P
                 columns,
                 {k: str(headers[v]) for k, v in columns.items()},
                 by_name,
+                tuple(str(h) for h in headers),
             )
     if problem is not None and column_map:
         raise problem[1]

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._errors import Text
+from ._errors import PovmapInputError, Text
 from ._messages import message
+from .i18n import number_text
 
 #: Header spellings of the by-name columns povmap uses (after lower-casing and folding punctuation
 #: to underscores). Documented in the README.
@@ -107,13 +109,215 @@ def by_name_columns(keys: list[str]) -> dict[str, int]:
     return found
 
 
-def _desil(value: object) -> float:
-    """``1``, ``1.0``, ``"Desil 1"``, ``"desil 1 (sangat miskin)"`` -> 1; otherwise NaN."""
-    match = re.search(r"\d+", str(value)) if value is not None else None
-    if not match:
+# --- what a desil is: one rule for every reader (read_counts, read_register, scale) ---------------
+#
+# The rule is two full-match regular expressions, written so that Python ``re`` and DuckDB's RE2
+# read them alike (ASCII classes only, no case folding, no look-around), and a range check:
+# :func:`desil_sql` gives the DuckDB query of :mod:`povmap.scale` the very same rule as
+# :func:`desil_of` (tests/test_scale.py and tests/test_p3ke.py feed both the same messy cells).
+
+#: The desil a DTSEN ranking gives (P3KE used 1-4 of them): a whole number in this range.
+DESIL_RANGE = (1, 10)
+#: Cells that say "no desil" (any case, spaces around): the row is not ranked, which is
+#: legitimate; it is left out of the counts and counted as ``tanpa_desil``.
+NO_DESIL = ("", "-", "\u2013", "\u2014", "nan", "none", "null", "n/a", "na", "#n/a", "tidak ada")
+#: A number in a desil cell: a minus sign, digits, a decimal part after a point or a comma.
+DESIL_NUMBER = r"-?[0-9]+(?:[.,][0-9]+)?"
+#: White space, the no-break space of spreadsheets included.
+_SPACE = r"[ \t\n\r\f\v\xa0]"
+
+
+def _spelled(word: str) -> str:
+    """A pattern for ``word`` in any ASCII case, spaces as any white space, nothing special."""
+    return "".join(
+        f"[{c.lower()}{c.upper()}]"
+        if c.isascii() and c.isalpha()
+        else f"{_SPACE}+"
+        if c == " "
+        else f"[{c}]"
+        for c in word
+    )
+
+
+#: A cell without desil: one of :data:`NO_DESIL`, white space around it.
+_NO_DESIL_CELL = f"{_SPACE}*(?:{'|'.join(_spelled(w) for w in NO_DESIL)}){_SPACE}*"
+#: A cell holding exactly one number (``3``, ``03``, `` 3 ``, ``3.0``, ``Desil 3``, ``desil 4
+#: (rentan)``), captured. A cell with two (``1-4``, a date) or none (``abc``) is impossible.
+_ONE_NUMBER_CELL = f"[^0-9]*?({DESIL_NUMBER})[^0-9]*"
+#: How many of the rows with an impossible desil a message lists.
+SHOWN_ROWS = 5
+
+
+def desil_text(cell: object) -> str:
+    """The text of a desil cell as the rule reads it: as written; a missing cell is ``""``.
+
+    A number from a spreadsheet is read as Python writes it (``3``, ``3.0``, ``2.5``), as
+    DuckDB writes a number column of a Parquet file.
+
+    Examples
+    --------
+    >>> desil_text(" Desil 3 "), desil_text(3.0), desil_text(None), desil_text(float("nan"))
+    (' Desil 3 ', '3.0', '', '')
+    """
+    if cell is None or cell is pd.NA or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    return str(cell)
+
+
+def desil_of(text: str) -> float | None:
+    """The desil of a cell's :func:`desil_text`: 1.0-10.0, NaN for no desil, None if impossible.
+
+    A desil is a cell holding exactly one number, a whole number from 1 to 10
+    (:data:`DESIL_RANGE`), whatever words surround it; a blank cell or one of :data:`NO_DESIL`
+    is no desil; anything else (0, 11, 2.5, -3, ``1-4``, ``abc``, a NIK a shifted row put there)
+    is impossible.
+
+    Parameters
+    ----------
+    text
+        The cell as text (:func:`desil_text`).
+
+    Returns
+    -------
+    float or None
+        The desil, NaN for a cell without desil, None for an impossible one.
+
+    Examples
+    --------
+    >>> [desil_of(v) for v in ("03", " 3 ", "Desil 3", "3.0", "desil 4 (rentan)")]
+    [3.0, 3.0, 3.0, 3.0, 4.0]
+    >>> [desil_of(v) for v in ("0", "11", "2.5", "-3", "1-4", "abc")]
+    [None, None, None, None, None, None]
+    >>> desil_of(" - "), desil_of("Tidak  Ada")
+    (nan, nan)
+    """
+    if re.fullmatch(_NO_DESIL_CELL, text):
         return np.nan
-    number = int(match.group())
-    return float(number) if 1 <= number <= 10 else np.nan
+    match = re.fullmatch(_ONE_NUMBER_CELL, text)
+    if match is None:
+        return None
+    number = float(match.group(1).replace(",", "."))
+    low, high = DESIL_RANGE
+    return number if number.is_integer() and low <= number <= high else None
+
+
+def desil_values(cells: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+    """Desil of each cell of a desil column, by the one rule of :func:`desil_of`.
+
+    Parameters
+    ----------
+    cells
+        The column's cells as read (text, numbers, None/NaN for blank).
+
+    Returns
+    -------
+    desil : numpy.ndarray of float
+        1.0-10.0, NaN for a cell without desil (blank, ``-``) and for an impossible one.
+    impossible : numpy.ndarray of bool
+        The cells that are neither a desil nor without one.
+    """
+    out = np.full(len(cells), np.nan)
+    impossible = np.zeros(len(cells), dtype=bool)
+    for i, cell in enumerate(cells):
+        value = desil_of(desil_text(cell))
+        if value is None:
+            impossible[i] = True
+        else:
+            out[i] = value
+    return out, impossible
+
+
+def desil_sql(column: str) -> tuple[str, str, str]:
+    """The rule of :func:`desil_of` as DuckDB SQL, from the same patterns and range.
+
+    In two steps, so that each pattern runs at most once per row: ``read`` selects
+    ``_desil_teks`` and ``_desil_angka`` (the one number of the cell) from the column; ``desil``
+    and ``impossible`` are computed from those two in a query over that selection. Only a cell
+    without a number is matched against :data:`NO_DESIL` (no spelling of "no desil" holds a
+    digit, so the verdict is the same as checking that first, as :func:`desil_of` does).
+
+    Parameters
+    ----------
+    column
+        The desil column, quoted as SQL (``"Desil Kesejahteraan"``); any type (cast to text as
+        DuckDB writes it).
+
+    Returns
+    -------
+    (read, desil, impossible)
+        SQL: the select-list of the first step; the desil as a DOUBLE (NULL without one); and
+        whether the cell is impossible (a BOOLEAN).
+    """
+
+    def literal(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    text = f"coalesce(CAST({column} AS VARCHAR), '')"
+    # RE2's ``$`` is the end of the text (Python's would allow a final newline): a full match.
+    number = f"regexp_extract({text}, {literal('^' + _ONE_NUMBER_CELL + '$')}, 1)"
+    read = f"{text} AS _desil_teks, TRY_CAST(replace({number}, ',', '.') AS DOUBLE) AS _desil_angka"
+    low, high = DESIL_RANGE
+    whole = f"(_desil_angka = floor(_desil_angka) AND _desil_angka BETWEEN {low} AND {high})"
+    return (
+        read,
+        f"CASE WHEN {whole} THEN _desil_angka END",
+        f"CASE WHEN {whole} THEN false WHEN _desil_angka IS NOT NULL THEN true "
+        f"ELSE NOT regexp_full_match(_desil_teks, {literal(_NO_DESIL_CELL)}) END",
+    )
+
+
+def rows_listed(rows: Sequence[int], n: int) -> Text:
+    """``"6, 9, 14, 20, 33 dan 12 lainnya"``: the first rows (:data:`SHOWN_ROWS`) and how many more.
+
+    Parameters
+    ----------
+    rows
+        Sheet row numbers, rising; only the first :data:`SHOWN_ROWS` are shown.
+    n
+        How many rows there are in all.
+    """
+    shown = ", ".join(str(int(r)) for r in list(rows)[:SHOWN_ROWS])
+    extra = n - min(n, SHOWN_ROWS)
+    if extra <= 0:
+        return Text(shown, shown)
+    more = message("validate.more", extra=number_text(extra))
+    return Text(f"{shown} {more}", f"{shown} {more.en}")
+
+
+def check_desil(
+    n: int, rows: Sequence[int], header: str, path: str | Path, *, allow_invalid: bool
+) -> None:
+    """Stop on rows whose desil is impossible, unless the caller leaves them out.
+
+    The message names the file, the column and the rows, and says what to do; it never shows
+    a cell (a shifted row can put a NIK in the desil column).
+
+    Parameters
+    ----------
+    n
+        How many rows hold an impossible desil (:func:`desil_values`).
+    rows
+        Their sheet row numbers, rising (at least the first :data:`SHOWN_ROWS`).
+    header
+        The desil column's header as written.
+    path
+        The file.
+    allow_invalid
+        Leave such rows out (``--allow-invalid``), counted as ``desil_tidak_sah``.
+
+    Raises
+    ------
+    PovmapInputError
+        ``n`` is not 0 and ``allow_invalid`` is false.
+    """
+    if n and not allow_invalid:
+        raise PovmapInputError.from_catalogue(
+            "p3ke.impossible_desil",
+            path=path,
+            column=repr(header),
+            n=number_text(n),
+            rows=rows_listed(rows, n),
+        )
 
 
 def _status(value: object) -> str:
@@ -134,7 +338,13 @@ def _excluded(status: str) -> bool:
 
 
 def aggregate_by_name(
-    body: pd.DataFrame, area: pd.DataFrame, columns: dict[str, int], path: Path
+    body: pd.DataFrame,
+    area: pd.DataFrame,
+    columns: dict[str, int],
+    path: Path,
+    *,
+    headers: Sequence[str] | None = None,
+    allow_invalid: bool = False,
 ) -> tuple[pd.DataFrame, dict]:
     """Count people and families per desa and desil.
 
@@ -149,6 +359,12 @@ def aggregate_by_name(
         :func:`by_name_columns` of the header row.
     path
         The file, for messages.
+    headers
+        The header row as written, for messages (by default the canonical names).
+    allow_invalid
+        Leave out rows whose desil is impossible (:func:`desil_of`), counted as
+        ``desil_tidak_sah``, instead of stopping (``--allow-invalid``). Such a row is left out
+        whole: its area cells are as unreliable as its desil (a shifted row).
 
     Returns
     -------
@@ -159,12 +375,22 @@ def aggregate_by_name(
     left_out : dict
         What was counted and left out (:attr:`povmap.counts.CountsInfo.p3ke`); its notes are
         :func:`notes_of`.
+
+    Raises
+    ------
+    PovmapInputError
+        Rows with an impossible desil, unless ``allow_invalid`` (:func:`check_desil`).
     """
-    cells = {name: body.iloc[:, pos].tolist() for name, pos in columns.items()}
     n = len(body)
+    desil, impossible = desil_values(body.iloc[:, columns["desil"]].tolist())
+    bad_rows = area["baris"].to_numpy()[impossible].tolist()
+    header = headers[columns["desil"]] if headers is not None else "desil"
+    check_desil(len(bad_rows), bad_rows, header, path, allow_invalid=allow_invalid)
+    body, area, desil = body[~impossible], area[~impossible], desil[~impossible]
+
+    cells = {name: body.iloc[:, pos].tolist() for name, pos in columns.items()}
     individual = any(m in columns for m in ("id_individu", "hubungan"))
-    desil = np.array([_desil(v) for v in cells["desil"]])
-    status = [_status(v) for v in cells.get("status", [""] * n)]
+    status = [_status(v) for v in cells.get("status", [""] * len(body))]
     gone = np.array([_excluded(s) for s in status], dtype=bool)
     keep = ~gone & ~np.isnan(desil)
 
@@ -192,6 +418,8 @@ def aggregate_by_name(
         "baris_data": int(n),
         "dikecualikan": {k: int(v) for k, v in sorted(left_out.items())},
         "tanpa_desil": int((~gone & np.isnan(desil)).sum()),
+        "desil_tidak_sah": len(bad_rows),
+        "baris_desil_tidak_sah": bad_rows[:SHOWN_ROWS],
     }
     return out, info
 
@@ -269,7 +497,7 @@ def notes_of(info: dict) -> list[Text]:
     ----------
     info
         The ``left_out`` dict of :func:`aggregate_by_name` (``jenis``, ``baris_data``,
-        ``dikecualikan``, ``tanpa_desil``).
+        ``dikecualikan``, ``tanpa_desil``, ``desil_tidak_sah``, ``baris_desil_tidak_sah``).
 
     Returns
     -------
@@ -284,4 +512,26 @@ def notes_of(info: dict) -> list[Text]:
         notes.append(message("p3ke.rows_not_counted_status", listed=listed))
     if info["tanpa_desil"]:
         notes.append(message("p3ke.rows_without_desil_not", tanpa_desil=info["tanpa_desil"]))
+    notes.extend(desil_notes(info))
     return notes
+
+
+def desil_notes(info: dict) -> list[Text]:
+    """The note on rows left out for an impossible desil (``--allow-invalid``), if any.
+
+    Parameters
+    ----------
+    info
+        What a reader left out: ``desil_tidak_sah`` (how many rows) and
+        ``baris_desil_tidak_sah`` (the first of them).
+
+    Returns
+    -------
+    list of Text
+        No note, or one naming how many rows and the first of them (never their cells).
+    """
+    n = info.get("desil_tidak_sah", 0)
+    if not n:
+        return []
+    rows = rows_listed(info.get("baris_desil_tidak_sah", []), n)
+    return [message("p3ke.desil_tidak_sah", n=number_text(n), rows=rows)]

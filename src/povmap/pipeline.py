@@ -56,7 +56,8 @@ class Options:
         Similarity (0-100, rapidfuzz) a misspelt name must reach to match; 101 turns fuzzy
         matching off.
     allow_invalid
-        Join despite impossible values, reporting them (``--allow-invalid``).
+        Join despite impossible values, reporting them, and leave out the rows of a by-name
+        register whose desil is impossible, counting them (``--allow-invalid``).
     pockets
         Also find poverty pockets (:func:`povmap.find_pockets`, ``--pockets``).
     crs
@@ -234,7 +235,7 @@ def run(
     with step("progress.read_boundaries", name=Path(boundaries).name):
         bounds = read_boundaries(boundaries, **options.boundary_options())
     with step("progress.read_counts", name=Path(counts).name):
-        table = read_counts(counts, **options.counts_options())
+        table = read_counts(counts, allow_invalid=options.allow_invalid, **options.counts_options())
     with step("progress.join"):
         result = join(
             bounds,

@@ -42,7 +42,17 @@ from .counts import (
     read_table,
     recognise_headers,
 )
-from .p3ke import BY_NAME_ALIASES, _area_keys, _excluded, _status, by_name_columns
+from .p3ke import (
+    BY_NAME_ALIASES,
+    SHOWN_ROWS,
+    _area_keys,
+    _excluded,
+    _status,
+    by_name_columns,
+    check_desil,
+    desil_notes,
+    desil_values,
+)
 
 #: Programs povmap recognises, with the header spellings of their flag column (after
 #: lower-casing and folding punctuation to ``_``) and the words naming them in a recipients list.
@@ -348,7 +358,8 @@ class Register:
     info
         What was left out: ``baris_data``, ``dikecualikan`` (by ``status_keberadaan``),
         ``tanpa_desil``, ``desil_tidak_sah`` (impossible desil left out with
-        ``allow_invalid``), ``tidak_dikenali`` (unrecognised condition values per condition).
+        ``allow_invalid``) and ``baris_desil_tidak_sah`` (the first of those rows),
+        ``tidak_dikenali`` (unrecognised condition values per condition).
     """
 
     families: pd.DataFrame
@@ -382,8 +393,7 @@ class Register:
             notes.append(message("sasaran.left_out", listed=listed))
         if info.get("tanpa_desil"):
             notes.append(message("sasaran.no_desil", n=info["tanpa_desil"]))
-        if info.get("desil_tidak_sah"):
-            notes.append(message("sasaran.impossible_desil", n=info["desil_tidak_sah"]))
+        notes.extend(desil_notes(info))
         for condition, n in info.get("tidak_dikenali", {}).items():
             notes.append(
                 message(
@@ -456,70 +466,6 @@ def parse_flags(
                 value=mask(str(cell)),
             )
     return out
-
-
-#: A number in a desil cell (``2``, ``2.0``, ``2,5``): several, or a fraction, is not a desil.
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-
-
-def parse_desil(
-    cells: Sequence[object],
-    rows: Sequence[int],
-    header: str,
-    path: Path,
-    *,
-    allow_invalid: bool = False,
-) -> tuple[np.ndarray, int]:
-    """Desil as floats 1.0-10.0, NaN for a blank cell; and the number of impossible values.
-
-    Accepted: a whole number 1 to 10 (``1``, ``1.0``, ``"Desil 1"``,
-    ``"desil 1 (sangat miskin)"``). Impossible: any other number (0, 11, 2.5, a NIK slid into
-    the column) or text without one (``"abc"``).
-
-    Parameters
-    ----------
-    cells, rows
-        The column's cells and their sheet rows (1-based, for the message).
-    header, path
-        The column's header and the file, for the message.
-    allow_invalid
-        Count impossible values as without desil (the caller notes how many) instead of
-        stopping (``--allow-invalid``).
-
-    Returns
-    -------
-    (desil, impossible)
-        One float per cell; the count of impossible values read as NaN.
-
-    Raises
-    ------
-    PovmapInputError
-        An impossible value without ``allow_invalid``, naming the file, the sheet row and the
-        column; the value is shown masked (it may be personal data, like a NIK).
-    """
-    out = np.full(len(cells), np.nan)
-    impossible = 0
-    for i, cell in enumerate(cells):
-        if _is_blank(cell):
-            continue
-        if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
-            number = float(cell)
-        else:
-            found = _NUMBER.findall(str(cell))
-            number = float(found[0].replace(",", ".")) if len(found) == 1 else np.nan
-        if number.is_integer() and 1 <= number <= 10:
-            out[i] = number
-        elif allow_invalid:
-            impossible += 1
-        else:
-            raise PovmapInputError.from_catalogue(
-                "sasaran.bad_desil",
-                path=path,
-                row=rows[i],
-                column=repr(header),
-                value=mask(str(cell)),
-            )
-    return out, impossible
 
 
 def condition_flags(cells: Sequence[object], condition: Condition) -> tuple[np.ndarray, int]:
@@ -645,13 +591,12 @@ def read_register(
         else [""] * len(body)
     )
     gone = np.array([_excluded(s) for s in status], dtype=bool)
-    desil, impossible = parse_desil(
-        _cells(body, columns["desil"]),
-        rows,
-        heads[columns["desil"]],
-        path,
-        allow_invalid=allow_invalid,
-    )
+    desil, impossible = desil_values(_cells(body, columns["desil"]))
+    bad_rows = np.asarray(rows)[impossible].tolist()
+    check_desil(len(bad_rows), bad_rows, heads[columns["desil"]], path, allow_invalid=allow_invalid)
+    # A row with an impossible desil is left out whole (``desil_tidak_sah``), whatever its
+    # status says: a shifted row's status cell is as unreliable as its desil.
+    gone &= ~impossible
 
     frame = pd.DataFrame({"baris": rows, "desil": desil, "_desa": _area_keys(area)})
     family_column = _first(keys, _FAMILY_ID)
@@ -717,8 +662,9 @@ def read_register(
     info = {
         "baris_data": int(len(body)),
         "dikecualikan": {str(k): int(v) for k, v in sorted(left_out.value_counts().items())},
-        "tanpa_desil": int((~gone & np.isnan(desil)).sum()),
-        "desil_tidak_sah": impossible,
+        "tanpa_desil": int((~gone & ~impossible & np.isnan(desil)).sum()),
+        "desil_tidak_sah": len(bad_rows),
+        "baris_desil_tidak_sah": bad_rows[:SHOWN_ROWS],
         "tidak_dikenali": unknown,
     }
     names = {

@@ -29,14 +29,27 @@ from ._errors import PovmapInputError, Text, reason
 from ._messages import message
 from .codes import code_level, normalize_codes
 from .counts import HEADER_ALIASES, CountsInfo, CountsTable, _alias_key, _header_key
-from .p3ke import _HEAD, EXCLUDED_STATUS, by_name_columns, is_by_name, notes_of
+from .p3ke import (
+    _HEAD,
+    EXCLUDED_STATUS,
+    SHOWN_ROWS,
+    by_name_columns,
+    check_desil,
+    desil_sql,
+    is_by_name,
+    notes_of,
+)
 
 #: Name columns carried per desa (the first row's value), as :func:`povmap.read_counts` does.
 _NAMES = ("nama_provinsi", "nama_kabupaten", "nama_kecamatan", "nama_desa")
 
 
 def aggregate_register(
-    path: str | os.PathLike, *, memory_limit: str = "4GB", threads: int | None = None
+    path: str | os.PathLike,
+    *,
+    memory_limit: str = "4GB",
+    threads: int | None = None,
+    allow_invalid: bool = False,
 ) -> CountsTable:
     """Count people and families per desa and desil of a by-name register, in DuckDB.
 
@@ -52,6 +65,11 @@ def aggregate_register(
         DuckDB's memory limit (``"4GB"``); past it, DuckDB spills to a temporary folder.
     threads
         DuckDB threads; by default all cores.
+    allow_invalid
+        Leave out rows whose desil is impossible (the rule of :func:`povmap.p3ke.desil_of`,
+        run as SQL), counted as ``desil_tidak_sah``, instead of stopping; as
+        :func:`povmap.read_counts` does. When there are such rows, a second pass over the file
+        finds the first of them (for the message or the note).
 
     Returns
     -------
@@ -65,8 +83,10 @@ def aggregate_register(
     Raises
     ------
     PovmapInputError
-        If DuckDB is not installed, the file cannot be read, it is not a by-name register, or
-        some rows have no valid desa code (the message gives the first such rows).
+        If DuckDB is not installed, the file cannot be read, it is not a by-name register,
+        some rows have an impossible desil (without ``allow_invalid``; the message names the
+        rows, never the cells), or some rows have no valid desa code (the message gives the
+        first such rows).
     """
     try:
         import duckdb
@@ -84,19 +104,24 @@ def aggregate_register(
         source = _source(con, path)
         headers = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         columns = _columns(headers, path)
-        per_group, rows, no_desil, left_out = _query(con, source, columns)
+        per_group, rows, no_desil, left_out, bad_rows = _query(con, source, columns)
     except duckdb.Error as exc:
         raise PovmapInputError.from_catalogue(
             "scale.unreadable", path=path, reason=reason(exc, message("scale.use_csv_or_parquet"))
         ) from exc
     finally:
         con.close()
-    out = _per_desa(per_group, columns, path)
+    n_invalid = int(per_group.loc[per_group["tidak_sah"], "n"].sum())
+    check_desil(n_invalid, bad_rows, columns["desil"], path, allow_invalid=allow_invalid)
+    # Left out whole, as read_counts does: a shifted row's code is as unreliable as its desil.
+    out = _per_desa(per_group[~per_group["tidak_sah"]], columns, path)
     info = {
         "jenis": "individu" if columns["individual"] else "keluarga",
         "baris_data": rows,
         "dikecualikan": left_out,
         "tanpa_desil": no_desil,
+        "desil_tidak_sah": n_invalid,
+        "baris_desil_tidak_sah": bad_rows,
     }
     used: dict[str, str] = {"kode_wilayah": columns["kode"]}
     used.update(
@@ -151,15 +176,21 @@ def _normalised(column: str) -> str:
     )
 
 
-def _query(con, source: str, columns: dict) -> tuple[pd.DataFrame, int, int, dict[str, int]]:
+def _query(
+    con, source: str, columns: dict
+) -> tuple[pd.DataFrame, int, int, dict[str, int], list[int]]:
     """One pass over the file: counts per (code as written, desil, reason left out).
 
-    Returns the groups, and the rows read, without a desil, and left out per status category.
+    Returns the groups (``tidak_sah`` marks those of rows with an impossible desil), the rows
+    read, without a desil, and left out per status category (rows with an impossible desil in
+    none of them), and the first rows with an impossible desil (a second pass, when any).
     """
     status = _normalised(columns["status"]) if "status" in columns else "''"
     # p3ke._category: a status starting with "ditemukan" stays; else the first excluded word
     # it contains says why it leaves.
     category = " ".join(f"WHEN contains(status, '{w}') THEN '{w}'" for w in EXCLUDED_STATUS)
+    # p3ke.desil_of, the same rule written in SQL from the same patterns: read, then judged.
+    read, desil, impossible = desil_sql(_quote(columns["desil"]))
     names = "".join(f", {_quote(h)} AS {n}" for n, h in columns["names"].items())
     people, families, family_sum = "1.0", "NULL", "NULL"
     if columns["individual"]:
@@ -181,31 +212,45 @@ def _query(con, source: str, columns: dict) -> tuple[pd.DataFrame, int, int, dic
         f", arg_min({n}, baris) FILTER (WHERE nullif(trim({n}), '') IS NOT NULL) AS {n}"
         for n in columns["names"]
     )
-    groups = con.execute(f"""
+    rows = f"""
         WITH r AS (
             SELECT row_number() OVER () + 1 AS baris,
-                   trim(CAST({_quote(columns["kode"])} AS VARCHAR)) AS kode,
-                   TRY_CAST(regexp_extract(CAST({_quote(columns["desil"])} AS VARCHAR),
-                                           '[0-9]+') AS BIGINT) AS desil,
+                   trim(CAST({_quote(columns["kode"])} AS VARCHAR)) AS kode, {read},
                    {status} AS status, {people} AS orang, {families} AS keluarga{names}
             FROM {source}),
+        d AS (SELECT * EXCLUDE (_desil_teks), {desil} AS desil, {impossible} AS tidak_sah
+              FROM r)"""
+    groups = con.execute(f"""{rows},
         c AS (
-            SELECT *, CASE WHEN starts_with(status, 'ditemukan') THEN NULL
+            SELECT *, CASE WHEN tidak_sah OR starts_with(status, 'ditemukan') THEN NULL
                            ELSE CASE {category} END END AS pergi
-            FROM r)
+            FROM d)
         SELECT kode,
-               CASE WHEN pergi IS NULL AND desil BETWEEN 1 AND 10 THEN desil END AS desil,
-               pergi, min(baris) AS baris, count(*) AS n, sum(orang) AS orang,
+               CASE WHEN pergi IS NULL AND NOT tidak_sah THEN CAST(desil AS BIGINT) END AS desil,
+               pergi, tidak_sah, min(baris) AS baris, count(*) AS n, sum(orang) AS orang,
                {family_sum} AS keluarga{first_names}
         FROM c GROUP BY ALL""").df()
+    # The first rows with an impossible desil, for the message or the note: a second pass, only
+    # when there are such rows (listing them in the pass above slows every register down).
+    first = (
+        [
+            int(row[0])
+            for row in con.execute(
+                f"{rows} SELECT baris FROM d WHERE tidak_sah ORDER BY baris LIMIT {SHOWN_ROWS}"
+            ).fetchall()
+        ]
+        if groups["tidak_sah"].any()
+        else []
+    )
     counted = groups["desil"].notna()
-    kept = groups["pergi"].isna()
-    left = groups[~kept].groupby("pergi")["n"].sum()
+    kept = groups["pergi"].isna() & ~groups["tidak_sah"]
+    left = groups[groups["pergi"].notna()].groupby("pergi")["n"].sum()
     return (
         groups,
         int(groups["n"].sum()),
         int(groups.loc[kept & ~counted, "n"].sum()),
         {str(c): int(n) for c, n in sorted(left.items())},
+        first,
     )
 
 

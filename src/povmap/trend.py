@@ -279,7 +279,8 @@ def trend(
         they differ). Without it they are kept apart: the change covers the longest run of
         vintages of one register.
     fuzzy_threshold, allow_invalid
-        As in :func:`povmap.join`.
+        As in :func:`povmap.join`; ``allow_invalid`` also as in :func:`povmap.read_counts` (rows
+        of a by-name register with an impossible desil left out and counted).
     boundary_options
         Keyword arguments of :func:`povmap.read_boundaries` (``layer``, ``columns``, ``crs``,
         ``encoding`` ...), when ``boundaries`` is a file.
@@ -320,7 +321,7 @@ def trend(
         label: (
             table
             if isinstance(table, CountsTable | pd.DataFrame)
-            else read_counts(table, **(counts_options or {}))
+            else read_counts(table, allow_invalid=allow_invalid, **(counts_options or {}))
         )
         for label, table in tables.items()
     }
