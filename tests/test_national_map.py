@@ -265,3 +265,38 @@ def test_search_finds_a_desa_whose_chunk_is_not_loaded_yet(browser, kalsel):
         assert page.errors == [] and page.requests == []
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_chunks_out_of_view_longest_are_dropped(browser, kalsel):
+    path, result, _ = kalsel
+    page = open_offline(browser, path)
+    try:
+        _wait(page, "e.layers.kab.getLayers().length > 0")
+        _engine(page, "e.meta.maxDecoded = 1;")
+        # The desa nearest the middle of three kabupaten far apart, one after the other.
+        desa = result.main
+        visited = []
+        for code in sorted(desa["kode_kabupaten"].unique())[:3]:
+            first = desa[desa["kode_kabupaten"] == code].iloc[0]
+            lat, lng = _desa_center(result, first["kode_desa"])
+            _engine(page, f"e.layers.kab._map.setView([{lat}, {lng}], 13, {{animate: false}});")
+            _wait(page, "e.chunks.every(c => !c.loading) && e.layers.desa.getLayers().length > 0")
+            visited.append(
+                _engine(
+                    page,
+                    "return e.chunks.filter(c => c.layer && e.layers.desa.hasLayer(c.layer))"
+                    ".map(c => c.key);",
+                )
+            )
+        state = _engine(
+            page,
+            "return {kept: e.chunks.filter(c => c.layer).map(c => c.key),"
+            " shown: e.layers.desa.getLayers().length};",
+        )
+        # At most one chunk kept beyond those in view, and the first kabupaten's chunk dropped.
+        assert len(state["kept"]) <= state["shown"] + 1
+        assert not set(visited[0]) & (set(state["kept"]) - set(visited[2]))
+        assert page.errors == []
+    finally:
+        page.close()

@@ -45,6 +45,7 @@ from folium.plugins import Search
 from folium.template import Template
 
 from .._offline import OfflineMap
+from .._progress import step
 from ..boundaries import dissolve
 from ..classify import Classified, classify
 from ..i18n import label
@@ -73,6 +74,9 @@ NATIONAL_MIN_DESA = 10_000
 #: Leaflet zoom from which desa are drawn (about 150 m per pixel at the equator); below it the
 #: kabupaten choropleth is shown. At zoom 10 a 1,100-pixel-wide window spans about 120 km.
 DESA_MIN_ZOOM = 10
+#: Decoded desa chunks the page keeps at most (about 10,000 desa): those out of view longest are
+#: dropped first.
+MAX_DECODED_CHUNKS = 60
 #: Simplification tolerances (metres) of the desa and of the kabupaten/province outlines.
 DESA_TOLERANCE_M = 100.0
 KABUPATEN_TOLERANCE_M = 500.0
@@ -333,9 +337,10 @@ def national_choropleth(
     """
     gdf, classification, column = drawn.gdf, drawn.classification, drawn.column
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    web = gdf.set_geometry(simplify_fast(np.asarray(gdf.geometry.values), tolerance))
-    kab = _kabupaten(web, drawn, kecamatan)
-    provinces = _provinces(kab.gdf)
+    with step("progress.national_simplify"):
+        web = gdf.set_geometry(simplify_fast(np.asarray(gdf.geometry.values), tolerance))
+        kab = _kabupaten(web, drawn, kecamatan)
+        provinces = _provinces(kab.gdf)
 
     fields, aliases, props = tooltip_frame(web, tooltip_rows("desa", column), lang, classification)
     short = short_fields((fields, aliases), lang)
@@ -364,6 +369,7 @@ def national_choropleth(
         "grid": GRID_DEG,
         "origin": {"kab": [kx0, ky0], "prov": [kx0, ky0]},
         "minZoom": DESA_MIN_ZOOM,
+        "maxDecoded": MAX_DECODED_CHUNKS,
         "desa": _layer_meta(classification, fields, aliases, short),
         # The kabupaten's hover: its name and province, then the desa hover's values.
         "kab": _layer_meta(
@@ -438,14 +444,16 @@ def _desa_chunks(
     boxes = []
     chunk_of = np.zeros(len(web), dtype=int)
     position = np.zeros(len(web), dtype=int)
-    for i, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(web)], strict=True)):
-        x0, y0 = float(bounds[a:b, 0].min()), float(bounds[a:b, 1].min())
-        x1, y1 = float(bounds[a:b, 2].max()), float(bounds[a:b, 3].max())
-        chunk = {c: props[c].iloc[a:b].tolist() for c in props.columns}
-        chunks[f"d{i}"] = encode_chunk(geoms[a:b], chunk, (x0, y0))
-        boxes.append([f"d{i}", round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4), b - a])
-        chunk_of[a:b] = i
-        position[a:b] = np.arange(b - a)
+    with step("progress.national_chunks", total=len(cuts) + 1) as advance:
+        for i, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(web)], strict=True)):
+            x0, y0 = float(bounds[a:b, 0].min()), float(bounds[a:b, 1].min())
+            x1, y1 = float(bounds[a:b, 2].max()), float(bounds[a:b, 3].max())
+            chunk = {c: props[c].iloc[a:b].tolist() for c in props.columns}
+            chunks[f"d{i}"] = encode_chunk(geoms[a:b], chunk, (x0, y0))
+            boxes.append([f"d{i}", round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4), b - a])
+            chunk_of[a:b] = i
+            position[a:b] = np.arange(b - a)
+            advance(1)
     return chunks, boxes, chunk_of, position
 
 
@@ -627,7 +635,7 @@ function(map, meta) {
     var prov = L.geoJson(null);
     var chunks = meta.chunks.map(function(c) {
         return {key: c[0], bounds: L.latLngBounds([c[2], c[1]], [c[4], c[3]]), count: c[5],
-                layer: null, items: null, loading: false, waiting: []};
+                layer: null, items: null, loading: false, waiting: [], used: 0};
     });
     unpack('kab').then(function(buf) {
         fill(kab, decode(buf, meta.origin.kab), meta.kab, 0.8, 0.6, true);
@@ -686,6 +694,7 @@ function(map, meta) {
                                 containerPoint: map.latLngToContainerPoint(at)}, true);
         });
     }
+    var tick = 0;
     function update() {
         var deep = map.getZoom() >= meta.minZoom && map.hasLayer(desa);
         var view = map.getBounds().pad(0.2);
@@ -695,13 +704,21 @@ function(map, meta) {
             l.setStyle(deep ? {fillOpacity: 0, weight: 1.2, color: '#333333'}
                             : kab.options.style(l.feature));
         });
+        tick += 1;
         chunks.forEach(function(c) {
             var want = deep && view.intersects(c.bounds);
-            if (want) { load(c); }
+            if (want) { c.used = tick; load(c); }
             if (c.layer && want !== desa.hasLayer(c.layer)) {
                 if (want) { desa.addLayer(c.layer); } else { desa.removeLayer(c.layer); }
             }
         });
+        // Memory stays bounded however far one travels: the chunks out of view longest are
+        // dropped (decoded again if they come back into view).
+        var kept = chunks.filter(function(c) { return c.layer; });
+        kept.filter(function(c) { return !desa.hasLayer(c.layer); })
+            .sort(function(a, b) { return a.used - b.used; })
+            .slice(0, Math.max(0, kept.length - meta.maxDecoded))
+            .forEach(function(c) { c.layer = null; c.items = null; });
         desa.eachLayer(function(l) { l.bringToFront(); });
         if (map.hasLayer(prov)) { prov.bringToFront(); }
     }
