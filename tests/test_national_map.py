@@ -300,3 +300,25 @@ def test_chunks_out_of_view_longest_are_dropped(browser, kalsel):
         assert page.errors == []
     finally:
         page.close()
+
+
+def test_search_list_without_kecamatan_or_kabupaten_names():
+    # The national file has desa names only: the titles must still be text, unique, valid JSON.
+    from povmap.render.national import _search_index
+
+    web = gpd.GeoDataFrame(
+        {
+            "kode_desa": ["11.01.01.2001", "11.01.01.2002", "11.01.02.2001"],
+            "nama_desa": ["Keude Bakongan", "Ujong Mangki", "Keude Bakongan"],
+            "nama_kecamatan": [None, None, None],
+            "nama_kabupaten": [None, None, None],
+        },
+        geometry=[shapely.box(0, 0, 1, 1)] * 3,
+    )
+    index = json.loads(gzip.decompress(_search_index(web, np.zeros(3, int), np.arange(3))))
+    assert index["t"] == [
+        "Keude Bakongan (11.01.01.2001)",
+        "Ujong Mangki",
+        "Keude Bakongan (11.01.02.2001)",
+    ]
+    assert index["c"] == [0, 0, 0] and index["i"] == [0, 1, 2]

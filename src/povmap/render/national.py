@@ -371,12 +371,12 @@ def national_choropleth(
         "minZoom": DESA_MIN_ZOOM,
         "maxDecoded": MAX_DECODED_CHUNKS,
         "desa": _layer_meta(classification, fields, aliases, short),
-        # The kabupaten's hover: its name and province, then the desa hover's values.
+        # The kabupaten's hover: its name, province and code, then the desa hover's values.
         "kab": _layer_meta(
             kab.classification,
             kab_fields,
             kab_aliases,
-            kab_fields[:2] + short_fields((kab_fields, kab_aliases), lang),
+            kab_fields[:3] + short_fields((kab_fields, kab_aliases), lang),
         ),
     }
     data = NationalData(meta, chunks)
@@ -461,16 +461,20 @@ def _search_index(web: gpd.GeoDataFrame, chunk_of: np.ndarray, position: np.ndar
     """The search box's list, gzip-compressed JSON: each desa's title ("Desa, Kecamatan,
     Kabupaten", raw text: the page writes it with textContent), its search key
     (:func:`povmap.render.search.search_keys`), chunk number and place in the chunk."""
-    titles = (
-        web["nama_desa"].astype(str)
-        + ", "
-        + web["nama_kecamatan"].astype(str)
-        + ", "
-        + web["nama_kabupaten"].astype(str)
-    )
+    # Missing names (a file without kecamatan or kabupaten names) are left out of the title.
+    parts = [
+        web[c].astype("string").fillna("").str.strip()
+        if c in web.columns
+        else pd.Series("", index=web.index, dtype="string")
+        for c in ("nama_desa", "nama_kecamatan", "nama_kabupaten")
+    ]
+    codes = web["kode_desa"].astype("string")
+    titles = parts[0].where(parts[0] != "", codes)
+    for part in parts[1:]:
+        titles = titles.where(part == "", titles + ", " + part)
     # Two desa of one name in one kecamatan: their codes tell them apart.
     twice = titles.duplicated(keep=False).to_numpy()
-    titles = titles.where(~twice, titles + " (" + web["kode_desa"].astype(str) + ")")
+    titles = titles.where(~twice, titles + " (" + codes + ")")
     index = {
         "t": titles.tolist(),
         "q": search_keys(web),
