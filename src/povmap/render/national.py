@@ -440,6 +440,7 @@ def _desa_chunks(
     cuts = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()
     geoms = np.asarray(web.geometry.values)
     bounds = shapely.bounds(geoms)
+    columns = {c: props[c].tolist() for c in props.columns}  # sliced per chunk below
     chunks: dict[str, bytes] = {}
     boxes = []
     chunk_of = np.zeros(len(web), dtype=int)
@@ -448,7 +449,7 @@ def _desa_chunks(
         for i, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(web)], strict=True)):
             x0, y0 = float(bounds[a:b, 0].min()), float(bounds[a:b, 1].min())
             x1, y1 = float(bounds[a:b, 2].max()), float(bounds[a:b, 3].max())
-            chunk = {c: props[c].iloc[a:b].tolist() for c in props.columns}
+            chunk = {c: values[a:b] for c, values in columns.items()}
             chunks[f"d{i}"] = encode_chunk(geoms[a:b], chunk, (x0, y0))
             boxes.append([f"d{i}", round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4), b - a])
             chunk_of[a:b] = i
