@@ -6,6 +6,7 @@ deterministic from a seed, keyed to the real codes and names of the boundary fil
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+# Tests never read or fill the user's boundary cache (povmap._cache): a test reading a file twice
+# must run the checks twice. tests/test_cache.py turns it on in tmp_path.
+os.environ["POVMAP_CACHE_DIR"] = "off"
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_privacy",
             "_module",
             "_progress",
+            "_cache",
         },
     ),
     ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers", "scale"}),

@@ -33,7 +33,9 @@ import pyogrio
 import pyproj
 import shapely
 
+from . import _cache
 from ._errors import PovmapInputError, Text, reason
+from ._io import input_files
 from ._messages import message
 from ._progress import step
 from .codes import DOTTED_LENGTH, LEVELS, code_level, normalize_code, normalize_codes
@@ -142,6 +144,10 @@ class BoundaryInfo:
         Bilingual sentences (:class:`~povmap._messages.Text`) for the report and the terminal.
     source_columns
         The file's own attribute columns, to name them when a canonical column is missing.
+    cache
+        ``"dipakai"`` when the overlap check, the areas and the kecamatan outlines were taken
+        from the cache of this edition of the file (:mod:`povmap._cache`), ``"disimpan"`` when
+        they were computed and stored there, None when the cache is off or cannot be used.
     """
 
     path: str
@@ -159,6 +165,7 @@ class BoundaryInfo:
     missing_names: list[str] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
     source_columns: list[str] = field(default_factory=list)
+    cache: str | None = None
 
 
 @dataclass(frozen=True)
@@ -327,12 +334,18 @@ def read_boundaries(
     notes += crs_notes
     gdf, merged = _merge_parts(gdf, level)
     gdf, repaired, null = _repair(gdf, level)
-    # Projected once: the overlap check, the outlines and the areas all measure in it.
-    projected = _equal_area(gdf.geometry)
-    checked = _duplicates_and_overlaps(gdf, level, keep_duplicates, projected)
+    options = {
+        "layer": layer,
+        "columns": columns,
+        "engine": engine,
+        "crs": crs,
+        "encoding": encoding,
+        "keep_duplicates": keep_duplicates,
+    }
+    checked, cache = _checked_cached(gdf, level, keep_duplicates, _cache_key(path, options))
     gdf, duplicates, overlaps = checked.gdf, checked.duplicates, checked.overlaps
     notes += _overlap_notes(duplicates, overlaps, keep_duplicates)
-    gdf["luas_km2"] = shapely.area(checked.projected) / 1e6
+    gdf["luas_km2"] = checked.luas_km2
     gdf = gdf[[c for c in gdf.columns if c != "geometry"] + ["geometry"]]
     outlines = None
     if checked.unions is not None:
@@ -362,6 +375,7 @@ def read_boundaries(
             ],
             notes=notes,
             source_columns=[str(c) for c in raw.columns if c != raw.geometry.name],
+            cache=cache,
         ),
         outlines,
     )
@@ -946,7 +960,8 @@ def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
     """Stop on infinite, NaN or absurdly large coordinates (a damaged or hostile file)."""
     geoms = np.asarray(gdf.geometry.values)
     coords, index = shapely.get_coordinates(geoms, return_index=True)
-    bad = ~np.isfinite(coords).all(axis=1) | (np.abs(np.nan_to_num(coords)) > _ABSURD).any(axis=1)
+    # One comparison finds all three: NaN compares false, infinity is above the limit.
+    bad = ~(np.abs(coords) <= _ABSURD).all(axis=1)
     if not bad.any():
         return
     features = np.unique(index[bad])
@@ -978,14 +993,15 @@ def _to_wgs84(
     crs = gdf.crs
     source = assigned or (crs.to_string() if crs is not None else "tidak ada (dianggap EPSG:4326)")
     notes = []
+    reprojected = True
     if crs is None or crs.is_geographic:
         _check_lonlat(bounds, provinces, path, crs, assigned)
         if crs is None:
             notes.append(message("boundaries.names_no_crs_coordinates", path=path))
-            out = gdf.set_crs(WGS84)
+            out, reprojected = gdf.set_crs(WGS84), False
         elif crs.equals(WGS84, ignore_axis_order=True):
             # OGC:CRS84 (GeoJSON, FlatGeobuf) is EPSG:4326 in lon/lat order: relabel only.
-            out = gdf.set_crs(WGS84, allow_override=True)
+            out, reprojected = gdf.set_crs(WGS84, allow_override=True), False
         else:
             out = gdf.to_crs(WGS84)
     else:
@@ -998,7 +1014,8 @@ def _to_wgs84(
                 value2=Text(_span(bounds[1], bounds[3]), _span(bounds[1], bounds[3], "en")),
             )
         out = gdf.to_crs(WGS84)
-    _check_not_emptied(geoms, out.geometry.values, gdf[f"kode_{level}"], path, source)
+    if reprojected:  # a relabelled layer has its coordinates as read: nothing was emptied
+        _check_not_emptied(geoms, out.geometry.values, gdf[f"kode_{level}"], path, source)
     after = tuple(gpd.GeoSeries(out.geometry.values[present]).total_bounds)
     if not _inside(after, _extent(provinces)):
         likely = _likely_crs(bounds, provinces) if crs is not None and crs.is_projected else []
@@ -1285,7 +1302,7 @@ class _Checked(NamedTuple):
     """What :func:`_duplicates_and_overlaps` returns."""
 
     gdf: gpd.GeoDataFrame  # the layer without left-out duplicates
-    projected: np.ndarray  # its geometries in EQUAL_AREA
+    luas_km2: np.ndarray  # the area of each of its areas, km² (equal-area)
     duplicates: list[tuple[str, str]]
     overlaps: list[tuple[str, str, float]]
     unions: np.ndarray | None  # the union of each kecamatan's desa, EQUAL_AREA
@@ -1392,7 +1409,66 @@ def _duplicates_and_overlaps(
             again = _unions(geoms, np.where(np.isin(group, lost), group, -1), len(unions))
             unions = unions.copy()
             unions[lost] = again[lost]
-    return _Checked(gdf, geoms, duplicates, overlaps, unions, groups[0] if groups else None)
+    parents = groups[0] if groups else None
+    return _Checked(gdf, shapely.area(geoms) / 1e6, duplicates, overlaps, unions, parents)
+
+
+def _cache_key(path: Path, options: dict) -> str | None:
+    """The cache key of reading ``path`` with ``options`` (None: a folder, not cached)."""
+    if not path.is_file():
+        return None
+    code = [__file__, _cache.__file__]
+    return _cache.key(input_files([path]), {"read_boundaries": options}, code)
+
+
+def _checked_cached(
+    gdf: gpd.GeoDataFrame, level: str, keep_duplicates: bool, key: str | None
+) -> tuple[_Checked, str | None]:
+    """:func:`_duplicates_and_overlaps` of the layer, taken from the cache when this edition of
+    the file was read with the same options before (``key``), else computed and stored.
+
+    The entry also holds the codes of the areas it describes: an entry that does not describe
+    ``gdf`` (which the key makes impossible short of a hash collision) is computed again.
+    """
+    code = f"kode_{level}"
+    entry = _cache.load(key) if key else None
+    if entry is not None:
+        left_out = entry["dup_left"] if not keep_duplicates else np.array([], dtype=str)
+        kept = gdf[~gdf[code].isin(left_out)].reset_index(drop=True)
+        if np.array_equal(kept[code].to_numpy(dtype=str), entry["codes"]):
+            unions = _cache.unpack_wkb(entry) if "parents" in entry else None
+            found = _Checked(
+                kept,
+                entry["luas_km2"],
+                list(zip(entry["dup_kept"].tolist(), entry["dup_left"].tolist(), strict=True)),
+                list(
+                    zip(
+                        entry["ov_a"].tolist(),
+                        entry["ov_b"].tolist(),
+                        entry["ov_share"].tolist(),
+                        strict=True,
+                    )
+                ),
+                unions,
+                pd.Index(entry["parents"], dtype=object) if unions is not None else None,
+            )
+            return found, "dipakai"
+    checked = _duplicates_and_overlaps(gdf, level, keep_duplicates, _equal_area(gdf.geometry))
+    if key is None:
+        return checked, None
+    arrays = {
+        "codes": checked.gdf[code].to_numpy(dtype=str),
+        "luas_km2": np.asarray(checked.luas_km2, dtype=float),
+        "dup_kept": np.array([a for a, _ in checked.duplicates], dtype=str),
+        "dup_left": np.array([b for _, b in checked.duplicates], dtype=str),
+        "ov_a": np.array([a for a, _, _ in checked.overlaps], dtype=str),
+        "ov_b": np.array([b for _, b, _ in checked.overlaps], dtype=str),
+        "ov_share": np.array([x for *_, x in checked.overlaps], dtype=float),
+    }
+    if checked.unions is not None and checked.parents is not None:
+        arrays["parents"] = checked.parents.to_numpy(dtype=str)
+        arrays |= _cache.pack_wkb(checked.unions)
+    return checked, "disimpan" if _cache.store(key, arrays) else None
 
 
 def _shared_areas(

@@ -91,6 +91,9 @@ def build_manifest(
             "kolom": boundary.columns,
             "geometri_diperbaiki": boundary.repaired,
             "geometri_kosong": boundary.null_geometry,
+            # "dipakai": the overlap check and kecamatan outlines came from povmap's cache of
+            # this edition of the file; "disimpan": computed and stored there; None: no cache.
+            "cache": boundary.cache,
         },
         "penggabungan": joined
         | {

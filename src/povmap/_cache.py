@@ -1,0 +1,140 @@
+"""A cache of what povmap computed from one edition of an input file, in the user's cache folder.
+
+Checking the national boundary layer for overlaps and uniting its kecamatan takes most of a
+national run, and the result depends only on the file, the reading options and the code that
+computed it. So it is kept under a key that hashes all of them: the SHA-256 of the file's bytes
+(and of a shapefile's companion files), the reading options, povmap's version and the source
+of the module that computes the entry, and the versions of GEOS and PROJ. A changed file, option,
+povmap or library is another key: an entry is never stale, only unused.
+
+Entries are NumPy ``.npz`` archives of plain arrays (numbers, text, WKB bytes), read with
+``allow_pickle=False`` (data, never code), written to a temporary file beside the entry and
+renamed into place (a reader never sees half an entry). The cache is an optimisation only: an
+entry that cannot be read or written is computed again, without a message.
+
+The folder is ``platformdirs.user_cache_dir("povmap")`` (``~/.cache/povmap`` on Linux);
+the environment variable ``POVMAP_CACHE_DIR`` names another, or turns the cache off with
+``off`` (or an empty value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+#: Environment variable naming the cache folder, or ``off``.
+CACHE_ENV = "POVMAP_CACHE_DIR"
+#: Version of the layout of the entries; part of every key.
+FORMAT = 1
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when ``POVMAP_CACHE_DIR`` turns the cache off."""
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return None if chosen.strip().lower() in ("", "off", "0", "no") else Path(chosen)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("povmap", appauthor=False))
+
+
+def key(files: list[Path], parameters: dict, code: list[str]) -> str | None:
+    """The key of an entry: a hex SHA-256 of the files' bytes, ``parameters`` and ``code``.
+
+    Parameters
+    ----------
+    files
+        The input files, each hashed whole with its name (a folder, e.g. a FileGDB, is not
+        cached: None).
+    parameters
+        JSON-serialisable options that change the result.
+    code
+        Paths of the modules whose source computes the entry (hashed too, so that an edited
+        development tree never reads an entry its old code wrote).
+
+    Returns
+    -------
+    str or None
+        The key, or None when some file or module cannot be read.
+    """
+    import pyproj
+    import shapely
+
+    from ._version import __version__
+
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    versions = [FORMAT, __version__, shapely.geos_version_string, pyproj.proj_version_str]
+    digest.update(json.dumps([versions, parameters], sort_keys=True, default=str).encode())
+    try:
+        for path in [*sorted(files), *map(Path, code)]:
+            if not path.is_file():
+                return None
+            digest.update(path.name.encode() + b"\0")
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def load(name: str) -> dict[str, np.ndarray] | None:
+    """The arrays of entry ``name``, or None when there is none or it cannot be read."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        with np.load(folder / f"{name}.npz", allow_pickle=False) as entry:
+            return {k: entry[k] for k in entry.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def store(name: str, arrays: dict[str, np.ndarray]) -> bool:
+    """Write entry ``name`` atomically; False when the cache is off or cannot be written."""
+    folder = cache_dir()
+    if folder is None:
+        return False
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as f:
+            tmp = Path(f.name)
+            np.savez(f, **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, folder / f"{name}.npz")
+    except OSError:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def pack_wkb(geoms: np.ndarray) -> dict[str, np.ndarray]:
+    """Geometries as two plain arrays: their WKB bytes end to end, and where each ends.
+
+    A missing geometry is stored as no bytes (and read back as None by :func:`unpack_wkb`).
+    """
+    import shapely
+
+    wkb = shapely.to_wkb(geoms)
+    blobs = [b if b is not None else b"" for b in wkb]
+    ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
+    return {"wkb": np.frombuffer(b"".join(blobs), dtype=np.uint8), "wkb_ends": ends}
+
+
+def unpack_wkb(arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The geometries :func:`pack_wkb` stored (None where it stored none)."""
+    import shapely
+
+    data, ends = arrays["wkb"].tobytes(), arrays["wkb_ends"]
+    starts = np.r_[0, ends[:-1]]
+    blobs = np.array([data[a:b] or None for a, b in zip(starts, ends, strict=True)], dtype=object)
+    return shapely.from_wkb(blobs)

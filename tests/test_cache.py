@@ -1,0 +1,120 @@
+"""The boundary cache (povmap._cache): a second read of one edition of a file takes the overlap
+check, the areas and the kecamatan outlines from the cache, gives exactly what the first read
+gave, and never what another edition, option or broken entry would give (issue 15)."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import LAHAT_DESA, invoke, make_counts, need
+
+import povmap
+from povmap import _cache, boundaries
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(_cache.CACHE_ENV, str(folder))
+    return folder
+
+
+def planted(tmp_path):
+    """Lahat with a duplicate (a desa again under another code) and an overlap."""
+    raw = gpd.read_file(need(LAHAT_DESA))
+    copy = raw.iloc[[0]].copy()
+    copy["kode"] = "16.04.01.2099"
+    raw = gpd.GeoDataFrame(pd.concat([raw, copy], ignore_index=True), crs=raw.crs)
+    neighbour = raw.set_index("kode").loc["16.04.01.2002", "geometry"]
+    target = raw.index[raw["kode"] == "16.04.01.2003"][0]
+    raw.loc[target, "geometry"] = raw.geometry[target].union(neighbour.buffer(-0.001))
+    path = tmp_path / "lahat.geojson"
+    raw.to_file(path)
+    return path
+
+
+def same_reading(a, b):
+    pd.testing.assert_frame_equal(a.gdf, b.gdf)
+    assert a.source.overlaps == b.source.overlaps and a.source.duplicates == b.source.duplicates
+    assert a.source.notes == b.source.notes
+    assert a.outlines.geometry.index.equals(b.outlines.geometry.index)
+    assert shapely.equals_identical(a.outlines.geometry.values, b.outlines.geometry.values).all()
+
+
+def test_second_read_takes_the_check_from_the_cache(cache, tmp_path, monkeypatch):
+    path = planted(tmp_path)
+    first = povmap.read_boundaries(path)
+    assert first.source.cache == "disimpan" and len(list(cache.glob("*.npz"))) == 1
+    assert first.source.duplicates == [("16.04.01.2001", "16.04.01.2099")]
+    assert [o[:2] for o in first.source.overlaps if o[2] < 0.95] == [
+        ("16.04.01.2002", "16.04.01.2003")
+    ]
+
+    def never(*args, **kwargs):
+        raise AssertionError("the overlap check ran again")
+
+    monkeypatch.setattr(boundaries, "_duplicates_and_overlaps", never)
+    second = povmap.read_boundaries(path)
+    assert second.source.cache == "dipakai"
+    same_reading(first, second)
+    # The outlines from the cache are used by the dissolve as the computed ones were.
+    assert second.outlines.fits(second.gdf)
+    pd.testing.assert_frame_equal(
+        boundaries.dissolve(second.gdf, "kecamatan", outlines=second.outlines),
+        boundaries.dissolve(first.gdf, "kecamatan"),
+    )
+
+
+def test_another_edition_or_option_is_computed_again(cache, tmp_path):
+    path = planted(tmp_path)
+    first = povmap.read_boundaries(path)
+    kept = povmap.read_boundaries(path, keep_duplicates=True)
+    assert kept.source.cache == "disimpan" and len(kept.gdf) == len(first.gdf) + 1
+    # The same file edited (one desa moved): its own check, not the old entry.
+    raw = gpd.read_file(path)
+    raw.loc[5, "geometry"] = shapely.affinity.translate(raw.geometry[5], 0.002)
+    raw.to_file(path)
+    edited = povmap.read_boundaries(path)
+    assert edited.source.cache == "disimpan"
+    moved = edited.gdf.set_index("kode_desa").loc[raw.loc[5, "kode"]]
+    assert moved.geometry.equals(raw.geometry[5])
+    with pytest.MonkeyPatch.context() as off:
+        off.setenv(_cache.CACHE_ENV, "off")
+        fresh = povmap.read_boundaries(path)
+    assert fresh.source.cache is None
+    same_reading(edited, fresh)
+
+
+def test_a_broken_entry_is_computed_again(cache, tmp_path):
+    path = planted(tmp_path)
+    first = povmap.read_boundaries(path)
+    (entry,) = cache.glob("*.npz")
+    entry.write_bytes(entry.read_bytes()[:100])  # cut short, as by a full disk
+    again = povmap.read_boundaries(path)
+    assert again.source.cache == "disimpan"
+    same_reading(first, again)
+    # An entry of other areas (as a hash collision would give) is not used either.
+    arrays = dict(np.load(entry, allow_pickle=False))
+    arrays["codes"] = arrays["codes"][::-1]
+    np.savez(entry, **arrays)
+    assert povmap.read_boundaries(path).source.cache == "disimpan"
+
+
+def test_manifest_says_the_cache_was_used(cache, tmp_path):
+    path = planted(tmp_path)
+    counts = tmp_path / "jumlah.csv"
+    make_counts(gpd.read_file(need(LAHAT_DESA))).to_csv(counts, index=False)
+    said = []
+    for run in ("a", "b"):
+        code, text = invoke("export", path, counts, "-o", tmp_path / run, "--format", "gpkg")
+        assert code == 0, text
+        manifest = json.loads((tmp_path / run / "manifest.json").read_text())
+        said.append(manifest["batas_wilayah"]["cache"])
+    assert said == ["disimpan", "dipakai"]
+    one, two = (gpd.read_file(tmp_path / r / "povmap.gpkg", layer="kecamatan") for r in "ab")
+    pd.testing.assert_frame_equal(one, two)
