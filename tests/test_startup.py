@@ -123,6 +123,23 @@ def test_quantile_classes_need_neither_mapclassify_nor_scipy():
     assert loaded.isdisjoint(heavy), loaded & heavy
 
 
+def test_an_html_map_leaves_the_export_package_out(tmp_path):
+    # writers, styles, KUGI and the geoportal bundle: only a suppressed map needs povmap.export.
+    demo = Path(SRC) / "povmap" / "data" / "demo"
+    args = ["--quiet", "map", demo / "demo_desa.geojson", demo / "demo_counts.csv"]
+    script = (
+        f"import sys; sys.path.insert(0, {SRC!r}); from povmap.cli import main; "
+        f"main({[str(a) for a in args] + ['-o', str(tmp_path / 'peta.html')]!r}, "
+        "standalone_mode=False); import json; print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout.splitlines()[-1]))
+    assert (tmp_path / "peta.html").stat().st_size > 0
+    assert not {m for m in loaded if m.startswith("povmap.export")}
+
+
 def test_static_maps_still_reachable_from_the_render_package():
     import povmap.render
 

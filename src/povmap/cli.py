@@ -566,7 +566,6 @@ def map_command(
     **kw,
 ) -> None:
     """``povmap map`` (help text: ``help.command.map`` in messages.toml)."""
-    from .export.suppress import check_threshold, suppress_result
     from .render.controls import basemap_name
     from .render.output import check_map_output, write_map
 
@@ -574,6 +573,9 @@ def map_command(
     if output.suffix.lower() in (".html", ".htm"):
         basemap_name(tiles)
     if suppress_below is not None:
+        # The export package (writers, styles, KUGI) loads only for a suppressed map.
+        from .export.suppress import check_threshold, suppress_result
+
         check_threshold(suppress_below)
     result = _run(boundaries, counts, kw)
     _echo_report(result, kw["lang"])
