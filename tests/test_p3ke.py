@@ -8,6 +8,7 @@ P3KE exports pemda receive (``id_keluarga_P3KE``, ``kode_kemdagri``, ``desil_kes
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -365,3 +366,30 @@ def test_map_join_export_stop_on_an_impossible_desil_or_leave_it_out(command, tm
         assert note in manifest["penggabungan"]["notes"]
     written = [p for p in ([out] if out.is_file() else out.rglob("*")) if p.is_file()]
     assert written and not [p for p in written if b"6111999988887777" in p.read_bytes()]
+
+
+def test_every_desil_impossible_stops_even_with_allow_invalid(tmp_path):
+    """Leaving out every row would leave nothing: the wrong column, or every row slid over.
+    Before, this stopped with "the table has neither codes nor desa names", which is false."""
+    from conftest import KAYONG_DESA
+
+    from povmap.registers import read_register
+
+    families = _families(gpd.read_file(need(KAYONG_DESA)), n=20)
+    families["desil_kesejahteraan"] = "11"
+    path = tmp_path / "dtsen.csv"
+    families.to_csv(path, index=False)
+    readers = [povmap.read_counts, read_register]
+    if importlib.util.find_spec("duckdb") is not None:
+        from povmap.scale import aggregate_register
+
+        readers.append(aggregate_register)
+    for reader in readers:
+        with pytest.raises(povmap.PovmapInputError) as stopped:
+            reader(path, allow_invalid=True)
+        assert stopped.value.key == "p3ke.every_desil_impossible", reader
+        assert (
+            "dtsen.csv, kolom 'desil_kesejahteraan': setiap baris (20) berisi desil yang tidak "
+            "mungkin (baris 2, 3, 4, 5, 6 dan 15 lainnya)"
+        ) in str(stopped.value)
+        assert "every row (20) holds an impossible desil" in stopped.value.message("en")

@@ -285,7 +285,13 @@ def rows_listed(rows: Sequence[int], n: int) -> Text:
 
 
 def check_desil(
-    n: int, rows: Sequence[int], header: str, path: str | Path, *, allow_invalid: bool
+    n: int,
+    rows: Sequence[int],
+    header: str,
+    path: str | Path,
+    *,
+    allow_invalid: bool,
+    total: int | None = None,
 ) -> None:
     """Stop on rows whose desil is impossible, unless the caller leaves them out.
 
@@ -304,20 +310,28 @@ def check_desil(
         The file.
     allow_invalid
         Leave such rows out (``--allow-invalid``), counted as ``desil_tidak_sah``.
+    total
+        How many data rows the file has: when every one is impossible, leaving them out leaves
+        nothing, and that stops the run even with ``allow_invalid`` (most likely the wrong
+        column was taken for the desil, or every row slid over).
 
     Raises
     ------
     PovmapInputError
-        ``n`` is not 0 and ``allow_invalid`` is false.
+        ``n`` is not 0 and ``allow_invalid`` is false, or every row is impossible.
     """
-    if n and not allow_invalid:
-        raise PovmapInputError.from_catalogue(
-            "p3ke.impossible_desil",
-            path=path,
-            column=repr(header),
-            n=number_text(n),
-            rows=rows_listed(rows, n),
-        )
+    if not n:
+        return
+    fields = {
+        "path": path,
+        "column": repr(header),
+        "n": number_text(n),
+        "rows": rows_listed(rows, n),
+    }
+    if not allow_invalid:
+        raise PovmapInputError.from_catalogue("p3ke.impossible_desil", **fields)
+    if total is not None and n >= total:
+        raise PovmapInputError.from_catalogue("p3ke.every_desil_impossible", **fields)
 
 
 def _status(value: object) -> str:
@@ -385,7 +399,7 @@ def aggregate_by_name(
     desil, impossible = desil_values(body.iloc[:, columns["desil"]].tolist())
     bad_rows = area["baris"].to_numpy()[impossible].tolist()
     header = headers[columns["desil"]] if headers is not None else "desil"
-    check_desil(len(bad_rows), bad_rows, header, path, allow_invalid=allow_invalid)
+    check_desil(len(bad_rows), bad_rows, header, path, allow_invalid=allow_invalid, total=n)
     body, area, desil = body[~impossible], area[~impossible], desil[~impossible]
 
     cells = {name: body.iloc[:, pos].tolist() for name, pos in columns.items()}

@@ -593,7 +593,14 @@ def read_register(
     gone = np.array([_excluded(s) for s in status], dtype=bool)
     desil, impossible = desil_values(_cells(body, columns["desil"]))
     bad_rows = np.asarray(rows)[impossible].tolist()
-    check_desil(len(bad_rows), bad_rows, heads[columns["desil"]], path, allow_invalid=allow_invalid)
+    check_desil(
+        len(bad_rows),
+        bad_rows,
+        heads[columns["desil"]],
+        path,
+        allow_invalid=allow_invalid,
+        total=len(rows),
+    )
     # A row with an impossible desil is left out whole (``desil_tidak_sah``), whatever its
     # status says: a shifted row's status cell is as unreliable as its desil.
     gone &= ~impossible

@@ -112,7 +112,9 @@ def aggregate_register(
     finally:
         con.close()
     n_invalid = int(per_group.loc[per_group["tidak_sah"], "n"].sum())
-    check_desil(n_invalid, bad_rows, columns["desil"], path, allow_invalid=allow_invalid)
+    check_desil(
+        n_invalid, bad_rows, columns["desil"], path, allow_invalid=allow_invalid, total=rows
+    )
     # Left out whole, as read_counts does: a shifted row's code is as unreliable as its desil.
     out = _per_desa(per_group[~per_group["tidak_sah"]], columns, path)
     info = {
