@@ -181,3 +181,24 @@ def test_kalsel_map_is_at_most_a_fifth_of_explore(tmp_path):
     explore = result.main.explore().get_root().render()
     assert len(ours.encode()) <= len(explore.encode()) / 5
     assert len(_columns(ours)["desa"]["k"]) == 2008
+
+
+def test_a_desa_kept_twice_still_gets_its_kecamatan_outline(tmp_path):
+    # With --keep-duplicates a polygon stays under two codes, so the web layer overlaps there and
+    # is no valid coverage; the kecamatan outlines (a coverage union) stopped the map with
+    # "TopologyException: CoverageUnion cannot process incorrectly noded inputs". So did Kabupaten
+    # Pemalang (33.27) of the national layer, and with it every Jawa Tengah province map.
+    raw = gpd.read_file(need(HSS_DESA))
+    twin = raw.iloc[[3]].copy()
+    twin["kode"] = twin["kode"].str[:-4] + "2999"
+    twin["nama"] = "Desa Kembar"
+    raw = pd.concat([raw, twin], ignore_index=True)
+    raw.to_file(tmp_path / "b.geojson")
+    make_counts(raw, seed=7).to_csv(tmp_path / "b.csv", index=False)
+    result = run(tmp_path / "b.geojson", tmp_path / "b.csv", Options(keep_duplicates=True))
+    html = choropleth(result.main, kecamatan=result.layers["kecamatan"], tiles=None)
+    page = html.get_root().render()
+    topology = json.loads(re.search(r"var topology_data_\w+ = (.*?);\n", page).group(1))
+    kecamatan = topology["objects"]["kecamatan"]["geometries"]
+    assert len(kecamatan) == raw["nama_kec"].nunique()
+    assert all(g.get("arcs") for g in kecamatan)  # every outline drawn, none empty

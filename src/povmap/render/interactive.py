@@ -336,8 +336,23 @@ def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
 
 
+def web_union(geoms: np.ndarray) -> shapely.Geometry:
+    """The union of polygons of the web coverage: the fast coverage union, or the exact union
+    where they do not form a valid coverage.
+
+    :func:`povmap.simplify.simplify_coverage` gives a polygon its own outline back when cleaning
+    would have emptied it (a desa kept twice with ``--keep-duplicates``, or lying inside
+    another; Kabupaten Pemalang, 33.27, has one): it then overlaps a neighbour, and
+    :func:`shapely.coverage_union_all` refuses overlapping input ("incorrectly noded").
+    """
+    try:
+        return shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(geoms)
+
+
 def _pocket_object(
-    web: gpd.GeoDataFrame, union=shapely.coverage_union_all
+    web: gpd.GeoDataFrame, union=web_union
 ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
     """One outline per pocket (its desa dissolved with ``union``: the fast coverage union on
     the cleaned web coverage, :func:`shapely.union_all` on raw boundaries) with category index
@@ -388,7 +403,7 @@ def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     """Union the (clean) desa coverage per kecamatan: outlines that match the desa exactly."""
     key, name = f"kode_{level}", f"nama_{level}"
     groups = web.groupby(key, sort=True)
-    geoms = [shapely.coverage_union_all(g.geometry.values) for _, g in groups]
+    geoms = [web_union(g.geometry.values) for _, g in groups]
     return gpd.GeoDataFrame(
         {key: list(groups.groups), name: groups[name].first().to_numpy()},
         geometry=geoms,
