@@ -322,3 +322,26 @@ def test_search_list_without_kecamatan_or_kabupaten_names():
         "Keude Bakongan (11.01.02.2001)",
     ]
     assert index["c"] == [0, 0, 0] and index["i"] == [0, 1, 2]
+
+
+def test_kabupaten_values_are_summed_from_their_desa(kalsel):
+    # The opening view's numbers: decoded from the page as the browser does, compared with the
+    # kabupaten aggregate of the same desa.
+    import base64
+    import re
+
+    from povmap.metrics import aggregate
+
+    path, result, _ = kalsel
+    page = path.read_text(encoding="utf-8")
+    meta_text = re.search(r'<script type="application/json" id="[^"]+_meta">(.*?)</script>', page)
+    meta = json.loads(meta_text.group(1))
+    block = re.search(rf'id="{meta["ids"]["kab"]}">([^<]*)</script>', page).group(1)
+    _, props = _decode(base64.b64decode(block), (0.0, 0.0))
+    fields = dict(zip(meta["kab"]["aliases"], meta["kab"]["fields"], strict=True))
+    codes = props[fields[label("kode_kabupaten")]]
+    shares = props[fields[label("persen_miskin_ekstrem")]]
+    expected = aggregate(result.main, "kabupaten").set_index("kode_kabupaten")
+    assert sorted(codes) == sorted(expected.index)
+    for code, share in zip(codes, shares, strict=True):
+        assert share == f"{_id(expected.loc[code, 'persen_miskin_ekstrem'], 2)} %"

@@ -68,8 +68,10 @@ from .topo import script_json
 
 #: A desa layer with more desa than this is drawn as a national map (:func:`use_national`).
 #: Measured (headless Chromium, shared 2-core machine): a province map's first polygons come
-#: after 1.7 s for Kalimantan Selatan (2,008 desa), 4.0 s for Jawa Barat (5,957 desa) and 30 s
-#: for the national layer (83,403 desa): about 0.5 ms per desa, so 5 s at this threshold.
+#: after 1.7 s for Kalimantan Selatan (2,008 desa), 4.0 s for Jawa Barat (5,957 desa), 5.0 s for
+#: Jawa Tengah (8,563 desa, the largest province) and 30 s for the national layer (83,403 desa):
+#: about 0.5 ms per desa, so about 5 s at this threshold, which keeps every province a province
+#: map.
 NATIONAL_MIN_DESA = 10_000
 #: Leaflet zoom from which desa are drawn (about 150 m per pixel at the equator); below it the
 #: kabupaten choropleth is shown. At zoom 10 a 1,100-pixel-wide window spans about 120 km.
