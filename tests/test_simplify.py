@@ -6,9 +6,18 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import (
+    HSS_DESA,
+    HSS_KUGI_ZIP,
+    KALSEL_DESA,
+    KAYONG_DESA,
+    KONSEL_DESA,
+    LAHAT_DESA,
+    need,
+)
 
 from povmap import PovmapInputError
-from povmap.simplify import check_coverage, simplify_coverage
+from povmap.simplify import check_coverage, simplify_coverage, utm_crs
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +87,15 @@ def test_a_polygon_that_rounding_would_break_stays_valid(hss_raw):
     assert shapely.is_valid(web.geometry.values).all()
     coords = shapely.get_coordinates(web.geometry.values)
     assert np.allclose(coords, np.round(coords, 5), atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "path", [HSS_DESA, LAHAT_DESA, KAYONG_DESA, KONSEL_DESA, KALSEL_DESA, HSS_KUGI_ZIP]
+)
+def test_utm_zone_is_the_one_geopandas_estimates(path):
+    layer = gpd.read_file(need(path))
+    assert utm_crs(layer) == layer.estimate_utm_crs()
+    # Far from Indonesia too: north of the equator, and in the last zone.
+    for x, y in [(8.5, 47.4), (-70.0, -33.0), (179.5, 65.0), (-179.5, -17.0)]:
+        point = gpd.GeoDataFrame(geometry=[shapely.Point(x, y)], crs=4326)
+        assert utm_crs(point) == point.estimate_utm_crs()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from ._errors import PovmapInputError
 
@@ -53,6 +53,39 @@ class CoverageCheck:
     hole_area_m2: float
 
 
+def utm_crs(gdf: gpd.GeoDataFrame) -> CRS:
+    """The WGS 84 UTM zone of a layer's centre, as :meth:`geopandas.GeoDataFrame.estimate_utm_crs`
+    gives it, without its query of the PROJ database (a tenth of a second each time).
+
+    Parameters
+    ----------
+    gdf
+        A layer with a CRS (any).
+
+    Returns
+    -------
+    pyproj.CRS
+        ``WGS 84 / UTM zone <n>N`` (EPSG:326nn) or ``S`` (EPSG:327nn, south of the equator)
+        for the centre of the layer's bounds in longitude and latitude.
+
+    Raises
+    ------
+    PovmapInputError
+        The layer has no CRS.
+    """
+    if gdf.crs is None:
+        raise PovmapInputError.from_catalogue("simplify.boundary_layer_no_crs")
+    bounds = gdf.total_bounds
+    if not gdf.crs.is_geographic:
+        bounds = Transformer.from_crs(gdf.crs, 4326, always_xy=True).transform_bounds(*bounds)
+    west, south, east, north = (float(b) for b in bounds)
+    if west > east:  # across the antimeridian
+        east += 360.0
+    longitude = ((west + east) / 2 + 180.0) % 360.0 - 180.0
+    zone = min(int((longitude + 180.0) // 6) + 1, 60)
+    return CRS.from_epsg((32700 if (south + north) / 2 < 0 else 32600) + zone)
+
+
 def clean_coverage(
     gdf: gpd.GeoDataFrame,
     *,
@@ -72,8 +105,7 @@ def clean_coverage(
         Gaps narrower than this (metres) are merged into the neighbour with the longest border.
     crs
         The projected CRS (metres) to work in; by default the layer's UTM zone
-        (:meth:`geopandas.GeoDataFrame.estimate_utm_crs`, a tenth of a second: a caller that
-        needs it again passes it on).
+        (:func:`utm_crs`).
 
     Returns
     -------
@@ -84,7 +116,7 @@ def clean_coverage(
     if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
         bad = gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty][:5].tolist()
         raise PovmapInputError.from_catalogue("simplify.boundary_layer_empty_geometries", bad=bad)
-    projected = gdf.to_crs(crs or gdf.estimate_utm_crs())
+    projected = gdf.to_crs(crs or utm_crs(gdf))
     geoms = shapely.make_valid(projected.geometry.values)
     # make_valid may turn a bow-tie into a collection with stray lines: keep the polygonal part.
     geoms = np.array([_polygonal(g) for g in geoms], dtype=object)

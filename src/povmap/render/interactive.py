@@ -11,7 +11,7 @@ import shapely
 from .._offline import OfflineMap
 from ..classify import DEFAULT_COLUMN, NO_DATA_CLASS, Classified, classify
 from ..i18n import check_lang, label
-from ..simplify import TOLERANCE_M, simplify_coverage
+from ..simplify import TOLERANCE_M, simplify_coverage, utm_crs
 from .controls import add_basemaps, add_controls
 from .layers import (
     POCKET_CASING,
@@ -155,8 +155,8 @@ def choropleth(
     level = "desa" if "kode_desa" in gdf.columns else "kecamatan"
     # An area without geometry cannot be drawn; reading reported it (BoundaryInfo.null_geometry).
     drawable = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    # One UTM zone for cleaning and labels: each lookup costs a tenth of a second.
-    utm = drawable.estimate_utm_crs()
+    # One UTM zone for cleaning and labels.
+    utm = utm_crs(drawable)
     web = simplify_coverage(drawable, tolerance, crs=utm)
     outlines = _dissolve(web, "kecamatan") if level == "desa" and "kode_kecamatan" in web else None
 

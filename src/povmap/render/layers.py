@@ -20,6 +20,7 @@ from folium.utilities import JsCode
 from pyproj import CRS
 
 from ..i18n import label
+from ..simplify import utm_crs
 from .inert import InertMacroElement, InertPopup, InertTooltip
 from .topo import TopoGeoJson, TopologyData, script_json
 
@@ -360,7 +361,7 @@ def label_points(
     areas = gdf[keep]
     if not len(areas):
         return []
-    utm = areas.geometry.to_crs(crs or areas.estimate_utm_crs())
+    utm = areas.geometry.to_crs(crs or utm_crs(areas))
     # A tolerance of 1/100 of the area's size: a precise enough circle at any scale.
     tolerance = np.maximum(np.sqrt(utm.area.to_numpy()) / 100, 1.0)
     lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
