@@ -619,6 +619,7 @@ function(map, meta) {
     function fill(group, items, m, opacity, weight, interactive) {
         var style = styleOf(m, opacity, weight);
         return items.map(function(it) {
+            if (!it.latlngs.length) { return null; }  // no polygon left: nothing to draw
             var feature = {type: 'Feature', properties: it.properties, geometry: null};
             var poly = L.polygon(it.latlngs, L.extend(
                 {renderer: renderer, interactive: interactive}, style(feature)));
@@ -687,7 +688,9 @@ function(map, meta) {
     // Zoom to a found desa (close enough for the desa to show), outline it, open its popup.
     function locate(record) {
         load(chunks[record.c], function(c) {
-            var poly = c.items[record.i], bounds = poly.getBounds();
+            var poly = c.items[record.i];
+            if (!poly) { return; }
+            var bounds = poly.getBounds();
             var zoom = Math.min(Math.max(map.getBoundsZoom(bounds), meta.minZoom), 14);
             if (!map.hasLayer(desa)) { map.addLayer(desa); }
             map.setView(bounds.getCenter(), zoom, {animate: false});
