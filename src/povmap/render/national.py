@@ -3,8 +3,8 @@
 A province map embeds every desa as one TopoJSON layer that the page decodes and draws at once
 (:mod:`povmap.render.topo`). For the whole country (83,403 desa, 8.8 million vertices) that page
 weighed 38 MB, needed 30 s before Chromium drew anything and more than 400 s to build
-(``coverage_clean`` alone took 228 s, the Python ``topojson`` builder most of the rest). A large
-layer is drawn here instead as:
+(``coverage_clean`` of the national layer alone takes 228 s). A large layer is drawn here
+instead as:
 
 - a **kabupaten/kota choropleth** (values aggregated from the desa, classified on their own
   values with the desa layer's scheme) and **province outlines**, both small and simplified, drawn
@@ -22,10 +22,11 @@ Names and other text from the files reach the page only as JSON inside those ine
 template or script source. Popups and tooltips show the same pre-formatted, escaped texts as a
 province map (:func:`povmap.render.tooltips.tooltip_frame`).
 
-The desa are simplified polygon by polygon (``shapely.simplify`` without topology preservation,
-about 1 s for the whole country) rather than as a cleaned coverage: ``coverage_clean`` of the
-national layer takes minutes, and at the zoom levels where desa appear (one pixel is about 150 m
-at zoom 10) the slivers this leaves between neighbours are under a pixel wide.
+The desa are simplified polygon by polygon (:func:`simplify_fast`: ``shapely.simplify`` without
+topology preservation, a few seconds for the whole country) rather than as a cleaned coverage
+(``coverage_clean`` 228 s; ``coverage_simplify`` of the raw layer 119 s, then an error; both per
+kabupaten 290 s): at the zoom levels where desa appear (one pixel is about 150 m at zoom 10) the
+slivers this leaves between neighbours are under a pixel wide.
 """
 
 from __future__ import annotations
