@@ -6,8 +6,10 @@ page is small enough for a test while working exactly as the national one (83,40
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -16,13 +18,16 @@ import shapely
 from conftest import KALSEL_DESA, invoke, make_counts, need, open_offline
 
 from povmap.i18n import label
+from povmap.metrics import aggregate
 from povmap.pipeline import Options, run
 from povmap.render import choropleth
 from povmap.render.national import (
     DESA_MIN_ZOOM,
+    DESA_TOLERANCE_M,
     GRID_DEG,
     NATIONAL_MIN_DESA,
     encode_chunk,
+    simplify_fast,
     use_national,
 )
 
@@ -324,20 +329,24 @@ def test_search_list_without_kecamatan_or_kabupaten_names():
     assert index["c"] == [0, 0, 0] and index["i"] == [0, 1, 2]
 
 
+def _page_data(path) -> tuple[dict, dict[str, bytes]]:
+    """The national page's layout (meta) and each block's gzip bytes, read as the page does."""
+    page = path.read_text(encoding="utf-8")
+    found = re.search(r'<script type="application/json" id="[^"]+_meta">(.*?)</script>', page)
+    meta = json.loads(found.group(1))
+    blocks = {
+        key: base64.b64decode(re.search(rf'id="{ident}">([^<]*)</script>', page).group(1))
+        for key, ident in meta["ids"].items()
+    }
+    return meta, blocks
+
+
 def test_kabupaten_values_are_summed_from_their_desa(kalsel):
     # The opening view's numbers: decoded from the page as the browser does, compared with the
     # kabupaten aggregate of the same desa.
-    import base64
-    import re
-
-    from povmap.metrics import aggregate
-
     path, result, _ = kalsel
-    page = path.read_text(encoding="utf-8")
-    meta_text = re.search(r'<script type="application/json" id="[^"]+_meta">(.*?)</script>', page)
-    meta = json.loads(meta_text.group(1))
-    block = re.search(rf'id="{meta["ids"]["kab"]}">([^<]*)</script>', page).group(1)
-    _, props = _decode(base64.b64decode(block), (0.0, 0.0))
+    meta, blocks = _page_data(path)
+    _, props = _decode(blocks["kab"], (0.0, 0.0))
     fields = dict(zip(meta["kab"]["aliases"], meta["kab"]["fields"], strict=True))
     codes = props[fields[label("kode_kabupaten")]]
     shares = props[fields[label("persen_miskin_ekstrem")]]
@@ -345,3 +354,18 @@ def test_kabupaten_values_are_summed_from_their_desa(kalsel):
     assert sorted(codes) == sorted(expected.index)
     for code, share in zip(codes, shares, strict=True):
         assert share == f"{_id(expected.loc[code, 'persen_miskin_ekstrem'], 2)} %"
+
+
+def test_desa_decode_where_they_are(kalsel):
+    # Decoded from the corner of the chunk's box as the page reads it, each desa lies where the
+    # simplified desa lies, to the grid step (the corner was once rounded after encoding: 5 m off).
+    path, result, _ = kalsel
+    meta, blocks = _page_data(path)
+    fields = dict(zip(meta["desa"]["aliases"], meta["desa"]["fields"], strict=True))
+    desa = result.main.set_index("kode_desa")
+    for key, x0, y0, *_ in meta["chunks"]:
+        features, props = _decode(blocks[key], (x0, y0))
+        codes = props[fields[label("kode_desa")]]
+        want = simplify_fast(np.asarray(desa.loc[codes].geometry.values), DESA_TOLERANCE_M)
+        for got, geom in zip(features, want, strict=True):
+            assert shapely.hausdorff_distance(got, geom) < 2 * GRID_DEG

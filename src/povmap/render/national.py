@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import math
 
 import folium
 import geopandas as gpd
@@ -450,11 +451,13 @@ def _desa_chunks(
     position = np.zeros(len(web), dtype=int)
     with step("progress.national_chunks", total=len(cuts) + 1) as advance:
         for i, (a, b) in enumerate(zip([0, *cuts], [*cuts, len(web)], strict=True)):
-            x0, y0 = float(bounds[a:b, 0].min()), float(bounds[a:b, 1].min())
-            x1, y1 = float(bounds[a:b, 2].max()), float(bounds[a:b, 3].max())
+            # The box as the page reads it (4 decimals, outwards): its corner is the origin the
+            # page decodes the chunk from, so it must be the one it was encoded from.
+            x0, y0 = (math.floor(v * 1e4) / 1e4 for v in bounds[a:b, :2].min(axis=0))
+            x1, y1 = (math.ceil(v * 1e4) / 1e4 for v in bounds[a:b, 2:].max(axis=0))
             chunk = {c: values[a:b] for c, values in columns.items()}
             chunks[f"d{i}"] = encode_chunk(geoms[a:b], chunk, (x0, y0))
-            boxes.append([f"d{i}", round(x0, 4), round(y0, 4), round(x1, 4), round(y1, 4), b - a])
+            boxes.append([f"d{i}", x0, y0, x1, y1, b - a])
             chunk_of[a:b] = i
             position[a:b] = np.arange(b - a)
             advance(1)
