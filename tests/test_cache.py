@@ -25,7 +25,8 @@ def cache(tmp_path, monkeypatch):
 
 
 def planted(tmp_path):
-    """Lahat with a duplicate (a desa again under another code) and an overlap."""
+    """Lahat with a duplicate (a desa again under another code), an overlap, and a desa whose
+    ring crosses itself."""
     raw = gpd.read_file(need(LAHAT_DESA))
     copy = raw.iloc[[0]].copy()
     copy["kode"] = "16.04.01.2099"
@@ -33,6 +34,10 @@ def planted(tmp_path):
     neighbour = raw.set_index("kode").loc["16.04.01.2002", "geometry"]
     target = raw.index[raw["kode"] == "16.04.01.2003"][0]
     raw.loc[target, "geometry"] = raw.geometry[target].union(neighbour.buffer(-0.001))
+    # And one desa whose ring crosses itself (two vertices swapped): repaired on reading.
+    ring = list(shapely.get_parts(raw.geometry[10])[0].exterior.coords)
+    ring[5], ring[6] = ring[6], ring[5]
+    raw.loc[10, "geometry"] = shapely.Polygon(ring)
     path = tmp_path / "lahat.geojson"
     raw.to_file(path)
     return path
@@ -42,6 +47,9 @@ def same_reading(a, b):
     pd.testing.assert_frame_equal(a.gdf, b.gdf)
     assert a.source.overlaps == b.source.overlaps and a.source.duplicates == b.source.duplicates
     assert a.source.notes == b.source.notes
+    assert (
+        a.source.repaired == b.source.repaired and a.source.null_geometry == b.source.null_geometry
+    )
     assert a.outlines.geometry.index.equals(b.outlines.geometry.index)
     assert shapely.equals_identical(a.outlines.geometry.values, b.outlines.geometry.values).all()
 
@@ -50,6 +58,9 @@ def test_second_read_takes_the_check_from_the_cache(cache, tmp_path, monkeypatch
     path = planted(tmp_path)
     first = povmap.read_boundaries(path)
     assert first.source.cache == "disimpan" and len(list(cache.glob("*.npz"))) == 1
+    # Lahat's own two invalid desa, and the one planted.
+    assert first.source.repaired == ["16.04.01.2011", "16.04.23.2006", "16.04.23.2007"]
+    assert first.gdf.geometry.is_valid.all()
     assert first.source.duplicates == [("16.04.01.2001", "16.04.01.2099")]
     assert [o[:2] for o in first.source.overlaps if o[2] < 0.95] == [
         ("16.04.01.2002", "16.04.01.2003")
@@ -59,15 +70,18 @@ def test_second_read_takes_the_check_from_the_cache(cache, tmp_path, monkeypatch
         raise AssertionError("the overlap check ran again")
 
     monkeypatch.setattr(boundaries, "_duplicates_and_overlaps", never)
+    monkeypatch.setattr(shapely, "is_valid", never)  # the repaired desa are known too
     second = povmap.read_boundaries(path)
+    monkeypatch.undo()
     assert second.source.cache == "dipakai"
     same_reading(first, second)
-    # The outlines from the cache are used by the dissolve as the computed ones were.
-    assert second.outlines.fits(second.gdf)
-    pd.testing.assert_frame_equal(
-        boundaries.dissolve(second.gdf, "kecamatan", outlines=second.outlines),
-        boundaries.dissolve(first.gdf, "kecamatan"),
-    )
+    # The outlines from the cache are what the dissolve makes from the layer.
+    assert second.outlines.fits(second.gdf) and second.outlines.final is not None
+    for level in ("kecamatan", "kabupaten"):
+        pd.testing.assert_frame_equal(
+            boundaries.dissolve(second.gdf, level, outlines=second.outlines),
+            boundaries.dissolve(first.gdf, level),
+        )
 
 
 def test_another_edition_or_option_is_computed_again(cache, tmp_path):
@@ -100,7 +114,7 @@ def test_a_broken_entry_is_computed_again(cache, tmp_path):
     same_reading(first, again)
     # An entry of other areas (as a hash collision would give) is not used either.
     arrays = dict(np.load(entry, allow_pickle=False))
-    arrays["codes"] = arrays["codes"][::-1]
+    arrays["codes_read"] = arrays["codes_read"][::-1]
     np.savez(entry, **arrays)
     assert povmap.read_boundaries(path).source.cache == "disimpan"
 

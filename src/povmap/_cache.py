@@ -31,7 +31,7 @@ import numpy as np
 #: Environment variable naming the cache folder, or ``off``.
 CACHE_ENV = "POVMAP_CACHE_DIR"
 #: Version of the layout of the entries; part of every key.
-FORMAT = 1
+FORMAT = 2
 
 
 def cache_dir() -> Path | None:
@@ -117,8 +117,9 @@ def store(name: str, arrays: dict[str, np.ndarray]) -> bool:
     return True
 
 
-def pack_wkb(geoms: np.ndarray) -> dict[str, np.ndarray]:
-    """Geometries as two plain arrays: their WKB bytes end to end, and where each ends.
+def pack_wkb(geoms: np.ndarray, name: str = "wkb") -> dict[str, np.ndarray]:
+    """Geometries as two plain arrays: their WKB bytes end to end (``name``), and where each
+    ends (``name + "_ends"``).
 
     A missing geometry is stored as no bytes (and read back as None by :func:`unpack_wkb`).
     """
@@ -127,14 +128,14 @@ def pack_wkb(geoms: np.ndarray) -> dict[str, np.ndarray]:
     wkb = shapely.to_wkb(geoms)
     blobs = [b if b is not None else b"" for b in wkb]
     ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
-    return {"wkb": np.frombuffer(b"".join(blobs), dtype=np.uint8), "wkb_ends": ends}
+    return {name: np.frombuffer(b"".join(blobs), dtype=np.uint8), f"{name}_ends": ends}
 
 
-def unpack_wkb(arrays: dict[str, np.ndarray]) -> np.ndarray:
-    """The geometries :func:`pack_wkb` stored (None where it stored none)."""
+def unpack_wkb(arrays: dict[str, np.ndarray], name: str = "wkb") -> np.ndarray:
+    """The geometries :func:`pack_wkb` stored under ``name`` (None where it stored none)."""
     import shapely
 
-    data, ends = arrays["wkb"].tobytes(), arrays["wkb_ends"]
+    data, ends = arrays[name].tobytes(), arrays[f"{name}_ends"]
     starts = np.r_[0, ends[:-1]]
     blobs = np.array([data[a:b] or None for a, b in zip(starts, ends, strict=True)], dtype=object)
     return shapely.from_wkb(blobs)

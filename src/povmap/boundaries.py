@@ -218,12 +218,17 @@ class Outlines:
         One outline per kecamatan, indexed by ``kode_kecamatan``, in :data:`EQUAL_AREA` (where
         :func:`dissolve` unites areas): the exact union of its desa, holes kept; missing when
         no desa has a geometry.
+    final
+        The kecamatan outlines as :func:`dissolve` makes them from ``geometry`` (sliver holes
+        dropped, EPSG:4326), indexed by ``kode_kecamatan``, when the boundary cache keeps them;
+        else None (the dissolve makes them).
     """
 
     level: str
     members: np.ndarray
     codes: np.ndarray
     geometry: gpd.GeoSeries
+    final: gpd.GeoSeries | None = None
 
     def fits(self, gdf: gpd.GeoDataFrame) -> bool:
         """Whether ``gdf`` holds exactly the areas (same geometries, same parents, same order)."""
@@ -333,7 +338,6 @@ def read_boundaries(
     gdf, source_crs, crs_notes = _to_wgs84(gdf, path, level, source_crs)
     notes += crs_notes
     gdf, merged = _merge_parts(gdf, level)
-    gdf, repaired, null = _repair(gdf, level)
     options = {
         "layer": layer,
         "columns": columns,
@@ -342,7 +346,10 @@ def read_boundaries(
         "encoding": encoding,
         "keep_duplicates": keep_duplicates,
     }
-    checked, cache = _checked_cached(gdf, level, keep_duplicates, _cache_key(path, options))
+    key = _cache_key(path, options)
+    entry = _cache_entry(key, gdf[f"kode_{level}"])
+    gdf, repaired, null = _repair(gdf, level, None if entry is None else entry["repaired"])
+    checked, cache = _checked_cached(gdf, level, keep_duplicates, key, entry, repaired)
     gdf, duplicates, overlaps = checked.gdf, checked.duplicates, checked.overlaps
     notes += _overlap_notes(duplicates, overlaps, keep_duplicates)
     gdf["luas_km2"] = checked.luas_km2
@@ -354,6 +361,7 @@ def read_boundaries(
             members=np.asarray(gdf.geometry.values),
             codes=gdf["kode_kecamatan"].to_numpy(dtype=object),
             geometry=gpd.GeoSeries(checked.unions, index=checked.parents, crs=EQUAL_AREA),
+            final=checked.final,
         )
     return BoundaryLayer(
         gdf,
@@ -1125,11 +1133,17 @@ def _merge_parts(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, l
     return out[gdf.columns].reset_index(drop=True), merged
 
 
-def _repair(gdf: gpd.GeoDataFrame, level: str) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+def _repair(
+    gdf: gpd.GeoDataFrame, level: str, known: np.ndarray | None = None
+) -> tuple[gpd.GeoDataFrame, list[str], list[str]]:
+    """Repair invalid geometries; ``known``: the codes of the invalid ones, when the cache of
+    this edition of the file says which (the validity of every polygon is then not tested)."""
     code = f"kode_{level}"
     geoms = gdf.geometry.values
     empty = geoms.isna() | geoms.is_empty
-    invalid = ~geoms.is_valid & ~empty
+    invalid = (
+        ~geoms.is_valid & ~empty if known is None else gdf[code].isin(known).to_numpy() & ~empty
+    )
     if invalid.any():
         # "structure" keeps polygons polygonal (no stray lines from a self-touching ring).
         fixed = shapely.make_valid(
@@ -1196,6 +1210,10 @@ def dissolve(
     out["luas_km2"] = grouped["luas_km2"].sum() if "luas_km2" in gdf.columns else np.nan
     group = out.index.get_indexer(gdf[key])
     if outlines is not None and own == "desa" and outlines.fits(gdf):
+        if level == "kecamatan" and outlines.final is not None:
+            geometry = outlines.final.reindex(out.index).to_numpy()
+            out = gpd.GeoDataFrame(out.reset_index(), geometry=geometry, crs=gdf.crs)
+            return out[[*names, *[c for c in out.columns if c not in names]]]
         if level == "kecamatan":
             union = outlines.geometry.reindex(out.index).to_numpy()
         else:
@@ -1215,8 +1233,14 @@ def dissolve(
             )
             group = out.index.get_indexer(kecamatan.to_numpy())
         union = _unions(geoms, group, len(out))
-    outline = gpd.GeoSeries(_drop_sliver_holes(union, EQUAL_AREA), crs=EQUAL_AREA)
-    geoms = np.asarray(outline.to_crs(gdf.crs).values)
+    out = gpd.GeoDataFrame(out.reset_index(), geometry=_outlines(union, gdf.crs), crs=gdf.crs)
+    return out[[*names, *[c for c in out.columns if c not in names]]]
+
+
+def _outlines(unions: np.ndarray, crs) -> np.ndarray:
+    """Outlines from unions in :data:`EQUAL_AREA`: sliver holes dropped, brought to ``crs``."""
+    outline = gpd.GeoSeries(_drop_sliver_holes(unions, EQUAL_AREA), crs=EQUAL_AREA)
+    geoms = np.asarray(outline.to_crs(crs).values)
     # Projected back, two nearly touching rings of an outline may cross by a hair: repaired
     # ("structure" keeps it polygonal), so that every outline written is valid.
     invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
@@ -1224,8 +1248,7 @@ def dissolve(
         geoms[invalid] = shapely.make_valid(
             geoms[invalid], method="structure", keep_collapsed=False
         )
-    out = gpd.GeoDataFrame(out.reset_index(), geometry=geoms, crs=gdf.crs)
-    return out[[*names, *[c for c in out.columns if c not in names]]]
+    return geoms
 
 
 def _equal_area(geometry: gpd.GeoSeries) -> np.ndarray:
@@ -1307,6 +1330,7 @@ class _Checked(NamedTuple):
     overlaps: list[tuple[str, str, float]]
     unions: np.ndarray | None  # the union of each kecamatan's desa, EQUAL_AREA
     parents: pd.Index | None  # their kode_kecamatan
+    final: gpd.GeoSeries | None = None  # the kecamatan outlines of dissolve, when cached
 
 
 def _groups(gdf: gpd.GeoDataFrame, level: str) -> tuple[pd.Index, np.ndarray] | None:
@@ -1421,43 +1445,60 @@ def _cache_key(path: Path, options: dict) -> str | None:
     return _cache.key(input_files([path]), {"read_boundaries": options}, code)
 
 
-def _checked_cached(
-    gdf: gpd.GeoDataFrame, level: str, keep_duplicates: bool, key: str | None
-) -> tuple[_Checked, str | None]:
-    """:func:`_duplicates_and_overlaps` of the layer, taken from the cache when this edition of
-    the file was read with the same options before (``key``), else computed and stored.
+def _cache_entry(key: str | None, codes: pd.Series) -> dict[str, np.ndarray] | None:
+    """The cache entry of ``key`` when it describes these areas (``codes``, as read), else None.
 
-    The entry also holds the codes of the areas it describes: an entry that does not describe
-    ``gdf`` (which the key makes impossible short of a hash collision) is computed again.
+    The key already names the file's bytes, the options and the code; the codes are compared
+    too, so that an entry of other areas (a damaged entry, a hash collision) is never used.
     """
-    code = f"kode_{level}"
     entry = _cache.load(key) if key else None
+    if entry is None or "codes_read" not in entry:
+        return None
+    return entry if np.array_equal(codes.to_numpy(dtype=str), entry["codes_read"]) else None
+
+
+def _checked_cached(
+    gdf: gpd.GeoDataFrame,
+    level: str,
+    keep_duplicates: bool,
+    key: str | None,
+    entry: dict[str, np.ndarray] | None,
+    repaired: list[str],
+) -> tuple[_Checked, str | None]:
+    """:func:`_duplicates_and_overlaps` of the layer, from the cache ``entry`` of this edition
+    of the file when there is one, else computed and stored under ``key`` (with the codes of the
+    ``repaired`` geometries and the final kecamatan outlines)."""
+    code = f"kode_{level}"
     if entry is not None:
         left_out = entry["dup_left"] if not keep_duplicates else np.array([], dtype=str)
         kept = gdf[~gdf[code].isin(left_out)].reset_index(drop=True)
-        if np.array_equal(kept[code].to_numpy(dtype=str), entry["codes"]):
-            unions = _cache.unpack_wkb(entry) if "parents" in entry else None
-            found = _Checked(
-                kept,
-                entry["luas_km2"],
-                list(zip(entry["dup_kept"].tolist(), entry["dup_left"].tolist(), strict=True)),
-                list(
-                    zip(
-                        entry["ov_a"].tolist(),
-                        entry["ov_b"].tolist(),
-                        entry["ov_share"].tolist(),
-                        strict=True,
-                    )
-                ),
-                unions,
-                pd.Index(entry["parents"], dtype=object) if unions is not None else None,
-            )
-            return found, "dipakai"
+        parents = pd.Index(entry["parents"], dtype=object) if "parents" in entry else None
+        found = _Checked(
+            kept,
+            entry["luas_km2"],
+            list(zip(entry["dup_kept"].tolist(), entry["dup_left"].tolist(), strict=True)),
+            list(
+                zip(
+                    entry["ov_a"].tolist(),
+                    entry["ov_b"].tolist(),
+                    entry["ov_share"].tolist(),
+                    strict=True,
+                )
+            ),
+            _cache.unpack_wkb(entry) if parents is not None else None,
+            parents,
+            gpd.GeoSeries(_cache.unpack_wkb(entry, "final"), index=parents, crs=WGS84)
+            if parents is not None
+            else None,
+        )
+        return found, "dipakai"
+    read = gdf[code].to_numpy(dtype=str)
     checked = _duplicates_and_overlaps(gdf, level, keep_duplicates, _equal_area(gdf.geometry))
-    if key is None:
+    if key is None or _cache.cache_dir() is None:
         return checked, None
     arrays = {
-        "codes": checked.gdf[code].to_numpy(dtype=str),
+        "codes_read": read,
+        "repaired": np.array(repaired, dtype=str),
         "luas_km2": np.asarray(checked.luas_km2, dtype=float),
         "dup_kept": np.array([a for a, _ in checked.duplicates], dtype=str),
         "dup_left": np.array([b for _, b in checked.duplicates], dtype=str),
@@ -1465,9 +1506,13 @@ def _checked_cached(
         "ov_b": np.array([b for _, b, _ in checked.overlaps], dtype=str),
         "ov_share": np.array([x for *_, x in checked.overlaps], dtype=float),
     }
-    if checked.unions is not None and checked.parents is not None:
-        arrays["parents"] = checked.parents.to_numpy(dtype=str)
-        arrays |= _cache.pack_wkb(checked.unions)
+    unions, parents = checked.unions, checked.parents
+    if unions is not None and parents is not None:
+        # The kecamatan outlines the dissolve will want, made once here for the cache.
+        final = _outlines(unions, WGS84)
+        checked = checked._replace(final=gpd.GeoSeries(final, index=parents, crs=WGS84))
+        arrays["parents"] = parents.to_numpy(dtype=str)
+        arrays |= _cache.pack_wkb(unions) | _cache.pack_wkb(final, "final")
     return checked, "disimpan" if _cache.store(key, arrays) else None
 
 
