@@ -12,7 +12,9 @@ blank), never by reading the written table back.
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -345,3 +347,15 @@ def _truth(raw, families, desil_sasaran, desil_layak, list_programs, entries, un
             .where(truth["jumlah_entri_penerima"].notna())
         )
     return truth.astype(float), verification
+
+
+def all_bytes(path: Path) -> list[tuple[str, bytes]]:
+    """Every file's bytes under ``path`` (or of the file ``path``), and every member of a zip
+    (XLSX, zipped shapefile) unpacked too: what a test greps for :attr:`Generated.pii`."""
+    out = []
+    for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
+        out.append((file.name, file.read_bytes()))
+        if zipfile.is_zipfile(file):
+            with zipfile.ZipFile(file) as archive:
+                out += [(f"{file.name}:{m}", archive.read(m)) for m in archive.namelist()]
+    return out

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import KONSEL_DESA, need
-from make_registers import make_register
+from make_registers import all_bytes, make_register
 
 import povmap
 from povmap._errors import PovmapInputError
@@ -283,23 +283,9 @@ def hostile_run(konsel_raw, tmp_path_factory):
     return generated, out, verification, text, [raw.loc[i, "kode"] for i in chosen]
 
 
-def _all_bytes(path) -> list[tuple[str, bytes]]:
-    """Every file's bytes, and every member of a zip (XLSX) unpacked too."""
-    import zipfile
-
-    out = []
-    for file in [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()):
-        data = file.read_bytes()
-        out.append((file.name, data))
-        if zipfile.is_zipfile(file):
-            with zipfile.ZipFile(file) as archive:
-                out += [(f"{file.name}:{m}", archive.read(m)) for m in archive.namelist()]
-    return out
-
-
 def test_no_personal_data_in_any_output_byte(hostile_run):
     generated, out, verification, text, _ = hostile_run
-    files = _all_bytes(out) + _all_bytes(verification)
+    files = all_bytes(out) + all_bytes(verification)
     names = {name for name, _ in files}
     assert {
         "sasaran.html",
@@ -463,47 +449,6 @@ def test_cli_message_in_indonesian_by_default(family_p3ke, tmp_path):
     assert code == 1 and "--desil-layak 12: gunakan bilangan bulat 1 sampai 10" in text
 
 
-def test_export_bundle_carries_the_targeting_layers(family_p3ke, konsel_raw, tmp_path):
-    import json
-
-    from conftest import invoke, make_counts
-
-    generated, register = family_p3ke
-    counts = tmp_path / "rekap.csv"
-    make_counts(konsel_raw, seed=7).to_csv(counts, index=False)
-    out = tmp_path / "bundel"
-    code, text = invoke(
-        "export",
-        KONSEL_DESA,
-        counts,
-        "-o",
-        out,
-        "--format",
-        "geojson,gpkg,shp",
-        "--sasaran",
-        register,
-        "--suppress-below",
-        "5",
-    )
-    assert code == 0, text
-    layer = gpd.read_file(out / "sasaran_desa.geojson")
-    assert len(layer) == 351 and "keluarga_sasaran_tanpa_program" in layer.columns
-    counts_columns = [
-        c
-        for c in layer.columns
-        if c.startswith(("keluarga_", "jumlah_", "penerima_", "kebutuhan_"))
-        and not c.endswith("utama")
-    ]
-    values = layer[counts_columns].to_numpy(dtype=float)
-    assert not ((values >= 1) & (values < 5)).any()
-    assert gpd.read_file(out / "sasaran.gpkg", layer="sasaran_desa").shape[0] == 351
-    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    listed = {item["berkas"] for item in manifest["keluaran"]}
-    assert {"sasaran_desa.geojson", "sasaran.gpkg", "lokus.csv", "desa.geojson"} <= listed
-    files = _all_bytes(out)
-    assert [(n, v) for v in generated.pii for n, data in files if v.encode() in data] == []
-
-
 def test_recipients_list_without_area_columns_gives_a_total_only(individual_dtsen, tmp_path):
     generated, path, _ = individual_dtsen
     kpm = tmp_path / "kpm_tanpa_wilayah.csv"
@@ -541,7 +486,7 @@ def test_an_address_shifted_into_the_desa_column_stays_masked(family_p3ke, tmp_p
     assert code == 0, text
     report = (out / "laporan_sasaran.json").read_text(encoding="utf-8")
     assert "J" + "*" * (len(address) - 1) in report  # the unmatched row, masked
-    leaks = [name for name, data in _all_bytes(out) if address.encode() in data]
+    leaks = [name for name, data in all_bytes(out) if address.encode() in data]
     assert leaks == [] and address not in text
 
 

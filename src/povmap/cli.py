@@ -705,13 +705,7 @@ def _targeting_layers(boundaries: Path, register: Path, settings, kw: dict):
         lang=kw["lang"],
     )
     _say(found.summary(kw["lang"]))
-    return lambda folder: write_targeting_layers(
-        found,
-        folder,
-        formats=settings.formats,
-        precision=settings.precision,
-        suppress_below=settings.suppress_below,
-    )
+    return lambda folder: write_targeting_layers(found, folder, settings)
 
 
 @main.command("pockets")

@@ -44,6 +44,7 @@ from .boundaries import (
     boundary_notes,
     read_boundaries,
 )
+from .classify import Classification, make_classification
 from .counts import CountsInfo, CountsTable
 from .i18n import format_number
 from .join import JoinReport, join
@@ -223,6 +224,50 @@ class Targeting:
             )
         lines.extend(f"! {note.en if en else str(note)}" for note in self.notes)
         return "\n".join(lines)
+
+
+#: Colour map of each kind of measure, on the targeting map and in the bundle's SLD/QML: the
+#: errors in reds and purples, the needs in browns.
+MEASURE_CMAPS = {"exclusion": "YlOrRd", "inclusion": "PuRd", "unfound": "BuPu", "need": "YlOrBr"}
+
+
+def measures(result: Targeting) -> list[tuple[str, str]]:
+    """``(kind, rate column)`` of each measure the targeting map shows, in its layer order.
+
+    The kinds are ``exclusion``, ``inclusion``, ``unfound`` (with a recipients list placed per
+    desa) and ``need`` (one per condition), the keys of :data:`MEASURE_CMAPS`.
+    """
+    out = [
+        ("exclusion", "persen_sasaran_tanpa_program"),
+        ("inclusion", "persen_penerima_di_atas_desil_layak"),
+    ]
+    if "persen_penerima_tidak_di_register" in result.desa.columns:
+        out.append(("unfound", "persen_penerima_tidak_di_register"))
+    out += [("need", rate_column(need_column(c))) for c in result.conditions]
+    return out
+
+
+def measure_classes(values: pd.Series, column: str, kind: str) -> Classification:
+    """The classes of one measure: 5 quantiles in the colours of its kind.
+
+    The HTML map's layers and the bundle's styles both call this, so they cannot disagree.
+
+    Parameters
+    ----------
+    values
+        The measure (%) of the desa drawn; NaN = unknown.
+    column
+        Its column name.
+    kind
+        A key of :data:`MEASURE_CMAPS`.
+
+    Returns
+    -------
+    Classification
+    """
+    return make_classification(
+        values, column=column, scheme="quantiles", k=5, cmap=MEASURE_CMAPS[kind]
+    )
 
 
 def desil_span(desil: int) -> str:

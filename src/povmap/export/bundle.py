@@ -328,13 +328,23 @@ def _write_described(
     description: LayerDescription,
     stage: Path,
     settings: BundleOptions,
+    *,
+    field: str = "KELAS",
+    shapefile: gpd.GeoDataFrame | None = None,
 ) -> list[str]:
-    """A layer's styles (when classified) and metadata, then the shapefile zip carrying both."""
+    """A layer's styles (when classified, drawing the class index ``field``) and metadata, then
+    the shapefile zip carrying both (of ``shapefile``, the layer under its shapefile names, if
+    they differ from ``exported``'s)."""
     name = description.name
     written, in_zip = [], []
     if classification is not None:
         sld_path, qml_path = write_styles(
-            classification, stage, layer=name, lang=settings.lang, title=description.title
+            classification,
+            stage,
+            layer=name,
+            lang=settings.lang,
+            title=description.title,
+            field=field,
         )
         written += [sld_path.name, qml_path.name]
         in_zip.append(sld_path)  # GeoNode styles a zipped shapefile with the SLD beside it
@@ -344,16 +354,23 @@ def _write_described(
     written.append(xml.name)
     in_zip.append(xml)
     if "shp" in settings.formats:
-        write_shapefile_zip(exported, stage / f"{name}_shp.zip", layer=name, extras=in_zip)
+        write_shapefile_zip(
+            exported if shapefile is None else shapefile,
+            stage / f"{name}_shp.zip",
+            layer=name,
+            extras=in_zip,
+        )
         written.append(f"{name}_shp.zip")
     return written
 
 
 def _data_files(
-    name: str, settings: BundleOptions, geojson: list[str]
+    name: str, settings: BundleOptions, geojson: list[str], gpkg: str | None = None
 ) -> tuple[tuple[str, str, str], ...]:
-    """``(file, format name, version)`` of each data file holding layer ``name``."""
-    files = {"gpkg": [f"{settings.stem}.gpkg"], "geojson": geojson, "shp": [f"{name}_shp.zip"]}
+    """``(file, format name, version)`` of each data file holding layer ``name`` (its table in
+    ``gpkg``, by default ``{stem}.gpkg``)."""
+    gpkg = gpkg or f"{settings.stem}.gpkg"
+    files = {"gpkg": [gpkg], "geojson": geojson, "shp": [f"{name}_shp.zip"]}
     return tuple(
         (file, *_FORMAT_NAMES[f])
         for f in _FORMAT_NAMES
@@ -370,14 +387,18 @@ def _own_code(level: str) -> str:
     return "KDEPUM" if level == "desa" else "KDCPUM"
 
 
-def _title(gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions) -> str:
+def _title(
+    gdf: gpd.GeoDataFrame, level: str, settings: BundleOptions, topic: str = "bundle.topic"
+) -> str:
+    """The layer's title: the ``topic`` message and level, where and when (or ``--title``)."""
     level_name = text(f"bundle.{level}", settings.lang)
+    what = f"{text(topic, settings.lang)} {level_name}"
     if settings.title:
-        return f"{settings.title} ({level_name})"
+        return f"{settings.title} ({level_name if topic == 'bundle.topic' else what})"
     areas = area_names(gdf)[:4] or ["Indonesia"]
     where = ", ".join(areas[:3]) + (" …" if len(areas) > 3 else "")
     vintage = f" ({settings.vintage})" if settings.vintage else ""
-    return f"{text('bundle.topic', settings.lang)} {level_name}, {where}{vintage}"
+    return f"{what}, {where}{vintage}"
 
 
 def _abstract(
@@ -397,22 +418,37 @@ def _abstract(
         table=sources.get("tabel", "P3KE/DTSEN"),
         period=f" ({settings.vintage})" if settings.vintage else "",
     )
+    return abstract + _abstract_notes(classification, settings)
+
+
+def _abstract_notes(
+    classification: Classification | None, settings: BundleOptions, flag: str = "DISAMARKAN"
+) -> str:
+    """The abstract's closing sentences: the map classes, and the suppression (row ``flag``)."""
+    notes = ""
     if classification is not None:
-        abstract += text(
+        notes += text(
             "bundle.classes",
-            lang,
+            settings.lang,
             k=classification.k,
             scheme=classification.scheme,
             column=classification.column,
         )
     if settings.suppress_below:
-        abstract += text("bundle.suppressed", lang, n=settings.suppress_below)
-    return abstract
+        notes += text("bundle.suppressed", settings.lang, n=settings.suppress_below, flag=flag)
+    return notes
 
 
 def _lineage(
-    info: BoundaryInfo | None, sources: dict[str, str], processing: str, settings: BundleOptions
+    info: BoundaryInfo | None,
+    sources: dict[str, str],
+    processing: str,
+    settings: BundleOptions,
+    *,
+    aggregated: bool = True,
 ) -> str:
+    """The lineage sentences (Indonesian): boundary file, counts table, ``processing``, the
+    aggregation to kecamatan (``aggregated``), rounding and suppression."""
     parts = []
     if info is not None:
         parts.append(
@@ -428,8 +464,12 @@ def _lineage(
     if processing:
         parts.append(processing)
     parts.append(
-        "Kecamatan dijumlahkan dari desa; persentase dihitung ulang dari jumlahnya. "
-        f"Koordinat WGS 84 dibulatkan ke {settings.precision} desimal (GEOS "
+        (
+            "Kecamatan dijumlahkan dari desa; persentase dihitung ulang dari jumlahnya. "
+            if aggregated
+            else ""
+        )
+        + f"Koordinat WGS 84 dibulatkan ke {settings.precision} desimal (GEOS "
         f"set_precision). Diproses dengan povmap {__version__}."
     )
     if settings.suppress_below:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,8 +160,10 @@ def to_kugi(gdf: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
 
 
 def _typed(values: pd.Series, canonical: str, field: Field) -> pd.Series:
-    if canonical == "kantong":
+    if canonical in ("kantong", "disamarkan"):
         return _flag(values)
+    if field.type == _STRING:
+        return values.astype("object")
     if field.type == _INTEGER:
         numbers = pd.to_numeric(values.astype("object"), errors="coerce")
         return numbers.round().astype("Int64")
@@ -180,15 +183,34 @@ def _flag(values: pd.Series) -> pd.Series:
     return pd.Series([one(v) for v in values], index=values.index, dtype="Int64")
 
 
-def shapefile_names(columns: list[str]) -> dict[str, str]:
+def shapefile_names(
+    columns: list[str], preferred: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Field name -> shapefile name: cut to 10 characters, clashes numbered predictably.
 
     ``NAMA_PANJANG_SEKALI`` becomes ``NAMA_PANJA``; a second name cutting to the same becomes
     ``NAMA_PAN_1``, then ``NAMA_PAN_2`` ..., in column order. Names already short are unchanged.
+
+    Parameters
+    ----------
+    columns
+        The field names, in order.
+    preferred
+        Column -> its own short name (≤ 10 characters, e.g. a :class:`Field` name), taken
+        before any cut name.
+
+    Returns
+    -------
+    dict
+        Column -> a name of at most 10 characters, unique without regard to case.
     """
-    out: dict[str, str] = {}
-    taken = {c.upper() for c in columns if len(c) <= 10}
+    preferred = {c: n for c, n in (preferred or {}).items() if c in columns and len(n) <= 10}
+    out: dict[str, str] = dict(preferred)
+    taken = {n.upper() for n in preferred.values()}
+    taken |= {c.upper() for c in columns if len(c) <= 10 and c not in preferred}
     for column in columns:
+        if column in preferred:
+            continue
         if len(column) <= 10:
             out[column] = column
             continue
@@ -203,7 +225,9 @@ def shapefile_names(columns: list[str]) -> dict[str, str]:
 
 
 def describe(
-    layers: dict[str, gpd.GeoDataFrame], sources: dict[str, str] | None = None
+    layers: dict[str, gpd.GeoDataFrame],
+    sources: dict[str, str] | None = None,
+    fields: Mapping[str, Field] | None = None,
 ) -> list[dict[str, str]]:
     """The data dictionary: one row per field of each exported layer (output of :func:`to_kugi`).
 
@@ -212,7 +236,18 @@ def describe(
     layers
         ``{layer name: exported frame}``.
     sources
-        ``{"batas": boundary file name, "tabel": counts file name}``, written in ``sumber``.
+        ``{"batas": boundary file name, "tabel": counts file name, "register": register file
+        name, "penerima": recipients list file name}``, written in ``sumber``.
+    fields
+        Column -> :class:`Field` of the layers' columns; by default the poverty fields
+        (:data:`POVERTY_FIELDS`, by exported name). A field's ``name`` is its shapefile name
+        (``field_shp``), which may differ from the column (the targeting layer keeps its
+        canonical names in GeoJSON and GeoPackage).
+
+    Returns
+    -------
+    list of dict
+        ``lapisan, field, field_shp, tipe, satuan, keterangan, description, sumber`` per field.
     """
     sources = sources or {}
     origin_text = {
@@ -220,13 +255,19 @@ def describe(
         if "batas" in sources
         else "Berkas batas wilayah",
         "tabel": f"Tabel jumlah ({sources['tabel']})" if "tabel" in sources else "Tabel jumlah",
+        "register": f"Register by-name ({sources['register']})"
+        if "register" in sources
+        else "Register by-name",
+        "penerima": f"Daftar penerima ({sources['penerima']})"
+        if "penerima" in sources
+        else "Daftar penerima",
         "povmap": "Dihitung oleh povmap",
     }
-    by_name = {f.name: f for f in POVERTY_FIELDS.values()}
+    by_name = dict(fields) if fields is not None else {f.name: f for f in POVERTY_FIELDS.values()}
     rows = []
     for layer, gdf in layers.items():
         names = [c for c in gdf.columns if c != gdf.geometry.name]
-        shp = shapefile_names(names)
+        shp = shapefile_names(names, {c: f.name for c, f in by_name.items()})
         for name in names:
             field = by_name.get(name)
             if field is None:
@@ -257,14 +298,23 @@ def describe(
     return rows
 
 
-def write_dictionary(path: str | os.PathLike, rows: list[dict[str, str]]) -> Path:
-    """Write the data dictionary as CSV (UTF-8 with BOM, so Excel shows ² and × right)."""
+def write_dictionary(
+    path: str | os.PathLike, rows: list[dict[str, str]], *, append: bool = False
+) -> Path:
+    """Write the data dictionary as CSV (UTF-8 with BOM, so Excel shows ² and × right).
+
+    With ``append`` the rows go after those of the dictionary already at ``path`` (same
+    columns), e.g. the targeting layer's after the poverty layers'.
+    """
+    path = Path(path)
+    old = path.read_text(encoding="utf-8-sig") if append and path.exists() else ""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["field"])
-    writer.writeheader()
+    if not old:
+        writer.writeheader()
     writer.writerows(csv_row(row) for row in rows)  # no text cell is read as a formula
-    write_text(path, "\ufeff" + buffer.getvalue())
-    return Path(path)
+    write_text(path, "\ufeff" + old + buffer.getvalue())
+    return path
 
 
 def _field_type(values: pd.Series) -> str:

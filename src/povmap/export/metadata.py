@@ -323,7 +323,9 @@ def _identifier(gdf: gpd.GeoDataFrame, layer: LayerDescription) -> str:
         None,
     )
     region = ",".join(sorted({str(c)[:5] for c in codes.dropna()})) if codes is not None else ""
-    return str(uuid.uuid5(_NAMESPACE, f"{layer.level}|{region}|{layer.vintage or ''}"))
+    key = f"{layer.level}|{region}|{layer.vintage or ''}"
+    # A layer named apart from its level (the targeting layer ``sasaran_desa``) gets its own id.
+    return str(uuid.uuid5(_NAMESPACE, key if layer.name == layer.level else f"{key}|{layer.name}"))
 
 
 def _identification(

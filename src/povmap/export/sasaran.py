@@ -24,17 +24,35 @@ import dataclasses
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from .._errors import PovmapInputError, Text
-from .._io import atomic_path, staged_outputs, write_text
+from .._io import atomic_path, sha256, staged_outputs, write_text
 from .._messages import message, text
 from .._safe_text import csv_text, write_xlsx
-from ..targeting import Targeting, priority_table, program_column
+from ..classify import NO_DATA_CLASS, Classification
+from ..i18n import format_number
+from ..registers import PROGRAM_NAMES, PROGRAMS
+from ..targeting import (
+    Targeting,
+    desil_span,
+    measure_classes,
+    measures,
+    need_column,
+    priority_table,
+    program_column,
+)
+from .kugi import KUGI_ADMIN, POVERTY_FIELDS, Field, _typed, describe, write_dictionary
+from .metadata import LayerDescription, area_names
 from .suppress import FLAG, check_threshold
 from .writers import write_geojson, write_gpkg
+
+if TYPE_CHECKING:
+    from .bundle import BundleOptions
 
 MANIFEST = "manifest.json"
 REPORT = "laporan_sasaran.json"
@@ -266,39 +284,285 @@ def write_targeting(
     return paths + ([Path(verification)] if verification is not None else [])
 
 
+#: The targeting layer's name in a bundle (its GeoJSON, styles, metadata and shapefile zip).
+BUNDLE_LAYER = "sasaran_desa"
+#: Its class index column (the first layer of the map), so named in every format: one SLD/QML
+#: styles the GeoJSON, the GeoPackage table and the shapefile alike.
+CLASS_FIELD = "kelas"
+#: Short codes of the conditions in shapefile names (``KB_AIR``, ``TAHU_AIR``, ``PRS_KB_AIR``).
+_CONDITION_CODES = {
+    "air_minum": "AIR",
+    "sanitasi": "SAN",
+    "lantai": "LTI",
+    "dinding": "DND",
+    "atap": "ATP",
+    "listrik": "LST",
+    "bahan_bakar": "BBK",
+}
+
+
+def sasaran_fields(result: Targeting, classified: str | None = None) -> dict[str, Field]:
+    """Column of the targeting layer -> :class:`~povmap.export.kugi.Field` for the bundle.
+
+    The field's ``name`` is the shapefile name (≤ 10 characters: KUGI names for the areas,
+    ``KK_SASARAN``, ``KK_TANPA``, ``PRS_TANPA`` ...; ``kelas``, ``kantong``, ``disamarkan``
+    as they are), its descriptions (Indonesian and English) say what the column counts, and a
+    rate's names its count and denominator (:meth:`Targeting.rates`).
+
+    Parameters
+    ----------
+    result
+        The targeting (its target and eligibility desil go into the descriptions).
+    classified
+        The column :data:`CLASS_FIELD` classifies (the map's first layer).
+
+    Returns
+    -------
+    dict
+        Every column the layer may have (areas, counts, rates, ``program_diketahui``,
+        ``kebutuhan_utama``, ``kantong``, ``disamarkan``, ``kelas``), in layer order.
+    """
+    span, layak = desil_span(result.desil_sasaran), result.desil_layak
+
+    def field(
+        short: str,
+        key: str,
+        kind: str = "Integer",
+        unit: str = "KK",
+        origin: str = "register",
+        **values: object,
+    ) -> Field:
+        words = {
+            lang: {
+                k: text(f"sasaran.need.{v}", lang) if k == "need" else v for k, v in values.items()
+            }
+            for lang in ("id", "en")
+        }
+        return Field(
+            short,
+            kind,
+            unit,
+            text(f"field.sasaran.{key}", "id", **words["id"]),
+            text(f"field.sasaran.{key}", "en", **words["en"]),
+            origin,
+        )
+
+    fields = {
+        canonical: Field(
+            kugi, "String", "-", text(f"kugi.{kugi}"), text(f"kugi.{kugi}", "en"), "batas"
+        )
+        for canonical, kugi in KUGI_ADMIN.items()
+    }
+    fields["jumlah_keluarga_register"] = field("JML_KK_REG", "jumlah_keluarga_register")
+    fields["keluarga_sasaran"] = field("KK_SASARAN", "keluarga_sasaran", span=span)
+    fields["program_diketahui"] = field("PROG_TAHU", "program_diketahui", "String", "-")
+    fields["keluarga_sasaran_tanpa_program"] = field("KK_TANPA", "tanpa_program")
+    for p in PROGRAMS:
+        fields[program_column(p)] = field(f"KK_{p.upper()}", "program", program=PROGRAM_NAMES[p])
+    fields["jumlah_penerima"] = field("JML_PNRM", "jumlah_penerima")
+    fields["penerima_di_atas_desil_layak"] = field("PNRM_ATAS", "di_atas", layak=layak)
+    fields["jumlah_entri_penerima"] = field("JML_ENTRI", "entri", unit="entri", origin="penerima")
+    fields["penerima_tidak_di_register"] = field(
+        "PNRM_TDREG", "tidak_di_register", unit="entri", origin="penerima"
+    )
+    for c, code in _CONDITION_CODES.items():
+        fields[need_column(c)] = field(f"KB_{code}", "kebutuhan", need=c)
+        fields[f"keluarga_sasaran_{c}_diketahui"] = field(f"TAHU_{code}", "diketahui", need=c)
+    for rate, (count, denominator) in result.rates().items():
+        short = fields[count].name.removeprefix("KK_").removeprefix("PNRM_")
+
+        def formula(lang: str, count: str = count, denominator: str = denominator) -> str:
+            meaning = (
+                fields[denominator].keterangan if lang == "id" else fields[denominator].description
+            )
+            return text(
+                "field.sasaran.rate",
+                lang,
+                count=f"{count} ({fields[count].name})",
+                denominator=f"{denominator} ({fields[denominator].name})",
+                meaning=meaning,
+            )
+
+        fields[rate] = Field(f"PRS_{short}", "Real", "%", formula("id"), formula("en"), "povmap")
+    fields["kebutuhan_utama"] = field("KB_UTAMA", "kebutuhan_utama", "String", "-", "povmap")
+    fields["kantong"] = field("kantong", "kantong", unit="-", origin="povmap")
+    fields[CLASS_FIELD] = field(
+        CLASS_FIELD, "kelas", unit="-", origin="povmap", column=classified or "-"
+    )
+    fields["disamarkan"] = dataclasses.replace(
+        POVERTY_FIELDS["disamarkan"], name="disamarkan", origin="povmap"
+    )
+    return fields
+
+
+def bundle_layer(result: Targeting) -> tuple[gpd.GeoDataFrame, Classification | None]:
+    """The targeting layer as a bundle writes it, and the classes of its map's first layer.
+
+    Returns
+    -------
+    The desa layer with :data:`CLASS_FIELD` (class index of the map's first measure; -1 no
+    data), and the classes (None when no measure is known anywhere: the map shows no layer).
+    The classes are those of :func:`povmap.render.sasaran.targeting_map` for the same result
+    (:func:`povmap.targeting.measure_classes` on the drawn desa).
+    """
+    desa = result.desa
+    drawn = desa[~(desa.geometry.isna() | desa.geometry.is_empty)]
+    layer = desa.copy()
+    for kind, column in measures(result):
+        if drawn[column].notna().any():
+            classes = measure_classes(drawn[column], column, kind)
+            layer[CLASS_FIELD] = classes.assign(layer[column]).astype(int)
+            return _geometry_last(layer), classes
+    layer[CLASS_FIELD] = NO_DATA_CLASS
+    return _geometry_last(layer), None
+
+
+def _geometry_last(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    geometry = gdf.geometry.name
+    return gdf[[c for c in gdf.columns if c != geometry] + [geometry]]
+
+
 def write_targeting_layers(
-    result: Targeting,
-    folder: str | os.PathLike,
-    *,
-    formats: tuple[str, ...] = ("geojson", "gpkg"),
-    precision: int = 6,
-    suppress_below: int | None = None,
+    result: Targeting, folder: str | os.PathLike, options: BundleOptions | None = None
 ) -> list[str]:
-    """The targeting layer and priority table for a geoportal bundle (``povmap export
-    --sasaran``), written into ``folder`` (the bundle's staged folder).
+    """The targeting layer of a geoportal bundle (``povmap export --sasaran``), written into
+    ``folder`` (the bundle's staged folder, where ``kamus_data.csv`` is already written).
 
     Files: ``sasaran_desa.geojson`` (RFC 7946, feature id = ``kode_desa``) and ``sasaran.gpkg``
-    (table ``sasaran_desa``) as ``formats`` ask, and ``lokus.csv``; columns under their canonical
-    Indonesian names (README, *Contracts for scripts*), suppressed like the bundle when
-    ``suppress_below`` is given. Returns the names written.
+    (table ``sasaran_desa``) as the formats ask, under the canonical Indonesian column names
+    (README, *Contracts for scripts*) plus ``kelas``; ``sasaran_desa.sld``/``.qml`` (the
+    classes and colours of the map's first layer, when one has a value); ISO 19139
+    ``sasaran_desa.xml``; with ``shp`` ``sasaran_desa_shp.zip`` under short names
+    (:func:`sasaran_fields`), the SLD and XML inside; ``lokus.csv``; and the layer's rows
+    appended to ``kamus_data.csv``. Suppressed like the bundle when ``suppress_below``.
+
+    Parameters
+    ----------
+    result
+        From :func:`povmap.targeting`, unsuppressed.
+    folder
+        The staged bundle folder.
+    options
+        The bundle's settings (formats, precision, language, title, period, metadata,
+        ``suppress_below``); GeoJSON and GeoPackage by default.
+
+    Returns
+    -------
+    list of str
+        The names written (``kamus_data.csv`` not among them: the bundle lists it).
     """
-    public = suppress_targeting(result, suppress_below)[0] if suppress_below is not None else result
+    from ..targeting import inputs_of
+    from .bundle import (
+        DICTIONARY,
+        BundleOptions,
+        _abstract_notes,
+        _data_files,
+        _join_text,
+        _lineage,
+        _title,
+        _write_described,
+    )
+
+    options = (options or BundleOptions(formats=("geojson", "gpkg"))).checked()
+    below = options.suppress_below
+    public = suppress_targeting(result, below)[0] if below is not None else result
     folder = Path(folder)
+    layer, classes = bundle_layer(public)
+    fields = sasaran_fields(result, classes.column if classes is not None else None)
+    title = _title(layer, "desa", options, topic="sasaran.bundle.topic")
     names = []
-    if "geojson" in formats:
+    if "geojson" in options.formats:
         write_geojson(
-            public.desa,
-            folder / "sasaran_desa.geojson",
-            layer="sasaran_desa",
-            precision=precision,
+            layer,
+            folder / f"{BUNDLE_LAYER}.geojson",
+            layer=BUNDLE_LAYER,
+            precision=options.precision,
             id_field="kode_desa",
+            description=title,
         )
-        names.append("sasaran_desa.geojson")
-    if "gpkg" in formats:
-        write_gpkg({"sasaran_desa": public.desa}, folder / LAYER, multi=True)
+        names.append(f"{BUNDLE_LAYER}.geojson")
+    if "gpkg" in options.formats:
+        write_gpkg(
+            {BUNDLE_LAYER: layer}, folder / LAYER, descriptions={BUNDLE_LAYER: title}, multi=True
+        )
         names.append(LAYER)
     write_text(folder / f"{LOKUS}.csv", csv_text(lokus_table(public)))
-    return [*names, f"{LOKUS}.csv"]
+    names.append(f"{LOKUS}.csv")
+    inputs = inputs_of(result)
+    sources = {
+        key: inputs[role].name
+        for key, role in (("batas", "batas"), ("register", "register"), ("penerima", "penerima"))
+        if role in inputs
+    }
+    write_dictionary(
+        folder / DICTIONARY, describe({BUNDLE_LAYER: layer}, sources, fields), append=True
+    )
+    lang = options.lang
+    abstract = text(
+        "sasaran.bundle.abstract",
+        lang,
+        n=format_number(len(layer), lang=lang),
+        areas=", ".join(area_names(layer)),
+        register=sources.get("register", "-"),
+        span=desil_span(result.desil_sasaran),
+        layak=result.desil_layak,
+        rates="; ".join(
+            f"{rate} = {count} / {denominator}"
+            for rate, (count, denominator) in public.rates().items()
+        ),
+    ) + _abstract_notes(classes, options, flag="disamarkan")
+    description = LayerDescription(
+        name=BUNDLE_LAYER,
+        level="desa",
+        title=title,
+        abstract=abstract,
+        lineage=_lineage(
+            None,
+            sources,
+            _register_text(result, inputs) + " " + _join_text(result),
+            options,
+            aggregated=False,
+        ),
+        files=_data_files(BUNDLE_LAYER, options, [f"{BUNDLE_LAYER}.geojson"], gpkg=LAYER),
+        dictionary=DICTIONARY,
+        vintage=options.vintage,
+        keywords=("sasaran program", "bantuan sosial", "P3KE", "DTSEN"),
+    )
+    names += _write_described(
+        classes,
+        layer,
+        description,
+        folder,
+        options,
+        field=CLASS_FIELD,
+        shapefile=_shapefile_layer(layer, fields) if "shp" in options.formats else None,
+    )
+    return names
+
+
+def _shapefile_layer(layer: gpd.GeoDataFrame, fields: dict[str, Field]) -> gpd.GeoDataFrame:
+    """The layer under its short names, typed (counts whole, rates to 4 decimals), known
+    fields only."""
+    columns = {fields[c].name: _typed(layer[c], c, fields[c]) for c in layer.columns if c in fields}
+    return gpd.GeoDataFrame(columns, geometry=layer.geometry.values, crs=layer.crs)
+
+
+def _register_text(result: Targeting, inputs: dict[str, Path]) -> str:
+    """The boundary file, the register (and recipients list) by file name and SHA-256 hash, and
+    the choices, for the lineage: never a row of them."""
+    files = [
+        f"{what}: {inputs[role].name} (SHA-256 {sha256(inputs[role])})"
+        for role, what in (("register", "Register by-name"), ("penerima", "daftar penerima"))
+        if role in inputs
+    ]
+    if "batas" in inputs:
+        files.insert(0, f"Batas wilayah: {inputs['batas'].name}")
+    programs = ", ".join(PROGRAM_NAMES[p] for p in result.programs) or "-"
+    return (
+        "; ".join(files) + f"; register per {result.register_kind}, keluarga sasaran desil "
+        f"{desil_span(result.desil_sasaran)}, desil layak sampai {result.desil_layak}, "
+        f"program {programs}."
+    )
 
 
 def settings(result: Targeting) -> dict:

@@ -210,12 +210,16 @@ def write_styles(
     layer: str,
     lang: str = "id",
     title: str | None = None,
+    field: str = "KELAS",
 ) -> list[Path]:
-    """Write ``{layer}.sld`` and ``{layer}.qml`` into ``out_dir`` (atomically); return them."""
+    """Write ``{layer}.sld`` and ``{layer}.qml`` into ``out_dir`` (atomically); return them.
+
+    ``field`` is the class index field of the layer (``kelas`` in the targeting layer).
+    """
     out_dir = Path(out_dir)
     paths = [out_dir / f"{layer}.sld", out_dir / f"{layer}.qml"]
-    write_text(paths[0], sld(classification, layer=layer, lang=lang, title=title))
-    write_text(paths[1], qml(classification, layer=layer, lang=lang))
+    write_text(paths[0], sld(classification, layer=layer, field=field, lang=lang, title=title))
+    write_text(paths[1], qml(classification, layer=layer, field=field, lang=lang))
     return paths
 
 

@@ -18,20 +18,25 @@ import geopandas as gpd
 import pandas as pd
 
 from .._messages import text
-from ..classify import Classification, make_classification
+from ..classify import Classification
 from ..i18n import check_lang, format_number, format_percent, label
 from ..registers import PROGRAM_NAMES
 from ..simplify import TOLERANCE_M, simplify_coverage
-from ..targeting import Targeting, desil_span, need_column, program_column, rate_column
+from ..targeting import (
+    Targeting,
+    desil_span,
+    measure_classes,
+    measures,
+    need_column,
+    program_column,
+    rate_column,
+)
 from .controls import add_basemaps, add_controls
 from .interactive import _dissolve
 from .layers import KecamatanLabels, add_outline_layer, add_polygon_layer, palette_style
 from .legend import MapDecorations, footer_lines, graduated_items, section_html
 from .search import search_keys
 from .topo import TopologyData
-
-#: Colour maps: the errors in reds and purples, the needs in browns.
-_CMAPS = {"exclusion": "YlOrRd", "inclusion": "PuRd", "unfound": "BuPu", "need": "YlOrBr"}
 
 
 def _t(key: str, lang: str, **values: object) -> str:
@@ -162,39 +167,16 @@ def _percent_items(classes: Classification, lang: str) -> list[tuple[str, str]]:
 def _layers(result: Targeting, lang: str) -> list[tuple[str, str, str, str]]:
     """(key, rate column, layer name, legend heading) of each measure the map shows."""
     span, layak = desil_span(result.desil_sasaran), result.desil_layak
-    out = [
-        (
-            "exclusion",
-            "persen_sasaran_tanpa_program",
-            _t("exclusion", lang),
-            _t("exclusion_head", lang, span=span),
-        ),
-        (
-            "inclusion",
-            "persen_penerima_di_atas_desil_layak",
-            _t("inclusion", lang, layak=layak),
-            _t("inclusion_head", lang, layak=layak),
-        ),
-    ]
-    if "persen_penerima_tidak_di_register" in result.desa.columns:
-        out.append(
-            (
-                "unfound",
-                "persen_penerima_tidak_di_register",
-                _t("unfound", lang),
-                _t("unfound_head", lang),
+    out = []
+    for kind, column in measures(result):
+        if kind == "need":
+            words = need_label(column.removeprefix("persen_kebutuhan_"), lang)
+            out.append(
+                (kind, column, _t("need", lang, need=words), _t("need_head", lang, need=words))
             )
-        )
-    for c in result.conditions:
-        words = need_label(c, lang)
-        out.append(
-            (
-                "need",
-                rate_column(need_column(c)),
-                _t("need", lang, need=words),
-                _t("need_head", lang, need=words),
-            )
-        )
+        else:
+            name = _t(kind, lang, layak=layak)
+            out.append((kind, column, name, _t(f"{kind}_head", lang, span=span, layak=layak)))
     return out
 
 
@@ -239,9 +221,7 @@ def targeting_map(
     for i, (kind, column, name, heading) in enumerate(_layers(result, lang)):
         if not web[column].notna().any():
             continue  # nothing known of this measure anywhere: no empty layer
-        classes: Classification = make_classification(
-            web[column], column=column, scheme="quantiles", k=5, cmap=_CMAPS[kind]
-        )
+        classes = measure_classes(web[column], column, kind)
         props[f"k{i}"] = classes.assign(web[column]).astype(int)
         layers.append((f"k{i}", name, heading, classes))
     props["s"] = [f"{d}, {c}" for d, c in zip(web["nama_desa"], web["nama_kecamatan"], strict=True)]
