@@ -38,6 +38,7 @@ from .classify import Classified, layer_frame
 from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
 from .i18n import check_lang, format_number, label, number_text, percent_text
 from .metrics import RATES
+from .simplify import utm_crs
 
 # esda, libpysal and scipy.stats take seconds to import (scipy's distributions, sklearn): they are
 # imported where a pocket analysis runs, not by every command that only carries a Pockets along.
@@ -134,7 +135,7 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         raise PovmapInputError.from_catalogue("pockets.only_desa_spatial_weights", n_gdf=len(gdf))
     from libpysal.weights import W, fuzzy_contiguity
 
-    crs = gdf.estimate_utm_crs()
+    crs = utm_crs(gdf)
     projected = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(crs).make_valid().values, crs=crs)
     with warnings.catch_warnings():
         # libpysal warns about islands and components (both handled and reported below) and

@@ -48,6 +48,7 @@ from .i18n import format_number, format_percent, number_text
 from .join import JoinReport, _jsonable, join
 from .metrics import RATES
 from .names import FUZZY_THRESHOLD, name_key, normalize_name, similarity
+from .simplify import utm_crs
 
 #: Measures a trend can follow, in order of preference: people in extreme poverty first.
 MEASURES = (
@@ -757,7 +758,7 @@ def _presence(desa: gpd.GeoDataFrame, labels: list[str], measures: dict[str, str
 
 
 def _metric(desa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return desa.to_crs(desa.estimate_utm_crs()) if desa.crs and desa.crs.is_geographic else desa
+    return desa.to_crs(utm_crs(desa)) if desa.crs and desa.crs.is_geographic else desa
 
 
 def _base_name(name: object) -> str:

@@ -34,6 +34,7 @@ from .._errors import PovmapInputError
 from .._io import atomic_path
 from ..classify import Classification, Classified, classified
 from ..i18n import check_lang, label
+from ..simplify import utm_crs
 from .interactive import _pocket_object, _pocket_table, suppressed_in
 from .layers import POCKET_CASING, POCKET_DASH, POCKET_WEIGHT, category_label, label_points
 from .legend import coverage_note, default_title, footer_lines, graduated_items, legend_heading
@@ -105,7 +106,7 @@ def static_map(
     """
     check_lang(lang)
     gdf, classification = classified(layer).gdf, layer.classification
-    crs = gdf.estimate_utm_crs()
+    crs = utm_crs(gdf)
     projected = gdf.to_crs(crs)
     fig = Figure(figsize=(11.69, 8.27), layout="constrained")
     FigureCanvasAgg(fig)  # a renderer to measure the labels with (savefig picks its own)
@@ -258,7 +259,7 @@ def atlas_pages(
         )
         place_labels(
             fig.axes[0],
-            label_points(desa.to_crs(desa.estimate_utm_crs()), "nama_desa"),
+            label_points(desa.to_crs(utm_crs(desa)), "nama_desa"),
             fontsize=6.5,
             color="#111111",
         )
