@@ -8,6 +8,8 @@ The register is generated (:mod:`make_registers`) on the real Hulu Sungai Selata
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
 import re
 import subprocess
@@ -15,6 +17,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -22,6 +25,7 @@ from conftest import HSS_DESA, invoke, make_counts, need
 from make_registers import all_bytes, make_register
 
 import povmap
+from povmap._messages import text as text_of
 
 SLD = "{http://www.opengis.net/sld}"
 OGC = "{http://www.opengis.net/ogc}"
@@ -220,8 +224,25 @@ def test_styles_draw_the_classes_of_the_first_map_layer(bundle, result, register
     out = tmp_path / "peta"
     code, text = invoke("sasaran", HSS_DESA, register[1], "-o", out, "--tiles", "none")
     assert code == 0, text
-    page = (out / "sasaran.html").read_text(encoding="utf-8").lower()
-    assert all(colour.lower() in page for colour in classes.colors)
+    page = (out / "sasaran.html").read_text(encoding="utf-8")
+    assert all(colour.lower() in page.lower() for colour in classes.colors)
+    # ... and labels: the legend's entries are the SLD's rule titles, with the unit.
+    titles = [r.find(f"{SLD}Title").text for r in rules]
+    zero = text_of("classify.zero")
+    for title in titles[: classes.k]:
+        shown = title if title == zero else f"{title} %"
+        assert f">{html.escape(shown)}</div>" in page, shown
+    assert re.search(r"\d,\d\d", titles[classes.k - 1])  # rates to 2 decimals, as written
+
+
+def test_a_layer_without_any_known_measure_has_no_classes_and_kelas_minus_one(result, tmp_path):
+    from povmap.export.sasaran import bundle_layer
+
+    rates = list(result.rates())
+    blank = dataclasses.replace(result, desa=result.desa.assign(**dict.fromkeys(rates, np.nan)))
+    layer, classes = bundle_layer(blank)
+    assert classes is None and (layer["kelas"] == -1).all()
+    assert list(layer.columns[-2:]) == ["kelas", "geometry"]
 
 
 def test_iso_record_names_what_the_rates_rest_on_and_the_register(bundle, register):

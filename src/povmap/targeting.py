@@ -24,6 +24,7 @@ This module computes; the files are written by :func:`povmap.export.sasaran.writ
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -250,7 +251,8 @@ def measures(result: Targeting) -> list[tuple[str, str]]:
 def measure_classes(values: pd.Series, column: str, kind: str) -> Classification:
     """The classes of one measure: 5 quantiles in the colours of its kind.
 
-    The HTML map's layers and the bundle's styles both call this, so they cannot disagree.
+    The HTML map's layers and the bundle's styles both call this, so they cannot disagree
+    (class edges, colours, and labels to at least 2 decimals as every rate is written).
 
     Parameters
     ----------
@@ -265,9 +267,11 @@ def measure_classes(values: pd.Series, column: str, kind: str) -> Classification
     -------
     Classification
     """
-    return make_classification(
+    classes = make_classification(
         values, column=column, scheme="quantiles", k=5, cmap=MEASURE_CMAPS[kind]
     )
+    # Labels with the 2 decimals the popups and tables give every rate.
+    return dataclasses.replace(classes, decimals=max(classes.decimals, 2))
 
 
 def desil_span(desil: int) -> str:

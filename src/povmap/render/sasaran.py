@@ -10,7 +10,6 @@ lacking a living condition).
 
 from __future__ import annotations
 
-import dataclasses
 import html
 
 import folium
@@ -155,12 +154,12 @@ def _popup(
 
 def _percent_items(classes: Classification, lang: str) -> list[tuple[str, str]]:
     """Legend entries of a rate layer written as the popups write rates: ``33,33 – 50,00 %``
-    (2 decimals, the unit on every class; "0 (tidak ada)" and the no-data entries as they are)."""
-    shown = dataclasses.replace(classes, decimals=max(classes.decimals, 2))
+    (2 decimals, :func:`povmap.targeting.measure_classes`; the unit on every class; "0 (tidak
+    ada)" and the no-data entries as they are)."""
     zero = text("classify.zero", lang)
     return [
-        (colour, f"{name} %" if i < shown.k and name != zero else name)
-        for i, (colour, name) in enumerate(graduated_items(shown, lang))
+        (colour, f"{name} %" if i < classes.k and name != zero else name)
+        for i, (colour, name) in enumerate(graduated_items(classes, lang))
     ]
 
 
