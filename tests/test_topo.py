@@ -104,10 +104,14 @@ def test_raw_rings_are_encoded_exactly_as_quantized(hss_raw):
 
 
 def test_a_missing_geometry_stays_a_feature_without_geometry(hss_raw):
-    shapes = np.array(hss_raw.geometry.values[:3], dtype=object)  # a copy: not the fixture
-    shapes[1] = None
+    shapes = np.array(hss_raw.geometry.values[:4], dtype=object)  # a copy: not the fixture
+    shapes[1], shapes[2] = None, shapely.Polygon()
     geometries = topology_of([shapes], ["desa"])["objects"]["desa"]["geometries"]
-    assert [g["type"] for g in geometries] == ["Polygon", None, "Polygon"]
+    assert [g["type"] for g in geometries] == ["Polygon", None, None, "Polygon"]
+    # A layer with no geometry at all (first or only) is an empty topology, not an error.
+    empty = topology_of([shapes[1:3], shapes[:1]], ["a", "b"])
+    assert [g["type"] for g in empty["objects"]["a"]["geometries"]] == [None, None]
+    assert topology_of([shapes[1:3]], ["a"])["arcs"] == []
 
 
 def test_topology_data_from_layers_equals_the_one_from_build_topology(layers):

@@ -87,10 +87,14 @@ def topology_of(
     """
     arrays = [np.asarray(layer, dtype=object) for layer in layers]
     geoms = np.concatenate(arrays) if arrays else np.empty(0, dtype=object)
-    minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(arrays[0]))
+    # The grid's steps from the first layer's extent (all layers' if it has no geometry).
+    first = shapely.total_bounds(arrays[0]) if arrays and arrays[0].size else [np.nan] * 4
+    every = shapely.total_bounds(geoms) if geoms.size else np.zeros(4)
+    every = np.nan_to_num(every)  # no geometry at all: an empty topology
+    minx, miny, maxx, maxy = (float(v) for v in (first if np.isfinite(first).all() else every))
     extent_m = max(maxx - minx, maxy - miny) * 111_320.0  # degrees to metres, near the equator
     steps = int(min(max(extent_m / grid_m, 1_000), 1_000_000))
-    x0, y0, x1, y1 = (float(v) for v in shapely.total_bounds(geoms))
+    x0, y0, x1, y1 = (float(v) for v in every)
     kx = 1.0 if x1 == x0 else (x1 - x0) / (steps - 1)
     ky = 1.0 if y1 == y0 else (y1 - y0) / (steps - 1)
     parts, part_geom = shapely.get_parts(geoms, return_index=True)
@@ -107,7 +111,8 @@ def topology_of(
         part_rings[part].append(arc_ids)
     feature_parts: list[list[list[list[int]]]] = [[] for _ in range(len(geoms))]
     for polygon, feature in zip(part_rings, part_geom.tolist(), strict=True):
-        feature_parts[feature].append(polygon)
+        if polygon:  # an empty polygon has no ring
+            feature_parts[feature].append(polygon)
     out: list[dict[str, Any]] = []
     for polygons, kind in zip(feature_parts, shapely.get_type_id(geoms).tolist(), strict=True):
         if not polygons:
@@ -141,7 +146,8 @@ class _Rings:
         # Drop each ring's closing point and the points quantization put on the one before.
         same_ring = np.zeros(len(key), dtype=bool)
         same_ring[1:] = ring_of[1:] == ring_of[:-1]
-        closing = np.append(~same_ring[1:], True)
+        closing = np.ones(len(key), dtype=bool)
+        closing[:-1] = ~same_ring[1:]
         repeated = same_ring & (key == np.roll(key, 1))
         keep = ~closing & ~repeated
         key, grid, ring_of = key[keep], grid[keep], ring_of[keep]
@@ -181,7 +187,8 @@ class _Rings:
         first = np.full(len(counts), none)
         np.minimum.at(first, ring_of[junction], position[junction])
         by_key = np.lexsort((self.key, ring_of))
-        head = np.append(True, ring_of[by_key][1:] != ring_of[by_key][:-1])
+        head = np.ones(n, dtype=bool)
+        head[1:] = ring_of[by_key][1:] != ring_of[by_key][:-1]
         smallest = np.zeros(len(counts), dtype=np.int64)
         smallest[ring_of[by_key][head]] = position[by_key][head]
         shift = np.where(first == none, smallest, first)
