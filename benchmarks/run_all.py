@@ -141,6 +141,33 @@ def mapshaper() -> str | None:
     return found
 
 
+def explore_command(counts: Path) -> list[str]:
+    """``GeoDataFrame.explore()`` + save of Kalsel with ``counts`` joined (povmap's yardstick)."""
+    return python(f"""
+        import geopandas as gpd, pandas as pd
+        gdf = gpd.read_file({str(KALSEL)!r})
+        counts = pd.read_csv({str(counts)!r}, dtype={{"kode_wilayah": str}})
+        gdf = gdf.merge(counts, left_on="kode", right_on="kode_wilayah", how="left")
+        gdf["persen"] = 100 * gdf["jumlah_miskin_ekstrem"] / gdf["jumlah_penduduk"]
+        gdf.explore(column="persen", scheme="quantiles", k=5, tooltip=["nama", "persen"]
+                    ).save({str(WORK / "explore.html")!r})""")
+
+
+def povmap_map_command(counts: Path, output: Path = WORK / "kalsel.html") -> list[str]:
+    """``povmap map`` of Kalsel with ``counts``, end to end (the source on ``PYTHONPATH``)."""
+    return [
+        sys.executable,
+        "-m",
+        "povmap.cli",
+        "--quiet",
+        "map",
+        str(KALSEL),
+        str(counts),
+        "-o",
+        str(output),
+    ]
+
+
 def province(runs: list[Run]) -> None:
     """Kalimantan Selatan: povmap map and exports against explore(), GDAL and mapshaper."""
     print("Kalimantan Selatan (2,008 desa)")
@@ -152,35 +179,8 @@ def province(runs: list[Run]) -> None:
         import pyogrio; pyogrio.read_dataframe({str(KALSEL)!r})"""),
         )
     )
-    runs.append(
-        measure(
-            "map: GeoDataFrame.explore() + save",
-            python(f"""
-        import geopandas as gpd, pandas as pd
-        gdf = gpd.read_file({str(KALSEL)!r})
-        counts = pd.read_csv({str(counts)!r}, dtype={{"kode_wilayah": str}})
-        gdf = gdf.merge(counts, left_on="kode", right_on="kode_wilayah", how="left")
-        gdf["persen"] = 100 * gdf["jumlah_miskin_ekstrem"] / gdf["jumlah_penduduk"]
-        gdf.explore(column="persen", scheme="quantiles", k=5, tooltip=["nama", "persen"]
-                    ).save({str(WORK / "explore.html")!r})"""),
-        )
-    )
-    runs.append(
-        measure(
-            "map: povmap map (end to end)",
-            [
-                sys.executable,
-                "-m",
-                "povmap.cli",
-                "--quiet",
-                "map",
-                str(KALSEL),
-                str(counts),
-                "-o",
-                str(WORK / "kalsel.html"),
-            ],
-        )
-    )
+    runs.append(measure("map: GeoDataFrame.explore() + save", explore_command(counts)))
+    runs.append(measure("map: povmap map (end to end)", povmap_map_command(counts)))
     _rm(WORK / "kalsel_ogr.geojson")
     runs.append(
         measure(
