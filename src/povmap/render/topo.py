@@ -5,6 +5,14 @@ TopoJSON stores each edge once, as small integer deltas, so the desa layer and t
 layer dissolved from it share almost all their bytes. The page decodes it with topojson-client
 (shipped in ``povmap/static``) into ordinary Leaflet GeoJSON layers, so tooltips, popups, search
 and Canvas rendering work as with :class:`folium.GeoJson`.
+
+The topology is built here (:func:`topology_of`, numpy and shapely) rather than by the
+``topojson`` package, against the project's rule of preferring a library, because that package
+does not keep features aligned with their rows: it drops a missing geometry (printing "removed 1
+invalid geometric object" to standard output) and fails on a layer with no geometry at all,
+so a popup would show the next desa's numbers. On a clean coverage the two give the same
+topology once decoded (``tests/test_topo.py`` checks it against ``topojson``), ours in a fifth
+of the time.
 """
 
 from __future__ import annotations
