@@ -204,6 +204,14 @@ def test_kabupaten_first_then_desa_of_the_view_with_their_popups(browser, kalsel
         _wait(page, "e.layers.desa.getLayers().length > 0")
         loaded = _engine(page, "return e.chunks.filter(c => c.layer).length;")
         assert 0 < loaded < kabupaten
+        # Each loaded kabupaten has its kecamatan boundaries drawn over its desa.
+        outlines = _engine(
+            page,
+            "return e.chunks.map((c, i) => c.layer ? [e.meta.chunks[i][6], c.layer.getLayers()"
+            ".filter(l => !l.options.interactive).length] : null).filter(x => x);",
+        )
+        per_kabupaten = result.layers["kecamatan"].groupby("kode_kabupaten").size()
+        assert outlines and all(n == per_kabupaten[code] for code, n in outlines)
         desa = result.main.set_index("kode_desa").loc[KNOWN]
         text = _popup(page, KNOWN)
         assert desa["nama_desa"] in text and desa["nama_kecamatan"] in text

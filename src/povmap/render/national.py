@@ -365,6 +365,8 @@ def national_choropleth(
     )
     chunks["prov"] = encode_chunk(np.asarray(provinces.geometry.values), {}, (kx0, ky0))
     chunks["search"] = _search_index(web, chunk_of, position)
+    if kecamatan is not None and "kode_kabupaten" in kecamatan:
+        chunks.update(_outline_chunks(kecamatan, boxes, tolerance))
 
     desa_name = label("desa_layer", lang)
     kab_name = label("kabupaten_layer", lang)
@@ -401,7 +403,12 @@ def national_choropleth(
         section_html(
             desa_name,
             f"{desa_name}: {legend_heading(column, lang)}",
-            graduated_items(classification, lang),
+            graduated_items(classification, lang)
+            + (
+                [(outline_swatch("#222222", 1.2, None), label("kecamatan_outline", lang))]
+                if any(key.startswith("o") for key in chunks)
+                else []
+            ),
             note=" ".join(
                 n
                 for n in (
@@ -439,7 +446,8 @@ def _desa_chunks(
     web: gpd.GeoDataFrame, props: pd.DataFrame
 ) -> tuple[dict[str, bytes], list[list], np.ndarray, np.ndarray]:
     """One chunk per kabupaten of ``web`` (sorted by ``kode_kabupaten``): the chunks, their
-    ``[key, x0, y0, x1, y1, n]`` boxes, and each desa's chunk number and place in it."""
+    ``[key, x0, y0, x1, y1, n, kode_kabupaten]`` boxes, and each desa's chunk number and place
+    in it."""
     keys = web["kode_kabupaten"].to_numpy()
     cuts = (np.flatnonzero(keys[1:] != keys[:-1]) + 1).tolist()
     geoms = np.asarray(web.geometry.values)
@@ -457,11 +465,29 @@ def _desa_chunks(
             x1, y1 = (math.ceil(v * 1e4) / 1e4 for v in bounds[a:b, 2:].max(axis=0))
             chunk = {c: values[a:b] for c, values in columns.items()}
             chunks[f"d{i}"] = encode_chunk(geoms[a:b], chunk, (x0, y0))
-            boxes.append([f"d{i}", x0, y0, x1, y1, b - a])
+            boxes.append([f"d{i}", x0, y0, x1, y1, b - a, str(keys[a])])
             chunk_of[a:b] = i
             position[a:b] = np.arange(b - a)
             advance(1)
     return chunks, boxes, chunk_of, position
+
+
+def _outline_chunks(
+    kecamatan: gpd.GeoDataFrame, boxes: list[list], tolerance: float
+) -> dict[str, bytes]:
+    """The kecamatan outlines of each desa chunk's kabupaten, simplified like the desa, as one
+    more chunk per kabupaten (``o<i>``, named at the end of its box); the page draws them over
+    the desa of that kabupaten."""
+    kecamatan = kecamatan[~(kecamatan.geometry.isna() | kecamatan.geometry.is_empty)]
+    geoms = simplify_fast(np.asarray(kecamatan.geometry.values), tolerance)
+    rows = pd.Series(np.arange(len(kecamatan))).groupby(kecamatan["kode_kabupaten"].to_numpy())
+    found = rows.indices
+    chunks = {}
+    for i, box in enumerate(boxes):
+        if box[6] in found:
+            chunks[f"o{i}"] = encode_chunk(geoms[found[box[6]]], {}, (box[1], box[2]))
+            box.append(f"o{i}")
+    return chunks
 
 
 def _search_index(web: gpd.GeoDataFrame, chunk_of: np.ndarray, position: np.ndarray) -> bytes:
@@ -647,6 +673,7 @@ function(map, meta) {
     var prov = L.geoJson(null);
     var chunks = meta.chunks.map(function(c) {
         return {key: c[0], bounds: L.latLngBounds([c[2], c[1]], [c[4], c[3]]), count: c[5],
+                outline: c[7] || null,
                 layer: null, items: null, loading: false, waiting: [], used: 0};
     });
     unpack('kab').then(function(buf) {
@@ -665,10 +692,20 @@ function(map, meta) {
         if (then) { c.waiting.push(then); }
         if (c.loading) { return; }
         c.loading = true;
-        unpack(c.key).then(function(buf) {
+        Promise.all([unpack(c.key), c.outline ? unpack(c.outline) : null]).then(function(bufs) {
             var layer = polygonGroup(meta.desa, 0.8, 0.4);
-            c.items = fill(layer, decode(buf, [c.bounds.getWest(), c.bounds.getSouth()]),
-                           meta.desa, 0.8, 0.4, true);
+            var origin = [c.bounds.getWest(), c.bounds.getSouth()];
+            c.items = fill(layer, decode(bufs[0], origin), meta.desa, 0.8, 0.4, true);
+            // The kecamatan boundaries over the desa (drawn after them), taking no clicks.
+            if (bufs[1]) {
+                decode(bufs[1], origin).forEach(function(it) {
+                    if (!it.latlngs.length) { return; }
+                    var line = L.polygon(it.latlngs, {renderer: renderer, interactive: false,
+                        fill: false, color: '#222222', weight: 1.2});
+                    line.feature = {type: 'Feature', properties: {}, geometry: null};
+                    layer.addLayer(line);
+                });
+            }
             c.layer = layer;
             c.loading = false;
             update();
