@@ -54,7 +54,7 @@ def same_reading(a, b):
     assert shapely.equals_identical(a.outlines.geometry.values, b.outlines.geometry.values).all()
 
 
-def test_second_read_takes_the_check_from_the_cache(cache, tmp_path, monkeypatch):
+def test_second_read_takes_the_check_from_the_cache(cache, tmp_path):
     path = planted(tmp_path)
     first = povmap.read_boundaries(path)
     assert first.source.cache == "disimpan" and len(list(cache.glob("*.npz"))) == 1
@@ -69,10 +69,10 @@ def test_second_read_takes_the_check_from_the_cache(cache, tmp_path, monkeypatch
     def never(*args, **kwargs):
         raise AssertionError("the overlap check ran again")
 
-    monkeypatch.setattr(boundaries, "_duplicates_and_overlaps", never)
-    monkeypatch.setattr(shapely, "is_valid", never)  # the repaired desa are known too
-    second = povmap.read_boundaries(path)
-    monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(boundaries, "_duplicates_and_overlaps", never)
+        patch.setattr(shapely, "is_valid", never)  # the repaired desa are known too
+        second = povmap.read_boundaries(path)
     assert second.source.cache == "dipakai"
     same_reading(first, second)
     # The outlines from the cache are what the dissolve makes from the layer.
