@@ -50,7 +50,9 @@ class Run:
 
 def measure(name: str, command: list[str], note: str = "", **env: str) -> Run:
     """Run ``command`` under ``/usr/bin/time`` in a fresh process; fail loudly if it fails."""
-    report = WORK / "time.txt"
+    # One report file per benchmark process: two runs at once (helpers share the machine and
+    # /tmp/povmap-bench) read each other's numbers otherwise (an ogr2ogr row read 54,424 s).
+    report = WORK / f"time-{os.getpid()}.txt"
     environment = {**os.environ, "PYTHONPATH": str(ROOT / "src"), **env}
     done = subprocess.run(
         [TIME, "-f", "%e %M", "-o", str(report), *command],

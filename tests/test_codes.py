@@ -108,3 +108,42 @@ def test_a_few_typos_do_not_make_a_kemendagri_column_bps():
     codes = gpd.read_file(need(HSS_DESA), columns=["kode_nodot"])["kode_nodot"].tolist()
     codes[:5] = ["6306010001"] * 5
     assert code_system(codes) == "kemendagri"
+
+
+_WRITTEN = st.one_of(
+    st.sampled_from(
+        [
+            "63.06.01.2001",
+            "63.06.01.0001",
+            "6306012001",
+            "6306010001",
+            "63.06.010.0001",
+            " 6306012001 ",
+            "'6306012001",
+            "63 06 01 2001",
+            "6.30601E+09",
+            "63.06.01",
+            "x63.06.01.2001",
+            "",
+            "٦٣٠٦٠١٠٠٠١",
+            "٦٣.٠٦.٠١.٣٠٠١",
+        ]
+    ),
+    st.from_regex(r"\d{2}\.\d{2}\.\d{2}\.\d{4}|\d{10}|\d{7}", fullmatch=True),
+    st.integers(0, 10**10),
+    st.none(),
+    st.just(float("nan")),
+)
+
+
+@given(st.lists(_WRITTEN, max_size=30))
+def test_code_system_votes_as_each_value_does(values):
+    # The usual text forms are voted on at once; the vote is _bps_only's, value by value.
+    from povmap.codes import _bps_only
+
+    votes = [v for v in map(_bps_only, values) if v is not None]
+    expected = (
+        None if not votes else "bps" if sum(votes) >= max(1, 0.1 * len(votes)) else "kemendagri"
+    )
+    assert code_system(values) == expected
+    assert code_system(pd.Series(values, dtype=object)) == expected

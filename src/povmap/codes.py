@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
 import pandas as pd
 
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
@@ -184,10 +185,20 @@ def code_system(values: Iterable[object]) -> str | None:
     >>> code_system(["6306012001", "63.06.01.2002"])
     'kemendagri'
     """
-    votes = [v for v in (_bps_only(x) for x in values) if v is not None]
-    if not votes:
+    values = list(values) if not isinstance(values, pd.Series) else values.tolist()
+    text = pd.Series([v for v in values if isinstance(v, str)], dtype=object)
+    # The two usual forms of a desa code written as text (every row of a national table) are
+    # voted on at once, as _bps_only votes on them: by the first digit of the desa part.
+    dotted = text.str.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}").to_numpy(dtype=bool)
+    plain = text.str.fullmatch(r"\d{10}").to_numpy(dtype=bool)
+    first = np.where(dotted, text.str[9], text.str[6])[dotted | plain]
+    bps = int(np.isin(first, ["1", "2"], invert=True).sum())
+    rest = [v for v in values if not isinstance(v, str)] + text[~(dotted | plain)].tolist()
+    votes = [v for v in map(_bps_only, rest) if v is not None]
+    n = len(first) + len(votes)
+    if not n:
         return None
-    return "bps" if sum(votes) >= max(1, 0.1 * len(votes)) else "kemendagri"
+    return "bps" if bps + sum(votes) >= max(1, 0.1 * n) else "kemendagri"
 
 
 def looks_like_bps(codes: Iterable[object]) -> bool:
