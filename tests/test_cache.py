@@ -132,3 +132,19 @@ def test_manifest_says_the_cache_was_used(cache, tmp_path):
     assert said == ["disimpan", "dipakai"]
     one, two = (gpd.read_file(tmp_path / r / "povmap.gpkg", layer="kecamatan") for r in "ab")
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_the_cache_keeps_the_entries_used_last_within_its_limit(cache, tmp_path, monkeypatch):
+    path = planted(tmp_path)
+    povmap.read_boundaries(path)
+    (entry,) = cache.glob("*.npz")
+    # Room for two entries: storing a third removes the one used longest ago.
+    monkeypatch.setattr(_cache, "LIMIT_BYTES", int(2.5 * entry.stat().st_size))
+    povmap.read_boundaries(path, keep_duplicates=True)
+    assert povmap.read_boundaries(path).source.cache == "dipakai"  # used again: now the latest
+    other = tmp_path / "other.geojson"
+    gpd.read_file(path).iloc[:-1].to_file(other)  # the file without its duplicate
+    assert povmap.read_boundaries(other).source.cache == "disimpan"
+    assert len(list(cache.glob("*.npz"))) == 2
+    assert povmap.read_boundaries(path).source.cache == "dipakai"
+    assert povmap.read_boundaries(path, keep_duplicates=True).source.cache == "disimpan"

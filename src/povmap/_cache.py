@@ -14,7 +14,8 @@ entry that cannot be read or written is computed again, without a message.
 
 The folder is ``platformdirs.user_cache_dir("povmap")`` (``~/.cache/povmap`` on Linux);
 the environment variable ``POVMAP_CACHE_DIR`` names another, or turns the cache off with
-``off`` (or an empty value).
+``off`` (or an empty value). It holds at most :data:`LIMIT_BYTES`: storing an entry removes the
+entries used longest ago beyond that (an entry read is marked as used).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ import numpy as np
 CACHE_ENV = "POVMAP_CACHE_DIR"
 #: Version of the layout of the entries; part of every key.
 FORMAT = 2
+#: The most the cache folder holds (bytes); the national layer's entry is about 135 MB.
+LIMIT_BYTES = 2 * 2**30
 
 
 def cache_dir() -> Path | None:
@@ -91,11 +94,14 @@ def load(name: str) -> dict[str, np.ndarray] | None:
     folder = cache_dir()
     if folder is None:
         return None
+    path = folder / f"{name}.npz"
     try:
-        with np.load(folder / f"{name}.npz", allow_pickle=False) as entry:
-            return {k: entry[k] for k in entry.files}
+        with np.load(path, allow_pickle=False) as entry:
+            arrays = {k: entry[k] for k in entry.files}
+        os.utime(path)  # used now: the last to be removed when the folder is full
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return None
+    return arrays
 
 
 def store(name: str, arrays: dict[str, np.ndarray]) -> bool:
@@ -114,7 +120,24 @@ def store(name: str, arrays: dict[str, np.ndarray]) -> bool:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
         return False
+    _prune(folder, keep=folder / f"{name}.npz")
     return True
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove the entries used longest ago until the folder holds at most :data:`LIMIT_BYTES`
+    (never ``keep``, the entry just stored)."""
+    try:
+        entries = sorted(
+            ((p.stat().st_mtime, p.stat().st_size, p) for p in folder.glob("*.npz")), reverse=True
+        )
+    except OSError:
+        return
+    total = 0
+    for _, size, path in entries:
+        total += size
+        if total > LIMIT_BYTES and path != keep:
+            path.unlink(missing_ok=True)
 
 
 def pack_wkb(geoms: np.ndarray, name: str = "wkb") -> dict[str, np.ndarray]:
