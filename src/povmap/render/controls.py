@@ -12,7 +12,7 @@ from folium.template import Template
 from .._errors import PovmapInputError
 from ..i18n import label
 from .inert import InertMacroElement
-from .search import SEARCH_JS, search_rules
+from .search import SEARCH_JS, SEARCH_OPTIONS, search_rules
 from .topo import TopoGeoJson, script_json
 
 #: Short basemap names accepted by ``--tiles`` -> folium tile names.
@@ -72,20 +72,9 @@ class PlaceSearch(Search, InertMacroElement):
         var {{ this.get_name() }} = new L.Control.Search({
             layer: {{ this.layer.get_name() }},
             propertyName: {{ this.search_label|tojson }},
-            initial: false,
-            marker: false,
-            firstTipSubmit: true,
-            filterData: ({{ this.search_js }})({{ this.rules }}),
-            collapsed: false,
-            textPlaceholder: {{ this.placeholder|tojson }},
-            textErr: {{ this.text_err|tojson }},
-            position: 'topleft',
-            buildTip: function(text) {
-                var li = document.createElement('li');
-                li.textContent = text;
-                return li;
-            },
-            moveToLocation: function(latlng, title, map) {
+"""
+        + SEARCH_OPTIONS
+        + """            moveToLocation: function(latlng, title, map) {
                 map.fitBounds(latlng.layer.getBounds(), {maxZoom: 14});
             }
         });

@@ -64,7 +64,7 @@ from .legend import (
     outline_swatch,
     section_html,
 )
-from .search import SEARCH_JS, search_keys, search_rules
+from .search import SEARCH_JS, SEARCH_OPTIONS, search_keys, search_rules
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
 from .topo import script_json
 
@@ -248,21 +248,10 @@ class NationalSearch(JSCSSMixin, InertMacroElement):
         var {{ this.get_name() }} = new L.Control.Search({
             sourceData: {{ this.data.get_name() }}.searchSource,
             formatData: function(records) { return records; },
-            filterData: ({{ this.search_js }})({{ this.rules }}),
-            initial: false,
-            marker: false,
-            firstTipSubmit: true,
-            collapsed: false,
             tooltipLimit: 30,
-            textPlaceholder: {{ this.placeholder|tojson }},
-            textErr: {{ this.text_err|tojson }},
-            position: 'topleft',
-            buildTip: function(text) {
-                var li = document.createElement('li');
-                li.textContent = text;
-                return li;
-            },
-            moveToLocation: function(record) {
+"""
+        + SEARCH_OPTIONS
+        + """            moveToLocation: function(record) {
                 {{ this.data.get_name() }}.locate(record);
             }
         });

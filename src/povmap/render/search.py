@@ -89,6 +89,25 @@ function(rules) {
 """
 
 
+#: Options of ``L.Control.Search`` shared by the province and national search boxes (template
+#: source: constant text, the values come from the element's own attributes).
+SEARCH_OPTIONS = """\
+            filterData: ({{ this.search_js }})({{ this.rules }}),
+            initial: false,
+            marker: false,
+            firstTipSubmit: true,
+            collapsed: false,
+            textPlaceholder: {{ this.placeholder|tojson }},
+            textErr: {{ this.text_err|tojson }},
+            position: 'topleft',
+            buildTip: function(text) {
+                var li = document.createElement('li');
+                li.textContent = text;
+                return li;
+            },
+"""
+
+
 def search_keys(gdf: gpd.GeoDataFrame) -> list[str]:
     """The search key of each desa: its normalised desa and kecamatan names, space-separated.
 
