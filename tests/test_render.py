@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from html import escape
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import HSS_DESA, KALSEL_DESA, make_counts, need
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from povmap import PovmapInputError
 from povmap._offline import inline_assets
+from povmap.i18n import format_number, format_percent, label
 from povmap.pipeline import Options, run
 from povmap.render import choropleth
+from povmap.render.layers import category_label
+from povmap.render.tooltips import column_texts, tooltip_frame, tooltip_rows
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
@@ -202,3 +209,61 @@ def test_a_desa_kept_twice_still_gets_its_kecamatan_outline(tmp_path):
     kecamatan = topology["objects"]["kecamatan"]["geometries"]
     assert len(kecamatan) == raw["nama_kec"].nunique()
     assert all(g.get("arcs") for g in kecamatan)  # every outline drawn, none empty
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.text(), st.integers(), st.floats(), st.none()), max_size=30),
+    lang=st.sampled_from(["id", "en"]),
+)
+def test_tooltip_text_columns_escape_each_value(values, lang):
+    """A text column's tooltips, computed a column at a time, are each value's escaped text
+    (``&<>"'`` escaped wherever they are), an en dash when missing."""
+    expected = [
+        "–" if v is None or (isinstance(v, float) and math.isnan(v)) else escape(str(v))
+        for v in values
+    ]
+    assert list(column_texts(pd.Series(values, dtype=object), "text", lang)) == expected
+
+
+def test_tooltip_columns_of_every_kind_on_kalsel():
+    """On the 2,008 desa of Kalimantan Selatan: the numbers as format_number/format_percent
+    write each, the pocket and match words as the legend and labels name them."""
+    names = gpd.read_file(need(KALSEL_DESA), ignore_geometry=True)["nama"]
+    rng = np.random.default_rng(3)
+    n = len(names)
+    layer = pd.DataFrame(
+        {
+            "nama_desa": names.where(rng.random(n) > 0.05, None),
+            "jumlah_penduduk": pd.array(rng.integers(-50, 2_000_000, n), dtype="Int64"),
+            "persen_miskin_ekstrem": np.where(rng.random(n) > 0.1, rng.normal(5, 4, n), np.nan),
+            "kepadatan_miskin_ekstrem": rng.integers(0, 10_000, n) / 200,  # many ties at .x5
+            "jenis_kantong": rng.choice(["kantong", "dingin", "tidak_signifikan", "lain"], n),
+            "cara_padan": rng.choice(["kode", "nama", "mirip"], n),
+        }
+    )
+    layer.loc[:3, "jumlah_penduduk"] = [None, 0, -1, 1_234_567]
+    for lang in ("id", "en"):
+        fields, aliases, out = tooltip_frame(layer, tooltip_rows("desa"), lang)
+        assert aliases == [escape(label(c, lang)) for c in layer.columns]
+        got = {c: list(out[f]) for c, f in zip(layer.columns, fields, strict=True)}
+        assert got["nama_desa"] == ["–" if pd.isna(v) else escape(v) for v in layer["nama_desa"]]
+        assert got["jumlah_penduduk"] == [
+            format_number(None if v is pd.NA else v, 0, lang) for v in layer["jumlah_penduduk"]
+        ]
+        assert got["jumlah_penduduk"][:4] == (
+            ["–", "0", "-1", "1.234.567"] if lang == "id" else ["–", "0", "-1", "1,234,567"]
+        )
+        assert got["persen_miskin_ekstrem"] == [
+            format_percent(v, 2, lang) for v in layer["persen_miskin_ekstrem"]
+        ]
+        assert got["kepadatan_miskin_ekstrem"] == [
+            format_number(v, 1, lang) for v in layer["kepadatan_miskin_ekstrem"]
+        ]
+        assert got["jenis_kantong"] == [
+            escape(category_label(v, lang)) for v in layer["jenis_kantong"]
+        ]
+        assert set(got["cara_padan"]) == {
+            label(f"cara_padan:{v}", lang).removeprefix("cara_padan:")
+            for v in ("kode", "nama", "mirip")
+        }

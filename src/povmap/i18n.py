@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ._errors import LANGS, PovmapInputError
 from ._messages import Text, has, text
 
@@ -62,3 +65,57 @@ def format_percent(value: float | None, decimals: int = 2, lang: str = "id") -> 
     """Format a percentage as Indonesians write it, ``1,09 %`` (id), or ``1.09 %`` (en)."""
     text = format_number(value, decimals, lang)
     return text if text == "–" else f"{text} %"
+
+
+def format_numbers(values: Any, decimals: int = 0, lang: str = "id") -> np.ndarray:
+    """:func:`format_number` of a whole column at once: the same text for every value.
+
+    Parameters
+    ----------
+    values
+        Numbers (a Series, array or list; float, int, nullable Int64 or object with None).
+        None, NaN and ``pd.NA`` are missing.
+    decimals
+        Digits after the decimal separator.
+    lang
+        ``"id"`` (``1.234,5``) or ``"en"`` (``1,234.5``).
+
+    Returns
+    -------
+    numpy.ndarray
+        One ``str`` per value (object dtype), in order; an en dash for a missing value.
+
+    Raises
+    ------
+    ValueError
+        A value is not a number (e.g. the text ``"abc"``).
+    """
+    return _formatted(values, decimals, lang, "")
+
+
+def format_percents(values: Any, decimals: int = 2, lang: str = "id") -> np.ndarray:
+    """:func:`format_percent` of a whole column at once (``1,09 %`` / ``1.09 %``, en dash if
+    missing); parameters and result as in :func:`format_numbers`."""
+    return _formatted(values, decimals, lang, " %")
+
+
+def _formatted(values: Any, decimals: int, lang: str, suffix: str) -> np.ndarray:
+    """The digits come from Python's own float formatting (correctly rounded, as
+    :func:`format_number`), called from C over the column's distinct values; the separators
+    are then swapped with numpy's vectorised string functions, not per value in Python."""
+    check_lang(lang)
+    numbers = pd.to_numeric(pd.Series(values, copy=False)).to_numpy(dtype=float, na_value=np.nan)
+    if not numbers.size:  # numpy's replace cannot size an empty result
+        return np.array([], dtype=object)
+    # Indonesian: group with "_" first, so the decimal point and the grouping can be swapped
+    # without a placeholder ("1_234.5" -> "1_234,5" -> "1.234,5").
+    spec = f"{{:{'_' if lang == 'id' else ','}.{decimals}f}}{suffix}"
+    # Counts repeat a lot: each distinct value is formatted once. Distinct by its bits, so
+    # that -0.0 keeps its "-0".
+    codes, distinct = pd.factorize(numbers.view(np.int64))
+    texts = np.array(list(map(spec.format, distinct.view(float).tolist())), dtype=str)
+    if lang == "id":
+        texts = np.strings.replace(np.strings.replace(texts, ".", ","), "_", ".")
+    out = texts.astype(object)[codes]
+    out[np.isnan(numbers)] = "–"
+    return out
