@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_module",
             "_progress",
             "_cache",
+            "_distinct",
         },
     ),
     ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers", "scale"}),

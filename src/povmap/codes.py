@@ -16,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
+from ._distinct import text_mask
+
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 #: Number of digits of an undotted Kemendagri code at each level.
 DIGITS = {"provinsi": 2, "kabupaten": 4, "kecamatan": 6, "desa": 10}
@@ -140,11 +142,16 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
         list(values) if not isinstance(values, pd.Series) else values.to_numpy(), dtype="object"
     )
     text = series.astype("string").str.strip()
-    dotted = text.str.fullmatch(_DOTTED).fillna(False).to_numpy(dtype=bool)
-    out = pd.Series(None, index=series.index, dtype="object")
+    # Only text takes the fast path: the number 63.06 (a spreadsheet cell) is no code.
+    is_text = text_mask(series)
+    dotted = text.str.fullmatch(_DOTTED).fillna(False).to_numpy(dtype=bool) & is_text
+    # An object array, not a Series, takes the results: setting None into a Series stores NaN.
+    out = np.full(len(series), None, dtype=object)
     out[dotted] = text[dotted].to_numpy(dtype=object)
-    out[~dotted] = [normalize_code(v) for v in series[~dotted]]
-    return out
+    out[~dotted] = np.fromiter(
+        map(normalize_code, series[~dotted]), dtype=object, count=int((~dotted).sum())
+    )
+    return pd.Series(out, index=series.index, dtype=object)
 
 
 def _bps_only(value: object) -> bool | None:

@@ -21,10 +21,11 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
+from ._distinct import map_distinct
 from ._errors import PovmapInputError, Text, reason
 from ._messages import message
 from ._privacy import mask
-from .codes import normalize_code
+from .codes import normalize_code, normalize_codes
 from .i18n import number_text
 
 #: Count columns povmap knows, in the order they are shown.
@@ -628,9 +629,10 @@ def _formula_cells(
 
 
 def _blank_rows(body: pd.DataFrame) -> np.ndarray:
-    return np.array(
-        [all(_is_blank(c) for c in row) for row in body.itertuples(index=False)], dtype=bool
-    )
+    blank = np.ones(len(body), dtype=bool)
+    for position in range(body.shape[1]):
+        blank &= np.array(map_distinct(_is_blank, body.iloc[:, position]), dtype=bool)
+    return blank
 
 
 def _total_rows(body: pd.DataFrame, positions: list[int] | None) -> pd.Series:
@@ -639,23 +641,25 @@ def _total_rows(body: pd.DataFrame, positions: list[int] | None) -> pd.Series:
     ``positions`` limits the search to some columns (by-name exports have free-text columns).
     """
     cells = body if positions is None else body.iloc[:, positions]
-    flags = [
-        any(isinstance(c, str) and TOTAL_ROW.match(c) for c in row)
-        for row in cells.itertuples(index=False)
-    ]
+    flags = np.zeros(len(body), dtype=bool)
+    for position in range(cells.shape[1]):
+        flags |= np.array(map_distinct(_is_total_cell, cells.iloc[:, position]), dtype=bool)
     return pd.Series(flags, index=body.index, dtype=bool)
+
+
+def _is_total_cell(value: object) -> bool:
+    return isinstance(value, str) and TOTAL_ROW.match(value) is not None
 
 
 def _area_columns(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
     out = pd.DataFrame({"baris": body.index.to_numpy() + 1})
     if "kode_wilayah" in columns:
-        cells = body.iloc[:, columns["kode_wilayah"]].tolist()
-        out["kode_asli"] = [None if _is_blank(c) else _code_text(c) for c in cells]
-        out["kode_wilayah"] = [normalize_code(c) for c in cells]
+        cells = body.iloc[:, columns["kode_wilayah"]]
+        out["kode_asli"] = map_distinct(_written_code, cells)
+        out["kode_wilayah"] = normalize_codes(cells).tolist()
     for canonical in _NAME_COLUMNS:
         if canonical in columns:
-            cells = body.iloc[:, columns[canonical]].tolist()
-            out[canonical] = [None if _is_blank(c) else " ".join(str(c).split()) for c in cells]
+            out[canonical] = map_distinct(_written_name, body.iloc[:, columns[canonical]])
     if "nama_desa" in out.columns:
         # Merged cells: a kecamatan (kabupaten) name written once for its group of desa rows.
         has_desa = out["nama_desa"].notna()
@@ -663,6 +667,14 @@ def _area_columns(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
             if parent in out.columns:
                 out[parent] = out[parent].where(~has_desa, out[parent].ffill())
     return out
+
+
+def _written_code(value: object) -> str | None:
+    return None if _is_blank(value) else _code_text(value)
+
+
+def _written_name(value: object) -> str | None:
+    return None if _is_blank(value) else " ".join(str(value).split())
 
 
 def _code_text(value: object) -> str:
@@ -798,6 +810,13 @@ def _is_numbering(cells: list[object]) -> bool:
 
 
 def _parse_column(cells: list[object], index: pd.Index, header: object, path: Path) -> np.ndarray:
+    # A column holds few distinct texts: parse each once. Only a column with a cell that is not a
+    # count goes through the rows one by one, to name the first such row as the file has it.
+    parsed = map_distinct(_number_or_none, cells)
+    if all(v is not None for v in parsed):
+        values = np.array(parsed, dtype=float)
+        if not (np.abs(values) >= COUNT_LIMIT).any():
+            return values
     values = np.empty(len(cells))
     for i, cell in enumerate(cells):
         try:
@@ -813,6 +832,14 @@ def _parse_column(cells: list[object], index: pd.Index, header: object, path: Pa
         if abs(values[i]) >= COUNT_LIMIT:
             _refuse_identifier(cell, index[i] + 1, header, path)
     return values
+
+
+def _number_or_none(value: object) -> float | None:
+    """:func:`parse_number`, None where the cell is not a number."""
+    try:
+        return parse_number(value)
+    except ValueError:
+        return None
 
 
 #: No count of people or families reaches a billion (Indonesia has under 300 million people): a

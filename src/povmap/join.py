@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._distinct import map_distinct, text_mask
 from ._errors import PovmapInputError, Text, in_lang
 from ._io import write_text
 from ._messages import message, text
@@ -31,11 +32,9 @@ from ._validate import check_values, duplicate_problem, raise_or_keep
 from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, dissolve
 from .codes import (
     LEVELS,
-    code_level,
     code_system,
     is_truncated_code,
     normalize_code,
-    parent_code,
 )
 from .counts import COUNT_COLUMNS, CountsInfo, CountsTable
 from .i18n import check_lang, format_number
@@ -310,17 +309,22 @@ def _shown_table(counts: pd.DataFrame, areas: pd.DataFrame, *, by_name: bool) ->
     out = counts[["baris"]].copy()
     for column in (c for c in _SHOWN if c in counts.columns):
         if column == "kode_asli":
+            if not by_name:
+                out[column] = map_distinct(shown, counts[column])
+                continue
             allowed = [
-                not by_name or normalize_code(v) is not None or is_truncated_code(v)
-                for v in counts[column]
+                normalize_code(v) is not None or is_truncated_code(v) for v in counts[column]
             ]
         else:
+            if not by_name:
+                out[column] = map_distinct(shown, counts[column])
+                continue
             known = (
-                {name_key(v) for v in areas[column] if isinstance(v, str)}
+                set(map_distinct(name_key, areas[column][text_mask(areas[column])]))
                 if column in areas.columns
                 else set()
             )
-            allowed = [not by_name or name_key(v) in known for v in counts[column]]
+            allowed = [k in known for k in map_distinct(name_key, counts[column])]
         out[column] = [shown(v, allowed=ok) for v, ok in zip(counts[column], allowed, strict=True)]
     return out
 
@@ -374,12 +378,15 @@ def _usable_codes(
         if not own_names:
             raise PovmapInputError.from_catalogue("join.table_codes_look_like_2", source=source)
         return [None] * n, [None] * n, [_bps_note()]
-    codes = [c if isinstance(c, str) else None for c in counts["kode_wilayah"]]
-    levels = [code_level(c) for c in codes]
+    written = counts["kode_wilayah"]
+    codes = written.to_numpy(dtype=object, copy=True)
+    codes[~text_mask(written)] = None
+    levels = _code_levels(codes)
     present = [lv for lv in levels if lv]
     notes: list[str] = []
-    finer = sum(LEVELS.index(lv) > LEVELS.index(level) for lv in present)
-    coarser = sum(LEVELS.index(lv) < LEVELS.index(level) for lv in present)
+    rank = pd.Series(levels, dtype=object).map({lv: k for k, lv in enumerate(LEVELS)})
+    finer = int((rank > LEVELS.index(level)).sum())
+    coarser = int((rank < LEVELS.index(level)).sum())
     example = next(c for c in codes if c)
     if finer > len(present) / 2:
         raise PovmapInputError.from_catalogue(
@@ -398,9 +405,33 @@ def _usable_codes(
         notes.append(
             message("join.table_codes_codes_not", found=found, example=example, level=level)
         )
-    hints = [_kecamatan_hint(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
-    usable = [c if lv == level else None for c, lv in zip(codes, levels, strict=True)]
-    return usable, hints, notes
+    usable = codes.copy()
+    usable[np.array(levels, dtype=object) != level] = None
+    return usable.tolist(), _kecamatan_hints(codes, levels, level), notes
+
+
+def _kecamatan_hints(codes: np.ndarray, levels: list[str | None], level: str) -> list[str | None]:
+    """For a desa join, the kecamatan code of each row coded as a kecamatan or desa (None else)."""
+    hints = np.full(len(codes), None, dtype=object)
+    inside = np.flatnonzero(np.isin(np.array(levels, dtype=object), ["kecamatan", "desa"]))
+    if level == "desa" and len(inside):
+        # parent_code(code, "kecamatan") of each: its first three parts.
+        parents = pd.Series(codes[inside], dtype=object).str.split(".").str[:3].str.join(".")
+        hints[inside] = parents.to_numpy(dtype=object)
+    return hints.tolist()
+
+
+def _code_levels(codes: np.ndarray) -> list[str | None]:
+    """:func:`povmap.codes.code_level` of each code (None where not text), by its dots."""
+    out = np.full(len(codes), None, dtype=object)
+    text = np.flatnonzero(text_mask(codes))
+    if not len(text):
+        return out.tolist()
+    written = pd.Series(codes[text], dtype=object)
+    dots = written.str.count(r"\.").to_numpy(dtype=int)
+    ok = (written.str.len().to_numpy() > 0) & (dots < 4)
+    out[text[ok]] = np.array(LEVELS, dtype=object)[dots[ok]]
+    return out.tolist()
 
 
 def _refuse_truncated_codes(counts: pd.DataFrame, level: str, source: str) -> None:
@@ -451,15 +482,13 @@ def _truncated_rows(counts: pd.DataFrame) -> list[int]:
     """Positions of the rows whose code a spreadsheet cut to ``6.30601E+09``."""
     if "kode_asli" not in counts.columns:
         return []
-    return [
-        i for i, v in enumerate(counts["kode_asli"]) if isinstance(v, str) and is_truncated_code(v)
-    ]
-
-
-def _kecamatan_hint(code: str | None, found: str | None, level: str) -> str | None:
-    if level != "desa" or not code or found not in ("kecamatan", "desa"):
-        return None
-    return parent_code(code, "kecamatan")
+    written = counts["kode_asli"]
+    text = np.flatnonzero(text_mask(written))
+    if not len(text):
+        return []
+    # Only a text in scientific notation can be a cut code: test those alone, not every row.
+    scientific = written.iloc[text].str.contains("[eE]", regex=True).to_numpy(dtype=bool)
+    return [int(i) for i in text[scientific] if is_truncated_code(written.iloc[i])]
 
 
 def _bps_note() -> Text:
@@ -629,14 +658,15 @@ def _drop_duplicates(
     rows: _Rows, counts: pd.DataFrame, areas: pd.DataFrame, level: str, columns: list[str]
 ) -> list[dict]:
     """One area given by several rows: keep the first, report the rest (and the problem)."""
-    by_area: dict[int, list[int]] = {}
-    for i, area in enumerate(rows.area):
-        if area is not None:
-            by_area.setdefault(area, []).append(i)
+    matched = pd.Series(rows.area, dtype=object).dropna()
+    given_twice = matched[matched.duplicated(keep=False)]
+    # Areas in the order of their first row, each with its rows in file order.
+    by_area = {
+        int(area): [int(i) for i in group.index]
+        for area, group in given_twice.groupby(given_twice, sort=False)
+    }
     problems = []
     for area, members in by_area.items():
-        if len(members) < 2:
-            continue
         values = counts.loc[members, columns].fillna(-1.0)
         same = bool((values.nunique() <= 1).all())
         label = f"{areas.at[area, f'kode_{level}']} {areas.at[area, f'nama_{level}']}"

@@ -17,6 +17,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 # Default similarity (0-100, rapidfuzz ``ratio`` of normalised names) a fuzzy match must reach.
+from ._distinct import map_distinct
 from .defaults import FUZZY_THRESHOLD
 
 #: Words dropped from the front of a name: they say what kind of area it is, not which one.
@@ -214,13 +215,13 @@ class AreaIndex:
 
     def __init__(self, areas: pd.DataFrame, level: str) -> None:
         self.level = level
-        self.names = [normalize_name(v) for v in areas[f"nama_{level}"]]
+        self.names = map_distinct(normalize_name, areas[f"nama_{level}"])
         self.keys = [n.replace(" ", "") for n in self.names]
         self.parents: dict[str, list[str]] = {}
         if "nama_kabupaten" in areas.columns:
-            self.parents["kabupaten"] = [kabupaten_key(v) for v in areas["nama_kabupaten"]]
+            self.parents["kabupaten"] = map_distinct(kabupaten_key, areas["nama_kabupaten"])
         if level == "desa" and "nama_kecamatan" in areas.columns:
-            self.parents["kecamatan"] = [name_key(v) for v in areas["nama_kecamatan"]]
+            self.parents["kecamatan"] = map_distinct(name_key, areas["nama_kecamatan"])
         self.by_key: dict[str, list[int]] = {}
         for i, key in enumerate(self.keys):
             self.by_key.setdefault(key, []).append(i)

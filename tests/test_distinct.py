@@ -1,0 +1,164 @@
+"""The column-wise reading and joining give exactly what the former row-by-row code gave.
+
+The reference functions below are the row loops that ``counts`` and ``join`` ran before they
+worked per column and per distinct value (issue 15); they are compared on real names and codes of
+Konawe Selatan made messy the way tables write them (case, spaces, non-breaking spaces, prefixes,
+apostrophes, spreadsheet numbers, blanks, dashes, totals) and on numbers from XLSX cells.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+import pyogrio
+from conftest import KONSEL_DESA, need
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from povmap._distinct import map_distinct, text_mask
+from povmap.codes import code_level, is_truncated_code, normalize_code, normalize_codes, parent_code
+from povmap.counts import (
+    TOTAL_ROW,
+    _area_columns,
+    _blank_rows,
+    _code_text,
+    _is_blank,
+    _parse_column,
+    _total_rows,
+    parse_number,
+)
+from povmap.join import _code_levels, _kecamatan_hints, _truncated_rows
+from povmap.names import AreaIndex, kabupaten_key, name_key, normalize_name
+
+
+@cache
+def _konsel() -> pd.DataFrame:
+    return pyogrio.read_dataframe(need(KONSEL_DESA), read_geometry=False)
+
+
+def _real(column: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(sorted(set(_konsel()[column].astype(str))))
+
+
+_messy_text = st.text(alphabet="0123456789.,-eE+ '\u00a0\u2212\u2019aBjJ\t/_\u0663", max_size=16)
+_decorated = st.tuples(
+    st.sampled_from(["", " ", "  ", "\u00a0", "'", "Desa ", "KEL. ", "Kec. ", "\t"]),
+    st.one_of(_real("nama"), _real("nama_kec"), _real("kode"), _real("kode_nodot")),
+    st.sampled_from(["", " ", " II", " Sei.", "\n", ".0", "E+09", " - ", "'"]),
+    st.sampled_from([str, str.upper, str.lower, str.title]),
+).map(lambda t: t[3](t[0] + t[1] + t[2]))
+cells = st.one_of(
+    _decorated,
+    _messy_text,
+    _real("nama_kab"),
+    st.sampled_from(["", "-", "—", "nan", "N/A", "JUMLAH", "Total Kecamatan X", "6.30601E+09"]),
+    st.none(),
+    st.floats(allow_infinity=False),
+    st.integers(-(10**11), 10**11),
+    st.booleans(),
+)
+
+
+def _same(a: list, b: list) -> bool:
+    """Equal element by element, NaN equal to NaN, and of the same type."""
+    return len(a) == len(b) and all(
+        type(x) is type(y) and (x == y or (x != x and y != y)) for x, y in zip(a, b, strict=True)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cells, max_size=40))
+def test_map_distinct_is_the_row_loop(values):
+    for func in (normalize_name, name_key, kabupaten_key, normalize_code, _is_blank, repr):
+        assert _same(map_distinct(func, values), [func(v) for v in values])
+    assert text_mask(values).tolist() == [isinstance(v, str) for v in values]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cells, max_size=40))
+def test_normalize_codes_is_normalize_code_per_value(values):
+    assert normalize_codes(values).tolist() == [normalize_code(v) for v in values]
+
+
+def _area_columns_by_row(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
+    """The former row loop of counts._area_columns (before the merged-cell fill)."""
+    out = pd.DataFrame({"baris": body.index.to_numpy() + 1})
+    cells = body.iloc[:, columns["kode_wilayah"]].tolist()
+    out["kode_asli"] = [None if _is_blank(c) else _code_text(c) for c in cells]
+    out["kode_wilayah"] = [normalize_code(c) for c in cells]
+    cells = body.iloc[:, columns["nama_kabupaten"]].tolist()
+    out["nama_kabupaten"] = [None if _is_blank(c) else " ".join(str(c).split()) for c in cells]
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(cells, cells, cells), min_size=1, max_size=30))
+def test_counts_columns_are_the_row_loops(rows):
+    body = pd.DataFrame(rows, dtype=object)
+    body.index = body.index + 3  # rows under a header, as read_counts has them
+    columns = {"kode_wilayah": 0, "nama_kabupaten": 1}
+    expected = _area_columns_by_row(body, columns)
+    got = _area_columns(body, columns)
+    for column in expected.columns:
+        assert _same(got[column].tolist(), expected[column].tolist()), column
+    blank = [all(_is_blank(c) for c in row) for row in body.itertuples(index=False)]
+    assert _blank_rows(body).tolist() == blank
+    total = [
+        any(isinstance(c, str) and bool(TOTAL_ROW.match(c)) for c in row)
+        for row in body.itertuples(index=False)
+    ]
+    assert _total_rows(body, None).tolist() == total
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(0, 10**7).map(str),
+            st.sampled_from(["1.234", "2,5", " 12 ", "1.234,5", "-", "", "\u221212", "7\u00a0000"]),
+            st.integers(0, 10**7),
+            st.floats(0, 1e8),
+            st.none(),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_count_columns_are_parse_number_per_cell(values):
+    got = _parse_column(values, pd.RangeIndex(len(values)), "Jumlah", KONSEL_DESA)
+    expected = np.array([parse_number(v) for v in values])
+    np.testing.assert_array_equal(got, expected)
+
+
+def _hint_by_row(code: str | None, found: str | None, level: str) -> str | None:
+    """The former per-row join._kecamatan_hint."""
+    if level != "desa" or not code or found not in ("kecamatan", "desa"):
+        return None
+    return parent_code(code, "kecamatan")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(cells, min_size=1, max_size=30), st.sampled_from(["desa", "kecamatan"]))
+def test_join_code_columns_are_the_row_loops(values, level):
+    counts = pd.DataFrame({"kode_asli": pd.Series(values, dtype=object)})
+    counts["kode_wilayah"] = normalize_codes(values).tolist()
+    assert _truncated_rows(counts) == [
+        i for i, v in enumerate(counts["kode_asli"]) if isinstance(v, str) and is_truncated_code(v)
+    ]
+    codes = [c if isinstance(c, str) else None for c in counts["kode_wilayah"]]
+    levels = [code_level(c) for c in codes]
+    assert _code_levels(np.array(codes, dtype=object)) == levels
+    hints = _kecamatan_hints(np.array(codes, dtype=object), levels, level)
+    assert hints == [_hint_by_row(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
+
+
+def test_area_index_keys_are_the_row_loops_on_a_real_layer():
+    areas = _konsel().rename(
+        columns={"nama": "nama_desa", "nama_kec": "nama_kecamatan", "nama_kab": "nama_kabupaten"}
+    )
+    index = AreaIndex(areas, "desa")
+    assert index.names == [normalize_name(v) for v in areas["nama_desa"]]
+    assert index.parents["kabupaten"] == [kabupaten_key(v) for v in areas["nama_kabupaten"]]
+    assert index.parents["kecamatan"] == [name_key(v) for v in areas["nama_kecamatan"]]
