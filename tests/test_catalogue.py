@@ -22,7 +22,9 @@ LOOKUPS = {"text": "", "message": "", "from_catalogue": "", "label": "label."}
 
 
 def _fields(template: str) -> list[str]:
-    return sorted(name for _, name, _, _ in string.Formatter().parse(template) if name is not None)
+    # A field may appear twice (``{n} {n:row|rows}``): its name counts once.
+    parsed = string.Formatter().parse(template)
+    return sorted({name for _, name, _, _ in parsed if name is not None})
 
 
 def _sources() -> dict[str, ast.Module]:

@@ -216,7 +216,9 @@ def test_export_metadata_note_follows_lang(tmp_path):
     ]
     english = CliRunner().invoke(main, list(map(str, [*args, "--lang", "en"])))
     assert english.exit_code == 0, english.output
-    assert "Note: the metadata still holds [isi: ...] for " in english.stderr
+    assert 'Note: the metadata still holds the placeholder [isi: ...] ("fill in") for ' in (
+        english.stderr
+    )
     assert "Catatan:" not in english.stderr
     args[4] = tmp_path / "keluaran"
     indonesian = CliRunner().invoke(main, list(map(str, args)))
@@ -244,3 +246,27 @@ def test_english_singular_when_the_count_is_one(key, count):
     # The Indonesian form needs no plural: it is the same text with the number changed.
     one_id = " " + _messages.text(key, "id", **{**fields, count: 1})
     assert one_id.replace(" 1 ", " 3 ") == " " + _messages.text(key, "id", **{**fields, count: 3})
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        (
+            {"pockets": 1, "kantong": 1, "pencilan_tinggi": 1, "islands": 1},
+            "1 poverty pocket (1 village), 1 poor village among better-off ones; 1 island village "
+            "linked to its nearest neighbours.",
+        ),
+        (
+            {"pockets": 2, "kantong": 9, "pencilan_tinggi": 0, "islands": 3},
+            "2 poverty pockets (9 villages), 0 poor villages among better-off ones; 3 island "
+            "villages linked to their nearest neighbours.",
+        ),
+    ],
+)
+def test_every_count_of_a_message_gets_its_own_english_number(counts, expected):
+    """A message with several counts: each noun follows its own count ({n:word|words})."""
+    from povmap._messages import text
+
+    assert text("pockets.summary", "en", **counts) == expected
+    # The Indonesian text has no plural to choose, and the numbers are written as given.
+    assert text("pockets.summary", "id", **counts).startswith(f"{counts['pockets']} kantong")

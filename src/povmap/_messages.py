@@ -9,7 +9,8 @@ labels, CLI help) lives in ``messages.toml`` beside this module, keyed by an id:
 
 :func:`text` gives one language, :func:`message` both (a :class:`Text`). Fields are filled with
 named ``{fields}`` only (an entry with ``one = "n"`` and ``en_one`` has an English form for
-when the count ``n`` is 1), and the values are data: a place name holding ``{0}`` or
+when the count ``n`` is 1; ``{n:row|rows}`` writes the word for the count ``n``), and the
+values are data: a place name holding ``{0}`` or
 ``{x.__class__}`` comes out as written, never read as a format (see :class:`_Fill`).
 """
 
@@ -172,6 +173,11 @@ class _Fill(string.Formatter):
         return kwargs[field_name], field_name
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            # ``{n:row|rows}``: the word for the count ``n`` (written by the catalogue, e.g.
+            # "{n} {n:row|rows}"), for messages with more counts than ``one`` can name.
+            singular, plural = format_spec.split("|", 1)
+            return singular if _is_one(value) else plural
         if isinstance(value, Text):
             value = value.en if self.lang == "en" else str(value)
         return format(value, format_spec)
