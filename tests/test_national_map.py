@@ -13,6 +13,7 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from conftest import KALSEL_DESA, invoke, make_counts, need, open_offline
@@ -275,9 +276,71 @@ def test_search_finds_a_desa_whose_chunk_is_not_loaded_yet(browser, kalsel):
             "         inView: !!hit && map.getBounds().contains(hit.getBounds())};",
         )
         assert state["zoom"] >= DESA_MIN_ZOOM and state["inView"]
+
+        # A second desa found (another kabupaten), its popup closed, back to the first: the
+        # first is drawn in its class colour again, not grey ("Tidak ada data") nor outlined.
+        _engine(page, "const map = e.layers.kab._map; window.__first = [map.getCenter(),"
+                " map.getZoom()];")
+        second = _second_desa(result, "63.06")
+        search.fill("")
+        search.press_sequentially(second["nama_desa"])
+        title = f"{second['nama_desa']}, {second['nama_kecamatan']}, {second['nama_kabupaten']}"
+        tips.filter(has_text=title).first.click()
+        _wait(page, "Array.from(document.querySelectorAll('.leaflet-popup-content'))"
+              f".some(p => p.textContent.includes({json.dumps(second.name)}))")
+        assert _outlined(page) == [second.name]
+        _engine(page, "const map = e.layers.kab._map; map.closePopup();"
+                " map.setView(window.__first[0], window.__first[1], {animate: false});")
+        _wait(page, "e.chunks.every(c => !c.loading)")
+        page.wait_for_timeout(300)  # the canvas redraws on the next animation frame
+        assert _outlined(page) == []
+        kelas = int(result.classified().gdf.set_index("kode_desa").loc[desa.name, "kelas"])
+        assert kelas >= 0
+        palette = _engine(page, "return e.meta.desa.palette;")
+        red, green, blue, alpha = _pixel(page, _desa_center(result, desa.name))
+        assert alpha > 150  # filled (fill opacity 0.8), not the page background showing through
+        assert [red, green, blue] == pytest.approx(_rgb(palette[kelas]), abs=3)
         assert page.errors == [] and page.requests == []
     finally:
         page.close()
+
+
+def _second_desa(result, not_in: str) -> pd.Series:
+    """A desa with a name no other desa has, with a class, outside kabupaten ``not_in``."""
+    gdf = result.classified().gdf.set_index("kode_desa")
+    unique = ~gdf["nama_desa"].duplicated(keep=False)
+    pick = gdf[unique & (gdf["kelas"] >= 0) & (gdf["kode_kabupaten"] != not_in)]
+    return pick.iloc[0]
+
+
+def _outlined(page) -> list[str]:
+    """Codes of the desa drawn with the search highlight."""
+    return _engine(
+        page,
+        "const m = e.meta.desa, field = m.fields[m.aliases.indexOf("
+        f"{json.dumps(label('kode_desa'))})]; const out = [];"
+        " e.layers.desa.eachLayer(c => c.eachLayer(l => {"
+        "   if (l.options.color === '#00e5ff') out.push(l.feature.properties[field]); }));"
+        " return out;",
+    )
+
+
+def _pixel(page, latlng: list[float]) -> list[int]:
+    """RGBA of the map's canvas at ``latlng`` ([lat, lng])."""
+    return _engine(
+        page,
+        "const map = e.layers.kab._map, canvas = map.getPanes().overlayPane"
+        ".querySelector('canvas'); const cr = canvas.getBoundingClientRect(),"
+        " mr = map.getContainer().getBoundingClientRect(),"
+        f" p = map.latLngToContainerPoint({json.dumps(latlng)}), r = canvas.width / cr.width;"
+        " const x = Math.round((p.x + mr.left - cr.left) * r),"
+        " y = Math.round((p.y + mr.top - cr.top) * r);"
+        " return Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data);",
+    )
+
+
+def _rgb(color: str) -> list[int]:
+    return [int(color[i : i + 2], 16) for i in (1, 3, 5)]
 
 
 @pytest.mark.browser

@@ -635,14 +635,15 @@ function(map, meta) {
         };
     }
     // The polygons, in the chunk's order (the search index points into it).
-    function fill(group, items, m, opacity, weight, interactive) {
-        var style = styleOf(m, opacity, weight);
+    function fill(group, items, interactive) {
         return items.map(function(it) {
             if (!it.latlngs.length) { return null; }  // no polygon left: nothing to draw
-            var feature = {type: 'Feature', properties: it.properties, geometry: null};
-            var poly = L.polygon(it.latlngs, L.extend(
-                {renderer: renderer, interactive: interactive}, style(feature)));
-            poly.feature = feature;
+            var poly = L.polygon(it.latlngs, {renderer: renderer, interactive: interactive});
+            poly.feature = {type: 'Feature', properties: it.properties, geometry: null};
+            // What L.GeoJSON.addData does: resetStyle (after a hover or a search) starts from
+            // defaultOptions; without them it would drop the fill and leave the desa grey.
+            poly.defaultOptions = poly.options;
+            group.resetStyle(poly);
             group.addLayer(poly);
             return poly;
         });
@@ -666,7 +667,7 @@ function(map, meta) {
                 layer: null, items: null, loading: false, waiting: [], used: 0};
     });
     unpack('kab').then(function(buf) {
-        fill(kab, decode(buf, meta.origin.kab), meta.kab, 0.8, 0.6, true);
+        fill(kab, decode(buf, meta.origin.kab), true);
         update();
     });
     unpack('prov').then(function(buf) {
@@ -684,7 +685,7 @@ function(map, meta) {
         Promise.all([unpack(c.key), c.outline ? unpack(c.outline) : null]).then(function(bufs) {
             var layer = polygonGroup(meta.desa, 0.8, 0.4);
             var origin = [c.bounds.getWest(), c.bounds.getSouth()];
-            c.items = fill(layer, decode(bufs[0], origin), meta.desa, 0.8, 0.4, true);
+            c.items = fill(layer, decode(bufs[0], origin), true);
             // The kecamatan boundaries over the desa (drawn after them), taking no clicks.
             if (bufs[1]) {
                 decode(bufs[1], origin).forEach(function(it) {
@@ -725,15 +726,23 @@ function(map, meta) {
             if (!map.hasLayer(desa)) { map.addLayer(desa); }
             map.setView(bounds.getCenter(), zoom, {animate: false});
             update();
-            if (found) { found.group.resetStyle(found.poly); }
-            found = {group: c.layer, poly: poly};
-            poly.setStyle({color: '#00e5ff', weight: 4, opacity: 1});
-            poly.bringToFront();
+            unfind();
             var at = poly.getCenter();
             poly.fire('click', {latlng: at, layerPoint: map.latLngToLayerPoint(at),
                                 containerPoint: map.latLngToContainerPoint(at)}, true);
+            // Outlined (class colour kept) after its popup opened: closing the previous one
+            // must not clear this one.
+            found = {group: c.layer, poly: poly};
+            poly.setStyle({color: '#00e5ff', weight: 4, opacity: 1});
+            poly.bringToFront();
         });
     }
+    // The found desa back to its class style: another desa found, or its popup closed.
+    function unfind() {
+        if (found) { found.group.resetStyle(found.poly); }
+        found = null;
+    }
+    map.on('popupclose', unfind);
     var tick = 0;
     function update() {
         var deep = map.getZoom() >= meta.minZoom && map.hasLayer(desa);
