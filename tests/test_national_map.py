@@ -279,18 +279,26 @@ def test_search_finds_a_desa_whose_chunk_is_not_loaded_yet(browser, kalsel):
 
         # A second desa found (another kabupaten), its popup closed, back to the first: the
         # first is drawn in its class colour again, not grey ("Tidak ada data") nor outlined.
-        _engine(page, "const map = e.layers.kab._map; window.__first = [map.getCenter(),"
-                " map.getZoom()];")
+        _engine(
+            page,
+            "const map = e.layers.kab._map; window.__first = [map.getCenter(), map.getZoom()];",
+        )
         second = _second_desa(result, "63.06")
         search.fill("")
         search.press_sequentially(second["nama_desa"])
         title = f"{second['nama_desa']}, {second['nama_kecamatan']}, {second['nama_kabupaten']}"
         tips.filter(has_text=title).first.click()
-        _wait(page, "Array.from(document.querySelectorAll('.leaflet-popup-content'))"
-              f".some(p => p.textContent.includes({json.dumps(second.name)}))")
+        _wait(
+            page,
+            "Array.from(document.querySelectorAll('.leaflet-popup-content'))"
+            f".some(p => p.textContent.includes({json.dumps(second.name)}))",
+        )
         assert _outlined(page) == [second.name]
-        _engine(page, "const map = e.layers.kab._map; map.closePopup();"
-                " map.setView(window.__first[0], window.__first[1], {animate: false});")
+        _engine(
+            page,
+            "const map = e.layers.kab._map; map.closePopup();"
+            " map.setView(window.__first[0], window.__first[1], {animate: false});",
+        )
         _wait(page, "e.chunks.every(c => !c.loading)")
         page.wait_for_timeout(300)  # the canvas redraws on the next animation frame
         assert _outlined(page) == []
