@@ -245,6 +245,14 @@ def test_python_api_forces_national_mode(kalsel):
     html = english.get_root().render()
     assert "Regencies/Cities" in html and "Villages appear when you zoom in." in html
     assert "Kabupaten/Kota" not in html
+    # The province outlines' legend entry says "Province boundaries" once (no heading over it).
+    section = re.search(
+        r'<div class="povmap-section" data-layer="Province boundaries">.*?</div>'
+        r"</div>",
+        html,
+    )
+    assert section and section.group(0).count("Province boundaries") == 2  # data-layer + entry
+    assert "<b>" not in section.group(0)
 
 
 @pytest.mark.browser

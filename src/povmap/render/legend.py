@@ -153,7 +153,8 @@ def section_html(
 ) -> str:
     """One legend section, tied to the layer called ``layer_name`` (shown while it is on);
     ``note`` is a small line under its entries (e.g. :func:`coverage_note`). An item whose colour
-    is an ``<svg`` swatch (:func:`outline_swatch`) is drawn as that swatch."""
+    is an ``<svg`` swatch (:func:`outline_swatch`) is drawn as that swatch. An empty ``heading``
+    writes none (a section whose one entry already names it)."""
     swatches = "".join(
         _SWATCH.format(color=html.escape(c), text=html.escape(t))
         if not c.startswith("<svg")
@@ -164,7 +165,7 @@ def section_html(
     foot = f'<div class="povmap-foot">{html.escape(note)}</div>' if note else ""
     return (
         f'<div class="povmap-section" data-layer="{html.escape(layer_name)}"{style}>'
-        f"<b>{html.escape(heading)}</b>{swatches}{foot}</div>"
+        f"{f'<b>{html.escape(heading)}</b>' if heading else ''}{swatches}{foot}</div>"
     )
 
 

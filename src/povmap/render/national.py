@@ -407,9 +407,10 @@ def national_choropleth(
                 if n
             ),
         ),
+        # One entry, no heading: it would say "Batas provinsi" a second time.
         section_html(
             label("provinsi_outline", lang),
-            label("provinsi_outline", lang),
+            "",
             [(outline_swatch("#222222", 1.6, None), label("provinsi_outline", lang))],
         ),
     ]
