@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HSS_DESA, need
+from conftest import HSS_DESA, KONSEL_DESA, invoke, need
 
 import povmap
 
@@ -393,3 +393,51 @@ def test_every_desil_impossible_stops_even_with_allow_invalid(tmp_path):
             "mungkin (baris 2, 3, 4, 5, 6 dan 15 lainnya)"
         ) in str(stopped.value)
         assert "every row (20) holds an impossible desil" in stopped.value.message("en")
+
+
+@pytest.mark.parametrize("blank_first", [False, True])
+def test_blank_kecamatan_in_a_by_name_export_is_unknown_not_the_row_above(tmp_path, blank_first):
+    """A by-name row without kecamatan never takes the kecamatan of the row sorted above it.
+
+    Konawe Selatan has a Lakomea in Landono and one in Moramo. A family in "Lakomea" with a blank
+    kecamatan is ambiguous wherever it stands; one in Lapoa (a unique name) still matches.
+    """
+    need(KONSEL_DESA)
+    families = [
+        ("Lakomea", "Landono", 1, "K1"),
+        ("Lakomea", "Moramo", 2, "K2"),
+        ("Lakomea", "", 1, "K3"),  # unknown kecamatan: which Lakomea is not known
+        ("Awalo", "Benua", 2, "K4"),
+        ("Lapoa", "", 1, "K5"),  # the only Lapoa of the kabupaten (Tinanggea)
+    ]
+    if blank_first:
+        families = [families[2], families[4], *families[:2], families[3]]
+    table = pd.DataFrame(
+        {
+            "NIK": [f"7405{i:012d}" for i in range(len(families))],
+            "Nama Lengkap": [f"ORANG {i}" for i in range(len(families))],
+            "Desa": [f[0] for f in families],
+            "Kecamatan": [f[1] for f in families],
+            "Desil Kesejahteraan": [f[2] for f in families],
+            "ID Keluarga": [f[3] for f in families],
+        }
+    )
+    path = tmp_path / "register.csv"
+    table.to_csv(path, index=False)
+    report = tmp_path / "laporan.json"
+    code, output = invoke(
+        "join", KONSEL_DESA, path, "-o", tmp_path / "gabung.gpkg", "--report", report
+    )
+    assert code == 0, output
+    data = json.loads(report.read_text())
+    assert [(a["nama_desa"], a["nama_kecamatan"]) for a in data["ambiguous"]] == [
+        ("Lakomea", None)
+    ]
+    assert data["matched"] == 4 and data["matched_by"]["name"] == 4
+    assert data["totals"]["jumlah_keluarga_desil_1"] == {"input": 3, "matched": 2, "unmatched": 1}
+    assert data["totals"]["jumlah_keluarga_desil_2"] == {"input": 2, "matched": 2, "unmatched": 0}
+    joined = gpd.read_file(tmp_path / "gabung.gpkg").set_index("kode_desa")
+    assert joined.loc["74.05.05.2035", "jumlah_keluarga_desil_1"] == 1  # Lakomea, Landono
+    assert joined.loc["74.05.10.2015", "jumlah_keluarga_desil_1"] == 0  # Lakomea, Moramo
+    assert joined.loc["74.05.10.2015", "jumlah_keluarga_desil_2"] == 1
+    assert joined.loc["74.05.01.2003", "jumlah_keluarga_desil_1"] == 1  # Lapoa, Tinanggea

@@ -482,7 +482,7 @@ def read_counts(
         raise PovmapInputError.from_catalogue(
             "counts.no_data_rows_below", path=path, value=header.row + 1
         )
-    area = _area_columns(body, header.columns)
+    area = _area_columns(body, header.columns, merged_cells=header.by_name is None)
     footer_rows = [int(i) + 1 for i in footer[footer].index]
     info = CountsInfo(
         path=str(path),
@@ -651,7 +651,17 @@ def _is_total_cell(value: object) -> bool:
     return isinstance(value, str) and TOTAL_ROW.match(value) is not None
 
 
-def _area_columns(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
+def _area_columns(
+    body: pd.DataFrame, columns: dict[str, int], *, merged_cells: bool = False
+) -> pd.DataFrame:
+    """The area columns of ``body``, cleaned; ``baris`` is the sheet row (1-based).
+
+    With ``merged_cells`` (a recap table) a blank kecamatan (kabupaten, provinsi) cell under a
+    desa name takes the name above it: merged cells written once for a group of desa rows. A
+    by-name export has one family per row and no merged cells: there a blank cell means the
+    area is unknown, and taking the row above would credit the family to whatever desa happens
+    to be sorted before it.
+    """
     out = pd.DataFrame({"baris": body.index.to_numpy() + 1})
     if "kode_wilayah" in columns:
         cells = body.iloc[:, columns["kode_wilayah"]]
@@ -660,7 +670,7 @@ def _area_columns(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
     for canonical in _NAME_COLUMNS:
         if canonical in columns:
             out[canonical] = map_distinct(_written_name, body.iloc[:, columns[canonical]])
-    if "nama_desa" in out.columns:
+    if merged_cells and "nama_desa" in out.columns:
         # Merged cells: a kecamatan (kabupaten) name written once for its group of desa rows.
         has_desa = out["nama_desa"].notna()
         for parent in ("nama_provinsi", "nama_kabupaten", "nama_kecamatan"):
