@@ -26,6 +26,8 @@ from make_registers import all_bytes, make_register
 
 import povmap
 from povmap._messages import text as text_of
+from povmap.classify import NO_DATA_COLOR
+from povmap.i18n import label
 
 SLD = "{http://www.opengis.net/sld}"
 OGC = "{http://www.opengis.net/ogc}"
@@ -243,6 +245,25 @@ def test_a_layer_without_any_known_measure_has_no_classes_and_kelas_minus_one(re
     layer, classes = bundle_layer(blank)
     assert classes is None and (layer["kelas"] == -1).all()
     assert list(layer.columns[-2:]) == ["kelas", "geometry"]
+
+
+def test_styles_are_written_when_suppression_blanks_every_class(register, tmp_path):
+    # Every register count of a desa is under 10 (the poverty counts are not): no desa keeps a
+    # targeting rate, every kelas is -1.
+    out = _export(register, tmp_path / "bundel", "--suppress-below", "10")
+    layer = gpd.read_file(out / "sasaran_desa.geojson")
+    assert len(layer) > 100 and (layer["kelas"] == -1).all()
+    root = ET.parse(out / "sasaran_desa.sld").getroot()
+    rules = root.findall(f".//{SLD}Rule")
+    assert [r.find(f"{SLD}Title").text for r in rules] == [label("no_data")]
+    assert rules[0].find(f".//{SLD}Fill/{SLD}CssParameter[@name='fill']").text == NO_DATA_COLOR
+    assert rules[0].find(f".//{OGC}Literal").text == "-1"
+    renderer = ET.parse(out / "sasaran_desa.qml").getroot().find("renderer-v2")
+    assert [c.get("value") for c in renderer.findall("categories/category")] == ["-1"]
+    with zipfile.ZipFile(out / "sasaran_desa_shp.zip") as z:
+        assert "sasaran_desa.sld" in z.namelist()
+    listed = json.dumps(json.loads((out / "manifest.json").read_text(encoding="utf-8")))
+    assert "sasaran_desa.sld" in listed and "sasaran_desa.qml" in listed
 
 
 def test_iso_record_names_what_the_rates_rest_on_and_the_register(bundle, register):

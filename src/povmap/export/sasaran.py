@@ -417,6 +417,27 @@ def bundle_layer(result: Targeting) -> tuple[gpd.GeoDataFrame, Classification | 
     return _geometry_last(layer), None
 
 
+def no_data_classes(result: Targeting) -> Classification:
+    """No class, only "Tidak ada data": the styles of a targeting layer whose every measure is
+    unknown or blanked by suppression (``kelas`` -1 everywhere), so that the bundle still carries
+    its ``.sld``/``.qml`` (one rule) like any other layer.
+
+    Parameters
+    ----------
+    result
+        The targeting result (its first measure names the style).
+
+    Returns
+    -------
+    Classification
+        ``k`` = 0 on the map's first measure column.
+    """
+    column = measures(result)[0][1]
+    return Classification(
+        column=column, scheme="quantiles", lower=float("nan"), bins=(), colors=(), decimals=2
+    )
+
+
 def _geometry_last(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geometry = gdf.geometry.name
     return gdf[[c for c in gdf.columns if c != geometry] + [geometry]]
@@ -431,7 +452,8 @@ def write_targeting_layers(
     Files: ``sasaran_desa.geojson`` (RFC 7946, feature id = ``kode_desa``) and ``sasaran.gpkg``
     (table ``sasaran_desa``) as the formats ask, under the canonical Indonesian column names
     (README, *Contracts for scripts*) plus ``kelas``; ``sasaran_desa.sld``/``.qml`` (the
-    classes and colours of the map's first layer, when one has a value); ISO 19139
+    classes and colours of the map's first layer; only the "Tidak ada data" rule when no desa
+    has a value, e.g. all blanked by suppression: :func:`no_data_classes`); ISO 19139
     ``sasaran_desa.xml``; with ``shp`` ``sasaran_desa_shp.zip`` under short names
     (:func:`sasaran_fields`), the SLD and XML inside; ``lokus.csv``; and the layer's rows
     appended to ``kamus_data.csv``. Suppressed like the bundle when ``suppress_below``.
@@ -529,7 +551,7 @@ def write_targeting_layers(
         keywords=("sasaran program", "bantuan sosial", "P3KE", "DTSEN"),
     )
     names += _write_described(
-        classes,
+        classes if classes is not None else no_data_classes(result),
         layer,
         description,
         folder,
