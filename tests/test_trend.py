@@ -9,6 +9,7 @@ appears in 2024.
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import zipfile
 
@@ -18,10 +19,14 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import LAHAT_DESA, need, open_offline
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import povmap
 from povmap import PovmapInputError
 from povmap.cli import main
+from povmap.i18n import format_number
+from povmap.render.trend import _signed
 from povmap.trend import crosswalk
 
 #: People in extreme poverty per 10 000 inhabitants, per vintage: 7,35 %, 2,68 %, 1,09 %.
@@ -828,3 +833,23 @@ def test_cli_refuses_repeated_labels_and_swapped_files(tmp_path, vintages):
     )
     assert run.exit_code == 1 and "BATAS" in run.output.upper(), run.output
     assert not (tmp_path / "out").exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.one_of(st.floats(), st.integers(-(10**9), 10**9), st.none()), max_size=30),
+    decimals=st.integers(0, 2),
+    lang=st.sampled_from(["id", "en"]),
+)
+def test_signed_changes_of_a_column_are_each_value_with_its_sign(values, decimals, lang):
+    """The trend map's change column, formatted a column at a time: "+" before a rise, the
+    number as format_number writes it, the unit; an en dash when unknown."""
+    unit = " poin"
+
+    def one(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "–"
+        return ("+" if v > 0 else "") + format_number(float(v), decimals, lang) + unit
+
+    got = _signed(pd.Series(values, dtype=object), decimals, lang, unit)
+    assert list(got) == [one(v) for v in values]

@@ -11,14 +11,17 @@ lacking a living condition).
 from __future__ import annotations
 
 import html
+import itertools
+from collections.abc import Callable
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from .._messages import text
 from ..classify import Classification
-from ..i18n import check_lang, format_number, format_percent, label
+from ..i18n import check_lang, format_numbers, format_percents, label
 from ..registers import PROGRAM_NAMES
 from ..simplify import TOLERANCE_M, simplify_coverage
 from ..targeting import (
@@ -35,6 +38,7 @@ from .interactive import _dissolve
 from .layers import KecamatanLabels, add_outline_layer, add_polygon_layer, palette_style
 from .legend import MapDecorations, footer_lines, graduated_items, section_html
 from .search import search_keys
+from .tooltips import column_texts, labelled
 from .topo import TopologyData
 
 
@@ -48,15 +52,22 @@ def need_label(condition: str, lang: str = "id") -> str:
     return text(f"sasaran.need.{condition}", lang)
 
 
-def _count_rate(count: pd.Series, rate: pd.Series | None, lang: str) -> list[str]:
-    """``3 (25,00 %)``: a count with its share, escaped; an en dash when unknown."""
-    out = []
-    rates = rate if rate is not None else pd.Series([None] * len(count), index=count.index)
-    for n, r in zip(count, rates, strict=True):
-        text = format_number(n, 0, lang)
-        if text != "–" and r is not None and r == r:
-            text += f" ({format_percent(r, 2, lang)})"
-        out.append(html.escape(text))
+def _count_rate(count: pd.Series, rate: pd.Series | None, lang: str) -> np.ndarray:
+    """``3 (25,00 %)``: a count with its share; an en dash when unknown (a column at a time;
+    formatted numbers hold nothing to escape)."""
+    out = format_numbers(count, 0, lang)
+    if rate is not None:
+        shown = (out != "–") & rate.notna().to_numpy(dtype=bool)
+        out[shown] = out[shown] + " (" + format_percents(rate[shown], 2, lang) + ")"
+    return out
+
+
+def _texts_only(values: pd.Series, name: Callable[[str], str]) -> np.ndarray:
+    """``labelled`` texts of the non-empty strings of a column; an en dash for anything else."""
+    strings = np.fromiter(map(isinstance, values, itertools.repeat(str)), bool, len(values))
+    strings &= values.astype(object).to_numpy() != ""
+    out = np.full(len(values), "–", dtype=object)
+    out[strings] = labelled(values[strings], name)
     return out
 
 
@@ -65,10 +76,11 @@ def _popup(
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Escaped, pre-formatted popup texts ``t0`` ... and their escaped aliases."""
     span, layak = desil_span(result.desil_sasaran), result.desil_layak
-    rows: list[tuple[str, list[str]]] = [
-        (label("nama_desa", lang), [html.escape(str(v)) for v in web["nama_desa"]]),
-        (label("nama_kecamatan", lang), [html.escape(str(v)) for v in web["nama_kecamatan"]]),
-        (label("kode_desa", lang), [html.escape(str(v)) for v in web["kode_desa"]]),
+    rows: list[tuple[str, np.ndarray]] = [
+        *(
+            (label(c, lang), column_texts(web[c], "text", lang))
+            for c in ("nama_desa", "nama_kecamatan", "kode_desa")
+        ),
         (_t("keluarga_register", lang), _count_rate(web["jumlah_keluarga_register"], None, lang)),
         (_t("sasaran", lang, span=span), _count_rate(web["keluarga_sasaran"], None, lang)),
         (
@@ -79,14 +91,10 @@ def _popup(
         ),
         (
             _t("diketahui", lang),
-            [
-                html.escape(
-                    ", ".join(PROGRAM_NAMES[p] for p in str(v).split(",") if p in PROGRAM_NAMES)
-                    if isinstance(v, str) and v
-                    else "–"
-                )
-                for v in web["program_diketahui"]
-            ],
+            _texts_only(
+                web["program_diketahui"],
+                lambda v: ", ".join(PROGRAM_NAMES[p] for p in v.split(",") if p in PROGRAM_NAMES),
+            ),
         ),
     ]
     for p in result.programs:
@@ -132,24 +140,26 @@ def _popup(
         rows.append(
             (
                 _t("utama", lang),
-                [
-                    html.escape(need_label(v, lang)) if isinstance(v, str) else "–"
-                    for v in web["kebutuhan_utama"]
-                ],
+                _texts_only(web["kebutuhan_utama"], lambda v: need_label(v, lang)),
             )
         )
     if "kantong" in web.columns:
         rows.append(
             (
                 _t("kantong", lang),
-                [
-                    "–" if pd.isna(v) else _t("yes" if int(v) == 1 else "no", lang)
-                    for v in web["kantong"]
-                ],
+                _yes_no(web["kantong"], lang),
             )
         )
     props = pd.DataFrame({f"t{i}": values for i, (_, values) in enumerate(rows)}, index=web.index)
     return props, [f"t{i}" for i in range(len(rows))], [html.escape(a) for a, _ in rows]
+
+
+def _yes_no(flags: pd.Series, lang: str) -> np.ndarray:
+    """Ya / Tidak of a 0/1 column (an integer part of 1 is yes); an en dash when unknown."""
+    numbers = pd.to_numeric(flags).to_numpy(dtype=float, na_value=np.nan)
+    out = np.where(np.trunc(numbers) == 1, _t("yes", lang), _t("no", lang)).astype(object)
+    out[np.isnan(numbers)] = "–"
+    return out
 
 
 def _percent_items(classes: Classification, lang: str) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ values as HTML: a desa called ``<img src=x onerror=...>`` must show as text.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -169,18 +170,40 @@ def column_texts(values: pd.Series, kind: str, lang: str) -> np.ndarray:
     strings = pd.Series(values, copy=False).astype(object).to_numpy()
     if kind == "text":
         out = escaped(np.array(list(map(str, strings)), dtype=object))
+    elif kind == "pocket":
+        out = labelled(strings, lambda v: category_label(v, lang))
     else:
-        # A few categories: each distinct value is labelled once, then spread to its rows.
-        codes, uniques = pd.factorize(np.array(list(map(str, strings)), dtype=object))
-        words = [
-            category_label(u, lang)
-            if kind == "pocket"
-            else label(f"cara_padan:{u}", lang).removeprefix("cara_padan:")
-            for u in uniques
-        ]
-        out = np.array([html.escape(w) for w in words], dtype=object)[codes]
+        out = labelled(
+            strings, lambda v: label(f"cara_padan:{v}", lang).removeprefix("cara_padan:")
+        )
     out[missing] = "–"
     return out
+
+
+def _match_word(lang: str) -> Callable[[str], str]:
+    """How the join matched a row (``cara_padan``: kode / nama / mirip), in ``lang``."""
+    return lambda how: label(f"cara_padan:{how}", lang).removeprefix("cara_padan:")
+
+
+def labelled(values: Any, name: Callable[[str], str]) -> np.ndarray:
+    """``html.escape(name(str(value)))`` of each value, for a column of a few categories.
+
+    Parameters
+    ----------
+    values
+        A column (Series, array or list).
+    name
+        The text of one category, given ``str`` of the value.
+
+    Returns
+    -------
+    numpy.ndarray
+        One escaped ``str`` per value (object dtype): ``name`` is called once per distinct
+        value, and its text spread to the rows.
+    """
+    strings = np.array(list(map(str, pd.Series(values, copy=False).astype(object))), dtype=object)
+    codes, distinct = pd.factorize(strings)
+    return np.array([html.escape(name(d)) for d in distinct], dtype=object)[codes]
 
 
 def escaped(strings: np.ndarray) -> np.ndarray:
