@@ -15,6 +15,7 @@ from conftest import LAHAT_DESA, invoke, make_counts, need
 
 import povmap
 from povmap import _cache, boundaries
+from povmap._messages import message
 
 
 @pytest.fixture
@@ -132,6 +133,34 @@ def test_manifest_says_the_cache_was_used(cache, tmp_path):
     assert said == ["disimpan", "dipakai"]
     one, two = (gpd.read_file(tmp_path / r / "povmap.gpkg", layer="kecamatan") for r in "ab")
     pd.testing.assert_frame_equal(one, two)
+
+
+def test_a_cache_folder_that_cannot_be_written_is_said_and_told_apart_from_off(
+    tmp_path, monkeypatch
+):
+    blocker = tmp_path / "berkas.txt"
+    blocker.write_text("not a folder")
+    folder = blocker / "cache"  # under a file: cannot be made
+    monkeypatch.setenv(_cache.CACHE_ENV, str(folder))
+    path = planted(tmp_path)
+    read = povmap.read_boundaries(path)
+    assert read.source.cache == "tidak_dapat_ditulis"
+    note = message("boundaries.cache_not_writable", folder=folder)
+    assert read.source.notes.count(note) == 1
+    assert note.en.startswith(f"Cache folder {folder} cannot be written; the cache is not used")
+    counts = tmp_path / "jumlah.csv"
+    make_counts(gpd.read_file(need(LAHAT_DESA))).to_csv(counts, index=False)
+    out = tmp_path / "out"
+    code, text = invoke("export", path, counts, "-o", out, "--format", "gpkg", "--lang", "en")
+    assert code == 0, text
+    assert f"Cache folder {folder} cannot be written" in text
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["batas_wilayah"]["cache"] == "tidak_dapat_ditulis"
+    assert str(note) in manifest["penggabungan"]["notes"]  # the record is in Indonesian
+    # Off is still None, without a note.
+    monkeypatch.setenv(_cache.CACHE_ENV, "off")
+    off = povmap.read_boundaries(path)
+    assert off.source.cache is None and note not in off.source.notes
 
 
 def test_the_cache_keeps_the_entries_used_last_within_its_limit(cache, tmp_path, monkeypatch):

@@ -10,7 +10,11 @@ povmap or library is another key: an entry is never stale, only unused.
 Entries are NumPy ``.npz`` archives of plain arrays (numbers, text, WKB bytes), read with
 ``allow_pickle=False`` (data, never code), written to a temporary file beside the entry and
 renamed into place (a reader never sees half an entry). The cache is an optimisation only: an
-entry that cannot be read or written is computed again, without a message.
+entry that cannot be read is computed again, without a message; a folder that cannot be written
+is said in a note of the run (:func:`povmap.read_boundaries`, ``BoundaryInfo.cache``
+``"tidak_dapat_ditulis"``). The folder is trusted as the user's home folder is: an entry altered on
+purpose with well-formed content is read as it is (on a shared machine, ``POVMAP_CACHE_DIR=off``
+or a private folder).
 
 The folder is ``platformdirs.user_cache_dir("povmap")`` (``~/.cache/povmap`` on Linux);
 the environment variable ``POVMAP_CACHE_DIR`` names another, or turns the cache off with

@@ -147,7 +147,9 @@ class BoundaryInfo:
     cache
         ``"dipakai"`` when the overlap check, the areas and the kecamatan outlines were taken
         from the cache of this edition of the file (:mod:`povmap._cache`), ``"disimpan"`` when
-        they were computed and stored there, None when the cache is off or cannot be used.
+        they were computed and stored there, ``"tidak_dapat_ditulis"`` when the cache folder
+        cannot be written (then a note says so), None when the cache is off (or the file is a
+        folder, which is not cached).
     """
 
     path: str
@@ -350,6 +352,8 @@ def read_boundaries(
     entry = _cache_entry(key, gdf[f"kode_{level}"])
     gdf, repaired, null = _repair(gdf, level, None if entry is None else entry["repaired"])
     checked, cache = _checked_cached(gdf, level, keep_duplicates, key, entry, repaired)
+    if cache == CACHE_UNWRITABLE:
+        notes.append(message("boundaries.cache_not_writable", folder=_cache.cache_dir()))
     gdf, duplicates, overlaps = checked.gdf, checked.duplicates, checked.overlaps
     notes += _overlap_notes(duplicates, overlaps, keep_duplicates)
     gdf["luas_km2"] = checked.luas_km2
@@ -1458,6 +1462,11 @@ def _cache_entry(key: str | None, codes: pd.Series) -> dict[str, np.ndarray] | N
     return entry if np.array_equal(codes.to_numpy(dtype=str), entry["codes_read"]) else None
 
 
+#: ``BoundaryInfo.cache`` (the manifest's ``batas_wilayah.cache``) when the cache is on but its
+#: folder cannot be written: told apart from None (cache off), and said in a note.
+CACHE_UNWRITABLE = "tidak_dapat_ditulis"
+
+
 def _checked_cached(
     gdf: gpd.GeoDataFrame,
     level: str,
@@ -1514,7 +1523,7 @@ def _checked_cached(
         checked = checked._replace(final=gpd.GeoSeries(final, index=parents, crs=WGS84))
         arrays["parents"] = parents.to_numpy(dtype=str)
         arrays |= _cache.pack_wkb(unions) | _cache.pack_wkb(final, "final")
-    return checked, "disimpan" if _cache.store(key, arrays) else None
+    return checked, "disimpan" if _cache.store(key, arrays) else CACHE_UNWRITABLE
 
 
 def _shared_areas(

@@ -92,7 +92,9 @@ def build_manifest(
             "geometri_diperbaiki": boundary.repaired,
             "geometri_kosong": boundary.null_geometry,
             # "dipakai": the overlap check and kecamatan outlines came from povmap's cache of
-            # this edition of the file; "disimpan": computed and stored there; None: no cache.
+            # this edition of the file; "disimpan": computed and stored there;
+            # "tidak_dapat_ditulis": the cache folder cannot be written (a note says so);
+            # None: no cache.
             "cache": boundary.cache,
         },
         "penggabungan": joined
