@@ -18,7 +18,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from povmap._distinct import map_distinct, text_mask
-from povmap.codes import code_level, is_truncated_code, normalize_code, normalize_codes, parent_code
+from povmap.codes import (
+    _bps_only,
+    code_level,
+    code_system,
+    is_truncated_code,
+    normalize_code,
+    normalize_codes,
+    parent_code,
+)
 from povmap.counts import (
     TOTAL_ROW,
     _area_columns,
@@ -154,6 +162,20 @@ def test_join_code_columns_are_the_row_loops(values, level):
     assert hints == [_hint_by_row(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(cells, max_size=40))
+def test_code_system_is_the_vote_of_every_value(values):
+    assert code_system(values) == _vote(values)
+
+
+def _vote(values: list) -> str | None:
+    """code_system as documented: every value votes through _bps_only."""
+    votes = [v for v in map(_bps_only, values) if v is not None]
+    if not votes:
+        return None
+    return "bps" if sum(votes) >= max(1, 0.1 * len(votes)) else "kemendagri"
+
+
 def test_area_index_keys_are_the_row_loops_on_a_real_layer():
     areas = _konsel().rename(
         columns={"nama": "nama_desa", "nama_kec": "nama_kecamatan", "nama_kab": "nama_kabupaten"}
@@ -162,3 +184,22 @@ def test_area_index_keys_are_the_row_loops_on_a_real_layer():
     assert index.names == [normalize_name(v) for v in areas["nama_desa"]]
     assert index.parents["kabupaten"] == [kabupaten_key(v) for v in areas["nama_kabupaten"]]
     assert index.parents["kecamatan"] == [name_key(v) for v in areas["nama_kecamatan"]]
+
+
+def test_codes_numpy_cannot_store_take_the_per_value_path():
+    # A lone surrogate (possible in a DataFrame built in a notebook) has no UTF-8 form.
+    codes = np.array(["63.06.01.20\ud80001", "63.06.01", None, "63.06.01.2001"], dtype=object)
+    levels = [code_level(c) for c in codes]
+    assert _code_levels(codes) == levels == ["desa", "kecamatan", None, "desa"]
+    assert _kecamatan_hints(codes, levels, "desa") == ["63.06.01", "63.06.01", None, "63.06.01"]
+    for values in ([*codes, "6306010001", "\ud800"], [*codes] * 5 + ["6306010001"]):
+        assert code_system(values) == _vote(values)
+    assert code_system([*codes] * 5 + ["6306010001"]) == "kemendagri"
+    body = pd.DataFrame({0: [" 63.06\ud800", " 6306012001 ", "-"], 1: ["JUMLAH", "", "nan"]})
+    columns = {"kode_wilayah": 0, "nama_kabupaten": 1}
+    expected = _area_columns_by_row(body, columns)
+    got = _area_columns(body, columns)
+    for column in expected.columns:
+        assert _same(got[column].tolist(), expected[column].tolist()), column
+    assert _blank_rows(body).tolist() == [False, False, True]
+    assert _total_rows(body, None).tolist() == [True, False, False]

@@ -58,3 +58,15 @@ def text_mask(values: Iterable[object]) -> np.ndarray:
         values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values, dtype=object
     )
     return np.fromiter(map(isinstance, cells, repeat(str)), dtype=bool, count=len(cells))
+
+
+def string_array(texts: Iterable[str]) -> np.ndarray | None:
+    """``texts`` as a NumPy ``StringDType`` array, for the C loops of ``np.strings``.
+
+    None when a text cannot be stored (a lone surrogate, possible only from a notebook): the
+    caller then takes its per-value path.
+    """
+    try:
+        return np.array(list(texts), dtype=np.dtypes.StringDType())
+    except UnicodeEncodeError:
+        return None

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from ._distinct import text_mask
+from ._distinct import string_array, text_mask
 
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 #: Number of digits of an undotted Kemendagri code at each level.
@@ -192,17 +192,29 @@ def code_system(values: Iterable[object]) -> str | None:
     >>> code_system(["6306012001", "63.06.01.2002"])
     'kemendagri'
     """
-    values = list(values) if not isinstance(values, pd.Series) else values.tolist()
-    text = pd.Series([v for v in values if isinstance(v, str)], dtype=object)
+    cells = np.fromiter(
+        values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values, dtype=object
+    )
+    is_text = text_mask(cells)
+    text = string_array(cells[is_text])
+    if text is None:  # text NumPy cannot hold: every value votes through _bps_only
+        text, is_text = np.array([], dtype=np.dtypes.StringDType()), np.zeros(len(cells), bool)
     # The two usual forms of a desa code written as text (every row of a national table) are
     # voted on at once, as _bps_only votes on them: by the first digit of the desa part.
-    dotted = text.str.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}").to_numpy(dtype=bool)
-    plain = text.str.fullmatch(r"\d{10}").to_numpy(dtype=bool)
-    first = np.where(dotted, text.str[9], text.str[6])[dotted | plain]
-    bps = int(np.isin(first, ["1", "2"], invert=True).sum())
-    rest = [v for v in values if not isinstance(v, str)] + text[~(dotted | plain)].tolist()
+    # ``\d{2}\.\d{2}\.\d{2}\.\d{4}`` and ``\d{10}`` (``\d``: any Unicode decimal, as isdecimal).
+    length = np.strings.str_len(text)
+    dotted = length == 13
+    for start, stop in ((0, 2), (3, 5), (6, 8), (9, 13)):
+        dotted &= np.strings.isdecimal(np.strings.slice(text, start, stop))
+    for dot in (2, 5, 8):
+        dotted &= np.strings.slice(text, dot, dot + 1) == "."
+    plain = (length == 10) & np.strings.isdecimal(text)
+    first = np.where(dotted, np.strings.slice(text, 9, 10), np.strings.slice(text, 6, 7))
+    bps = int(np.isin(first[dotted | plain], ["1", "2"], invert=True).sum())
+    n_fast = int((dotted | plain).sum())
+    rest = [*cells[~is_text], *text[~(dotted | plain)].astype(object)]
     votes = [v for v in map(_bps_only, rest) if v is not None]
-    n = len(first) + len(votes)
+    n = n_fast + len(votes)
     if not n:
         return None
     return "bps" if bps + sum(votes) >= max(1, 0.1 * n) else "kemendagri"
