@@ -17,7 +17,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest import HSS_DESA, KALSEL_DESA, KAYONG_DESA, invoke, make_counts, need
+from conftest import HSS_DESA, KALSEL_DESA, KAYONG_DESA, KONSEL_DESA, invoke, make_counts, need
 
 import povmap
 from povmap._progress import session, step
@@ -300,6 +300,41 @@ def test_duckdb_and_pandas_apply_one_desil_rule_to_messy_cells(hss_raw, tmp_path
     by_code = ours.frame.set_index("kode_wilayah")[counts]
     clean_counts = povmap.read_counts(clean).frame.set_index("kode_wilayah")[counts]
     pd.testing.assert_frame_equal(by_code.sort_index(), clean_counts.sort_index())
+
+
+@pytest.mark.parametrize("individual", [True, False])
+def test_duckdb_counts_a_desa_written_two_ways_as_pandas_does(tmp_path, individual):
+    """One desa code written dotted on some rows and undotted on others, even within a family:
+    DuckDB counts each family once, as read_counts does, and keeps the first row's spelling."""
+    pytest.importorskip("duckdb")
+    from povmap.scale import aggregate_register
+
+    desa = gpd.read_file(need(KONSEL_DESA))
+    register = _register(desa, 3000, seed=11)
+    undot = np.random.default_rng(11).random(len(register)) < 0.5
+    dotted = register["Kode Wilayah"].map(povmap.codes.normalize_code)
+    register["Kode Wilayah"] = np.where(undot, dotted.str.replace(".", ""), dotted)
+    if not individual:  # one row per family
+        register = register.drop(columns=["ID_INDIVIDU", "Hubungan Dengan Kepala Keluarga"])
+        register = register.drop_duplicates("ID Keluarga P3KE")
+    path = tmp_path / "register.csv"
+    register.to_csv(path, index=False)
+    ours = aggregate_register(path)
+    expected = povmap.read_counts(path)
+    pd.testing.assert_frame_equal(ours.frame, expected.frame, check_dtype=False)
+    assert ours.source.p3ke == expected.source.p3ke
+    kept = register["Status Keberadaan"].str.lower().str.startswith("ditemukan") | (
+        register["Status Keberadaan"] == ""
+    )
+    one = ours.frame.set_index("kode_wilayah")
+    codes = register["Kode Wilayah"].map(povmap.codes.normalize_code)
+    assert register.groupby(codes)["Kode Wilayah"].nunique().max() == 2  # desa written two ways
+    if individual:  # and families too
+        assert (register.groupby("ID Keluarga P3KE")["Kode Wilayah"].nunique() == 2).any()
+    desil_1 = register["Desil Kesejahteraan"] == "1"
+    families = register[kept & desil_1].groupby(codes[kept & desil_1])["ID Keluarga P3KE"]
+    assert one["jumlah_keluarga_desil_1"].sum() == families.nunique().sum() > 0
+    assert set(one.index) == set(codes.dropna())
 
 
 def test_duckdb_refuses_rows_without_a_desa_code(hss_raw, tmp_path):

@@ -105,6 +105,10 @@ def aggregate_register(
         headers = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         columns = _columns(headers, path)
         per_group, rows, no_desil, left_out, bad_rows = _query(con, source, columns)
+        spellings = _one_spelling(per_group)
+        if columns["individual"] and "id_keluarga" in columns and len(spellings):
+            # Families are counted distinct per code as written: again, one spelling per desa.
+            per_group, rows, no_desil, left_out, bad_rows = _query(con, source, columns, spellings)
     except duckdb.Error as exc:
         raise PovmapInputError.from_catalogue(
             "scale.unreadable", path=path, reason=reason(exc, message("scale.use_csv_or_parquet"))
@@ -179,9 +183,13 @@ def _normalised(column: str) -> str:
 
 
 def _query(
-    con, source: str, columns: dict
+    con, source: str, columns: dict, spellings: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, int, int, dict[str, int], list[int]]:
     """One pass over the file: counts per (code as written, desil, reason left out).
+
+    ``spellings`` (columns ``dari``, ``ke``) rewrites a code written ``dari`` as ``ke`` before
+    counting: :func:`_one_spelling` gives one spelling per desa, so that a family written under
+    two spellings of its desa code is counted once.
 
     Returns the groups (``tidak_sah`` marks those of rows with an impossible desil), the rows
     read, without a desil, and left out per status category (rows with an impossible desil in
@@ -214,12 +222,18 @@ def _query(
         f", arg_min({n}, baris) FILTER (WHERE nullif(trim({n}), '') IS NOT NULL) AS {n}"
         for n in columns["names"]
     )
+    spelled = ""
+    if spellings is not None:
+        con.register("_ejaan", spellings)
+        spelled = """,
+        r AS (SELECT w.* REPLACE (coalesce(e.ke, w.kode) AS kode)
+              FROM w LEFT JOIN _ejaan e ON e.dari = w.kode)"""
     rows = f"""
-        WITH r AS (
+        WITH {"w" if spellings is not None else "r"} AS (
             SELECT row_number() OVER () + 1 AS baris,
                    trim(CAST({_quote(columns["kode"])} AS VARCHAR)) AS kode, {read},
                    {status} AS status, {people} AS orang, {families} AS keluarga{names}
-            FROM {source}),
+            FROM {source}){spelled},
         d AS (SELECT * EXCLUDE (_desil_teks), {desil} AS desil, {impossible} AS tidak_sah
               FROM r)"""
     groups = con.execute(f"""{rows},
@@ -256,6 +270,21 @@ def _query(
     )
 
 
+def _one_spelling(groups: pd.DataFrame) -> pd.DataFrame:
+    """The codes written otherwise than the first row of their desa wrote them (``dari``), with
+    that first spelling (``ke``); desa are told apart by :func:`povmap.codes.normalize_codes`,
+    as :func:`povmap.read_counts` tells them apart. Empty when every desa has one spelling.
+    """
+    written = groups.dropna(subset="kode").groupby("kode")["baris"].min().sort_values()
+    desa = normalize_codes(written.index).to_numpy()
+    known = pd.notna(desa)
+    first = pd.Series(written.index[known], index=desa[known]).groupby(level=0).first()
+    found = pd.DataFrame(
+        {"dari": written.index[known], "ke": first.reindex(desa[known]).to_numpy()}
+    )
+    return found[found["dari"] != found["ke"]].reset_index(drop=True)
+
+
 def _per_desa(groups: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
     """One row per desa in the layout of :func:`povmap.read_counts` (small: desa × desil)."""
     written = groups["kode"].dropna().unique()
@@ -278,10 +307,6 @@ def _per_desa(groups: pd.DataFrame, columns: dict, path: Path) -> pd.DataFrame:
             n=int(bad["n"].sum()),
             examples=Text(examples, examples.replace("baris", "row")),
         )
-    spellings = groups.groupby("kode_wilayah")["kode"].nunique()
-    if "id_keluarga" in columns and (spellings > 1).any():
-        example = spellings[spellings > 1].index[0]
-        raise PovmapInputError.from_catalogue("scale.two_code_spellings", path=path, code=example)
     first = groups.sort_values("baris").groupby("kode_wilayah", sort=False)
     out = pd.DataFrame(
         {"baris": first["baris"].min().astype(np.int64), "kode_asli": first["kode"].first()}
