@@ -78,3 +78,5 @@ def test_column_formatters_on_nullable_and_empty_columns():
     ]
     assert list(format_numbers(pd.Series([1234567.891, -0.0]), 1, "en")) == ["1,234,567.9", "-0.0"]
     assert format_numbers(pd.Series([], dtype=float), 0, "id").tolist() == []
+    # An object column of integers and -0.0: each value as float() reads it, sign kept.
+    assert list(format_numbers(pd.Series([0, -0.0], dtype=object), 0, "en")) == ["0", "-0"]

@@ -104,7 +104,8 @@ def _formatted(values: Any, decimals: int, lang: str, suffix: str) -> np.ndarray
     :func:`format_number`), called from C over the column's distinct values; the separators
     are then swapped with numpy's vectorised string functions, not per value in Python."""
     check_lang(lang)
-    numbers = pd.to_numeric(pd.Series(values, copy=False)).to_numpy(dtype=float, na_value=np.nan)
+    # float() of each value, as format_number (pd.to_numeric would turn an object -0.0 into 0).
+    numbers = pd.Series(values, copy=False).to_numpy(dtype=float, na_value=np.nan)
     if not numbers.size:  # numpy's replace cannot size an empty result
         return np.array([], dtype=object)
     # Indonesian: group with "_" first, so the decimal point and the grouping can be swapped

@@ -156,7 +156,7 @@ def _popup(
 
 def _yes_no(flags: pd.Series, lang: str) -> np.ndarray:
     """Ya / Tidak of a 0/1 column (an integer part of 1 is yes); an en dash when unknown."""
-    numbers = pd.to_numeric(flags).to_numpy(dtype=float, na_value=np.nan)
+    numbers = flags.to_numpy(dtype=float, na_value=np.nan)
     out = np.where(np.trunc(numbers) == 1, _t("yes", lang), _t("no", lang)).astype(object)
     out[np.isnan(numbers)] = "–"
     return out

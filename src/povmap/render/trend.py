@@ -182,7 +182,7 @@ def _series_text(
 
 def _signed(values: pd.Series, decimals: int, lang: str, unit: str = "") -> np.ndarray:
     """Each change with its sign (``+1,50 poin``), escaped; an en dash when unknown."""
-    numbers = pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan)
+    numbers = values.to_numpy(dtype=float, na_value=np.nan)
     out = escaped(
         np.where(numbers > 0, "+", "").astype(object)
         + format_numbers(numbers, decimals, lang)
