@@ -430,9 +430,7 @@ def test_blank_kecamatan_in_a_by_name_export_is_unknown_not_the_row_above(tmp_pa
     )
     assert code == 0, output
     data = json.loads(report.read_text())
-    assert [(a["nama_desa"], a["nama_kecamatan"]) for a in data["ambiguous"]] == [
-        ("Lakomea", None)
-    ]
+    assert [(a["nama_desa"], a["nama_kecamatan"]) for a in data["ambiguous"]] == [("Lakomea", None)]
     assert data["matched"] == 4 and data["matched_by"]["name"] == 4
     assert data["totals"]["jumlah_keluarga_desil_1"] == {"input": 3, "matched": 2, "unmatched": 1}
     assert data["totals"]["jumlah_keluarga_desil_2"] == {"input": 2, "matched": 2, "unmatched": 0}
