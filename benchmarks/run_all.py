@@ -132,6 +132,22 @@ def register_csv(boundaries: Path, rows: int, target: Path) -> Path:
     return target
 
 
+def ogr2ogr_geojson(out: str, source: str) -> list[str]:
+    """GDAL's own RFC 7946 GeoJSON write of ``source`` to ``out`` (6 decimals, as povmap)."""
+    return [
+        "ogr2ogr",
+        "-overwrite",
+        "-f",
+        "GeoJSON",
+        "-lco",
+        "RFC7946=YES",
+        "-lco",
+        "COORDINATE_PRECISION=6",
+        out,
+        source,
+    ]
+
+
 def mapshaper() -> str | None:
     found = os.environ.get("MAPSHAPER") or shutil.which("mapshaper")
     for candidate in (
@@ -187,18 +203,7 @@ def province(runs: list[Run]) -> None:
     runs.append(
         measure(
             "geojson: ogr2ogr (read + GDAL write)",
-            [
-                "ogr2ogr",
-                "-overwrite",
-                "-f",
-                "GeoJSON",
-                "-lco",
-                "RFC7946=YES",
-                "-lco",
-                "COORDINATE_PRECISION=6",
-                str(WORK / "kalsel_ogr.geojson"),
-                str(KALSEL),
-            ],
+            ogr2ogr_geojson(str(WORK / "kalsel_ogr.geojson"), str(KALSEL)),
         )
     )
     ms = mapshaper()
@@ -274,18 +279,7 @@ def national(runs: list[Run], register_rows: int) -> None:
     runs.append(
         measure(
             "geojson: ogr2ogr (national)",
-            [
-                "ogr2ogr",
-                "-overwrite",
-                "-f",
-                "GeoJSON",
-                "-lco",
-                "RFC7946=YES",
-                "-lco",
-                "COORDINATE_PRECISION=6",
-                str(WORK / "nat_ogr.geojson"),
-                str(fgb),
-            ],
+            ogr2ogr_geojson(str(WORK / "nat_ogr.geojson"), str(fgb)),
         )
     )
     ms = mapshaper()

@@ -332,9 +332,9 @@ def read_boundaries(
     raw, flat = _drop_z(raw)
     notes += flat
     mapping, schema = _detect_columns(raw, columns or {}, path)
-    level = _detect_level(raw, mapping, path)
+    level, codes = _detect_level(raw, mapping, path)
     notes += _missing_names(raw, mapping, level, path)
-    gdf = _to_canonical(raw, mapping, level, path)
+    gdf = _to_canonical(raw, mapping, level, codes, path)
     _check_names(gdf, level, path, encoding)
     gdf = _polygons_only(gdf, level, path)
     gdf, source_crs, crs_notes = _to_wgs84(gdf, path, level, source_crs)
@@ -697,7 +697,8 @@ def _detect_columns(
     return mapping, schema
 
 
-def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str:
+def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> tuple[str, pd.Series]:
+    """The level of the layer and its own code column, normalised (read once, used twice)."""
     for level in ("desa", "kecamatan"):
         column = mapping.get(f"kode_{level}")
         if column is None:
@@ -705,16 +706,16 @@ def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> str
         codes = normalize_codes(raw[column]).set_axis(raw.index)
         # A KDEPUM column may exist but be empty in a kecamatan file.
         if codes.map(code_level).eq(level).mean() > 0.5:
-            return level
+            return level, codes
     tried = ", ".join(mapping[key] for key in ("kode_desa", "kode_kecamatan") if key in mapping)
     raise PovmapInputError.from_catalogue("boundaries.code_columns_hold_no", path=path, tried=tried)
 
 
 def _to_canonical(
-    raw: gpd.GeoDataFrame, mapping: dict[str, str], level: str, path: Path
+    raw: gpd.GeoDataFrame, mapping: dict[str, str], level: str, codes: pd.Series, path: Path
 ) -> gpd.GeoDataFrame:
+    """``raw`` in the canonical columns; ``codes`` is its own code column, normalised."""
     own_code = f"kode_{level}"
-    codes = normalize_codes(raw[mapping[own_code]]).set_axis(raw.index)
     bad = codes.isna() | codes.map(code_level).ne(level)
     if bad.any():
         rows = [str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10]]

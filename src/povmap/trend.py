@@ -808,16 +808,7 @@ def _splits(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str])
                 and abs(part + rest - whole) <= _POPULATION_MATCH * whole
             )
             if by_name or by_population:
-                entry = found.setdefault(
-                    p,
-                    {
-                        "kode_desa": desa.at[p, "kode_desa"],
-                        "nama_desa": desa.at[p, "nama_desa"],
-                        "nama_kecamatan": desa.at[p, "nama_kecamatan"],
-                        "desa_baru": [],
-                        "bukti": [],
-                    },
-                )
+                entry = found.setdefault(p, _change_entry(desa, p, "desa_baru"))
                 entry["desa_baru"].append(
                     {"kode_desa": desa.at[n, "kode_desa"], "nama_desa": desa.at[n, "nama_desa"]}
                 )
@@ -836,6 +827,18 @@ def _splits(desa: gpd.GeoDataFrame, series: list[str], measures: dict[str, str])
         ]
         entry.update(_combined(desa, [p], parts, first, last, measure))
     return list(found.values())
+
+
+def _change_entry(desa: gpd.GeoDataFrame, row: Any, listed: str) -> dict:
+    """The entry of a split or merge found for desa ``row``: its code and names, an empty list
+    ``listed`` (the desa or rows it is linked to) and the evidence (``bukti``)."""
+    return {
+        "kode_desa": desa.at[row, "kode_desa"],
+        "nama_desa": desa.at[row, "nama_desa"],
+        "nama_kecamatan": desa.at[row, "nama_kecamatan"],
+        listed: [],
+        "bukti": [],
+    }
 
 
 def _combined(
@@ -921,16 +924,7 @@ def _merges(
         ]
         chosen = by_name if len(by_name) == 1 else by_population if len(by_population) == 1 else []
         for i in chosen:
-            entry = found.setdefault(
-                i,
-                {
-                    "kode_desa": desa.at[i, "kode_desa"],
-                    "nama_desa": desa.at[i, "nama_desa"],
-                    "nama_kecamatan": desa.at[i, "nama_kecamatan"],
-                    "baris_bergabung": [],
-                    "bukti": [],
-                },
-            )
+            entry = found.setdefault(i, _change_entry(desa, i, "baris_bergabung"))
             entry["baris_bergabung"].append(
                 {
                     "periode": first,
