@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import KALSEL_DESA, invoke, make_counts, need, open_offline
+from conftest import DEMO_COUNTS, DEMO_DESA, KALSEL_DESA, invoke, make_counts, need, open_offline
 
 from povmap.i18n import label
 from povmap.metrics import aggregate
@@ -456,3 +456,277 @@ def test_desa_decode_where_they_are(kalsel):
         want = simplify_fast(np.asarray(desa.loc[codes].geometry.values), DESA_TOLERANCE_M)
         for got, geom in zip(features, want, strict=True):
             assert shapely.hausdorff_distance(got, geom) < 2 * GRID_DEG
+
+
+# Poverty pockets on the national map.
+
+#: The pocket categories of the hand-made table, as :mod:`povmap.render.layers` colours them.
+POCKET_COLORS = {"kantong": "#7a0177", "pencilan_tinggi": "#e7298a", "dingin": "#2166ac"}
+
+
+def _border_pair(desa: gpd.GeoDataFrame) -> tuple[str, str]:
+    """Two neighbouring desa in different kabupaten (the first such pair by code)."""
+    desa = desa.sort_values("kode_desa").reset_index(drop=True)
+    geoms = np.asarray(desa.geometry.values)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    kab = desa["kode_kabupaten"].to_numpy()
+    across = (left < right) & (kab[left] != kab[right])
+    i, j = left[across][0], right[across][0]
+    return desa["kode_desa"].iloc[i], desa["kode_desa"].iloc[j]
+
+
+@pytest.fixture(scope="module")
+def pocketed(kalsel, tmp_path_factory):
+    """Kalimantan Selatan as a national map with a hand-made pocket table: pocket K01 of two
+    neighbouring desa in two kabupaten (its id hostile text), a poor desa among better-off
+    ones, a low cluster desa, and a desa not significant; the same map in English; and none."""
+    _, result, _ = kalsel
+    tmp = tmp_path_factory.mktemp("pockets")
+    first, second = _border_pair(result.main)
+    others = result.main.loc[
+        ~result.main["kode_kabupaten"].isin([first[:5], second[:5]]), "kode_desa"
+    ].tolist()
+    table = pd.DataFrame(
+        {
+            "kode_desa": [first, second, others[0], others[40], others[80]],
+            "jenis_kantong": [
+                "kantong",
+                "kantong",
+                "pencilan_tinggi",
+                "dingin",
+                "tidak_signifikan",
+            ],
+            "id_kantong": [HOSTILE, HOSTILE, None, None, None],
+        }
+    )
+    paths = {}
+    for name, pockets, lang in (("id", table, "id"), ("en", table, "en"), ("none", None, "id")):
+        m = choropleth(result.classified(), pockets=pockets, tiles=None, national=True, lang=lang)
+        paths[name] = tmp / f"{name}.html"
+        m.save(paths[name])
+    return paths, table, result
+
+
+def _drawn_pockets(page) -> list[dict]:
+    """The pocket outlines drawn on the page: colour, dashes, width, ring (lng, lat)."""
+    return _engine(
+        page,
+        "return e.pocketLines.getLayers().map(l => ({color: l.options.color,"
+        " dash: l.options.dashArray || null, weight: l.options.weight,"
+        " drawn: !!(l._parts && l._parts.length),"
+        " rings: l.getLatLngs().map(p => p[0].map(q => [q.lng, q.lat]))}));",
+    )
+
+
+def _shape(drawn: dict) -> shapely.Geometry:
+    return shapely.union_all([shapely.Polygon(r) for r in drawn["rings"]])
+
+
+@pytest.mark.browser
+def test_pockets_outlined_from_the_desa_zoom_in_their_colours(browser, pocketed):
+    paths, table, result = pocketed
+    desa = result.main.set_index("kode_desa")
+    points = {code: desa.loc[code].geometry.representative_point() for code in table.kode_desa}
+    page = open_offline(browser, paths["id"])
+    try:
+        # The opening view: where the pockets are, coarsely (one outline per pocket: K01, the
+        # poor desa and the low cluster desa; not the desa that is not significant).
+        _wait(page, "e.pocketLines.getLayers().length === 3")
+        assert _engine(page, "return e.layers.kab._map.getZoom();") < DESA_MIN_ZOOM
+        # At the desa zoom, on the border of the two kabupaten of K01: both chunks are shown,
+        # and K01, stored whole in each, is drawn once, around both its desa.
+        first, second = table.kode_desa[:2]
+        middle = shapely.MultiPoint([points[first], points[second]]).centroid
+        _engine(
+            page,
+            f"e.layers.kab._map.setView([{middle.y}, {middle.x}], 12, {{animate: false}});",
+        )
+        _wait(page, "e.chunks.filter(c => c.layer && e.layers.desa.hasLayer(c.layer)).length > 1")
+        _wait(page, "e.chunks.every(c => !c.loading)")
+        shown = _engine(
+            page,
+            "return e.chunks.filter(c => c.layer && e.layers.desa.hasLayer(c.layer))"
+            ".map((c, i) => c.key);",
+        )
+        keys = _engine(page, "return e.meta.chunks.map(c => [c[0], c[6]]);")
+        assert {first[:5], second[:5]} <= {kab for key, kab in keys if key in shown}
+        drawn = _drawn_pockets(page)
+        k01 = [d for d in drawn if _shape(d).contains(points[first])]
+        assert len(k01) == 1 and _shape(k01[0]).contains(points[second])
+        assert k01[0]["color"] == POCKET_COLORS["kantong"] and k01[0]["dash"] is None
+        assert k01[0]["weight"] == 3 and k01[0]["drawn"]
+        # Around its two desa only: no other desa's inner point lies inside it.
+        inside = desa[desa.geometry.representative_point().within(_shape(k01[0]))].index
+        assert sorted(inside) == sorted([first, second])
+        # Over a white casing 3 pixels wider, one per outline.
+        casings = _engine(
+            page,
+            "return e.layers.pockets.getLayers()[0].getLayers().map(l => [l.options.color,"
+            " l.options.weight]);",
+        )
+        assert casings == [["#ffffff", 6]] * len(drawn)
+        # The canvas shows the pocket's colour on its outline.
+        ring = k01[0]["rings"][0]
+        on_screen = [
+            p
+            for p in ring
+            if _engine(page, f"return e.layers.kab._map.getBounds().contains([{p[1]}, {p[0]}]);")
+        ]
+        page.wait_for_timeout(300)
+        hits = [
+            _pixel(page, [lat, lng])[:3] for lng, lat in on_screen[:: max(1, len(on_screen) // 8)]
+        ]
+        assert any(h == pytest.approx(_rgb(POCKET_COLORS["kantong"]), abs=3) for h in hits)
+        # Clicks go through to the desa: its popup says its pocket.
+        assert "Kantong kemiskinan (tinggi dikelilingi tinggi)" in _popup(page, first)
+
+        # The single-desa pockets, each at its desa, in its category's colour and dashes.
+        for code, kind, dash in (
+            (table.kode_desa[2], "pencilan_tinggi", None),
+            (table.kode_desa[3], "dingin", "6 4"),
+        ):
+            at = points[code]
+            _engine(page, f"e.layers.kab._map.setView([{at.y}, {at.x}], 12, {{animate: false}});")
+            _wait(page, "e.chunks.every(c => !c.loading) && e.layers.desa.getLayers().length")
+            found = [d for d in _drawn_pockets(page) if _shape(d).contains(at)]
+            assert [(d["color"], d["dash"]) for d in found] == [(POCKET_COLORS[kind], dash)]
+            outline = _shape(found[0])
+            simplified = simplify_fast(np.array([desa.loc[code].geometry]), DESA_TOLERANCE_M)[0]
+            assert shapely.hausdorff_distance(outline, simplified) < 2 * GRID_DEG
+        # The desa that is not significant is not outlined.
+        at = points[table.kode_desa[4]]
+        _engine(page, f"e.layers.kab._map.setView([{at.y}, {at.x}], 12, {{animate: false}});")
+        _wait(page, "e.chunks.every(c => !c.loading) && e.layers.desa.getLayers().length")
+        assert not [d for d in _drawn_pockets(page) if _shape(d).contains(at)]
+
+        # The layer control hides them (casings and lines together).
+        _engine(page, "e.layers.kab._map.removeLayer(e.layers.pockets);")
+        assert _engine(page, "return e.layers.kab._map.hasLayer(e.pocketLines);") is False
+        assert page.errors == [] and page.requests == []
+    finally:
+        page.close()
+
+
+def test_pocket_chunks_hold_each_pocket_whole_in_each_kabupaten_it_touches(pocketed):
+    # K01 lies in two kabupaten: each one's pocket chunk has all of it (the page draws it from
+    # whichever is shown), decoded where its desa are.
+    paths, table, result = pocketed
+    meta, blocks = _page_data(paths["id"])
+    desa = result.main.set_index("kode_desa")
+    first, second = table.kode_desa[:2]
+    both = [desa.loc[c].geometry.representative_point() for c in (first, second)]
+    holding = []
+    for (_key, x0, y0, _x1, _y1, _n, kabupaten, *_), pocket_key in zip(
+        meta["chunks"], meta["pockets"]["chunks"], strict=True
+    ):
+        if pocket_key is None:
+            continue
+        features, props = _decode(blocks[pocket_key], (x0, y0))
+        for geom, k in zip(features, props["k"], strict=True):
+            if geom.contains(both[0]):
+                assert geom.contains(both[1]) and k == 0
+                holding.append(kabupaten)
+    assert sorted(holding) == sorted([first[:5], second[:5]])
+    assert HOSTILE not in paths["id"].read_text(encoding="utf-8")
+
+
+def test_pocket_legend_in_indonesian_and_english_and_nothing_without_pockets(pocketed):
+    paths, _, _ = pocketed
+    page = paths["id"].read_text(encoding="utf-8")
+    section = re.search(
+        r'<div class="povmap-section" data-layer="Kantong kemiskinan">.*?</div></div>', page
+    )
+    assert section, "no pocket section in the legend"
+    text = section.group(0)
+    assert "<b>Kantong kemiskinan</b>" in text
+    assert (
+        text.index("Kantong kemiskinan (tinggi dikelilingi tinggi)")
+        < text.index("Desa miskin di antara desa sejahtera")
+        < text.index("Kantong rendah (rendah dikelilingi rendah)")
+    )
+    # The same swatches as the province map: the stroke over a white casing, cold ones dashed.
+    assert 'stroke="#ffffff" stroke-width="6"/>' in text
+    assert 'stroke="#7a0177" stroke-width="3"/>' in text
+    assert 'stroke="#2166ac" stroke-width="3" stroke-dasharray="6 4"/>' in text
+    assert '"Kantong kemiskinan"' in page  # its entry in the layer control
+    english = paths["en"].read_text(encoding="utf-8")
+    assert 'data-layer="Poverty pockets"><b>Poverty pockets</b>' in english
+    assert "Poverty pocket (high among high)" in english
+    assert "Poor village among better-off villages" in english
+    assert "Kantong kemiskinan" not in english
+    # Without pockets: no pocket chunk, layout, legend section or layer.
+    bare = paths["none"].read_text(encoding="utf-8")
+    meta, blocks = _page_data(paths["none"])
+    assert meta["pockets"] is None
+    assert not [k for k in blocks if re.fullmatch(r"p\d+|pockets", k)]
+    assert sorted(k for k in blocks if not k.startswith("d")) == ["kab", "prov", "search"]
+    assert "Kantong kemiskinan" not in bare
+
+
+@pytest.mark.browser
+def test_no_pocket_drawn_without_pockets(browser, pocketed):
+    paths, table, result = pocketed
+    page = open_offline(browser, paths["none"])
+    try:
+        _wait(page, "e.layers.kab.getLayers().length > 0")
+        at = result.main.set_index("kode_desa").loc[table.kode_desa[0]].geometry.centroid
+        _engine(page, f"e.layers.kab._map.setView([{at.y}, {at.x}], 12, {{animate: false}});")
+        _wait(page, "e.chunks.every(c => !c.loading) && e.layers.desa.getLayers().length")
+        assert _engine(page, "return e.pocketLines.getLayers().length;") == 0
+        assert _engine(page, "return e.layers.kab._map.hasLayer(e.layers.pockets);") is False
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_kabupaten_popup_counts_its_pockets(pocketed):
+    # At the opening view each kabupaten's popup says how many pockets reach into it, how many
+    # of its desa are in one, and its poor desa among better-off ones.
+    paths, table, result = pocketed
+    meta, blocks = _page_data(paths["id"])
+    _, props = _decode(blocks["kab"], (0.0, 0.0))
+    fields = dict(zip(meta["kab"]["aliases"], meta["kab"]["fields"], strict=True))
+    rows = {
+        code: [
+            props[fields[label(c)]][i]
+            for c in ("jumlah_kantong", "jumlah_desa_kantong", "jumlah_pencilan_tinggi")
+        ]
+        for i, code in enumerate(props[fields[label("kode_kabupaten")]])
+    }
+    first, second, outlier = table.kode_desa[:3]
+    expected = {code: [0, 0, 0] for code in rows}
+    expected[first[:5]] = [1, 1, 0]
+    expected[second[:5]] = [1, 1, 0]
+    expected[outlier[:5]] = [0, 0, 1]
+    assert rows == {code: [str(v) for v in want] for code, want in expected.items()}
+    assert label("jumlah_kantong", "en") == "Poverty pockets (number)"
+    bare, _ = _page_data(paths["none"])
+    assert label("jumlah_kantong") not in bare["kab"]["aliases"]
+
+
+def test_cli_national_map_outlines_the_pockets_it_found(tmp_path):
+    # povmap map --pockets --national: the pockets the pipeline found reach the national page,
+    # one outline per pocket, each in the pocket chunk of its kabupaten.
+    path = tmp_path / "peta.html"
+    code, out = invoke(
+        "map", DEMO_DESA, DEMO_COUNTS, "-o", path, "--pockets", "--national", "--tiles", "none"
+    )
+    assert code == 0, out
+    found = run(DEMO_DESA, DEMO_COUNTS, Options(pockets=True)).pockets
+    assert found is not None and len(found.wilayah) >= 1
+    meta, blocks = _page_data(path)
+    features, props = _decode(blocks["pockets"], tuple(meta["pockets"]["origin"]))
+    kinds = ["kantong", "pencilan_tinggi", "dingin", "pencilan_rendah"]
+    present = [k for k in kinds if k in set(found.desa["jenis_kantong"])]
+    assert meta["pockets"]["colors"] == [POCKET_COLORS.get(k, "#67a9cf") for k in present]
+    flagged = found.desa[found.desa["jenis_kantong"].isin(kinds)]
+    alone = flagged["id_kantong"].isna().sum()
+    assert len(features) == flagged["id_kantong"].nunique() + alone
+    # Each pocket of the pipeline is one outline around its desa (coarse: to 500 m).
+    pockets = [f for f, k in zip(features, props["k"], strict=True) if k == 0]
+    assert len(pockets) == len(found.wilayah)
+    for _, region in found.wilayah.iterrows():
+        members = flagged[flagged["id_kantong"] == region["id_kantong"]]
+        points = members.geometry.representative_point().to_numpy()
+        holding = [f for f in pockets if shapely.contains(f.buffer(5e-3), points).all()]
+        assert len(holding) == 1

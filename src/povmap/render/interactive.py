@@ -14,18 +14,13 @@ from ..i18n import check_lang, label
 from ..simplify import TOLERANCE_M, simplify_coverage, utm_crs
 from .controls import add_basemaps, add_controls
 from .layers import (
-    POCKET_CASING,
-    POCKET_DASH,
-    POCKET_WEIGHT,
     DesaLabels,
     KecamatanLabels,
     LabelDeclutter,
     add_outline_layer,
     add_polygon_layer,
-    category_label,
     palette_style,
     pocket_casing_style,
-    pocket_categories,
     pocket_style,
 )
 from .legend import (
@@ -35,10 +30,10 @@ from .legend import (
     footer_lines,
     graduated_items,
     legend_heading,
-    outline_swatch,
     section_html,
 )
 from .national import national_choropleth, use_national
+from .pocket_outlines import pocket_outlines, pocket_section, pocket_table
 from .search import search_keys
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
 from .topo import TopoGeoJson, TopologyData
@@ -109,8 +104,10 @@ def choropleth(
     national
         Draw a national map (:mod:`povmap.render.national`: kabupaten at the opening view,
         desa loaded per view): True forces it, False never, None (default) for a desa layer of
-        more than :data:`~povmap.render.national.NATIONAL_MIN_DESA` desa. ``kecamatan`` and
-        ``pockets`` are not drawn on it (the desa popups still say each desa's pocket).
+        more than :data:`~povmap.render.national.NATIONAL_MIN_DESA` desa. The ``kecamatan``
+        choropleth is not drawn on it (its outlines are); ``pockets`` are outlined as here
+        from the desa zoom (:data:`~povmap.render.national.DESA_MIN_ZOOM`), coarsely at the
+        opening view, and each desa's popup says its pocket.
 
     Returns
     -------
@@ -136,14 +133,10 @@ def choropleth(
     if use_national(gdf, national):
         if suppressed is None:
             suppressed = suppressed_in(gdf)
-        if pockets is not None:
-            # Not outlined at national scale: each desa's popup says its pocket.
-            table = _pocket_table(pockets)
-            own = gdf.drop(columns=[c for c in table.columns if c != "kode_desa"], errors="ignore")
-            drawn = Classified(own.merge(table, on="kode_desa", how="left"), classification)
         return national_choropleth(
             drawn,
             kecamatan=_frame(kecamatan) if kecamatan is not None else None,
+            pockets=pocket_table(pockets) if pockets is not None else None,
             title=title,
             source=source,
             vintage=vintage,
@@ -256,7 +249,7 @@ def _classified(
 def _objects(web, level, column, classification, outlines, kec: Classified | None, pockets, lang):
     """The topology's objects (geometry + compact properties), each one's tooltip fields, and
     the colour of each pocket category drawn."""
-    table = _pocket_table(pockets) if pockets is not None and level == "desa" else None
+    table = pocket_table(pockets) if pockets is not None and level == "desa" else None
     if table is not None:
         # Every desa's popup says its pocket status: one popup, numbers and pocket together.
         web = web.drop(columns=[c for c in ("jenis_kantong", "id_kantong") if c in web.columns])
@@ -290,7 +283,7 @@ def _objects(web, level, column, classification, outlines, kec: Classified | Non
             found["kecamatan"] = (f, a)
     colors: dict[str, str] = {}
     if table is not None:
-        obj, colors = _pocket_object(web)
+        obj, colors = pocket_outlines(web, web_union)
         if len(obj):
             objects["kantong"] = obj
     return objects, found, colors
@@ -325,17 +318,6 @@ def _add_kecamatan_choropleth(m, topology, fields, kec: Classified, lang) -> str
     )
 
 
-def _pocket_table(pockets: pd.DataFrame) -> pd.DataFrame:
-    """``kode_desa``, ``jenis_kantong`` (and ``id_kantong``) of each desa, one row per desa."""
-    pockets = getattr(pockets, "desa", pockets)  # a povmap.pockets.Pockets result, or its layer
-    cols = [c for c in ("kode_desa", "jenis_kantong", "id_kantong") if c in pockets.columns]
-    if "jenis_kantong" not in cols or "kode_desa" not in cols:
-        from .._errors import PovmapInputError
-
-        raise PovmapInputError.from_catalogue("interactive.pockets_must_columns_kode")
-    return pd.DataFrame(pockets[cols]).drop_duplicates("kode_desa")
-
-
 def web_union(geoms: np.ndarray) -> shapely.Geometry:
     """The union of polygons of the web coverage: the fast coverage union, or the exact union
     where they do not form a valid coverage.
@@ -351,33 +333,6 @@ def web_union(geoms: np.ndarray) -> shapely.Geometry:
         return shapely.union_all(geoms)
 
 
-def _pocket_object(
-    web: gpd.GeoDataFrame, union=web_union
-) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
-    """One outline per pocket (its desa dissolved with ``union``: the fast coverage union on
-    the cleaned web coverage, :func:`shapely.union_all` on raw boundaries) with category index
-    ``k``, and the colour of each category (``k`` indexes them).
-
-    Not clickable: a click on a pocket desa reaches the desa layer, whose popup has it all.
-    """
-    colors = pocket_categories(web["jenis_kantong"].tolist())
-    inside = web[web["jenis_kantong"].isin(colors)]
-    ids = inside["id_kantong"] if "id_kantong" in inside else pd.Series(None, index=inside.index)
-    # A desa without a pocket id (an outlier) is outlined on its own.
-    group = inside["jenis_kantong"].astype(str) + ids.map(lambda v: f"|id:{v}").where(
-        ids.notna(), "|desa:" + inside["kode_desa"].astype(str)
-    )
-    parts = [
-        (g["jenis_kantong"].iloc[0], union(g.geometry.values))
-        for _, g in inside.groupby(group, sort=True)
-    ]
-    cats = list(colors)
-    obj = gpd.GeoDataFrame(
-        {"k": [cats.index(c) for c, _ in parts]}, geometry=[p for _, p in parts], crs=web.crs
-    )
-    return obj, colors
-
-
 def _add_pockets(m, topology, colors: dict[str, str], lang: str) -> str:
     name = label("pockets_layer", lang)
     # One entry in the layer control: the white casing and the coloured outline over it.
@@ -386,17 +341,7 @@ def _add_pockets(m, topology, colors: dict[str, str], lang: str) -> str:
         TopoGeoJson(
             topology, "kantong", style=style, name=name, control=False, interactive=False
         ).add_to(group)
-    return section_html(
-        name,
-        name,
-        [
-            (
-                outline_swatch(c, POCKET_WEIGHT, POCKET_DASH.get(v), casing=POCKET_CASING),
-                category_label(v, lang),
-            )
-            for v, c in colors.items()
-        ],
-    )
+    return pocket_section(name, colors, lang)
 
 
 def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:

@@ -27,6 +27,23 @@ topology preservation, a few seconds for the whole country) rather than as a cle
 (``coverage_clean`` 228 s; ``coverage_simplify`` of the raw layer 119 s, then an error; both per
 kabupaten 290 s): at the zoom levels where desa appear (one pixel is about 150 m at zoom 10) the
 slivers this leaves between neighbours are under a pixel wide.
+
+**Poverty pockets** (``pockets``) are drawn as on a province map (:mod:`.pocket_outlines`: one
+outline per pocket, its category's colour over a white casing, the same legend section, taking
+no clicks). A pocket is found over the whole layer, so its desa may lie in several kabupaten
+chunks. Each pocket's outline (the union of its simplified desa, gaps narrower than 100 m
+closed) is stored whole in the pocket chunk ``p<i>`` of every kabupaten holding one of its
+desa, numbered; from :data:`DESA_MIN_ZOOM` the page draws each pocket of the shown chunks once
+(by its number), so a pocket is outlined whole whichever of its kabupaten is loaded, and
+exactly once when several are. The other way, outlining each desa's edges that face no desa of
+its pocket, was not taken: the desa are simplified one by one, so two neighbours' edges do not
+coincide and their shared edge cannot be told from an outer one, and a dashed outline cut in
+pieces restarts its dashes at every piece. Storing whole outlines costs only the duplicates of
+the pockets across a border: on Kalimantan Selatan forced national with 205 pockets (two of
+them across 3 and 5 kabupaten), 34 % of the pocket vertices stored, the pocket chunks 60 KB
+and the coarse outlines 25 KB of a 0.94 MB page. Below :data:`DESA_MIN_ZOOM` all outlines,
+simplified like the kabupaten (500 m), show where the pockets are, and each kabupaten's popup
+counts its pockets, desa in pockets and poor desa among better-off ones.
 """
 
 from __future__ import annotations
@@ -35,6 +52,7 @@ import base64
 import gzip
 import json
 import math
+from functools import partial
 
 import folium
 import geopandas as gpd
@@ -54,6 +72,7 @@ from ..i18n import label
 from ..metrics import aggregate_values
 from .controls import add_basemaps
 from .inert import InertMacroElement
+from .layers import POCKET_CASING, POCKET_DASH, POCKET_WEIGHT
 from .legend import (
     MapDecorations,
     coverage_note,
@@ -64,6 +83,7 @@ from .legend import (
     outline_swatch,
     section_html,
 )
+from .pocket_outlines import POCKET_CLOSE_M, closed_union, pocket_outlines, pocket_section
 from .search import SEARCH_JS, SEARCH_OPTIONS, search_keys, search_rules
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
 from .topo import script_json
@@ -294,6 +314,7 @@ def national_choropleth(
     drawn: Classified,
     *,
     kecamatan: gpd.GeoDataFrame | None = None,
+    pockets: pd.DataFrame | None = None,
     title: str | None = None,
     source: str | None = None,
     vintage: str | None = None,
@@ -312,6 +333,12 @@ def national_choropleth(
     kecamatan
         The kecamatan layer of the same desa (:func:`povmap.aggregate`), if at hand: the
         kabupaten outlines are dissolved from it (faster than from the desa).
+    pockets
+        Per-desa poverty pockets, ``kode_desa``, ``jenis_kantong`` and ``id_kantong``
+        (:func:`povmap.render.pocket_outlines.pocket_table`): each desa's popup says its pocket,
+        each pocket is outlined (:func:`_pocket_chunks`), coarsely at the opening view and
+        along its desa from :data:`DESA_MIN_ZOOM`, and each kabupaten's popup counts its
+        pockets (:func:`_kabupaten_pockets`).
     title, source, vintage, suppressed, lang, tiles
         As in :func:`povmap.choropleth`.
     tolerance
@@ -330,6 +357,10 @@ def national_choropleth(
     """
     gdf, classification, column = drawn.gdf, drawn.classification, drawn.column
     gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if pockets is not None:
+        # Every desa's popup says its pocket status: one popup, numbers and pocket together.
+        own = gdf.drop(columns=[c for c in pockets.columns if c != "kode_desa"], errors="ignore")
+        gdf = own.merge(pockets, on="kode_desa", how="left")
     with step("progress.national_simplify"):
         web = gdf.set_geometry(simplify_fast(np.asarray(gdf.geometry.values), tolerance))
         kab = _kabupaten(web, drawn, kecamatan)
@@ -338,9 +369,12 @@ def national_choropleth(
     fields, aliases, props = tooltip_frame(web, tooltip_rows("desa", column), lang, classification)
     short = short_fields((fields, aliases), lang)
     props["k"] = web["kelas"].to_numpy().astype(int)
-    kab_fields, kab_aliases, kab_props = tooltip_frame(
-        kab.gdf, _kabupaten_rows(column), lang, kab.classification
-    )
+    kab_rows, kab_gdf = _kabupaten_rows(column), kab.gdf
+    if pockets is not None:
+        # Where the pockets are, in numbers, in each kabupaten's popup at the opening view.
+        kab_rows += KABUPATEN_POCKET_ROWS
+        kab_gdf = kab_gdf.join(_kabupaten_pockets(web), on="kode_kabupaten")
+    kab_fields, kab_aliases, kab_props = tooltip_frame(kab_gdf, kab_rows, lang, kab.classification)
     kab_props["k"] = kab.gdf["kelas"].to_numpy().astype(int)
 
     order = np.argsort(web["kode_kabupaten"].to_numpy(), kind="stable")
@@ -356,6 +390,10 @@ def national_choropleth(
     chunks["search"] = _search_index(web, chunk_of, position)
     if kecamatan is not None and "kode_kabupaten" in kecamatan:
         chunks.update(_outline_chunks(kecamatan, boxes, tolerance))
+    pocket_meta: dict | None = None
+    pocket_colors: dict[str, str] = {}
+    if pockets is not None:
+        pocket_meta, pocket_colors = _pocket_chunks(web, chunk_of, boxes, chunks)
 
     desa_name = label("desa_layer", lang)
     kab_name = label("kabupaten_layer", lang)
@@ -373,6 +411,7 @@ def national_choropleth(
             kab_aliases,
             kab_fields[:3] + short_fields((kab_fields, kab_aliases), lang),
         ),
+        "pockets": pocket_meta,
     }
     data = NationalData(meta, chunks)
 
@@ -382,6 +421,9 @@ def national_choropleth(
     NationalLayer(data, "kab", kab_name).add_to(m)
     NationalLayer(data, "desa", desa_name).add_to(m)
     NationalLayer(data, "prov", label("provinsi_outline", lang)).add_to(m)
+    pockets_name = label("pockets_layer", lang)
+    if pocket_meta is not None:
+        NationalLayer(data, "pockets", pockets_name).add_to(m)
     sections = [
         section_html(
             kab_name,
@@ -414,6 +456,8 @@ def national_choropleth(
             [(outline_swatch("#222222", 1.6, None), label("provinsi_outline", lang))],
         ),
     ]
+    if pocket_meta is not None:
+        sections.append(pocket_section(pockets_name, pocket_colors, lang))
     MapDecorations(
         title or default_title(gdf, vintage, lang),
         [],
@@ -480,6 +524,54 @@ def _outline_chunks(
     return chunks
 
 
+def _pocket_chunks(
+    web: gpd.GeoDataFrame, chunk_of: np.ndarray, boxes: list[list], chunks: dict[str, bytes]
+) -> tuple[dict | None, dict[str, str]]:
+    """Add the pocket outlines to ``chunks``; return their part of the page's layout (None
+    when no desa is in a pocket) and the colour of each pocket category.
+
+    Each pocket (:func:`povmap.render.pocket_outlines.pocket_outlines`, its simplified desa
+    closed by :data:`POCKET_CLOSE_M`) is stored whole, numbered ``n``, in the pocket chunk
+    (``p<i>``) of every desa chunk holding one of its desa; the page draws a pocket once while
+    any of those chunks is shown. All of them, simplified to :data:`KABUPATEN_TOLERANCE_M`, also
+    form the ``pockets`` chunk drawn below :data:`DESA_MIN_ZOOM`.
+    """
+    close = partial(closed_union, distance=POCKET_CLOSE_M / METRES_PER_DEGREE)
+    outlines, colors = pocket_outlines(web, close)
+    if not len(outlines):
+        return None, colors
+    geoms = np.asarray(outlines.geometry.values)
+    kinds = outlines["k"].to_numpy()
+    # The pockets each chunk's pocket desa lie in: a desa's inner point is inside its pocket's
+    # outline (a union of the same polygons, closed: never smaller).
+    category = {c: i for i, c in enumerate(colors)}
+    inside = np.flatnonzero(web["jenis_kantong"].isin(colors).to_numpy())
+    points = shapely.point_on_surface(np.asarray(web.geometry.values)[inside])
+    at, pocket = shapely.STRtree(geoms).query(points, predicate="intersects")
+    own = kinds[pocket] == web["jenis_kantong"].iloc[inside[at]].map(category).to_numpy()
+    pairs = pd.DataFrame({"chunk": chunk_of[inside[at[own]]], "pocket": pocket[own]})
+    keys: list[str | None] = [None] * len(boxes)
+    for i, group in pairs.drop_duplicates().groupby("chunk", sort=True):
+        n = np.sort(group["pocket"].to_numpy())
+        keys[i] = f"p{i}"
+        chunks[keys[i]] = encode_chunk(
+            geoms[n], {"n": n.tolist(), "k": kinds[n].tolist()}, (boxes[i][1], boxes[i][2])
+        )
+    x0, y0 = (float(v) for v in shapely.total_bounds(geoms)[:2])
+    chunks["pockets"] = encode_chunk(
+        simplify_fast(geoms, KABUPATEN_TOLERANCE_M), {"k": kinds.tolist()}, (x0, y0)
+    )
+    layout = {
+        "chunks": keys,
+        "origin": [x0, y0],
+        "colors": list(colors.values()),
+        "dash": [POCKET_DASH.get(c) for c in colors],
+        "weight": POCKET_WEIGHT,
+        "casing": POCKET_CASING,
+    }
+    return layout, colors
+
+
 def _search_index(web: gpd.GeoDataFrame, chunk_of: np.ndarray, position: np.ndarray) -> bytes:
     """The search box's list, gzip-compressed JSON: each desa's title ("Desa, Kecamatan,
     Kabupaten", raw text: the page writes it with textContent), its search key
@@ -528,6 +620,35 @@ def _kabupaten_rows(column: str) -> tuple[tuple[str, str], ...]:
         ("kode_kabupaten", "text"),
         *(r for r in rows if r[0] not in ("nama_kecamatan", "kode_kecamatan")),
     )
+
+
+#: Tooltip rows of a kabupaten's pockets (:func:`_kabupaten_pockets`).
+KABUPATEN_POCKET_ROWS = (
+    ("jumlah_kantong", "int"),
+    ("jumlah_desa_kantong", "int"),
+    ("jumlah_pencilan_tinggi", "int"),
+)
+
+
+def _kabupaten_pockets(web: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Per ``kode_kabupaten``: the poverty pockets with a desa in it (``jumlah_kantong``; a
+    pocket across a border counts in both kabupaten), its desa in them
+    (``jumlah_desa_kantong``) and its poor desa among better-off ones
+    (``jumlah_pencilan_tinggi``); 0 where there is none."""
+    kind = web["jenis_kantong"].astype("string")
+    pocket = kind == "kantong"  # the types of povmap.pockets.JENIS
+    by = web["kode_kabupaten"]
+    ids = web["id_kantong"] if "id_kantong" in web else pd.Series(pd.NA, index=web.index)
+    # A pocket desa without an id is a pocket of its own (as it is outlined).
+    ids = ids.astype("string").fillna("desa:" + web["kode_desa"].astype(str))
+    out = pd.DataFrame(
+        {
+            "jumlah_kantong": ids[pocket].groupby(by[pocket]).nunique(),
+            "jumlah_desa_kantong": pocket.groupby(by).sum(),
+            "jumlah_pencilan_tinggi": (kind == "pencilan_tinggi").groupby(by).sum(),
+        }
+    )
+    return out.fillna(0).astype(int)
 
 
 def _kabupaten(
@@ -662,11 +783,56 @@ function(map, meta) {
     var kab = polygonGroup(meta.kab, 0.8, 0.6);
     var desa = L.layerGroup();
     var prov = L.geoJson(null);
-    var chunks = meta.chunks.map(function(c) {
+    // Pocket outlines: every white casing under every coloured line, as on a province map.
+    var casings = L.layerGroup(), lines = L.layerGroup();
+    var pockets = L.layerGroup([casings, lines]);
+    var pk = meta.pockets, coarse = null, drawnPockets = {};
+    var chunks = meta.chunks.map(function(c, i) {
         return {key: c[0], bounds: L.latLngBounds([c[2], c[1]], [c[4], c[3]]), count: c[5],
-                outline: c[7] || null,
-                layer: null, items: null, loading: false, waiting: [], used: 0};
+                outline: c[7] || null, pocketKey: pk ? pk.chunks[i] : null,
+                layer: null, items: null, pockets: null, loading: false, waiting: [], used: 0};
     });
+    if (pk) {
+        unpack('pockets').then(function(buf) {
+            coarse = decode(buf, pk.origin);
+            update();
+        });
+    }
+    function pocketLines(it) {
+        var k = it.properties.k, common = {renderer: renderer, interactive: false, fill: false,
+                                           opacity: 1, lineJoin: 'round'};
+        return [L.polygon(it.latlngs, L.extend({color: '#ffffff', weight: pk.weight + pk.casing},
+                                              common)),
+                L.polygon(it.latlngs, L.extend({color: pk.colors[k], weight: pk.weight,
+                                                dashArray: pk.dash[k]}, common))];
+    }
+    // The pockets wanted now: all, coarse, below the desa zoom; from it, each pocket of a shown
+    // chunk once (a pocket across two kabupaten is stored whole in both chunks).
+    function syncPockets(deep) {
+        if (!pk) { return; }
+        var want = {};
+        if (!deep && coarse) {
+            coarse.forEach(function(it, n) { want['c' + n] = it; });
+        }
+        chunks.forEach(function(c) {
+            if (deep && c.pockets && desa.hasLayer(c.layer)) {
+                c.pockets.forEach(function(it) { want['d' + it.properties.n] = it; });
+            }
+        });
+        Object.keys(drawnPockets).forEach(function(key) {
+            if (want[key]) { return; }
+            casings.removeLayer(drawnPockets[key][0]);
+            lines.removeLayer(drawnPockets[key][1]);
+            delete drawnPockets[key];
+        });
+        Object.keys(want).forEach(function(key) {
+            if (drawnPockets[key] || !want[key].latlngs.length) { return; }
+            var pair = pocketLines(want[key]);
+            casings.addLayer(pair[0]);
+            lines.addLayer(pair[1]);
+            drawnPockets[key] = pair;
+        });
+    }
     unpack('kab').then(function(buf) {
         fill(kab, decode(buf, meta.origin.kab), true);
         update();
@@ -683,10 +849,12 @@ function(map, meta) {
         if (then) { c.waiting.push(then); }
         if (c.loading) { return; }
         c.loading = true;
-        Promise.all([unpack(c.key), c.outline ? unpack(c.outline) : null]).then(function(bufs) {
+        Promise.all([unpack(c.key), c.outline ? unpack(c.outline) : null,
+                     c.pocketKey ? unpack(c.pocketKey) : null]).then(function(bufs) {
             var layer = polygonGroup(meta.desa, 0.8, 0.4);
             var origin = [c.bounds.getWest(), c.bounds.getSouth()];
             c.items = fill(layer, decode(bufs[0], origin), true);
+            c.pockets = bufs[2] ? decode(bufs[2], origin) : null;
             // The kecamatan boundaries over the desa (drawn after them), taking no clicks.
             if (bufs[1]) {
                 decode(bufs[1], origin).forEach(function(it) {
@@ -768,12 +936,18 @@ function(map, meta) {
         kept.filter(function(c) { return !desa.hasLayer(c.layer); })
             .sort(function(a, b) { return a.used - b.used; })
             .slice(0, Math.max(0, kept.length - meta.maxDecoded))
-            .forEach(function(c) { c.layer = null; c.items = null; });
+            .forEach(function(c) { c.layer = null; c.items = null; c.pockets = null; });
         desa.eachLayer(function(l) { l.bringToFront(); });
         if (map.hasLayer(prov)) { prov.bringToFront(); }
+        syncPockets(deep);
+        if (map.hasLayer(pockets)) {
+            casings.eachLayer(function(l) { l.bringToFront(); });
+            lines.eachLayer(function(l) { l.bringToFront(); });
+        }
     }
     map.on('zoomend moveend overlayadd overlayremove', update);
-    return {layers: {kab: kab, desa: desa, prov: prov}, chunks: chunks, meta: meta,
+    return {layers: {kab: kab, desa: desa, prov: prov, pockets: pockets}, chunks: chunks,
+            meta: meta, pocketLines: lines,
             update: update, searchSource: searchSource, locate: locate};
 }
 """

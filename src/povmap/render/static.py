@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import shapely
 
 # Figures are made with matplotlib.figure.Figure, not pyplot: no backend is chosen and no global
 # figure registry is touched, so povmap neither needs a display nor changes the user's settings
@@ -35,9 +33,10 @@ from .._io import atomic_path
 from ..classify import Classification, Classified, classified
 from ..i18n import check_lang, label
 from ..simplify import utm_crs
-from .interactive import _pocket_object, _pocket_table, suppressed_in
+from .interactive import suppressed_in
 from .layers import POCKET_CASING, POCKET_DASH, POCKET_WEIGHT, category_label, label_points
 from .legend import coverage_note, default_title, footer_lines, graduated_items, legend_heading
+from .pocket_outlines import closed_union, pocket_outlines, pocket_table
 
 FORMATS = (".png", ".pdf")
 #: Text properties of every text from data or options (names, title, source, vintage): drawn as
@@ -50,9 +49,6 @@ HALO_WIDTH = 2.5
 #: text with path effects into outlines, so the name itself is drawn without any and stays text
 #: in a PDF: a planner can search the atlas for a desa.
 HALO = (patheffects.Stroke(linewidth=HALO_WIDTH, foreground="white"),)
-#: Gaps between neighbouring desa narrower than twice this (metres) are closed in the pocket
-#: outlines of static maps (:func:`_close_union`).
-POCKET_CLOSE_M = 50.0
 #: ``gid`` of the place-name texts (kecamatan and desa), as tests and callers find them.
 LABEL_GID = "povmap-label"
 #: ``gid`` of the white halo drawn beneath each place name (a stroke-only copy of it).
@@ -360,9 +356,9 @@ def place_labels(
 def _draw_pockets(ax, layer: gpd.GeoDataFrame, pockets: object, lang: str) -> list[Artist]:
     """Pocket outlines over a white casing, in the colours and dashes of the HTML map; returns
     their legend entries (a heading, then one line per pocket type present)."""
-    table = _pocket_table(pockets)
+    table = pocket_table(pockets)
     desa = layer.drop(columns=[c for c in ("jenis_kantong", "id_kantong") if c in layer.columns])
-    outlines, colors = _pocket_object(desa.merge(table, on="kode_desa", how="left"), _close_union)
+    outlines, colors = pocket_outlines(desa.merge(table, on="kode_desa", how="left"), closed_union)
     if not len(outlines):
         return []
     width = POCKET_WEIGHT * 0.6  # pixels on the screen -> points on the page
@@ -382,21 +378,6 @@ def _draw_pockets(ax, layer: gpd.GeoDataFrame, pockets: object, lang: str) -> li
         text = "\n".join(textwrap.wrap(category_label(kind, lang), 30))
         handles.append(Line2D([], [], color=color, linewidth=width, linestyle=style, label=text))
     return handles
-
-
-def _close_union(geoms: np.ndarray) -> object:
-    """The union of raw desa polygons without the slits between neighbours.
-
-    Boundary files are no clean coverage: neighbours leave gaps a few metres wide, which a plain
-    union keeps as slivers, drawn as lines across the pocket. Closing (grow, then shrink, by
-    :data:`POCKET_CLOSE_M` metres, mitred so that corners stay sharp) removes them.
-    """
-    union = shapely.union_all(geoms)
-    return shapely.buffer(
-        shapely.buffer(union, POCKET_CLOSE_M, join_style="mitre"),
-        -POCKET_CLOSE_M,
-        join_style="mitre",
-    )
 
 
 def _furnish(
