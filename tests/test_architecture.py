@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_progress",
             "_cache",
             "_distinct",
+            "_parallel",
         },
     ),
     ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers", "scale"}),

@@ -37,6 +37,7 @@ from . import _cache
 from ._errors import PovmapInputError, Text, reason
 from ._io import input_files
 from ._messages import message
+from ._parallel import map_chunks
 from ._progress import step
 from .codes import DOTTED_LENGTH, LEVELS, code_level, normalize_code, normalize_codes
 from .i18n import format_number, number_text
@@ -1148,13 +1149,12 @@ def _repair(
     geoms = gdf.geometry.values
     empty = geoms.isna() | geoms.is_empty
     invalid = (
-        ~geoms.is_valid & ~empty if known is None else gdf[code].isin(known).to_numpy() & ~empty
+        ~_is_valid(np.asarray(geoms)) & ~empty
+        if known is None
+        else gdf[code].isin(known).to_numpy() & ~empty
     )
     if invalid.any():
-        # "structure" keeps polygons polygonal (no stray lines from a self-touching ring).
-        fixed = shapely.make_valid(
-            np.asarray(geoms[invalid]), method="structure", keep_collapsed=False
-        )
+        fixed = _make_valid(np.asarray(geoms[invalid]))
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = fixed
     # A polygon of no area (all its points on a line) has nothing to draw once repaired.
@@ -1246,15 +1246,9 @@ def dissolve(
 def _outlines(unions: np.ndarray, crs) -> np.ndarray:
     """Outlines from unions in :data:`EQUAL_AREA`: sliver holes dropped, brought to ``crs``."""
     outline = gpd.GeoSeries(_drop_sliver_holes(unions, EQUAL_AREA), crs=EQUAL_AREA)
-    geoms = np.asarray(outline.to_crs(crs).values)
-    # Projected back, two nearly touching rings of an outline may cross by a hair: repaired
-    # ("structure" keeps it polygonal), so that every outline written is valid.
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
-    if invalid.any():
-        geoms[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
-    return geoms
+    # Projected back, two nearly touching rings of an outline may cross by a hair: repaired,
+    # so that every outline written is valid.
+    return _valid(np.asarray(outline.to_crs(crs).values))
 
 
 def _equal_area(geometry: gpd.GeoSeries) -> np.ndarray:
@@ -1266,13 +1260,30 @@ def _equal_area(geometry: gpd.GeoSeries) -> np.ndarray:
     (an overlap of 3.3 times its own area with a neighbour, or none), so it is repaired
     (``make_valid``, method ``"structure"``: polygonal, the hair crossing undone).
     """
-    geoms = np.asarray(geometry.to_crs(EQUAL_AREA).values)
-    invalid = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    return _valid(np.asarray(geometry.to_crs(EQUAL_AREA).values))
+
+
+def _is_valid(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.is_valid`` on all cores (:mod:`povmap._parallel`; cost: the vertices)."""
+    return map_chunks(shapely.is_valid, (geoms,), weights=shapely.get_num_coordinates(geoms))
+
+
+def _make_valid(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.make_valid`` on all cores; "structure" keeps polygons polygonal (no stray lines
+    from a self-touching ring, no collapsed parts)."""
+    return map_chunks(
+        functools.partial(shapely.make_valid, method="structure", keep_collapsed=False),
+        (geoms,),
+        weights=shapely.get_num_coordinates(geoms),
+    )
+
+
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """``geoms`` with the invalid ones repaired (:func:`_make_valid`); missing ones stay so."""
+    invalid = ~_is_valid(geoms) & ~shapely.is_missing(geoms)
     if invalid.any():
         geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(
-            geoms[invalid], method="structure", keep_collapsed=False
-        )
+        geoms[invalid] = _make_valid(geoms[invalid])
     return geoms
 
 
@@ -1291,7 +1302,14 @@ def _unions(geoms: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     merged = shapely.multipolygons(
         parts[keep], indices=group[row[keep]], out=np.full(n, None, dtype=object)
     )
-    return shapely.buffer(merged, 0)
+    # On all cores, balanced by vertices: a few kecamatan (and every kabupaten) are far larger
+    # than the rest, and a chunk of them alone would keep one core busy while the other waits.
+    return map_chunks(_buffer0, (merged,), weights=shapely.get_num_coordinates(merged))
+
+
+def _buffer0(geoms: np.ndarray) -> np.ndarray:
+    """GEOS's zero-width buffer: the union of each (overlapping) MultiPolygon's parts."""
+    return shapely.buffer(geoms, 0)
 
 
 def _drop_sliver_holes(geoms: np.ndarray, crs) -> np.ndarray:
@@ -1535,17 +1553,25 @@ def _shared_areas(
     shared = np.zeros(len(left))
     todo = np.arange(len(left)) if exact is None else exact
     with step("progress.overlaps", total=len(todo)) as advance:
-        # In chunks: a bar can move, and a robustness failure of GEOS on nearly coincident edges
-        # is settled on a 1 m grid for its chunk only, not by redoing every pair.
-        for start in range(0, len(todo), _PAIRS):
-            chunk = todo[start : start + _PAIRS]
-            a, b = geoms[left[chunk]], geoms[right[chunk]]
-            try:
-                shared[chunk] = shapely.area(shapely.intersection(a, b))
-            except shapely.errors.GEOSException:
-                shared[chunk] = shapely.area(shapely.intersection(a, b, grid_size=1.0))
-            advance(len(chunk))
+        # In chunks of _PAIRS, on all cores: a bar can move (advanced from this thread as each
+        # chunk is done), and a robustness failure of GEOS on nearly coincident edges is settled
+        # on a 1 m grid for its chunk only, not by redoing every pair.
+        shared[todo] = map_chunks(
+            _intersection_areas,
+            (geoms[left[todo]], geoms[right[todo]]),
+            size=_PAIRS,
+            done=advance,
+        )
     return np.nan_to_num(shared)
+
+
+def _intersection_areas(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Area of the intersection of each pair ``(a[i], b[i])``; on a 1 m grid when GEOS fails
+    on any pair (nearly coincident edges)."""
+    try:
+        return shapely.area(shapely.intersection(a, b))
+    except shapely.errors.GEOSException:
+        return shapely.area(shapely.intersection(a, b, grid_size=1.0))
 
 
 def _overlap_notes(
