@@ -29,9 +29,13 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 #: Environment variable naming the cache folder, or ``off``.
 CACHE_ENV = "POVMAP_CACHE_DIR"
@@ -51,7 +55,9 @@ def cache_dir() -> Path | None:
     return Path(platformdirs.user_cache_dir("povmap", appauthor=False))
 
 
-def key(files: list[Path], parameters: dict, code: list[str]) -> str | None:
+def key(
+    files: list[Path], parameters: dict, code: list[str], data: list[bytes] | None = None
+) -> str | None:
     """The key of an entry: a hex SHA-256 of the files' bytes, ``parameters`` and ``code``.
 
     Parameters
@@ -64,6 +70,10 @@ def key(files: list[Path], parameters: dict, code: list[str]) -> str | None:
     code
         Paths of the modules whose source computes the entry (hashed too, so that an edited
         development tree never reads an entry its old code wrote).
+    data
+        What the entry is computed from when it is not a file (e.g. the WKB of a layer's
+        geometries, :func:`geometry_data`): hashed in place of ``files``, which may then be
+        empty.
 
     Returns
     -------
@@ -75,11 +85,13 @@ def key(files: list[Path], parameters: dict, code: list[str]) -> str | None:
 
     from ._version import __version__
 
-    if not files:
+    if not files and data is None:
         return None
     digest = hashlib.sha256()
     versions = [FORMAT, __version__, shapely.geos_version_string, pyproj.proj_version_str]
     digest.update(json.dumps([versions, parameters], sort_keys=True, default=str).encode())
+    for blob in data or []:
+        digest.update(len(blob).to_bytes(8, "little") + blob)
     try:
         for path in [*sorted(files), *map(Path, code)]:
             if not path.is_file():
@@ -166,3 +178,36 @@ def unpack_wkb(arrays: dict[str, np.ndarray], name: str = "wkb") -> np.ndarray:
     starts = np.r_[0, ends[:-1]]
     blobs = np.array([data[a:b] or None for a, b in zip(starts, ends, strict=True)], dtype=object)
     return shapely.from_wkb(blobs)
+
+
+def geometry_data(geoms: np.ndarray, crs: object) -> list[bytes]:
+    """The ``data`` of :func:`key` for a geometry array: its CRS (WKT) and its WKB (in order;
+    a missing geometry is no bytes), so that another shape, order or CRS is another key."""
+    packed = pack_wkb(np.asarray(geoms, dtype=object))
+    wkt = crs.to_wkt() if hasattr(crs, "to_wkt") else str(crs)
+    return [wkt.encode(), packed["wkb"].tobytes(), packed["wkb_ends"].tobytes()]
+
+
+def computed(
+    key: str | None,
+    compute: Callable[[], T],
+    pack: Callable[[T], dict[str, np.ndarray]],
+    unpack: Callable[[dict[str, np.ndarray]], T],
+) -> T:
+    """The value of entry ``key`` (``unpack`` of its arrays) when the cache holds one, else
+    ``compute()``, stored under ``key`` as ``pack`` gives it (None: computed, not stored).
+
+    ``unpack`` raises ``KeyError`` or ``ValueError`` for an entry that cannot be what
+    ``compute`` gives (damaged, or not of these inputs: names or lengths differ): it is then
+    computed again.
+    """
+    entry = load(key) if key else None
+    if entry is not None:
+        try:
+            return unpack(entry)
+        except (KeyError, ValueError, TypeError):
+            pass
+    value = compute()
+    if key:
+        store(key, pack(value))
+    return value

@@ -20,6 +20,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
+from . import _cache
 from ._errors import PovmapInputError
 
 #: Defaults measured on Kalimantan Selatan (2,008 desa): a valid coverage with no gaps.
@@ -111,11 +112,7 @@ def clean_coverage(
     -------
     A copy of ``gdf`` in ``crs`` whose polygons share identical edges and do not overlap.
     """
-    if gdf.crs is None:
-        raise PovmapInputError.from_catalogue("simplify.boundary_layer_no_crs")
-    if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
-        bad = gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty][:5].tolist()
-        raise PovmapInputError.from_catalogue("simplify.boundary_layer_empty_geometries", bad=bad)
+    _check_layer(gdf)
     projected = gdf.to_crs(crs or utm_crs(gdf))
     geoms = shapely.make_valid(projected.geometry.values)
     # make_valid may turn a bow-tie into a collection with stray lines: keep the polygonal part.
@@ -137,6 +134,12 @@ def simplify_coverage(
 ) -> gpd.GeoDataFrame:
     """Clean, simplify as a coverage and round a polygon layer for web maps.
 
+    Cleaning takes most of a province map's time and depends only on the layer's geometries
+    and these options: the simplified geometries are kept in povmap's cache
+    (:mod:`povmap._cache`) under a key of the geometries (WKB and CRS), the options and this
+    code, so a layer simplified again (a second map of the same file) takes them from there.
+    Another geometry, order, CRS or option is another key.
+
     Parameters
     ----------
     gdf
@@ -151,7 +154,46 @@ def simplify_coverage(
     Returns
     -------
     A copy of ``gdf`` in EPSG:4326 whose polygons still tile without gaps or overlaps.
+
+    Raises
+    ------
+    PovmapInputError
+        The layer has no CRS, or a missing or empty geometry.
     """
+    _check_layer(gdf)
+    work = crs or utm_crs(gdf)
+    geoms = np.asarray(gdf.geometry.values)
+    options = [float(tolerance), int(decimals), float(snapping_distance), float(gap_width)]
+    key = _cache.key(
+        [],
+        {"simplify_coverage": [*options, work.to_wkt()]},
+        [__file__, _cache.__file__],
+        _cache.geometry_data(geoms, gdf.crs),
+    )
+
+    def unpack(entry: dict[str, np.ndarray]) -> np.ndarray:
+        if len(entry["wkb_ends"]) != len(geoms):
+            raise ValueError("another layer's entry")
+        return _cache.unpack_wkb(entry)
+
+    simplified = _cache.computed(
+        key,
+        lambda: _simplified(gdf, tolerance, decimals, snapping_distance, gap_width, work),
+        _cache.pack_wkb,
+        unpack,
+    )
+    return gdf.set_geometry(simplified, crs=4326)
+
+
+def _simplified(
+    gdf: gpd.GeoDataFrame,
+    tolerance: float,
+    decimals: int,
+    snapping_distance: float,
+    gap_width: float,
+    crs: CRS,
+) -> np.ndarray:
+    """The geometries of :func:`simplify_coverage` (EPSG:4326), computed."""
     cleaned = clean_coverage(gdf, snapping_distance=snapping_distance, gap_width=gap_width, crs=crs)
     geoms = cleaned.geometry.values
     if tolerance > 0:
@@ -176,7 +218,7 @@ def simplify_coverage(
         rounded[lost] = shapely.set_precision(
             np.array([_polygonal(g) for g in own], dtype=object), grid
         )
-    return out.set_geometry(rounded)
+    return rounded
 
 
 def check_coverage(gdf: gpd.GeoDataFrame) -> CoverageCheck:
@@ -190,6 +232,15 @@ def check_coverage(gdf: gpd.GeoDataFrame) -> CoverageCheck:
         holes=len(rings),
         hole_area_m2=float(sum(shapely.Polygon(r).area for r in rings)),
     )
+
+
+def _check_layer(gdf: gpd.GeoDataFrame) -> None:
+    """Refuse a layer without CRS, or with a missing or empty geometry."""
+    if gdf.crs is None:
+        raise PovmapInputError.from_catalogue("simplify.boundary_layer_no_crs")
+    if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
+        bad = gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty][:5].tolist()
+        raise PovmapInputError.from_catalogue("simplify.boundary_layer_empty_geometries", bad=bad)
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .. import _cache
 from .._offline import OfflineMap
 from ..classify import DEFAULT_COLUMN, NO_DATA_CLASS, Classified, classify
 from ..i18n import check_lang, label
@@ -345,13 +346,38 @@ def _add_pockets(m, topology, colors: dict[str, str], lang: str) -> str:
 
 
 def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
-    """Union the (clean) desa coverage per kecamatan: outlines that match the desa exactly."""
+    """Union the (clean) desa coverage per kecamatan: outlines that match the desa exactly.
+
+    The unions come from povmap's cache when this coverage was dissolved by the same codes
+    before (keyed on its geometries and the codes, as
+    :func:`povmap.simplify.simplify_coverage`).
+    """
     key, name = f"kode_{level}", f"nama_{level}"
     groups = web.groupby(key, sort=True)
-    geoms = [web_union(g.geometry.values) for _, g in groups]
+    codes = list(groups.groups)
+    geoms = np.asarray(web.geometry.values)
+
+    def compute() -> np.ndarray:
+        members = groups.indices
+        return np.array([web_union(geoms[members[c]]) for c in codes], dtype=object)
+
+    def unpack(entry: dict[str, np.ndarray]) -> np.ndarray:
+        if len(entry["wkb_ends"]) != len(codes):
+            raise ValueError("another layer's entry")
+        return _cache.unpack_wkb(entry)
+
+    # Each row's group, numbered in the order of ``codes`` (-1: no code): the unions and their
+    # order depend on nothing else.
+    grouping = groups.ngroup().to_numpy(dtype=np.int64).tobytes()
+    cache_key = _cache.key(
+        [],
+        {"dissolve": level},
+        [__file__, _cache.__file__],
+        [*_cache.geometry_data(geoms, web.crs), grouping],
+    )
     return gpd.GeoDataFrame(
-        {key: list(groups.groups), name: groups[name].first().to_numpy()},
-        geometry=geoms,
+        {key: codes, name: groups[name].first().to_numpy()},
+        geometry=_cache.computed(cache_key, compute, _cache.pack_wkb, unpack),
         crs=web.crs,
     )
 

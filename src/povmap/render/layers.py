@@ -19,6 +19,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 from pyproj import CRS
 
+from .. import _cache
 from ..i18n import label
 from ..simplify import utm_crs
 from .inert import InertMacroElement, InertPopup, InertTooltip
@@ -361,14 +362,36 @@ def label_points(
     areas = gdf[keep]
     if not len(areas):
         return []
-    utm = areas.geometry.to_crs(crs or utm_crs(areas))
-    # A tolerance of 1/100 of the area's size: a precise enough circle at any scale.
-    tolerance = np.maximum(np.sqrt(utm.area.to_numpy()) / 100, 1.0)
-    lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
-    centres = gpd.GeoSeries(shapely.get_point(lines, 0), crs=utm.crs).to_crs(gdf.crs)
-    diameters = 2 * shapely.length(lines)
+    circles = _inscribed_circles(areas.geometry, crs or utm_crs(areas))
     points = [
-        (str(n), p.x, p.y, float(d))
-        for n, p, d in zip(areas[column], centres, diameters, strict=True)
+        (str(n), x, y, d) for n, (x, y, d) in zip(areas[column], circles.tolist(), strict=True)
     ]
     return sorted(points, key=lambda item: -item[3])
+
+
+def _inscribed_circles(geoms: gpd.GeoSeries, crs: CRS) -> np.ndarray:
+    """``x, y`` (in the CRS of ``geoms``) and diameter (m, in ``crs``) of each area's largest
+    inscribed circle, one row per area; from povmap's cache when these areas had them (keyed
+    on their geometries and ``crs``, as :func:`povmap.simplify.simplify_coverage`)."""
+
+    def compute() -> np.ndarray:
+        utm = geoms.to_crs(crs)
+        # A tolerance of 1/100 of the area's size: a precise enough circle at any scale.
+        tolerance = np.maximum(np.sqrt(utm.area.to_numpy()) / 100, 1.0)
+        lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
+        centres = gpd.GeoSeries(shapely.get_point(lines, 0), crs=crs).to_crs(geoms.crs)
+        return np.column_stack([centres.x, centres.y, 2 * shapely.length(lines)])
+
+    def unpack(entry: dict[str, np.ndarray]) -> np.ndarray:
+        circles = entry["circles"]
+        if circles.shape != (len(geoms), 3) or circles.dtype != np.float64:
+            raise ValueError("another layer's entry")
+        return circles
+
+    key = _cache.key(
+        [],
+        {"label_points": CRS.from_user_input(crs).to_wkt()},
+        [__file__, _cache.__file__],
+        _cache.geometry_data(geoms.values, geoms.crs),
+    )
+    return _cache.computed(key, compute, lambda c: {"circles": c}, unpack)
