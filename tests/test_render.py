@@ -267,3 +267,20 @@ def test_tooltip_columns_of_every_kind_on_kalsel():
             label(f"cara_padan:{v}", lang).removeprefix("cara_padan:")
             for v in ("kode", "nama", "mirip")
         }
+
+
+def test_pocket_types_of_a_table_never_become_script(hss):
+    # A pockets table from the Python API may name its own types. Their names went into the
+    # outline style's script as its "colours": "</script>" ended the script (and the page ran
+    # what followed), and a type such as "zona_merah" was stroked in no colour at all while the
+    # legend showed it in tab10 blue.
+    codes = hss.main["kode_desa"].tolist()
+    hostile = "</script><script>window.__pwned=1</script>"
+    pockets = pd.DataFrame(
+        {"kode_desa": codes[:3], "jenis_kantong": [hostile, "zona_merah", "kantong"]}
+    )
+    html = choropleth(hss.main, pockets=pockets, tiles=None).get_root().render()
+    assert hostile not in html
+    # The style's palette is the legend's: known types first, others sorted, in tab10 colours.
+    assert 'var pal = ["#7a0177", "#1f77b4", "#ff7f0e"];' in html
+    assert 'stroke="#ff7f0e" stroke-width="3"/>' in html and "Zona merah" in html

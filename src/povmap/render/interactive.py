@@ -338,7 +338,7 @@ def _add_pockets(m, topology, colors: dict[str, str], lang: str) -> str:
     name = label("pockets_layer", lang)
     # One entry in the layer control: the white casing and the coloured outline over it.
     group = folium.FeatureGroup(name=name).add_to(m)
-    for style in (pocket_casing_style(), pocket_style(list(colors))):
+    for style in (pocket_casing_style(), pocket_style(colors)):
         TopoGeoJson(
             topology, "kantong", style=style, name=name, control=False, interactive=False
         ).add_to(group)

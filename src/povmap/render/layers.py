@@ -148,13 +148,16 @@ def pocket_categories(values: list[str]) -> dict[str, str]:
     return {c: POCKET_COLORS.get(c) or next(spare, "#333333") for c in cats}
 
 
-def pocket_style(categories: list[str]) -> JsCode:
+def pocket_style(categories: dict[str, str]) -> JsCode:
     """Pocket outlines over the choropleth: coloured stroke by type ``k``, no fill.
 
     An outline keeps the choropleth colour readable underneath and looks the same in the legend
     (:func:`povmap.render.legend.outline_swatch`), unlike a translucent fill mixed with the class.
+    ``categories`` maps each type to its colour (:func:`pocket_categories`, whose order ``k``
+    follows); only those colours and the dashes reach the script, never a type's name (text
+    from a pockets table).
     """
-    colors = [POCKET_COLORS.get(c, c) for c in categories]
+    colors = list(categories.values())
     dashes = [POCKET_DASH.get(c) for c in categories]
     return JsCode(
         "function(f) { var pal = "
