@@ -163,6 +163,14 @@ def test_chunks_hold_every_position_once_and_balance_the_cost(weights):
         assert max(totals) <= 1.1 * np.sum(cost + 1) / 16 + cost.max()
         assert cost[chunks[0]].max() == cost.max()  # the costliest first
     assert [len(range(*c.indices(10))) for c in chunk_positions(10, 4, size=3)] == [3, 3, 3, 1]
+    # The caller's runs kept as they are, the costliest given out first.
+    costs = np.array([0, 0, 0, 5, 5, 5, 1, 1, 1, 9])
+    assert chunk_positions(10, 4, size=3, weights=costs) == [
+        slice(3, 6),
+        slice(9, 10),
+        slice(6, 9),
+        slice(0, 3),
+    ]
 
 
 def test_threads_from_the_environment(monkeypatch):

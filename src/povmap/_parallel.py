@@ -65,7 +65,7 @@ def chunk_positions(
         Number of chunks wanted (fewer when there are fewer items).
     size
         Items per chunk, in order (the last one shorter): chunks the caller needs as they are
-        (``parts`` is then ignored).
+        (``parts`` is then ignored); with ``weights``, the costliest chunk comes first.
     weights
         Cost of each item (e.g. its number of vertices): the chunks are of about equal total
         cost, the costliest items first (a single item costlier than a chunk's share is a
@@ -79,13 +79,21 @@ def chunk_positions(
     """
     if n == 0:
         return []
+    # Every item costs something (+1), also one of no vertices.
+    cost = None if weights is None else np.maximum(np.asarray(weights, dtype=float), 0.0) + 1.0
     if size is not None:
-        return [slice(start, min(start + size, n)) for start in range(0, n, size)]
+        runs: list[np.ndarray | slice] = [
+            slice(start, min(start + size, n)) for start in range(0, n, size)
+        ]
+        if cost is None:
+            return runs
+        # Costliest first: a thread left with the last chunk then waits the least.
+        totals = np.array([cost[run].sum() for run in runs])
+        return [runs[i] for i in np.argsort(-totals, kind="stable")]
     parts = max(1, min(parts, n))
-    if weights is None:
+    if cost is None:
         edges = np.linspace(0, n, parts + 1).round().astype(int)
         return [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True) if hi > lo]
-    cost = np.maximum(np.asarray(weights, dtype=float), 0.0) + 1.0  # every item costs something
     order = np.argsort(-cost, kind="stable")
     cumulative = np.cumsum(cost[order])
     edges = np.searchsorted(cumulative, cumulative[-1] * np.arange(1, parts) / parts, side="right")

@@ -1408,7 +1408,8 @@ def _duplicates_and_overlaps(
     geoms = projected
     groups = _groups(gdf, level)
     unions = None
-    areas = np.nan_to_num(shapely.area(geoms))
+    luas = shapely.area(geoms)  # m², NaN for a missing geometry
+    areas = np.nan_to_num(luas)
     bound: np.ndarray | None = None
     left, right = shapely.STRtree(geoms).query(geoms)  # pairs whose bounding boxes meet
     pair = left < right
@@ -1448,7 +1449,7 @@ def _duplicates_and_overlaps(
     if left_out and not keep_duplicates:
         kept = np.ones(len(gdf), dtype=bool)
         kept[left_out] = False
-        gdf, geoms = gdf[kept].reset_index(drop=True), geoms[kept]
+        gdf, geoms, luas = gdf[kept].reset_index(drop=True), geoms[kept], luas[kept]
         if unions is not None:
             # The kecamatan that lost a desa are united again without it.
             lost = np.unique(group[left_out])
@@ -1458,7 +1459,7 @@ def _duplicates_and_overlaps(
             unions = unions.copy()
             unions[lost] = again[lost]
     parents = groups[0] if groups else None
-    return _Checked(gdf, shapely.area(geoms) / 1e6, duplicates, overlaps, unions, parents)
+    return _Checked(gdf, luas / 1e6, duplicates, overlaps, unions, parents)
 
 
 def _cache_key(path: Path, options: dict) -> str | None:
@@ -1556,10 +1557,12 @@ def _shared_areas(
         # In chunks of _PAIRS, on all cores: a bar can move (advanced from this thread as each
         # chunk is done), and a robustness failure of GEOS on nearly coincident edges is settled
         # on a 1 m grid for its chunk only, not by redoing every pair.
+        vertices = shapely.get_num_coordinates(geoms)
         shared[todo] = map_chunks(
             _intersection_areas,
             (geoms[left[todo]], geoms[right[todo]]),
             size=_PAIRS,
+            weights=vertices[left[todo]] + vertices[right[todo]],
             done=advance,
         )
     return np.nan_to_num(shared)
