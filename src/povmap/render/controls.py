@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import folium
-import folium.plugins
 import geopandas as gpd
 from folium.elements import JSCSSMixin
-from folium.plugins import Search
 from folium.template import Template
 
 from .._errors import PovmapInputError
@@ -60,7 +58,62 @@ def add_basemaps(m: folium.Map, tiles: str | None, lang: str) -> None:
     )
 
 
-class PlaceSearch(Search, InertMacroElement):
+# The search box and the fullscreen button are the Leaflet plugins folium.plugins.Search and
+# Fullscreen load (vendored for offline pages, povmap._offline), drawn by povmap's own elements:
+# importing folium.plugins loads and compiles all of folium's ~40 plugins, about 0.15 s of CPU,
+# a twentieth of a province map (benchmarks/README.md).
+#: leaflet-search, as ``folium.plugins.Search`` loads it.
+SEARCH_LIBRARY_JS = [
+    (
+        "Leaflet.Search.js",
+        "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js",
+    )
+]
+SEARCH_LIBRARY_CSS = [
+    (
+        "Leaflet.Search.css",
+        "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css",
+    )
+]
+
+
+class Fullscreen(JSCSSMixin, InertMacroElement):
+    """The fullscreen button (leaflet.fullscreen, as ``folium.plugins.Fullscreen`` adds it)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            L.control.fullscreen(
+                {{ this.options|tojavascript }}
+            ).addTo({{this._parent.get_name()}});
+        {% endmacro %}
+        """
+    )
+    default_js = [
+        (
+            "Control.Fullscreen.js",
+            "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js",
+        )
+    ]
+    default_css = [
+        (
+            "Control.FullScreen.css",
+            "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
+        )
+    ]
+
+    def __init__(self, title: str, title_cancel: str):
+        super().__init__()
+        self._name = "Fullscreen"
+        self.options = {
+            "position": "topleft",
+            "title": title,
+            "title_cancel": title_cancel,
+            "force_separate_button": False,
+        }
+
+
+class PlaceSearch(JSCSSMixin, InertMacroElement):
     """Search desa by name or by kecamatan name (matches anywhere in "Desa, Kecamatan").
 
     The suggestions are built with textContent: names are data, never markup.
@@ -97,13 +150,17 @@ class PlaceSearch(Search, InertMacroElement):
         """
     )
 
+    default_js = SEARCH_LIBRARY_JS
+    default_css = SEARCH_LIBRARY_CSS
+
     def __init__(self, layer: TopoGeoJson, search_label: str, lang: str):
-        super().__init__(
-            layer,
-            search_label=search_label,
-            geom_type="Polygon",
-            placeholder=label("search_placeholder", lang),
-        )
+        super().__init__()
+        self._name = "Search"
+        if search_label not in layer.topology.columns[layer.object]:
+            raise ValueError(f"the layer has no property {search_label!r} to search")
+        self.layer = layer
+        self.search_label = search_label
+        self.placeholder = label("search_placeholder", lang)
         self.text_err = label("search_not_found", lang)
         self.search_js = SEARCH_JS
         self.rules = search_rules()
@@ -172,9 +229,7 @@ def add_controls(
     lang: str,
 ) -> None:
     """Fullscreen, search, zoom-to-kecamatan and the layer control (added last: it lists all)."""
-    folium.plugins.Fullscreen(
-        title=label("fullscreen", lang), title_cancel=label("fullscreen_exit", lang)
-    ).add_to(m)
+    Fullscreen(label("fullscreen", lang), label("fullscreen_exit", lang)).add_to(m)
     if search_layer is not None:
         PlaceSearch(search_layer, search_label, lang).add_to(m)
     if kecamatan is not None and len(kecamatan) > 1:

@@ -61,7 +61,6 @@ import pandas as pd
 import shapely
 from folium.elements import JSCSSMixin
 from folium.map import Layer
-from folium.plugins import Search
 from folium.template import Template
 
 from .._offline import OfflineMap
@@ -70,7 +69,7 @@ from ..boundaries import dissolve
 from ..classify import Classified, classify
 from ..i18n import label
 from ..metrics import aggregate_values
-from .controls import add_basemaps
+from .controls import SEARCH_LIBRARY_CSS, SEARCH_LIBRARY_JS, Fullscreen, add_basemaps
 from .inert import InertMacroElement
 from .layers import POCKET_CASING, POCKET_DASH, POCKET_WEIGHT
 from .legend import (
@@ -279,8 +278,8 @@ class NationalSearch(JSCSSMixin, InertMacroElement):
         {% endmacro %}
         """
     )
-    default_js = Search.default_js
-    default_css = Search.default_css
+    default_js = SEARCH_LIBRARY_JS
+    default_css = SEARCH_LIBRARY_CSS
 
     def __init__(self, data: NationalData, lang: str):
         super().__init__()
@@ -466,9 +465,7 @@ def national_choropleth(
         bounds=web.total_bounds,
         lang=lang,
     ).add_to(m)
-    folium.plugins.Fullscreen(
-        title=label("fullscreen", lang), title_cancel=label("fullscreen_exit", lang)
-    ).add_to(m)
+    Fullscreen(label("fullscreen", lang), label("fullscreen_exit", lang)).add_to(m)
     NationalSearch(data, lang).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     minx, miny, maxx, maxy = web.total_bounds
