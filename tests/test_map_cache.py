@@ -168,3 +168,25 @@ def test_second_map_of_a_file_is_the_same_page(cache, tmp_path, monkeypatch):
     monkeypatch.setenv(_cache.CACHE_ENV, "off")
     assert invoke("--quiet", "map", boundaries, counts, "-o", uncached)[0] == 0
     assert _page(first) == _page(second) == _page(uncached)
+
+
+def test_topology_text_comes_from_the_cache_for_the_same_layers_and_grid(cache, kayong):
+    from povmap.render import topo
+
+    web = simplify_coverage(kayong)
+    layers_ = {"desa": web[["kode", "geometry"]], "kecamatan": web.iloc[:3][["geometry"]]}
+    first = topo.TopologyData.from_layers(layers_)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(topo, "topology_of", never)
+        second = topo.TopologyData.from_layers(layers_)
+    assert second.json == first.json
+    assert second.columns == first.columns == {"desa": {"kode": list(web["kode"])}, "kecamatan": {}}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(_cache.CACHE_ENV, "off")
+        assert topo.TopologyData.from_layers(layers_).json == first.json
+    # Another grid, another object name, or one layer fewer: each a topology of its own.
+    assert topo.TopologyData.from_layers(layers_, grid_m=50.0).json != first.json
+    renamed = {"desa": layers_["desa"], "kec": layers_["kecamatan"]}
+    assert '"kec":' in topo.TopologyData.from_layers(renamed).json
+    alone = topo.TopologyData.from_layers({"desa": layers_["desa"]}).json
+    assert '"kecamatan"' not in alone and alone != first.json

@@ -122,8 +122,15 @@ def search_keys(gdf: gpd.GeoDataFrame) -> list[str]:
     two spaces (the page ranks hits on the desa's own name first), e.g.
     ``"mandala murung mesjid  daha utara"``.
     """
+    folded: dict[object, str] = {}  # each kecamatan's name folded once, not once per desa
+
+    def fold(name: object) -> str:
+        if name not in folded:
+            folded[name] = normalize_name(name)
+        return folded[name]
+
     return [
-        f"{normalize_name(d)}{KEY_SEPARATOR}{normalize_name(k)}"
+        f"{normalize_name(d)}{KEY_SEPARATOR}{fold(k)}"
         for d, k in zip(gdf["nama_desa"], gdf["nama_kecamatan"], strict=True)
     ]
 

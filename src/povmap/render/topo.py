@@ -30,6 +30,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 from geopandas.array import GeometryArray
 
+from .. import _cache
 from .inert import InertMacroElement
 
 #: Quantization step in metres: a tenth of the default simplification tolerance, invisible at
@@ -293,11 +294,17 @@ class TopologyData(JSCSSMixin, InertMacroElement):
     )
     default_js = [TOPOJSON_CLIENT]
 
-    def __init__(self, topology: dict):
+    def __init__(self, topology: dict | str):
+        """``topology``: a TopoJSON topology (its properties become the columns), or the text
+        of one without properties (:func:`script_json`)."""
         super().__init__()
         self._name = "TopologyData"
-        topology, self.columns = split_properties(topology)
-        self.json = script_json(topology)
+        self.columns: dict[str, dict[str, list]] = {}
+        if isinstance(topology, str):
+            self.json = topology
+        else:
+            topology, self.columns = split_properties(topology)
+            self.json = script_json(topology)
         self.props_json = script_json(self.columns)
 
     @classmethod
@@ -305,7 +312,9 @@ class TopologyData(JSCSSMixin, InertMacroElement):
         cls, layers: dict[str, gpd.GeoDataFrame], grid_m: float = GRID_M
     ) -> TopologyData:
         """The data of ``TopologyData(build_topology(layers, grid_m))``, built faster: the
-        property columns are taken from the layers as they are, not through a dict per feature.
+        property columns are taken from the layers as they are, not through a dict per feature,
+        and the topology's text comes from povmap's cache when these geometries (WKB and CRS of
+        each layer, in order) and ``grid_m`` made it before (:mod:`povmap._cache`).
 
         Parameters
         ----------
@@ -317,7 +326,20 @@ class TopologyData(JSCSSMixin, InertMacroElement):
         TopologyData
         """
         shapes = [gdf.geometry.values for gdf in layers.values()]
-        data = cls(topology_of(shapes, list(layers), grid_m))
+        names = list(layers)
+        key = _cache.key(
+            [],
+            {"topology": [names, float(grid_m)]},
+            [__file__, _cache.__file__],
+            [b for s in shapes for b in _cache.geometry_data(np.asarray(s), s.crs)],
+        )
+        text = _cache.computed(
+            key,
+            lambda: script_json(topology_of(shapes, names, grid_m)),
+            lambda t: {"json": np.frombuffer(t.encode(), dtype=np.uint8)},
+            lambda entry: entry["json"].tobytes().decode(),
+        )
+        data = cls(text)
         data.columns = {
             name: {c: gdf[c].tolist() for c in gdf.columns if c != gdf.geometry.name}
             for name, gdf in layers.items()
