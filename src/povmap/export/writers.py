@@ -15,19 +15,18 @@ import os
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import orjson
-import pandas as pd
 import pyogrio
-import shapely
 
 from .._errors import PovmapInputError
 from .._io import atomic_path
 from .._messages import Text
 from .._progress import step
 from ..defaults import MAX_PRECISION, PRECISION
+from ._geojson import feature_texts
 
 WGS84 = "EPSG:4326"
+CRS84 = "OGC:CRS84"
 
 
 def check_precision(precision: int) -> int:
@@ -59,8 +58,9 @@ def write_geojson(
     The text is what GDAL's GeoJSON driver writes with ``RFC7946=YES`` (same members, same
     properties and types, coordinates with at most ``precision`` decimals, the GDAL 3.9
     ``xy_coordinate_resolution`` member), produced several times faster: coordinates are
-    formatted for a batch of features at once (:func:`_features`), and the file is streamed
-    batch by batch, so memory stays flat on the national layer.
+    snapped and printed by numpy for a batch of features at once (:mod:`._geojson`), and the
+    file is streamed batch by batch, so memory stays flat on the national layer. Positions are
+    ``[lon, lat]``: a ``z`` is dropped.
 
     Parameters
     ----------
@@ -91,7 +91,10 @@ def write_geojson(
     check_precision(precision)
     out = _for_output(gdf)
     if out.crs is not None and not out.crs.equals(WGS84):
-        out = out.to_crs(WGS84)
+        if out.crs.equals(CRS84):  # the same datum and the same lon/lat order GeoJSON writes
+            out = out.set_crs(WGS84, allow_override=True)
+        else:
+            out = out.to_crs(WGS84)
     if id_field is not None:
         ids = out[id_field]
         duplicated = ids[ids.duplicated()].astype(str).unique()
@@ -119,7 +122,7 @@ def write_geojson(
             batch = out.iloc[start : start + _BATCH]
             if start:
                 file.write(b",\n")
-            file.write(b",\n".join(_features(batch, precision, id_field)))
+            file.write(b",\n".join(feature_texts(batch, precision, id_field)))
             advance(len(batch))
         file.write(b"\n]}\n")
     return path
@@ -127,122 +130,6 @@ def write_geojson(
 
 #: Features formatted at once: large enough for numpy to pay, small enough for flat memory.
 _BATCH = 5_000
-
-
-def _features(gdf: gpd.GeoDataFrame, precision: int, id_field: str | None) -> list[bytes]:
-    """The GeoJSON text of each feature of ``gdf`` (EPSG:4326).
-
-    Geometries are snapped to the ``10**-precision`` grid by GEOS (``set_precision`` keeps each
-    polygon valid, where rounding the printed digits alone could make it self-intersect), shells
-    wound counter-clockwise and holes clockwise (RFC 7946). All coordinates of the batch are then
-    printed by one ``orjson`` call on a numpy array (shortest round-trip text of each rounded
-    number, so never more than ``precision`` decimals), and each ring is a slice of that text,
-    found from the positions of its brackets.
-    """
-    source = np.asarray(gdf.geometry.values)
-    geoms = shapely.orient_polygons(_snap(source, precision), exterior_cw=False)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    # An empty polygon is written as GDAL writes it, by its own type (snapping may change it).
-    types = np.where(missing, shapely.get_type_id(source), shapely.get_type_id(geoms))
-    geometry = (
-        _geometry_texts(geoms, types, missing, precision)
-        if not missing.all()
-        else [_EMPTY.get(t, b"null") for t in types.tolist()]
-    )
-    properties = _property_texts(gdf.drop(columns=gdf.geometry.name))
-    if id_field is None:
-        return [
-            b'{"type":"Feature","properties":' + p + b',"geometry":' + g + b"}"
-            for p, g in zip(properties, geometry, strict=True)
-        ]
-    ids = [orjson.dumps(str(v)) for v in gdf[id_field].tolist()]
-    return [
-        b'{"type":"Feature","id":' + i + b',"properties":' + p + b',"geometry":' + g + b"}"
-        for i, p, g in zip(ids, properties, geometry, strict=True)
-    ]
-
-
-#: An empty polygon as GDAL writes it; a missing geometry (type id -1) is ``null``.
-_EMPTY = {
-    shapely.GeometryType.POLYGON: b'{"type":"Polygon","coordinates":[]}',
-    shapely.GeometryType.MULTIPOLYGON: b'{"type":"MultiPolygon","coordinates":[]}',
-}
-
-
-def _snap(geoms: np.ndarray, precision: int) -> np.ndarray:
-    """Snap coordinates to a ``10**-precision`` grid, keeping every polygon valid.
-
-    Rounding each coordinate keeps almost every polygon valid with its vertices in order, and is
-    several times faster than GEOS's snap-rounding (``mode="valid_output"``); the few polygons
-    rounding breaks (two vertices falling on one point of a narrow neck) are snap-rounded.
-    """
-    grid = 10.0**-precision
-    snapped = shapely.set_precision(geoms, grid, mode="pointwise")
-    broken = ~shapely.is_valid(snapped) & ~shapely.is_missing(snapped)
-    snapped[~broken] = shapely.remove_repeated_points(snapped[~broken])
-    snapped[broken] = shapely.set_precision(geoms[broken], grid)
-    return snapped
-
-
-def _geometry_texts(
-    geoms: np.ndarray, types: np.ndarray, missing: np.ndarray, precision: int
-) -> list[bytes]:
-    """Each feature's geometry member from the rings' text slices (``null`` when missing)."""
-    present = geoms.copy()
-    present[missing] = None
-    kind, coords, offsets = shapely.to_ragged_array(present)
-    text = orjson.dumps(np.round(coords, precision), option=orjson.OPT_SERIALIZE_NUMPY)
-    buffer = np.frombuffer(text, dtype=np.uint8)
-    opens = np.flatnonzero(buffer == ord("["))[1:]
-    closes = np.flatnonzero(buffer == ord("]"))[:-1]
-    if kind == shapely.GeometryType.POLYGON:
-        rings, polygons = offsets
-        parts = np.arange(len(polygons) - 1)  # one polygon per feature: polygon i is feature i
-        features = np.column_stack([parts, parts + 1])
-    elif kind == shapely.GeometryType.MULTIPOLYGON:
-        rings, polygons, features_at = offsets
-        features = np.column_stack([features_at[:-1], features_at[1:]])
-    else:
-        raise PovmapInputError.from_catalogue("writers.only_polygons", kind=kind.name)
-
-    def ring(r: int) -> bytes:
-        return b"[" + text[opens[rings[r]] : closes[rings[r + 1] - 1] + 1] + b"]"
-
-    def polygon(p: int) -> bytes:
-        return b"[" + b",".join([ring(r) for r in range(polygons[p], polygons[p + 1])]) + b"]"
-
-    out = []
-    for (first, last), type_id, absent in zip(
-        features.tolist(), types.tolist(), missing.tolist(), strict=True
-    ):
-        if absent:
-            out.append(_EMPTY.get(type_id, b"null"))
-        elif type_id == shapely.GeometryType.POLYGON:
-            out.append(b'{"type":"Polygon","coordinates":' + polygon(first) + b"}")
-        else:
-            out.append(
-                b'{"type":"MultiPolygon","coordinates":['
-                + b",".join([polygon(p) for p in range(first, last)])
-                + b"]}"
-            )
-    return out
-
-
-def _property_texts(table: pd.DataFrame) -> list[bytes]:
-    """Each row's ``properties`` object: numbers as numbers, missing values as ``null``.
-
-    Columns become Python lists once (``tolist`` gives native ints and floats); a nullable
-    integer column keeps its integers (``355``, never ``355.0``), as GDAL writes them.
-    """
-    columns = []
-    for name in table.columns:
-        column = table[name]
-        if pd.api.types.is_datetime64_any_dtype(column):
-            column = column.dt.strftime("%Y-%m-%dT%H:%M:%S")  # GDAL's form of a DateTime field
-        values = column.astype(object).where(column.notna(), None).tolist()
-        columns.append(values)
-    names = [str(c) for c in table.columns]
-    return [orjson.dumps(dict(zip(names, row, strict=True))) for row in zip(*columns, strict=True)]
 
 
 def write_gpkg(
