@@ -235,3 +235,47 @@ def test_label_intervals_are_disjoint_ordered_and_hold_their_values(values, k, s
         lo, hi, _ = parsed[cls]
         shown = float(f"{value:.{c.decimals}f}")  # the value as labels and tooltips round it
         assert lo <= shown <= hi
+
+
+# --- Class colours without importing matplotlib (issue 15: the national export) ----------------
+
+
+def test_packaged_class_colours_are_matplotlibs():
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    from povmap.classify import CMAPS, _colors, _known_colors
+
+    table = _known_colors()
+    assert set(table) == set(CMAPS.values())
+    for cmap, by_n in table.items():
+        assert sorted(by_n, key=int) == [str(n) for n in range(1, 10)]
+        for n in range(1, 10):
+            expected = tuple(to_hex(colormaps[cmap](x)) for x in np.linspace(0.15, 0.95, n))
+            assert _colors(cmap, n) == expected, (cmap, n)
+    # Another map, or more classes than the table holds, still comes from matplotlib.
+    assert _colors("Blues", 3) == tuple(
+        to_hex(colormaps["Blues"](x)) for x in np.linspace(0.15, 0.95, 3)
+    )
+    assert _colors("YlOrRd", 12)[-1] == to_hex(colormaps["YlOrRd"](0.95))
+
+
+def test_classifying_with_the_default_colours_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from povmap.classify import make_classification\n"
+        "for column in ('persen_miskin_ekstrem', 'persen_desil_1', 'kepadatan_miskin_ekstrem'):\n"
+        "    c = make_classification(np.arange(40.0), column=column, k=5)\n"
+        "    assert len(c.colors) == 5 and c.colors[0].startswith('#'), c.colors\n"
+        "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unknown_colour_map_is_still_named():
+    with pytest.raises(povmap.PovmapInputError, match="Merah_Tua"):
+        make_classification(VALUES, column="persen_miskin_ekstrem", cmap="Merah_Tua")

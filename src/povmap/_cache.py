@@ -29,7 +29,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -40,7 +40,7 @@ T = TypeVar("T")
 #: Environment variable naming the cache folder, or ``off``.
 CACHE_ENV = "POVMAP_CACHE_DIR"
 #: Version of the layout of the entries; part of every key.
-FORMAT = 2
+FORMAT = 3
 #: The most the cache folder holds (bytes); the national layer's entry is about 135 MB.
 LIMIT_BYTES = 2 * 2**30
 
@@ -56,15 +56,17 @@ def cache_dir() -> Path | None:
 
 
 def key(
-    files: list[Path], parameters: dict, code: list[str], data: list[bytes] | None = None
+    files: Mapping[Path, str], parameters: dict, code: list[str], data: list[bytes] | None = None
 ) -> str | None:
-    """The key of an entry: a hex SHA-256 of the files' bytes, ``parameters`` and ``code``.
+    """The key of an entry: a hex SHA-256 of the files' digests, ``parameters``, ``code`` and
+    ``data``.
 
     Parameters
     ----------
     files
-        The input files, each hashed whole with its name (a folder, e.g. a FileGDB, is not
-        cached: None).
+        ``{path: hex SHA-256 of its bytes}`` of the input files (:func:`povmap._io.sha256`,
+        taken once per run by the caller, who also records it in the manifest). Empty: not
+        cached (a folder, e.g. a FileGDB, or a file that cannot be read).
     parameters
         JSON-serialisable options that change the result.
     code
@@ -78,31 +80,32 @@ def key(
     Returns
     -------
     str or None
-        The key, or None when some file or module cannot be read.
+        The key, or None when ``files`` is empty without ``data``, or some module cannot be
+        read.
     """
     import pyproj
     import shapely
 
+    from ._io import sha256
     from ._version import __version__
 
     if not files and data is None:
         return None
-    digest = hashlib.sha256()
     versions = [FORMAT, __version__, shapely.geos_version_string, pyproj.proj_version_str]
-    digest.update(json.dumps([versions, parameters], sort_keys=True, default=str).encode())
-    for blob in data or []:
-        digest.update(len(blob).to_bytes(8, "little") + blob)
+    named = sorted((path.name, digest) for path, digest in files.items())
     try:
-        for path in [*sorted(files), *map(Path, code)]:
-            if not path.is_file():
-                return None
-            digest.update(path.name.encode() + b"\0")
-            with open(path, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    digest.update(chunk)
+        named += [(Path(path).name, sha256(path)) for path in code]
     except OSError:
         return None
-    return digest.hexdigest()
+    blobs = None
+    if data is not None:
+        digest = hashlib.sha256()
+        for blob in data:
+            digest.update(len(blob).to_bytes(8, "little"))
+            digest.update(blob)
+        blobs = digest.hexdigest()
+    text = json.dumps([versions, parameters, named, blobs], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load(name: str) -> dict[str, np.ndarray] | None:

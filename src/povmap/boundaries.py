@@ -34,8 +34,9 @@ import pyproj
 import shapely
 
 from . import _cache
+from ._distinct import map_distinct, text_mask
 from ._errors import PovmapInputError, Text, reason
-from ._io import input_files
+from ._io import input_files, sha256
 from ._messages import message
 from ._parallel import map_chunks
 from ._progress import step
@@ -151,6 +152,9 @@ class BoundaryInfo:
         they were computed and stored there, ``"tidak_dapat_ditulis"`` when the cache folder
         cannot be written (then a note says so), None when the cache is off (or the file is a
         folder, which is not cached).
+    sha256
+        The hex SHA-256 of the file's bytes, taken once as it was read: the cache key and the
+        manifest's ``masukan`` both use it (None for a folder, e.g. a FileGDB).
     """
 
     path: str
@@ -169,6 +173,7 @@ class BoundaryInfo:
     notes: list[Text] = field(default_factory=list)
     source_columns: list[str] = field(default_factory=list)
     cache: str | None = None
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -349,7 +354,8 @@ def read_boundaries(
         "encoding": encoding,
         "keep_duplicates": keep_duplicates,
     }
-    key = _cache_key(path, options)
+    digests = _file_digests(path)
+    key = _cache_key(digests, options)
     entry = _cache_entry(key, gdf[f"kode_{level}"])
     gdf, repaired, null = _repair(gdf, level, None if entry is None else entry["repaired"])
     checked, cache = _checked_cached(gdf, level, keep_duplicates, key, entry, repaired)
@@ -389,6 +395,7 @@ def read_boundaries(
             notes=notes,
             source_columns=[str(c) for c in raw.columns if c != raw.geometry.name],
             cache=cache,
+            sha256=digests.get(path),
         ),
         outlines,
     )
@@ -706,10 +713,18 @@ def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> tup
             continue
         codes = normalize_codes(raw[column]).set_axis(raw.index)
         # A KDEPUM column may exist but be empty in a kecamatan file.
-        if codes.map(code_level).eq(level).mean() > 0.5:
+        if _of_level(codes, level).mean() > 0.5:
             return level, codes
     tried = ", ".join(mapping[key] for key in ("kode_desa", "kode_kecamatan") if key in mapping)
     raise PovmapInputError.from_catalogue("boundaries.code_columns_hold_no", path=path, tried=tried)
+
+
+def _of_level(codes: pd.Series, level: str) -> np.ndarray:
+    """Which of ``codes`` (as :func:`~povmap.codes.normalize_codes` gives them: dotted, or
+    None) are codes of ``level``: a dotted code's length is its level's
+    (:data:`~povmap.codes.DOTTED_LENGTH`), one vectorised comparison instead of
+    :func:`~povmap.codes.code_level` per row."""
+    return codes.str.len().eq(DOTTED_LENGTH[level]).to_numpy(dtype=bool)
 
 
 def _to_canonical(
@@ -717,9 +732,9 @@ def _to_canonical(
 ) -> gpd.GeoDataFrame:
     """``raw`` in the canonical columns; ``codes`` is its own code column, normalised."""
     own_code = f"kode_{level}"
-    bad = codes.isna() | codes.map(code_level).ne(level)
+    bad = ~_of_level(codes, level)
     if bad.any():
-        rows = [str(i + 1) for i in np.flatnonzero(bad.to_numpy())[:10]]
+        rows = [str(i + 1) for i in np.flatnonzero(bad)[:10]]
         raise PovmapInputError.from_catalogue(
             "boundaries.column_holds_invalid_codes",
             path=path,
@@ -737,7 +752,10 @@ def _to_canonical(
             # Dotted codes nest by prefix: 63.06.01.2001 -> 63.06.01 -> 63.06 -> 63.
             out[canonical] = codes.str[: DOTTED_LENGTH[lv]]
         elif canonical in mapping:
-            out[canonical] = raw[mapping[canonical]].astype("object").map(_clean_name)
+            # Once per distinct name: a national layer repeats its kecamatan, kabupaten and
+            # province names tens of thousands of times.
+            cleaned = map_distinct(_clean_name, raw[mapping[canonical]])
+            out[canonical] = pd.Series(cleaned, index=raw.index)
         else:
             out[canonical] = None
     extra = [c for c in raw.columns if c not in mapping.values() and c != raw.geometry.name]
@@ -813,6 +831,28 @@ def _miscoded(name: str) -> bool:
     return False
 
 
+def _miscoded_cell(value: object) -> bool:
+    """:func:`_miscoded` of a name cell; a missing name (None) is not miscoded."""
+    return isinstance(value, str) and _miscoded(value)
+
+
+#: Joins a column's names into one text for one search (:func:`_any_miscoded`): a private-use
+#: character, in neither pattern, so that no match spans two names.
+_JOIN = "\ue000"
+
+
+def _any_miscoded(names: pd.Series) -> bool:
+    """Whether some name of ``names`` may be :func:`_miscoded`, searched in one text.
+
+    Never False when a name is miscoded: a match inside a name is a match inside the joined
+    text. May be True when none is (a :data:`_MOJIBAKE` pair that is the right text after
+    all); the caller then checks name by name.
+    """
+    cells = names.to_numpy(dtype=object)
+    joined = _JOIN.join(cells[text_mask(cells)])
+    return bool(_NOT_TEXT.search(joined) or _MOJIBAKE.search(joined))
+
+
 def _check_names(gdf: gpd.GeoDataFrame, level: str, path: Path, encoding: str | None) -> None:
     """Stop before a wrongly decoded name reaches a map, a layer or a report.
 
@@ -823,7 +863,9 @@ def _check_names(gdf: gpd.GeoDataFrame, level: str, path: Path, encoding: str | 
     """
     for column in (c for c in CANONICAL[level] if c.startswith("nama_")):
         names = gdf[column]
-        bad = names.map(lambda v: isinstance(v, str) and _miscoded(v)).to_numpy(dtype=bool)
+        if not _any_miscoded(names):
+            continue
+        bad = np.array(map_distinct(_miscoded_cell, names), dtype=bool)
         if not bad.any():
             continue
         positions = np.flatnonzero(bad)
@@ -971,12 +1013,26 @@ def _span_text(low: float, high: float) -> Text:
 
 
 def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
-    """Stop on infinite, NaN or absurdly large coordinates (a damaged or hostile file)."""
+    """Stop on infinite, NaN or absurdly large coordinates (a damaged or hostile file).
+
+    The usual case is decided per geometry without copying its coordinates out. A geometry's
+    length is the sum of ``sqrt(dx² + dy²)`` over its segments, and every coordinate of a
+    polygon is the end of a segment (GEOS builds no ring of one point), so the length is
+    finite only when every coordinate is: a NaN gives NaN, an infinity gives infinity or NaN.
+    The bounds alone would not do: GEOS widens an envelope by comparisons, which a NaN fails,
+    so ``POLYGON ((0 0, NaN 0, 1 1, 0 0))`` has the bounds of its finite points. Once every
+    coordinate is finite, the bounds are their exact minimum and maximum, and tell the absurd
+    ones (a finite 1e30 may still give a finite length).
+    """
     geoms = np.asarray(gdf.geometry.values)
-    coords, index = shapely.get_coordinates(geoms, return_index=True)
-    # The usual case in two reductions: a NaN makes min and max NaN, which compares false.
-    if not coords.size or (coords.min() >= -_ABSURD and coords.max() <= _ABSURD):
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    with np.errstate(all="ignore"):  # an overflow here is what is being looked for
+        length = shapely.length(geoms[present])
+        bounds = shapely.bounds(geoms[present])
+    if np.isfinite(length).all() and (np.abs(bounds) <= _ABSURD).all():
         return
+    # Something is wrong: name the features, coordinate by coordinate (rare, so the copy is fine).
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
     # One comparison finds all three: NaN compares false, infinity is above the limit.
     bad = ~(np.abs(coords) <= _ABSURD).all(axis=1)
     features = np.unique(index[bad])
@@ -1462,12 +1518,24 @@ def _duplicates_and_overlaps(
     return _Checked(gdf, luas / 1e6, duplicates, overlaps, unions, parents)
 
 
-def _cache_key(path: Path, options: dict) -> str | None:
-    """The cache key of reading ``path`` with ``options`` (None: a folder, not cached)."""
+def _file_digests(path: Path) -> dict[Path, str]:
+    """The hex SHA-256 of ``path`` and of a shapefile's parts, each file read once per run.
+
+    Empty for a folder (a FileGDB is not cached) or a file that cannot be read (reading it
+    says why).
+    """
     if not path.is_file():
-        return None
+        return {}
+    try:
+        return {file: sha256(file) for file in input_files([path])}
+    except OSError:
+        return {}
+
+
+def _cache_key(digests: dict[Path, str], options: dict) -> str | None:
+    """The cache key of reading the files of ``digests`` with ``options`` (None: not cached)."""
     code = [__file__, _cache.__file__]
-    return _cache.key(input_files([path]), {"read_boundaries": options}, code)
+    return _cache.key(digests, {"read_boundaries": options}, code)
 
 
 def _cache_entry(key: str | None, codes: pd.Series) -> dict[str, np.ndarray] | None:

@@ -6,8 +6,11 @@ the SLD/QML styles all read the same object, so they cannot disagree.
 
 from __future__ import annotations
 
+import functools
+import json
 import warnings
 from dataclasses import dataclass, replace
+from importlib import resources
 
 import geopandas as gpd
 import numpy as np
@@ -679,6 +682,15 @@ def _default_cmap(column: str) -> str:
 
 
 def _colors(cmap: str, n: int) -> tuple[str, ...]:
+    """``n`` class colours from matplotlib colour map ``cmap``, as hex, palest first.
+
+    The default maps' colours come from a packaged table (``data/class_colors.json``, checked
+    against matplotlib by the tests); any other map or number of classes asks matplotlib,
+    imported only then: it takes longer to import than a national layer takes to classify.
+    """
+    known = _known_colors().get(cmap, {}).get(str(n))
+    if known is not None:
+        return tuple(known)
     # matplotlib only for its colour maps, imported here: importing povmap must not load it.
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
@@ -691,6 +703,14 @@ def _colors(cmap: str, n: int) -> tuple[str, ...]:
         ) from None
     # Skip the palest end so the lowest class still differs from the no-data grey and the basemap.
     return tuple(to_hex(colormap(x)) for x in np.linspace(0.15, 0.95, n))
+
+
+@functools.cache
+def _known_colors() -> dict[str, dict[str, list[str]]]:
+    """The packaged class colours: ``{cmap: {str(n): [hex, ...]}}`` (see :func:`_colors`)."""
+    source = resources.files("povmap") / "data" / "class_colors.json"
+    table = json.loads(source.read_text(encoding="utf-8"))
+    return {cmap: colors for cmap, colors in table.items() if not cmap.startswith("_")}
 
 
 def _decimals(column: str, y: np.ndarray, edges: list[float]) -> int:

@@ -40,7 +40,8 @@ def build_manifest(
     outputs
         Files written (hashed here, so hash them where they are, before any move).
     inputs
-        The files read, by role (``{"boundaries": ..., "counts": ...}``); hashed here.
+        The files read, by role (``{"boundaries": ..., "counts": ...}``); hashed here, but for
+        the boundary file of ``boundary``, hashed when it was read.
     report
         The join report as a dict (:meth:`povmap.join.JoinReport.to_dict`).
     classifications
@@ -77,7 +78,11 @@ def build_manifest(
         "dibuat": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "perintah": command if command is not None else sys.argv,
         "masukan": {
-            name: {"berkas": str(path), "sha256": sha256(path), "ukuran": path.stat().st_size}
+            name: {
+                "berkas": str(path),
+                "sha256": _input_digest(path, boundary),
+                "ukuran": path.stat().st_size,
+            }
             for name, path in inputs.items()
         },
         "periode_data": vintage,
@@ -111,6 +116,14 @@ def build_manifest(
             {"berkas": p.name, "sha256": sha256(p), "ukuran": p.stat().st_size} for p in outputs
         ],
     }
+
+
+def _input_digest(path: Path, boundary: BoundaryInfo | None) -> str:
+    """The hex SHA-256 of an input file: the boundary file's as reading it took it (once per
+    run: ``BoundaryInfo.sha256``), any other hashed here."""
+    if boundary is not None and boundary.sha256 and Path(boundary.path) == Path(path):
+        return boundary.sha256
+    return sha256(path)
 
 
 def _totals(totals: dict, public: bool, suppression: dict) -> dict:

@@ -165,7 +165,7 @@ def simplify_coverage(
     geoms = np.asarray(gdf.geometry.values)
     options = [float(tolerance), int(decimals), float(snapping_distance), float(gap_width)]
     key = _cache.key(
-        [],
+        {},
         {"simplify_coverage": [*options, work.to_wkt()]},
         [__file__, _cache.__file__],
         _cache.geometry_data(geoms, gdf.crs),

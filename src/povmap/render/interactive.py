@@ -370,7 +370,7 @@ def _dissolve(web: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
     # order depend on nothing else.
     grouping = groups.ngroup().to_numpy(dtype=np.int64).tobytes()
     cache_key = _cache.key(
-        [],
+        {},
         {"dissolve": level},
         [__file__, _cache.__file__],
         [*_cache.geometry_data(geoms, web.crs), grouping],

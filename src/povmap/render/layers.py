@@ -392,7 +392,7 @@ def _inscribed_circles(geoms: gpd.GeoSeries, crs: CRS) -> np.ndarray:
         return circles
 
     key = _cache.key(
-        [],
+        {},
         {"label_points": CRS.from_user_input(crs).to_wkt()},
         [__file__, _cache.__file__],
         _cache.geometry_data(geoms.values, geoms.crs),

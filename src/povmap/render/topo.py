@@ -328,7 +328,7 @@ class TopologyData(JSCSSMixin, InertMacroElement):
         shapes = [gdf.geometry.values for gdf in layers.values()]
         names = list(layers)
         key = _cache.key(
-            [],
+            {},
             {"topology": [names, float(grid_m)]},
             [__file__, _cache.__file__],
             [b for s in shapes for b in _cache.geometry_data(np.asarray(s), s.crs)],
