@@ -599,9 +599,6 @@ def test_pockets_outlined_from_the_desa_zoom_in_their_colours(browser, pocketed)
         _wait(page, "e.chunks.every(c => !c.loading) && e.layers.desa.getLayers().length")
         assert not [d for d in _drawn_pockets(page) if _shape(d).contains(at)]
 
-        # The layer control hides them (casings and lines together).
-        _engine(page, "e.layers.kab._map.removeLayer(e.layers.pockets);")
-        assert _engine(page, "return e.layers.kab._map.hasLayer(e.pocketLines);") is False
         assert page.errors == [] and page.requests == []
     finally:
         page.close()
@@ -730,3 +727,24 @@ def test_cli_national_map_outlines_the_pockets_it_found(tmp_path):
         points = members.geometry.representative_point().to_numpy()
         holding = [f for f in pockets if shapely.contains(f.buffer(5e-3), points).all()]
         assert len(holding) == 1
+
+
+@pytest.mark.browser
+def test_pocket_legend_and_layer_switch_in_english(browser, pocketed):
+    # The English page: the legend shows the pocket section while the layer is on; unticking
+    # "Poverty pockets" in the layer control removes the outlines and hides the section.
+    paths, _, _ = pocketed
+    page = open_offline(browser, paths["en"])
+    try:
+        _wait(page, "e.pocketLines.getLayers().length === 3")
+        section = page.locator('.povmap-section[data-layer="Poverty pockets"]')
+        assert section.is_visible()
+        assert "Poverty pocket (high among high)" in section.inner_text()
+        page.get_by_label("Poverty pockets").uncheck()
+        _wait(page, "!e.layers.kab._map.hasLayer(e.layers.pockets)")
+        assert not section.is_visible()
+        page.get_by_label("Poverty pockets").check()
+        _wait(page, "e.layers.kab._map.hasLayer(e.layers.pockets)")
+        assert section.is_visible() and page.errors == []
+    finally:
+        page.close()
