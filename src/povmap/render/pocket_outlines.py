@@ -82,19 +82,22 @@ def pocket_outlines(
     """
     colors = pocket_categories(web["jenis_kantong"].tolist())
     inside = web[web["jenis_kantong"].isin(colors)]
+    if not len(inside):
+        return gpd.GeoDataFrame({"k": []}, geometry=[], crs=web.crs), colors
     ids = inside["id_kantong"] if "id_kantong" in inside else pd.Series(None, index=inside.index)
     # A desa without a pocket id (an outlier) is outlined on its own.
     group = inside["jenis_kantong"].astype(str) + ids.map(lambda v: f"|id:{v}").where(
         ids.notna(), "|desa:" + inside["kode_desa"].astype(str)
     )
-    parts = [
-        (g["jenis_kantong"].iloc[0], union(g.geometry.values))
-        for _, g in inside.groupby(group, sort=True)
-    ]
-    cats = list(colors)
-    obj = gpd.GeoDataFrame(
-        {"k": [cats.index(c) for c, _ in parts]}, geometry=[p for _, p in parts], crs=web.crs
-    )
+    # Groups in sorted order, split from arrays: a pandas group per pocket cost 1 ms each (3 s
+    # for the 2,640 pockets of a national test).
+    codes, _ = pd.factorize(group, sort=True)
+    order = np.argsort(codes, kind="stable")
+    cuts = np.flatnonzero(np.diff(codes[order])) + 1
+    geoms = np.split(np.asarray(inside.geometry.values)[order], cuts)
+    cats = {c: k for k, c in enumerate(colors)}
+    kinds = [cats[c[0]] for c in np.split(inside["jenis_kantong"].to_numpy()[order], cuts)]
+    obj = gpd.GeoDataFrame({"k": kinds}, geometry=[union(g) for g in geoms], crs=web.crs)
     return obj, colors
 
 
