@@ -211,3 +211,33 @@ def test_split_provinsi_names_each_file_and_ogrinfo_reads_it(tmp_path):
         assert {f["properties"]["KDPPUM"] for f in content["features"]} == {path.stem[-2:]}
         total += count
     assert total == len(desa) and moved.sum() > 0
+
+
+def test_validity_is_kept_in_the_cache_keyed_by_the_coordinates(kalsel_raw, tmp_path, monkeypatch):
+    monkeypatch.setenv("POVMAP_CACHE_DIR", str(tmp_path / "cache"))
+    layer = kalsel_raw.to_crs(4326)
+    first = write_geojson(layer, tmp_path / "a.geojson", layer="desa", precision=3).read_bytes()
+    entries = sorted((tmp_path / "cache").glob("geojson_invalid_*.npz"))
+    assert len(entries) == 1  # 2,008 desa: one batch
+    assert len(np.load(entries[0])["broken"]) > 0  # Kalsel at 3 decimals: some break
+
+    def no_check(*args, **kwargs):
+        raise AssertionError("the cache holds the answer")
+
+    monkeypatch.setattr(_geojson, "map_chunks", no_check)
+    second = write_geojson(layer, tmp_path / "b.geojson", layer="desa", precision=3).read_bytes()
+    assert second == first
+    # Other coordinates are another key: checked again.
+    with pytest.raises(AssertionError, match="the cache holds"):
+        write_geojson(layer, tmp_path / "c.geojson", layer="desa", precision=4)
+
+
+def test_a_broken_cache_entry_is_checked_again(kalsel_raw, tmp_path, monkeypatch):
+    monkeypatch.setenv("POVMAP_CACHE_DIR", str(tmp_path / "cache"))
+    layer = kalsel_raw.to_crs(4326)
+    first = write_geojson(layer, tmp_path / "a.geojson", layer="desa", precision=3).read_bytes()
+    (entry,) = (tmp_path / "cache").glob("geojson_invalid_*.npz")
+    np.savez(entry, broken=np.array([10**6]))  # no such feature
+    again = write_geojson(layer, tmp_path / "b.geojson", layer="desa", precision=3).read_bytes()
+    assert again == first
+    assert np.load(entry)["broken"].max() < len(layer)  # and stored right again

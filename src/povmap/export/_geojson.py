@@ -10,8 +10,9 @@ per number:
   making a GEOS geometry of each rounded polygon and reading its coordinates back. Rounding a
   coordinate alone can make a valid polygon self-intersect (two vertices falling on one point of
   a narrow neck), so the rounded polygons are checked with GEOS (``is_valid``, in threads on all
-  cores: :func:`povmap._parallel.map_chunks`), and the few it refuses are snap-rounded by GEOS
-  (``set_precision``), which keeps them valid.
+  cores: :func:`povmap._parallel.map_chunks`; the answer is kept in povmap's cache, keyed by the
+  rounded coordinates), and the few it refuses are snap-rounded by GEOS (``set_precision``),
+  which keeps them valid.
 - **Repeated vertices and winding.** Consecutive equal vertices are dropped and rings reversed
   where RFC 7946 wants the other winding (shells counter-clockwise, holes clockwise) in numpy,
   from each ring's signed area; a ring whose area is too small for its sign to be sure in floating
@@ -32,6 +33,7 @@ import orjson
 import pandas as pd
 import shapely
 
+from .. import _cache
 from .._errors import PovmapInputError
 from .._parallel import map_chunks
 
@@ -127,7 +129,7 @@ def geometry_texts(source: np.ndarray, precision: int) -> list[bytes]:
     if regular.any():
         rings = rings.subset(regular)
         rings.coords = _round_as_geos(rings.coords, precision)
-        broken = ~map_chunks(shapely.is_valid, [rings.geometries()])  # GEOS, on all cores
+        broken = _broken(rings)
         rings = rings.without_repeated_points()
         unsure = rings.orient()
         fast[regular] = ~(broken | unsure)
@@ -142,6 +144,33 @@ def geometry_texts(source: np.ndarray, precision: int) -> list[bytes]:
             geoms = geoms[kept]
             _put(out, by_geos[kept], _Rings.of(geoms), precision, shapely.get_type_id(geoms))
     return out
+
+
+def _broken(rings: _Rings) -> np.ndarray:
+    """Per feature of ``rings``: not a valid polygon (GEOS ``is_valid``, in threads).
+
+    The answer is kept in povmap's cache (:mod:`povmap._cache`) under a key hashing the
+    coordinates and offsets themselves (with GEOS's version and this module's source), so a
+    second export of the same layer takes it from there instead of checking every polygon again.
+    """
+    name = None
+    if _cache.cache_dir() is not None:
+        arrays = (rings.coords, rings.rings, rings.polygons, rings.features)
+        data = [np.ascontiguousarray(a).tobytes() for a in arrays]
+        digest = _cache.key({}, {"entry": "geojson_invalid"}, [__file__], data=data)
+        name = digest and f"geojson_invalid_{digest}"
+    entry = _cache.load(name) if name else None
+    count = len(rings.features) - 1
+    if entry is not None and set(entry) == {"broken"}:
+        where = entry["broken"]
+        if where.dtype.kind == "i" and ((where >= 0) & (where < count)).all():
+            broken = np.zeros(count, dtype=bool)
+            broken[where] = True
+            return broken
+    broken = ~map_chunks(shapely.is_valid, [rings.geometries()])
+    if name:
+        _cache.store(name, {"broken": np.flatnonzero(broken)})
+    return broken
 
 
 def _snap_by_geos(geoms: np.ndarray, precision: int) -> np.ndarray:
@@ -168,7 +197,8 @@ def _put(
     array per ring, nested in lists as GeoJSON nests them, one call per feature.
     """
     values = np.round(rings.coords, precision)
-    by_ring = np.split(values, rings.rings[1:-1])
+    ends = rings.rings.tolist()
+    by_ring = [values[a:b] for a, b in zip(ends[:-1], ends[1:], strict=True)]
     starts = rings.polygons.tolist()
     by_polygon = [by_ring[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
     features = rings.features.tolist()
@@ -250,12 +280,13 @@ class _Rings:
         lengths = np.diff(self.rings)
         origin = np.repeat(coords[starts, :2], lengths, axis=0)
         x, y = coords[:, 0] - origin[:, 0], coords[:, 1] - origin[:, 1]
-        ahead = np.arange(1, len(coords) + 1)
-        ahead[self.rings[1:] - 1] = starts  # after the last vertex comes the first
-        left, right = x * y[ahead], x[ahead] * y
-        area = np.add.reduceat(left - right, starts)
+        # Terms of each vertex with the next. A ring's last vertex is its first, (0, 0) from
+        # the origin, so its term with the next ring's first vertex is 0: one sum per ring.
+        left, right = x[:-1] * y[1:], x[1:] * y[:-1]
+        area = np.add.reduceat(np.append(left - right, 0.0), starts)
         # A generous bound on the rounding error of the sum: no sign below it is trusted.
-        error = np.add.reduceat(np.abs(left) + np.abs(right), starts) * lengths * 4e-16
+        size = np.append(np.abs(left) + np.abs(right), 0.0)
+        error = np.add.reduceat(size, starts) * lengths * 4e-16
         shell = np.zeros(len(starts), dtype=bool)
         shell[self.polygons[:-1]] = True
         flip = (area > 0) != shell
