@@ -43,7 +43,7 @@ the pockets across a border. Measured on the national layer (83,403 desa) with a
 pocket table of 2,640 outlines (601 pockets of 6,450 desa, 95 of them across 2 to 5
 kabupaten; 1,668 low cluster desa and 371 poor desa among better-off ones, each on its own):
 the page grows from 24.9 to 26.5 MB (pocket chunks 0.93 MB, of which the duplicates are 14 %
-of the vertices; coarse outlines 0.38 MB), the build by about 5 s, and the first polygons
+of the vertices; coarse outlines 0.38 MB), the build by 3-4 s, and the first polygons
 come as soon as without pockets (2.4-4.4 s against 2.3-3.6 s, headless Chromium on the shared
 2-core machine under load): the coarse outlines are decoded once the kabupaten are drawn.
 Below :data:`DESA_MIN_ZOOM` those outlines, simplified like the kabupaten (500 m), show where
