@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 
+from .._distinct import map_distinct
 from ..names import _DOTTED_ONLY, ABBREVIATIONS, PREFIXES, ROMAN, normalize_name
 from .topo import script_json
 
@@ -122,17 +123,10 @@ def search_keys(gdf: gpd.GeoDataFrame) -> list[str]:
     two spaces (the page ranks hits on the desa's own name first), e.g.
     ``"mandala murung mesjid  daha utara"``.
     """
-    folded: dict[object, str] = {}  # each kecamatan's name folded once, not once per desa
-
-    def fold(name: object) -> str:
-        if name not in folded:
-            folded[name] = normalize_name(name)
-        return folded[name]
-
-    return [
-        f"{normalize_name(d)}{KEY_SEPARATOR}{fold(k)}"
-        for d, k in zip(gdf["nama_desa"], gdf["nama_kecamatan"], strict=True)
-    ]
+    # Each distinct name folded once (a kecamatan's name is on all its desa).
+    desa = map_distinct(normalize_name, gdf["nama_desa"])
+    kecamatan = map_distinct(normalize_name, gdf["nama_kecamatan"])
+    return [f"{d}{KEY_SEPARATOR}{k}" for d, k in zip(desa, kecamatan, strict=True)]
 
 
 def search_rules() -> str:
