@@ -120,6 +120,8 @@ def test_label_circles_come_from_the_cache_for_the_same_areas_only(cache, kayong
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(shapely, "maximum_inscribed_circle", never)
         assert layers.label_points(renamed, "nama") == [(n.upper(), *p) for n, *p in first]
+    # One thread: one call per computation (on all cores the areas come in several chunks).
+    monkeypatch.setenv("POVMAP_THREADS", "1")
     circles = counting(monkeypatch, shapely, "maximum_inscribed_circle")
     # Another working CRS (diameters in its metres): computed again.
     other = layers.label_points(web, "nama", crs=pyproj.CRS.from_epsg(3857))

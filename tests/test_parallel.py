@@ -194,3 +194,17 @@ def test_cli_says_what_is_wrong_with_povmap_threads(monkeypatch, tmp_path):
     assert code == 1
     assert "POVMAP_THREADS=semua" in output and "bilangan bulat" in output
     assert not (tmp_path / "joined.geojson").exists()
+
+
+def test_label_circles_on_all_cores_are_the_serial_ones(monkeypatch):
+    """The map's label points (largest inscribed circles, computed in chunks on all cores) are
+    those of one call on the whole layer."""
+    need(KALSEL_DESA)
+    from povmap.render import layers
+
+    web = gpd.read_file(KALSEL_DESA).head(400)
+    monkeypatch.setenv("POVMAP_THREADS", "2")
+    chunked = layers.label_points(web, "nama")
+    monkeypatch.setattr(layers, "map_chunks", _one_call)
+    assert chunked == layers.label_points(web, "nama")
+    assert len(chunked) == 400

@@ -20,6 +20,7 @@ from folium.utilities import JsCode
 from pyproj import CRS
 
 from .. import _cache
+from .._parallel import map_chunks
 from ..i18n import label
 from ..simplify import utm_crs
 from .inert import InertMacroElement, InertPopup, InertTooltip
@@ -381,7 +382,12 @@ def _inscribed_circles(geoms: gpd.GeoSeries, crs: CRS) -> np.ndarray:
         utm = geoms.to_crs(crs)
         # A tolerance of 1/100 of the area's size: a precise enough circle at any scale.
         tolerance = np.maximum(np.sqrt(utm.area.to_numpy()) / 100, 1.0)
-        lines = shapely.maximum_inscribed_circle(utm.values, tolerance)
+        # On all cores: each circle depends on its own area only (the same circles as serial).
+        lines = map_chunks(
+            shapely.maximum_inscribed_circle,
+            (utm.values, tolerance),
+            weights=shapely.get_num_coordinates(utm.values),
+        )
         centres = gpd.GeoSeries(shapely.get_point(lines, 0), crs=crs).to_crs(geoms.crs)
         return np.column_stack([centres.x, centres.y, 2 * shapely.length(lines)])
 
