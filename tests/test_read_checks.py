@@ -198,3 +198,33 @@ def test_codes_of_another_level_or_none_are_named_by_feature(hss, tmp_path):
     with pytest.raises(povmap.PovmapInputError) as err:
         povmap.read_boundaries(path)
     assert "kolom kode berisi kode kecamatan yang tidak sah pada fitur ke-4." in str(err.value)
+
+
+def test_shown_values_are_what_showing_each_value_gives():
+    from povmap._privacy import shown
+    from povmap.join import _shown_values
+
+    values = [
+        "63.06.01.2001",
+        "1234567812345678",  # a NIK: masked
+        "Desa 0812-3456-7890",  # a phone inside a name: masked
+        "+62 812 3456 7890",
+        "6.306.111.122.333.444",
+        "1234 5678 1234 5678",
+        "x\x001234567812345678",  # the joiner inside a value changes nothing
+        None,
+        np.nan,
+        6306,
+        "Kandangan",
+    ]
+    column = pd.Series(values, dtype=object)
+    assert _shown_values(column) == [shown(v) for v in values]
+    assert _shown_values(column)[1] == "1234********5678"
+    # A NIK between two codes, alone among them: found, although a joiner that is a digit (or
+    # nothing) would hide it from the pattern's lookarounds.
+    nik = ["63.06.01.2001", "1234567812345678", "2"]
+    assert _shown_values(pd.Series(nik, dtype=object)) == [nik[0], "1234********5678", "2"]
+    # Texts that would read as one personal number if their joiner were nothing: each is
+    # shown as it is, as shown() shows it alone.
+    for pair in (["12345678", "12345678"], ["0", "8123456789"], ["+62", "81234567"]):
+        assert _shown_values(pd.Series(pair, dtype=object)) == [shown(v) for v in pair] == pair

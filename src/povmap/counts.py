@@ -214,9 +214,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise PovmapInputError.from_catalogue(
             "counts.cannot_read_csv", path=path, reason=reason(exc)
         ) from exc
-    # Title rows have fewer cells than the table under them: pad every row to the widest.
-    width = max((len(r) for r in rows), default=0)
-    return pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    # Title rows have fewer cells than the table under them: pad every row to the widest
+    # (only the short ones: a national table's 83,403 rows are all as wide).
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    width = int(lengths.max(initial=0))
+    for i in np.flatnonzero(lengths < width).tolist():
+        rows[i] = rows[i] + [""] * (width - len(rows[i]))
+    return pd.DataFrame(rows, dtype=object)
 
 
 def _delimiter(text: str) -> str:

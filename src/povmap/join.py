@@ -27,7 +27,7 @@ from ._distinct import map_distinct, string_array, text_mask
 from ._errors import PovmapInputError, Text, in_lang
 from ._io import write_text
 from ._messages import message, text
-from ._privacy import mask_text, shown
+from ._privacy import PERSONAL_NUMBER, mask_text, shown
 from ._validate import check_values, duplicate_problem, raise_or_keep
 from .boundaries import BoundaryInfo, BoundaryLayer, boundary_level, dissolve
 from .codes import (
@@ -315,14 +315,14 @@ def _shown_table(counts: pd.DataFrame, areas: pd.DataFrame, *, by_name: bool) ->
     for column in (c for c in _SHOWN if c in counts.columns):
         if column == "kode_asli":
             if not by_name:
-                out[column] = map_distinct(shown, counts[column])
+                out[column] = _shown_values(counts[column])
                 continue
             allowed = [
                 normalize_code(v) is not None or is_truncated_code(v) for v in counts[column]
             ]
         else:
             if not by_name:
-                out[column] = map_distinct(shown, counts[column])
+                out[column] = _shown_values(counts[column])
                 continue
             known = (
                 set(map_distinct(name_key, areas[column][text_mask(areas[column])]))
@@ -332,6 +332,26 @@ def _shown_table(counts: pd.DataFrame, areas: pd.DataFrame, *, by_name: bool) ->
             allowed = [k in known for k in map_distinct(name_key, counts[column])]
         out[column] = [shown(v, allowed=ok) for v, ok in zip(counts[column], allowed, strict=True)]
     return out
+
+
+#: Joins a column's texts for one search (:func:`_shown_values`): no character of a personal
+#: number, and, like the start or end of a text, neither a digit nor ``+`` for its lookarounds.
+_JOIN = "\x00"
+
+
+def _shown_values(values: pd.Series) -> list:
+    """``[shown(v) for v in values]``, with one search of all the texts first.
+
+    A national table's 83,403 codes hold no personal number: :func:`~povmap._privacy.shown`
+    then returns every value as it is, and one search of the joined texts says so. The joiner
+    can be part of no match and is seen by the pattern's lookarounds as the end of a text is,
+    so the joined text holds a match exactly when some value does; then each distinct value
+    is masked as before.
+    """
+    cells = values.to_numpy(dtype=object)
+    if not PERSONAL_NUMBER.search(_JOIN.join(cells[text_mask(cells)])):
+        return cells.tolist()
+    return map_distinct(shown, cells)
 
 
 def _at_level(
