@@ -380,3 +380,47 @@ def test_povmap_export_is_the_function_and_the_package():
 
     assert povmap.export.kugi is kugi and povmap.export.suppress.FLAG == FLAG
     assert povmap.export.export is povmap.export.bundle.export and callable(povmap.export)
+
+
+def test_geopackage_in_64k_pages_holds_what_gdals_default_holds(tmp_path, monkeypatch):
+    import sqlite3
+
+    from conftest import KALSEL_DESA, need
+
+    from povmap.boundaries import dissolve
+    from povmap.export import writers
+    from povmap.export.writers import write_gpkg
+
+    monkeypatch.delenv("OGR_SQLITE_PRAGMA", raising=False)
+    desa = povmap.read_boundaries(need(KALSEL_DESA)).gdf
+    kecamatan = dissolve(desa, "kecamatan")
+    layers = {"desa": desa, "kecamatan": kecamatan}
+    # A province (0.18 M vertices) keeps GDAL's 4 KiB pages: 64 KiB ones would make it larger.
+    small = write_gpkg(layers, tmp_path / "provinsi.gpkg", multi=True)
+    with sqlite3.connect(small) as db:
+        assert db.execute("PRAGMA page_size").fetchone() == (4096,)
+    # Made large by a lower threshold, as the national layer (12.4 M vertices) is.
+    monkeypatch.setattr(writers, "LARGE_GPKG_VERTICES", 100_000)
+    ours = write_gpkg(layers, tmp_path / "povmap.gpkg", multi=True)
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_PRAGMA") is None  # put back
+    plain = tmp_path / "gdal.gpkg"
+    for name, gdf in layers.items():
+        pyogrio.write_dataframe(gdf, plain, driver="GPKG", layer=name, promote_to_multi=True)
+    with sqlite3.connect(ours) as db:
+        assert db.execute("PRAGMA page_size").fetchone() == (65536,)
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM rtree_desa_geom").fetchone() == (len(desa),)
+    for name in layers:
+        a = pyogrio.read_dataframe(ours, layer=name)
+        b = pyogrio.read_dataframe(plain, layer=name)
+        pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+        missing = a.geometry.isna().to_numpy() & b.geometry.isna().to_numpy()
+        assert (shapely.equals_identical(a.geometry.values, b.geometry.values) | missing).all()
+    if shutil.which("ogrinfo"):
+        done = subprocess.run(["ogrinfo", "-so", "-al", ours], capture_output=True, text=True)
+        assert done.returncode == 0 and f"Feature Count: {len(desa)}" in done.stdout
+    # A user's own SQLite settings are theirs: kept, not replaced.
+    monkeypatch.setenv("OGR_SQLITE_PRAGMA", "page_size=8192")
+    write_gpkg(layers, tmp_path / "own.gpkg", multi=True)
+    with sqlite3.connect(tmp_path / "own.gpkg") as db:
+        assert db.execute("PRAGMA page_size").fetchone() == (8192,)

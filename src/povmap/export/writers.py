@@ -6,17 +6,21 @@ several times faster on the national layer: coordinates are printed a batch of f
 time by numpy and orjson, and the file is streamed. Geometries are snapped to the grid of the
 precision with GEOS first (``set_precision``), because rounding coordinates on output alone can
 make a valid polygon self-intersect. The layer name is set explicitly so the temporary file name
-never leaks into the GeoJSON ``name``. GeoPackage is GDAL's (pyogrio).
+never leaks into the GeoJSON ``name``. GeoPackage is GDAL's (pyogrio), a large one in 64 KiB
+SQLite pages (:data:`GPKG_PRAGMA`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import orjson
 import pyogrio
+import shapely
 
 from .._errors import PovmapInputError
 from .._io import atomic_path
@@ -166,7 +170,11 @@ def write_gpkg(
         disk); the old file stays.
     """
     path = Path(path)
-    with atomic_path(path) as tmp:
+    vertices = sum(
+        int(shapely.get_num_coordinates(g.geometry.values).sum()) for g in layers.values()
+    )
+    pragma = GPKG_PRAGMA if vertices >= LARGE_GPKG_VERTICES else None
+    with atomic_path(path) as tmp, _sqlite_pragma(pragma):
         for name, gdf in layers.items():
             extra = {}
             if descriptions and name in descriptions:
@@ -182,6 +190,36 @@ def write_gpkg(
                 )
                 advance(len(gdf))
     return path
+
+
+#: SQLite settings of povmap's large GeoPackages (:data:`LARGE_GPKG_VERTICES`). 64 KiB pages
+#: (GDAL's default is 4 KiB) hold most desa polygons whole instead of chaining each over
+#: overflow pages: the national layer's file is 11 % smaller (232 instead of 260 MB) and written
+#: with a sixteenth of the page writes. The tables are the same; every SQLite reader (GDAL,
+#: QGIS, sqlite3) reads any page size.
+GPKG_PRAGMA = "page_size=65536"
+#: From this many vertices in all layers a GeoPackage takes :data:`GPKG_PRAGMA`. Below, GDAL's
+#: 4 KiB pages: each of a GeoPackage's dozen tables and indexes takes at least one page, which
+#: makes a province's file larger in 64 KiB pages (Kalimantan Selatan, 0.18 M vertices: 5.3
+#: instead of 4.2 MB). The national layer has 12.4 M (desa and kecamatan).
+LARGE_GPKG_VERTICES = 1_000_000
+
+
+@contextlib.contextmanager
+def _sqlite_pragma(pragma: str | None) -> Iterator[None]:
+    """GDAL's ``OGR_SQLITE_PRAGMA`` set to ``pragma`` for the block (None: left as it is), unless
+    the user set one (their settings are theirs to keep), and put back afterwards."""
+    if pragma is None or pyogrio.get_gdal_config_option(_PRAGMA_OPTION):
+        yield
+        return
+    pyogrio.set_gdal_config_options({_PRAGMA_OPTION: pragma})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({_PRAGMA_OPTION: None})
+
+
+_PRAGMA_OPTION = "OGR_SQLITE_PRAGMA"
 
 
 def _for_output(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
