@@ -21,6 +21,7 @@ import posixpath
 import re
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -1343,11 +1344,14 @@ def _valid(geoms: np.ndarray) -> np.ndarray:
     return geoms
 
 
-def _unions(geoms: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+def _unions(
+    geoms: np.ndarray, group: np.ndarray, n: int, done: Callable[[int], None] | None = None
+) -> np.ndarray:
     """The union of the polygons of each group ``0 .. n-1`` (``group`` -1: left out), at once.
 
     Each group's polygons become one (overlapping) MultiPolygon, and GEOS's zero-width buffer of
-    it, which nodes all its rings in one pass, is their union.
+    it, which nodes all its rings in one pass, is their union. ``done(k)`` is called as ``k``
+    more groups are united (a progress bar's ``advance``).
     """
     parts, row = shapely.get_parts(geoms, return_index=True)
     keep = np.flatnonzero(
@@ -1360,7 +1364,7 @@ def _unions(geoms: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
     )
     # On all cores, balanced by vertices: a few kecamatan (and every kabupaten) are far larger
     # than the rest, and a chunk of them alone would keep one core busy while the other waits.
-    return map_chunks(_buffer0, (merged,), weights=shapely.get_num_coordinates(merged))
+    return map_chunks(_buffer0, (merged,), weights=shapely.get_num_coordinates(merged), done=done)
 
 
 def _buffer0(geoms: np.ndarray) -> np.ndarray:
@@ -1473,8 +1477,8 @@ def _duplicates_and_overlaps(
     small, large = np.minimum(areas[left], areas[right]), np.maximum(areas[left], areas[right])
     if groups is not None:
         index, group = groups
-        with step("progress.outlines"):
-            unions = _unions(geoms, group, len(index))
+        with step("progress.outlines", total=len(index)) as advance:
+            unions = _unions(geoms, group, len(index), done=advance)
     if screen:
         box = shapely.bounds(geoms)
         width = np.minimum(box[left, 2], box[right, 2]) - np.maximum(box[left, 0], box[right, 0])
