@@ -177,9 +177,13 @@ def unpack_wkb(arrays: dict[str, np.ndarray], name: str = "wkb") -> np.ndarray:
     """The geometries :func:`pack_wkb` stored under ``name`` (None where it stored none)."""
     import shapely
 
-    data, ends = arrays[name].tobytes(), arrays[f"{name}_ends"]
+    data, ends = arrays[name], arrays[f"{name}_ends"]
     starts = np.r_[0, ends[:-1]]
-    blobs = np.array([data[a:b] or None for a, b in zip(starts, ends, strict=True)], dtype=object)
+    # Each geometry's bytes copied once, straight from the array (not the whole array first).
+    blobs = np.array(
+        [data[a:b].tobytes() or None for a, b in zip(starts.tolist(), ends.tolist(), strict=True)],
+        dtype=object,
+    )
     return shapely.from_wkb(blobs)
 
 
