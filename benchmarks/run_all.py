@@ -326,6 +326,19 @@ def national(runs: list[Run], register_rows: int) -> None:
                     POVMAP_CACHE_DIR=str(cache),
                 )
             )
+    # One GeoJSON per province and layer, as national geoportals load them (warm cache).
+    _rm(WORK / "nat_split")
+    runs.append(
+        measure(
+            "geojson: povmap export --split provinsi (national, warm cache)",
+            [
+                *[sys.executable, "-m", "povmap.cli", "--quiet", "export", str(fgb), str(counts)],
+                *["-o", str(WORK / "nat_split"), "--format", "geojson", "--split", "provinsi"],
+            ],
+            note="38 provinces x (desa, kecamatan): 76 files",
+            POVMAP_CACHE_DIR=str(cache),
+        )
+    )
     runs.extend(national_map())
     if register_rows:
         register = register_csv(fgb, register_rows, WORK / f"register_{register_rows}.csv")
@@ -415,6 +428,11 @@ def table(runs: list[Run]) -> str:
         (
             "povmap export geojson / read + GDAL write (national, warm cache; aim 0.5)",
             "geojson: povmap export --format geojson (national, warm cache)",
+            "geojson: read + GDAL write, RFC 7946 (pyogrio)",
+        ),
+        (
+            "povmap export geojson --split provinsi / read + GDAL write (national, warm cache)",
+            "geojson: povmap export --split provinsi (national, warm cache)",
             "geojson: read + GDAL write, RFC 7946 (pyogrio)",
         ),
     ]
