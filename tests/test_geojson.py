@@ -86,6 +86,8 @@ def _edge_cases() -> np.ndarray:
             # A ring whose area is too small for its sign to be sure in floating point.
             Polygon([(100.0000001, 1), (100.0000004, 1), (100.0000002, 1.0000004)]),
             Polygon([(100, 1), (100.000003, 1), (100.000003, 1.000001), (100, 1.000002)]),
+            # Beyond 2**52 grid steps (12 decimals): already whole numbers once scaled.
+            shapely.box(5000.1234567891234, 1, 5001, 2),
         ],
         dtype=object,
     )

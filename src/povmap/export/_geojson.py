@@ -257,7 +257,7 @@ class _Rings:
         """The same rings with consecutive equal vertices dropped (``remove_repeated_points``)."""
         coords = self.coords
         keep = np.ones(len(coords), dtype=bool)
-        keep[1:] = (coords[1:] != coords[:-1]).any(axis=1)
+        keep[1:] = (coords[1:, 0] != coords[:-1, 0]) | (coords[1:, 1] != coords[:-1, 1])
         keep[self.rings[:-1]] = True  # a ring starts afresh
         if keep.all():
             return self
@@ -278,8 +278,8 @@ class _Rings:
         """
         coords, starts = self.coords, self.rings[:-1]
         lengths = np.diff(self.rings)
-        origin = np.repeat(coords[starts, :2], lengths, axis=0)
-        x, y = coords[:, 0] - origin[:, 0], coords[:, 1] - origin[:, 1]
+        relative = coords[:, :2] - np.repeat(coords[starts, :2], lengths, axis=0)
+        x, y = relative[:, 0], relative[:, 1]
         # Terms of each vertex with the next. A ring's last vertex is its first, (0, 0) from
         # the origin, so its term with the next ring's first vertex is 0: one sum per ring.
         left, right = x[:-1] * y[1:], x[1:] * y[:-1]
@@ -291,12 +291,10 @@ class _Rings:
         shell[self.polygons[:-1]] = True
         flip = (area > 0) != shell
         if flip.any():
-            index = np.arange(len(coords))
-            flipped = np.repeat(flip, lengths)
-            begins = np.repeat(starts, lengths)[flipped]
-            ends = np.repeat(self.rings[1:], lengths)[flipped]
-            index[flipped] = begins + ends - 1 - index[flipped]
-            self.coords = coords[index]
+            # Vertex i of a reversed ring [s, e) is taken from s + e - 1 - i, the others stay.
+            base = np.repeat(np.where(flip, starts + self.rings[1:] - 1, 0), lengths)
+            step = np.repeat(np.where(flip, -1, 1).astype(np.int8), lengths)
+            self.coords = coords[base + step * np.arange(len(coords))]
         return _any_in(_any_in(np.abs(area) <= error, self.polygons), self.features)
 
     def subset(self, chosen: np.ndarray) -> _Rings:
@@ -337,8 +335,9 @@ def _round_as_geos(coords: np.ndarray, precision: int) -> np.ndarray:
     scaled = coords * scale
     rounded = np.floor(scaled + 0.5)
     rounded -= rounded - 0.5 > scaled  # both sides exact below 2**52
-    huge = np.abs(scaled) >= 2.0**52
-    rounded[huge] = scaled[huge]
+    if len(scaled) and max(-scaled.min(), scaled.max()) >= 2.0**52:
+        huge = np.abs(scaled) >= 2.0**52
+        rounded[huge] = scaled[huge]
     return np.copysign(rounded, scaled, where=rounded == 0, out=rounded) / scale
 
 
