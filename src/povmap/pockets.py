@@ -33,6 +33,7 @@ import shapely
 
 from ._errors import PovmapInputError
 from ._messages import Text, text
+from ._progress import step
 from .boundaries import AREA_COLUMNS
 from .classify import Classified, layer_frame
 from .defaults import ALPHA, PERMUTATIONS, SEED, SNAP_M
@@ -109,10 +110,11 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
     """Queen contiguity with a snapping tolerance, and nearest-neighbour links for islands.
 
     Each desa is buffered by ``snap_m / 2`` in a local UTM projection and two desa are neighbours
-    when their buffers intersect (libpysal ``fuzzy_contiguity``): shared edges, shared corners
-    (queen), and edges that were digitised apart by up to ``snap_m`` metres all count. A desa with
-    no neighbour then (an island) is linked, both ways, to the ``k_islands`` desa nearest to its
-    outline.
+    when their buffers intersect (libpysal ``Graph.build_fuzzy_contiguity``): shared edges, shared
+    corners (queen), and edges that were digitised apart by up to ``snap_m`` metres all count. A
+    desa with no neighbour then (an island) is linked, both ways, to the ``k_islands`` desa nearest
+    to its outline (equal distances: the earlier row first). The national layer (83,403 desa, 344
+    islands) takes about 25 CPU-seconds, mostly the buffers.
 
     Parameters
     ----------
@@ -133,28 +135,36 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         )
     if len(gdf) < 2:
         raise PovmapInputError.from_catalogue("pockets.only_desa_spatial_weights", n_gdf=len(gdf))
-    from libpysal.weights import W, fuzzy_contiguity
+    from libpysal.graph import Graph
+    from libpysal.weights import W
 
     crs = utm_crs(gdf)
-    projected = gpd.GeoDataFrame(geometry=gdf.geometry.to_crs(crs).make_valid().values, crs=crs)
-    with warnings.catch_warnings():
-        # libpysal warns about islands and components (both handled and reported below) and
-        # about its own use of pandas' deprecated inplace=; neither is the user's business.
+    geoms = gdf.geometry.to_crs(crs).make_valid().values
+    with step("progress.pockets_weights", n=number_text(len(gdf))), warnings.catch_warnings():
+        # libpysal warns about islands and components (both handled and reported below);
+        # neither is the user's business.
         warnings.simplefilter("ignore")
-        fuzzy = fuzzy_contiguity(
-            projected, buffering=snap_m > 0, buffer=snap_m / 2 or None, silence_warnings=True
+        # libpysal's vectorised builder: the same buffers and the same "intersects" query of a
+        # spatial index as its older fuzzy_contiguity, so the same neighbours, without that one's
+        # scan of every pair per desa (minutes for a national layer).
+        graph = Graph.build_fuzzy_contiguity(
+            gpd.GeoSeries(geoms, crs=crs), buffer=snap_m / 2 if snap_m > 0 else None
         )
-    neighbours = {i: set(fuzzy.neighbors[i]) for i in range(len(gdf))}
-    islands = [i for i in range(len(gdf)) if not neighbours[i]]
-    geoms = projected.geometry.values
-    for i in islands:
-        distance = shapely.distance(geoms[i], geoms)
-        distance[i] = np.inf
-        # A stable sort: equal distances are broken by row order, so reruns link the same desa.
-        for j in np.argsort(distance, kind="stable")[: min(k_islands, len(gdf) - 1)]:
-            neighbours[i].add(int(j))
-            neighbours[int(j)].add(i)
-    w = W({i: sorted(nb) for i, nb in neighbours.items()}, silence_warnings=True)
+    sparse = graph.sparse.tocsr()
+    sparse.setdiag(0)  # an island is its own neighbour with weight 0 in a Graph
+    sparse.eliminate_zeros()
+    islands = np.flatnonzero(np.diff(sparse.indptr) == 0)
+    heads, tails = sparse.nonzero()
+    links = [(heads, tails)]
+    for i, nearest in zip(islands, _nearest(geoms, islands, k_islands), strict=True):
+        links += [(np.full(len(nearest), i), nearest), (nearest, np.full(len(nearest), i))]
+    heads, tails = (np.concatenate(side) for side in zip(*links, strict=True))
+    # Each desa's neighbours, sorted and without repeats (an island's nearest desa can be an
+    # island too, linked from both sides).
+    pairs = np.unique(np.column_stack([heads, tails]), axis=0)
+    split = np.searchsorted(pairs[:, 0], np.arange(1, len(gdf)))
+    neighbours = dict(enumerate(a.tolist() for a in np.split(pairs[:, 1], split)))
+    w = W(neighbours, silence_warnings=True)
     kode = tuple(gdf["kode_desa"].astype(str))
     return Weights(
         w=w,
@@ -164,6 +174,33 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         k_islands=k_islands,
         crs=crs,
     )
+
+
+def _nearest(geoms: np.ndarray, islands: np.ndarray, k: int) -> list[np.ndarray]:
+    """The ``k`` desa nearest to each island's outline (itself excluded), nearest first, equal
+    distances in row order.
+
+    The same as sorting every desa by its distance to the island, but only the desa within a
+    radius are measured: the radius doubles (from 1 km) until ``k`` of them lie within it, and
+    every desa further away is further than those. A spatial index finds them; measuring the
+    distance from each island to all 83,403 desa of a national layer took minutes.
+    """
+    if not len(islands):
+        return []
+    tree = shapely.STRtree(geoms)
+    k = min(k, len(geoms) - 1)
+    found: list[np.ndarray] = []
+    for i in islands:
+        radius = 1000.0
+        while True:
+            near = tree.query(geoms[i], predicate="dwithin", distance=radius)
+            near = np.sort(near[near != i])
+            if len(near) >= k or len(near) == len(geoms) - 1:
+                break
+            radius *= 2
+        distance = shapely.distance(geoms[i], geoms[near])
+        found.append(near[np.argsort(distance, kind="stable")[:k]])
+    return found
 
 
 @dataclass(frozen=True)
@@ -316,7 +353,8 @@ def find_pockets(
     if np.ptp(y) == 0:
         raise PovmapInputError.from_catalogue("pockets.column_every_desa_same", column=column)
     weights = weights_for(gdf[usable], snap_m, k_islands=k_islands)
-    statistic, p_value, jenis = _local_test(y, weights.w, method, permutations, seed)
+    with step("progress.pockets_test", permutations=number_text(permutations)):
+        statistic, p_value, jenis = _local_test(y, weights.w, method, permutations, seed)
     q_value = benjamini_hochberg(p_value) if fdr else p_value
     significant = q_value <= alpha
     jenis = np.where(significant, jenis, "tidak_signifikan")
