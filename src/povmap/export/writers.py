@@ -2,10 +2,11 @@
 
 GeoJSON is written by povmap itself, as GDAL's driver writes it with ``RFC7946=YES`` (lon/lat
 WGS84, no ``crs`` member, exterior rings counter-clockwise, at most ``precision`` decimals) but
-several times faster on the national layer: coordinates are printed a batch of features at a
-time by numpy and orjson, and the file is streamed. Geometries are snapped to the grid of the
-precision with GEOS first (``set_precision``), because rounding coordinates on output alone can
-make a valid polygon self-intersect. The layer name is set explicitly so the temporary file name
+several times faster on the national layer: vertices are snapped to the grid of the precision
+(GEOS's pointwise rule, in numpy), checked with GEOS, wound and printed (orjson) a batch of
+features at a time (:mod:`._geojson`), and the file is streamed. Rounding coordinates on output
+alone can make a valid polygon self-intersect: the polygons that happens to are snap-rounded by
+GEOS (``set_precision``) instead. The layer name is set explicitly so the temporary file name
 never leaks into the GeoJSON ``name``. GeoPackage is GDAL's (pyogrio), a large one in 64 KiB
 SQLite pages (:data:`GPKG_PRAGMA`).
 """
