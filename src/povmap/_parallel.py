@@ -31,6 +31,12 @@ _CHUNKS_PER_THREAD = 8
 def threads() -> int:
     """How many threads :func:`map_chunks` uses: ``POVMAP_THREADS``, else the usable processors.
 
+    Returns
+    -------
+    int
+        At least 1: the value of ``POVMAP_THREADS`` when set, else the processors this process
+        may run on (``os.sched_getaffinity``; ``os.cpu_count()`` where that is unknown).
+
     Raises
     ------
     PovmapInputError
