@@ -95,10 +95,11 @@ def test_kabupaten_dissolve_on_all_cores_equals_the_serial_one(monkeypatch):
     assert _wkb(kecamatan.geometry) == _wkb(boundaries.dissolve(layer, "kecamatan").geometry)
 
 
-def test_a_failing_chunk_of_pairs_alone_is_measured_on_the_grid(monkeypatch):
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_a_failing_chunk_of_pairs_alone_is_measured_on_the_grid(threads, monkeypatch):
     # GEOS may fail on nearly coincident edges: that chunk (and only it) is redone on a 1 m grid,
-    # whichever thread ran it.
-    monkeypatch.setenv("POVMAP_THREADS", "2")
+    # whichever thread ran it, and also without threads.
+    monkeypatch.setenv("POVMAP_THREADS", threads)
     monkeypatch.setattr(boundaries, "_PAIRS", 100)
     geoms = gpd.read_file(need(HSS_DESA)).to_crs(boundaries.EQUAL_AREA).geometry.values
     geoms = np.asarray(geoms, dtype=object)
