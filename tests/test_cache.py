@@ -85,6 +85,32 @@ def test_second_read_takes_the_check_from_the_cache(cache, tmp_path):
         )
 
 
+def test_kecamatan_unions_are_read_from_the_cache_only_when_a_dissolve_needs_them(
+    cache, tmp_path, monkeypatch
+):
+    """The kecamatan unions (half of a national entry) are parsed only for a dissolve above
+    kecamatan: a kecamatan dissolve takes the final outlines stored beside them."""
+    path = planted(tmp_path)
+    first = povmap.read_boundaries(path)
+    parsed = []
+    unpack = _cache.unpack_wkb
+    monkeypatch.setattr(
+        _cache, "unpack_wkb", lambda arrays, name="wkb": parsed.append(name) or unpack(arrays, name)
+    )
+    second = povmap.read_boundaries(path)
+    assert second.source.cache == "dipakai" and parsed == ["final"]
+    kecamatan = boundaries.dissolve(second.gdf, "kecamatan", outlines=second.outlines)
+    assert parsed == ["final"]
+    pd.testing.assert_frame_equal(kecamatan, boundaries.dissolve(first.gdf, "kecamatan"))
+    kabupaten = boundaries.dissolve(second.gdf, "kabupaten", outlines=second.outlines)
+    assert parsed == ["final", "wkb"]
+    pd.testing.assert_frame_equal(kabupaten, boundaries.dissolve(first.gdf, "kabupaten"))
+    assert shapely.equals_identical(
+        second.outlines.geometry.values, first.outlines.geometry.values
+    ).all()
+    assert parsed == ["final", "wkb"]  # made once
+
+
 def test_another_edition_or_option_is_computed_again(cache, tmp_path):
     path = planted(tmp_path)
     first = povmap.read_boundaries(path)

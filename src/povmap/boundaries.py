@@ -226,7 +226,9 @@ class Outlines:
     geometry
         One outline per kecamatan, indexed by ``kode_kecamatan``, in :data:`EQUAL_AREA` (where
         :func:`dissolve` unites areas): the exact union of its desa, holes kept; missing when
-        no desa has a geometry.
+        no desa has a geometry. Made on first use by ``unions`` (from the boundary cache, only
+        a dissolve above kecamatan or without ``final`` needs them: on the national layer they
+        are half of the cache entry).
     final
         The kecamatan outlines as :func:`dissolve` makes them from ``geometry`` (sliver holes
         dropped, EPSG:4326), indexed by ``kode_kecamatan``, when the boundary cache keeps them;
@@ -236,8 +238,13 @@ class Outlines:
     level: str
     members: np.ndarray
     codes: np.ndarray
-    geometry: gpd.GeoSeries
+    unions: Callable[[], gpd.GeoSeries] = field(repr=False, compare=False)
     final: gpd.GeoSeries | None = None
+
+    @functools.cached_property
+    def geometry(self) -> gpd.GeoSeries:
+        """The kecamatan unions (see the class's attributes), made once."""
+        return self.unions()
 
     def fits(self, gdf: gpd.GeoDataFrame) -> bool:
         """Whether ``gdf`` holds exactly the areas (same geometries, same parents, same order)."""
@@ -367,12 +374,15 @@ def read_boundaries(
     gdf["luas_km2"] = checked.luas_km2
     gdf = gdf[[c for c in gdf.columns if c != "geometry"] + ["geometry"]]
     outlines = None
-    if checked.unions is not None:
+    unions, parents = checked.unions, checked.parents
+    if unions is not None:
         outlines = Outlines(
             level="kecamatan",
             members=np.asarray(gdf.geometry.values),
             codes=gdf["kode_kecamatan"].to_numpy(dtype=object),
-            geometry=gpd.GeoSeries(checked.unions, index=checked.parents, crs=EQUAL_AREA),
+            unions=lambda: gpd.GeoSeries(
+                unions() if callable(unions) else unions, index=parents, crs=EQUAL_AREA
+            ),
             final=checked.final,
         )
     return BoundaryLayer(
@@ -1412,7 +1422,8 @@ class _Checked(NamedTuple):
     luas_km2: np.ndarray  # the area of each of its areas, km² (equal-area)
     duplicates: list[tuple[str, str]]
     overlaps: list[tuple[str, str, float]]
-    unions: np.ndarray | None  # the union of each kecamatan's desa, EQUAL_AREA
+    # The union of each kecamatan's desa, EQUAL_AREA; from the cache, a function reading them.
+    unions: np.ndarray | Callable[[], np.ndarray] | None
     parents: pd.Index | None  # their kode_kecamatan
     final: gpd.GeoSeries | None = None  # the kecamatan outlines of dissolve, when cached
 
@@ -1587,7 +1598,7 @@ def _checked_cached(
                     strict=True,
                 )
             ),
-            _cache.unpack_wkb(entry) if parents is not None else None,
+            functools.partial(_cache.unpack_wkb, entry) if parents is not None else None,
             parents,
             gpd.GeoSeries(_cache.unpack_wkb(entry, "final"), index=parents, crs=WGS84)
             if parents is not None
@@ -1609,7 +1620,7 @@ def _checked_cached(
         "ov_share": np.array([x for *_, x in checked.overlaps], dtype=float),
     }
     unions, parents = checked.unions, checked.parents
-    if unions is not None and parents is not None:
+    if isinstance(unions, np.ndarray) and parents is not None:
         # The kecamatan outlines the dissolve will want, made once here for the cache.
         final = _outlines(unions, WGS84)
         checked = checked._replace(final=gpd.GeoSeries(final, index=parents, crs=WGS84))
