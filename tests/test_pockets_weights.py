@@ -85,7 +85,7 @@ class _Terminal(io.StringIO):
 
 
 def test_weights_and_permutations_show_progress(monkeypatch):
-    # The two steps that take seconds to a minute nationally (83,403 desa) have a bar each.
+    # The steps that take seconds to a minute nationally (83,403 desa) have a bar each.
     shown: list[str] = []
     real_step = pockets.step
 
@@ -101,5 +101,9 @@ def test_weights_and_permutations_show_progress(monkeypatch):
     gdf["nilai"] = np.random.default_rng(1).random(len(gdf))
     with session("en"):
         find_pockets(gdf, "nilai", permutations=99)
-    assert shown == ["progress.pockets_weights", "progress.pockets_test"]
+    assert shown == [
+        "progress.pockets_weights",
+        "progress.pockets_test",
+        "progress.pockets_regions",
+    ]
     assert "Pocket permutation test (99 permutations per desa)" in sys.stderr.getvalue()

@@ -650,24 +650,27 @@ def _regions(desa: gpd.GeoDataFrame, column: str, weights: Weights, lang: str) -
     members = desa[desa["id_kantong"].notna()].sort_values("kode_desa", kind="stable")
     half = weights.snap_m / 2
     rows, geoms = [], []
-    for pocket, group in members.groupby("id_kantong", sort=True):
-        projected = group.geometry.to_crs(weights.crs).make_valid()
-        # Closing (grow, union, shrink) fills the slivers between neighbouring desa.
-        merged = shapely.union_all(projected.buffer(half, join_style="mitre").values)
-        geoms.append(shapely.make_valid(merged.buffer(-half, join_style="mitre")))
-        row = {
-            "id_kantong": pocket,
-            "jenis_kantong": "kantong",
-            "label_kantong": label("kantong:kantong", lang),
-            "jumlah_desa": len(group),
-            "daftar_kecamatan": _distinct(group, "nama_kecamatan"),
-            "daftar_kabupaten": _distinct(group, "nama_kabupaten"),
-        }
-        row.update({c: group[c].sum(min_count=1) for c in sums})
-        if len(sums) == 2:
-            numerator, denominator = sums  # both present
-            row[column] = 100.0 * row[numerator] / row[denominator] if row[denominator] else np.nan
-        rows.append(row)
+    with step("progress.pockets_regions", total=members["id_kantong"].nunique()) as advance:
+        for pocket, group in members.groupby("id_kantong", sort=True):
+            projected = group.geometry.to_crs(weights.crs).make_valid()
+            # Closing (grow, union, shrink) fills the slivers between neighbouring desa.
+            merged = shapely.union_all(projected.buffer(half, join_style="mitre").values)
+            geoms.append(shapely.make_valid(merged.buffer(-half, join_style="mitre")))
+            row = {
+                "id_kantong": pocket,
+                "jenis_kantong": "kantong",
+                "label_kantong": label("kantong:kantong", lang),
+                "jumlah_desa": len(group),
+                "daftar_kecamatan": _distinct(group, "nama_kecamatan"),
+                "daftar_kabupaten": _distinct(group, "nama_kabupaten"),
+            }
+            row.update({c: group[c].sum(min_count=1) for c in sums})
+            if len(sums) == 2:
+                numerator, denominator = sums  # both present
+                share = row[numerator] / row[denominator] if row[denominator] else np.nan
+                row[column] = 100.0 * share
+            rows.append(row)
+            advance()
     columns = [
         "id_kantong",
         "jenis_kantong",
