@@ -670,7 +670,7 @@ def _regions(desa: gpd.GeoDataFrame, column: str, weights: Weights, lang: str) -
                 share = row[numerator] / row[denominator] if row[denominator] else np.nan
                 row[column] = 100.0 * share
             rows.append(row)
-            advance()
+            advance(1)
     columns = [
         "id_kantong",
         "jenis_kantong",
