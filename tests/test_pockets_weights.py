@@ -107,3 +107,16 @@ def test_weights_and_permutations_show_progress(monkeypatch):
         "progress.pockets_regions",
     ]
     assert "Pocket permutation test (99 permutations per desa)" in sys.stderr.getvalue()
+
+
+def test_no_library_warning_reaches_the_user():
+    # esda warns that its p-values are directed, and Gi*'s fill_diagonal that the weights are
+    # not fully connected (Kayong Utara's islands): povmap handles both (p-values doubled,
+    # islands linked), so neither may surface.
+    gdf = _layer(KAYONG_DESA)
+    gdf["nilai"] = np.random.default_rng(2).random(len(gdf))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for method in ("moran", "getis_ord"):
+            find_pockets(gdf, "nilai", method=method, permutations=99)
+    assert [str(w.message) for w in caught] == []
