@@ -19,7 +19,7 @@ import orjson
 import pandas as pd
 import pytest
 import shapely
-from conftest import KALSEL_DESA, KONSEL_DESA, need
+from conftest import HSS_DESA, KALSEL_DESA, KAYONG_DESA, KONSEL_DESA, need
 from shapely import Polygon
 
 import povmap
@@ -243,3 +243,23 @@ def test_a_broken_cache_entry_is_checked_again(kalsel_raw, tmp_path, monkeypatch
     again = write_geojson(layer, tmp_path / "b.geojson", layer="desa", precision=3).read_bytes()
     assert again == first
     assert np.load(entry)["broken"].max() < len(layer)  # and stored right again
+
+
+def test_split_provinsi_file_describes_its_own_province(tmp_path):
+    # Two real kabupaten of two provinces: each province's file names only its own kabupaten.
+    hss = povmap.read_boundaries(need(HSS_DESA)).gdf
+    kayong = povmap.read_boundaries(need(KAYONG_DESA)).gdf
+    desa = pd.concat([hss, kayong], ignore_index=True)
+    counts = pd.DataFrame(
+        {"kode_wilayah": desa["kode_desa"], "jumlah_penduduk": 900, "jumlah_miskin_ekstrem": 30}
+    )
+    povmap.export({"desa": povmap.join(desa, counts).joined}, tmp_path / "out", split="provinsi")
+    descriptions = {
+        code: json.loads((tmp_path / "out" / f"desa_{code}.geojson").read_bytes())["description"]
+        for code in ("61", "63")
+    }
+    assert descriptions == {
+        "61": "Kemiskinan ekstrem per desa/kelurahan, Kabupaten Kayong Utara, Kalimantan Barat",
+        "63": "Kemiskinan ekstrem per desa/kelurahan, Kabupaten Hulu Sungai Selatan, "
+        "Kalimantan Selatan",
+    }

@@ -306,7 +306,10 @@ def _write_data(
                     layer=Path(file).stem,
                     precision=settings.precision,
                     id_field=_own_code(levels[name]),
-                    description=titles[name],
+                    # A province's file names its own kabupaten, not the whole layer's.
+                    description=titles[name]
+                    if len(parts) == 1
+                    else _title(part, levels[name], settings),
                 )
                 written.append(file)
     return written
