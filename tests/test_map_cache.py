@@ -5,6 +5,7 @@ another file, option or grouping, or when the entry cannot be theirs."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
@@ -192,3 +193,23 @@ def test_topology_text_comes_from_the_cache_for_the_same_layers_and_grid(cache, 
     assert '"kec":' in topo.TopologyData.from_layers(renamed).json
     alone = topo.TopologyData.from_layers({"desa": layers_["desa"]}).json
     assert '"kecamatan"' not in alone and alone != first.json
+
+
+def test_an_entry_copied_over_another_is_not_read_as_it(cache, kayong):
+    # A well-formed entry of other inputs, copied or renamed over this entry's file, is not
+    # taken as this entry (the topology text has no shape of its own to tell them apart).
+    from povmap.render import topo
+
+    web = simplify_coverage(kayong)
+    whole = {"desa": web[["geometry"]]}
+    part = {"desa": web.iloc[:5][["geometry"]]}
+    before = set(cache.glob("*.npz"))
+    topo.TopologyData.from_layers(whole)
+    (entry_whole,) = set(cache.glob("*.npz")) - before
+    before = set(cache.glob("*.npz"))
+    own = topo.TopologyData.from_layers(part).json
+    (entry_part,) = set(cache.glob("*.npz")) - before
+    entry_part.write_bytes(entry_whole.read_bytes())
+    again = topo.TopologyData.from_layers(part).json
+    assert again == own
+    assert len(json.loads(again)["objects"]["desa"]["geometries"]) == 5

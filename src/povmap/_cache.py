@@ -9,7 +9,8 @@ povmap or library is another key: an entry is never stale, only unused.
 
 Entries are NumPy ``.npz`` archives of plain arrays (numbers, text, WKB bytes), read with
 ``allow_pickle=False`` (data, never code), written to a temporary file beside the entry and
-renamed into place (a reader never sees half an entry). The cache is an optimisation only: an
+renamed into place (a reader never sees half an entry); each holds its own key, so a file
+copied over another entry's is not read as it. The cache is an optimisation only: an
 entry that cannot be read is computed again, without a message; a folder that cannot be written
 is said in a note of the run (:func:`povmap.read_boundaries`, ``BoundaryInfo.cache``
 ``"tidak_dapat_ditulis"``). The folder is trusted as the user's home folder is: an entry altered on
@@ -41,6 +42,9 @@ T = TypeVar("T")
 CACHE_ENV = "POVMAP_CACHE_DIR"
 #: Version of the layout of the entries; part of every key.
 FORMAT = 3
+#: Name of the array in which each entry holds its own key: a file copied or renamed over another
+#: entry's (well-formed, but of other inputs) is then not read as that entry.
+OWN_KEY = "povmap_key"
 #: The most the cache folder holds (bytes); the national layer's entry is about 135 MB.
 LIMIT_BYTES = 2 * 2**30
 
@@ -109,7 +113,8 @@ def key(
 
 
 def load(name: str) -> dict[str, np.ndarray] | None:
-    """The arrays of entry ``name``, or None when there is none or it cannot be read."""
+    """The arrays of entry ``name``, or None when there is none, it cannot be read, or it is
+    not the entry stored under ``name`` (its own key, :data:`OWN_KEY`, differs)."""
     folder = cache_dir()
     if folder is None:
         return None
@@ -117,6 +122,8 @@ def load(name: str) -> dict[str, np.ndarray] | None:
     try:
         with np.load(path, allow_pickle=False) as entry:
             arrays = {k: entry[k] for k in entry.files}
+        if str(arrays.pop(OWN_KEY, "")) != name:
+            return None
         os.utime(path)  # used now: the last to be removed when the folder is full
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return None
@@ -133,7 +140,7 @@ def store(name: str, arrays: dict[str, np.ndarray]) -> bool:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as f:
             tmp = Path(f.name)
-            np.savez(f, **arrays)  # type: ignore[arg-type]
+            np.savez(f, **arrays, **{OWN_KEY: np.array(name)})  # type: ignore[arg-type]
         os.replace(tmp, folder / f"{name}.npz")
     except OSError:
         if tmp is not None:
