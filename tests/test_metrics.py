@@ -283,3 +283,16 @@ def test_min_berdata_sets_the_threshold(tmp_path):
     assert kec.loc[["74.05.01", "74.05.03"], "kelas"].tolist() == [-2, -2]  # 17/24 < 80 %
     kec = run(desa, path, Options(min_coverage=0.0)).layers["kecamatan"]
     assert (kec["kelas"] >= 0).all()
+
+
+def test_incomplete_note_writes_its_counts_the_indonesian_way(kalsel_joined):
+    # 2,008 desa in Kalimantan Selatan, ten without data: the note's counts are 1.998 and 2.008
+    # (id) or 1,998 and 2,008 (en), as every other number povmap writes, never "1998 dari 2008".
+    from povmap.classify import incomplete_notes
+
+    kecamatan = povmap.aggregate(kalsel_joined[0], "kecamatan")
+    n, total = int(kecamatan["desa_berdata"].sum()), int(kecamatan["jumlah_desa"].sum())
+    assert (n, total) == (1998, 2008)
+    note = incomplete_notes(kecamatan)[0]
+    assert "1.998 dari 2.008 desa berdata" in str(note)
+    assert "1,998 of 2,008 villages have data" in note.en

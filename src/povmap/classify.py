@@ -468,8 +468,8 @@ def incomplete_notes(gdf: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> l
             message(
                 "classify.values_computed_only_villages",
                 level=Text(level, level.capitalize()),
-                n=n,
-                total=total,
+                n=number_text(n),
+                total=number_text(total),
             )
         )
     if "kelas" in gdf.columns:
@@ -481,7 +481,13 @@ def incomplete_notes(gdf: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> l
         listed = Text(
             *(
                 ", ".join(
-                    text("classify.of_desa", lang, area=a, n=int(b), total=int(c))
+                    text(
+                        "classify.of_desa",
+                        lang,
+                        area=a,
+                        n=format_number(int(b), lang=lang),
+                        total=format_number(int(c), lang=lang),
+                    )
                     for a, b, c in zip(
                         short[name].head(10),
                         short["desa_berdata"].head(10),
@@ -496,7 +502,7 @@ def incomplete_notes(gdf: pd.DataFrame, min_coverage: float = MIN_COVERAGE) -> l
         notes.append(
             message(
                 "classify.areas_data_less_than",
-                n_short=len(short),
+                n_short=number_text(len(short)),
                 level=level,
                 share=percent_text(100 * min_coverage, 0),
                 listed=listed,
