@@ -588,7 +588,8 @@ def _scheme_bins(
     """
     if unique.size <= k:  # one class per value: nothing to divide
         return unique.astype(float), tuple(range(unique.size))
-    heavy = [float(v) for v, c in zip(unique, counts, strict=True) if c >= max(2, y.size / k)]
+    # Selected as an array: a national layer has tens of thousands of distinct values.
+    heavy = unique[counts >= max(2, y.size / k)].astype(float).tolist()
     while True:
         segments = _segments(y, heavy)
         if len(heavy) + len(segments) <= k:
