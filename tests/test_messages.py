@@ -12,10 +12,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEMO_COUNTS, DEMO_DESA, HSS_DESA, LAHAT_DESA, make_counts, need
+from conftest import DEMO_COUNTS, DEMO_DESA, HSS_DESA, KALSEL_DESA, LAHAT_DESA, make_counts, need
 
 import povmap
 from povmap._errors import PovmapError, PovmapInputError, Text, in_lang
+from povmap._messages import text
 from povmap.cli import main
 
 SRC = Path(povmap.__file__).resolve().parent
@@ -270,3 +271,24 @@ def test_every_count_of_a_message_gets_its_own_english_number(counts, expected):
     assert text("pockets.summary", "en", **counts) == expected
     # The Indonesian text has no plural to choose, and the numbers are written as given.
     assert text("pockets.summary", "id", **counts).startswith(f"{counts['pockets']} kantong")
+
+
+def test_counts_in_messages_are_written_as_numbers_in_the_language(tmp_path):
+    # Kalimantan Selatan's 2,008 desa, 1,200 with an impossible (negative) count: the stop says
+    # "1.200 nilai" (id) and "1,200 values" (en), as every number povmap writes, not "1200".
+    counts = make_counts(gpd.read_file(need(KALSEL_DESA)))
+    counts.loc[counts.index[:1200], "jumlah_miskin_ekstrem"] = -3
+    path = tmp_path / "jumlah.csv"
+    counts.to_csv(path, index=False)
+    for lang, expected in (
+        ("id", "jumlah.csv: 1.200 nilai tidak"),
+        ("en", "jumlah.csv: 1,200 values"),
+    ):
+        args = ["map", str(need(KALSEL_DESA)), str(path), "-o", str(tmp_path / "x.html")]
+        result = CliRunner().invoke(main, [*args, "--lang", lang])
+        assert result.exit_code == 1, result.output
+        assert expected in result.output
+        assert not (tmp_path / "x.html").exists()
+    # A count of one still takes the singular form.
+    one = text("validate.impossible", "en", source="a", n_blocking=1, problems="p")
+    assert one.startswith("a: 1 value cannot be true")

@@ -17,6 +17,8 @@ values are data: a place name holding ``{0}`` or
 from __future__ import annotations
 
 import functools
+import math
+import numbers
 import re
 import string
 import sys
@@ -213,7 +215,40 @@ def text(key: str, lang: str = "id", /, **fields: Any) -> str:
     if not fields:
         return entry(key)[lang]
     template = _template(key, lang, fields)
-    return mask_text(_Fill(lang).vformat(template, (), fields))
+    return mask_text(_Fill(lang).vformat(template, (), _counts_written(key, lang, fields)))
+
+
+#: A field the template writes with a plural spec, ``{n:row|rows}``: a count.
+_PLURAL_FIELD = re.compile(r"\{(\w+):[^{}|]*\|[^{}]*\}")
+
+
+def _counts_written(key: str, lang: str, fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``fields`` with each count the catalogue marks (``one = "n"``, or ``{n:row|rows}``)
+    written as a number in ``lang`` when it is a whole number: ``1.873`` (id), ``1,873`` (en),
+    as every number povmap shows, not ``1873``."""
+    table = _table(key)
+    counts = {str(table.get("one", ""))} | {
+        name for lang_ in LANGS for name in _PLURAL_FIELD.findall(table.get(lang_, ""))
+    }
+    written = dict(fields)
+    for name in counts:
+        value = written.get(name)
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+            written[name] = format_number(int(value), lang=lang)
+    return written
+
+
+def format_number(value: float | int | None, decimals: int = 0, lang: str = "id") -> str:
+    """Format a number with thousands separators: ``1.234,5`` (id) or ``1,234.5`` (en).
+
+    Missing values (None, NaN) become an en dash, which reads as "no value" in both languages.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{float(value):,.{decimals}f}"
+    if lang == "id":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
 
 
 def message(key: str, /, **fields: Any) -> Text:

@@ -6,14 +6,13 @@ set to English must still show ``1.234`` and ``1,09 %``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._errors import LANGS, PovmapInputError
-from ._messages import Text, has, text
+from ._messages import Text, format_number, has, text
 
 
 def check_lang(lang: str) -> str:
@@ -46,19 +45,6 @@ def number_text(value: float | int | None, decimals: int = 0) -> Text:
 def percent_text(value: float | None, decimals: int = 2) -> Text:
     """``value`` as a percentage in both languages (``1,09 %`` / ``1.09 %``), for a message."""
     return Text(format_percent(value, decimals, "id"), format_percent(value, decimals, "en"))
-
-
-def format_number(value: float | int | None, decimals: int = 0, lang: str = "id") -> str:
-    """Format a number with thousands separators: ``1.234,5`` (id) or ``1,234.5`` (en).
-
-    Missing values (None, NaN) become an en dash, which reads as "no value" in both languages.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    text = f"{float(value):,.{decimals}f}"
-    if lang == "id":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
 
 
 def format_percent(value: float | None, decimals: int = 2, lang: str = "id") -> str:
