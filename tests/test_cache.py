@@ -203,3 +203,17 @@ def test_the_cache_keeps_the_entries_used_last_within_its_limit(cache, tmp_path,
     assert len(list(cache.glob("*.npz"))) == 2
     assert povmap.read_boundaries(path).source.cache == "dipakai"
     assert povmap.read_boundaries(path, keep_duplicates=True).source.cache == "disimpan"
+
+
+def test_a_cache_folder_under_home_written_with_a_tilde_is_there(tmp_path, monkeypatch):
+    # POVMAP_CACHE_DIR="~/povmap-cache" (quoted, so the shell left the tilde): the entry is in
+    # the home folder, and no folder named "~" appears where povmap was run.
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv(_cache.CACHE_ENV, "~/povmap-cache")
+    monkeypatch.chdir(work)
+    assert _cache.cache_dir() == home / "povmap-cache"
+    assert povmap.read_boundaries(need(LAHAT_DESA)).source.cache == "disimpan"
+    assert len(list((home / "povmap-cache").glob("*.npz"))) == 1
+    assert list(work.iterdir()) == []

@@ -53,7 +53,11 @@ def cache_dir() -> Path | None:
     """The cache folder, or None when ``POVMAP_CACHE_DIR`` turns the cache off."""
     chosen = os.environ.get(CACHE_ENV)
     if chosen is not None:
-        return None if chosen.strip().lower() in ("", "off", "0", "no") else Path(chosen)
+        if chosen.strip().lower() in ("", "off", "0", "no"):
+            return None
+        # "~/..." as written in a quoted export or a .env file: the home folder, not a folder
+        # named "~" in the current one (which a later "rm -rf ~" to clean up would be fatal to).
+        return Path(chosen).expanduser()
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("povmap", appauthor=False))
