@@ -228,3 +228,28 @@ def test_shown_values_are_what_showing_each_value_gives():
     # shown as it is, as shown() shows it alone.
     for pair in (["12345678", "12345678"], ["0", "8123456789"], ["+62", "81234567"]):
         assert _shown_values(pd.Series(pair, dtype=object)) == [shown(v) for v in pair] == pair
+
+
+def test_a_desa_larger_than_gdals_geojson_feature_limit_is_read(tmp_path):
+    """GDAL refuses a GeoJSON feature above OGR_GEOJSON_MAX_OBJ_SIZE (200 MB by default; here
+    set to 1 MB, as a densified desa meets the default): povmap lifts the limit while it reads,
+    reads the desa whole, and leaves the option as it was."""
+    import pyogrio
+
+    kayong = gpd.read_file(need(KAYONG_DESA))
+    # One desa densified to about 60,000 vertices: a 2.7 MB feature.
+    first = kayong.geometry.iloc[0]
+    big = shapely.segmentize(first, max_segment_length=first.length / 60_000)
+    kayong.loc[kayong.index[0], "geometry"] = big
+    path = tmp_path / "kayong_rapat.geojson"
+    kayong.to_file(path)
+    pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": "1"})
+    try:
+        with pytest.raises(Exception, match="too complex/large"):
+            pyogrio.read_dataframe(path)
+        layer = povmap.read_boundaries(path)
+        assert pyogrio.get_gdal_config_option("OGR_GEOJSON_MAX_OBJ_SIZE") in ("1", 1)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": None})
+    assert len(layer.gdf) == len(kayong)
+    assert shapely.get_num_coordinates(layer.gdf.geometry.values).max() >= 60_000

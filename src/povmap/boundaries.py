@@ -14,6 +14,7 @@ or control characters; Z coordinates are dropped; areas stored twice under two c
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import os
@@ -21,7 +22,7 @@ import posixpath
 import re
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -316,7 +317,8 @@ def read_boundaries(
     if not path.exists():
         raise PovmapInputError.from_catalogue("boundaries.boundary_file_not_found", path=path)
     _check_shapefile_parts(path)
-    layer, notes = _choose_layer(path, layer)
+    with _no_feature_size_limit():
+        layer, notes = _choose_layer(path, layer)
     encoding, said = _shapefile_encoding(path, layer, encoding)
     if said:
         notes.append(said)
@@ -331,7 +333,8 @@ def read_boundaries(
             # GDAL's and shapely's warnings (a NaN coordinate, an odd field) are not for the
             # user raw: what they warn of is checked below and reported in povmap's words.
             warnings.simplefilter("ignore")
-            raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine, **options)
+            with _no_feature_size_limit():
+                raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine, **options)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
         raise PovmapInputError.from_catalogue(
             "boundaries.cannot_read_boundary_file",
@@ -454,6 +457,25 @@ def boundary_level(gdf: gpd.GeoDataFrame) -> str:
 def area_km2(gdf: gpd.GeoDataFrame) -> pd.Series:
     """Area of each geometry in km², computed in an equal-area projection (never in degrees)."""
     return gdf.geometry.to_crs(EQUAL_AREA).area / 1e6
+
+
+#: GDAL's GeoJSON driver refuses a feature whose parsed JSON exceeds this many megabytes
+#: (200 by default): a desa of a densified boundary file can (the fresh tester's 62 MB file
+#: with one 1.38-million-vertex desa). povmap lifts it while reading (0: no limit).
+_GEOJSON_SIZE_OPTION = "OGR_GEOJSON_MAX_OBJ_SIZE"
+
+
+@contextlib.contextmanager
+def _no_feature_size_limit() -> Iterator[None]:
+    """Lift GDAL's GeoJSON feature size limit (pyogrio's GDAL) while reading; restore it after."""
+    before = pyogrio.get_gdal_config_option(_GEOJSON_SIZE_OPTION)
+    pyogrio.set_gdal_config_options({_GEOJSON_SIZE_OPTION: "0"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(
+            {_GEOJSON_SIZE_OPTION: None if before is None else str(before)}
+        )
 
 
 def _choose_layer(path: Path, layer: str | None) -> tuple[str | None, list[Text]]:
