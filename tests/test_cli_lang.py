@@ -82,6 +82,9 @@ def test_povmap_lang_sets_the_default(monkeypatch):
     assert argv_lang(["map"]) == "en"
     monkeypatch.setenv("POVMAP_LANG", "fr")  # not a language povmap speaks: Indonesian
     assert argv_lang(["map"]) == "id"
+    monkeypatch.setenv("POVMAP_LANG", " EN ")  # as a person may set it: English
+    assert argv_lang(["map"]) == "en"
+    assert invoke("map", "--help")[1].startswith("Usage:")
 
 
 def test_click_is_left_as_it_was():

@@ -357,7 +357,8 @@ def argv_lang(args: list[str]) -> str:
     >>> argv_lang(["map", "--lang", "en"]), argv_lang(["map", "--lang=en", "x"])
     ('en', 'en')
     """
-    lang = os.environ.get("POVMAP_LANG", "id")
+    # Spelt as a person sets it: POVMAP_LANG=EN or " en " means English.
+    lang = os.environ.get("POVMAP_LANG", "id").strip().lower()
     for i, arg in enumerate(args):
         if arg == "--":
             break
