@@ -14,9 +14,10 @@ import threading
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
-from conftest import HSS_DESA, KALSEL_DESA, LAHAT_DESA, invoke, make_counts, need
+from conftest import HSS_DESA, KALSEL_DESA, KAYONG_DESA, LAHAT_DESA, invoke, make_counts, need
 from test_overlap_screen import planted
 
 import povmap
@@ -209,3 +210,36 @@ def test_label_circles_on_all_cores_are_the_serial_ones(monkeypatch):
     monkeypatch.setattr(layers, "map_chunks", _one_call)
     assert chunked == layers.label_points(web, "nama")
     assert len(chunked) == 400
+
+
+def test_a_kecamatan_with_a_densified_desa_is_united_without_the_slow_buffer(monkeypatch):
+    """A desa of 60,000 vertices along straight runs (a densified boundary) is united with
+    union_all, where the zero-width buffer slows down far more than linearly; the outline is
+    the same area as the buffer's, and the other kecamatan still go through the buffer."""
+    need(KAYONG_DESA)
+    kayong = gpd.read_file(KAYONG_DESA)
+    first = kayong.geometry.iloc[0]
+    kayong.loc[kayong.index[0], "geometry"] = shapely.segmentize(
+        first, max_segment_length=first.length / 60_000
+    )
+    geoms = boundaries._equal_area(kayong.geometry)
+    codes = kayong["kode_kec"].to_numpy()
+    index = pd.Index(pd.unique(codes))
+    group = index.get_indexer(codes)
+    dense_group = group[0]
+    united = []
+    union_all = shapely.union_all
+    monkeypatch.setattr(
+        shapely,
+        "union_all",
+        lambda parts, **kw: united.append(len(parts)) or union_all(parts, **kw),
+    )
+    fast = boundaries._unions(geoms, group, len(index))
+    # Only the dense kecamatan, all its polygons at once.
+    assert united == [int(shapely.get_num_geometries(geoms[group == dense_group]).sum())]
+    monkeypatch.setattr(boundaries, "_DENSE_PART_VERTICES", 10**9)
+    buffered = boundaries._unions(geoms, group, len(index))
+    assert len(united) == 1
+    assert np.allclose(shapely.area(fast), shapely.area(buffered), rtol=1e-9)
+    others = np.arange(len(index)) != dense_group
+    assert shapely.equals_identical(fast[others], buffered[others]).all()

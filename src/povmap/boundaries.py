@@ -1399,9 +1399,32 @@ def _unions(
     return map_chunks(_buffer0, (merged,), weights=shapely.get_num_coordinates(merged), done=done)
 
 
+#: A polygon with more vertices than this is united with ``union_all``, not the zero-width
+#: buffer: the buffer slows down far more than linearly on a ring with many vertices along
+#: straight runs (a densified desa of 276,000 vertices: 10.7 s against 1.2 s; 43,000: 1.3 s
+#: against 0.13 s), while on ordinary rings it is several times faster. No desa or kecamatan
+#: part of the national layer comes near it (at most 7,413 vertices), so its outlines are
+#: unchanged.
+_DENSE_PART_VERTICES = 20_000
+
+
 def _buffer0(geoms: np.ndarray) -> np.ndarray:
-    """GEOS's zero-width buffer: the union of each (overlapping) MultiPolygon's parts."""
-    return shapely.buffer(geoms, 0)
+    """The union of each (overlapping) MultiPolygon's parts: GEOS's zero-width buffer, or
+    ``union_all`` of the parts of one holding a part of over :data:`_DENSE_PART_VERTICES`."""
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    densest = np.zeros(len(geoms), dtype=np.int64)
+    np.maximum.at(densest, owner, shapely.get_num_coordinates(parts))
+    dense = densest > _DENSE_PART_VERTICES
+    if not dense.any():
+        return shapely.buffer(geoms, 0)
+    out = np.empty(len(geoms), dtype=object)
+    out[~dense] = shapely.buffer(geoms[~dense], 0)
+    for i in np.flatnonzero(dense):
+        try:
+            out[i] = shapely.union_all(parts[owner == i])
+        except shapely.errors.GEOSException:  # the buffer copes with what the overlay cannot
+            out[i] = shapely.buffer(geoms[i], 0)
+    return out
 
 
 def _drop_sliver_holes(geoms: np.ndarray, crs) -> np.ndarray:
