@@ -83,14 +83,19 @@ def test_impossible_coordinates_the_bounds_miss_stop_naming_the_desa(hss, case, 
     assert "Warning" not in out and not (tmp_path / "bundel").exists()
 
 
+def refusal(gdf: gpd.GeoDataFrame, tmp_path: Path) -> str:
+    """The message with which read_boundaries refuses ``gdf`` written as a GeoPackage."""
+    path = tmp_path / "batas.gpkg"
+    gdf.to_file(path)
+    with pytest.raises(povmap.PovmapInputError) as err:
+        povmap.read_boundaries(path)
+    return str(err.value)
+
+
 def test_two_damaged_desa_are_both_counted(hss, tmp_path):
     gdf, first = damaged(hss, "nan_in_hole")
     second, other = damaged(gdf, "nan_in_second_part")
-    path = tmp_path / "batas.gpkg"
-    second.to_file(path)
-    with pytest.raises(povmap.PovmapInputError) as err:
-        povmap.read_boundaries(path)
-    text = str(err.value)
+    text = refusal(second, tmp_path)
     assert "2 fitur berisi koordinat yang mustahil" in text
     assert f"fitur ke-{first + 1} ({hss.loc[first, 'kode']})" in text
     assert f"{other + 1} ({hss.loc[other, 'kode']})" in text
@@ -102,11 +107,7 @@ def test_a_miscoded_name_among_repeated_names_is_reported(hss, tmp_path):
     name = gdf.loc[30, "nama_kec"]
     assert (gdf["nama_kec"] == name).sum() > 5
     gdf.loc[30, "nama_kec"] = name + "\x92"  # a CP1252 apostrophe read as ISO-8859-1
-    path = tmp_path / "batas.gpkg"
-    gdf.to_file(path)
-    with pytest.raises(povmap.PovmapInputError) as err:
-        povmap.read_boundaries(path)
-    text = str(err.value)
+    text = refusal(gdf, tmp_path)
     assert "1 nama di kolom nama_kecamatan" in text
     assert f"fitur ke-31 ({gdf.loc[30, 'kode']}: {ascii(name + chr(0x92))})" in text
 
@@ -115,12 +116,9 @@ def test_mojibake_in_several_names_is_counted(hss, tmp_path):
     gdf = hss.copy()
     for row in (3, 60, 61):
         gdf.loc[row, "nama"] = gdf.loc[row, "nama"] + " CafÃ©"  # "Café" as UTF-8 read as CP1252
-    path = tmp_path / "batas.gpkg"
-    gdf.to_file(path)
-    with pytest.raises(povmap.PovmapInputError) as err:
-        povmap.read_boundaries(path)
-    assert "3 nama di kolom nama_desa" in str(err.value)
-    assert f"fitur ke-4 ({gdf.loc[3, 'kode']}:" in str(err.value)
+    text = refusal(gdf, tmp_path)
+    assert "3 nama di kolom nama_desa" in text
+    assert f"fitur ke-4 ({gdf.loc[3, 'kode']}:" in text
 
 
 def test_a_name_that_only_looks_like_mojibake_is_kept(hss, tmp_path):
@@ -185,19 +183,14 @@ def test_codes_of_another_level_or_none_are_named_by_feature(hss, tmp_path):
     gdf.loc[4, "kode"] = "63.06.01"  # a kecamatan code in a desa layer
     gdf.loc[9, "kode"] = "desa baru"  # no code at all
     gdf.loc[12, "kode"] = "6306012013"  # undotted: a desa code all the same
-    path = tmp_path / "batas.gpkg"
-    gdf.to_file(path)
-    with pytest.raises(povmap.PovmapInputError) as err:
-        povmap.read_boundaries(path)
-    assert "kolom kode berisi kode desa yang tidak sah pada fitur ke-5, 10." in str(err.value)
+    text = refusal(gdf, tmp_path)
+    assert "kolom kode berisi kode desa yang tidak sah pada fitur ke-5, 10." in text
     # Most codes of the other level: the layer is that level's, its odd code is named.
     kecamatan = hss.drop(columns=["kode_kec", "kode_nodot"])
     kecamatan["kode"] = kecamatan["kode"].str[:8]
     kecamatan.loc[3, "kode"] = "63.06.01.2004"
-    kecamatan.to_file(path)
-    with pytest.raises(povmap.PovmapInputError) as err:
-        povmap.read_boundaries(path)
-    assert "kolom kode berisi kode kecamatan yang tidak sah pada fitur ke-4." in str(err.value)
+    text = refusal(kecamatan, tmp_path)
+    assert "kolom kode berisi kode kecamatan yang tidak sah pada fitur ke-4." in text
 
 
 def test_shown_values_are_what_showing_each_value_gives():
