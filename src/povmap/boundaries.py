@@ -1382,7 +1382,8 @@ def _unions(
     """The union of the polygons of each group ``0 .. n-1`` (``group`` -1: left out), at once.
 
     Each group's polygons become one (overlapping) MultiPolygon, and GEOS's zero-width buffer of
-    it, which nodes all its rings in one pass, is their union. ``done(k)`` is called as ``k``
+    it, which nodes all its rings in one pass, is their union (``union_all`` for a group with a
+    very dense polygon, see :func:`_union_parts`). ``done(k)`` is called as ``k``
     more groups are united (a progress bar's ``advance``).
     """
     parts, row = shapely.get_parts(geoms, return_index=True)
@@ -1396,7 +1397,9 @@ def _unions(
     )
     # On all cores, balanced by vertices: a few kecamatan (and every kabupaten) are far larger
     # than the rest, and a chunk of them alone would keep one core busy while the other waits.
-    return map_chunks(_buffer0, (merged,), weights=shapely.get_num_coordinates(merged), done=done)
+    return map_chunks(
+        _union_parts, (merged,), weights=shapely.get_num_coordinates(merged), done=done
+    )
 
 
 #: A polygon with more vertices than this is united with ``union_all``, not the zero-width
@@ -1408,7 +1411,7 @@ def _unions(
 _DENSE_PART_VERTICES = 20_000
 
 
-def _buffer0(geoms: np.ndarray) -> np.ndarray:
+def _union_parts(geoms: np.ndarray) -> np.ndarray:
     """The union of each (overlapping) MultiPolygon's parts: GEOS's zero-width buffer, or
     ``union_all`` of the parts of one holding a part of over :data:`_DENSE_PART_VERTICES`."""
     parts, owner = shapely.get_parts(geoms, return_index=True)
