@@ -5,6 +5,7 @@ gave, and never what another edition, option or broken entry would give (issue 1
 from __future__ import annotations
 
 import json
+import zipfile
 
 import geopandas as gpd
 import numpy as np
@@ -109,6 +110,59 @@ def test_kecamatan_unions_are_read_from_the_cache_only_when_a_dissolve_needs_the
         second.outlines.geometry.values, first.outlines.geometry.values
     ).all()
     assert parsed == ["final", "wkb"]  # made once
+
+
+def test_kecamatan_unions_are_not_even_read_from_the_file_unless_a_dissolve_needs_them(
+    cache, tmp_path, monkeypatch
+):
+    """The arrays of the unions are left in the entry's file (not read, not only not parsed)
+    until a dissolve above kecamatan asks for them."""
+    path = planted(tmp_path)
+    first = povmap.read_boundaries(path)
+    opened = []
+    zip_open = zipfile.ZipFile.open
+    monkeypatch.setattr(
+        zipfile.ZipFile, "open", lambda self, name, *a, **k: opened.append(name) or zip_open(
+            self, name, *a, **k
+        )
+    )
+    second = povmap.read_boundaries(path)
+    assert second.source.cache == "dipakai"
+    assert {"codes_read.npy", "final.npy"} <= set(opened)
+    boundaries.dissolve(second.gdf, "kecamatan", outlines=second.outlines)
+    assert not {"wkb.npy", "wkb_ends.npy"} & set(opened)
+    read = len(opened)
+    kabupaten = boundaries.dissolve(second.gdf, "kabupaten", outlines=second.outlines)
+    # The entry's own key is checked again, then the unions alone are read.
+    assert sorted(opened[read:]) == ["povmap_key.npy", "wkb.npy", "wkb_ends.npy"]
+    pd.testing.assert_frame_equal(kabupaten, boundaries.dissolve(first.gdf, "kabupaten"))
+
+
+@pytest.mark.parametrize("damage", ["removed", "cut", "another entry"])
+def test_kecamatan_unions_of_an_entry_gone_since_it_was_read_are_computed_again(
+    cache, tmp_path, damage
+):
+    path = planted(tmp_path)
+    first = povmap.read_boundaries(path)
+    (entry,) = cache.glob("*.npz")
+    other = povmap.read_boundaries(path, keep_duplicates=True)  # a second entry
+    (another,) = set(cache.glob("*.npz")) - {entry}
+    second = povmap.read_boundaries(path)
+    assert second.source.cache == "dipakai" and other.source.cache == "disimpan"
+    # After the reading and before the dissolve: the entry is pruned, cut short by a full
+    # disk, or another entry's file is copied over it.
+    if damage == "removed":
+        entry.unlink()
+    elif damage == "cut":
+        entry.write_bytes(entry.read_bytes()[:100])
+    else:
+        entry.write_bytes(another.read_bytes())
+    assert _cache.load(entry.stem, only=boundaries._UNION_ARRAYS) is None
+    kabupaten = boundaries.dissolve(second.gdf, "kabupaten", outlines=second.outlines)
+    pd.testing.assert_frame_equal(kabupaten, boundaries.dissolve(first.gdf, "kabupaten"))
+    assert shapely.equals_identical(
+        second.outlines.geometry.values, first.outlines.geometry.values
+    ).all()
 
 
 def test_another_edition_or_option_is_computed_again(cache, tmp_path):

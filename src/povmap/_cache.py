@@ -10,12 +10,13 @@ povmap or library is another key: an entry is never stale, only unused.
 Entries are NumPy ``.npz`` archives of plain arrays (numbers, text, WKB bytes), read with
 ``allow_pickle=False`` (data, never code), written to a temporary file beside the entry and
 renamed into place (a reader never sees half an entry); each holds its own key, so a file
-copied over another entry's is not read as it. The cache is an optimisation only: an
-entry that cannot be read is computed again, without a message; a folder that cannot be written
-is said in a note of the run (:func:`povmap.read_boundaries`, ``BoundaryInfo.cache``
-``"tidak_dapat_ditulis"``). The folder is trusted as the user's home folder is: an entry altered on
-purpose with well-formed content is read as it is (on a shared machine, ``POVMAP_CACHE_DIR=off``
-or a private folder).
+copied over another entry's is not read as it. A large array few runs need can be left in the
+file when the entry is read (:func:`load` ``without``) and read later on its own. The cache is
+an optimisation only: an entry that cannot be read is computed again, without a message; a
+folder that cannot be written is said in a note of the run (:func:`povmap.read_boundaries`,
+``BoundaryInfo.cache`` ``"tidak_dapat_ditulis"``). The folder is trusted as the user's home
+folder is: an entry altered on purpose with well-formed content is read as it is (on a shared
+machine, ``POVMAP_CACHE_DIR=off`` or a private folder).
 
 The folder is ``platformdirs.user_cache_dir("povmap")`` (``~/.cache/povmap`` on Linux);
 the environment variable ``POVMAP_CACHE_DIR`` names another, or turns the cache off with
@@ -30,7 +31,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -116,20 +117,40 @@ def key(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def load(name: str) -> dict[str, np.ndarray] | None:
+def load(
+    name: str, *, only: Collection[str] | None = None, without: Collection[str] = ()
+) -> dict[str, np.ndarray] | None:
     """The arrays of entry ``name``, or None when there is none, it cannot be read, or it is
-    not the entry stored under ``name`` (its own key, :data:`OWN_KEY`, differs)."""
+    not the entry stored under ``name`` (its own key, :data:`OWN_KEY`, differs).
+
+    Parameters
+    ----------
+    name
+        The entry's key (:func:`key`).
+    only
+        Read these arrays alone (None when one of them is not in the entry); by default all.
+    without
+        Arrays not read now (a large one that few runs need): a later ``load(name,
+        only=...)`` reads them if and when they are needed, and checks the entry's own key
+        again.
+
+    Returns
+    -------
+    dict or None
+        ``{array name: array}``, each array read whole from the file.
+    """
     folder = cache_dir()
     if folder is None:
         return None
     path = folder / f"{name}.npz"
     try:
         with np.load(path, allow_pickle=False) as entry:
-            arrays = {k: entry[k] for k in entry.files}
-        if str(arrays.pop(OWN_KEY, "")) != name:
-            return None
+            if str(entry[OWN_KEY]) != name:
+                return None
+            wanted = entry.files if only is None else only
+            arrays = {k: entry[k] for k in wanted if k != OWN_KEY and k not in without}
         os.utime(path)  # used now: the last to be removed when the folder is full
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
         return None
     return arrays
 

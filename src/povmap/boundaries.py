@@ -1607,10 +1607,39 @@ def _cache_entry(key: str | None, codes: pd.Series) -> dict[str, np.ndarray] | N
     The key already names the file's bytes, the options and the code; the codes are compared
     too, so that an entry of other areas (a damaged entry, a hash collision) is never used.
     """
-    entry = _cache.load(key) if key else None
+    # The kecamatan unions (half of a national entry) are read only if a dissolve needs them.
+    entry = _cache.load(key, without=_UNION_ARRAYS) if key else None
     if entry is None or "codes_read" not in entry:
         return None
     return entry if np.array_equal(codes.to_numpy(dtype=str), entry["codes_read"]) else None
+
+
+#: The arrays of a boundary cache entry holding the kecamatan unions (:func:`_cache.pack_wkb`).
+_UNION_ARRAYS = ("wkb", "wkb_ends")
+
+
+def _cached_unions(
+    key: str | None, gdf: gpd.GeoDataFrame, parents: pd.Index
+) -> Callable[[], np.ndarray]:
+    """A function giving the kecamatan unions of ``gdf`` (its kecamatan: ``parents``), read
+    from the cache entry ``key`` when it is called.
+
+    The entry was read without them (:data:`_UNION_ARRAYS`); if it has gone or is damaged by
+    then, the unions are computed again from ``gdf`` as :func:`_duplicates_and_overlaps` unites
+    them (the areas left out as duplicates are no longer in ``gdf``).
+    """
+
+    def unions() -> np.ndarray:
+        arrays = _cache.load(key, only=_UNION_ARRAYS) if key else None
+        if arrays is not None:
+            try:
+                return _cache.unpack_wkb(arrays)
+            except (KeyError, ValueError, TypeError):
+                pass
+        group = parents.get_indexer(gdf["kode_kecamatan"])
+        return _unions(_equal_area(gdf.geometry), group, len(parents))
+
+    return unions
 
 
 #: ``BoundaryInfo.cache`` (the manifest's ``batas_wilayah.cache``) when the cache is on but its
@@ -1646,7 +1675,7 @@ def _checked_cached(
                     strict=True,
                 )
             ),
-            functools.partial(_cache.unpack_wkb, entry) if parents is not None else None,
+            _cached_unions(key, kept, parents) if parents is not None else None,
             parents,
             gpd.GeoSeries(_cache.unpack_wkb(entry, "final"), index=parents, crs=WGS84)
             if parents is not None
