@@ -8,6 +8,7 @@ apostrophes, spreadsheet numbers, blanks, dashes, totals) and on numbers from XL
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -19,7 +20,9 @@ from hypothesis import strategies as st
 
 from povmap._distinct import map_distinct, text_mask
 from povmap.codes import (
+    _DOTTED,
     _bps_only,
+    _dotted,
     code_level,
     code_system,
     is_truncated_code,
@@ -88,6 +91,50 @@ def test_map_distinct_is_the_row_loop(values):
 @given(st.lists(cells, max_size=40))
 def test_normalize_codes_is_normalize_code_per_value(values):
     assert normalize_codes(values).tolist() == [normalize_code(v) for v in values]
+
+
+_code_like = st.text(
+    alphabet="0126.\x00 \u00a0\u2003\x1c\x85\t\u0663\uff16'-", min_size=0, max_size=15
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_code_like, _real("kode"), _real("kode_nodot")), max_size=40))
+def test_codes_written_nearly_dotted_are_normalize_code_per_value(values):
+    # Texts near the dotted form, with what NumPy's strip takes off and str.strip keeps (NUL),
+    # what both take off (Unicode spaces) and decimals of other scripts.
+    assert normalize_codes(values).tolist() == [normalize_code(v) for v in values]
+    text = np.array([v.strip() for v in values], dtype=np.dtypes.StringDType())
+    dotted = [re.fullmatch(_DOTTED, v.strip()) is not None for v in values]
+    assert _dotted(text).tolist() == dotted
+
+
+def test_dotted_codes_are_taken_as_written_once_stripped_and_nothing_else_is():
+    values = [
+        " 63.06.01.2001\u2003",  # a Unicode space, as str.strip takes it off
+        "63.06\x00",  # NUL is no space: no code
+        "\x0063.06",
+        "\u0666\u0663.\u0660\u0666",  # Arabic-Indic digits are decimals, kept as written
+        "63.06.01.200",  # not dotted as is: the per-value parser pads the parts
+        "63.6",
+        "63.06.",
+        "6306012001",
+        63.06,  # a number: no dotted code
+        "63.06\ud800",  # a lone surrogate: the whole column takes the per-value parser
+    ]
+    assert normalize_codes(values).tolist() == [
+        "63.06.01.2001",
+        None,
+        None,
+        "\u0666\u0663.\u0660\u0666",
+        "63.06.01.0200",
+        "63.06",
+        "63.06",
+        "63.06.01.2001",
+        None,
+        None,
+    ]
+    assert normalize_codes(values[:-1]).tolist() == normalize_codes(values).tolist()[:-1]
 
 
 def _area_columns_by_row(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:

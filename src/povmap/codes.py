@@ -136,22 +136,44 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
     """:func:`normalize_code` over many values, as an object Series with None where not a code.
 
     Codes already in the dotted form (every boundary file of BIG, 83,403 desa nationally) take a
-    vectorised path; only the others go through the per-value parser.
+    vectorised path (:func:`_dotted`); only the others go through the per-value parser.
     """
     series = pd.Series(
         list(values) if not isinstance(values, pd.Series) else values.to_numpy(), dtype="object"
     )
-    text = series.astype("string").str.strip()
+    cells = series.to_numpy()
     # Only text takes the fast path: the number 63.06 (a spreadsheet cell) is no code.
-    is_text = text_mask(series)
-    dotted = text.str.fullmatch(_DOTTED).fillna(False).to_numpy(dtype=bool) & is_text
-    # An object array, not a Series, takes the results: setting None into a Series stores NaN.
-    out = np.full(len(series), None, dtype=object)
-    out[dotted] = text[dotted].to_numpy(dtype=object)
+    is_text = text_mask(cells)
+    dotted = np.zeros(len(cells), dtype=bool)
+    out = np.full(len(cells), None, dtype=object)
+    text = string_array(cells[is_text])
+    if text is not None:  # else (a lone surrogate) every value takes the per-value parser
+        # NumPy's strip also takes NUL characters off the ends, which str.strip keeps: a text
+        # holding one is left to the per-value parser, as it is no code.
+        nul = np.strings.find(text, "\x00") >= 0
+        if nul.any():
+            text = np.where(nul, "", text)
+        stripped = np.strings.strip(text)
+        fast = _dotted(stripped)
+        dotted[np.flatnonzero(is_text)[fast]] = True
+        out[dotted] = stripped[fast].astype(object)
     out[~dotted] = np.fromiter(
-        map(normalize_code, series[~dotted]), dtype=object, count=int((~dotted).sum())
+        map(normalize_code, cells[~dotted]), dtype=object, count=int((~dotted).sum())
     )
     return pd.Series(out, index=series.index, dtype=object)
+
+
+def _dotted(text: np.ndarray) -> np.ndarray:
+    """Which of ``text`` (a NumPy ``StringDType`` array) are whole codes in the dotted form, as
+    ``re.fullmatch(_DOTTED, t)`` says, in a few C loops: 2, 5, 8 or 13 characters, each part
+    decimal digits (``\\d`` is any Unicode decimal, as ``isdecimal``), dots between."""
+    length = np.strings.str_len(text)
+    out = np.isin(length, list(DOTTED_LENGTH.values()))
+    for start, stop in ((0, 2), (3, 5), (6, 8), (9, 13)):
+        out &= (length <= start) | np.strings.isdecimal(np.strings.slice(text, start, stop))
+    for dot in (2, 5, 8):
+        out &= (length <= dot) | (np.strings.slice(text, dot, dot + 1) == ".")
+    return out
 
 
 def _bps_only(value: object) -> bool | None:
@@ -203,11 +225,7 @@ def code_system(values: Iterable[object]) -> str | None:
     # voted on at once, as _bps_only votes on them: by the first digit of the desa part.
     # ``\d{2}\.\d{2}\.\d{2}\.\d{4}`` and ``\d{10}`` (``\d``: any Unicode decimal, as isdecimal).
     length = np.strings.str_len(text)
-    dotted = length == 13
-    for start, stop in ((0, 2), (3, 5), (6, 8), (9, 13)):
-        dotted &= np.strings.isdecimal(np.strings.slice(text, start, stop))
-    for dot in (2, 5, 8):
-        dotted &= np.strings.slice(text, dot, dot + 1) == "."
+    dotted = (length == DOTTED_LENGTH["desa"]) & _dotted(text)
     plain = (length == 10) & np.strings.isdecimal(text)
     first = np.where(dotted, np.strings.slice(text, 9, 10), np.strings.slice(text, 6, 7))
     bps = int(np.isin(first[dotted | plain], ["1", "2"], invert=True).sum())
