@@ -36,6 +36,7 @@ from povmap.counts import (
     _blank_rows,
     _code_text,
     _is_blank,
+    _numeric_cells,
     _parse_column,
     _total_rows,
     parse_number,
@@ -104,8 +105,10 @@ def test_codes_written_nearly_dotted_are_normalize_code_per_value(values):
     # Texts near the dotted form, with what NumPy's strip takes off and str.strip keeps (NUL),
     # what both take off (Unicode spaces) and decimals of other scripts.
     assert normalize_codes(values).tolist() == [normalize_code(v) for v in values]
-    text = np.array([v.strip() for v in values], dtype=np.dtypes.StringDType())
-    dotted = [re.fullmatch(_DOTTED, v.strip()) is not None for v in values]
+    # _dotted is given texts without NUL (NumPy drops a trailing one from a StringDType array).
+    written = [v.strip() for v in values if "\x00" not in v]
+    text = np.array(written, dtype=np.dtypes.StringDType())
+    dotted = [re.fullmatch(_DOTTED, v) is not None for v in written]
     assert _dotted(text).tolist() == dotted
 
 
@@ -165,6 +168,41 @@ def test_counts_columns_are_the_row_loops(rows):
         for row in body.itertuples(index=False)
     ]
     assert _total_rows(body, None).tolist() == total
+    # The same from the numeric cells decided once for the whole body, as read_counts does.
+    numeric = _numeric_cells(body)
+    got = _area_columns(body, columns, numeric=numeric)
+    for column in expected.columns:
+        assert _same(got[column].tolist(), expected[column].tolist()), column
+    assert _blank_rows(body, numeric).tolist() == blank
+    assert _total_rows(body, None, numeric).tolist() == total
+    assert _total_rows(body, [1], numeric).tolist() == [
+        isinstance(c, str) and bool(TOTAL_ROW.match(c)) for c in body.iloc[:, 1]
+    ]
+
+
+def test_read_counts_decides_numeric_cells_once_per_column(tmp_path, monkeypatch):
+    """The blank-row, total-row and code checks take one decision per column of which cells
+    are numeric texts (a national table: three columns of 83,403 cells), not one each."""
+    from povmap import counts
+
+    path = tmp_path / "jumlah.csv"
+    path.write_text(
+        "kode_wilayah,jumlah_miskin_ekstrem,jumlah_penduduk\n"
+        "74.05.01.2001,12,300\n,,\n 74.05.01.2002 ,7,250\nJUMLAH,19,550\n"
+    )
+    decided = []
+    numeric_texts = counts._numeric_texts
+    monkeypatch.setattr(
+        counts,
+        "_numeric_texts",
+        lambda values: decided.append(len(values)) or numeric_texts(values),
+    )
+    frame = counts.read_counts(path).frame
+    assert decided == [4, 4, 4]
+    assert frame["kode_asli"].tolist() == ["74.05.01.2001", "74.05.01.2002"]
+    assert frame["kode_wilayah"].tolist() == ["74.05.01.2001", "74.05.01.2002"]
+    assert frame["baris"].tolist() == [2, 4]
+    assert frame["jumlah_penduduk"].tolist() == [300.0, 250.0]
 
 
 @settings(max_examples=150, deadline=None)

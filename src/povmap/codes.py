@@ -164,7 +164,8 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
 
 
 def _dotted(text: np.ndarray) -> np.ndarray:
-    """Which of ``text`` (a NumPy ``StringDType`` array) are whole codes in the dotted form, as
+    """Which of ``text`` (a NumPy ``StringDType`` array, no NUL in its texts: NumPy drops a
+    trailing one) are whole codes in the dotted form, as
     ``re.fullmatch(_DOTTED, t)`` says, in a few C loops: 2, 5, 8 or 13 characters, each part
     decimal digits (``\\d`` is any Unicode decimal, as ``isdecimal``), dots between."""
     length = np.strings.str_len(text)

@@ -473,20 +473,25 @@ def read_counts(
     table = read_table(path, sheet=sheet)
     header = _find_header(table, column_map, path)
     body = table.iloc[header.first_data :]
-    body = body[~_blank_rows(body)]
-    totals = _total_rows(body, None if header.by_name is None else list(header.columns.values()))
-    body = body[~totals]
+    # Which cells are numeric texts, decided once for the three row checks below.
+    numeric = _numeric_cells(body)
+    blank = _blank_rows(body, numeric)
+    body, numeric = body[~blank], numeric[~blank]
+    totals = _total_rows(
+        body, None if header.by_name is None else list(header.columns.values()), numeric
+    )
+    body, numeric = body[~totals], numeric[~totals.to_numpy()]
     footer = (
         _footer_rows(body, header.columns)
         if header.by_name is None
         else pd.Series(False, index=body.index)
     )
-    body = body[~footer]
+    body, numeric = body[~footer], numeric[~footer.to_numpy()]
     if body.empty:
         raise PovmapInputError.from_catalogue(
             "counts.no_data_rows_below", path=path, value=header.row + 1
         )
-    area = _area_columns(body, header.columns, merged_cells=header.by_name is None)
+    area = _area_columns(body, header.columns, merged_cells=header.by_name is None, numeric=numeric)
     footer_rows = [int(i) + 1 for i in footer[footer].index]
     info = CountsInfo(
         path=str(path),
@@ -632,22 +637,31 @@ def _formula_cells(
         book.close()
 
 
-def _blank_rows(body: pd.DataFrame) -> np.ndarray:
+def _blank_rows(body: pd.DataFrame, numeric: np.ndarray | None = None) -> np.ndarray:
+    """Rows whose every cell is blank; ``numeric``: :func:`_numeric_cells` of ``body`` when
+    the caller has it."""
+    numeric = _numeric_cells(body) if numeric is None else numeric
     blank = np.ones(len(body), dtype=bool)
     for position in range(body.shape[1]):
-        blank &= _cell_flags(_is_blank, body.iloc[:, position])
+        blank &= _cell_flags(_is_blank, body.iloc[:, position], numeric[:, position])
     return blank
 
 
-def _total_rows(body: pd.DataFrame, positions: list[int] | None) -> pd.Series:
+def _total_rows(
+    body: pd.DataFrame, positions: list[int] | None, numeric: np.ndarray | None = None
+) -> pd.Series:
     """Rows with a text cell such as "JUMLAH" or "Total Kecamatan": sums of other rows.
 
     ``positions`` limits the search to some columns (by-name exports have free-text columns).
+    ``numeric``: :func:`_numeric_cells` of ``body`` (all its columns) when the caller has it.
     """
-    cells = body if positions is None else body.iloc[:, positions]
+    positions = list(range(body.shape[1])) if positions is None else positions
     flags = np.zeros(len(body), dtype=bool)
-    for position in range(cells.shape[1]):
-        flags |= _cell_flags(_is_total_cell, cells.iloc[:, position])
+    for position in positions:
+        column = body.iloc[:, position]
+        flags |= _cell_flags(
+            _is_total_cell, column, None if numeric is None else numeric[:, position]
+        )
     return pd.Series(flags, index=body.index, dtype=bool)
 
 
@@ -670,13 +684,27 @@ def _numeric_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask, stripped[numeric].astype(object)
 
 
-def _cell_flags(func: Callable[[object], bool], column: pd.Series) -> np.ndarray:
+def _numeric_cells(body: pd.DataFrame) -> np.ndarray:
+    """:func:`_numeric_texts` of every column of ``body``, as one object array of its shape:
+    the stripped text of a numeric text cell, None elsewhere (so that the row checks, each on
+    fewer rows, take their rows of it instead of deciding again)."""
+    out = np.full(body.shape, None, dtype=object)
+    for position in range(body.shape[1]):
+        mask, stripped = _numeric_texts(body.iloc[:, position].to_numpy(dtype=object))
+        out[mask, position] = stripped
+    return out
+
+
+def _cell_flags(
+    func: Callable[[object], bool], column: pd.Series, numeric: np.ndarray | None = None
+) -> np.ndarray:
     """``func`` of every cell of ``column`` for a ``func`` False on every numeric text (see
-    :func:`_numeric_texts`); the other cells once per distinct value."""
+    :func:`_numeric_texts`); the other cells once per distinct value. ``numeric``: the
+    column's :func:`_numeric_cells` when the caller has them."""
     values = column.to_numpy(dtype=object)
-    numeric, _ = _numeric_texts(values)
+    is_numeric = _numeric_texts(values)[0] if numeric is None else pd.notna(numeric)
     flags = np.zeros(len(values), dtype=bool)
-    flags[~numeric] = map_distinct(func, values[~numeric])
+    flags[~is_numeric] = map_distinct(func, values[~is_numeric])
     return flags
 
 
@@ -685,7 +713,11 @@ def _is_total_cell(value: object) -> bool:
 
 
 def _area_columns(
-    body: pd.DataFrame, columns: dict[str, int], *, merged_cells: bool = False
+    body: pd.DataFrame,
+    columns: dict[str, int],
+    *,
+    merged_cells: bool = False,
+    numeric: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The area columns of ``body``, cleaned; ``baris`` is the sheet row (1-based).
 
@@ -693,16 +725,22 @@ def _area_columns(
     desa name takes the name above it: merged cells written once for a group of desa rows. A
     by-name export has one family per row and no merged cells: there a blank cell means the
     area is unknown, and taking the row above would credit the family to whatever desa happens
-    to be sorted before it.
+    to be sorted before it. ``numeric``: :func:`_numeric_cells` of ``body`` when the caller
+    has it.
     """
     out = pd.DataFrame({"baris": body.index.to_numpy() + 1})
     if "kode_wilayah" in columns:
         cells = body.iloc[:, columns["kode_wilayah"]]
         values = cells.to_numpy(dtype=object)
+        if numeric is None:
+            is_numeric, stripped = _numeric_texts(values)
+        else:
+            stripped = numeric[:, columns["kode_wilayah"]]
+            is_numeric = pd.notna(stripped)
+            stripped = stripped[is_numeric]
         written = np.empty(len(values), dtype=object)
-        numeric, stripped = _numeric_texts(values)
-        written[numeric] = stripped
-        written[~numeric] = np.fromiter(map_distinct(_written_code, values[~numeric]), object)
+        written[is_numeric] = stripped
+        written[~is_numeric] = np.fromiter(map_distinct(_written_code, values[~is_numeric]), object)
         out["kode_asli"] = written.tolist()
         out["kode_wilayah"] = normalize_codes(cells).tolist()
     for canonical in _NAME_COLUMNS:
