@@ -140,6 +140,25 @@ def test_dotted_codes_are_taken_as_written_once_stripped_and_nothing_else_is():
     assert normalize_codes(values[:-1]).tolist() == normalize_codes(values).tolist()[:-1]
 
 
+def test_dotted_codes_are_not_parsed_one_by_one(monkeypatch):
+    """A column of dotted codes (a national layer: 83,403) is decided at once: the per-value
+    parser sees only the other values, even when one text of the column holds NUL."""
+    from povmap import codes
+
+    parsed = []
+    parse = codes.normalize_code
+    monkeypatch.setattr(codes, "normalize_code", lambda v: parsed.append(v) or parse(v))
+    written = _konsel()["kode"].tolist()
+    assert normalize_codes(written).tolist() == written
+    assert parsed == []
+    assert normalize_codes([*written, "74.05\x00", " 7405 "]).tolist()[-3:] == [
+        written[-1],
+        None,
+        "74.05",
+    ]
+    assert parsed == ["74.05\x00", " 7405 "]
+
+
 def _area_columns_by_row(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
     """The former row loop of counts._area_columns (before the merged-cell fill)."""
     out = pd.DataFrame({"baris": body.index.to_numpy() + 1})

@@ -146,12 +146,15 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
     is_text = text_mask(cells)
     dotted = np.zeros(len(cells), dtype=bool)
     out = np.full(len(cells), None, dtype=object)
-    text = string_array(cells[is_text])
+    texts = cells[is_text]
+    text = string_array(texts)
     if text is not None:  # else (a lone surrogate) every value takes the per-value parser
-        # NumPy's strip also takes NUL characters off the ends, which str.strip keeps: a text
-        # holding one is left to the per-value parser, as it is no code.
-        nul = np.strings.find(text, "\x00") >= 0
-        if nul.any():
+        # NumPy drops NUL characters at the end of a text (and so strips them), which str.strip
+        # keeps: a text holding one is left to the per-value parser, as it is no code. One
+        # search of all the texts says whether there is any (np.strings.find cannot look for
+        # NUL: to NumPy "\x00" is the empty text).
+        if "\x00" in "".join(texts):
+            nul = np.fromiter(("\x00" in t for t in texts), dtype=bool, count=len(texts))
             text = np.where(nul, "", text)
         stripped = np.strings.strip(text)
         fast = _dotted(stripped)
