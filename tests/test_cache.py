@@ -122,9 +122,9 @@ def test_kecamatan_unions_are_not_even_read_from_the_file_unless_a_dissolve_need
     opened = []
     zip_open = zipfile.ZipFile.open
     monkeypatch.setattr(
-        zipfile.ZipFile, "open", lambda self, name, *a, **k: opened.append(name) or zip_open(
-            self, name, *a, **k
-        )
+        zipfile.ZipFile,
+        "open",
+        lambda self, name, *a, **k: opened.append(name) or zip_open(self, name, *a, **k),
     )
     second = povmap.read_boundaries(path)
     assert second.source.cache == "dipakai"
