@@ -22,14 +22,13 @@ from povmap.i18n import label
 from povmap.metrics import aggregate
 from povmap.pipeline import Options, run
 from povmap.render import choropleth
+from povmap.render.choice import NATIONAL_MIN_DESA, use_national
 from povmap.render.national import (
     DESA_MIN_ZOOM,
     DESA_TOLERANCE_M,
     GRID_DEG,
-    NATIONAL_MIN_DESA,
     encode_chunk,
     simplify_fast,
-    use_national,
 )
 
 HOSTILE = '<img src=x onerror="window.__pwned=1">'

@@ -22,16 +22,24 @@ The folder is ``platformdirs.user_cache_dir("povmap")`` (``~/.cache/povmap`` on 
 the environment variable ``POVMAP_CACHE_DIR`` names another, or turns the cache off with
 ``off`` (or an empty value). It holds at most :data:`LIMIT_BYTES`: storing an entry removes the
 entries used longest ago beyond that (an entry read is marked as used).
+
+Within one process, an entry being computed is computed once: a second caller of its key waits
+for the first (:func:`computed`), and :func:`ahead` computes entries in a thread while the
+caller goes on with other work.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import os
 import tempfile
+import threading
 import zipfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,6 +56,13 @@ FORMAT = 3
 OWN_KEY = "povmap_key"
 #: The most the cache folder holds (bytes); the national layer's entry is about 135 MB.
 LIMIT_BYTES = 2 * 2**30
+
+#: Entries being computed in this process, by key (:func:`computed`), and those an
+#: :func:`ahead` computed, kept until it ends.
+_running: dict[str, Future] = {}
+_running_lock = threading.Lock()
+#: In the thread of an :func:`ahead`: the keys it computed, left in ``_running`` for its caller.
+_kept: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("povmap_kept", default=None)
 
 
 def cache_dir() -> Path | None:
@@ -239,7 +254,46 @@ def computed(
     ``unpack`` raises ``KeyError`` or ``ValueError`` for an entry that cannot be what
     ``compute`` gives (damaged, or not of these inputs: names or lengths differ): it is then
     computed again.
+
+    While another thread of this process computes ``key`` (or an :func:`ahead` has computed
+    it), this waits for its value instead of computing it again, also when the cache is off.
+    Where that computation failed, this computes the value itself: its error is raised here as
+    it would have been without the other.
     """
+    if not key:
+        return _loaded_or_computed(key, compute, pack, unpack)
+    with _running_lock:
+        running = _running.get(key)
+        if running is None:
+            mine = _running[key] = Future()
+    if running is not None:
+        if running.exception() is None:  # waits for it
+            return running.result()
+        return _loaded_or_computed(key, compute, pack, unpack)
+    try:
+        value = _loaded_or_computed(key, compute, pack, unpack)
+    except BaseException as exc:
+        with _running_lock:
+            del _running[key]
+        mine.set_exception(exc)
+        raise
+    kept = _kept.get()
+    if kept is not None:
+        kept.add(key)  # the ahead's caller takes it from there
+    else:
+        with _running_lock:
+            del _running[key]
+    mine.set_result(value)
+    return value
+
+
+def _loaded_or_computed(
+    key: str | None,
+    compute: Callable[[], T],
+    pack: Callable[[T], dict[str, np.ndarray]],
+    unpack: Callable[[dict[str, np.ndarray]], T],
+) -> T:
+    """:func:`computed` without the entries being computed in this process."""
     entry = load(key) if key else None
     if entry is not None:
         try:
@@ -250,3 +304,44 @@ def computed(
     if key:
         store(key, pack(value))
     return value
+
+
+@contextlib.contextmanager
+def ahead(compute: Callable[[], object]) -> Iterator[None]:
+    """Run ``compute()`` in a thread while the ``with`` block runs, and wait for it at its end.
+
+    Every entry ``compute`` gets through :func:`computed` is handed to the block's callers of
+    the same key: one that asks while it is computed waits for it, one that asks later takes it
+    as it is, until the block ends (also with the cache off). So a caller starts early what a
+    later step needs (GEOS releases the GIL: it runs beside the caller's Python work) without
+    passing it on.
+
+    Parameters
+    ----------
+    compute
+        Called without arguments in the thread, in a copy of the caller's context
+        (:mod:`contextvars`); what it returns is dropped. Its errors are not raised here: a
+        caller in the block that needs the same entry computes it again and raises them
+        itself, as it would have without ``compute``; one that does not need it is not
+        concerned.
+
+    Yields
+    ------
+    None
+        The block runs beside ``compute``; leaving it waits for ``compute`` to end.
+    """
+    kept: set[str] = set()
+
+    def run() -> None:
+        _kept.set(kept)
+        compute()
+
+    context = contextvars.copy_context()
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="povmap-ahead") as pool:
+            pool.submit(context.run, run)
+            yield
+    finally:  # the thread has ended: its entries are no longer handed out
+        with _running_lock:
+            for name in kept:
+                _running.pop(name, None)

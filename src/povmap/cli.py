@@ -567,8 +567,8 @@ def map_command(
     **kw,
 ) -> None:
     """``povmap map`` (help text: ``help.command.map`` in messages.toml)."""
-    from .render.controls import basemap_name
-    from .render.output import check_map_output, write_map
+    # Without folium: it loads below while the layer is simplified for the web.
+    from .render.choice import basemap_name, check_map_output, simplified_ahead
 
     check_map_output(output)  # a wrong -o or --tiles fails before the analysis, not after it
     if output.suffix.lower() in (".html", ".htm"):
@@ -588,19 +588,24 @@ def map_command(
         result = suppress_result(result, suppress_below)
         if result.pockets is not None:
             pockets = result.layers["desa"]
-    write_map(
-        result,
-        output,
-        title=title,
-        source=source,
-        tiles=tiles,
-        lang=kw["lang"],
-        offline=not cdn,
-        vintage=vintage,
-        atlas_path=atlas_path,
-        pockets=pockets,
-        national=national,
-    )
+    # GEOS cleans the coverage in a thread (it releases the GIL) while folium loads and the page
+    # is assembled; choropleth takes the simplified layer from it.
+    with simplified_ahead(result.classified().gdf, output, national):
+        from .render.output import write_map
+
+        write_map(
+            result,
+            output,
+            title=title,
+            source=source,
+            tiles=tiles,
+            lang=kw["lang"],
+            offline=not cdn,
+            vintage=vintage,
+            atlas_path=atlas_path,
+            pockets=pockets,
+            national=national,
+        )
     click.echo(str(output))
     if atlas_path:
         click.echo(str(atlas_path))
@@ -807,7 +812,7 @@ def trend_command(
     """``povmap trend`` (help text: ``help.command.trend`` in messages.toml)."""
     from .export.trend import write_trend
     from .pipeline import check_order
-    from .render.controls import basemap_name
+    from .render.choice import basemap_name
     from .trend import trend
 
     lang = kw["lang"]
@@ -902,7 +907,7 @@ def sasaran_command(
     )
     from .export.suppress import check_threshold
     from .pipeline import check_order
-    from .render.controls import basemap_name
+    from .render.choice import basemap_name
     from .targeting import targeting
 
     # Every option that can be wrong fails before the analysis, not after it.

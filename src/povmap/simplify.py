@@ -185,6 +185,37 @@ def simplify_coverage(
     return gdf.set_geometry(simplified, crs=4326)
 
 
+def web_coverage(
+    gdf: gpd.GeoDataFrame, tolerance: float = TOLERANCE_M
+) -> tuple[gpd.GeoDataFrame, CRS]:
+    """The areas of a layer that can be drawn, simplified for a web map, and the UTM zone in
+    which they were cleaned.
+
+    Parameters
+    ----------
+    gdf
+        A polygon layer with a CRS (any), e.g. a joined desa layer; rows without a geometry
+        (missing or empty) are left out: they cannot be drawn.
+    tolerance
+        Simplification tolerance in metres (:func:`simplify_coverage`).
+
+    Returns
+    -------
+    web : geopandas.GeoDataFrame
+        The rows with a geometry, simplified (:func:`simplify_coverage`), in EPSG:4326.
+    utm : pyproj.CRS
+        Their UTM zone (:func:`utm_crs`): the metres of cleaning and of label sizes.
+
+    Raises
+    ------
+    PovmapInputError
+        The layer has no CRS.
+    """
+    drawable = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    utm = utm_crs(drawable)
+    return simplify_coverage(drawable, tolerance, crs=utm), utm
+
+
 def _simplified(
     gdf: gpd.GeoDataFrame,
     tolerance: float,

@@ -7,37 +7,11 @@ import geopandas as gpd
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
-from .._errors import PovmapInputError
 from ..i18n import label
+from .choice import basemap_name
 from .inert import InertMacroElement
 from .search import SEARCH_JS, SEARCH_OPTIONS, search_rules
 from .topo import TopoGeoJson, script_json
-
-#: Short basemap names accepted by ``--tiles`` -> folium tile names.
-#: (CartoDB tiles now need an API key, so they are not offered.)
-BASEMAPS = {
-    "osm": "OpenStreetMap",
-    "openstreetmap": "OpenStreetMap",
-    "topo": "OpenTopoMap",
-    "opentopomap": "OpenTopoMap",
-    "satelit": "Esri.WorldImagery",
-    "esri": "Esri.WorldImagery",
-}
-
-
-def basemap_name(tiles: str | None) -> str | None:
-    """The folium tile name of ``tiles``, or None for no basemap (``None``/``"none"``)."""
-    if tiles is None or str(tiles).strip().lower() in ("none", "tanpa", ""):
-        return None
-    key = str(tiles).strip().lower()
-    if key in BASEMAPS:
-        return BASEMAPS[key]
-    known = {v.lower(): v for v in BASEMAPS.values()}
-    if key in known:
-        return known[key]
-    raise PovmapInputError.from_catalogue(
-        "controls.tiles_unknown_choose_none", tiles=tiles, basemaps=", ".join(sorted(set(BASEMAPS)))
-    )
 
 
 def add_basemaps(m: folium.Map, tiles: str | None, lang: str) -> None:

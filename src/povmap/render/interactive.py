@@ -12,7 +12,8 @@ from .. import _cache
 from .._offline import OfflineMap
 from ..classify import DEFAULT_COLUMN, NO_DATA_CLASS, Classified, classify
 from ..i18n import check_lang, label
-from ..simplify import TOLERANCE_M, simplify_coverage, utm_crs
+from ..simplify import TOLERANCE_M, web_coverage
+from .choice import use_national
 from .controls import add_basemaps, add_controls
 from .layers import (
     DesaLabels,
@@ -33,7 +34,7 @@ from .legend import (
     legend_heading,
     section_html,
 )
-from .national import national_choropleth, use_national
+from .national import national_choropleth
 from .pocket_outlines import pocket_outlines, pocket_section, pocket_table
 from .search import search_keys
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
@@ -105,7 +106,7 @@ def choropleth(
     national
         Draw a national map (:mod:`povmap.render.national`: kabupaten at the opening view,
         desa loaded per view): True forces it, False never, None (default) for a desa layer of
-        more than :data:`~povmap.render.national.NATIONAL_MIN_DESA` desa. The ``kecamatan``
+        more than :data:`~povmap.render.choice.NATIONAL_MIN_DESA` desa. The ``kecamatan``
         choropleth is not drawn on it (its outlines are); ``pockets`` are outlined as here
         from the desa zoom (:data:`~povmap.render.national.DESA_MIN_ZOOM`), coarsely at the
         opening view, and each desa's popup says its pocket.
@@ -147,11 +148,9 @@ def choropleth(
             tolerance=tolerance,
         )
     level = "desa" if "kode_desa" in gdf.columns else "kecamatan"
-    # An area without geometry cannot be drawn; reading reported it (BoundaryInfo.null_geometry).
-    drawable = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    # One UTM zone for cleaning and labels.
-    utm = utm_crs(drawable)
-    web = simplify_coverage(drawable, tolerance, crs=utm)
+    # An area without geometry cannot be drawn (reading reported it: BoundaryInfo.null_geometry);
+    # one UTM zone for cleaning and labels.
+    web, utm = web_coverage(gdf, tolerance)
     outlines = _dissolve(web, "kecamatan") if level == "desa" and "kode_kecamatan" in web else None
 
     # Quarter zoom steps: the opening view fits the data beside the legend more closely.

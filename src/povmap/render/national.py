@@ -92,13 +92,6 @@ from .search import SEARCH_JS, SEARCH_OPTIONS, search_keys, search_rules
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
 from .topo import script_json
 
-#: A desa layer with more desa than this is drawn as a national map (:func:`use_national`).
-#: Measured (headless Chromium, shared 2-core machine): a province map's first polygons come
-#: after 1.7 s for Kalimantan Selatan (2,008 desa), 4.0 s for Jawa Barat (5,957 desa), 5.0 s for
-#: Jawa Tengah (8,563 desa, the largest province) and 30 s for the national layer (83,403 desa):
-#: about 0.5 ms per desa, so about 5 s at this threshold, which keeps every province a province
-#: map.
-NATIONAL_MIN_DESA = 10_000
 #: Leaflet zoom from which desa are drawn (about 150 m per pixel at the equator); below it the
 #: kabupaten choropleth is shown. At zoom 10 a 1,100-pixel-wide window spans about 120 km.
 DESA_MIN_ZOOM = 10
@@ -115,31 +108,6 @@ GRID_DEG = 1e-5
 #: Metres per degree of latitude (and of longitude at the equator): Indonesia lies within 11° of
 #: it, where a degree of longitude is still 98 % of this.
 METRES_PER_DEGREE = 111_320.0
-
-
-def use_national(gdf: gpd.GeoDataFrame, national: bool | None = None) -> bool:
-    """Whether ``gdf`` is drawn as a national map: forced by ``national``, else by its size.
-
-    Parameters
-    ----------
-    gdf
-        The layer to draw.
-    national
-        True or False forces the choice; None (default) chooses national for a desa layer of
-        more than :data:`NATIONAL_MIN_DESA` desa. A layer without ``kode_desa`` and
-        ``kode_kabupaten`` (the canonical columns of :func:`povmap.read_boundaries`) is always
-        drawn as a province map.
-
-    Returns
-    -------
-    bool
-        True for a national map (kabupaten first, desa per view), False for a province map.
-    """
-    if "kode_desa" not in gdf.columns or "kode_kabupaten" not in gdf.columns:
-        return False  # a kecamatan layer, or desa that cannot be put in kabupaten chunks
-    if national is not None:
-        return bool(national)
-    return len(gdf) > NATIONAL_MIN_DESA
 
 
 def simplify_fast(geoms: np.ndarray, tolerance_m: float) -> np.ndarray:

@@ -7,20 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._errors import PovmapInputError
 from .._io import staged_outputs
 from .._offline import save_map
 from ..manifest import build_manifest, write_manifest
 from ..result import Result
+from .choice import check_map_output
 from .interactive import choropleth
-
-
-def check_map_output(output: Path) -> str:
-    """The suffix of a map output (``.html``, ``.htm``, ``.png`` or ``.pdf``), or an input error."""
-    suffix = output.suffix.lower()
-    if suffix not in (".html", ".htm", ".png", ".pdf"):
-        raise PovmapInputError.from_catalogue("output.suffix_html_interactive_png", output=output)
-    return suffix
 
 
 def write_map(
