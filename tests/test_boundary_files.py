@@ -326,6 +326,37 @@ def test_cli_on_two_editions_exits_1_listing_layers(tmp_path):
     assert code == 0, text
 
 
+def test_a_feature_collection_is_read_without_listing_its_one_layer(tmp_path, monkeypatch):
+    # Listing a GeoJSON parses the whole file (0.07 s for Kalimantan Selatan) before reading
+    # parses it again; a FeatureCollection is one layer, so it is not listed (issue 15).
+    listed = []
+    original = pyogrio.list_layers
+    monkeypatch.setattr(pyogrio, "list_layers", lambda path: listed.append(path) or original(path))
+    read = povmap.read_boundaries(need(KAYONG_DESA))
+    assert listed == [] and len(read.gdf) == 43
+    # The same file with its type written after its features: listed, and read the same.
+    data = json.loads(need(KAYONG_DESA).read_text(encoding="utf-8"))
+    late = tmp_path / "late.geojson"
+    late.write_text(json.dumps({k: data[k] for k in sorted(data)}), encoding="utf-8")
+    assert list(data)[0] == "type" and sorted(data)[-1] == "type"
+    again = povmap.read_boundaries(late)
+    assert len(listed) == 1
+    pd.testing.assert_frame_equal(again.gdf, read.gdf)
+    assert (again.source.layer, again.source.notes) == (read.source.layer, read.source.notes)
+
+
+def test_a_topojson_of_two_layers_is_listed_and_refused(tmp_path):
+    # GDAL reads each TopoJSON object as a layer: povmap does not guess which one is meant.
+    arcs = [[[0, 0], [1, 0], [1, 1], [0, 0]]]
+    polygon = {"type": "Polygon", "arcs": [[0]], "properties": {"kode": "63.06.01.2001"}}
+    objects = {name: {"type": "GeometryCollection", "geometries": [polygon]} for name in "ab"}
+    path = tmp_path / "dua.json"
+    path.write_text(json.dumps({"type": "Topology", "objects": objects, "arcs": arcs}))
+    with pytest.raises(povmap.PovmapInputError) as err:
+        povmap.read_boundaries(path)
+    assert "(a, b)" in str(err.value) and "--layer b" in str(err.value)
+
+
 # --- #10.6 duplicates, overlaps, Z ---------------------------------------------------------------
 
 
