@@ -38,7 +38,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("read", {"codes", "names", "boundaries", "counts", "p3ke", "registers", "scale"}),
     ("join", {"join"}),
-    ("analysis", {"metrics", "classify", "pockets", "simplify", "result", "trend", "targeting"}),
+    (
+        "analysis",
+        {"metrics", "classify", "pockets", "_crand", "simplify", "result", "trend", "targeting"},
+    ),
     ("outputs", {"render", "export", "manifest", "_offline"}),
     ("pipeline", {"pipeline", "demo"}),
     ("cli", {"cli", "__main__"}),

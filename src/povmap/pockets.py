@@ -9,8 +9,9 @@ The recipe, one small step each:
    smoother, more so for desa with few people, so that a tiny desa with 3 of 20 people poor does
    not look like a pocket.
 3. **Local statistic**: local Moran's I (high-high, high-low, ...) or Getis-Ord Gi* (hot/cold
-   spots) from esda, with conditional permutations drawn from a fixed seed on one process, so the
-   same input gives byte-identical output.
+   spots) from esda, with esda's conditional permutation test drawn from a fixed seed, so the
+   same input gives byte-identical output (computed by :mod:`povmap._crand`, many desa at a
+   time, with esda's numbers).
 4. **Significance**: the pseudo p-values are corrected for testing every desa at once with the
    Benjamini-Hochberg false discovery rate (``q_value``, scipy's ``false_discovery_control``),
    unless ``fdr=False``.
@@ -519,46 +520,29 @@ def _local_test(
     import esda
     from libpysal.weights import W, fill_diagonal
 
-    # n_jobs=1: the seeded permutations are reproducible only on one process.
-    # keep_simulations=False: n x permutations floats would not fit for a national layer.
+    from ._crand import crand
+
+    # esda computes the statistic (permutations=0); the permutation test is esda's own, with
+    # its draws and numbers, computed many desa at a time (see povmap._crand: esda's copies the
+    # whole layer per desa, most of a national run). The seeded draws make reruns identical.
     # esda row-standardises the weights it is given in place: give it a copy.
     w = W(w.neighbors, silence_warnings=True)
     with warnings.catch_warnings():
-        # esda warns that its p_sim is "directed" (the tail the statistic fell in); we double
-        # it below into a two-sided p-value, which is the point of the warning. Gi*'s
-        # fill_diagonal warns "not fully connected", but islands are already linked.
-        warnings.filterwarnings(
-            "ignore", message=".*alternative hypothesis", category=DeprecationWarning
-        )
+        # Gi*'s fill_diagonal warns "not fully connected", but islands are already linked.
         warnings.filterwarnings("ignore", message=".*not fully connected", category=UserWarning)
         if method == "moran":
-            lisa = esda.Moran_Local(
-                y,
-                w,
-                transformation="r",
-                permutations=permutations,
-                n_jobs=1,
-                keep_simulations=False,
-                seed=seed,
-            )
+            lisa = esda.Moran_Local(y, w, transformation="r", permutations=0)
+            p_sim = crand(lisa.z, lisa.w, lisa.Is, permutations, "moran", seed=seed)
             return (
                 lisa.Is,
-                _two_sided(lisa.p_sim, permutations),
+                _two_sided(p_sim, permutations),
                 np.vectorize(_QUADRANT.get, otypes=[object])(lisa.q),
             )
         # Gi*: the desa itself counts as one of its neighbours (weight 1 before row-standardising).
-        gi = esda.G_Local(
-            y,
-            fill_diagonal(w, 1.0),
-            transform="R",
-            permutations=permutations,
-            star=None,
-            n_jobs=1,
-            keep_simulations=False,
-            seed=seed,
-        )
+        gi = esda.G_Local(y, fill_diagonal(w, 1.0), transform="R", permutations=0, star=None)
+    p_sim = crand(gi.y, gi.w, gi.Gs, permutations, "g_star", seed=seed, scaling=gi.y.sum())
     hot_or_cold = np.where(gi.Zs > 0, "kantong", "dingin").astype(object)
-    return gi.Gs, _two_sided(gi.p_sim, permutations), hot_or_cold
+    return gi.Gs, _two_sided(p_sim, permutations), hot_or_cold
 
 
 def _two_sided(p_directed: np.ndarray, permutations: int) -> np.ndarray:
