@@ -18,7 +18,9 @@ from conftest import KONSEL_DESA, need
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import povmap
 from povmap._distinct import map_distinct, text_mask
+from povmap.boundaries import _clean_name, _clean_names
 from povmap.codes import (
     _DOTTED,
     _bps_only,
@@ -157,6 +159,40 @@ def test_dotted_codes_are_not_parsed_one_by_one(monkeypatch):
         "74.05",
     ]
     assert parsed == ["74.05\x00", " 7405 "]
+
+
+_names = st.text(alphabet="ab \u00a0\u2003\t\n\x1c\x85\ue000\u0663-", min_size=0, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_names, _real("nama"), cells), max_size=40))
+def test_boundary_names_are_clean_name_per_value(values):
+    # Names with every kind of space _clean_name takes out, and the joiner of the one search.
+    got = _clean_names(pd.Series(values, dtype=object))
+    assert _same(got, [_clean_name(v) for v in values])
+
+
+def test_clean_boundary_names_are_not_cleaned_one_by_one(monkeypatch):
+    """A column of names that need no cleaning (a national layer's 83,403 desa names) is kept
+    as it is after one search: only its blank cells go through _clean_name."""
+    from povmap import boundaries
+
+    cleaned = []
+    clean = boundaries._clean_name
+    monkeypatch.setattr(boundaries, "_clean_name", lambda v: cleaned.append(v) or clean(v))
+    names = _konsel()["nama"].tolist()
+    assert _clean_names(pd.Series([*names, None], dtype=object)) == [*names, None]
+    assert cleaned == [None]
+    assert _clean_names(pd.Series([*names, " Lalonggasu\u00a0 Meeto"], dtype=object))[-1] == (
+        "Lalonggasu Meeto"
+    )
+
+
+def test_parent_codes_are_the_prefixes_of_the_desa_codes():
+    gdf = povmap.read_boundaries(need(KONSEL_DESA)).gdf
+    for level, length in (("kecamatan", 8), ("kabupaten", 5), ("provinsi", 2)):
+        assert gdf[f"kode_{level}"].tolist() == [c[:length] for c in gdf["kode_desa"]]
+        assert gdf[f"kode_{level}"].map(type).eq(str).all()
 
 
 def _area_columns_by_row(body: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:

@@ -36,7 +36,7 @@ import pyproj
 import shapely
 
 from . import _cache
-from ._distinct import map_distinct, text_mask
+from ._distinct import map_distinct, string_array, text_mask
 from ._errors import PovmapInputError, Text, reason
 from ._io import input_files, sha256
 from ._messages import message
@@ -349,9 +349,9 @@ def read_boundaries(
     raw, flat = _drop_z(raw)
     notes += flat
     mapping, schema = _detect_columns(raw, columns or {}, path)
-    level, codes = _detect_level(raw, mapping, path)
+    level, codes, of_level = _detect_level(raw, mapping, path)
     notes += _missing_names(raw, mapping, level, path)
-    gdf = _to_canonical(raw, mapping, level, codes, path)
+    gdf = _to_canonical(raw, mapping, level, codes, of_level, path)
     _check_names(gdf, level, path, encoding)
     gdf = _polygons_only(gdf, level, path)
     gdf, source_crs, crs_notes = _to_wgs84(gdf, path, level, source_crs)
@@ -763,16 +763,20 @@ def _detect_columns(
     return mapping, schema
 
 
-def _detect_level(raw: pd.DataFrame, mapping: dict[str, str], path: Path) -> tuple[str, pd.Series]:
-    """The level of the layer and its own code column, normalised (read once, used twice)."""
+def _detect_level(
+    raw: pd.DataFrame, mapping: dict[str, str], path: Path
+) -> tuple[str, pd.Series, np.ndarray]:
+    """The level of the layer, its own code column normalised (read once, used twice) and
+    which of those codes are of that level (:func:`_of_level`)."""
     for level in ("desa", "kecamatan"):
         column = mapping.get(f"kode_{level}")
         if column is None:
             continue
         codes = normalize_codes(raw[column]).set_axis(raw.index)
+        of_level = _of_level(codes, level)
         # A KDEPUM column may exist but be empty in a kecamatan file.
-        if _of_level(codes, level).mean() > 0.5:
-            return level, codes
+        if of_level.mean() > 0.5:
+            return level, codes, of_level
     tried = ", ".join(mapping[key] for key in ("kode_desa", "kode_kecamatan") if key in mapping)
     raise PovmapInputError.from_catalogue("boundaries.code_columns_hold_no", path=path, tried=tried)
 
@@ -786,11 +790,17 @@ def _of_level(codes: pd.Series, level: str) -> np.ndarray:
 
 
 def _to_canonical(
-    raw: gpd.GeoDataFrame, mapping: dict[str, str], level: str, codes: pd.Series, path: Path
+    raw: gpd.GeoDataFrame,
+    mapping: dict[str, str],
+    level: str,
+    codes: pd.Series,
+    of_level: np.ndarray,
+    path: Path,
 ) -> gpd.GeoDataFrame:
-    """``raw`` in the canonical columns; ``codes`` is its own code column, normalised."""
+    """``raw`` in the canonical columns; ``codes`` is its own code column, normalised, and
+    ``of_level`` says which of them are of ``level``."""
     own_code = f"kode_{level}"
-    bad = ~_of_level(codes, level)
+    bad = ~of_level
     if bad.any():
         rows = [str(i + 1) for i in np.flatnonzero(bad)[:10]]
         raise PovmapInputError.from_catalogue(
@@ -802,18 +812,25 @@ def _to_canonical(
         )
     out = pd.DataFrame(index=raw.index)
     out[own_code] = codes
+    # Every code is a dotted code of the level now: sliced in NumPy's string loops.
+    written = string_array(codes.to_numpy(dtype=object))
     for canonical in CANONICAL[level]:
         if canonical == own_code:
             continue
         lv = canonical.split("_", 1)[1]
         if canonical.startswith("kode_"):
             # Dotted codes nest by prefix: 63.06.01.2001 -> 63.06.01 -> 63.06 -> 63.
-            out[canonical] = codes.str[: DOTTED_LENGTH[lv]]
+            out[canonical] = (
+                codes.str[: DOTTED_LENGTH[lv]]
+                if written is None
+                else pd.Series(
+                    np.strings.slice(written, 0, DOTTED_LENGTH[lv]).astype(object),
+                    index=raw.index,
+                    dtype=object,
+                )
+            )
         elif canonical in mapping:
-            # Once per distinct name: a national layer repeats its kecamatan, kabupaten and
-            # province names tens of thousands of times.
-            cleaned = map_distinct(_clean_name, raw[mapping[canonical]])
-            out[canonical] = pd.Series(cleaned, index=raw.index)
+            out[canonical] = pd.Series(_clean_names(raw[mapping[canonical]]), index=raw.index)
         else:
             out[canonical] = None
     extra = [c for c in raw.columns if c not in mapping.values() and c != raw.geometry.name]
@@ -864,6 +881,37 @@ def _clean_name(value: object) -> object:
         return None
     # split() also breaks on the control characters that act as spaces (\x0b, \x1c-\x1f, \x85).
     return " ".join(str(value).split())
+
+
+#: A space :func:`_clean_name` changes whatever its neighbours: any but " " (``\\s`` is what
+#: ``str.split`` breaks on, every character ``str.isspace`` says is a space).
+_ODD_SPACE = re.compile("[^\\S ]")
+
+
+def _clean_names(values: pd.Series) -> list:
+    """``[_clean_name(v) for v in values]``, with one search of all the texts first.
+
+    A national layer's 83,403 desa names mostly need no cleaning; when one search of the
+    joined texts (joined by a private-use character, :data:`_JOIN`) finds nothing to clean,
+    the texts are kept as they are and only the other cells (None, NaN, numbers) are cleaned;
+    else each distinct value is cleaned, as the kecamatan, kabupaten and province names,
+    repeated tens of thousands of times, always are cheaply.
+    """
+    cells = values.to_numpy(dtype=object)
+    is_text = text_mask(cells)
+    joined = _JOIN.join(cells[is_text])
+    # What else it changes: " " at either end of a text (where the joiner is), or twice.
+    spaced = ("  ", " " + _JOIN, _JOIN + " ")
+    if (
+        _ODD_SPACE.search(joined)
+        or any(pair in joined for pair in spaced)
+        or joined.startswith(" ")
+        or joined.endswith(" ")
+    ):
+        return map_distinct(_clean_name, cells)
+    out = cells.copy()
+    out[~is_text] = map_distinct(_clean_name, cells[~is_text])
+    return out.tolist()
 
 
 #: What a correctly decoded place name never holds: U+FFFD (bytes that did not decode), control
@@ -1070,7 +1118,7 @@ def _span_text(low: float, high: float) -> Text:
     return Text(_span(low, high), _span(low, high, "en"))
 
 
-def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
+def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Stop on infinite, NaN or absurdly large coordinates (a damaged or hostile file).
 
     The usual case is decided per geometry without copying its coordinates out. A geometry's
@@ -1081,6 +1129,12 @@ def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
     so ``POLYGON ((0 0, NaN 0, 1 1, 0 0))`` has the bounds of its finite points. Once every
     coordinate is finite, the bounds are their exact minimum and maximum, and tell the absurd
     ones (a finite 1e30 may still give a finite length).
+
+    Returns
+    -------
+    present, bounds
+        Which geometries are neither missing nor empty, and their bounds (``minx, miny, maxx,
+        maxy`` per row, as ``shapely.bounds``), for the caller to reuse.
     """
     geoms = np.asarray(gdf.geometry.values)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -1088,7 +1142,7 @@ def _not_finite(gdf: gpd.GeoDataFrame, level: str, path: Path) -> None:
         length = shapely.length(geoms[present])
         bounds = shapely.bounds(geoms[present])
     if np.isfinite(length).all() and (np.abs(bounds) <= _ABSURD).all():
-        return
+        return present, bounds
     # Something is wrong: name the features, coordinate by coordinate (rare, so the copy is fine).
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     # One comparison finds all three: NaN compares false, infinity is above the limit.
@@ -1112,13 +1166,13 @@ def _to_wgs84(
     A GeoJSON without a ``crs`` member is read as lon/lat whatever it holds, so metres, swapped
     axes and coordinates outside Indonesia are recognised from the values themselves.
     """
-    _not_finite(gdf, level, path)
+    present, box = _not_finite(gdf, level, path)
     geoms = gdf.geometry.values
-    present = ~(geoms.isna() | geoms.is_empty)
     if not present.any():
         raise PovmapInputError.from_catalogue("boundaries.not_feature_geometry", path=path)
-    bounds = tuple(gpd.GeoSeries(geoms[present]).total_bounds)
-    provinces = sorted(gdf[f"kode_{level}"].str[:2].dropna().unique())
+    # GeoSeries.total_bounds of the present geometries, from the bounds already taken.
+    bounds = (box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max())
+    provinces = sorted(gdf["kode_provinsi"].dropna().unique())
     crs = gdf.crs
     source = assigned or (crs.to_string() if crs is not None else "tidak ada (dianggap EPSG:4326)")
     notes = []
@@ -1145,7 +1199,10 @@ def _to_wgs84(
         out = gdf.to_crs(WGS84)
     if reprojected:  # a relabelled layer has its coordinates as read: nothing was emptied
         _check_not_emptied(geoms, out.geometry.values, gdf[f"kode_{level}"], path, source)
-    after = tuple(gpd.GeoSeries(out.geometry.values[present]).total_bounds)
+    # A relabelled layer has the coordinates, so the bounds, it was read with.
+    after = (
+        tuple(gpd.GeoSeries(out.geometry.values[present]).total_bounds) if reprojected else bounds
+    )
     if not _inside(after, _extent(provinces)):
         likely = _likely_crs(bounds, provinces) if crs is not None and crs.is_projected else []
         raise _wrong_place(path, source, after, provinces, likely)
