@@ -34,7 +34,6 @@ from .legend import (
     legend_heading,
     section_html,
 )
-from .national import national_choropleth
 from .pocket_outlines import pocket_outlines, pocket_section, pocket_table
 from .search import search_keys
 from .tooltips import short_fields, tooltip_frame, tooltip_rows
@@ -133,6 +132,8 @@ def choropleth(
         else None
     )
     if use_national(gdf, national):
+        from .national import national_choropleth  # a province map does not need its templates
+
         if suppressed is None:
             suppressed = suppressed_in(gdf)
         return national_choropleth(
