@@ -29,6 +29,7 @@ from povmap.render import choice
 @pytest.fixture
 def cache_off(monkeypatch):
     monkeypatch.setenv(_cache.CACHE_ENV, "off")
+    monkeypatch.setenv("POVMAP_THREADS", "2")  # a thread ahead also on a one-processor machine
 
 
 def pack(value):
@@ -231,12 +232,19 @@ def test_an_error_in_the_simplification_ahead_reaches_the_user_as_without_it(
 
 
 def test_nothing_is_started_ahead_for_a_static_or_national_map(monkeypatch):
+    monkeypatch.setenv("POVMAP_THREADS", "2")
     layer = gpd.read_file(need(KAYONG_DESA)).rename(columns={"kode": "kode_desa"})
     layer["kode_kabupaten"] = "61.11"
-    monkeypatch.setattr(choice, "web_coverage", lambda *a, **k: pytest.fail("started"))
+    started = []
+    monkeypatch.setattr(choice, "web_coverage", lambda gdf, tolerance: started.append(len(gdf)))
     for output, national in [("peta.png", None), ("peta.pdf", None), ("peta.html", True)]:
         with choice.simplified_ahead(layer, ROOT / output, national):
-            assert not ahead_threads()
+            pass
+    assert started == []
+    # A province map (43 desa, national left to the size) is simplified ahead.
+    with choice.simplified_ahead(layer, ROOT / "peta.html", None):
+        pass
+    assert started == [43] and not ahead_threads()
 
 
 def test_the_map_choices_load_no_folium():
@@ -244,3 +252,18 @@ def test_the_map_choices_load_no_folium():
     code = "import sys, povmap.render.choice; print('folium' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_no_thread_is_started_ahead_with_povmap_threads_1(
+    cache_off, kayong_inputs, tmp_path, monkeypatch
+):
+    # POVMAP_THREADS=1 means no threads at all: the map simplifies its layer itself, the same.
+    boundaries_path, counts = kayong_inputs
+    threads, started = counted_simplification(monkeypatch)
+    monkeypatch.setenv("POVMAP_THREADS", "1")
+    assert invoke("--quiet", "map", boundaries_path, counts, "-o", tmp_path / "one.html")[0] == 0
+    assert started == [] and threads == [threading.current_thread().name]
+    monkeypatch.setenv("POVMAP_THREADS", "2")
+    assert invoke("--quiet", "map", boundaries_path, counts, "-o", tmp_path / "two.html")[0] == 0
+    assert len(started) == 1 and started[0].startswith("povmap-ahead") and len(threads) == 2
+    assert _page(tmp_path / "one.html") == _page(tmp_path / "two.html")

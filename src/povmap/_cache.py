@@ -316,6 +316,9 @@ def ahead(compute: Callable[[], object]) -> Iterator[None]:
     later step needs (GEOS releases the GIL: it runs beside the caller's Python work) without
     passing it on.
 
+    With ``POVMAP_THREADS=1`` (:func:`povmap._parallel.threads`) no thread is started: the
+    block computes what it needs itself.
+
     Parameters
     ----------
     compute
@@ -329,7 +332,17 @@ def ahead(compute: Callable[[], object]) -> Iterator[None]:
     ------
     None
         The block runs beside ``compute``; leaving it waits for ``compute`` to end.
+
+    Raises
+    ------
+    PovmapInputError
+        ``POVMAP_THREADS`` is not a whole number of at least 1.
     """
+    from ._parallel import threads
+
+    if threads() == 1:
+        yield
+        return
     kept: set[str] = set()
 
     def run() -> None:
