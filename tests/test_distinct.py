@@ -43,7 +43,7 @@ from povmap.counts import (
     _total_rows,
     parse_number,
 )
-from povmap.join import _code_levels, _kecamatan_hints, _truncated_rows
+from povmap.join import _code_levels, _kecamatan_hints, _match_codes, _Rows, _truncated_rows
 from povmap.names import AreaIndex, kabupaten_key, name_key, normalize_name
 
 
@@ -300,6 +300,28 @@ def test_join_code_columns_are_the_row_loops(values, level):
     assert _code_levels(np.array(codes, dtype=object)) == levels
     hints = _kecamatan_hints(np.array(codes, dtype=object), levels, level)
     assert hints == [_hint_by_row(c, lv, level) for c, lv in zip(codes, levels, strict=True)]
+
+
+_some_codes = st.sampled_from(["74.05.01.2001", "74.05.01.2002", "74.05.02.2001", "74.05"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.one_of(_some_codes, st.none()), max_size=30),
+    st.lists(st.one_of(_some_codes, st.none(), st.just(float("nan"))), max_size=6),
+)
+def test_rows_match_by_code_as_a_dict_of_the_codes_says(codes, known):
+    """_match_codes (at once for unique codes, a national layer) is the former row loop: the
+    row takes the area of its code (the last one when a layer from a notebook repeats it)."""
+    position = {code: i for i, code in enumerate(known)}
+    rows = _Rows.empty(len(codes))
+    rows.area[:1] = [99][: len(codes)]  # a row matched before stays matched
+    expected_area = [position.get(c, a) for c, a in zip(codes, rows.area, strict=True)]
+    _match_codes(rows, codes, pd.Series(known, dtype=object))
+    assert rows.area == expected_area
+    assert all(type(a) is int for a in rows.area if a is not None)
+    assert rows.how == ["code" if c in position else None for c in codes]
+    assert rows.candidates == [()] * len(codes) and rows.reason == [""] * len(codes)
 
 
 @settings(max_examples=150, deadline=None)

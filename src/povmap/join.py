@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 import geopandas as gpd
@@ -216,13 +218,15 @@ class _Rows:
     area: list[int | None]
     how: list[str | None]
     reason: list[str]
-    candidates: list[list[tuple[int, float]]]
+    # Replaced, never changed in place: every row starts with the one empty tuple (not 83,403
+    # empty lists for a national table).
+    candidates: list[Sequence[tuple[int, float]]]
 
     @classmethod
     def empty(cls, n: int) -> _Rows:
-        return cls([None] * n, [None] * n, [""] * n, [[] for _ in range(n)])
+        return cls([None] * n, [None] * n, [""] * n, [()] * n)
 
-    def unmatch(self, i: int, reason: str, candidates: list[tuple[int, float]] | None = None):
+    def unmatch(self, i: int, reason: str, candidates: Sequence[tuple[int, float]] | None = None):
         self.area[i], self.how[i], self.reason[i] = None, None, reason
         self.candidates[i] = list(candidates or [])
 
@@ -516,11 +520,16 @@ def _truncated_rows(counts: pd.DataFrame) -> list[int]:
         return []
     written = counts["kode_asli"]
     text = np.flatnonzero(text_mask(written))
-    if not len(text):
+    # One search of all the texts first: a table without a letter e has no cut code.
+    if not len(text) or not _SCIENTIFIC.search(_JOIN.join(written.to_numpy(dtype=object)[text])):
         return []
     # Only a text in scientific notation can be a cut code: test those alone, not every row.
     scientific = written.iloc[text].str.contains("[eE]", regex=True).to_numpy(dtype=bool)
     return [int(i) for i in text[scientific] if is_truncated_code(written.iloc[i])]
+
+
+#: The letter of a number in scientific notation (``6.30601E+09``).
+_SCIENTIFIC = re.compile("[eE]")
 
 
 def _bps_note() -> Text:
@@ -528,10 +537,23 @@ def _bps_note() -> Text:
 
 
 def _match_codes(rows: _Rows, codes: list[str | None], known: pd.Series) -> None:
-    position = {code: i for i, code in enumerate(known)}
-    for i, code in enumerate(codes):
-        if code in position:
-            rows.area[i], rows.how[i] = position[code], "code"
+    """Match each row whose code is one of ``known`` (the areas' codes) to that area."""
+    index = pd.Index(known.to_numpy(dtype=object), dtype=object)
+    if not index.is_unique or index.hasnans:
+        # A layer from a notebook may repeat a code or lack one: then the last area of a code
+        # is its match, as a dict of the codes says.
+        position = {code: i for i, code in enumerate(known)}
+        for i, code in enumerate(codes):
+            if code in position:
+                rows.area[i], rows.how[i] = position[code], "code"
+        return
+    # All the rows at once (a national table: 83,403 codes).
+    found = index.get_indexer(pd.Index(codes, dtype=object))
+    hit = found >= 0
+    area = np.array(rows.area, dtype=object)
+    how = np.array(rows.how, dtype=object)
+    area[hit], how[hit] = found[hit].astype(object), "code"
+    rows.area, rows.how = area.tolist(), how.tolist()
 
 
 def _check_code_names(
@@ -720,7 +742,16 @@ def _assemble(
     values[key] = areas[key].to_numpy()[[a for a in rows.area if a is not None]]
     values["cara_padan"] = [h for h, a in zip(rows.how, rows.area, strict=True) if a is not None]
     drop = [c for c in [*count_columns, "baris", "cara_padan"] if c in boundaries.columns]
-    joined = boundaries.drop(columns=drop).merge(values, on=key, how="left", validate="one_to_one")
+    # One row per area on either side: checked with one hash table each, and only when it
+    # fails by pandas' own check (validate="one_to_one", which sorts both sides' codes first),
+    # for its error.
+    unique = all(
+        pd.Index(codes.to_numpy(dtype=object), dtype=object).is_unique
+        for codes in (boundaries[key], values[key])
+    )
+    joined = boundaries.drop(columns=drop).merge(
+        values, on=key, how="left", validate=None if unique else "one_to_one"
+    )
     joined["baris"] = joined["baris"].astype("Int64")
     joined = joined[[c for c in joined.columns if c != "geometry"] + ["geometry"]]
     ambiguous = [i for i, h in enumerate(rows.how) if h == "ambiguous"]
