@@ -3,8 +3,8 @@
 Why this exists: esda 2.9's serial ``esda.crand.crand`` (``compute_chunk`` ->
 ``_prepare_univariate``) builds, for every desa ``i``, a copy of the whole value array without
 ``i`` (``z[mask]``) and then indexes it with the shared random draws. That is an O(n) copy per
-desa, O(n^2) in all: about 25 of the 41 s of a national ``Moran_Local`` (83,403 desa, 9,999
-permutations; numba does not help, see ``benchmarks/README.md``).
+desa, O(n^2) in all: about 30 of the 41 CPU-seconds of a national ``Moran_Local`` (83,403
+desa, 9,999 permutations; numba does not help, see ``benchmarks/README.md``).
 
 The copy is not needed. esda draws one matrix of random indices for all desa
 (``vec_permutations``: row ``k`` is ``max_card`` distinct indices into the ``n - 1`` other
@@ -41,9 +41,6 @@ STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray, float, float], np.ndarra
     # esda.getisord._g_local_star_crand
     "g_star": lambda zi, lag, self_weight, scaling: (lag + self_weight * zi) / scaling,
 }
-
-#: Desa handled per array operation: keeps the (desa x permutations) arrays near 20 MB.
-_CHUNK = 256
 
 
 def crand(
