@@ -20,9 +20,10 @@ from hypothesis import strategies as st
 
 import povmap
 from povmap._distinct import map_distinct, text_mask
-from povmap.boundaries import _clean_name, _clean_names
+from povmap.boundaries import _clean_name, _clean_names, _of_level
 from povmap.codes import (
     _DOTTED,
+    DOTTED_LENGTH,
     _bps_only,
     _dotted,
     code_level,
@@ -94,6 +95,12 @@ def test_map_distinct_is_the_row_loop(values):
 @given(st.lists(cells, max_size=40))
 def test_normalize_codes_is_normalize_code_per_value(values):
     assert normalize_codes(values).tolist() == [normalize_code(v) for v in values]
+    # And the level of each code, by its length, as read_boundaries decides it.
+    codes = normalize_codes(values)
+    for level, length in DOTTED_LENGTH.items():
+        assert _of_level(codes, level).tolist() == [
+            isinstance(c, str) and len(c) == length for c in codes
+        ]
 
 
 _code_like = st.text(

@@ -785,8 +785,15 @@ def _of_level(codes: pd.Series, level: str) -> np.ndarray:
     """Which of ``codes`` (as :func:`~povmap.codes.normalize_codes` gives them: dotted, or
     None) are codes of ``level``: a dotted code's length is its level's
     (:data:`~povmap.codes.DOTTED_LENGTH`), one vectorised comparison instead of
-    :func:`~povmap.codes.code_level` per row."""
-    return codes.str.len().eq(DOTTED_LENGTH[level]).to_numpy(dtype=bool)
+    :func:`~povmap.codes.code_level` per row (the lengths counted in NumPy's string loops)."""
+    cells = codes.to_numpy(dtype=object)
+    is_text = text_mask(cells)
+    written = string_array(cells[is_text])
+    if written is None:  # a text NumPy cannot hold (no normalised code is one)
+        return codes.str.len().eq(DOTTED_LENGTH[level]).to_numpy(dtype=bool)
+    out = np.zeros(len(cells), dtype=bool)
+    out[is_text] = np.strings.str_len(written) == DOTTED_LENGTH[level]
+    return out
 
 
 def _to_canonical(

@@ -168,9 +168,32 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
 
 def _dotted(text: np.ndarray) -> np.ndarray:
     """Which of ``text`` (a NumPy ``StringDType`` array, no NUL in its texts: NumPy drops a
-    trailing one) are whole codes in the dotted form, as
-    ``re.fullmatch(_DOTTED, t)`` says, in a few C loops: 2, 5, 8 or 13 characters, each part
-    decimal digits (``\\d`` is any Unicode decimal, as ``isdecimal``), dots between."""
+    trailing one) are whole codes in the dotted form, as ``re.fullmatch(_DOTTED, t)`` says:
+    2, 5, 8 or 13 characters, each part decimal digits (``\\d`` is any Unicode decimal, as
+    ``isdecimal``), dots between.
+
+    The texts of those lengths are read as a table of 13 code points each, where one
+    comparison per position tells ASCII digits and dots; the few holding any other character
+    (a decimal of another script, a letter) are checked part by part.
+    """
+    length = np.strings.str_len(text)
+    out = np.isin(length, list(DOTTED_LENGTH.values()))
+    candidates = np.flatnonzero(out)
+    points = text[candidates].astype("U13").view(np.uint32).reshape(len(candidates), 13)
+    width = length[candidates][:, None]
+    inside = np.arange(13) < width  # positions within each text (the rest is padding)
+    dot = np.isin(np.arange(13), (2, 5, 8))
+    digit = (points >= ord("0")) & (points <= ord("9"))
+    ascii_ok = np.where(dot, points == ord("."), digit) | ~inside
+    other = (points > 127).any(axis=1)
+    out[candidates] = ascii_ok.all(axis=1) & ~other
+    if other.any():
+        out[candidates[other]] = _dotted_by_part(text[candidates[other]])
+    return out
+
+
+def _dotted_by_part(text: np.ndarray) -> np.ndarray:
+    """:func:`_dotted`, part by part in NumPy's string loops (any Unicode decimal)."""
     length = np.strings.str_len(text)
     out = np.isin(length, list(DOTTED_LENGTH.values()))
     for start, stop in ((0, 2), (3, 5), (6, 8), (9, 13)):
