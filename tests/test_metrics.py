@@ -296,3 +296,53 @@ def test_incomplete_note_writes_its_counts_the_indonesian_way(kalsel_joined):
     note = incomplete_notes(kecamatan)[0]
     assert "1.998 dari 2.008 desa berdata" in str(note)
     assert "1,998 of 2,008 villages have data" in note.en
+
+
+def _aggregate_values_by_column(gdf: pd.DataFrame, level: str, column: str) -> pd.DataFrame:
+    """The former aggregate_values: one grouping of the codes per column summed."""
+    from povmap.metrics import COUNT_COLUMNS, DENSITIES, RATES, has_data
+
+    key = f"kode_{level}"
+    groups = gdf[key]
+    counts = [c for c in COUNT_COLUMNS if c in gdf.columns]
+    found: dict[str, pd.Series] = {}
+    if counts:
+        found.update(gdf.groupby(key)[counts].sum(min_count=1).items())
+        found["jumlah_sebagian"] = gdf[counts].isna().any(axis=1).groupby(groups).any()
+    for rate, (numerator, denominator) in {**RATES, **DENSITIES}.items():
+        if numerator in gdf.columns and denominator in gdf.columns:
+            both = gdf[numerator].notna() & gdf[denominator].notna()
+            top = gdf[numerator].where(both).groupby(groups).sum(min_count=1)
+            bottom = gdf[denominator].where(both).groupby(groups).sum(min_count=1)
+            found[rate] = (100.0 if rate in RATES else 1.0) * top / bottom.where(bottom > 0)
+    berdata = has_data(gdf, column).groupby(groups).sum()
+    found["desa_berdata"] = berdata
+    found["jumlah_desa_tanpa_data"] = groups.groupby(groups).size() - berdata
+    table = pd.DataFrame(found)
+    table["jumlah_sebagian"] = table.get("jumlah_sebagian", False)
+    return table.astype(
+        {"desa_berdata": int, "jumlah_desa_tanpa_data": int, "jumlah_sebagian": int}
+    )
+
+
+@pytest.mark.parametrize("column", ["persen_miskin_ekstrem", "jumlah_desil_1", "persen_desil_2"])
+@pytest.mark.parametrize("level", ["kecamatan", "kabupaten"])
+def test_aggregate_values_are_the_sums_column_by_column(kalsel_joined, level, column):
+    """One grouping of the codes for every sum gives what one grouping per column gave, with
+    blanks, zero populations, nullable integers, desil counts and repeated row labels."""
+    from povmap.metrics import aggregate_values
+
+    gdf = pd.DataFrame(kalsel_joined[0].drop(columns="geometry"))
+    rng = np.random.default_rng(7)
+    n = len(gdf)
+    gdf.loc[rng.random(n) < 0.1, "jumlah_miskin_ekstrem"] = np.nan
+    gdf.loc[rng.random(n) < 0.1, "jumlah_penduduk"] = np.nan
+    gdf.loc[rng.random(n) < 0.05, "jumlah_penduduk"] = 0
+    gdf["jumlah_desil_1"] = pd.array(rng.integers(0, 50, n), dtype="Int64")
+    gdf.loc[rng.random(n) < 0.2, "jumlah_desil_1"] = pd.NA
+    gdf["jumlah_desil_2"] = rng.integers(0, 50, n).astype(float)
+    gdf.index = np.repeat(np.arange(n // 2 + 1), 2)[:n]  # labels repeated, as after a concat
+    got = aggregate_values(gdf, level, column=column)
+    expected = _aggregate_values_by_column(gdf, level, column)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got["desa_berdata"].sum() < n  # the blanks were there to be left out

@@ -170,20 +170,33 @@ def aggregate_values(
     key = f"kode_{level}"
     groups = gdf[key]
     counts = [c for c in COUNT_COLUMNS if c in gdf.columns]
-    found: dict[str, pd.Series] = {}
-    if counts:
-        # min_count=1: an area whose desa all lack data stays NaN instead of a false 0.
-        found.update(gdf.groupby(key)[counts].sum(min_count=1).items())
-        found["jumlah_sebagian"] = gdf[counts].isna().any(axis=1).groupby(groups).any()
+    # Every sum is taken from one grouping of the areas' codes (made once: 83,403 codes
+    # nationally), by position: the columns of ``work`` are 0, 1, 2 ... (no name can clash).
+    summed: list[pd.Series] = [gdf[c] for c in counts]
+    quotients = []
     for rate, (numerator, denominator) in {**RATES, **DENSITIES}.items():
         if numerator in gdf.columns and denominator in gdf.columns:
             both = gdf[numerator].notna() & gdf[denominator].notna()
-            top = gdf[numerator].where(both).groupby(groups).sum(min_count=1)
-            bottom = gdf[denominator].where(both).groupby(groups).sum(min_count=1)
-            found[rate] = (100.0 if rate in RATES else 1.0) * top / bottom.where(bottom > 0)
-    berdata = has_data(gdf, column).groupby(groups).sum()
-    found["desa_berdata"] = berdata
-    found["jumlah_desa_tanpa_data"] = groups.groupby(groups).size() - berdata
+            quotients.append((rate, len(summed), len(summed) + 1))
+            summed += [gdf[numerator].where(both), gdf[denominator].where(both)]
+    flags = [gdf[counts].isna().any(axis=1)] if counts else []
+    berdata = has_data(gdf, column)
+    columns = [*summed, *flags, berdata]
+    work = pd.DataFrame({i: c.array for i, c in enumerate(columns)}, index=gdf.index)
+    grouped = work.groupby(groups)
+    found: dict[str, pd.Series] = {}
+    # min_count=1: an area whose desa all lack data stays NaN instead of a false 0.
+    sums = grouped[list(range(len(summed)))].sum(min_count=1)
+    found.update((c, sums[i]) for i, c in enumerate(counts))
+    if counts:
+        found["jumlah_sebagian"] = grouped[len(summed)].any()
+    for rate, top, bottom in quotients:
+        found[rate] = (
+            (100.0 if rate in RATES else 1.0) * sums[top] / sums[bottom].where(sums[bottom] > 0)
+        )
+    desa_berdata = grouped[work.columns[-1]].sum()
+    found["desa_berdata"] = desa_berdata
+    found["jumlah_desa_tanpa_data"] = grouped.size() - desa_berdata
     table = pd.DataFrame(found)
     table["jumlah_sebagian"] = table.get("jumlah_sebagian", False)
     table = table.astype(
