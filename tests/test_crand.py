@@ -18,6 +18,7 @@ from esda.moran import _moran_local_crand
 from esda.smoothing import Empirical_Bayes
 from libpysal.weights import W, fill_diagonal
 
+from povmap import _crand
 from povmap._crand import crand
 from povmap.pockets import _QUADRANT, _local_test, _two_sided, weights_for
 
@@ -128,3 +129,37 @@ def test_values_that_are_not_numbers_and_a_layer_of_islands_as_esda(layer):
         z, alone, observed, 999, False, 1, _moran_local_crand, seed=SEED, alternative="directed"
     )
     assert np.array_equal(crand(z, alone, observed, 999, "moran", seed=SEED), expected)
+
+
+@pytest.mark.filterwarnings("ignore:The alternative hypothesis")
+def test_draws_of_a_large_layer_are_kept_in_the_cache(tmp_path, monkeypatch):
+    """A second run takes esda's draws from the cache (esda is not asked again); a damaged
+    entry is drawn again. The p-values are esda's each time."""
+    gdf = gpd.read_file(need(KAYONG_DESA))
+    gdf["kode_desa"] = gdf["kode"]
+    neighbours = weights_for(gdf).w.neighbors
+    y = _values(gdf, "ties")
+    esdas = esda.Moran_Local(
+        y, _w(neighbours), permutations=999, seed=SEED, n_jobs=1, keep_simulations=False
+    )
+    lisa = esda.Moran_Local(y, _w(neighbours), permutations=0)
+    monkeypatch.setenv("POVMAP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(_crand, "CACHED_FROM", len(gdf))  # Kayong Utara counts as large
+
+    def p_sim():
+        return crand(lisa.z, lisa.w, lisa.Is, 999, "moran", seed=SEED)
+
+    assert np.array_equal(p_sim(), esdas.p_sim)
+    (entry,) = tmp_path.glob("*.npz")
+    with monkeypatch.context() as m:
+        m.setattr("esda.crand.vec_permutations", lambda *args: pytest.fail("drawn again"))
+        assert np.array_equal(p_sim(), esdas.p_sim)
+    entry.write_bytes(b"not an archive")
+    assert np.array_equal(p_sim(), esdas.p_sim)
+    assert len(list(tmp_path.glob("*.npz"))) == 1 and entry.stat().st_size > 999 * 4
+    # Another seed is another entry, with esda's draws for that seed.
+    other = crand(lisa.z, lisa.w, lisa.Is, 999, "moran", seed=SEED + 1)
+    expected = esda.Moran_Local(
+        y, _w(neighbours), permutations=999, seed=SEED + 1, n_jobs=1, keep_simulations=False
+    )
+    assert np.array_equal(other, expected.p_sim) and len(list(tmp_path.glob("*.npz"))) == 2

@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 #: The statistic of one desa from its value ``zi``, the lags of its random draws, its self-weight
 #: and the scaling, exactly as esda's kernels write it.
+#: Layers of at least this many desa keep esda's draws in povmap's cache: below, drawing them
+#: takes about a second or less (9,999 permutations).
+CACHED_FROM = 10_000
+
 STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray, float, float], np.ndarray]] = {
     # esda.moran._moran_local_crand
     "moran": lambda zi, lag, self_weight, scaling: zi * (lag + self_weight * zi) * scaling,
@@ -82,8 +86,6 @@ def crand(
     esda's ``p_sim``: per desa ``(k + 1) / (permutations + 1)``, ``k`` the number of draws at
     least as extreme as the observed statistic in the tail it fell in; float32 as esda's.
     """
-    from esda.crand import vec_permutations
-
     z = np.asarray(z, dtype=float)
     observed = np.asarray(observed, dtype=float)
     n = len(z)
@@ -97,7 +99,7 @@ def crand(
     cardinality = np.asarray((adj != 0).sum(1)).ravel()
     other = adj.data.astype(z.dtype)
     start = np.concatenate([[0], np.cumsum(cardinality)])
-    draws = vec_permutations(cardinality.max(), n, permutations, seed)
+    draws = _draws(int(cardinality.max()), n, permutations, seed)
     if not draws.shape[1]:  # no desa has a neighbour: esda compares with no draws at all
         return np.ones(n, dtype=np.float32)
     # Desa with the same weights (self-weight first; an island: 0 and one island_weight, as
@@ -125,6 +127,46 @@ def crand(
     low = (permutations - larger) < larger
     larger[low] = permutations - larger[low]
     return ((larger + 1.0) / (permutations + 1.0)).astype(np.float32)
+
+
+def _draws(max_card: int, n: int, permutations: int, seed: int) -> np.ndarray:
+    """esda's draws, ``vec_permutations(max_card, n, permutations, seed)``; for a layer of at
+    least :data:`CACHED_FROM` desa kept in povmap's cache (:mod:`povmap._cache`).
+
+    They depend on these four numbers alone, and each of their rows shuffles all ``n - 1``
+    indices to keep ``max_card`` (NumPy's legacy ``choice``, whose stream esda's seed fixes):
+    about 11 CPU-seconds for a national layer, the same in every run of it.
+    """
+    import importlib.util
+
+    import esda
+    from esda.crand import vec_permutations
+
+    from . import _cache
+
+    def compute() -> np.ndarray:
+        return vec_permutations(max_card, n, permutations, seed)
+
+    if n < CACHED_FROM:
+        return compute()
+
+    def unpack(entry: dict[str, np.ndarray]) -> np.ndarray:
+        draws = entry["draws"]
+        if draws.shape != (permutations, max_card) or draws.min() < 0 or draws.max() >= n - 1:
+            raise ValueError("another layer's entry")
+        return draws.astype(np.int64)
+
+    parameters = {
+        "esda_vec_permutations": [max_card, n, permutations, seed],
+        # esda draws with numba's generator when numba is there: another stream, in principle.
+        "versions": {
+            "esda": esda.__version__,
+            "numpy": np.__version__,
+            "numba": importlib.util.find_spec("numba") is not None,
+        },
+    }
+    key = _cache.key({}, parameters, [__file__, _cache.__file__], data=[])
+    return _cache.computed(key, compute, lambda d: {"draws": d.astype(np.int32)}, unpack)
 
 
 def _larger(
