@@ -107,3 +107,18 @@ def test_bad_boundary_file_names_the_file(tmp_path, bad):
 def test_unknown_engine_names_the_parameter():
     with pytest.raises(povmap.PovmapInputError, match="engine"):
         povmap.read_boundaries(need(HSS_DESA), engine="gdal")
+
+
+def test_the_layer_is_read_with_the_cycle_collector_paused(monkeypatch):
+    """GDAL's features become tens of thousands of geometries at once: the cycle collector
+    waits until they are read, then runs as before."""
+    import gc
+
+    read = gpd.read_file
+    during = []
+    monkeypatch.setattr(
+        gpd, "read_file", lambda *a, **k: during.append(gc.isenabled()) or read(*a, **k)
+    )
+    layer = povmap.read_boundaries(need(HSS_DESA))
+    assert during == [False] and gc.isenabled()
+    assert len(layer.gdf) == 148

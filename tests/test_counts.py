@@ -192,3 +192,32 @@ def test_non_integer_people_are_read_and_left_to_validation(tmp_path):
         tmp_path / "t.csv", index=False
     )
     assert read_counts(tmp_path / "t.csv").frame["jumlah_miskin_ekstrem"].tolist() == [2.5]
+
+
+def test_a_table_is_read_without_cycle_collections_and_the_collector_is_back(tmp_path):
+    """Reading a large table makes one list per row: the cycle collector, which would walk
+    every live object meanwhile, waits until the rows are freed, then runs as before."""
+    import gc
+
+    from povmap.counts import read_table
+
+    path = tmp_path / "jumlah.csv"
+    rows = "".join(f"74.05.01.{2001 + i},{i % 50},{300 + i}\n" for i in range(60_000))
+    path.write_text("kode_wilayah,jumlah_miskin_ekstrem,jumlah_penduduk\n" + rows)
+    collections = []
+
+    def seen(phase, info):
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        table = read_table(path)
+        assert collections == [] and gc.isenabled()
+        gc.disable()
+        read_table(path)
+        assert not gc.isenabled()  # a collector turned off stays off
+    finally:
+        gc.enable()
+        gc.callbacks.remove(seen)
+    assert table.shape == (60_001, 3) and table.iloc[60_000, 0] == "74.05.01.62000"

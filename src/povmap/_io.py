@@ -15,6 +15,7 @@ import contextvars
 import ctypes
 import ctypes.util
 import errno
+import gc
 import hashlib
 import json
 import os
@@ -29,6 +30,25 @@ try:  # POSIX; Windows locks with msvcrt below
     import fcntl
 except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while a file is read into many new objects at once.
+
+    Reading the national layer (83,403 geometries) and its table (83,403 rows, a list each) made
+    Python walk every live object in a collection of its oldest generation, once each (0.05 s
+    and 0.04 s). What a read makes holds no reference cycle, and its garbage is freed by
+    reference counting all the same; the collector runs again as usual after the block (and
+    stays off if it was off). Not a lock: another thread's collections wait for the block too.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

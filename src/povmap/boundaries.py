@@ -38,7 +38,7 @@ import shapely
 from . import _cache
 from ._distinct import map_distinct, string_array, text_mask
 from ._errors import PovmapInputError, Text, reason
-from ._io import input_files, sha256
+from ._io import input_files, no_cycle_collection, sha256
 from ._messages import message
 from ._parallel import map_chunks
 from ._progress import step
@@ -333,7 +333,7 @@ def read_boundaries(
             # GDAL's and shapely's warnings (a NaN coordinate, an odd field) are not for the
             # user raw: what they warn of is checked below and reported in povmap's words.
             warnings.simplefilter("ignore")
-            with _no_feature_size_limit():
+            with _no_feature_size_limit(), no_cycle_collection():
                 raw = gpd.read_file(_gdal_path(path), layer=layer, engine=engine, **options)
     except Exception as exc:  # GDAL's messages are the useful part; keep them.
         raise PovmapInputError.from_catalogue(

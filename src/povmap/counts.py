@@ -23,6 +23,7 @@ import pandas as pd
 
 from ._distinct import map_distinct, string_array, text_mask
 from ._errors import PovmapInputError, Text, reason
+from ._io import no_cycle_collection
 from ._messages import message
 from ._privacy import mask
 from .codes import normalize_code, normalize_codes
@@ -195,7 +196,9 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None) -> pd
     if suffix in (".xlsx", ".xlsm", ".xls"):
         return _read_excel(path, sheet)
     if suffix in (".csv", ".txt", ".tsv"):
-        return _read_csv(path)
+        # Its rows (a list each) are made and freed within the pause.
+        with no_cycle_collection():
+            return _read_csv(path)
     raise PovmapInputError.from_catalogue("counts.unknown_file_type_csv", path=path, suffix=suffix)
 
 
