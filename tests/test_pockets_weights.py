@@ -120,3 +120,27 @@ def test_no_library_warning_reaches_the_user():
         for method in ("moran", "getis_ord"):
             find_pockets(gdf, "nilai", method=method, permutations=99)
     assert [str(w.message) for w in caught] == []
+
+
+def test_neighbours_are_read_from_the_cache_on_a_rerun(tmp_path, monkeypatch):
+    # Nationally the weights take ~22 s; a rerun on the same layer reads them from the cache,
+    # libpysal not asked again. A damaged entry is computed again; a moved desa is another entry.
+    monkeypatch.setenv("POVMAP_CACHE_DIR", str(tmp_path))
+    gdf = _layer(KAYONG_DESA)
+    first = weights_for(gdf)
+    (entry,) = tmp_path.glob("*.npz")
+    with monkeypatch.context() as m:
+        m.setattr(
+            "libpysal.graph.Graph.build_fuzzy_contiguity",
+            lambda *args, **kwargs: pytest.fail("computed again"),
+        )
+        again = weights_for(gdf)
+    assert len(first.islands) >= 1
+    assert again.w.neighbors == first.w.neighbors and again.islands == first.islands
+    entry.write_bytes(b"not an archive")
+    assert weights_for(gdf).w.neighbors == first.w.neighbors
+    geoms = gdf.geometry.to_numpy().copy()
+    geoms[0] = shapely.affinity.translate(geoms[0], xoff=0.5)
+    moved = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    assert weights_for(moved).islands != first.islands  # the moved desa is now an island
+    assert len(list(tmp_path.glob("*.npz"))) == 2

@@ -115,7 +115,10 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
     corners (queen), and edges that were digitised apart by up to ``snap_m`` metres all count. A
     desa with no neighbour then (an island) is linked, both ways, to the ``k_islands`` desa nearest
     to its outline (equal distances: the earlier row first). The national layer (83,403 desa, 344
-    islands) takes about 25 CPU-seconds, mostly the buffers.
+    islands) takes about 25 CPU-seconds, mostly the projection, the buffers and the index query;
+    the neighbours are then kept in povmap's cache (:mod:`povmap._cache`, keyed by the
+    geometries, ``snap_m``, ``k_islands`` and this code), and a rerun on the same layer reads
+    them (about a second nationally, most of it hashing the geometries).
 
     Parameters
     ----------
@@ -136,10 +139,52 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         )
     if len(gdf) < 2:
         raise PovmapInputError.from_catalogue("pockets.only_desa_spatial_weights", n_gdf=len(gdf))
-    from libpysal.graph import Graph
     from libpysal.weights import W
 
+    from . import _cache
+
     crs = utm_crs(gdf)
+    key = _cache.key(
+        {},
+        {"pockets_weights": [float(snap_m), int(k_islands), crs.to_wkt()]},
+        [__file__, _cache.__file__],
+        _cache.geometry_data(gdf.geometry.values, gdf.crs),
+    )
+
+    def unpack(entry: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        pairs, islands = entry["pairs"].astype(np.intp), entry["islands"].astype(np.intp)
+        rows = np.concatenate([pairs.ravel(), islands])  # empty: ValueError from min
+        if pairs.shape[1:] != (2,) or not 0 <= rows.min() <= rows.max() < len(gdf):
+            raise ValueError("another layer's entry")
+        return pairs, islands
+
+    pairs, islands = _cache.computed(
+        key,
+        lambda: _neighbour_pairs(gdf, crs, snap_m, k_islands),
+        lambda found: {"pairs": found[0].astype(np.int32), "islands": found[1].astype(np.int32)},
+        unpack,
+    )
+    split = np.searchsorted(pairs[:, 0], np.arange(1, len(gdf)))
+    neighbours = dict(enumerate(a.tolist() for a in np.split(pairs[:, 1], split)))
+    w = W(neighbours, silence_warnings=True)
+    kode = tuple(gdf["kode_desa"].astype(str))
+    return Weights(
+        w=w,
+        kode=kode,
+        islands=tuple(kode[i] for i in islands),
+        snap_m=float(snap_m),
+        k_islands=k_islands,
+        crs=crs,
+    )
+
+
+def _neighbour_pairs(
+    gdf: gpd.GeoDataFrame, crs: object, snap_m: float, k_islands: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`weights_for`'s neighbours: the ``(head, tail)`` row pairs, sorted and without
+    repeats, and the rows of the islands."""
+    from libpysal.graph import Graph
+
     geoms = gdf.geometry.to_crs(crs).make_valid().values
     with step("progress.pockets_weights", n=number_text(len(gdf))), warnings.catch_warnings():
         # libpysal warns about islands and components (both handled and reported below);
@@ -163,18 +208,7 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
     # Each desa's neighbours, sorted and without repeats (an island's nearest desa can be an
     # island too, linked from both sides).
     pairs = np.unique(np.column_stack([heads, tails]), axis=0)
-    split = np.searchsorted(pairs[:, 0], np.arange(1, len(gdf)))
-    neighbours = dict(enumerate(a.tolist() for a in np.split(pairs[:, 1], split)))
-    w = W(neighbours, silence_warnings=True)
-    kode = tuple(gdf["kode_desa"].astype(str))
-    return Weights(
-        w=w,
-        kode=kode,
-        islands=tuple(kode[i] for i in islands),
-        snap_m=float(snap_m),
-        k_islands=k_islands,
-        crs=crs,
-    )
+    return pairs, islands
 
 
 def _nearest(geoms: np.ndarray, islands: np.ndarray, k: int) -> list[np.ndarray]:
