@@ -91,6 +91,34 @@ def test_map_distinct_is_the_row_loop(values):
     assert text_mask(values).tolist() == [isinstance(v, str) for v in values]
 
 
+class _Named(str):
+    """A text of a str subclass (as povmap's own Text is)."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=5),
+            st.text(max_size=5).map(_Named),
+            st.text(max_size=5).map(np.str_),
+        ),
+        max_size=20,
+    ),
+    st.lists(st.one_of(st.none(), st.just(np.nan), st.just(pd.NA), st.integers(), st.binary())),
+)
+def test_text_mask_is_isinstance_str_per_cell(texts, others):
+    # Columns of text only (told at once) and with other cells, as lists, arrays and Series.
+    for values in (texts, texts + others, others + texts):
+        expected = [isinstance(v, str) for v in values]
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        assert text_mask(values).tolist() == expected
+        assert text_mask(array).tolist() == expected
+        assert text_mask(pd.Series(array, dtype=object)).tolist() == expected
+    assert text_mask([("a", "b"), "c"]).tolist() == [False, True]  # a tuple is one cell
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(cells, max_size=40))
 def test_normalize_codes_is_normalize_code_per_value(values):
