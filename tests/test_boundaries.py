@@ -122,3 +122,31 @@ def test_the_layer_is_read_with_the_cycle_collector_paused(monkeypatch):
     layer = povmap.read_boundaries(need(HSS_DESA))
     assert during == [False] and gc.isenabled()
     assert len(layer.gdf) == 148
+
+
+def test_a_polygon_repaired_to_nothing_and_a_missing_one_are_both_without_geometry(
+    tmp_path, monkeypatch
+):
+    """A ring with all its points on a line is repaired to nothing: like a feature without a
+    geometry, it is reported as having none; a repaired bow-tie keeps its area. The same on a
+    second reading, which takes the invalid ones from the cache."""
+    import shapely
+
+    monkeypatch.setenv("POVMAP_CACHE_DIR", str(tmp_path / "cache"))
+
+    raw = gpd.read_file(need(HSS_DESA))
+    flat, bowtie, missing = raw["kode"].iloc[[3, 7, 11]]
+    raw.loc[3, "geometry"] = shapely.Polygon([(115.1, -2.7), (115.2, -2.7), (115.3, -2.7)])
+    x0, y0, x1, y1 = raw.geometry[7].bounds
+    raw.loc[7, "geometry"] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    raw.loc[11, "geometry"] = None
+    path = tmp_path / "hss.geojson"
+    raw.to_file(path)
+    for cache in ("disimpan", "dipakai"):
+        read = povmap.read_boundaries(path)
+        assert read.source.cache == cache
+        assert read.source.null_geometry == [flat, missing]
+        assert flat in read.source.repaired and bowtie in read.source.repaired
+        assert missing not in read.source.repaired
+        kept = read.gdf.set_index("kode_desa").geometry
+        assert kept[bowtie].area > 0 and not kept[bowtie].is_empty

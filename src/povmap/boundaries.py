@@ -1331,13 +1331,15 @@ def _repair(
         if known is None
         else gdf[code].isin(known).to_numpy() & ~empty
     )
+    gone = empty.copy()
     if invalid.any():
         fixed = _make_valid(np.asarray(geoms[invalid]))
         gdf = gdf.copy()
         gdf.loc[invalid, gdf.geometry.name] = fixed
-    # A polygon of no area (all its points on a line) has nothing to draw once repaired.
-    after = gdf.geometry.values
-    null = gdf.loc[empty | after.isna() | after.is_empty, code].tolist()
+        # A polygon of no area (all its points on a line) has nothing to draw once repaired
+        # (only the repaired ones changed).
+        gone[invalid] = shapely.is_missing(fixed) | shapely.is_empty(fixed)
+    null = gdf.loc[gone, code].tolist()
     return gdf, gdf.loc[invalid, code].tolist(), null
 
 
