@@ -19,6 +19,7 @@ import shapely
 from conftest import KALSEL_DESA, KAYONG_DESA, need
 
 from povmap import pockets
+from povmap._errors import PovmapInputError
 from povmap._progress import session
 from povmap.pockets import find_pockets, weights_for
 from povmap.simplify import utm_crs
@@ -144,3 +145,15 @@ def test_neighbours_are_read_from_the_cache_on_a_rerun(tmp_path, monkeypatch):
     moved = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     assert weights_for(moved).islands != first.islands  # the moved desa is now an island
     assert len(list(tmp_path.glob("*.npz"))) == 2
+
+
+@pytest.mark.parametrize("shape", [None, shapely.Polygon()], ids=["missing", "empty"])
+def test_a_desa_without_geometry_is_refused_by_name(shape):
+    # Its search for the nearest desa never ended (the radius doubled for ever).
+    gdf = _layer(KAYONG_DESA)
+    geoms = gdf.geometry.to_numpy().copy()
+    geoms[5] = shape
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+    with pytest.raises(PovmapInputError) as caught:
+        weights_for(gdf)
+    assert "geometri kosong" in str(caught.value) and gdf["kode_desa"].iloc[5] in str(caught.value)

@@ -132,6 +132,12 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
     Returns
     -------
     The weights, with the islands that were handled.
+
+    Raises
+    ------
+    PovmapInputError
+        ``snap_m`` below 0 or ``k_islands`` below 1, fewer than 2 desa, or a desa without a
+        geometry (missing or empty: it has no neighbours to find).
     """
     if snap_m < 0 or k_islands < 1:
         raise PovmapInputError.from_catalogue(
@@ -139,6 +145,10 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         )
     if len(gdf) < 2:
         raise PovmapInputError.from_catalogue("pockets.only_desa_spatial_weights", n_gdf=len(gdf))
+    missing = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    if missing.any():  # no neighbour to find: the search for its nearest desa would never end
+        bad = gdf["kode_desa"].astype(str).to_numpy()[missing][:5].tolist()
+        raise PovmapInputError.from_catalogue("simplify.boundary_layer_empty_geometries", bad=bad)
     from libpysal.weights import W
 
     from . import _cache
