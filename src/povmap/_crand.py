@@ -33,12 +33,12 @@ import numpy as np
 if TYPE_CHECKING:
     from libpysal.weights import W
 
-#: The statistic of one desa from its value ``zi``, the lags of its random draws, its self-weight
-#: and the scaling, exactly as esda's kernels write it.
 #: Layers of at least this many desa keep esda's draws in povmap's cache: below, drawing them
 #: takes about a second or less (9,999 permutations).
 CACHED_FROM = 10_000
 
+#: The statistic of one desa from its value ``zi``, the lags of its random draws, its self-weight
+#: and the scaling, exactly as esda's kernels write it.
 STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray, float, float], np.ndarray]] = {
     # esda.moran._moran_local_crand
     "moran": lambda zi, lag, self_weight, scaling: zi * (lag + self_weight * zi) * scaling,
