@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import pandas as pd
 import pytest
+from conftest import KAYONG_DESA, make_counts, need
 from hypothesis import given
 from hypothesis import strategies as st
 
+import povmap
 from povmap import PovmapInputError, read_counts
 from povmap.counts import HEADER_ALIASES, parse_number
 
@@ -101,6 +104,63 @@ def test_xlsx_recap_two_row_header_below_titles_totals_skipped(tmp_path):
     assert math.isnan(counts["jumlah_keluarga_miskin_ekstrem"].iloc[2])
     assert counts["jumlah_miskin_ekstrem"].sum() == 3503
     assert read.source.header_row == 5 and read.source.total_rows == [9, 12, 13]
+
+
+def kayong_sheet(tmp_path, *, total_text: str) -> tuple[object, pd.DataFrame]:
+    """Kayong Utara's desa (undotted codes), a kecamatan subtotal row carrying its kecamatan
+    code, a kabupaten "TOTAL" row without code, and the first desa's count cell ``total_text``.
+    """
+    table = make_counts(gpd.read_file(need(KAYONG_DESA)), seed=6)
+    table["kode_wilayah"] = table["kode_wilayah"].str.replace(".", "", regex=False)
+    columns = ["kode_wilayah", "nama_kecamatan", "nama_desa", "jumlah_penduduk"]
+    columns.append("jumlah_miskin_ekstrem")
+    sheet = table[columns].astype(object)
+    first = sheet.iloc[0]
+    in_kec = sheet[sheet["nama_kecamatan"] == first["nama_kecamatan"]]
+    subtotal = [
+        first["kode_wilayah"][:6],
+        f"Jumlah Kecamatan {first['nama_kecamatan']}",
+        None,
+        int(in_kec["jumlah_penduduk"].sum()),
+        int(in_kec["jumlah_miskin_ekstrem"].sum()),
+    ]
+    total = [None, "TOTAL", None, int(table["jumlah_penduduk"].sum()), None]
+    rows = [*sheet.iloc[: len(in_kec)].values.tolist(), subtotal]
+    rows += [*sheet.iloc[len(in_kec) :].values.tolist(), total]
+    out = pd.DataFrame(rows, columns=columns, dtype=object)
+    out.loc[0, "jumlah_miskin_ekstrem"] = total_text
+    path = tmp_path / "kayong.csv"
+    out.to_csv(path, index=False)
+    return path, table
+
+
+@pytest.mark.parametrize("total_text", ["JUMLAH", "Total"])
+def test_coded_row_with_total_text_in_a_count_is_refused_not_dropped(tmp_path, total_text):
+    # A desa row (it has its code) whose count cell reads "JUMLAH" was taken for a total row and
+    # dropped without a word: its people left out of every total, its desa shown as "no data".
+    path, table = kayong_sheet(tmp_path, total_text=total_text)
+    with pytest.raises(PovmapInputError) as caught:
+        read_counts(path)
+    text = str(caught.value)
+    assert "baris 2, kolom 'jumlah_miskin_ekstrem'" in text and repr(total_text) in text
+    assert "row 2, column 'jumlah_miskin_ekstrem'" in caught.value.en
+
+
+def test_total_rows_skipped_are_named_in_the_report(tmp_path):
+    # The same table with a number in the desa row: the kecamatan subtotal (its label beside
+    # the kecamatan code) and the kabupaten total (no code) are skipped, and said so by row.
+    path, table = kayong_sheet(tmp_path, total_text="7")
+    read = read_counts(path)
+    n_kec = int((table["nama_kecamatan"] == table["nama_kecamatan"].iloc[0]).sum())
+    assert read.source.total_rows == [n_kec + 2, len(table) + 3]
+    assert len(read.frame) == len(table)
+    assert read.frame["jumlah_miskin_ekstrem"].iloc[0] == 7
+    assert read.frame["jumlah_penduduk"].sum() == table["jumlah_penduduk"].sum()
+    result = povmap.join(povmap.read_boundaries(KAYONG_DESA), read)
+    assert result.report.matched == len(table)
+    listed = f"(baris {n_kec + 2}, {len(table) + 3})"
+    assert any(listed in str(note) for note in result.report.notes)
+    assert any(f"(rows {n_kec + 2}, {len(table) + 3})" in note.en for note in read.source.notes)
 
 
 def test_second_sheet_chosen_by_name(tmp_path):

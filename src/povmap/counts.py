@@ -481,7 +481,10 @@ def read_counts(
     blank = _blank_rows(body, numeric)
     body, numeric = body[~blank], numeric[~blank]
     totals = _total_rows(
-        body, None if header.by_name is None else list(header.columns.values()), numeric
+        body,
+        None if header.by_name is None else list(header.columns.values()),
+        numeric,
+        columns=header.columns,
     )
     body, numeric = body[~totals], numeric[~totals.to_numpy()]
     footer = (
@@ -509,7 +512,8 @@ def read_counts(
         out, left_out = aggregate_by_name(
             body, area, header.by_name, path, headers=header.texts, allow_invalid=allow_invalid
         )
-        return CountsTable(out, replace(info, p3ke=left_out, notes=notes_of(left_out)))
+        notes = [*_total_notes(info.total_rows), *notes_of(left_out)]
+        return CountsTable(out, replace(info, p3ke=left_out, notes=notes))
     out = area
     for canonical, position in header.columns.items():
         if canonical in COUNT_COLUMNS:
@@ -519,7 +523,8 @@ def read_counts(
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _check_formulas(out, header, path, sheet)
     out = out[~_empty_rows(out)].reset_index(drop=True)
-    return CountsTable(out, replace(info, notes=_footer_notes(footer_rows)))
+    notes = [*_total_notes(info.total_rows), *_footer_notes(footer_rows)]
+    return CountsTable(out, replace(info, notes=notes))
 
 
 #: Text of the lines under a recap that are not data: the place and date, who signs (title, NIP),
@@ -582,6 +587,17 @@ def _footer_notes(rows: list[int]) -> list[Text]:
     listed = f"{rows[0]}-{rows[-1]}" if len(rows) > 1 else str(rows[0])
     # The rows are named by number only: a signature line holds a person's name.
     return [message("counts.text_rows_below_table", n_rows=len(rows), listed=listed)]
+
+
+def _total_notes(rows: list[int]) -> list[Text]:
+    """The note that total rows were skipped, naming them, so that a skipped row is never
+    silent."""
+    if not rows:
+        return []
+    from .p3ke import rows_listed
+
+    listed = rows_listed(rows, len(rows))
+    return [message("counts.total_rows_skipped", n_rows=len(rows), listed=listed)]
 
 
 def _check_formulas(
@@ -651,21 +667,45 @@ def _blank_rows(body: pd.DataFrame, numeric: np.ndarray | None = None) -> np.nda
 
 
 def _total_rows(
-    body: pd.DataFrame, positions: list[int] | None, numeric: np.ndarray | None = None
+    body: pd.DataFrame,
+    positions: list[int] | None,
+    numeric: np.ndarray | None = None,
+    *,
+    columns: dict[str, int] | None = None,
 ) -> pd.Series:
     """Rows with a text cell such as "JUMLAH" or "Total Kecamatan": sums of other rows.
 
     ``positions`` limits the search to some columns (by-name exports have free-text columns).
     ``numeric``: :func:`_numeric_cells` of ``body`` (all its columns) when the caller has it.
+    ``columns``: the header's ``{canonical: position}``. With a code column, a row that holds
+    an area code there is a total only if the label is in the code or a name column ("Jumlah
+    Kecamatan X" beside the kecamatan code): "JUMLAH" or "Total" in a count column of a coded
+    row is a desa row with a text where its number belongs, read (and refused) as data, not
+    dropped.
     """
     positions = list(range(body.shape[1])) if positions is None else positions
-    flags = np.zeros(len(body), dtype=bool)
+    columns = {} if columns is None else columns
+    code = columns.get("kode_wilayah")
+    labels = {p for c, p in columns.items() if c == "kode_wilayah" or c in _NAME_COLUMNS}
+    labelled = np.zeros(len(body), dtype=bool)  # the label where recap exports write it
+    elsewhere = np.zeros(len(body), dtype=bool)  # the label in any other column
     for position in positions:
         column = body.iloc[:, position]
-        flags |= _cell_flags(
+        found = _cell_flags(
             _is_total_cell, column, None if numeric is None else numeric[:, position]
         )
-    return pd.Series(flags, index=body.index, dtype=bool)
+        if position in labels:
+            labelled |= found
+        else:
+            elsewhere |= found
+    candidates = elsewhere & ~labelled
+    if code is not None and candidates.any():
+        # Only the few rows flagged by another column are looked at: a national table's codes
+        # are normalised once, later, by _area_columns.
+        cells = body.iloc[np.flatnonzero(candidates), code].tolist()
+        coded = np.array([c is not None for c in map_distinct(normalize_code, cells)])
+        elsewhere[np.flatnonzero(candidates)[coded]] = False
+    return pd.Series(labelled | elsewhere, index=body.index, dtype=bool)
 
 
 def _numeric_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
