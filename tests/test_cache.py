@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import LAHAT_DESA, invoke, make_counts, need
+from conftest import KAYONG_DESA, LAHAT_DESA, invoke, make_counts, need
 
 import povmap
 from povmap import _cache, boundaries
@@ -96,7 +96,9 @@ def test_kecamatan_unions_are_read_from_the_cache_only_when_a_dissolve_needs_the
     parsed = []
     unpack = _cache.unpack_wkb
     monkeypatch.setattr(
-        _cache, "unpack_wkb", lambda arrays, name="wkb": parsed.append(name) or unpack(arrays, name)
+        _cache,
+        "unpack_wkb",
+        lambda arrays, name="wkb", *a: parsed.append(name) or unpack(arrays, name, *a),
     )
     second = povmap.read_boundaries(path)
     assert second.source.cache == "dipakai" and parsed == ["final"]
@@ -198,6 +200,69 @@ def test_a_broken_entry_is_computed_again(cache, tmp_path):
     arrays["codes_read"] = arrays["codes_read"][::-1]
     np.savez(entry, **arrays)
     assert povmap.read_boundaries(path).source.cache == "disimpan"
+
+
+def _damaged(arrays: dict, damage: str) -> dict:
+    """An entry's arrays with one of them damaged, its own key kept (still a valid npz)."""
+    arrays = dict(arrays)
+    if damage in ("final", "wkb"):
+        garbage = arrays[damage].copy()
+        garbage[5:200] = 7
+        arrays[damage] = garbage
+    elif damage in ("final_ends", "wkb_ends"):
+        arrays[damage] = arrays[damage][:-1]
+    elif damage == "luas_km2":
+        arrays[damage] = arrays[damage][:-3]
+    elif damage == "luas_km2 as text":
+        arrays["luas_km2"] = arrays["luas_km2"].astype(str)
+    elif damage == "parents":
+        arrays[damage] = arrays[damage][:-1]
+    elif damage == "repaired":
+        arrays[damage] = np.array(["99.99.99.9999"])
+    else:  # an overlap's share without its pair
+        arrays["ov_share"] = np.r_[arrays["ov_share"], 0.5]
+    return arrays
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "final",
+        "final_ends",
+        "wkb",
+        "wkb_ends",
+        "luas_km2",
+        "luas_km2 as text",
+        "parents",
+        "repaired",
+        "ov_share",
+    ],
+)
+def test_a_damaged_entry_with_its_own_key_is_computed_again(cache, tmp_path, damage):
+    """An entry that is a well-formed archive with the right own key but a damaged array (cut
+    short, garbage WKB, another kind) is not trusted: the reading and the dissolves are those
+    of a run without the cache, no exception."""
+    path = need(KAYONG_DESA)
+    with pytest.MonkeyPatch.context() as off:
+        off.setenv(_cache.CACHE_ENV, "off")
+        fresh = povmap.read_boundaries(path)
+        expected = {
+            level: boundaries.dissolve(fresh.gdf, level, outlines=fresh.outlines)
+            for level in ("kecamatan", "kabupaten")
+        }
+    assert povmap.read_boundaries(path).source.cache == "disimpan"
+    (entry,) = cache.glob("*.npz")
+    arrays = dict(np.load(entry, allow_pickle=False))
+    np.savez(entry, **_damaged(arrays, damage))
+    assert str(np.load(entry)[_cache.OWN_KEY]) == entry.stem
+    again = povmap.read_boundaries(path)
+    # The unions are read only by a dissolve above kecamatan (below): computed again there.
+    assert again.source.cache == ("dipakai" if damage.startswith("wkb") else "disimpan")
+    same_reading(fresh, again)
+    for level in ("kecamatan", "kabupaten"):
+        pd.testing.assert_frame_equal(
+            boundaries.dissolve(again.gdf, level, outlines=again.outlines), expected[level]
+        )
 
 
 def test_manifest_says_the_cache_was_used(cache, tmp_path):

@@ -220,18 +220,53 @@ def pack_wkb(geoms: np.ndarray, name: str = "wkb") -> dict[str, np.ndarray]:
     return {name: np.frombuffer(b"".join(blobs), dtype=np.uint8), f"{name}_ends": ends}
 
 
-def unpack_wkb(arrays: dict[str, np.ndarray], name: str = "wkb") -> np.ndarray:
-    """The geometries :func:`pack_wkb` stored under ``name`` (None where it stored none)."""
+def unpack_wkb(
+    arrays: dict[str, np.ndarray], name: str = "wkb", count: int | None = None
+) -> np.ndarray:
+    """The geometries :func:`pack_wkb` stored under ``name`` (None where it stored none).
+
+    Parameters
+    ----------
+    arrays
+        The arrays of an entry (:func:`load`).
+    name
+        The name :func:`pack_wkb` stored them under.
+    count
+        How many geometries the caller needs (None: any number).
+
+    Returns
+    -------
+    numpy.ndarray
+        The geometries (object array), in the order they were stored.
+
+    Raises
+    ------
+    KeyError
+        The arrays are not in the entry.
+    ValueError
+        They are not what :func:`pack_wkb` writes (damaged: not bytes and increasing ends
+        within them, another number of geometries than ``count``, or bytes that are not WKB):
+        the caller computes the value again (:func:`computed`).
+    """
     import shapely
 
     data, ends = arrays[name], arrays[f"{name}_ends"]
+    if data.dtype != np.uint8 or data.ndim != 1 or ends.ndim != 1 or ends.dtype.kind not in "iu":
+        raise ValueError(f"{name}: not the arrays of pack_wkb")
+    if count is not None and len(ends) != count:
+        raise ValueError(f"{name}: {len(ends)} geometries, not {count}")
     starts = np.r_[0, ends[:-1]]
+    if len(ends) and ((ends < starts).any() or ends[-1] != len(data)):
+        raise ValueError(f"{name}: its ends do not divide its bytes")
     # Each geometry's bytes copied once, straight from the array (not the whole array first).
     blobs = np.array(
         [data[a:b].tobytes() or None for a, b in zip(starts.tolist(), ends.tolist(), strict=True)],
         dtype=object,
     )
-    return shapely.from_wkb(blobs)
+    try:
+        return shapely.from_wkb(blobs)
+    except shapely.errors.GEOSException as exc:  # damaged bytes: as any damaged entry
+        raise ValueError(f"{name}: {exc}") from exc
 
 
 def geometry_data(geoms: np.ndarray, crs: object) -> list[bytes]:

@@ -367,7 +367,7 @@ def read_boundaries(
     }
     digests = _file_digests(path)
     key = _cache_key(digests, options)
-    entry = _cache_entry(key, gdf[f"kode_{level}"])
+    entry = _cache_entry(key, gdf, level, keep_duplicates)
     gdf, repaired, null = _repair(gdf, level, None if entry is None else entry["repaired"])
     checked, cache = _checked_cached(gdf, level, keep_duplicates, key, entry, repaired)
     if cache == CACHE_UNWRITABLE:
@@ -1692,17 +1692,65 @@ def _cache_key(digests: dict[Path, str], options: dict) -> str | None:
     return _cache.key(digests, {"read_boundaries": options}, code)
 
 
-def _cache_entry(key: str | None, codes: pd.Series) -> dict[str, np.ndarray] | None:
-    """The cache entry of ``key`` when it describes these areas (``codes``, as read), else None.
+def _cache_entry(
+    key: str | None, gdf: gpd.GeoDataFrame, level: str, keep_duplicates: bool
+) -> dict[str, np.ndarray] | None:
+    """The cache entry of ``key`` when it describes these areas (``gdf``, as read), else None.
 
     The key already names the file's bytes, the options and the code; the codes are compared
-    too, so that an entry of other areas (a damaged entry, a hash collision) is never used.
+    too, so that an entry of other areas (a damaged entry, a hash collision) is never used, and
+    every array is checked for what :func:`_checked_cached` needs of it (kind, lengths equal to
+    the layer's and to each other's, kecamatan outlines that decode): an entry failing any
+    check is computed again, as an absent one. Its ``"final"`` is returned decoded (the
+    kecamatan outlines, in the order of ``"parents"``).
     """
     # The kecamatan unions (half of a national entry) are read only if a dissolve needs them.
     entry = _cache.load(key, without=_UNION_ARRAYS) if key else None
-    if entry is None or "codes_read" not in entry:
+    if entry is None:
         return None
-    return entry if np.array_equal(codes.to_numpy(dtype=str), entry["codes_read"]) else None
+    codes = gdf[f"kode_{level}"].to_numpy(dtype=str)
+    groups = _groups(gdf, level)
+    try:
+        texts = ("codes_read", "repaired", "dup_kept", "dup_left", "ov_a", "ov_b")
+        if any(entry[k].dtype.kind != "U" or entry[k].ndim != 1 for k in texts):
+            raise ValueError("not text")
+        if not np.array_equal(codes, entry["codes_read"]):
+            raise ValueError("other areas")
+        named = np.concatenate([entry[k] for k in texts[1:]])
+        left_out = np.isin(codes, entry["dup_left"]).sum() if not keep_duplicates else 0
+        if (
+            not np.isin(named, codes).all()
+            or len(entry["dup_kept"]) != len(entry["dup_left"])
+            or not len(entry["ov_a"]) == len(entry["ov_b"]) == len(entry["ov_share"])
+            or entry["luas_km2"].shape != (len(codes) - left_out,)
+            or entry["luas_km2"].dtype != float
+            or entry["ov_share"].dtype != float
+        ):
+            raise ValueError("lengths or kinds differ from the layer's")
+        if groups is None:
+            return entry if "parents" not in entry else None
+        if not np.array_equal(entry["parents"], groups[0].to_numpy(dtype=str)):
+            raise ValueError("other kecamatan")
+        return entry | {"final": _polygons_from(entry, "final", len(groups[0]))}
+    except (KeyError, ValueError, TypeError):
+        return None
+
+
+def _polygons_from(arrays: dict[str, np.ndarray], name: str, count: int) -> np.ndarray:
+    """The ``count`` outlines stored under ``name`` in a boundary cache entry.
+
+    Raises
+    ------
+    KeyError, ValueError
+        The entry does not hold them, or they are damaged (not ``count`` polygons or missing).
+    """
+    geoms = _cache.unpack_wkb(arrays, name, count)
+    kinds = shapely.get_type_id(geoms)
+    if not np.isin(
+        kinds, [-1, shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON]
+    ).all():
+        raise ValueError(f"{name}: not polygons")
+    return geoms
 
 
 #: The arrays of a boundary cache entry holding the kecamatan unions (:func:`_cache.pack_wkb`).
@@ -1724,7 +1772,7 @@ def _cached_unions(
         arrays = _cache.load(key, only=_UNION_ARRAYS) if key else None
         if arrays is not None:
             try:
-                return _cache.unpack_wkb(arrays)
+                return _polygons_from(arrays, "wkb", len(parents))
             except (KeyError, ValueError, TypeError):
                 pass
         group = parents.get_indexer(gdf["kode_kecamatan"])
@@ -1768,7 +1816,7 @@ def _checked_cached(
             ),
             _cached_unions(key, kept, parents) if parents is not None else None,
             parents,
-            gpd.GeoSeries(_cache.unpack_wkb(entry, "final"), index=parents, crs=WGS84)
+            gpd.GeoSeries(entry["final"], index=parents, crs=WGS84)
             if parents is not None
             else None,
         )
