@@ -185,7 +185,7 @@ def counted_simplification(monkeypatch, fail: bool = False):
         threads.append(threading.current_thread().name)
         if fail:
             raise PovmapInputError.from_catalogue(
-                "simplify.boundary_layer_empty_geometries", bad=[7]
+                "simplify.boundary_layer_empty_geometries", bad="7"
             )
         return original(*args, **kwargs)
 
@@ -221,7 +221,7 @@ def test_an_error_in_the_simplification_ahead_reaches_the_user_as_without_it(
     boundaries_path, counts = kayong_inputs
     threads, started = counted_simplification(monkeypatch, fail=True)
     code, said = invoke("--lang", "en", "map", boundaries_path, counts, "-o", tmp_path / "a.html")
-    assert code == 1 and "[7]" in said and "Traceback" not in said
+    assert code == 1 and "(rows 7)" in said and "Traceback" not in said
     # Failed in the thread and in the command's own call, which raised it (in either order).
     assert started[0].startswith("povmap-ahead") and len(threads) == 2
     assert threading.current_thread().name in threads

@@ -152,8 +152,10 @@ def test_a_desa_without_geometry_is_refused_by_name(shape):
     # Its search for the nearest desa never ended (the radius doubled for ever).
     gdf = _layer(KAYONG_DESA)
     geoms = gdf.geometry.to_numpy().copy()
-    geoms[5] = shape
+    geoms[[5, 9]] = shape
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
     with pytest.raises(PovmapInputError) as caught:
         weights_for(gdf)
-    assert "geometri kosong" in str(caught.value) and gdf["kode_desa"].iloc[5] in str(caught.value)
+    # The codes as text, not a Python list ("['61.11.01.2006', ...]").
+    codes = ", ".join(gdf["kode_desa"].iloc[[5, 9]])
+    assert str(caught.value) == f"Lapisan batas berisi geometri kosong (baris {codes}); hapus dulu."

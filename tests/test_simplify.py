@@ -70,6 +70,14 @@ def test_layer_without_crs_is_refused(hss_raw):
         )
 
 
+def test_layer_with_empty_geometries_is_refused_naming_its_rows_as_text(hss_raw):
+    gdf = hss_raw.copy()
+    gdf.loc[[3, 8], "geometry"] = None
+    with pytest.raises(PovmapInputError) as caught:
+        simplify_coverage(gdf)
+    assert str(caught.value) == "Lapisan batas berisi geometri kosong (baris 3, 8); hapus dulu."
+
+
 def test_a_polygon_that_rounding_would_break_stays_valid(hss_raw):
     # A slot 0.3 m wide cut into a real HSS desa, its two sides inside one 1e-5 degree cell:
     # rounded point by point they fall on one line and the polygon touches itself.

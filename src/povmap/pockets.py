@@ -147,7 +147,7 @@ def weights_for(gdf: gpd.GeoDataFrame, snap_m: float = SNAP_M, *, k_islands: int
         raise PovmapInputError.from_catalogue("pockets.only_desa_spatial_weights", n_gdf=len(gdf))
     missing = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
     if missing.any():  # no neighbour to find: the search for its nearest desa would never end
-        bad = gdf["kode_desa"].astype(str).to_numpy()[missing][:5].tolist()
+        bad = ", ".join(gdf["kode_desa"].astype(str).to_numpy()[missing][:5])
         raise PovmapInputError.from_catalogue("simplify.boundary_layer_empty_geometries", bad=bad)
     from libpysal.weights import W
 

@@ -270,7 +270,7 @@ def _check_layer(gdf: gpd.GeoDataFrame) -> None:
     if gdf.crs is None:
         raise PovmapInputError.from_catalogue("simplify.boundary_layer_no_crs")
     if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
-        bad = gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty][:5].tolist()
+        bad = ", ".join(map(str, gdf.index[gdf.geometry.isna() | gdf.geometry.is_empty][:5]))
         raise PovmapInputError.from_catalogue("simplify.boundary_layer_empty_geometries", bad=bad)
 
 
