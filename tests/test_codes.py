@@ -9,7 +9,16 @@ from conftest import HSS_DESA, KALSEL_DESA, LAHAT_DESA, SHARED, need
 from hypothesis import given
 from hypothesis import strategies as st
 
-from povmap.codes import code_level, code_system, looks_like_bps, normalize_code, parent_code
+from povmap.codes import (
+    _bps_only,
+    code_level,
+    code_system,
+    is_truncated_code,
+    looks_like_bps,
+    normalize_code,
+    normalize_codes,
+    parent_code,
+)
 
 BPS_VILLAGES = SHARED / "codes" / "bps_mfd2018" / "villages_63_16_74_61.csv"
 BPS_DISTRICTS = SHARED / "codes" / "bps_mfd2018" / "districts_63_16_74_61.csv"
@@ -52,6 +61,43 @@ def test_level_and_parents(code):
 def test_never_crashes_and_only_returns_dotted_codes(text):
     out = normalize_code(text)
     assert out is None or code_level(out) in ("provinsi", "kabupaten", "kecamatan", "desa")
+    assert out is None or (out.isascii() and out.replace(".", "").isdigit())
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1E9999999", "1e+9999", pytest.param("9" * 5000 + ".0", id="5000-digits"), "1E20", "1.5E25"],
+)
+def test_a_number_too_large_for_a_code_is_no_code_and_is_read_at_once(value):
+    # int(Decimal("1E9999999")) wrote ten million digits (minutes); 1E9999 and a 5000-digit
+    # number stopped with Python's "Exceeds the limit (4300 digits)".
+    assert normalize_code(value) is None
+    assert is_truncated_code(value) is False
+    assert _bps_only(value) is None
+    assert normalize_codes([value, "7405011001"]).tolist() == [None, "74.05.01.1001"]
+    assert code_system([value]) is None
+
+
+@pytest.mark.parametrize(
+    "zero",
+    ["\uff10", "\u0660", "\u0966"],  # fullwidth, Arabic-Indic, Devanagari zero
+)
+def test_digits_of_any_script_are_the_same_code_in_ascii(zero):
+    def written(code: str) -> str:
+        return "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in code)
+
+    codes = ["16.04.01.2001", "16.04.01.2002", "16.04.12.1003", "16.04.12.2004"]
+    undotted = [written(c.replace(".", "")) for c in codes]
+    dotted = [written(c) for c in codes]
+    assert [normalize_code(c) for c in undotted + dotted] == codes + codes
+    assert normalize_codes(undotted + dotted).tolist() == codes + codes
+    # Kemendagri codes, as in ASCII: the 7th digit is read as the digit it is, 1 or 2.
+    assert code_system(undotted) == code_system(dotted) == "kemendagri"
+    assert [_bps_only(c) for c in undotted + dotted] == [False] * 8
+    # A BPS code stays one, in any script.
+    assert code_system([written("1604010001"), written("1604020002")]) == "bps"
+    # Digits that are not decimals (superscript, circled) are no code.
+    assert normalize_code("\u00b2\u00b3") is None and normalize_code("\u2460\u2461") is None
 
 
 @pytest.mark.parametrize(

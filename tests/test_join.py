@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import HSS_DESA, KALSEL_DESA, LAHAT_DESA, SHARED, make_counts, need
+from conftest import HSS_DESA, KALSEL_DESA, LAHAT_DESA, SHARED, invoke, make_counts, need
 
 import povmap
 from povmap import PovmapInputError
@@ -423,3 +423,42 @@ def test_cli_join_report_strict_and_allow_invalid(hss_raw, tmp_path):
     assert allowed.returncode == 0, allowed.stderr
     assert "Value problems: 1" in allowed.stderr
     assert json.loads((tmp_path / "b.json").read_text())["problems"][0]["baris"] == [2]
+
+
+def test_a_code_too_large_to_write_out_is_a_bad_code_reported_by_row(lahat_raw, tmp_path):
+    # "1E9999999" hung the join for minutes (ten million digits written out); "1E9999" stopped
+    # with Python's English "Exceeds the limit (4300 digits)", naming no row.
+    table = make_counts(lahat_raw)
+    table.loc[3, "kode_wilayah"] = "1E9999999"
+    table.loc[5, "kode_wilayah"] = "1E9999"
+    table.loc[[3, 5], "nama_desa"] = None
+    table.to_csv(tmp_path / "t.csv", index=False)
+    report = tmp_path / "r.json"
+    code, out = invoke(
+        "join", LAHAT_DESA, tmp_path / "t.csv", "-o", tmp_path / "j.gpkg", "--report", report
+    )
+    assert code == 0, out
+    data = json.loads(report.read_text())
+    assert {(r["baris"], r["kode_asli"]) for r in data["unmatched_counts"]} == {
+        (5, "1E9999999"),
+        (7, "1E9999"),
+    }
+    assert data["matched_by"]["code"] == len(table) - 2
+
+
+@pytest.mark.parametrize("zero", ["\uff10", "\u0660"])  # fullwidth, Arabic-Indic
+def test_codes_in_digits_of_another_script_match_by_code(lahat_raw, lahat, tmp_path, zero):
+    table = make_counts(lahat_raw)
+    table["kode_wilayah"] = [
+        "".join(chr(ord(zero) + int(c)) if c.isdigit() else c for c in code.replace(".", ""))
+        for code in table["kode_wilayah"]
+    ]
+    table.to_csv(tmp_path / "t.csv", index=False)
+    result = povmap.join(lahat, povmap.read_counts(tmp_path / "t.csv"))
+    assert result.report.matched_by["code"] == len(table)
+    assert not any("BPS" in note for note in result.report.notes)
+    # Without names, only the codes: they were taken for BPS codes and the join refused.
+    table.drop(columns=["nama_kecamatan", "nama_desa"]).to_csv(tmp_path / "c.csv", index=False)
+    result = povmap.join(lahat, povmap.read_counts(tmp_path / "c.csv"))
+    assert result.report.matched_by["code"] == len(table)
+    assert sorted(result.joined["kode_desa"]) == sorted(lahat_raw["kode"])

@@ -10,6 +10,7 @@ and never silently taken for Kemendagri codes.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +30,53 @@ _SEPARATORS = re.compile(r"[\s.\-_/]+")
 # A code a spreadsheet stored as a number: "6306012001.0" or "6.306012001E+09". Three or more digits
 # before ".0" so that a dotted kabupaten code such as "63.06" is not read as a number.
 _SPREADSHEET_NUMBER = re.compile(r"\d{3,}\.0+|\d(\.\d+)?[eE]\+?\d+")
+#: Most digits a number can have and still be read as a code (a desa code has 10; a KK or NIK
+#: number 16). Checked before the number is written out in full: ``1E9999999`` has ten million
+#: digits, which would take minutes to write (and Python refuses more than 4300).
+_MAX_DIGITS = 20
+
+
+def _number(text: str) -> Decimal | None:
+    """``text`` as a non-negative number of at most :data:`_MAX_DIGITS` digits before the
+    decimal point, or None (not a number, negative, or too large to be a code)."""
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number < 0 or number.adjusted() >= _MAX_DIGITS:
+        return None
+    return number
+
+
+class _AsciiDigits(dict[int, int]):
+    """Translate table (:meth:`str.translate`) from every Unicode decimal digit (category Nd:
+    fullwidth ``７``, Arabic-Indic ``٧``, ...) to its ASCII digit; any other character to itself.
+
+    Filled as characters are met: the whole table would take a look-up of each of the 1.1
+    million code points at import.
+    """
+
+    def __missing__(self, point: int) -> int:
+        digit = unicodedata.decimal(chr(point), None)
+        self[point] = point if digit is None else ord("0") + digit
+        return self[point]
+
+
+_ASCII_DIGITS = _AsciiDigits()
+
+
+def _ascii_digits(text: str) -> str:
+    """``text`` with its decimal digits of any script as ASCII digits: ``７４０５`` and ``٧٤٠٥``
+    are the code ``7405`` as written on another keyboard."""
+    return text if text.isascii() else text.translate(_ASCII_DIGITS)
+
+
+def _ascii_texts(texts: np.ndarray, joined: str) -> np.ndarray:
+    """:func:`_ascii_digits` of each of ``texts`` (an object array of str), given ``joined``,
+    all of them joined: one check of that says whether any text needs it (mostly none)."""
+    if joined.isascii():
+        return texts
+    return np.fromiter(map(_ascii_digits, texts), dtype=object, count=len(texts))
 
 
 def _digits_of_number(text: str) -> str | None:
@@ -36,13 +84,11 @@ def _digits_of_number(text: str) -> str | None:
 
     None when the number lost digits: Excel shows a narrow column's codes as ``6.30601E+09``
     (6 significant digits) and saves that text to CSV. Every real desa code keeps at least 8
-    significant digits (its 4-digit desa part never ends in ``000``).
+    significant digits (its 4-digit desa part never ends in ``000``). None too for a number of
+    more than :data:`_MAX_DIGITS` digits (``1E9999999``): no code.
     """
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    if number != number.to_integral_value() or number < 0:
+    number = _number(text)
+    if number is None or number != number.to_integral_value():
         return None
     digits = str(int(number))
     if len(digits) == DIGITS["desa"] and len(digits.rstrip("0")) < 8:
@@ -56,10 +102,13 @@ def is_truncated_code(value: object) -> bool:
     text = str(value).strip()
     if not re.fullmatch(r"\d(\.\d+)?[eE]\+?\d+", text):
         return False
-    try:
-        return len(str(int(Decimal(text)))) == DIGITS["desa"] and _digits_of_number(text) is None
-    except (InvalidOperation, ValueError):
-        return False
+    number = _number(text)
+    # adjusted(): the power of ten of the first digit, so a 10-digit number has 9.
+    return (
+        number is not None
+        and number.adjusted() + 1 == DIGITS["desa"]
+        and _digits_of_number(text) is None
+    )
 
 
 def normalize_code(value: object) -> str | None:
@@ -89,11 +138,12 @@ def normalize_code(value: object) -> str | None:
         text = _digits_of_number(repr(value)) or ""
     else:
         # A leading apostrophe is Excel's "keep as text" marker, exported with the cell.
-        text = str(value).strip().lstrip("'\u2019").strip()
+        text = _ascii_digits(str(value).strip().lstrip("'\u2019").strip())
         if _SPREADSHEET_NUMBER.fullmatch(text):
             text = _digits_of_number(text) or text
     parts = [p for p in _SEPARATORS.split(text) if p]
-    if not parts or not all(p.isdigit() for p in parts):
+    # ASCII only: a digit still of another script is no decimal (superscript ², circled ①).
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         return None
     if len(parts) > 1:
         # Dotted or spaced: each part must have its own width (a one-digit part lost its zero).
@@ -146,14 +196,15 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
     is_text = text_mask(cells)
     dotted = np.zeros(len(cells), dtype=bool)
     out = np.full(len(cells), None, dtype=object)
-    texts = cells[is_text]
+    joined = "".join(cells[is_text])
+    texts = _ascii_texts(cells[is_text], joined)
     text = string_array(texts)
     if text is not None:  # else (a lone surrogate) every value takes the per-value parser
         # NumPy drops NUL characters at the end of a text (and so strips them), which str.strip
         # keeps: a text holding one is left to the per-value parser, as it is no code. One
         # search of all the texts says whether there is any (np.strings.find cannot look for
         # NUL: to NumPy "\x00" is the empty text).
-        if "\x00" in "".join(texts):
+        if "\x00" in joined:
             nul = np.fromiter(("\x00" in t for t in texts), dtype=bool, count=len(texts))
             text = np.where(nul, "", text)
         stripped = np.strings.strip(text)
@@ -208,11 +259,11 @@ def _bps_only(value: object) -> bool | None:
     None when it is not a code at all."""
     if value is None or (isinstance(value, float) and value != value):
         return None
-    text = str(value).strip().lstrip("'\u2019").strip()
+    text = _ascii_digits(str(value).strip().lstrip("'\u2019").strip())
     if _SPREADSHEET_NUMBER.fullmatch(text) or isinstance(value, int | float):
         text = _digits_of_number(repr(value) if isinstance(value, int | float) else text) or text
     parts = [p for p in _SEPARATORS.split(text) if p]
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(p.isascii() and p.isdigit() for p in parts):
         return None
     widths = tuple(len(p) for p in parts)
     if widths in ((2, 2, 3), (2, 2, 3, 3)) or widths in ((7,), (4, 3), (4, 3, 3), (7, 3)):
@@ -245,7 +296,9 @@ def code_system(values: Iterable[object]) -> str | None:
         values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values, dtype=object
     )
     is_text = text_mask(cells)
-    text = string_array(cells[is_text])
+    # Digits of other scripts as ASCII first, as _bps_only reads them: "٧٤٠٥٠١١٠٠١" votes as
+    # "7405011001" (else its 7th digit is no "1" or "2", and the table would look BPS).
+    text = string_array(_ascii_texts(cells[is_text], "".join(cells[is_text])))
     if text is None:  # text NumPy cannot hold: every value votes through _bps_only
         text, is_text = np.array([], dtype=np.dtypes.StringDType()), np.zeros(len(cells), bool)
     # The two usual forms of a desa code written as text (every row of a national table) are
