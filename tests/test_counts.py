@@ -281,3 +281,16 @@ def test_a_table_is_read_without_cycle_collections_and_the_collector_is_back(tmp
         gc.enable()
         gc.callbacks.remove(seen)
     assert table.shape == (60_001, 3) and table.iloc[60_000, 0] == "74.05.01.62000"
+
+
+def test_a_code_holding_a_nul_is_shown_with_it_not_as_a_valid_code(tmp_path):
+    # NumPy's strip takes a NUL off the end of a text: the code was shown as "6111012001", a
+    # code that looks right, in the report of rows without a matching desa.
+    gdf = gpd.read_file(need(KAYONG_DESA))
+    codes = gdf["kode"].astype(str).tolist()[:3]
+    path = tmp_path / "nul.csv"
+    rows = [f"{codes[0]}\x00,10,100", f"{codes[1]},5,50", f"\x00{codes[2]},7,70"]
+    path.write_text("kode_wilayah,jumlah_miskin_ekstrem,jumlah_penduduk\n" + "\n".join(rows) + "\n")
+    table = read_counts(path).frame
+    assert table["kode_asli"].tolist() == [f"{codes[0]}\x00", codes[1], f"\x00{codes[2]}"]
+    assert table["kode_wilayah"].tolist()[1] == codes[1]

@@ -722,6 +722,11 @@ def _numeric_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     stripped = np.strings.strip(texts)
     # A decimal digit has no case, so no spelling of "-", "nan" or "JUMLAH" starts with one.
     numeric = np.strings.isdecimal(np.strings.slice(stripped, 0, 1))
+    cells = values[is_text]
+    if "\x00" in "".join(cells):
+        # NumPy's strip also takes a NUL off the end: "7405011001\x00" would be shown as the
+        # valid code it is not. Such a text takes the per-value path, which keeps the NUL.
+        numeric &= np.fromiter(("\x00" not in t for t in cells), dtype=bool, count=len(cells))
     mask = np.zeros(len(values), dtype=bool)
     mask[np.flatnonzero(is_text)[numeric]] = True
     return mask, stripped[numeric].astype(object)
