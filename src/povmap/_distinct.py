@@ -81,3 +81,16 @@ def string_array(texts: Iterable[str]) -> np.ndarray | None:
         return np.array(list(texts), dtype=np.dtypes.StringDType())
     except UnicodeEncodeError:
         return None
+
+
+def holding_nul(texts: np.ndarray, joined: str | None = None) -> np.ndarray:
+    """Which of ``texts`` (an object array of str) hold a NUL character.
+
+    NumPy's string loops drop a NUL at the end of a text (``np.strings.strip`` takes it off,
+    ``np.strings.find`` takes ``"\x00"`` for the empty text), where ``str.strip`` keeps it: a
+    text holding one takes its caller's per-value path. One search of all the texts joined
+    (``joined``, when the caller has it) says whether any does; mostly none.
+    """
+    if "\x00" not in ("".join(texts) if joined is None else joined):
+        return np.zeros(len(texts), dtype=bool)
+    return np.fromiter(("\x00" in t for t in texts), dtype=bool, count=len(texts))

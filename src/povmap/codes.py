@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 
-from ._distinct import string_array, text_mask
+from ._distinct import holding_nul, string_array, text_mask
 
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa")
 #: Number of digits of an undotted Kemendagri code at each level.
@@ -200,12 +200,9 @@ def normalize_codes(values: Iterable[object]) -> pd.Series:
     texts = _ascii_texts(cells[is_text], joined)
     text = string_array(texts)
     if text is not None:  # else (a lone surrogate) every value takes the per-value parser
-        # NumPy drops NUL characters at the end of a text (and so strips them), which str.strip
-        # keeps: a text holding one is left to the per-value parser, as it is no code. One
-        # search of all the texts says whether there is any (np.strings.find cannot look for
-        # NUL: to NumPy "\x00" is the empty text).
-        if "\x00" in joined:
-            nul = np.fromiter(("\x00" in t for t in texts), dtype=bool, count=len(texts))
+        # A text holding a NUL is left to the per-value parser, as it is no code.
+        nul = holding_nul(texts, joined)
+        if nul.any():
             text = np.where(nul, "", text)
         stripped = np.strings.strip(text)
         fast = _dotted(stripped)

@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
-from ._distinct import map_distinct, string_array, text_mask
+from ._distinct import holding_nul, map_distinct, string_array, text_mask
 from ._errors import PovmapInputError, Text, reason
 from ._io import no_cycle_collection
 from ._messages import message
@@ -722,11 +722,9 @@ def _numeric_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     stripped = np.strings.strip(texts)
     # A decimal digit has no case, so no spelling of "-", "nan" or "JUMLAH" starts with one.
     numeric = np.strings.isdecimal(np.strings.slice(stripped, 0, 1))
-    cells = values[is_text]
-    if "\x00" in "".join(cells):
-        # NumPy's strip also takes a NUL off the end: "7405011001\x00" would be shown as the
-        # valid code it is not. Such a text takes the per-value path, which keeps the NUL.
-        numeric &= np.fromiter(("\x00" not in t for t in cells), dtype=bool, count=len(cells))
+    # NumPy's strip takes a NUL off the end: "7405011001\x00" would be shown as the valid code it
+    # is not. Such a text takes the per-value path, which keeps the NUL.
+    numeric &= ~holding_nul(values[is_text])
     mask = np.zeros(len(values), dtype=bool)
     mask[np.flatnonzero(is_text)[numeric]] = True
     return mask, stripped[numeric].astype(object)
